@@ -1,0 +1,48 @@
+# Social Flow — `make run` serves the app, `make test` runs the whole suite. Nothing else to install.
+SHELL := /bin/bash
+PYTHON ?= python3
+UV_VERSION := 0.13.9
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+VENV := .venv
+PY := $(VENV)/bin/python
+export UV_PROJECT_ENVIRONMENT := $(abspath $(VENV))
+
+.PHONY: run test bench lint typecheck fmt migrate worker seed clean install
+
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/python -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
+
+# The virtualenv is rebuilt from uv.lock whenever the lockfile changes.
+$(VENV)/.synced: uv.lock pyproject.toml | $(UV)
+	$(UV) sync --locked --python $(PYTHON)
+	@touch $@
+
+install: $(VENV)/.synced
+
+run: install
+	exec $(PY) -m server serve
+
+migrate: install
+	$(PY) -m server migrate
+
+test: install
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check server channels models tests bench
+	$(VENV)/bin/ruff format --check server channels models tests bench
+
+typecheck: install
+	$(VENV)/bin/mypy
+
+fmt: install
+	$(VENV)/bin/ruff format server channels models tests bench
+	$(VENV)/bin/ruff check --fix server channels models tests bench
+
+bench: install
+	$(PY) -m bench
+
+clean:
+	rm -rf $(VENV) $(TOOLS) .pytest_cache

