@@ -87,7 +87,7 @@ class OneTimeToken(Table, tablename="one_time_tokens"):
 
     class Purpose(str, Enum):
         verify_email = "verify_email"
-        reset_password = "reset_password"
+        reset_password = "reset_password"  # noqa: S105 - a purpose name, not a secret
 
     id = BigInt(primary_key=True, default=new_id)
     user = ForeignKey(User, null=False, on_delete=OnDelete.cascade, index=True)

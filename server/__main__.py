@@ -48,8 +48,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     settings = get_settings()
     workers = args.workers or settings.http.workers
     if workers > 1 and not settings.redis.url:
-        print("WORKERS > 1 requires REDIS_URL: processes share fan-out, presence and limits through Redis.",
-              file=sys.stderr)
+        print(
+            "WORKERS > 1 requires REDIS_URL: processes share fan-out, presence and limits through Redis.",
+            file=sys.stderr,
+        )
         return 2
 
     def serve() -> int:
@@ -74,8 +76,17 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 def cmd_create_admin(args: argparse.Namespace) -> int:
     from server.accounts.admin_cli import create_admin
+    from server.errors import DomainError
 
-    return _with_database(lambda: asyncio.run(create_admin(args.username, args.email, args.password)))
+    def run() -> int:
+        _migrate()
+        try:
+            return asyncio.run(create_admin(args.username, args.email, args.password))
+        except DomainError as exc:
+            print(f"create-admin: {exc.detail}", file=sys.stderr)
+            return 1
+
+    return _with_database(run)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -85,7 +96,9 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--workers", type=int, default=0)
     serve.set_defaults(func=cmd_serve)
     sub.add_parser("migrate", help="apply pending migrations").set_defaults(func=cmd_migrate)
-    admin = sub.add_parser("create-admin", help="create the first admin (password from $ADMIN_PASSWORD or a prompt)")
+    admin = sub.add_parser(
+        "create-admin", help="create the first admin (password from $ADMIN_PASSWORD or a prompt)"
+    )
     admin.add_argument("username")
     admin.add_argument("email")
     admin.add_argument("--password", default=None)

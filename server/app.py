@@ -14,6 +14,8 @@ from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
 from server import db
+from server.accounts.controllers import AuthController
+from server.deps import dependencies
 from server.errors import exception_handlers
 from server.health import HealthController
 from server.logging import configure as configure_logging
@@ -46,14 +48,17 @@ def create_app(settings: Settings | None = None) -> Litestar:
             await db.close_pool()
             log.info("stopped")
 
-    api = Router(path="/api/v1", route_handlers=[])
+    api = Router(path="/api/v1", route_handlers=[AuthController])
 
     return Litestar(
         route_handlers=[HealthController, api],
         lifespan=[lifespan],
         exception_handlers=exception_handlers,
+        dependencies=dependencies,
         middleware=[request_id_middleware],
-        cors_config=CORSConfig(allow_origins=list(settings.http.cors_origins), expose_headers=["X-Request-ID"]),
+        cors_config=CORSConfig(
+            allow_origins=list(settings.http.cors_origins), expose_headers=["X-Request-ID"]
+        ),
         request_max_body_size=settings.http.max_body_bytes,
         openapi_config=OpenAPIConfig(
             title="Social Flow",

@@ -44,9 +44,9 @@ async def migrate() -> None:
         await conn.close()
 
 
-async def ping(timeout: float = 2.0) -> bool:
+async def ping(limit: float = 2.0) -> bool:
     try:
-        await asyncio.wait_for(engine().run_ddl("SELECT 1"), timeout)
+        await asyncio.wait_for(engine().run_ddl("SELECT 1"), limit)
     except Exception:
         return False
     return True

@@ -11,9 +11,23 @@ import structlog
 # Keys whose values never reach a log line, wherever they appear in an event.
 _SECRET_KEYS = frozenset(
     {
-        "password", "new_password", "current_password", "token", "access_token", "refresh_token",
-        "otp", "secret", "authorization", "api_key", "x-api-key", "cookie", "recovery_code",
-        "recovery_codes", "code", "secret_key", "private_key",
+        "password",
+        "new_password",
+        "current_password",
+        "token",
+        "access_token",
+        "refresh_token",
+        "otp",
+        "secret",
+        "authorization",
+        "api_key",
+        "x-api-key",
+        "cookie",
+        "recovery_code",
+        "recovery_codes",
+        "code",
+        "secret_key",
+        "private_key",
     }
 )
 
@@ -33,7 +47,7 @@ def redact_secrets(_: Any, __: str, event_dict: dict[str, Any]) -> dict[str, Any
 
 def configure(level: str = "INFO") -> None:
     """Route structlog and stdlib logging to one JSON stream on stdout."""
-    shared = [
+    shared: list[Any] = [
         structlog.contextvars.merge_contextvars,
         structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,

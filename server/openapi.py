@@ -22,6 +22,8 @@ _DESCRIPTIONS = {
 def problems(*statuses: int) -> dict[int, ResponseSpec]:
     """``responses=`` for a handler: each status documented as an RFC 9457 problem."""
     return {
-        status: ResponseSpec(Problem, description=_DESCRIPTIONS.get(status, "Problem"), media_type="application/problem+json")
+        status: ResponseSpec(
+            Problem, description=_DESCRIPTIONS.get(status, "Problem"), media_type="application/problem+json"
+        )
         for status in statuses
     }

@@ -114,31 +114,30 @@ async def client(app: object) -> AsyncIterator[object]:
     Websockets go through the same in-process transport (``httpx_ws.aconnect_ws(url, client)``).
     """
     import httpx
-    from asgi_lifespan import LifespanManager
     from httpx_ws.transport import ASGIWebSocketTransport
 
-    # pytest-asyncio sets up and tears down in different tasks, and anyio's cancel scopes must be
-    # left in the task that entered them: so the lifespan lives in one task of its own.
-    started: asyncio.Future[object] = asyncio.get_running_loop().create_future()
-    stop = asyncio.Event()
+    from tests.support.asgi import running
 
-    async def run_lifespan() -> None:
+    # pytest-asyncio may tear down in another task than it set up, and anyio's cancel scopes must be
+    # left in the task that entered them: so the app and its client live in one task of their own.
+    ready: asyncio.Future[httpx.AsyncClient] = asyncio.get_running_loop().create_future()
+    done = asyncio.Event()
+
+    async def hold() -> None:
         try:
-            async with LifespanManager(app, startup_timeout=30, shutdown_timeout=30) as manager:  # type: ignore[arg-type]
-                started.set_result(manager.app)
-                await stop.wait()
+            async with running(app) as asgi:
+                transport = ASGIWebSocketTransport(asgi)  # type: ignore[arg-type]
+                async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+                    ready.set_result(c)
+                    await done.wait()
         except BaseException as exc:
-            if not started.done():
-                started.set_exception(exc)
+            if not ready.done():
+                ready.set_exception(exc)
             raise
 
-    task = asyncio.create_task(run_lifespan())
-    asgi = await started
-    transport = ASGIWebSocketTransport(asgi)  # type: ignore[arg-type]
-    c = httpx.AsyncClient(transport=transport, base_url="http://testserver")
+    task = asyncio.create_task(hold())
     try:
-        yield c
+        yield await ready
     finally:
-        await c.aclose()
-        stop.set()
+        done.set()
         await task

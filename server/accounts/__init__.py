@@ -1,0 +1,1 @@
+"""Accounts: registration, login, tokens and sessions, 2FA, roles."""

@@ -1,0 +1,186 @@
+"""Auth endpoints: register, login (JSON and OAuth2 form), refresh, logout, me, 2FA."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Controller, Request, get, post
+from litestar.di import NamedDependency, Provide
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, JSONBody
+
+from server.accounts import twofactor
+from server.accounts.schemas import LoginRequest, Me, RefreshRequest, RegisterRequest, TokenPair, UserPublic
+from server.accounts.services import AccountService, ClientInfo, Issued
+from server.deps import AuthUser
+from server.errors import ValidationFailed
+from server.openapi import problems
+from server.settings import Settings
+
+OTPBody = Annotated[str, msgspec.Meta(min_length=6, max_length=32)]
+
+
+class OTPRequest(msgspec.Struct, forbid_unknown_fields=True):
+    otp: OTPBody
+
+
+class TwoFactorSetup(msgspec.Struct):
+    secret: str
+    otpauth_url: str
+
+
+class RecoveryCodes(msgspec.Struct):
+    recovery_codes: list[str]
+
+
+class OAuth2PasswordForm(msgspec.Struct):
+    username: str
+    password: str
+    grant_type: str = "password"
+    scope: str = ""
+    otp: str | None = None
+
+
+def provide_accounts(settings: NamedDependency[Settings]) -> AccountService:
+    return AccountService(settings)
+
+
+def client_info(request: Request) -> ClientInfo:
+    ip = request.client.host if request.client else ""
+    return ClientInfo(ip=ip, user_agent=request.headers.get("user-agent", "")[:400])
+
+
+def user_public(row: dict[str, Any]) -> UserPublic:
+    return UserPublic(
+        id=str(row["id"]),
+        username=row["username"],
+        display_name=row["display_name"],
+        avatar_url=row["avatar_url"],
+        bio=row["bio"],
+        followers_count=row["followers_count"],
+        following_count=row["following_count"],
+        posts_count=row["posts_count"],
+        is_private=row["is_private"],
+        role=row["role"],
+        created_at=row["created_at"],
+    )
+
+
+def me_view(row: dict[str, Any]) -> Me:
+    return Me(
+        id=str(row["id"]),
+        username=row["username"],
+        email=row["email"],
+        email_verified=row["email_verified_at"] is not None,
+        display_name=row["display_name"],
+        avatar_url=row["avatar_url"],
+        bio=row["bio"],
+        role=row["role"],
+        two_factor_enabled=row["totp_enabled"],
+        is_private=row["is_private"],
+        followers_count=row["followers_count"],
+        following_count=row["following_count"],
+        posts_count=row["posts_count"],
+        locale=row["locale"],
+        timezone=row["timezone"],
+        created_at=row["created_at"],
+    )
+
+
+def _pair(issued: Issued) -> TokenPair:
+    return TokenPair(
+        access_token=issued.access_token, refresh_token=issued.refresh_token, expires_in=issued.expires_in
+    )
+
+
+class AuthController(Controller):
+    path = "/auth"
+    tags = ["auth"]
+    dependencies = {"accounts": Provide(provide_accounts, sync_to_thread=False)}
+
+    @post("/register", status_code=201, summary="Create an account", responses=problems(409, 413, 422, 429))
+    async def register(
+        self, data: JSONBody[RegisterRequest], accounts: NamedDependency[AccountService]
+    ) -> UserPublic:
+        return user_public(await accounts.register(data.username, data.email, data.password))
+
+    @post(
+        "/login",
+        status_code=200,
+        summary="Log in with username or email (and `otp` when 2FA is on)",
+        responses=problems(401, 422, 429),
+    )
+    async def login(
+        self, data: JSONBody[LoginRequest], accounts: NamedDependency[AccountService], request: Request
+    ) -> TokenPair:
+        return _pair(await accounts.login(data.login, data.password, data.otp, client_info(request)))
+
+    @post(
+        "/token",
+        status_code=200,
+        summary="OAuth2 password grant (form-encoded), for the OpenAPI UI",
+        responses=problems(401, 422, 429),
+    )
+    async def token(
+        self,
+        data: Annotated[OAuth2PasswordForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
+        accounts: NamedDependency[AccountService],
+        request: Request,
+    ) -> TokenPair:
+        if data.grant_type != "password":
+            raise ValidationFailed("grant_type must be 'password'")
+        return _pair(await accounts.login(data.username, data.password, data.otp, client_info(request)))
+
+    @post(
+        "/refresh",
+        status_code=200,
+        summary="Rotate a refresh token into a new pair",
+        responses=problems(401, 422),
+    )
+    async def refresh(
+        self, data: JSONBody[RefreshRequest], accounts: NamedDependency[AccountService], request: Request
+    ) -> TokenPair:
+        return _pair(await accounts.refresh(data.refresh_token, client_info(request)))
+
+    @post(
+        "/logout",
+        status_code=204,
+        summary="End this session: its tokens stop working, its sockets close",
+        responses=problems(401),
+    )
+    async def logout(self, current_user: AuthUser, accounts: NamedDependency[AccountService]) -> None:
+        await accounts.revoke_session(current_user.session_id, reason="logout")
+
+    @get("/me", summary="The current user", responses=problems(401))
+    async def me(self, current_user: AuthUser, accounts: NamedDependency[AccountService]) -> Me:
+        return me_view(await accounts.get_user(current_user.id))
+
+    @post("/2fa/setup", status_code=200, summary="Start TOTP enrolment", responses=problems(401, 409))
+    async def twofa_setup(
+        self, current_user: AuthUser, settings: NamedDependency[Settings]
+    ) -> TwoFactorSetup:
+        secret, url = await twofactor.setup(settings, current_user.id)
+        return TwoFactorSetup(secret=secret, otpauth_url=url)
+
+    @post(
+        "/2fa/enable",
+        status_code=200,
+        summary="Confirm TOTP; returns 10 recovery codes",
+        responses=problems(401, 409, 422),
+    )
+    async def twofa_enable(
+        self, data: JSONBody[OTPRequest], current_user: AuthUser, settings: NamedDependency[Settings]
+    ) -> RecoveryCodes:
+        return RecoveryCodes(recovery_codes=await twofactor.enable(settings, current_user.id, data.otp))
+
+    @post(
+        "/2fa/disable",
+        status_code=204,
+        summary="Turn TOTP off (needs a code)",
+        responses=problems(401, 409, 422),
+    )
+    async def twofa_disable(
+        self, data: JSONBody[OTPRequest], current_user: AuthUser, settings: NamedDependency[Settings]
+    ) -> None:
+        await twofactor.disable(settings, current_user.id, data.otp)

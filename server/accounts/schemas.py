@@ -1,0 +1,73 @@
+"""Wire types for accounts."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+import msgspec
+
+Username = Annotated[str, msgspec.Meta(min_length=3, max_length=30, pattern=r"^[A-Za-z0-9_]+$")]
+Password = Annotated[str, msgspec.Meta(min_length=10, max_length=256)]
+Email = Annotated[str, msgspec.Meta(min_length=3, max_length=320)]
+OTP = Annotated[str, msgspec.Meta(min_length=6, max_length=32)]
+
+
+class RegisterRequest(msgspec.Struct, forbid_unknown_fields=True):
+    username: Username
+    email: Email
+    password: Password
+
+
+class LoginRequest(msgspec.Struct, forbid_unknown_fields=True):
+    login: Annotated[str, msgspec.Meta(min_length=1, max_length=320)]
+    password: Annotated[str, msgspec.Meta(min_length=1, max_length=256)]
+    otp: OTP | None = None
+
+
+class RefreshRequest(msgspec.Struct, forbid_unknown_fields=True):
+    refresh_token: Annotated[str, msgspec.Meta(min_length=1, max_length=512)]
+
+
+class TokenPair(msgspec.Struct):
+    access_token: str
+    refresh_token: str
+    expires_in: int
+    token_type: str = "bearer"  # noqa: S105 - OAuth2 token type
+
+
+class UserPublic(msgspec.Struct):
+    """A user as anyone may see them."""
+
+    id: str
+    username: str
+    display_name: str
+    avatar_url: str | None
+    bio: str
+    followers_count: int
+    following_count: int
+    posts_count: int
+    is_private: bool
+    role: str
+    created_at: datetime
+
+
+class Me(msgspec.Struct):
+    """The signed-in user, with private fields."""
+
+    id: str
+    username: str
+    email: str
+    email_verified: bool
+    display_name: str
+    avatar_url: str | None
+    bio: str
+    role: str
+    two_factor_enabled: bool
+    is_private: bool
+    followers_count: int
+    following_count: int
+    posts_count: int
+    locale: str
+    timezone: str
+    created_at: datetime

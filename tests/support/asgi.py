@@ -1,0 +1,40 @@
+"""Run an ASGI app's lifespan in the test's own event loop, with per-request state like uvicorn."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+
+@asynccontextmanager
+async def running(app: Any, timeout: float = 30) -> AsyncIterator[Any]:
+    """Start ``app``'s lifespan, yield an ASGI callable for requests, shut it down afterwards.
+
+    Each request gets a shallow copy of the lifespan state, as ASGI servers do, so nothing cached in
+    one request's ``scope["state"]`` leaks into the next.
+    """
+    state: dict[str, Any] = {}
+    inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+    outbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+    scope = {"type": "lifespan", "asgi": {"version": "3.0", "spec_version": "2.3"}, "state": state}
+    task = asyncio.create_task(app(scope, inbox.get, outbox.put))
+
+    async def expect(kind: str) -> None:
+        message = await asyncio.wait_for(outbox.get(), timeout)
+        if message["type"] != kind:
+            raise RuntimeError(f"lifespan: expected {kind}, got {message}")
+
+    await inbox.put({"type": "lifespan.startup"})
+    await expect("lifespan.startup.complete")
+
+    async def per_request(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        await app({**scope, "state": dict(state)}, receive, send)
+
+    try:
+        yield per_request
+    finally:
+        await inbox.put({"type": "lifespan.shutdown"})
+        await expect("lifespan.shutdown.complete")
+        await task
