@@ -1,0 +1,79 @@
+"""In-process domain events: how one domain tells others what happened, without importing them.
+
+``social`` dispatches ``Followed``, ``Liked``… inside its transaction; ``notifications`` subscribes
+handlers (wired in ``server.app``) that run in that same transaction, so a notification commits or
+rolls back with the change that caused it.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import msgspec
+
+
+class DomainEvent(msgspec.Struct, frozen=True, kw_only=True):
+    actor_id: int
+
+
+class Followed(DomainEvent, frozen=True):
+    """``actor_id`` now follows ``target_id`` (or asked to, when ``pending``)."""
+
+    target_id: int
+    pending: bool = False
+
+
+class FollowAccepted(DomainEvent, frozen=True):
+    """``actor_id`` (a private account) accepted ``follower_id``'s request."""
+
+    follower_id: int
+
+
+class PostPublished(DomainEvent, frozen=True):
+    """A new post (or repost, with ``repost_of_id``) by ``actor_id``."""
+
+    post_id: int
+    visibility: str
+    mentioned_ids: tuple[int, ...] = ()
+    repost_of_id: int | None = None
+    repost_of_author_id: int | None = None
+
+
+class Liked(DomainEvent, frozen=True):
+    post_id: int
+    post_author_id: int
+
+
+class Unliked(DomainEvent, frozen=True):
+    post_id: int
+    post_author_id: int
+
+
+class Commented(DomainEvent, frozen=True):
+    """A comment on ``post_id``; ``parent_author_id`` is set for a reply to another comment."""
+
+    post_id: int
+    post_author_id: int
+    comment_id: int
+    parent_comment_id: int | None = None
+    parent_author_id: int | None = None
+    mentioned_ids: tuple[int, ...] = ()
+
+
+E = TypeVar("E", bound=DomainEvent)
+Handler = Callable[[Any], Awaitable[None]]
+_handlers: dict[type[DomainEvent], list[Handler]] = defaultdict(list)
+
+
+def subscribe(event_type: type[E], handler: Callable[[E], Awaitable[None]]) -> None:
+    """Run ``handler(event)`` for every dispatched ``event_type`` (idempotent per handler)."""
+    if handler not in _handlers[event_type]:
+        _handlers[event_type].append(handler)
+
+
+async def dispatch(event: DomainEvent) -> None:
+    """Run the handlers of ``event``'s type, in order, in the caller's transaction."""
+    for handler in _handlers.get(type(event), ()):
+        await handler(event)
