@@ -21,6 +21,10 @@ from server.health import HealthController
 from server.logging import configure as configure_logging
 from server.middleware import request_id_middleware
 from server.settings import Settings, get_settings
+from server.social import config as social_config
+from server.social.controllers import CONTROLLERS as SOCIAL_CONTROLLERS
+from server.social.controllers import dependencies as social_dependencies
+from server.social.runtime import SocialRuntime
 
 log = structlog.get_logger(__name__)
 
@@ -39,16 +43,22 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
             redis = aioredis.from_url(settings.redis.url, health_check_interval=15, socket_timeout=5)
         app.state.redis = redis
+        social = SocialRuntime(social_config.from_env(), settings.security.secret_key, redis)
+        app.state.social = social
+        social.start()
         log.info("started", redis=bool(redis))
         try:
             yield
         finally:
+            await social.stop()
             if redis is not None:
                 await redis.aclose()
             await db.close_pool()
             log.info("stopped")
 
-    api = Router(path="/api/v1", route_handlers=[AuthController])
+    api = Router(
+        path="/api/v1", route_handlers=[AuthController, *SOCIAL_CONTROLLERS], dependencies=social_dependencies
+    )
 
     return Litestar(
         route_handlers=[HealthController, api],
