@@ -6,7 +6,7 @@ from typing import Annotated
 
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
-from litestar.params import Parameter
+from litestar.params import Parameter, PathParameter
 
 from server.deps import AuthUser, CurrentUser
 from server.social.comments import CommentService
@@ -17,6 +17,7 @@ from server.social.posts import PostService
 from server.social.runtime import SocialRuntime
 
 Limit = Annotated[int, Parameter(ge=1, le=100, description="page size, 1..100")]
+PathId = Annotated[str, PathParameter(max_length=24, description="an id (string)")]
 Cursor = Annotated[str | None, Parameter(max_length=512, description="opaque cursor from `next_cursor`")]
 
 
@@ -31,6 +32,7 @@ async def provide_viewer(current_user: AuthUser, social: NamedDependency[SocialR
 
 
 Viewer = NamedDependency[CurrentUser]
+
 
 def _graph(social: NamedDependency[SocialRuntime]) -> GraphService:
     return GraphService(social)

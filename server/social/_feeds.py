@@ -6,17 +6,17 @@ from typing import Annotated
 
 from litestar import Controller, get, post
 from litestar.di import NamedDependency
-from litestar.params import JSONBody, Parameter
+from litestar.params import JSONBody, Parameter, PathParameter
 
 from server.deps import MaybeUser
 from server.openapi import problems
 from server.social import schemas
-from server.social._deps import Cursor, Limit, Viewer
+from server.social._deps import Cursor, Limit, PathId, Viewer
 from server.social.feeds import FeedService
 from server.social.moderation import ModerationService, parse_id
 from server.social.runtime import SocialRuntime
 
-Tag = Annotated[str, Parameter(max_length=101)]
+Tag = Annotated[str, PathParameter(max_length=101)]
 
 
 class FeedController(Controller):
@@ -97,10 +97,15 @@ class ModerationController(Controller):
     ) -> schemas.ReportPage:
         return await moderation.queue(viewer.role, limit, cursor)
 
-    @post("/posts/{post_id:str}/remove", status_code=204, summary="Remove a post (audited)", responses=problems(401, 403, 404, 422))
+    @post(
+        "/posts/{post_id:str}/remove",
+        status_code=204,
+        summary="Remove a post (audited)",
+        responses=problems(401, 403, 404, 422),
+    )
     async def remove_post(
         self,
-        post_id: str,
+        post_id: PathId,
         data: JSONBody[schemas.Removal],
         viewer: Viewer,
         moderation: NamedDependency[ModerationService],

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from litestar import Controller, delete, get, patch, post
 from litestar.di import NamedDependency
-from litestar.params import JSONBody, Parameter
+from litestar.params import JSONBody, Parameter, PathParameter
 from typing import Annotated
 
 from server.deps import MaybeUser
 from server.openapi import problems
 from server.social import schemas
-from server.social._deps import Cursor, Limit, Viewer
+from server.social._deps import Cursor, Limit, PathId, Viewer
 from server.social.feeds import FeedService
 from server.social.graph import GraphService
 
-Username = Annotated[str, Parameter(max_length=30)]
+Username = Annotated[str, PathParameter(max_length=30)]
 Query = Annotated[str, Parameter(min_length=1, max_length=64)]
 
 
@@ -92,7 +92,12 @@ class UserController(Controller):
     ) -> schemas.FollowResult:
         return await graph.follow(viewer.id, username)
 
-    @delete("/{username:str}/follow", status_code=200, summary="Unfollow (or withdraw a request)", responses=problems(401, 404))
+    @delete(
+        "/{username:str}/follow",
+        status_code=200,
+        summary="Unfollow (or withdraw a request)",
+        responses=problems(401, 404),
+    )
     async def unfollow(
         self, username: Username, viewer: Viewer, graph: NamedDependency[GraphService]
     ) -> schemas.FollowResult:
@@ -120,7 +125,12 @@ class UserController(Controller):
     ) -> schemas.UserPage:
         return await graph.connections(username, maybe_user.id if maybe_user else None, "following", limit, cursor)
 
-    @post("/{username:str}/block", status_code=204, summary="Block (removes follows both ways)", responses=problems(401, 404, 422))
+    @post(
+        "/{username:str}/block",
+        status_code=204,
+        summary="Block (removes follows both ways)",
+        responses=problems(401, 404, 422),
+    )
     async def block(self, username: Username, viewer: Viewer, graph: NamedDependency[GraphService]) -> None:
         await graph.block(viewer.id, username)
 
@@ -128,7 +138,12 @@ class UserController(Controller):
     async def unblock(self, username: Username, viewer: Viewer, graph: NamedDependency[GraphService]) -> None:
         await graph.unblock(viewer.id, username)
 
-    @post("/{username:str}/mute", status_code=204, summary="Mute (hidden from my feeds)", responses=problems(401, 404, 422))
+    @post(
+        "/{username:str}/mute",
+        status_code=204,
+        summary="Mute (hidden from my feeds)",
+        responses=problems(401, 404, 422),
+    )
     async def mute(self, username: Username, viewer: Viewer, graph: NamedDependency[GraphService]) -> None:
         await graph.mute(viewer.id, username, on=True)
 

@@ -54,7 +54,11 @@ class CommentService:
             _SELECT + f"WHERE c.post = $2 AND c.deleted_at IS NULL AND {_NOT_BLOCKED} "  # noqa: S608
             f"AND ($3::bigint IS NULL OR c.parent = $3) AND ($4::bigint IS NULL OR c.id {op} $4) "
             f"ORDER BY c.id {direction} LIMIT $5",
-            v, post_id, parent_id, int(after[0]) if after else None, limit + 1,
+            v,
+            post_id,
+            parent_id,
+            int(after[0]) if after else None,
+            limit + 1,
         )
         more = len(rows) > limit
         rows = rows[:limit]
@@ -71,7 +75,8 @@ class CommentService:
                 parent = await sql.fetchrow(
                     "UPDATE comments SET reply_count = reply_count + 1 WHERE id = $1 AND post = $2 "
                     "AND deleted_at IS NULL RETURNING author",
-                    parent_id, post_id,
+                    parent_id,
+                    post_id,
                 )
                 if parent is None:
                     raise ValidationFailed("parent_id is not a comment of this post")
@@ -79,7 +84,12 @@ class CommentService:
             await sql.execute(
                 "INSERT INTO comments (id, post, author, parent, text, mentions, like_count, reply_count, created_at) "
                 "VALUES ($1, $2, $3, $4, $5, $6, 0, 0, now())",
-                comment_id, post_id, viewer, parent_id, body, mentioned,
+                comment_id,
+                post_id,
+                viewer,
+                parent_id,
+                body,
+                mentioned,
             )
             await sql.execute("UPDATE posts SET comment_count = comment_count + 1 WHERE id = $1", post_id)
             row = await sql.fetchrow(_SELECT + "WHERE c.id = $2", viewer, comment_id)
@@ -88,8 +98,13 @@ class CommentService:
             await outbox.emit(f"post:{post_id}", "comment.created", data)
             await events.dispatch(
                 events.Commented(
-                    actor_id=viewer, post_id=post_id, post_author_id=post["author"], comment_id=comment_id,
-                    parent_comment_id=parent_id, parent_author_id=parent_author, mentioned_ids=tuple(mentioned),
+                    actor_id=viewer,
+                    post_id=post_id,
+                    post_author_id=post["author"],
+                    comment_id=comment_id,
+                    parent_comment_id=parent_id,
+                    parent_author_id=parent_author,
+                    mentioned_ids=tuple(mentioned),
                 )
             )
         await self.rt.store.mark_dirty(post_id)
@@ -100,7 +115,8 @@ class CommentService:
         row = await sql.fetchrow(
             "SELECT c.id, c.post, c.author, c.parent FROM comments c WHERE c.id = $2 AND c.deleted_at IS NULL "
             f"AND {_NOT_BLOCKED}",  # noqa: S608
-            viewer, comment_id,
+            viewer,
+            comment_id,
         )
         if row is None:
             raise NotFound("no such comment")
@@ -135,7 +151,9 @@ class CommentService:
                 status = await sql.execute(
                     'INSERT INTO comment_likes (id, comment, "user", created_at) VALUES ($1, $2, $3, now()) '
                     "ON CONFLICT DO NOTHING",
-                    new_id(), comment_id, viewer,
+                    new_id(),
+                    comment_id,
+                    viewer,
                 )
             else:
                 status = await sql.execute(

@@ -34,7 +34,8 @@ async def audience(rt: SocialRuntime, author: Any, visibility: str, mentions: li
     if celebrity:
         rows = await sql.fetch(
             f"SELECT follower FROM follows f WHERE followee = $1 AND follower = ANY($2) {not_muted}",  # noqa: S608
-            aid, list(online),
+            aid,
+            list(online),
         )
         followers = [r["follower"] for r in rows]
         push = [aid]

@@ -57,7 +57,8 @@ class FeedService:
             rows = await sql.fetch(
                 "SELECT id FROM posts WHERE visibility = 'public' AND deleted_at IS NULL "
                 "AND ($1::bigint IS NULL OR id < $1) ORDER BY id DESC LIMIT $2",
-                max_id, n,
+                max_id,
+                n,
             )
             return [r["id"] for r in rows]
 
@@ -72,7 +73,9 @@ class FeedService:
             rows = await sql.fetch(
                 "SELECT id FROM posts WHERE hashtags @> ARRAY[$1]::varchar[] AND visibility = 'public' "
                 "AND deleted_at IS NULL AND ($2::bigint IS NULL OR id < $2) ORDER BY id DESC LIMIT $3",
-                norm, max_id, n,
+                norm,
+                max_id,
+                n,
             )
             return [r["id"] for r in rows]
 
@@ -86,7 +89,9 @@ class FeedService:
             rows = await sql.fetch(
                 "SELECT id FROM posts WHERE author = $1 AND deleted_at IS NULL "
                 "AND ($2::bigint IS NULL OR id < $2) ORDER BY id DESC LIMIT $3",
-                tid, max_id, n,
+                tid,
+                max_id,
+                n,
             )
             return [r["id"] for r in rows]
 
@@ -98,7 +103,9 @@ class FeedService:
             rows = await sql.fetch(
                 'SELECT post FROM bookmarks WHERE "user" = $1 AND ($2::bigint IS NULL OR post < $2) '
                 "ORDER BY post DESC LIMIT $3",
-                viewer, max_id, n,
+                viewer,
+                max_id,
+                n,
             )
             return [r["post"] for r in rows]
 
@@ -115,7 +122,9 @@ class FeedService:
                     WHERE f.follower = $1 AND c.followers_count < $2))
                   AND {VISIBLE}
                 ORDER BY p.id DESC LIMIT $3""",  # noqa: S608
-            viewer, self.rt.settings.celebrity_threshold, self.rt.store.cap,
+            viewer,
+            self.rt.settings.celebrity_threshold,
+            self.rt.store.cap,
         )
         await self.rt.store.build_timeline(viewer, [r["id"] for r in rows])
 
@@ -123,7 +132,8 @@ class FeedService:
         rows = await sql.fetch(
             "SELECT f.followee FROM follows f JOIN users c ON c.id = f.followee "
             "WHERE f.follower = $1 AND c.followers_count >= $2",
-            viewer, self.rt.settings.celebrity_threshold,
+            viewer,
+            self.rt.settings.celebrity_threshold,
         )
         return [r["followee"] for r in rows]
 
@@ -145,7 +155,9 @@ class FeedService:
                     "SELECT p.id FROM posts p WHERE (p.author = $1 OR p.author IN (SELECT followee FROM follows "
                     "WHERE follower = $1)) AND p.deleted_at IS NULL AND ($2::bigint IS NULL OR p.id < $2) "
                     "ORDER BY p.id DESC LIMIT $3",
-                    viewer, floor, n,
+                    viewer,
+                    floor,
+                    n,
                 )
                 ids.update(r["id"] for r in rows)
             if celebrities:
@@ -153,7 +165,9 @@ class FeedService:
                 rows = await sql.fetch(
                     "SELECT id FROM posts WHERE author = ANY($1) AND deleted_at IS NULL "
                     "AND ($2::bigint IS NULL OR id < $2) ORDER BY id DESC LIMIT $3",
-                    celebrities, max_id, n,
+                    celebrities,
+                    max_id,
+                    n,
                 )
                 ids.update(r["id"] for r in rows)
             return sorted(ids, reverse=True)[:n]

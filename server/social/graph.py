@@ -104,13 +104,17 @@ class GraphService:
         if await sql.fetchval("SELECT EXISTS (SELECT 1 FROM blocks WHERE blocker = $1 AND blocked = $2)", viewer, tid):
             raise Conflict("you block this user: unblock them first")
         async with sql.transaction():
-            if await sql.fetchval("SELECT EXISTS (SELECT 1 FROM follows WHERE follower = $1 AND followee = $2)", viewer, tid):
+            if await sql.fetchval(
+                "SELECT EXISTS (SELECT 1 FROM follows WHERE follower = $1 AND followee = $2)", viewer, tid
+            ):
                 state = "following"
             elif target["is_private"]:
                 status = await sql.execute(
                     "INSERT INTO follow_requests (id, requester, target, created_at) VALUES ($1, $2, $3, now()) "
                     "ON CONFLICT DO NOTHING",
-                    _new_id(), viewer, tid,
+                    _new_id(),
+                    viewer,
+                    tid,
                 )
                 if sql.changed(status):
                     await events.dispatch(events.Followed(actor_id=viewer, target_id=tid, pending=True))
@@ -124,7 +128,9 @@ class GraphService:
     async def _insert_follow(self, follower: int, followee: int) -> bool:
         status = await sql.execute(
             "INSERT INTO follows (id, follower, followee, created_at) VALUES ($1, $2, $3, now()) ON CONFLICT DO NOTHING",
-            _new_id(), follower, followee,
+            _new_id(),
+            follower,
+            followee,
         )
         if not sql.changed(status):
             return False
@@ -154,7 +160,9 @@ class GraphService:
             f"SELECT r.id AS rid, {', '.join('u.' + c for c in USER_COLS.split(', '))} FROM follow_requests r "  # noqa: S608
             "JOIN users u ON u.id = r.requester WHERE r.target = $1 AND ($2::bigint IS NULL OR r.id < $2) "
             "ORDER BY r.id DESC LIMIT $3",
-            viewer, int(after[0]) if after else None, limit + 1,
+            viewer,
+            int(after[0]) if after else None,
+            limit + 1,
         )
         return self._page(rows, limit, "requests", "rid")
 
@@ -176,14 +184,17 @@ class GraphService:
         async with sql.transaction():
             await sql.execute(
                 "INSERT INTO blocks (id, blocker, blocked, created_at) VALUES ($1, $2, $3, now()) ON CONFLICT DO NOTHING",
-                _new_id(), viewer, tid,
+                _new_id(),
+                viewer,
+                tid,
             )
             # A block removes follows (and pending requests) both ways.
             await self._remove_follow(viewer, tid)
             await self._remove_follow(tid, viewer)
             await sql.execute(
                 "DELETE FROM follow_requests WHERE (requester = $1 AND target = $2) OR (requester = $2 AND target = $1)",
-                viewer, tid,
+                viewer,
+                tid,
             )
         await self.rt.store.drop_timeline(viewer)
         await self.rt.store.drop_timeline(tid)
@@ -199,7 +210,9 @@ class GraphService:
         if on:
             await sql.execute(
                 "INSERT INTO mutes (id, muter, muted, created_at) VALUES ($1, $2, $3, now()) ON CONFLICT DO NOTHING",
-                _new_id(), viewer, tid,
+                _new_id(),
+                viewer,
+                tid,
             )
         else:
             await sql.execute("DELETE FROM mutes WHERE muter = $1 AND muted = $2", viewer, tid)
@@ -223,7 +236,10 @@ class GraphService:
             f"JOIN users u ON u.id = f.{other} WHERE f.{mine} = $1 AND ($2::bigint IS NULL OR f.id < $2) "
             "AND NOT EXISTS (SELECT 1 FROM blocks b WHERE (b.blocker = $3 AND b.blocked = u.id) "
             "OR (b.blocker = u.id AND b.blocked = $3)) ORDER BY f.id DESC LIMIT $4",
-            tid, int(after[0]) if after else None, viewer or 0, limit + 1,
+            tid,
+            int(after[0]) if after else None,
+            viewer or 0,
+            limit + 1,
         )
         return self._page(rows, limit, which, "fid")
 
@@ -249,7 +265,11 @@ class GraphService:
             "AND NOT EXISTS (SELECT 1 FROM blocks b WHERE (b.blocker = $3 AND b.blocked = u.id) "
             "OR (b.blocker = u.id AND b.blocked = $3)) "
             "ORDER BY (username = $1) DESC, rank DESC, followers_count DESC, id LIMIT $4 OFFSET $5",
-            q, _like_prefix(q), viewer or 0, limit + 1, offset,
+            q,
+            _like_prefix(q),
+            viewer or 0,
+            limit + 1,
+            offset,
         )
         more = len(rows) > limit
         nxt = cursor.encode(self.rt.secret_key, "search", [q, offset + limit]) if more else None

@@ -38,7 +38,11 @@ class ModerationService:
         row = await sql.fetchrow(
             "INSERT INTO reports (id, reporter, target_type, target_id, reason, status, created_at) "
             "VALUES ($1, $2, $3, $4, $5, 'open', now()) RETURNING *",
-            new_id(), viewer, data.target_type, target, data.reason.strip(),
+            new_id(),
+            viewer,
+            data.target_type,
+            target,
+            data.reason.strip(),
         )
         return _view(row)
 
@@ -48,7 +52,8 @@ class ModerationService:
         after = cursor.decode(self.rt.secret_key, "reports", cur)
         rows = await sql.fetch(
             "SELECT * FROM reports WHERE status = 'open' AND ($1::bigint IS NULL OR id < $1) ORDER BY id DESC LIMIT $2",
-            int(after[0]) if after else None, limit + 1,
+            int(after[0]) if after else None,
+            limit + 1,
         )
         more = len(rows) > limit
         rows = rows[:limit]
@@ -62,7 +67,8 @@ class ModerationService:
         await sql.execute(
             "UPDATE reports SET status = 'resolved', resolved_at = now(), resolved_by = $2 "
             "WHERE target_type = 'post' AND target_id = $1 AND status = 'open'",
-            post_id, viewer,
+            post_id,
+            viewer,
         )
 
 

@@ -28,11 +28,14 @@ class PostService:
 
     async def _visible_row(self, viewer: int, post_id: int, *, staff: bool = False) -> Any:
         """The post's row if ``viewer`` may see it (moderators see every live post), else 404."""
-        cols = "p.id, p.author, p.visibility, p.hashtags, p.mentions, p.repost_of, p.text, a.is_private AS author_private"
+        cols = (
+            "p.id, p.author, p.visibility, p.hashtags, p.mentions, p.repost_of, p.text, a.is_private AS author_private"
+        )
         where = "p.deleted_at IS NULL AND $1 > 0" if staff else VISIBLE
         row = await sql.fetchrow(
             f"SELECT {cols} FROM posts p JOIN users a ON a.id = p.author WHERE p.id = $2 AND {where}",  # noqa: S608
-            viewer, post_id,
+            viewer,
+            post_id,
         )
         if row is None:
             raise NotFound("no such post")
@@ -45,7 +48,8 @@ class PostService:
         rows = await sql.fetch(
             "SELECT id FROM users u WHERE username = ANY($1) AND id <> $2 AND NOT EXISTS "
             "(SELECT 1 FROM blocks b WHERE (b.blocker = u.id AND b.blocked = $2) OR (b.blocker = $2 AND b.blocked = u.id))",
-            names, author,
+            names,
+            author,
         )
         return [r["id"] for r in rows]
 
@@ -68,7 +72,13 @@ class PostService:
             await sql.execute(
                 "INSERT INTO posts (id, author, text, visibility, hashtags, mentions, repost_of, like_count, "
                 "comment_count, repost_count, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 0, 0, 0, now())",
-                post_id, viewer, body, visibility, tags, mentioned, original["id"] if original else None,
+                post_id,
+                viewer,
+                body,
+                visibility,
+                tags,
+                mentioned,
+                original["id"] if original else None,
             )
             if original is not None:
                 await sql.execute("UPDATE posts SET repost_count = repost_count + 1 WHERE id = $1", original["id"])
@@ -77,7 +87,10 @@ class PostService:
             await fanout.emit_post_event("post.created", aud, post_id, tags, fanout.neutral(post))
             await events.dispatch(
                 events.PostPublished(
-                    actor_id=viewer, post_id=post_id, visibility=visibility, mentioned_ids=tuple(mentioned),
+                    actor_id=viewer,
+                    post_id=post_id,
+                    visibility=visibility,
+                    mentioned_ids=tuple(mentioned),
                     repost_of_id=original["id"] if original else None,
                     repost_of_author_id=original["author"] if original else None,
                 )
@@ -108,11 +121,16 @@ class PostService:
         async with sql.transaction():
             await sql.execute(
                 "INSERT INTO post_edits (id, post, text, created_at) VALUES ($1, $2, $3, now())",
-                new_id(), post_id, row["text"],
+                new_id(),
+                post_id,
+                row["text"],
             )
             await sql.execute(
                 "UPDATE posts SET text = $2, hashtags = $3, mentions = $4, edited_at = now() WHERE id = $1",
-                post_id, body, text.hashtags(body), mentioned,
+                post_id,
+                body,
+                text.hashtags(body),
+                mentioned,
             )
         return await self.get(viewer, post_id)
 
@@ -130,7 +148,8 @@ class PostService:
         async with sql.transaction():
             status = await sql.execute(
                 "UPDATE posts SET deleted_at = now(), removed_by = $2 WHERE id = $1 AND deleted_at IS NULL",
-                post_id, viewer if staff else None,
+                post_id,
+                viewer if staff else None,
             )
             if not sql.changed(status):
                 raise NotFound("no such post")
@@ -154,13 +173,17 @@ class PostService:
             if on:
                 status = await sql.execute(
                     'INSERT INTO post_likes (id, post, "user", created_at) VALUES ($1, $2, $3, now()) ON CONFLICT DO NOTHING',
-                    new_id(), post_id, viewer,
+                    new_id(),
+                    post_id,
+                    viewer,
                 )
             else:
                 status = await sql.execute('DELETE FROM post_likes WHERE post = $1 AND "user" = $2', post_id, viewer)
             changed = bool(sql.changed(status))
             if changed:
-                await sql.execute("UPDATE posts SET like_count = like_count + $2 WHERE id = $1", post_id, 1 if on else -1)
+                await sql.execute(
+                    "UPDATE posts SET like_count = like_count + $2 WHERE id = $1", post_id, 1 if on else -1
+                )
                 if row["author"] != viewer:
                     kind = events.Liked if on else events.Unliked
                     await events.dispatch(kind(actor_id=viewer, post_id=post_id, post_author_id=row["author"]))
@@ -195,7 +218,9 @@ class PostService:
         if on:
             await sql.execute(
                 'INSERT INTO bookmarks (id, post, "user", created_at) VALUES ($1, $2, $3, now()) ON CONFLICT DO NOTHING',
-                new_id(), post_id, viewer,
+                new_id(),
+                post_id,
+                viewer,
             )
         else:
             await sql.execute('DELETE FROM bookmarks WHERE post = $1 AND "user" = $2', post_id, viewer)
@@ -206,9 +231,13 @@ async def audit(actor: int, user: int | None, action: str, details: dict[str, An
     import msgspec
 
     await sql.execute(
-        "INSERT INTO audit_events (id, \"user\", actor, action, ip, user_agent, details, created_at) "
+        'INSERT INTO audit_events (id, "user", actor, action, ip, user_agent, details, created_at) '
         "VALUES ($1, $2, $3, $4, '', '', $5::jsonb, now())",
-        new_id(), user, actor, action, msgspec.json.encode(details).decode(),
+        new_id(),
+        user,
+        actor,
+        action,
+        msgspec.json.encode(details).decode(),
     )
 
 
@@ -216,6 +245,7 @@ async def can_view_post(viewer_id: int, post_id: int) -> bool:
     """Whether ``viewer_id`` may see ``post_id`` (visibility and blocks): the ``post:{id}`` channel policy."""
     row = await sql.fetchval(
         f"SELECT EXISTS (SELECT 1 FROM posts p JOIN users a ON a.id = p.author WHERE p.id = $2 AND {VISIBLE})",  # noqa: S608
-        viewer_id, post_id,
+        viewer_id,
+        post_id,
     )
     return bool(row)

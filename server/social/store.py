@@ -122,7 +122,10 @@ class RedisStore:
         half_life = self.half_life
         bucket, _ = trend_bucket(now)
         snap = f"{self.p}trend:snap:{secrets.token_hex(8)}"
-        keys = {f"{self.p}trend:{kind}:{bucket}": 1.0, f"{self.p}trend:{kind}:{bucket - 1}": 2.0 ** (-86400 / half_life)}
+        keys = {
+            f"{self.p}trend:{kind}:{bucket}": 1.0,
+            f"{self.p}trend:{kind}:{bucket - 1}": 2.0 ** (-86400 / half_life),
+        }
         await self.redis.zunionstore(snap, keys)
         await self.redis.expire(snap, 900)
         return snap.rsplit(":", 1)[-1]

@@ -10,8 +10,7 @@ USER_COLS = "id, username, display_name, avatar_url, followers_count, following_
 
 # $1 is the viewer id (0 for anonymous). ``p`` is the post, ``a`` its author.
 BLOCKED = (
-    "EXISTS (SELECT 1 FROM blocks b WHERE (b.blocker = $1 AND b.blocked = {u}) "
-    "OR (b.blocker = {u} AND b.blocked = $1))"
+    "EXISTS (SELECT 1 FROM blocks b WHERE (b.blocker = $1 AND b.blocked = {u}) OR (b.blocker = {u} AND b.blocked = $1))"
 )
 VISIBLE = (
     "p.deleted_at IS NULL AND (p.author = $1 OR (NOT "
