@@ -17,7 +17,7 @@ from server.social.posts import PostService
 from server.social.runtime import SocialRuntime
 
 Limit = Annotated[int, Parameter(ge=1, le=100, description="page size, 1..100")]
-PathId = Annotated[str, PathParameter(max_length=24, description="an id (string)")]
+PathId = Annotated[str, PathParameter(description="an id (string)")]
 Cursor = Annotated[str | None, Parameter(max_length=512, description="opaque cursor from `next_cursor`")]
 
 

@@ -31,7 +31,7 @@ class PostService:
         cols = (
             "p.id, p.author, p.visibility, p.hashtags, p.mentions, p.repost_of, p.text, a.is_private AS author_private"
         )
-        where = "p.deleted_at IS NULL AND $1 > 0" if staff else VISIBLE
+        where = "p.deleted_at IS NULL AND $1::bigint > 0" if staff else VISIBLE
         row = await sql.fetchrow(
             f"SELECT {cols} FROM posts p JOIN users a ON a.id = p.author WHERE p.id = $2 AND {where}",  # noqa: S608
             viewer,

@@ -43,7 +43,31 @@ class Actor:
         return res.json()["items"]  # type: ignore[no-any-return]
 
 
+_HASH: list[str] = []
+
+
 async def signup(client: Any, username: str, role: str | None = None) -> Actor:
+    """A user made directly (argon2 once per session keeps the suite fast) with a real login session."""
+    from models.ids import new_id
+    from server import security
+    from server.accounts.services import AccountService, ClientInfo
+    from server.settings import get_settings
+    from server.social import sql
+
+    if not _HASH:
+        _HASH.append(security.hash_password("correct horse battery"))
+    row = await sql.fetchrow(
+        "INSERT INTO users (id, username, email, email_normalized, password_hash, display_name, bio, role, "
+        "is_private, locale, timezone, totp_enabled, followers_count, following_count, posts_count, links, "
+        "created_at, updated_at) VALUES ($1, $2, $3, $3, $4, '', '', $5, false, 'en', 'UTC', false, 0, 0, 0, "
+        "'[]'::jsonb, now(), now()) RETURNING *",
+        new_id(), username, f"{username}@example.com", _HASH[0], role or "user",
+    )
+    issued = await AccountService(get_settings()).open_session(dict(row), ClientInfo(ip="127.0.0.1", user_agent="t"))
+    return Actor(client, username, str(row["id"]), issued.access_token)
+
+
+async def signup_via_api(client: Any, username: str, role: str | None = None) -> Actor:
     password = "correct horse battery"
     res = await client.post(
         "/api/v1/auth/register", json={"username": username, "email": f"{username}@example.com", "password": password}

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import asyncio
 
-from tests.integration.social.helpers import signup, users
+from tests.integration.social.helpers import signup, signup_via_api, users
 
 API = "/api/v1"
 
 
 async def test_profile_counts_and_idempotent_follow(client):
-    alice, bob = await users(client, "alice", "bob")
+    alice, bob = await signup_via_api(client, "alice"), await signup_via_api(client, "bob")
     assert (await bob.follow(alice))["state"] == "following"
     assert (await bob.follow(alice))["user"]["followers_count"] == 1  # twice: still one follow
     prof = (await client.get(f"{API}/users/ALICE")).json()
