@@ -120,7 +120,8 @@ class GraphService:
                     await events.dispatch(events.Followed(actor_id=viewer, target_id=tid, pending=True))
                 state = "requested"
             else:
-                await self._insert_follow(viewer, tid)
+                if await self._insert_follow(viewer, tid):
+                    await events.dispatch(events.Followed(actor_id=viewer, target_id=tid))
                 state = "following"
         await self.rt.store.drop_timeline(viewer)  # rebuilt with the new author on next read
         return await self._result(state, tid)
