@@ -6,7 +6,7 @@ from typing import Annotated
 
 from litestar import Controller, get, post
 from litestar.di import NamedDependency
-from litestar.params import JSONBody, Parameter, PathParameter
+from litestar.params import JSONBody, PathParameter
 
 from server.deps import MaybeUser
 from server.openapi import problems

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from litestar import Controller, Response, delete, get, patch, post
 from litestar.di import NamedDependency
-from litestar.params import JSONBody, Parameter, PathParameter
+from litestar.params import JSONBody, Parameter
 
 from server.deps import MaybeUser
 from server.openapi import problems

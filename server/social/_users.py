@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from litestar import Controller, delete, get, patch, post
 from litestar.di import NamedDependency
 from litestar.params import JSONBody, Parameter, PathParameter
-from typing import Annotated
 
 from server.deps import MaybeUser
 from server.openapi import problems
 from server.social import schemas
-from server.social._deps import Cursor, Limit, PathId, Viewer
+from server.social._deps import Cursor, Limit, Viewer
 from server.social.feeds import FeedService
 from server.social.graph import GraphService
 

@@ -51,7 +51,7 @@ class CommentService:
         after = cursor.decode(self.rt.secret_key, f"comments:{order}", cur)
         op, direction = (">", "ASC") if order == "oldest" else ("<", "DESC")
         rows = await sql.fetch(
-            _SELECT + f"WHERE c.post = $2 AND c.deleted_at IS NULL AND {_NOT_BLOCKED} "  # noqa: S608
+            _SELECT + f"WHERE c.post = $2 AND c.deleted_at IS NULL AND {_NOT_BLOCKED} "
             f"AND ($3::bigint IS NULL OR c.parent = $3) AND ($4::bigint IS NULL OR c.id {op} $4) "
             f"ORDER BY c.id {direction} LIMIT $5",
             v,
@@ -114,7 +114,7 @@ class CommentService:
     async def _row(self, viewer: int, comment_id: int) -> Any:
         row = await sql.fetchrow(
             "SELECT c.id, c.post, c.author, c.parent FROM comments c WHERE c.id = $2 AND c.deleted_at IS NULL "
-            f"AND {_NOT_BLOCKED}",  # noqa: S608
+            f"AND {_NOT_BLOCKED}",
             viewer,
             comment_id,
         )

@@ -33,7 +33,7 @@ async def audience(rt: SocialRuntime, author: Any, visibility: str, mentions: li
     not_muted = "AND NOT EXISTS (SELECT 1 FROM mutes m WHERE m.muter = f.follower AND m.muted = f.followee)"
     if celebrity:
         rows = await sql.fetch(
-            f"SELECT follower FROM follows f WHERE followee = $1 AND follower = ANY($2) {not_muted}",  # noqa: S608
+            f"SELECT follower FROM follows f WHERE followee = $1 AND follower = ANY($2) {not_muted}",
             aid,
             list(online),
         )
@@ -41,7 +41,7 @@ async def audience(rt: SocialRuntime, author: Any, visibility: str, mentions: li
         push = [aid]
         live = followers
     else:
-        rows = await sql.fetch(f"SELECT follower FROM follows f WHERE followee = $1 {not_muted}", aid)  # noqa: S608
+        rows = await sql.fetch(f"SELECT follower FROM follows f WHERE followee = $1 {not_muted}", aid)
         followers = [r["follower"] for r in rows]
         push = [aid, *followers]
         live = [u for u in followers if u in online]

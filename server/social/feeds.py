@@ -121,7 +121,7 @@ class FeedService:
                     SELECT f.followee FROM follows f JOIN users c ON c.id = f.followee
                     WHERE f.follower = $1 AND c.followers_count < $2))
                   AND {VISIBLE}
-                ORDER BY p.id DESC LIMIT $3""",  # noqa: S608
+                ORDER BY p.id DESC LIMIT $3""",
             viewer,
             self.rt.settings.celebrity_threshold,
             self.rt.store.cap,
@@ -217,4 +217,4 @@ class FeedService:
         )
 
 
-__all__ = ["FeedService", "Forbidden", "NOT_MUTED"]
+__all__ = ["NOT_MUTED", "FeedService", "Forbidden"]

@@ -14,7 +14,7 @@ from server.social.views import USER_COLS, is_blocked_either_way, user_summary
 
 
 async def _bump(user_id: int, column: str, delta: int) -> None:
-    await sql.execute(f"UPDATE users SET {column} = {column} + $2 WHERE id = $1", user_id, delta)  # noqa: S608
+    await sql.execute(f"UPDATE users SET {column} = {column} + $2 WHERE id = $1", user_id, delta)
 
 
 async def _bump_pair(follower: int, followee: int, delta: int) -> None:
@@ -30,7 +30,7 @@ class GraphService:
     async def user_row(self, username: str, viewer: int | None) -> Any:
         """The user called ``username`` as ``viewer`` may see it; 404 when missing or when they blocked the viewer."""
         row = await sql.fetchrow(
-            f"SELECT {USER_COLS}, bio, links, created_at FROM users WHERE username = $1 AND suspended_at IS NULL",  # noqa: S608
+            f"SELECT {USER_COLS}, bio, links, created_at FROM users WHERE username = $1 AND suspended_at IS NULL",
             username.lower(),
         )
         if row is None:
@@ -64,7 +64,7 @@ class GraphService:
         return self._profile(row, await self.relationship(viewer, row["id"]))
 
     async def profile_by_id(self, user_id: int) -> schemas.Profile:
-        row = await sql.fetchrow(f"SELECT {USER_COLS}, bio, links, created_at FROM users WHERE id = $1", user_id)  # noqa: S608
+        row = await sql.fetchrow(f"SELECT {USER_COLS}, bio, links, created_at FROM users WHERE id = $1", user_id)
         if row is None:
             raise NotFound("no such user")
         return self._profile(row, schemas.Relationship())
@@ -83,7 +83,8 @@ class GraphService:
         )
 
     async def update_me(self, viewer: int, data: schemas.ProfileUpdate) -> schemas.Profile:
-        sets, args = [], [viewer]
+        sets: list[str] = []
+        args: list[object] = [viewer]
         for name in ("display_name", "bio", "is_private"):
             value = getattr(data, name)
             if value is not msgspec.UNSET:
@@ -93,7 +94,7 @@ class GraphService:
             args.append(msgspec.json.encode(data.links).decode())
             sets.append(f"links = ${len(args)}::jsonb")
         if sets:
-            await sql.execute(f"UPDATE users SET {', '.join(sets)}, updated_at = now() WHERE id = $1", *args)  # noqa: S608
+            await sql.execute(f"UPDATE users SET {', '.join(sets)}, updated_at = now() WHERE id = $1", *args)
         return await self.profile_by_id(viewer)
 
     async def follow(self, viewer: int, username: str) -> schemas.FollowResult:
@@ -128,7 +129,8 @@ class GraphService:
 
     async def _insert_follow(self, follower: int, followee: int) -> bool:
         status = await sql.execute(
-            "INSERT INTO follows (id, follower, followee, created_at) VALUES ($1, $2, $3, now()) ON CONFLICT DO NOTHING",
+            "INSERT INTO follows (id, follower, followee, created_at) VALUES ($1, $2, $3, now()) "
+            "ON CONFLICT DO NOTHING",
             _new_id(),
             follower,
             followee,
@@ -139,7 +141,7 @@ class GraphService:
         return True
 
     async def _result(self, state: str, tid: int) -> schemas.FollowResult:
-        row = await sql.fetchrow(f"SELECT {USER_COLS} FROM users WHERE id = $1", tid)  # noqa: S608
+        row = await sql.fetchrow(f"SELECT {USER_COLS} FROM users WHERE id = $1", tid)
         return schemas.FollowResult(state=state, user=user_summary(row))  # type: ignore[arg-type]
 
     async def unfollow(self, viewer: int, username: str) -> schemas.FollowResult:
@@ -158,7 +160,7 @@ class GraphService:
     async def follow_requests(self, viewer: int, limit: int, cur: str | None) -> schemas.UserPage:
         after = cursor.decode(self.rt.secret_key, "requests", cur)
         rows = await sql.fetch(
-            f"SELECT r.id AS rid, {', '.join('u.' + c for c in USER_COLS.split(', '))} FROM follow_requests r "  # noqa: S608
+            f"SELECT r.id AS rid, {', '.join('u.' + c for c in USER_COLS.split(', '))} FROM follow_requests r "
             "JOIN users u ON u.id = r.requester WHERE r.target = $1 AND ($2::bigint IS NULL OR r.id < $2) "
             "ORDER BY r.id DESC LIMIT $3",
             viewer,
@@ -184,7 +186,8 @@ class GraphService:
             raise ValidationFailed("you cannot block yourself")
         async with sql.transaction():
             await sql.execute(
-                "INSERT INTO blocks (id, blocker, blocked, created_at) VALUES ($1, $2, $3, now()) ON CONFLICT DO NOTHING",
+                "INSERT INTO blocks (id, blocker, blocked, created_at) VALUES ($1, $2, $3, now()) "
+                "ON CONFLICT DO NOTHING",
                 _new_id(),
                 viewer,
                 tid,
@@ -193,7 +196,8 @@ class GraphService:
             await self._remove_follow(viewer, tid)
             await self._remove_follow(tid, viewer)
             await sql.execute(
-                "DELETE FROM follow_requests WHERE (requester = $1 AND target = $2) OR (requester = $2 AND target = $1)",
+                "DELETE FROM follow_requests WHERE (requester = $1 AND target = $2) "
+                "OR (requester = $2 AND target = $1)",
                 viewer,
                 tid,
             )
@@ -233,7 +237,7 @@ class GraphService:
         after = cursor.decode(self.rt.secret_key, which, cur)
         mine, other = ("followee", "follower") if which == "followers" else ("follower", "followee")
         rows = await sql.fetch(
-            f"SELECT f.id AS fid, {', '.join('u.' + c for c in USER_COLS.split(', '))} FROM follows f "  # noqa: S608
+            f"SELECT f.id AS fid, {', '.join('u.' + c for c in USER_COLS.split(', '))} FROM follows f "
             f"JOIN users u ON u.id = f.{other} WHERE f.{mine} = $1 AND ($2::bigint IS NULL OR f.id < $2) "
             "AND NOT EXISTS (SELECT 1 FROM blocks b WHERE (b.blocker = $3 AND b.blocked = u.id) "
             "OR (b.blocker = u.id AND b.blocked = $3)) ORDER BY f.id DESC LIMIT $4",
@@ -260,7 +264,7 @@ class GraphService:
             raise ValidationFailed("cursor belongs to another query")
         offset = int(after[1]) if after else 0
         rows = await sql.fetch(
-            f"SELECT {USER_COLS}, greatest(similarity(username, $1), similarity(lower(display_name), $1)) AS rank "  # noqa: S608
+            f"SELECT {USER_COLS}, greatest(similarity(username, $1), similarity(lower(display_name), $1)) AS rank "
             "FROM users u WHERE suspended_at IS NULL AND (username % $1 OR lower(display_name) % $1 "
             "OR username LIKE $2 OR lower(display_name) LIKE $2) "
             "AND NOT EXISTS (SELECT 1 FROM blocks b WHERE (b.blocker = $3 AND b.blocked = u.id) "

@@ -33,7 +33,7 @@ class PostService:
         )
         where = "p.deleted_at IS NULL AND $1::bigint > 0" if staff else VISIBLE
         row = await sql.fetchrow(
-            f"SELECT {cols} FROM posts p JOIN users a ON a.id = p.author WHERE p.id = $2 AND {where}",  # noqa: S608
+            f"SELECT {cols} FROM posts p JOIN users a ON a.id = p.author WHERE p.id = $2 AND {where}",
             viewer,
             post_id,
         )
@@ -47,7 +47,8 @@ class PostService:
             return []
         rows = await sql.fetch(
             "SELECT id FROM users u WHERE username = ANY($1) AND id <> $2 AND NOT EXISTS "
-            "(SELECT 1 FROM blocks b WHERE (b.blocker = u.id AND b.blocked = $2) OR (b.blocker = $2 AND b.blocked = u.id))",
+            "(SELECT 1 FROM blocks b WHERE (b.blocker = u.id AND b.blocked = $2) "
+            "OR (b.blocker = $2 AND b.blocked = u.id))",
             names,
             author,
         )
@@ -172,7 +173,8 @@ class PostService:
         async with sql.transaction():
             if on:
                 status = await sql.execute(
-                    'INSERT INTO post_likes (id, post, "user", created_at) VALUES ($1, $2, $3, now()) ON CONFLICT DO NOTHING',
+                    'INSERT INTO post_likes (id, post, "user", created_at) VALUES ($1, $2, $3, now()) '
+                    "ON CONFLICT DO NOTHING",
                     new_id(),
                     post_id,
                     viewer,
@@ -217,7 +219,8 @@ class PostService:
         await self._visible_row(viewer, post_id)
         if on:
             await sql.execute(
-                'INSERT INTO bookmarks (id, post, "user", created_at) VALUES ($1, $2, $3, now()) ON CONFLICT DO NOTHING',
+                'INSERT INTO bookmarks (id, post, "user", created_at) VALUES ($1, $2, $3, now()) '
+                "ON CONFLICT DO NOTHING",
                 new_id(),
                 post_id,
                 viewer,
@@ -244,7 +247,7 @@ async def audit(actor: int, user: int | None, action: str, details: dict[str, An
 async def can_view_post(viewer_id: int, post_id: int) -> bool:
     """Whether ``viewer_id`` may see ``post_id`` (visibility and blocks): the ``post:{id}`` channel policy."""
     row = await sql.fetchval(
-        f"SELECT EXISTS (SELECT 1 FROM posts p JOIN users a ON a.id = p.author WHERE p.id = $2 AND {VISIBLE})",  # noqa: S608
+        f"SELECT EXISTS (SELECT 1 FROM posts p JOIN users a ON a.id = p.author WHERE p.id = $2 AND {VISIBLE})",
         viewer_id,
         post_id,
     )

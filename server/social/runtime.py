@@ -23,11 +23,11 @@ class SocialRuntime:
     def __init__(self, settings: SocialSettings, secret_key: str, redis: Any | None) -> None:
         self.settings = settings
         self.secret_key = secret_key
-        kw = {"cap": settings.timeline_cap, "ttl": settings.timeline_ttl_seconds}
+        cap, ttl, half = settings.timeline_cap, settings.timeline_ttl_seconds, settings.trending_half_life_seconds
         self.store: Store = (
-            RedisStore(redis, half_life=settings.trending_half_life_seconds, **kw)
+            RedisStore(redis, cap=cap, ttl=ttl, half_life=half)
             if redis is not None
-            else MemoryStore(half_life=settings.trending_half_life_seconds, **kw)
+            else MemoryStore(cap=cap, ttl=ttl, half_life=half)
         )
         self._touched: dict[int, float] = {}
         # Set by server.app once realtime exposes channel positions: channel -> (offset, epoch).

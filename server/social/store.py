@@ -213,7 +213,7 @@ class MemoryStore:
         self._dirty.add(post_id)
 
     async def pop_dirty(self, count: int) -> list[int]:
-        out = []
+        out: list[int] = []
         while self._dirty and len(out) < count:
             out.append(self._dirty.pop())
         return out

@@ -100,7 +100,8 @@ async def in_order(viewer: int, ids: list[int], *, feed: bool = True) -> list[sc
 async def is_blocked_either_way(a: int, b: int) -> bool:
     return bool(
         await sql.fetchval(
-            "SELECT EXISTS (SELECT 1 FROM blocks WHERE (blocker = $1 AND blocked = $2) OR (blocker = $2 AND blocked = $1))",
+            "SELECT EXISTS (SELECT 1 FROM blocks WHERE (blocker = $1 AND blocked = $2) "
+            "OR (blocker = $2 AND blocked = $1))",
             a,
             b,
         )

@@ -61,7 +61,11 @@ async def signup(client: Any, username: str, role: str | None = None) -> Actor:
         "is_private, locale, timezone, totp_enabled, followers_count, following_count, posts_count, links, "
         "created_at, updated_at) VALUES ($1, $2, $3, $3, $4, '', '', $5, false, 'en', 'UTC', false, 0, 0, 0, "
         "'[]'::jsonb, now(), now()) RETURNING *",
-        new_id(), username, f"{username}@example.com", _HASH[0], role or "user",
+        new_id(),
+        username,
+        f"{username}@example.com",
+        _HASH[0],
+        role or "user",
     )
     issued = await AccountService(get_settings()).open_session(dict(row), ClientInfo(ip="127.0.0.1", user_agent="t"))
     return Actor(client, username, str(row["id"]), issued.access_token)

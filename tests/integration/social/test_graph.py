@@ -81,8 +81,12 @@ async def test_follower_lists_page_with_cursor(client):
     for fan in fans:
         await fan.follow(star)
     page1 = (await client.get(f"{API}/users/star/followers", params={"limit": 2})).json()
-    page2 = (await client.get(f"{API}/users/star/followers", params={"limit": 2, "cursor": page1["next_cursor"]})).json()
-    page3 = (await client.get(f"{API}/users/star/followers", params={"limit": 2, "cursor": page2["next_cursor"]})).json()
+    page2 = (
+        await client.get(f"{API}/users/star/followers", params={"limit": 2, "cursor": page1["next_cursor"]})
+    ).json()
+    page3 = (
+        await client.get(f"{API}/users/star/followers", params={"limit": 2, "cursor": page2["next_cursor"]})
+    ).json()
     names = [u["username"] for p in (page1, page2, page3) for u in p["items"]]
     assert names == ["fan4", "fan3", "fan2", "fan1", "fan0"] and page3["next_cursor"] is None
     following = (await client.get(f"{API}/users/fan0/following")).json()
@@ -121,7 +125,11 @@ async def test_patch_me_and_search(client):
     await signup(client, "alicia")
     res = await alice.patch(
         f"{API}/users/me",
-        json={"display_name": "Alice Liddell", "bio": "down the hole", "links": [{"label": "web", "url": "https://a.example"}]},
+        json={
+            "display_name": "Alice Liddell",
+            "bio": "down the hole",
+            "links": [{"label": "web", "url": "https://a.example"}],
+        },
     )
     assert res.status_code == 200
     assert res.json()["display_name"] == "Alice Liddell" and res.json()["links"][0]["url"] == "https://a.example"

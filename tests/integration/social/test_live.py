@@ -96,7 +96,14 @@ async def test_domain_events_for_notifications(client):
     async def record(event: events.DomainEvent) -> None:
         seen.append(event)
 
-    kinds = (events.Followed, events.FollowAccepted, events.PostPublished, events.Liked, events.Unliked, events.Commented)
+    kinds = (
+        events.Followed,
+        events.FollowAccepted,
+        events.PostPublished,
+        events.Liked,
+        events.Unliked,
+        events.Commented,
+    )
     for kind in kinds:
         events.subscribe(kind, record)
     try:
@@ -111,7 +118,7 @@ async def test_domain_events_for_notifications(client):
         await bob.delete(f"{API}/posts/{pid}/like")
         c1 = (await bob.post(f"{API}/posts/{pid}/comments", json={"text": "yo"})).json()
         await alice.post(f"{API}/posts/{pid}/comments", json={"text": "re", "parent_id": c1["id"]})
-        cpub = (await carol.publish("carol's")) ["id"]
+        cpub = (await carol.publish("carol's"))["id"]
         await bob.post(f"{API}/posts/{cpub}/repost")
     finally:
         for kind in kinds:
@@ -119,8 +126,16 @@ async def test_domain_events_for_notifications(client):
     ids = {u.username: int(u.id) for u in (alice, bob, carol)}
     names = [type(e).__name__ for e in seen]
     assert names == [
-        "Followed", "FollowAccepted", "Followed", "PostPublished", "Liked", "Unliked",
-        "Commented", "Commented", "PostPublished", "PostPublished",
+        "Followed",
+        "FollowAccepted",
+        "Followed",
+        "PostPublished",
+        "Liked",
+        "Unliked",
+        "Commented",
+        "Commented",
+        "PostPublished",
+        "PostPublished",
     ]
     assert seen[0] == events.Followed(actor_id=ids["bob"], target_id=ids["alice"], pending=True)
     assert seen[1] == events.FollowAccepted(actor_id=ids["alice"], follower_id=ids["bob"])

@@ -191,7 +191,9 @@ async def test_reports_and_moderator_removal_is_audited(client):
     alice, bob = await users(client, "alice", "bob")
     mod = await signup(client, "mod", role="moderator")
     pid = (await alice.publish("rude", "followers"))["id"]
-    assert (await bob.post(f"{API}/reports", json={"target_type": "post", "target_id": pid, "reason": "x"})).status_code == 404
+    assert (
+        await bob.post(f"{API}/reports", json={"target_type": "post", "target_id": pid, "reason": "x"})
+    ).status_code == 404
     pub = (await alice.publish("rude again"))["id"]
     rep = await bob.post(f"{API}/reports", json={"target_type": "post", "target_id": pub, "reason": "spam"})
     assert rep.status_code == 201 and rep.json()["status"] == "open"
