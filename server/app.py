@@ -12,6 +12,7 @@ from litestar.datastructures import State
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
+from litestar.static_files import create_static_files_router
 
 from server import db
 from server.accounts.controllers import AuthController
@@ -60,8 +61,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
         path="/api/v1", route_handlers=[AuthController, *SOCIAL_CONTROLLERS], dependencies=social_dependencies
     )
 
+    media = settings.data_dir / "media" / "avatars"
+    media.mkdir(parents=True, exist_ok=True)
+    avatars = create_static_files_router(path="/media/avatars", directories=[media], include_in_schema=False)
+
     return Litestar(
-        route_handlers=[HealthController, api],
+        route_handlers=[HealthController, api, avatars],
         lifespan=[lifespan],
         exception_handlers=exception_handlers,
         dependencies=dependencies,

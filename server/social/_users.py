@@ -4,16 +4,21 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from litestar import Controller, delete, get, patch, post
+from litestar import Controller, delete, get, patch, post, put
+from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
-from litestar.params import JSONBody, Parameter, PathParameter
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, JSONBody, Parameter, PathParameter
 
 from server.deps import MaybeUser
 from server.openapi import problems
+from server.settings import Settings
 from server.social import schemas
 from server.social._deps import Cursor, Limit, Viewer
+from server.social.avatars import store_avatar
 from server.social.feeds import FeedService
 from server.social.graph import GraphService
+from server.social.runtime import SocialRuntime
 
 Username = Annotated[str, PathParameter(max_length=30)]
 Query = Annotated[str, Parameter(min_length=1, max_length=64)]
@@ -28,6 +33,27 @@ class MeController(Controller):
         self, data: JSONBody[schemas.ProfileUpdate], viewer: Viewer, graph: NamedDependency[GraphService]
     ) -> schemas.Profile:
         return await graph.update_me(viewer.id, data)
+
+    @put(
+        "/avatar",
+        summary="Upload my avatar (multipart field `file`): checked by content, resized, metadata stripped",
+        responses=problems(401, 413, 422),
+        request_max_body_size=6 * 1024 * 1024,
+    )
+    async def avatar(
+        self,
+        data: Annotated[UploadFile, Body(media_type=RequestEncodingType.MULTI_PART)],
+        viewer: Viewer,
+        graph: NamedDependency[GraphService],
+        social: NamedDependency[SocialRuntime],
+        settings: NamedDependency[Settings],
+    ) -> schemas.Profile:
+        cfg = social.settings
+        raw = await data.read(cfg.avatar_max_bytes + 1)
+        await store_avatar(
+            viewer.id, raw, media_dir=settings.data_dir / "media", max_bytes=cfg.avatar_max_bytes, size=cfg.avatar_size
+        )
+        return await graph.profile_by_id(viewer.id)
 
     @get("/follow-requests", summary="Pending requests to follow me", responses=problems(401, 422))
     async def follow_requests(
