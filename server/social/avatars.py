@@ -25,14 +25,13 @@ def process(raw: bytes, size: int) -> bytes:
             if probe.width * probe.height > MAX_PIXELS:
                 raise ValidationFailed("avatar has too many pixels")
             probe.verify()
-        with Image.open(io.BytesIO(raw)) as img:
-            img.load()
-            img = ImageOps.exif_transpose(img)
-            img = img.convert("RGB")
-            img = ImageOps.fit(img, (size, size), Image.Resampling.LANCZOS)
+        with Image.open(io.BytesIO(raw)) as opened:
+            opened.load()
+            upright: Image.Image = ImageOps.exif_transpose(opened) or opened
+            fitted = ImageOps.fit(upright.convert("RGB"), (size, size), Image.Resampling.LANCZOS)
             out = io.BytesIO()
             # A freshly built image carries no info: EXIF, GPS, comments are all gone.
-            img.save(out, "JPEG", quality=88, optimize=True)
+            fitted.save(out, "JPEG", quality=88, optimize=True)
             return out.getvalue()
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
         if isinstance(exc, ValidationFailed):
