@@ -17,6 +17,11 @@ from server.social.text import normalize_tag
 from server.social.views import NOT_MUTED, VISIBLE, in_order
 
 Source = Callable[[int | None, int], Awaitable[list[int]]]
+TOP = (1 << 63) - 1  # "no upper bound" as a value, so the planner always gets a plain `id < $n` range
+
+
+def _below(max_id: int | None) -> int:
+    return TOP if max_id is None else max_id
 
 
 class FeedService:
@@ -56,8 +61,8 @@ class FeedService:
         async def source(max_id: int | None, n: int) -> list[int]:
             rows = await sql.fetch(
                 "SELECT id FROM posts WHERE visibility = 'public' AND deleted_at IS NULL "
-                "AND ($1::bigint IS NULL OR id < $1) ORDER BY id DESC LIMIT $2",
-                max_id,
+                "AND id < $1 ORDER BY id DESC LIMIT $2",
+                _below(max_id),
                 n,
             )
             return [r["id"] for r in rows]
@@ -72,9 +77,9 @@ class FeedService:
         async def source(max_id: int | None, n: int) -> list[int]:
             rows = await sql.fetch(
                 "SELECT id FROM posts WHERE hashtags @> ARRAY[$1]::varchar[] AND visibility = 'public' "
-                "AND deleted_at IS NULL AND ($2::bigint IS NULL OR id < $2) ORDER BY id DESC LIMIT $3",
+                "AND deleted_at IS NULL AND id < $2 ORDER BY id DESC LIMIT $3",
                 norm,
-                max_id,
+                _below(max_id),
                 n,
             )
             return [r["id"] for r in rows]
@@ -88,9 +93,9 @@ class FeedService:
         async def source(max_id: int | None, n: int) -> list[int]:
             rows = await sql.fetch(
                 "SELECT id FROM posts WHERE author = $1 AND deleted_at IS NULL "
-                "AND ($2::bigint IS NULL OR id < $2) ORDER BY id DESC LIMIT $3",
+                "AND id < $2 ORDER BY id DESC LIMIT $3",
                 tid,
-                max_id,
+                _below(max_id),
                 n,
             )
             return [r["id"] for r in rows]
@@ -101,10 +106,10 @@ class FeedService:
         # Keyset on the post id keeps one cursor shape for every post list.
         async def source(max_id: int | None, n: int) -> list[int]:
             rows = await sql.fetch(
-                'SELECT post FROM bookmarks WHERE "user" = $1 AND ($2::bigint IS NULL OR post < $2) '
+                'SELECT post FROM bookmarks WHERE "user" = $1 AND post < $2 '
                 "ORDER BY post DESC LIMIT $3",
                 viewer,
-                max_id,
+                _below(max_id),
                 n,
             )
             return [r["post"] for r in rows]
@@ -129,6 +134,10 @@ class FeedService:
         await self.rt.store.build_timeline(viewer, [r["id"] for r in rows])
 
     async def _celebrities(self, viewer: int) -> list[int]:
+        """Followed authors above the threshold (cached briefly per viewer; a follow change clears it)."""
+        cached = self.rt.celebrities.get(viewer)
+        if cached is not None and cached[0] > time.monotonic():
+            return cached[1]
         rows = await sql.fetch(
             "SELECT f.followee FROM follows f JOIN users c ON c.id = f.followee "
             "WHERE f.follower = $1 AND c.followers_count >= $2",
@@ -153,10 +162,10 @@ class FeedService:
                 floor = pushed[-1] if pushed else max_id
                 rows = await sql.fetch(
                     "SELECT p.id FROM posts p WHERE (p.author = $1 OR p.author IN (SELECT followee FROM follows "
-                    "WHERE follower = $1)) AND p.deleted_at IS NULL AND ($2::bigint IS NULL OR p.id < $2) "
+                    "WHERE follower = $1)) AND p.deleted_at IS NULL AND p.id < $2 "
                     "ORDER BY p.id DESC LIMIT $3",
                     viewer,
-                    floor,
+                    _below(floor),
                     n,
                 )
                 ids.update(r["id"] for r in rows)
@@ -164,9 +173,9 @@ class FeedService:
                 # The pull side: celebrities' posts are merged at read time, never pushed.
                 rows = await sql.fetch(
                     "SELECT id FROM posts WHERE author = ANY($1) AND deleted_at IS NULL "
-                    "AND ($2::bigint IS NULL OR id < $2) ORDER BY id DESC LIMIT $3",
+                    "AND id < $2 ORDER BY id DESC LIMIT $3",
                     celebrities,
-                    max_id,
+                    _below(max_id),
                     n,
                 )
                 ids.update(r["id"] for r in rows)

@@ -124,7 +124,7 @@ class GraphService:
                 if await self._insert_follow(viewer, tid):
                     await events.dispatch(events.Followed(actor_id=viewer, target_id=tid))
                 state = "following"
-        await self.rt.store.drop_timeline(viewer)  # rebuilt with the new author on next read
+        await self.rt.graph_changed(viewer)  # rebuilt with the new author on next read
         return await self._result(state, tid)
 
     async def _insert_follow(self, follower: int, followee: int) -> bool:
@@ -149,7 +149,7 @@ class GraphService:
         async with sql.transaction():
             await self._remove_follow(viewer, tid)
             await sql.execute("DELETE FROM follow_requests WHERE requester = $1 AND target = $2", viewer, tid)
-        await self.rt.store.drop_timeline(viewer)
+        await self.rt.graph_changed(viewer)
         return await self._result("none", tid)
 
     async def _remove_follow(self, follower: int, followee: int) -> None:
@@ -161,10 +161,10 @@ class GraphService:
         after = cursor.decode(self.rt.secret_key, "requests", cur)
         rows = await sql.fetch(
             f"SELECT r.id AS rid, {', '.join('u.' + c for c in USER_COLS.split(', '))} FROM follow_requests r "
-            "JOIN users u ON u.id = r.requester WHERE r.target = $1 AND ($2::bigint IS NULL OR r.id < $2) "
+            "JOIN users u ON u.id = r.requester WHERE r.target = $1 AND r.id < $2 "
             "ORDER BY r.id DESC LIMIT $3",
             viewer,
-            int(after[0]) if after else None,
+            int(after[0]) if after else (1 << 63) - 1,
             limit + 1,
         )
         return self._page(rows, limit, "requests", "rid")
@@ -178,7 +178,7 @@ class GraphService:
             if accept and await self._insert_follow(rid, viewer):
                 await events.dispatch(events.FollowAccepted(actor_id=viewer, follower_id=rid))
         if accept:
-            await self.rt.store.drop_timeline(rid)
+            await self.rt.graph_changed(rid)
 
     async def block(self, viewer: int, username: str) -> None:
         tid = (await self.user_row(username, viewer))["id"]
@@ -201,8 +201,8 @@ class GraphService:
                 viewer,
                 tid,
             )
-        await self.rt.store.drop_timeline(viewer)
-        await self.rt.store.drop_timeline(tid)
+        await self.rt.graph_changed(viewer)
+        await self.rt.graph_changed(tid)
 
     async def unblock(self, viewer: int, username: str) -> None:
         tid = (await self.user_row(username, viewer))["id"]
@@ -238,11 +238,11 @@ class GraphService:
         mine, other = ("followee", "follower") if which == "followers" else ("follower", "followee")
         rows = await sql.fetch(
             f"SELECT f.id AS fid, {', '.join('u.' + c for c in USER_COLS.split(', '))} FROM follows f "
-            f"JOIN users u ON u.id = f.{other} WHERE f.{mine} = $1 AND ($2::bigint IS NULL OR f.id < $2) "
+            f"JOIN users u ON u.id = f.{other} WHERE f.{mine} = $1 AND f.id < $2 "
             "AND NOT EXISTS (SELECT 1 FROM blocks b WHERE (b.blocker = $3 AND b.blocked = u.id) "
             "OR (b.blocker = u.id AND b.blocked = $3)) ORDER BY f.id DESC LIMIT $4",
             tid,
-            int(after[0]) if after else None,
+            int(after[0]) if after else (1 << 63) - 1,
             viewer or 0,
             limit + 1,
         )
