@@ -42,13 +42,14 @@ class FeedService:
         max_id = self._max_id(kind, cur)
         items: list[schemas.Post] = []
         want = limit + 1
+        batch = want + want // 4 + 1  # a little slack for hidden items, without hydrating twice the page
         for _ in range(8):  # each round skips what the viewer may not see
-            ids = await source(max_id, want * 2)
+            ids = await source(max_id, batch)
             if not ids:
                 break
             items.extend(await in_order(viewer, ids))
             max_id = ids[-1]
-            if len(items) >= want or len(ids) < want * 2:
+            if len(items) >= want or len(ids) < batch:
                 break
         more = len(items) > limit
         items = items[:limit]
