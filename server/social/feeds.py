@@ -20,6 +20,10 @@ Source = Callable[[int | None, int], Awaitable[list[int]]]
 TOP = (1 << 63) - 1  # "no upper bound" as a value, so the planner always gets a plain `id < $n` range
 
 
+# Public and hashtag feeds carry what their live channels carry: public posts of public accounts.
+_PUBLIC_AUTHOR = "NOT EXISTS (SELECT 1 FROM users a WHERE a.id = posts.author AND a.is_private)"
+
+
 def _below(max_id: int | None) -> int:
     return TOP if max_id is None else max_id
 
@@ -62,7 +66,7 @@ class FeedService:
         async def source(max_id: int | None, n: int) -> list[int]:
             rows = await sql.fetch(
                 "SELECT id FROM posts WHERE visibility = 'public' AND deleted_at IS NULL "
-                "AND id < $1 ORDER BY id DESC LIMIT $2",
+                f"AND id < $1 AND {_PUBLIC_AUTHOR} ORDER BY id DESC LIMIT $2",
                 _below(max_id),
                 n,
             )
@@ -78,7 +82,7 @@ class FeedService:
         async def source(max_id: int | None, n: int) -> list[int]:
             rows = await sql.fetch(
                 "SELECT id FROM posts WHERE hashtags @> ARRAY[$1]::varchar[] AND visibility = 'public' "
-                "AND deleted_at IS NULL AND id < $2 ORDER BY id DESC LIMIT $3",
+                f"AND deleted_at IS NULL AND id < $2 AND {_PUBLIC_AUTHOR} ORDER BY id DESC LIMIT $3",
                 norm,
                 _below(max_id),
                 n,
@@ -93,8 +97,7 @@ class FeedService:
 
         async def source(max_id: int | None, n: int) -> list[int]:
             rows = await sql.fetch(
-                "SELECT id FROM posts WHERE author = $1 AND deleted_at IS NULL "
-                "AND id < $2 ORDER BY id DESC LIMIT $3",
+                "SELECT id FROM posts WHERE author = $1 AND deleted_at IS NULL AND id < $2 ORDER BY id DESC LIMIT $3",
                 tid,
                 _below(max_id),
                 n,
@@ -107,8 +110,7 @@ class FeedService:
         # Keyset on the post id keeps one cursor shape for every post list.
         async def source(max_id: int | None, n: int) -> list[int]:
             rows = await sql.fetch(
-                'SELECT post FROM bookmarks WHERE "user" = $1 AND post < $2 '
-                "ORDER BY post DESC LIMIT $3",
+                'SELECT post FROM bookmarks WHERE "user" = $1 AND post < $2 ORDER BY post DESC LIMIT $3',
                 viewer,
                 _below(max_id),
                 n,

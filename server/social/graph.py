@@ -94,8 +94,19 @@ class GraphService:
             args.append(msgspec.json.encode(data.links).decode())
             sets.append(f"links = ${len(args)}::jsonb")
         if sets:
-            await sql.execute(f"UPDATE users SET {', '.join(sets)}, updated_at = now() WHERE id = $1", *args)
+            async with sql.transaction():
+                await sql.execute(f"UPDATE users SET {', '.join(sets)}, updated_at = now() WHERE id = $1", *args)
+                if data.is_private is False:
+                    await self._accept_all(viewer)
         return await self.profile_by_id(viewer)
+
+    async def _accept_all(self, viewer: int) -> None:
+        """An account that stops being private accepts its pending requests (as Mastodon does)."""
+        rows = await sql.fetch("DELETE FROM follow_requests WHERE target = $1 RETURNING requester", viewer)
+        for r in rows:
+            if await self._insert_follow(r["requester"], viewer):
+                await events.dispatch(events.FollowAccepted(actor_id=viewer, follower_id=r["requester"]))
+                await self.rt.graph_changed(r["requester"])
 
     async def follow(self, viewer: int, username: str) -> schemas.FollowResult:
         target = await self.user_row(username, viewer)

@@ -156,3 +156,17 @@ async def test_concurrent_follows_count_exactly(client):
     assert (await client.get(f"{API}/users/star")).json()["followers_count"] == 7
     assert (await client.get(f"{API}/users/fan0")).json()["following_count"] == 0
     assert star.id
+
+
+async def test_going_public_accepts_pending_requests(client):
+    alice, bob = await users(client, "alice", "bob")
+    await alice.patch(f"{API}/users/me", json={"is_private": True})
+    assert (await bob.follow(alice))["state"] == "requested"
+    secret = await alice.publish("public post of a private account #hidden")
+    assert secret["id"] not in [p["id"] for p in (await client.get(f"{API}/feeds/public")).json()["items"]]
+    assert (await client.get(f"{API}/hashtags/hidden/posts")).json()["items"] == []
+    await alice.patch(f"{API}/users/me", json={"is_private": False})
+    prof = (await bob.get(f"{API}/users/alice")).json()
+    assert prof["followers_count"] == 1 and prof["relationship"]["following"] is True
+    assert (await alice.get(f"{API}/users/me/follow-requests")).json()["items"] == []
+    assert [p["id"] for p in (await client.get(f"{API}/feeds/public")).json()["items"]] == [secret["id"]]
