@@ -61,6 +61,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         finally:
             await mailer.stop()
             await revocations.stop()
+            revocation.uninstall(revocations)
             if redis is not None:
                 await redis.aclose()
             await db.close_pool()

@@ -232,6 +232,13 @@ def install(revocations: Revocations) -> None:
     _current = revocations
 
 
+def uninstall(revocations: Revocations) -> None:
+    """Back to an in-process instance, if ``revocations`` is still the installed one."""
+    global _current
+    if _current is revocations:
+        _current = Revocations(access_ttl=revocations.access_ttl, cache_seconds=revocations.cache_seconds)
+
+
 def current() -> Revocations:
     return _current
 
