@@ -121,9 +121,10 @@ async def test_without_smtp_mail_lands_in_data_dir_as_eml_files(services, databa
     import httpx
 
     app = app_with()
-    async with running(app) as asgi, httpx.AsyncClient(
-        transport=httpx.ASGITransport(asgi), base_url="http://testserver"
-    ) as client:
+    async with (
+        running(app) as asgi,
+        httpx.AsyncClient(transport=httpx.ASGITransport(asgi), base_url="http://testserver") as client,
+    ):
         assert (await register(client, "frank")).status_code == 201
         # Deliver now instead of waiting for the worker (rows are claimed with SKIP LOCKED: no double send).
         await Mailer(settings).deliver_pending()
