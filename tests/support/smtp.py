@@ -23,7 +23,7 @@ class _Collect:
     def __init__(self, inbox: queue.Queue[Message]) -> None:
         self.inbox = inbox
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd's hook name
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         self.inbox.put(email.message_from_bytes(envelope.content))
         return "250 OK"
 
