@@ -138,6 +138,6 @@ async def test_every_operation_documents_its_error_responses(client):
             elif path == "/readyz" and 503 not in errors:
                 missing.append(f"{name}: does not document 503")
     assert not missing, "\n".join(missing)
-    assert operations >= 25
+    assert operations >= 20  # the walk really saw the API
     auth_paths = [p for p in doc["paths"] if p.startswith("/api/v1/auth/")]
     assert "/api/v1/auth/sessions" in auth_paths and "/api/v1/auth/password-reset" in auth_paths
