@@ -5,8 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from models.accounts import AuthSession, User
-from server import security
-from server.accounts import audit, sessions, tokens
+from server.accounts import audit, passwords, sessions, tokens
 from server.accounts.audit import ClientInfo
 from server.accounts.services import AccountService, check_password_strength, normalize_email
 from server.errors import Conflict, ValidationFailed
@@ -30,16 +29,15 @@ class CredentialService:
         key = f"password:acct:{user_id}"
         await self.limiter.check(key, self.limits.login_account)
         user = await self.accounts.get_user(user_id)
-        if not security.verify_password(user["password_hash"], current):
+        if not await passwords.verify_password(user["password_hash"], current):
             await self.limiter.record(key, self.limits.login_account)
             raise ValidationFailed("current_password is wrong")
         if new == current:
             raise ValidationFailed("new_password must differ from the current one")
         check_password_strength(new, username=user["username"], email=user["email"])
+        new_hash = await passwords.hash_password(new)
         async with User._meta.db.transaction():
-            await User.update({User.password_hash: security.hash_password(new), User.updated_at: _now()}).where(
-                User.id == user_id
-            )
+            await User.update({User.password_hash: new_hash, User.updated_at: _now()}).where(User.id == user_id)
             revoked = await sessions.mark_revoked(
                 (AuthSession.user == user_id) & (AuthSession.id != session_id), "password_changed"
             )
@@ -76,12 +74,13 @@ class CredentialService:
         user = await self.accounts.get_user(user_id)
         # Checked before the token is spent, so a rejected password leaves the link usable.
         check_password_strength(new_password, username=user["username"], email=user["email"])
+        new_hash = await passwords.hash_password(new_password)
         async with User._meta.db.transaction():
             if await tokens.consume(token, tokens.RESET_PASSWORD) != user_id:
                 raise ValidationFailed(_INVALID_LINK)
             await User.update(
                 {
-                    User.password_hash: security.hash_password(new_password),
+                    User.password_hash: new_hash,
                     # Reading the mail proved the address.
                     User.email_verified_at: user["email_verified_at"] or _now(),
                     User.updated_at: _now(),

@@ -12,7 +12,7 @@ from piccolo.columns.combination import Or
 
 from models.accounts import AuthSession, RefreshToken, User
 from server import security
-from server.accounts import audit, sessions, tokens, twofactor
+from server.accounts import audit, passwords, sessions, tokens, twofactor
 from server.accounts.audit import ClientInfo
 from server.accounts.passwords import is_common_password
 from server.errors import Conflict, Forbidden, InvalidOTP, MFARequired, NotFound, Unauthorized, ValidationFailed
@@ -84,7 +84,7 @@ class AccountService:
         username = normalize_username(username)
         email, email_normalized = normalize_email(email)
         check_password_strength(password, username=username, email=email)
-        password_hash = security.hash_password(password)
+        password_hash = await passwords.hash_password(password)
         async with User._meta.db.transaction():
             taken = await User.exists().where(Or(User.username == username, User.email_normalized == email_normalized))
             if taken:
@@ -126,7 +126,9 @@ class AccountService:
         await self.limiter.check(account_key, self.limits.login_account)
         user = await self.find_login(login)
         # Verify against a dummy hash for unknown users, so timing does not reveal who exists.
-        matches = security.verify_password(user["password_hash"] if user else security.DUMMY_PASSWORD_HASH, password)
+        matches = await passwords.verify_password(
+            user["password_hash"] if user else security.DUMMY_PASSWORD_HASH, password
+        )
         if user is None or not matches:
             await self.limiter.record(account_key, self.limits.login_account)
             await audit.record("login_failed", user_id=user["id"] if user else None, client=client, reason="password")

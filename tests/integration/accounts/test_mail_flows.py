@@ -134,3 +134,31 @@ async def test_without_smtp_mail_lands_in_data_dir_as_eml_files(services, databa
     assert len(mine) == 1 and "Confirm" in mine[0]["Subject"]
     assert token_in(mine[0]) in body_of(mine[0])
     assert all(path.stat().st_mode & 0o077 == 0 for path in files)
+
+
+async def test_mail_that_fails_to_send_stays_queued_and_is_retried(services, database, clean_db, smtp):
+    """SMTP down: the row keeps its error and is sent on a later round, once."""
+    from server.mail import Mailer, enqueue
+    from server.settings import get_settings
+    from tests.support.smtp import free_port
+
+    get_settings.cache_clear()
+    settings = get_settings()
+    down = msgspec_replace_mail(settings, f"smtp://127.0.0.1:{free_port()}")
+    await enqueue("grace@example.com", "Hello", "body text")
+    assert await Mailer(down).deliver_pending() == 0
+    row = await MailOutbox.select().where(MailOutbox.to_address == "grace@example.com").first()
+    assert row["sent_at"] is None and row["attempts"] == 1 and row["last_error"]
+
+    assert await Mailer(msgspec_replace_mail(settings, smtp.url)).deliver_pending() == 1
+    mail = await smtp.next_mail()
+    assert mail["To"] == "grace@example.com" and body_of(mail).strip() == "body text"
+    row = await MailOutbox.select().where(MailOutbox.to_address == "grace@example.com").first()
+    assert row["sent_at"] is not None and row["attempts"] == 2
+    assert await Mailer(msgspec_replace_mail(settings, smtp.url)).deliver_pending() == 0
+
+
+def msgspec_replace_mail(settings, url):
+    import msgspec
+
+    return msgspec.structs.replace(settings, mail=msgspec.structs.replace(settings.mail, smtp_url=url))
