@@ -140,7 +140,11 @@ class Revocations:
         """Listen for other nodes' revocations (when Redis is configured)."""
         if self.redis is not None and self._listener is None:
             self._listener = asyncio.create_task(self._listen(), name="session-revocations")
-            await asyncio.wait_for(self._subscribed.wait(), 10)
+            try:
+                await asyncio.wait_for(self._subscribed.wait(), 5)
+            except TimeoutError:
+                # Serve anyway: the listener keeps retrying, and /readyz reports Redis as down.
+                log.warning("revocation_listener_not_subscribed_yet")
 
     async def stop(self) -> None:
         if self._listener is not None:
