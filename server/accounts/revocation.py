@@ -40,9 +40,18 @@ _MAX_ENTRIES = 200_000
 _callbacks: list[RevokedCallback] = []
 
 
-def on_revoked(callback: RevokedCallback) -> None:
-    """Call ``callback(session_ids)`` whenever sessions are revoked (on any node)."""
+def on_revoked(callback: RevokedCallback) -> Callable[[], None]:
+    """Call ``callback(session_ids)`` whenever sessions are revoked (on any node).
+
+    Returns a function that unregisters it (for a lifespan's shutdown).
+    """
     _callbacks.append(callback)
+    return lambda: _discard(_callbacks, callback)
+
+
+def _discard(callbacks: list[RevokedCallback], callback: RevokedCallback) -> None:
+    if callback in callbacks:
+        callbacks.remove(callback)
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,9 +82,10 @@ class Revocations:
         self._listener: asyncio.Task[None] | None = None
         self._subscribed = asyncio.Event()
 
-    def on_revoked(self, callback: RevokedCallback) -> None:
+    def on_revoked(self, callback: RevokedCallback) -> Callable[[], None]:
         """Like the module's ``on_revoked``, for this instance only (tests, embedded uses)."""
         self._callbacks.append(callback)
+        return lambda: _discard(self._callbacks, callback)
 
     # --- the per-request check ------------------------------------------------------------------
 

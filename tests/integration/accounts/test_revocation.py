@@ -30,9 +30,10 @@ class Collector:
 def signal():
     """A callback registered on the module's ``on_revoked`` for the duration of a test."""
     collector = Collector()
-    revocation.on_revoked(collector)
+    unregister = revocation.on_revoked(collector)
     yield collector
-    revocation._callbacks.remove(collector)
+    unregister()
+    assert collector not in revocation._callbacks
 
 
 async def _session_id(client, headers):
