@@ -14,15 +14,14 @@ from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
 from server import db
-from server.accounts import revocation
 from server.accounts.controllers import AuthController
+from server.accounts.runtime import accounts_runtime
 from server.accounts.self_service import CredentialController, SessionController
 from server.admin.controllers import AdminController
 from server.deps import dependencies
 from server.errors import exception_handlers
 from server.health import HealthController
 from server.logging import configure as configure_logging
-from server.mail import Mailer
 from server.middleware import request_id_middleware
 from server.ratelimit import RateLimiter
 from server.settings import Settings, get_settings
@@ -44,24 +43,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
             redis = aioredis.from_url(settings.redis.url, health_check_interval=15, socket_timeout=5)
         app.state.redis = redis
-        app.state.limiter = RateLimiter(redis)
-        revocations = revocation.Revocations(
-            redis,
-            access_ttl=settings.security.access_ttl_seconds,
-            cache_seconds=settings.security.session_cache_seconds,
-        )
-        await revocations.start()
-        revocation.install(revocations)
-        mailer = app.state.mailer = Mailer(settings)
-        await mailer.start()
-        mailer.kick()  # mail queued while no node ran
-        log.info("started", redis=bool(redis))
         try:
-            yield
+            async with accounts_runtime(app, settings, redis):
+                log.info("started", redis=bool(redis))
+                yield
         finally:
-            await mailer.stop()
-            await revocations.stop()
-            revocation.uninstall(revocations)
             if redis is not None:
                 await redis.aclose()
             await db.close_pool()
