@@ -160,3 +160,17 @@ async def test_active_sessions_are_answered_from_the_cache(services, database, r
     other = revocation.Revocations(redis_client)
     await other.revoked([sid])
     assert await node.session_state(sid) is None
+
+
+async def test_suspension_signals_every_session_of_the_user(client, signal):
+    from tests.support.accounts import make_admin
+
+    root = await signed_in(client, "root")
+    await make_admin("root")
+    bob = await signed_in(client, "bob")
+    phone = (await login(client, "bob")).json()
+    bob_sids = {await _session_id(client, bob["headers"])}
+    bob_sids.add(await _session_id(client, {"Authorization": f"Bearer {phone['access_token']}"}))
+    res = await client.post(f"/api/v1/admin/users/{bob['id']}/suspend", json={}, headers=root["headers"])
+    assert res.status_code == 200
+    assert set(await signal.wait()) == bob_sids
