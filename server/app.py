@@ -16,11 +16,15 @@ from litestar.static_files import create_static_files_router
 
 from server import db
 from server.accounts.controllers import AuthController
+from server.accounts.runtime import accounts_runtime
+from server.accounts.self_service import CredentialController, SessionController
+from server.admin.controllers import AdminController
 from server.deps import dependencies
 from server.errors import exception_handlers
 from server.health import HealthController
 from server.logging import configure as configure_logging
 from server.middleware import request_id_middleware
+from server.ratelimit import RateLimiter
 from server.settings import Settings, get_settings
 from server.social import config as social_config
 from server.social.controllers import CONTROLLERS as SOCIAL_CONTROLLERS
@@ -47,9 +51,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
         social = SocialRuntime(social_config.from_env(), settings.security.secret_key, redis)
         app.state.social = social
         social.start()
-        log.info("started", redis=bool(redis))
         try:
-            yield
+            async with accounts_runtime(app, settings, redis):
+                log.info("started", redis=bool(redis))
+                yield
         finally:
             await social.stop()
             if redis is not None:
@@ -58,7 +63,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             log.info("stopped")
 
     api = Router(
-        path="/api/v1", route_handlers=[AuthController, *SOCIAL_CONTROLLERS], dependencies=social_dependencies
+        path="/api/v1",
+        route_handlers=[AuthController, SessionController, CredentialController, AdminController, *SOCIAL_CONTROLLERS],
+        dependencies=social_dependencies,
     )
 
     media = settings.data_dir / "media" / "avatars"
@@ -71,9 +78,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         exception_handlers=exception_handlers,
         dependencies=dependencies,
         middleware=[request_id_middleware],
-        cors_config=CORSConfig(
-            allow_origins=list(settings.http.cors_origins), expose_headers=["X-Request-ID"]
-        ),
+        cors_config=CORSConfig(allow_origins=list(settings.http.cors_origins), expose_headers=["X-Request-ID"]),
         request_max_body_size=settings.http.max_body_bytes,
         openapi_config=OpenAPIConfig(
             title="Social Flow",
@@ -87,7 +92,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 }
             ),
         ),
-        state=State({"settings": settings, "redis": None}),
+        state=State({"settings": settings, "redis": None, "limiter": RateLimiter(), "mailer": None}),
         logging_config=None,  # server.logging owns the handlers (JSON, redacted)
         debug=False,
     )
