@@ -60,7 +60,7 @@ class HashtagController(Controller):
     ) -> schemas.TagPage:
         return await feeds.trending_tags(limit, cursor)
 
-    @get("/{tag:str}/posts", summary="Public posts with this hashtag", responses=problems(422))
+    @get("/{tag:str}/posts", summary="Public posts with this hashtag", responses=problems(404, 422))
     async def posts(
         self,
         tag: Tag,
