@@ -27,6 +27,7 @@ from server.middleware import request_id_middleware
 from server.ratelimit import RateLimiter
 from server.settings import Settings, get_settings
 from server.social import config as social_config
+from server.social import realtime_hooks as social_realtime
 from server.social.controllers import CONTROLLERS as SOCIAL_CONTROLLERS
 from server.social.controllers import dependencies as social_dependencies
 from server.social.runtime import SocialRuntime
@@ -50,6 +51,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         app.state.redis = redis
         social = SocialRuntime(social_config.from_env(), settings.security.secret_key, redis)
         app.state.social = social
+        social_realtime.wire(social)
         social.start()
         try:
             async with accounts_runtime(app, settings, redis):

@@ -45,6 +45,8 @@ class SocialRuntime:
         if len(self._touched) > 100_000:
             self._touched.clear()
         await self.store.touch(user_id, now)
+        # Durable, coarse last-seen (once a minute per user per process), for operators and rebuilds.
+        await sql.execute("UPDATE users SET last_active_at = now() WHERE id = $1", user_id)
 
     async def graph_changed(self, user_id: int) -> None:
         """``user_id`` followed or unfollowed someone: rebuild their timeline and celebrity list on next read."""

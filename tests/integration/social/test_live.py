@@ -147,11 +147,15 @@ async def test_domain_events_for_notifications(client):
 @pytest.mark.parametrize("visibility", ["public", "followers"])
 async def test_can_view_post_policy(client, visibility):
     from server.social.posts import can_view_post
+    from server.social.realtime_hooks import post_channel_policy
 
     alice, bob, carol = await users(client, "alice", "bob", "carol")
     await bob.follow(alice)
     pid = int((await alice.publish("x", visibility))["id"])
     assert await can_view_post(int(bob.id), pid) is True
+    assert await post_channel_policy(int(bob.id), str(pid)) is True
+    for garbage in ("", "abc", "-1", "9" * 25, str(1 << 63)):
+        assert await post_channel_policy(int(bob.id), garbage) is False
     assert await can_view_post(int(carol.id), pid) is (visibility == "public")
     await alice.post(f"{API}/users/bob/block")
     assert await can_view_post(int(bob.id), pid) is False
