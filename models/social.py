@@ -135,3 +135,15 @@ class Report(Table, tablename="reports"):
     created_at = Timestamptz(default=TimestamptzNow())
     resolved_at = Timestamptz(null=True, default=None)
     resolved_by = BigInt(null=True, default=None)
+
+
+class PostMedia(Table, tablename="post_media"):
+    """An uploaded image (re-encoded, metadata stripped), attached to at most one post of its owner."""
+
+    id = BigInt(primary_key=True, default=new_id)
+    owner = ForeignKey(User, null=False, on_delete=OnDelete.cascade, index=True)
+    post = BigInt(null=True, default=None, index=True, help_text="the post it is attached to")
+    url = Varchar(length=500)
+    width = Integer()
+    height = Integer()
+    created_at = Timestamptz(default=TimestamptzNow())

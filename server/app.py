@@ -70,12 +70,16 @@ def create_app(settings: Settings | None = None) -> Litestar:
         dependencies=social_dependencies,
     )
 
-    media = settings.data_dir / "media" / "avatars"
-    media.mkdir(parents=True, exist_ok=True)
-    avatars = create_static_files_router(path="/media/avatars", directories=[media], include_in_schema=False)
+    media_dirs = {kind: settings.data_dir / "media" / kind for kind in ("avatars", "images")}
+    for folder in media_dirs.values():
+        folder.mkdir(parents=True, exist_ok=True)
+    social_media = [
+        create_static_files_router(path=f"/media/{kind}", directories=[folder], include_in_schema=False, name=kind)
+        for kind, folder in media_dirs.items()
+    ]
 
     return Litestar(
-        route_handlers=[HealthController, api, avatars],
+        route_handlers=[HealthController, api, *social_media],
         lifespan=[lifespan],
         exception_handlers=exception_handlers,
         dependencies=dependencies,

@@ -5,16 +5,21 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from litestar import Controller, Response, delete, get, patch, post
+from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
-from litestar.params import JSONBody, Parameter
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, JSONBody, Parameter
 
 from server.deps import MaybeUser
 from server.openapi import problems
+from server.settings import Settings
 from server.social import schemas
 from server.social._deps import Cursor, Limit, PathId, Viewer
+from server.social.avatars import store_post_image
 from server.social.comments import CommentService
 from server.social.moderation import parse_id
 from server.social.posts import PostService
+from server.social.runtime import SocialRuntime
 
 Order = Annotated[Literal["oldest", "newest"], Parameter(description="comment order")]
 ParentId = Annotated[str | None, Parameter(max_length=20, description="only replies to this comment")]
@@ -33,7 +38,32 @@ class PostController(Controller):
     async def create(
         self, data: JSONBody[schemas.PostCreate], viewer: Viewer, posts: NamedDependency[PostService]
     ) -> schemas.Post:
-        return await posts.create(viewer.id, data.text, data.visibility)
+        return await posts.create(viewer.id, data.text, data.visibility, [int(m) for m in data.media_ids])
+
+    @post(
+        "/media",
+        status_code=201,
+        summary="Upload an image to attach (multipart field `data`): checked by content, bounded, metadata stripped",
+        responses=problems(401, 413, 422),
+        request_max_body_size=6 * 1024 * 1024,
+    )
+    async def upload(
+        self,
+        data: Annotated[UploadFile, Body(media_type=RequestEncodingType.MULTI_PART)],
+        viewer: Viewer,
+        social: NamedDependency[SocialRuntime],
+        settings: NamedDependency[Settings],
+    ) -> schemas.Media:
+        cfg = social.settings
+        raw = await data.read(cfg.image_max_bytes + 1)
+        row = await store_post_image(
+            viewer.id,
+            raw,
+            media_dir=settings.data_dir / "media",
+            max_bytes=cfg.image_max_bytes,
+            size=cfg.image_max_side,
+        )
+        return schemas.Media(id=str(row["id"]), url=row["url"], width=row["width"], height=row["height"])
 
     @get("/{post_id:str}", summary="A post", responses=problems(404))
     async def read(self, post_id: PathId, maybe_user: MaybeUser, posts: NamedDependency[PostService]) -> schemas.Post:

@@ -6,6 +6,7 @@ import asyncio
 import io
 import secrets
 from pathlib import Path
+from typing import Any
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
@@ -16,8 +17,11 @@ ALLOWED = {"JPEG", "PNG", "WEBP", "GIF"}
 MAX_PIXELS = 40_000_000  # refuse decompression bombs before decoding
 
 
-def process(raw: bytes, size: int) -> bytes:
-    """A ``size`` x ``size`` JPEG of the image in ``raw`` with no EXIF or other metadata; 422 if not an image."""
+def process(raw: bytes, size: int, *, square: bool = True) -> tuple[bytes, int, int]:
+    """A JPEG of the image in ``raw`` with no EXIF or other metadata, and its size; 422 if not an image.
+
+    ``square``: cropped to ``size`` x ``size`` (avatars); otherwise scaled to fit within ``size``.
+    """
     try:
         with Image.open(io.BytesIO(raw)) as probe:
             if probe.format not in ALLOWED:
@@ -28,11 +32,15 @@ def process(raw: bytes, size: int) -> bytes:
         with Image.open(io.BytesIO(raw)) as opened:
             opened.load()
             upright: Image.Image = ImageOps.exif_transpose(opened) or opened
-            fitted = ImageOps.fit(upright.convert("RGB"), (size, size), Image.Resampling.LANCZOS)
+            rgb = upright.convert("RGB")
+            if square:
+                fitted = ImageOps.fit(rgb, (size, size), Image.Resampling.LANCZOS)
+            else:
+                fitted = ImageOps.contain(rgb, (size, size), Image.Resampling.LANCZOS) if max(rgb.size) > size else rgb
             out = io.BytesIO()
             # A freshly built image carries no info: EXIF, GPS, comments are all gone.
             fitted.save(out, "JPEG", quality=88, optimize=True)
-            return out.getvalue()
+            return out.getvalue(), fitted.width, fitted.height
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
         if isinstance(exc, ValidationFailed):
             raise
@@ -45,7 +53,7 @@ async def store_avatar(user_id: int, raw: bytes, *, media_dir: Path, max_bytes: 
         raise TooLarge(f"avatar must be at most {max_bytes} bytes")
     if not raw:
         raise ValidationFailed("avatar file is empty")
-    data = await asyncio.to_thread(process, raw, size)
+    data, _, _ = await asyncio.to_thread(process, raw, size)
     folder = media_dir / "avatars"
     folder.mkdir(parents=True, exist_ok=True)
     name = f"{user_id}-{secrets.token_hex(8)}.jpg"
@@ -56,3 +64,27 @@ async def store_avatar(user_id: int, raw: bytes, *, media_dir: Path, max_bytes: 
     if isinstance(old, str) and old.startswith("/media/avatars/"):
         (folder / old.rsplit("/", 1)[-1]).unlink(missing_ok=True)
     return url
+
+
+async def store_post_image(user_id: int, raw: bytes, *, media_dir: Path, max_bytes: int, size: int) -> Any:
+    """Process ``raw`` like an avatar (bounded, not cropped) and keep it as ``user_id``'s unattached media."""
+    from models.ids import new_id
+
+    if len(raw) > max_bytes:
+        raise TooLarge(f"an image must be at most {max_bytes} bytes")
+    if not raw:
+        raise ValidationFailed("image file is empty")
+    data, width, height = await asyncio.to_thread(process, raw, size, square=False)
+    folder = media_dir / "images"
+    folder.mkdir(parents=True, exist_ok=True)
+    name = f"{user_id}-{secrets.token_hex(10)}.jpg"
+    await asyncio.to_thread((folder / name).write_bytes, data)
+    return await sql.fetchrow(
+        "INSERT INTO post_media (id, owner, post, url, width, height, created_at) "
+        "VALUES ($1, $2, NULL, $3, $4, $5, now()) RETURNING id, url, width, height",
+        new_id(),
+        user_id,
+        f"/media/images/{name}",
+        width,
+        height,
+    )

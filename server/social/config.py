@@ -18,6 +18,8 @@ class SocialSettings(msgspec.Struct, frozen=True):
     stats_flush_seconds: float = 0.25
     avatar_max_bytes: int = 5 * 1024 * 1024
     avatar_size: int = 400
+    image_max_bytes: int = 5 * 1024 * 1024
+    image_max_side: int = 2048
 
 
 def from_env(env: dict[str, str] | None = None) -> SocialSettings:

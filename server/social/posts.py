@@ -7,7 +7,7 @@ from typing import Any
 
 from models.ids import new_id
 from server import events
-from server.errors import Conflict, Forbidden, NotFound
+from server.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from server.social import fanout, schemas, sql, text
 from server.social.runtime import SocialRuntime
 from server.social.views import VISIBLE, visible_posts
@@ -54,12 +54,19 @@ class PostService:
         )
         return [r["id"] for r in rows]
 
-    async def create(self, viewer: int, body: str, visibility: str) -> schemas.Post:
+    async def create(self, viewer: int, body: str, visibility: str, media_ids: list[int] | None = None) -> schemas.Post:
         tags, mentioned = text.hashtags(body), await self._mention_ids(viewer, body)
-        return await self._publish(viewer, body, visibility, tags, mentioned, None)
+        return await self._publish(viewer, body, visibility, tags, mentioned, None, media_ids or [])
 
     async def _publish(
-        self, viewer: int, body: str, visibility: str, tags: list[str], mentioned: list[int], original: Any
+        self,
+        viewer: int,
+        body: str,
+        visibility: str,
+        tags: list[str],
+        mentioned: list[int],
+        original: Any,
+        media_ids: list[int] | None = None,
     ) -> schemas.Post:
         post_id = new_id()
         async with sql.transaction():
@@ -83,6 +90,16 @@ class PostService:
             )
             if original is not None:
                 await sql.execute("UPDATE posts SET repost_count = repost_count + 1 WHERE id = $1", original["id"])
+            if media_ids:
+                # Only the caller's own, not yet attached uploads; anything else fails the whole post.
+                status = await sql.execute(
+                    "UPDATE post_media SET post = $1 WHERE id = ANY($2) AND owner = $3 AND post IS NULL",
+                    post_id,
+                    list(set(media_ids)),
+                    viewer,
+                )
+                if sql.changed(status) != len(set(media_ids)):
+                    raise ValidationFailed("media_ids must be your own uploads, not attached to another post")
             post = (await visible_posts(viewer, [post_id]))[post_id]
             aud = await fanout.audience(self.rt, author, visibility, mentioned)
             await fanout.emit_post_event("post.created", aud, post_id, tags, fanout.neutral(post))

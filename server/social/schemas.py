@@ -76,6 +76,15 @@ class Mention(msgspec.Struct):
     username: str
 
 
+class Media(msgspec.Struct):
+    """An image attached to a post."""
+
+    id: str
+    url: str
+    width: int
+    height: int
+
+
 class Post(msgspec.Struct):
     id: str
     author: UserSummary
@@ -91,12 +100,17 @@ class Post(msgspec.Struct):
     liked_by_me: bool
     reposted_by_me: bool
     bookmarked_by_me: bool
+    media: list[Media] = msgspec.field(default_factory=list)
     repost_of: Post | None = None
+
+
+MediaId = Annotated[str, msgspec.Meta(pattern=r"^[0-9]{1,19}$")]
 
 
 class PostCreate(msgspec.Struct, forbid_unknown_fields=True):
     text: PostText
     visibility: Visibility = "public"
+    media_ids: Annotated[list[MediaId], msgspec.Meta(max_length=4)] = msgspec.field(default_factory=list)
 
 
 class PostUpdate(msgspec.Struct, forbid_unknown_fields=True):

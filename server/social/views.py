@@ -61,6 +61,15 @@ async def visible_posts(viewer: int, ids: list[int], *, feed: bool = False) -> d
     if mention_ids:
         found = await sql.fetch("SELECT id, username FROM users WHERE id = ANY($1)", list(mention_ids))
         names = {r["id"]: r["username"] for r in found}
+    media: dict[int, list[schemas.Media]] = {}
+    if rows:
+        for m in await sql.fetch(
+            "SELECT id, post, url, width, height FROM post_media WHERE post = ANY($1) ORDER BY id",
+            [r["id"] for r in rows],
+        ):
+            media.setdefault(m["post"], []).append(
+                schemas.Media(id=str(m["id"]), url=m["url"], width=m["width"], height=m["height"])
+            )
     out: dict[int, schemas.Post] = {}
     for r in rows:
         original = None
@@ -68,11 +77,13 @@ async def visible_posts(viewer: int, ids: list[int], *, feed: bool = False) -> d
             original = inner.get(r["repost_of"])
             if original is None:  # the original is gone or hidden: so is the repost
                 continue
-        out[r["id"]] = post_view(r, names, original)
+        out[r["id"]] = post_view(r, names, original, media.get(r["id"], []))
     return out
 
 
-def post_view(r: Any, names: dict[int, str], original: schemas.Post | None = None) -> schemas.Post:
+def post_view(
+    r: Any, names: dict[int, str], original: schemas.Post | None = None, media: list[schemas.Media] | None = None
+) -> schemas.Post:
     return schemas.Post(
         id=str(r["id"]),
         author=user_summary(r, "a_"),
@@ -88,6 +99,7 @@ def post_view(r: Any, names: dict[int, str], original: schemas.Post | None = Non
         liked_by_me=r["liked_by_me"],
         reposted_by_me=r["reposted_by_me"],
         bookmarked_by_me=r["bookmarked_by_me"],
+        media=media or [],
         repost_of=original,
     )
 

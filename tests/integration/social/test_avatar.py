@@ -53,3 +53,26 @@ async def test_bad_avatars_change_nothing(client, app):
     assert big.status_code == 413 and big.json()["code"] == "too_large"
     assert (await client.get(f"{API}/users/alice")).json()["avatar_url"] is None
     assert (await client.put(f"{API}/users/me/avatar", files={"data": ("a", b"x", "image/png")})).status_code == 401
+
+
+async def test_post_images_attach_once_and_only_to_their_owner(client):
+    alice, bob = await users(client, "alice", "bob")
+    up = await alice.post(f"{API}/posts/media", files={"data": ("x.bin", _jpeg_with_exif((3000, 1500)), "image/jpeg")})
+    assert up.status_code == 201, up.text
+    media = up.json()
+    assert media["width"] == 2048 and media["height"] == 1024
+    served = await client.get(media["url"])
+    assert served.status_code == 200 and b"SpyCam" not in served.content
+    # Someone else's upload: 422 and no post is created.
+    stolen = await bob.post(f"{API}/posts", json={"text": "mine now", "media_ids": [media["id"]]})
+    assert stolen.status_code == 422
+    assert (await client.get(f"{API}/users/bob")).json()["posts_count"] == 0
+    post = await alice.post(f"{API}/posts", json={"text": "look", "media_ids": [media["id"]]})
+    assert post.status_code == 201 and post.json()["media"] == [media]
+    assert (await client.get(f"{API}/posts/{post.json()['id']}")).json()["media"] == [media]
+    again = await alice.post(f"{API}/posts", json={"text": "reuse", "media_ids": [media["id"]]})
+    assert again.status_code == 422  # already attached
+    bad = await alice.post(f"{API}/posts/media", files={"data": ("a.jpg", b"GIF89a nonsense", "image/gif")})
+    assert bad.status_code == 422
+    too_many = await alice.post(f"{API}/posts", json={"text": "x", "media_ids": ["1", "2", "3", "4", "5"]})
+    assert too_many.status_code == 422
