@@ -5,6 +5,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import asyncpg
+
 from models.ids import new_id
 from server import events
 from server.errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -223,7 +225,13 @@ class PostService:
         )
         if existing is not None:
             return await self.get(viewer, existing), False
-        return await self._publish(viewer, "", "public", [], [], row), True
+        try:
+            return await self._publish(viewer, "", "public", [], [], row), True
+        except asyncpg.UniqueViolationError:  # the same repost, concurrently: one wins (posts_one_repost)
+            existing = await sql.fetchval(
+                "SELECT id FROM posts WHERE author = $1 AND repost_of = $2 AND deleted_at IS NULL", viewer, row["id"]
+            )
+            return await self.get(viewer, existing), False
 
     async def unrepost(self, viewer: int, post_id: int) -> None:
         existing = await sql.fetchval(

@@ -170,6 +170,10 @@ async def test_reposts_and_bookmarks(client):
     assert first.json()["repost_of"]["id"] == pid
     assert (await bob.get(f"{API}/posts/{pid}")).json()["repost_count"] == 1
     assert (await bob.get(f"{API}/posts/{pid}")).json()["reposted_by_me"] is True
+    racing = await asyncio.gather(*(carol.post(f"{API}/posts/{pid}/repost") for _ in range(4)))
+    assert sorted(r.status_code for r in racing) == [200, 200, 200, 201]
+    assert (await bob.get(f"{API}/posts/{pid}")).json()["repost_count"] == 2
+    await carol.delete(f"{API}/posts/{pid}/repost")
     home = await carol.feed(f"{API}/feeds/home")
     assert home[0]["repost_of"]["id"] == pid and home[0]["author"]["username"] == "bob"
     hidden = await alice.publish("friends", "followers")
