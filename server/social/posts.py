@@ -117,14 +117,14 @@ class PostService:
             )
         await self.rt.store.push(aud.push, post_id)
         now = time.time()
-        for tag in tags:
+        for tag in tags if aud.public else []:  # only public posts of public accounts trend
             await self.rt.store.trend_add("tags", tag, 1.0, now)
         if original is not None:
             await self._trend(original, "repost")
         return post
 
     async def _trend(self, row: Any, kind: str, sign: float = 1.0) -> None:
-        if row["visibility"] != "public":
+        if row["visibility"] != "public" or row["author_private"]:
             return
         now, amount = time.time(), WEIGHTS[kind] * sign
         await self.rt.store.trend_add("posts", str(row["id"]), amount, now)

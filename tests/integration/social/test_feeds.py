@@ -157,6 +157,7 @@ async def test_trending_ranks_by_engagement_and_pages_stably(client):
     await fans[3].post(f"{API}/posts/{posts[0]['id']}/like")  # scores move; the paged snapshot does not
     rest = (await client.get(f"{API}/feeds/trending", params={"limit": 2, "cursor": first["next_cursor"]})).json()
     assert ids(first["items"]) + ids(rest["items"]) == order and rest["next_cursor"] is None
+    await author.publish("#hushhush", "followers")
     tags = (await client.get(f"{API}/hashtags/trending")).json()["items"]
     assert [t["tag"] for t in tags] == ["trend1", "trend0"]
     assert (await client.get(f"{API}/feeds/trending", params={"cursor": "bogus"})).status_code == 422
