@@ -17,7 +17,7 @@ from server.social import schemas
 from server.social._deps import Cursor, Limit, PathId, Viewer
 from server.social.avatars import store_post_image
 from server.social.comments import CommentService
-from server.social.moderation import parse_id
+from server.social.moderation import body_id, parse_id
 from server.social.posts import PostService
 from server.social.runtime import SocialRuntime
 
@@ -38,7 +38,7 @@ class PostController(Controller):
     async def create(
         self, data: JSONBody[schemas.PostCreate], viewer: Viewer, posts: NamedDependency[PostService]
     ) -> schemas.Post:
-        return await posts.create(viewer.id, data.text, data.visibility, [int(m) for m in data.media_ids])
+        return await posts.create(viewer.id, data.text, data.visibility, [body_id(m) for m in data.media_ids])
 
     @post(
         "/media",
@@ -153,7 +153,7 @@ class PostController(Controller):
         viewer: Viewer,
         comments: NamedDependency[CommentService],
     ) -> schemas.Comment:
-        parent = int(data.parent_id) if data.parent_id is not None else None
+        parent = body_id(data.parent_id) if data.parent_id is not None else None
         return await comments.add(viewer.id, parse_id(post_id), data.text, parent)
 
 

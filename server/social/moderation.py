@@ -18,12 +18,19 @@ def parse_id(raw: str) -> int:
     return int(raw)
 
 
+def body_id(raw: str) -> int:
+    """An id sent in a body; one that cannot exist is a 422."""
+    if not raw.isdigit() or int(raw) >= 1 << 63:
+        raise ValidationFailed("not a valid id")
+    return int(raw)
+
+
 class ModerationService:
     def __init__(self, runtime: SocialRuntime) -> None:
         self.rt = runtime
 
     async def report(self, viewer: int, data: schemas.ReportCreate) -> schemas.ReportView:
-        target = parse_id(data.target_id)
+        target = body_id(data.target_id)
         if data.target_type == "post":
             await PostService(self.rt)._visible_row(viewer, target)
         elif data.target_type == "comment":

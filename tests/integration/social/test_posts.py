@@ -125,6 +125,13 @@ async def test_comments_threads_order_and_deletion_rules(client):
     bad_parent = await bob.post(f"{API}/posts/{pid}/comments", json={"text": "x", "parent_id": "12345"})
     assert bad_parent.status_code == 422
     assert (await bob.post(f"{API}/posts/{pid}/comments", json={"text": ""})).status_code == 422
+    for parent in ("9" * 19, "abc", "1" * 20, 5):
+        res = await bob.post(f"{API}/posts/{pid}/comments", json={"text": "x", "parent_id": parent})
+        assert res.status_code == 422, parent
+    huge = await bob.post(f"{API}/posts", json={"text": "x", "media_ids": ["9" * 19]})
+    assert huge.status_code == 422
+    rep = await bob.post(f"{API}/reports", json={"target_type": "post", "target_id": "9" * 25, "reason": "x"})
+    assert rep.status_code == 422
     # Comment likes are idempotent.
     liked = [await carol.post(f"{API}/comments/{c1['id']}/like") for _ in range(2)]
     assert liked[-1].json()["like_count"] == 1 and liked[-1].json()["liked_by_me"] is True
