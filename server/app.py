@@ -20,6 +20,10 @@ from server.errors import exception_handlers
 from server.health import HealthController
 from server.logging import configure as configure_logging
 from server.middleware import request_id_middleware
+from server.realtime import runtime as realtime
+from server.realtime.asyncapi import AsyncAPIController
+from server.realtime.controllers import RealtimeController, ws_endpoint
+from server.realtime.deps import dependencies as realtime_dependencies
 from server.settings import Settings, get_settings
 
 log = structlog.get_logger(__name__)
@@ -39,26 +43,26 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
             redis = aioredis.from_url(settings.redis.url, health_check_interval=15, socket_timeout=5)
         app.state.redis = redis
+        app.state.realtime = await realtime.start(settings)
         log.info("started", redis=bool(redis))
         try:
             yield
         finally:
+            await app.state.realtime.stop()
             if redis is not None:
                 await redis.aclose()
             await db.close_pool()
             log.info("stopped")
 
-    api = Router(path="/api/v1", route_handlers=[AuthController])
+    api = Router(path="/api/v1", route_handlers=[AuthController, RealtimeController, ws_endpoint])
 
     return Litestar(
-        route_handlers=[HealthController, api],
+        route_handlers=[HealthController, AsyncAPIController, api],
         lifespan=[lifespan],
         exception_handlers=exception_handlers,
-        dependencies=dependencies,
+        dependencies={**dependencies, **realtime_dependencies},
         middleware=[request_id_middleware],
-        cors_config=CORSConfig(
-            allow_origins=list(settings.http.cors_origins), expose_headers=["X-Request-ID"]
-        ),
+        cors_config=CORSConfig(allow_origins=list(settings.http.cors_origins), expose_headers=["X-Request-ID"]),
         request_max_body_size=settings.http.max_body_bytes,
         openapi_config=OpenAPIConfig(
             title="Social Flow",
@@ -69,10 +73,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
             components=Components(
                 security_schemes={
                     "BearerToken": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT"),
+                    "ApiKey": SecurityScheme(type="apiKey", name="X-API-Key", security_scheme_in="header"),
                 }
             ),
         ),
-        state=State({"settings": settings, "redis": None}),
+        state=State({"settings": settings, "redis": None, "realtime": None}),
         logging_config=None,  # server.logging owns the handlers (JSON, redacted)
         debug=False,
     )
