@@ -23,6 +23,7 @@ from collections.abc import Callable
 
 import msgspec
 
+from channels import names
 from channels.protocol import Position
 
 
@@ -75,8 +76,10 @@ def new_epoch() -> str:
 
 
 def channel_kind(channel: str) -> str:
-    kind, sep, _ = channel.rpartition(":")
-    return kind if sep else channel
+    try:
+        return names.parse(channel).kind
+    except names.InvalidChannel:
+        return channel.rpartition(":")[0] or channel
 
 
 class Broker(abc.ABC):

@@ -26,6 +26,7 @@ from channels.protocol import (
     CLOSE_ORIGIN,
     CLOSE_RATE_LIMITED,
     CLOSE_REVOKED,
+    CLOSE_SLOW,
     CLOSE_TOO_LARGE,
     CLOSE_UNAUTHORIZED,
     FORBIDDEN,
@@ -115,6 +116,7 @@ class Conn:
     violations: int = 0
     reader: asyncio.Task[Any] | None = None
     writer: asyncio.Task[None] | None = None
+    sending: bool = False
 
     def __post_init__(self) -> None:
         cfg = self.gateway.config
@@ -130,7 +132,7 @@ class Conn:
         self.push(protocol.encode(frame))
 
     def kill(self, code: int) -> None:
-        """Close with ``code`` as soon as possible, without waiting for the queue to drain."""
+        """Close with ``code``: a slow consumer at once, others after what is queued (error frames) is sent."""
         if self.close_code is not None:
             return
         self.close_code = code
@@ -138,7 +140,14 @@ class Conn:
             self.timer.cancel()
         self.gateway._closers.add(asyncio.get_running_loop().create_task(self._close(code)))
 
+    async def _drained(self) -> None:
+        while self.out.queue or self.sending:
+            await asyncio.sleep(0.005)
+
     async def _close(self, code: int) -> None:
+        if code != CLOSE_SLOW:
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._drained(), 1.0)
         if self.writer is not None:
             self.writer.cancel()
             with contextlib.suppress(BaseException):
@@ -154,10 +163,12 @@ class Conn:
         queue = out.queue
         while True:
             await out.wait()
+            self.sending = True
             while queue:
                 text = queue.popleft()
                 out.chars -= len(text)
                 await send({"type": "websocket.send", "text": text})
+            self.sending = False
 
     def allow(self) -> bool:
         """Token bucket: whether one more command fits the socket's rate."""

@@ -14,7 +14,34 @@ WAIT = 10.0  # generous upper bound for a frame to arrive; tests never assert on
 
 
 async def account(client: Any, username: str) -> tuple[str, str]:
-    """Register ``username`` and log in; return ``(user_id, access_token)``."""
+    """A user with a live session, made directly in the database (argon2 is slow); ``(user_id, token)``."""
+    import datetime as dt
+
+    from models.accounts import AuthSession, User
+    from server.security import DUMMY_PASSWORD_HASH, make_access_token
+    from server.settings import get_settings
+
+    user = User(username=username, email=f"{username}@example.com", email_normalized=f"{username}@example.com")
+    user.password_hash = DUMMY_PASSWORD_HASH
+    await user.save()
+    expires = dt.datetime.now(dt.UTC) + dt.timedelta(days=1)
+    session = AuthSession(user=user.id, expires_at=expires)
+    await session.save()
+    sec = get_settings().security
+    token, _ = make_access_token(
+        user_id=user.id,
+        session_id=session.id,
+        role="user",
+        key=sec.secret_key,
+        issuer=sec.jwt_issuer,
+        audience=sec.jwt_audience,
+        ttl=600,
+    )
+    return str(user.id), token
+
+
+async def registered(client: Any, username: str) -> tuple[str, str]:
+    """Register ``username`` and log in through the API; return ``(user_id, access_token)``."""
     res = await client.post(
         "/api/v1/auth/register",
         json={"username": username, "email": f"{username}@example.com", "password": PASSWORD},
