@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import signal
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass
+from types import FrameType
+from typing import Any
 
 from channels.broker import Broker, HistoryPolicy
 from channels.gateway import Gateway, GatewayConfig, Identity, Unauthenticated
@@ -26,6 +31,37 @@ _registered = False
 async def _revoked(session_ids: list[int]) -> None:
     for gateway in list(_gateways):
         gateway.revoke(session_ids)
+
+
+def _close_sockets_before_server_exit(gateway: Gateway) -> None:
+    """Close sockets with 1001 *before* uvicorn's own shutdown, which would close them with 1012.
+
+    uvicorn closes every connection before the lifespan shutdown runs, so the lifespan is too late.
+    We chain in front of the SIGTERM/SIGINT handlers uvicorn installed (only when it did: a plain
+    default handler means no server owns the signals, as under tests).
+    """
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        try:
+            previous = signal.getsignal(sig)
+        except ValueError:
+            return
+        if not callable(previous) or previous is signal.default_int_handler:
+            continue
+
+        def handler(signum: int, frame: FrameType | None, previous: Callable[..., Any] = previous) -> None:
+            async def close_then_exit() -> None:
+                with contextlib.suppress(Exception):
+                    await gateway.close_all()
+                previous(signum, frame)
+
+            loop.call_soon_threadsafe(lambda: _tasks.add(loop.create_task(close_then_exit())))
+
+        with contextlib.suppress(ValueError):
+            signal.signal(sig, handler)
+
+
+_tasks: set[asyncio.Task[None]] = set()
 
 
 @dataclass
@@ -94,4 +130,5 @@ async def start(settings: Settings) -> Realtime:
         _registered = True
     relay = Relay(db.engine().config["dsn"], broker, poll=rt.relay_poll)
     relay.start()
+    _close_sockets_before_server_exit(gateway)
     return Realtime(broker, gateway, presence, relay)
