@@ -363,11 +363,11 @@ class Gateway:
         if identity.expires_at is not None:
             delay = identity.expires_at + self.config.expiry_grace - time.time()
             conn.timer = asyncio.get_running_loop().call_later(max(delay, 0), conn.kill, CLOSE_UNAUTHORIZED)
-        if reply or first:
-            conn.reply(protocol.Ready(user_id=str(identity.user_id), id=frame.id))
         if first and self.presence is not None:
             with contextlib.suppress(Exception):
-                await self.presence.join(identity.user_id, None)
+                await self.presence.join(identity.user_id, None)  # before "ready": online once ready
+        if reply or first:
+            conn.reply(protocol.Ready(user_id=str(identity.user_id), id=frame.id))
 
     async def _authorized(self, conn: Conn, name: str, frame_id: int | None) -> names.Channel | None:
         try:
@@ -389,6 +389,7 @@ class Gateway:
         old = conn.subs.pop(frame.channel, None)
         if old is not None:
             await self.hub.remove(old)
+            await self._presence_leave(conn, frame.channel)
         elif len(conn.subs) >= self.config.max_subscriptions:
             conn.reply(protocol.Error(code=TOO_MANY_SUBSCRIPTIONS, message="too many subscriptions", id=frame.id))
             return
@@ -405,6 +406,9 @@ class Gateway:
         if conn.close_code is not None or conn.subs.get(frame.channel) is not sub:
             await self.hub.remove(sub)
             return
+        if self.presence is not None and self.presence.tracks(channel):
+            with contextlib.suppress(Exception):
+                await self.presence.join(conn.identity.user_id, frame.channel)  # type: ignore[union-attr]
         pos = history.position
         pubs = [
             protocol.Event(frame.channel, p.offset, p.epoch, p.event, msgspec.Raw(p.data)) for p in history.publications
@@ -423,9 +427,6 @@ class Gateway:
         seen = getattr(self.broker, "seen", None)
         if seen is not None:
             seen(frame.channel, pos)
-        if self.presence is not None and self.presence.tracks(channel):
-            with contextlib.suppress(Exception):
-                await self.presence.join(conn.identity.user_id, frame.channel)  # type: ignore[union-attr]
 
     async def _publish(self, conn: Conn, frame: protocol.Publish) -> None:
         try:

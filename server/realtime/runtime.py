@@ -20,6 +20,7 @@ from channels.redis import RedisBroker
 from server import db, security
 from server.accounts import revocation
 from server.errors import Unauthorized
+from server.realtime import api
 from server.realtime.authz import ChannelPolicy
 from server.realtime.relay import Relay
 from server.settings import Settings
@@ -75,6 +76,8 @@ class Realtime:
         """Close every socket with 1001, then stop the relay, presence and broker."""
         await self.gateway.close_all()
         _gateways.discard(self.gateway)
+        if api._current is self:
+            api.bind(None)
         await self.relay.stop()
         with contextlib.suppress(Exception):
             await self.presence.close()
@@ -131,4 +134,6 @@ async def start(settings: Settings) -> Realtime:
     relay = Relay(db.engine().config["dsn"], broker, poll=rt.relay_poll)
     relay.start()
     _close_sockets_before_server_exit(gateway)
-    return Realtime(broker, gateway, presence, relay)
+    running = Realtime(broker, gateway, presence, relay)
+    api.bind(running)
+    return running
