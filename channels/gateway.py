@@ -117,6 +117,7 @@ class Conn:
     reader: asyncio.Task[Any] | None = None
     writer: asyncio.Task[None] | None = None
     sending: bool = False
+    closer: asyncio.Task[None] | None = None
 
     def __post_init__(self) -> None:
         cfg = self.gateway.config
@@ -138,7 +139,8 @@ class Conn:
         self.close_code = code
         if self.timer is not None:
             self.timer.cancel()
-        self.gateway._closers.add(asyncio.get_running_loop().create_task(self._close(code)))
+        self.closer = asyncio.get_running_loop().create_task(self._close(code))
+        self.gateway._closers.add(self.closer)
 
     async def _drained(self) -> None:
         while self.out.queue or self.sending:  # noqa: ASYNC110 - a bounded wait at close only
@@ -257,9 +259,13 @@ class Gateway:
             task = asyncio.current_task()
             if conn.close_code is None or task is None or task.cancelling() > 1:
                 raise
-            task.uncancel()  # we cancelled ourselves to stop reading: the socket is closing
+            task.uncancel()  # our closer stopped the reading: the socket is closing
         finally:
+            conn.reader = None  # no await since the try: from here on the closer never cancels us
             await self._cleanup(conn)
+            if conn.closer is not None:  # return only once the close frame went out
+                with contextlib.suppress(Exception):
+                    await asyncio.shield(conn.closer)
 
     async def _cleanup(self, conn: Conn) -> None:
         self.conns.discard(conn)
