@@ -353,6 +353,10 @@ class Gateway:
             if conn.identity is None:
                 conn.kill(CLOSE_UNAUTHORIZED)
             return
+        except Exception:  # the session store is down: say so, keep the socket, let the client retry
+            log.exception("auth check failed")
+            conn.reply(protocol.Error(code=UNAVAILABLE, message="cannot check the token now; retry", id=frame.id))
+            return
         if conn.identity is not None and identity.user_id != conn.identity.user_id:
             conn.reply(protocol.Error(code=FORBIDDEN, message="a socket cannot change user", id=frame.id))
             return
@@ -382,7 +386,13 @@ class Gateway:
             conn.reply(protocol.Error(code=BAD_REQUEST, message=str(exc), id=frame_id))
             return None
         assert conn.identity is not None
-        if not await self.policy.may_subscribe(conn.identity.user_id, channel):
+        try:
+            allowed = await self.policy.may_subscribe(conn.identity.user_id, channel)
+        except Exception:
+            log.exception("subscribe policy failed", channel=name)
+            conn.reply(protocol.Error(code=UNAVAILABLE, message="cannot check access now; retry", id=frame_id))
+            return None
+        if not allowed:
             conn.reply(protocol.Error(code=FORBIDDEN, message=f"not allowed on {name}", id=frame_id))
             return None
         return channel

@@ -300,3 +300,20 @@ async def test_publish_frames_are_json_text_with_the_contract_shape(rt):
         await publish(rt, f"timeline:home:{uid}", "post.deleted", {"id": "42"})
         raw = await ws.ws.receive_text(timeout=10)
         assert json.loads(raw)["data"] == {"id": "42"} and json.loads(raw)["offset"] == sub["offset"] + 1
+
+
+async def test_a_failing_policy_answers_unavailable_and_the_socket_lives(rt):
+    from server.realtime import authz
+
+    async def broken(user_id: int, arg: str) -> bool:
+        raise ConnectionError("database went away")
+
+    _, token = await account(rt, "vera")
+    authz.register_policy("post", broken)
+    try:
+        async with connect(rt, token) as ws:
+            err = await ws.subscribe("post:1")
+            assert err["type"] == "error" and err["code"] == "unavailable"
+            assert (await ws.call({"type": "ping"}))["type"] == "pong"
+    finally:
+        authz.SUBSCRIBE.pop("post", None)
