@@ -20,34 +20,34 @@ class Position(Struct, frozen=True):
     epoch: str
 
 
-class Auth(Struct, tag="auth", forbid_unknown_fields=True):
+class Auth(Struct, tag="auth", forbid_unknown_fields=True, omit_defaults=True):
     token: str
     id: int | None = None
 
 
-class Subscribe(Struct, tag="subscribe", forbid_unknown_fields=True):
+class Subscribe(Struct, tag="subscribe", forbid_unknown_fields=True, omit_defaults=True):
     channel: str
     id: int | None = None
     since: Position | None = None
 
 
-class Unsubscribe(Struct, tag="unsubscribe", forbid_unknown_fields=True):
+class Unsubscribe(Struct, tag="unsubscribe", forbid_unknown_fields=True, omit_defaults=True):
     channel: str
     id: int | None = None
 
 
-class Publish(Struct, tag="publish", forbid_unknown_fields=True):
+class Publish(Struct, tag="publish", forbid_unknown_fields=True, omit_defaults=True):
     channel: str
     event: str
     data: Raw = msgspec.field(default_factory=lambda: Raw(b"null"))
     id: int | None = None
 
 
-class Ping(Struct, tag="ping", forbid_unknown_fields=True):
+class Ping(Struct, tag="ping", forbid_unknown_fields=True, omit_defaults=True):
     id: int | None = None
 
 
-class PresenceQuery(Struct, tag="presence", forbid_unknown_fields=True):
+class PresenceQuery(Struct, tag="presence", forbid_unknown_fields=True, omit_defaults=True):
     channel: str
     id: int | None = None
 
