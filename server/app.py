@@ -15,11 +15,15 @@ from litestar.openapi.spec import Components, SecurityScheme
 
 from server import db
 from server.accounts.controllers import AuthController
+from server.accounts.runtime import accounts_runtime
+from server.accounts.self_service import CredentialController, SessionController
+from server.admin.controllers import AdminController
 from server.deps import dependencies
 from server.errors import exception_handlers
 from server.health import HealthController
 from server.logging import configure as configure_logging
 from server.middleware import request_id_middleware
+from server.ratelimit import RateLimiter
 from server.realtime import runtime as realtime
 from server.realtime.asyncapi import AsyncAPIController
 from server.realtime.controllers import RealtimeController, ws_endpoint
@@ -43,18 +47,31 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
             redis = aioredis.from_url(settings.redis.url, health_check_interval=15, socket_timeout=5)
         app.state.redis = redis
-        app.state.realtime = await realtime.start(settings)
-        log.info("started", redis=bool(redis))
         try:
-            yield
+            async with accounts_runtime(app, settings, redis):
+                app.state.realtime = await realtime.start(settings)
+                try:
+                    log.info("started", redis=bool(redis))
+                    yield
+                finally:
+                    await app.state.realtime.stop()  # sockets close with 1001 first
         finally:
-            await app.state.realtime.stop()
             if redis is not None:
                 await redis.aclose()
             await db.close_pool()
             log.info("stopped")
 
-    api = Router(path="/api/v1", route_handlers=[AuthController, RealtimeController, ws_endpoint])
+    api = Router(
+        path="/api/v1",
+        route_handlers=[
+            AuthController,
+            SessionController,
+            CredentialController,
+            AdminController,
+            RealtimeController,
+            ws_endpoint,
+        ],
+    )
 
     return Litestar(
         route_handlers=[HealthController, AsyncAPIController, api],
@@ -77,7 +94,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 }
             ),
         ),
-        state=State({"settings": settings, "redis": None, "realtime": None}),
+        state=State({"settings": settings, "redis": None, "limiter": RateLimiter(), "mailer": None, "realtime": None}),
         logging_config=None,  # server.logging owns the handlers (JSON, redacted)
         debug=False,
     )
