@@ -72,6 +72,20 @@ async def test_a_socket_on_one_node_receives_what_the_other_publishes_and_resume
             assert [p["data"]["id"] for p in resumed["publications"]] == ["missed-0", "missed-1", "missed-2"]
 
 
+async def test_logout_on_one_node_closes_the_sessions_socket_on_the_other_with_4009(nodes, clean_db, redis_client):
+    a, b = nodes
+    async with httpx.AsyncClient(base_url=a.url) as http_a, httpx.AsyncClient(base_url=b.url) as http_b:
+        _, token = await login(http_a, "carol")
+        async with websockets.connect(a.ws_url) as ws:
+            assert (await call(ws, {"type": "auth", "id": 1, "token": token}))["type"] == "ready"
+            res = await http_b.post("/api/v1/auth/logout", headers={"Authorization": f"Bearer {token}"})
+            assert res.status_code == 204
+            with pytest.raises(websockets.ConnectionClosed) as closed:
+                while True:
+                    await ws.recv()
+            assert closed.value.rcvd is not None and closed.value.rcvd.code == 4009
+
+
 async def test_frames_over_64_kib_close_1009_and_shutdown_closes_1001(nodes, clean_db, redis_client):
     """Runs last in this module: it stops node B."""
     a, b = nodes
