@@ -80,6 +80,7 @@ return {offset, epoch, redis.call('XRANGE', KEYS[2], (tonumber(ARGV[3]) + 1) .. 
 """
 
 _CONTROL = "ctl"
+_IDLE_PING = 15.0
 _ERRORS = (RedisError, OSError, asyncio.TimeoutError)
 
 
@@ -225,9 +226,13 @@ class RedisBroker(Broker):
                 for channel in list(self._channels):
                     await self._catch_up(channel)
                 while True:
-                    msg = await pubsub.get_message(timeout=None)
-                    if msg is not None:
-                        await self._on_message(msg)
+                    msg = await pubsub.get_message(timeout=_IDLE_PING)
+                    if msg is None:
+                        # Quiet for a while: a PING proves the connection is alive (a silently dropped
+                        # connection would otherwise block here forever, missing every publication).
+                        await asyncio.wait_for(pubsub.ping(), 5)
+                        continue
+                    await self._on_message(msg)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
