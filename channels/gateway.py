@@ -409,7 +409,7 @@ class Gateway:
         elif len(conn.subs) >= self.config.max_subscriptions:
             conn.reply(protocol.Error(code=TOO_MANY_SUBSCRIPTIONS, message="too many subscriptions", id=frame.id))
             return
-        sub = Sub(conn, frame.channel)
+        sub = Sub(conn.out, frame.channel)  # the hot path appends straight to the socket's bounded queue
         conn.subs[frame.channel] = sub
         try:
             await self.hub.add(sub)

@@ -264,22 +264,15 @@ async def test_oversized_frame_closes_1009(rt):
         assert await ws.closed() == 1009
 
 
-async def test_origin_allow_list(make_client):
-    import msgspec
-
-    from server.settings import get_settings
-
+async def test_origin_allow_list(make_client, monkeypatch):
+    monkeypatch.setenv("ALLOWED_ORIGINS", "https://app.example")
     async with make_client(redis=False) as client:
-        app = client.app
-        http = get_settings().http
-        app.state.realtime.gateway.config = type(app.state.realtime.gateway.config)(
-            allowed_origins=("https://app.example",)
-        )
-        del msgspec, http
         _, token = await account(client, "sam")
         async with connect(client, headers={"Origin": "https://evil.example"}) as ws:
             assert await ws.closed() == 4003
         async with connect(client, token, headers={"Origin": "https://app.example"}) as ws:
+            assert (await ws.call({"type": "ping"}))["type"] == "pong"
+        async with connect(client, token) as ws:  # not a browser: no Origin header
             assert (await ws.call({"type": "ping"}))["type"] == "pong"
 
 
