@@ -400,9 +400,12 @@ class Gateway:
     async def _subscribe(self, conn: Conn, frame: protocol.Subscribe) -> None:
         # A subscribe to a channel already held is a resume: the authorization is checked again.
         channel = await self._authorized(conn, frame.channel, frame.id)
-        if channel is None or conn.close_code is not None:
-            return
         old = conn.subs.pop(frame.channel, None)
+        if channel is None or conn.close_code is not None:
+            if old is not None:  # access was lost since it was granted: the old subscription ends too
+                await self.hub.remove(old)
+                await self._presence_leave(conn, frame.channel)
+            return
         if old is not None:
             await self.hub.remove(old)
             await self._presence_leave(conn, frame.channel)

@@ -187,8 +187,19 @@ async def test_subscribe_authorization_for_every_channel_kind(rt):
         saved = dict(authz.SUBSCRIBE)
         authz.register_policy("post", even_posts)
         try:
-            assert (await ws.subscribe("post:124"))["type"] == "subscribed"
+            held = await ws.subscribe("post:124")
+            assert held["type"] == "subscribed"
             assert (await ws.subscribe("post:125"))["code"] == "forbidden"
+
+            async def nobody(user_id: int, arg: str) -> bool:
+                return False  # e.g. the post became private, or its author blocked the user
+
+            authz.register_policy("post", nobody)
+            resume = await ws.subscribe("post:124", since={"offset": held["offset"], "epoch": held["epoch"]})
+            assert resume["type"] == "error" and resume["code"] == "forbidden"  # re-checked on resume
+            await publish(rt, "post:124", "post.stats", {"id": "124"})
+            await publish(rt, f"user:{uid}", "notification.created", {"id": "next"})
+            assert (await ws.event())["channel"] == f"user:{uid}"  # nothing more from post:124
         finally:
             authz.SUBSCRIBE.clear()
             authz.SUBSCRIBE.update(saved)
