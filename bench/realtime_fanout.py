@@ -45,6 +45,7 @@ async def main() -> None:
     parser.add_argument("--sockets", type=int, default=1000)
     parser.add_argument("--events", type=int, default=200)
     parser.add_argument("--payload", type=int, default=200, help="bytes of data per event")
+    parser.add_argument("--rate", type=float, default=0, help="events per second (0: as fast as possible)")
     args = parser.parse_args()
 
     port, key = free_port(), secrets.token_hex(16)
@@ -108,7 +109,9 @@ async def main() -> None:
             readers = [asyncio.create_task(reader(ws)) for ws in sockets]
             pad = "x" * args.payload
             start = time.perf_counter()
-            for _ in range(args.events):
+            for n in range(args.events):
+                if args.rate:
+                    await asyncio.sleep(max(0.0, start + n / args.rate - time.perf_counter()))
                 body = {
                     "channel": "timeline:public",
                     "event": "bench.tick",
@@ -120,6 +123,7 @@ async def main() -> None:
             latencies.sort()
             print(json.dumps({
                 "sockets": args.sockets,
+                "rate": args.rate,
                 "events": args.events,
                 "deliveries": received,
                 "deliveries_per_s": round(received / elapsed),
