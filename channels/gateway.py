@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -73,7 +73,7 @@ class Presence(Protocol):
 class Socket(Protocol):
     """The ASGI websocket as the gateway uses it (Litestar's ``WebSocket`` is one)."""
 
-    headers: Mapping[str, str]
+    scope: Any
 
     async def accept(self) -> None: ...
 
@@ -98,6 +98,14 @@ class GatewayConfig:
 
 
 Authenticate = Callable[[str], Awaitable[Identity]]
+
+
+def _header(socket: Socket, name: bytes) -> str | None:
+    """One handshake header, read from the raw ASGI scope (a parsed headers object per socket costs ~2 KiB)."""
+    for key, value in socket.scope["headers"]:
+        if key == name:
+            return bytes(value).decode("latin-1")
+    return None
 
 
 @dataclass(eq=False, slots=True)
@@ -228,7 +236,7 @@ class Gateway:
 
     def _origin_allowed(self, socket: Socket) -> bool:
         allowed = self.config.allowed_origins
-        origin = socket.headers.get("origin")
+        origin = _header(socket, b"origin")
         return origin is None or "*" in allowed or origin in allowed
 
     async def serve(self, socket: Socket) -> None:
@@ -248,7 +256,7 @@ class Gateway:
         conn.writer = loop.create_task(conn.write())
         self.conns.add(conn)
         try:
-            header = socket.headers.get("authorization", "")
+            header = _header(socket, b"authorization") or ""
             scheme, _, token = header.partition(" ")
             if scheme.lower() == "bearer" and token.strip():
                 await self._auth(conn, protocol.Auth(token=token.strip()), reply=False)

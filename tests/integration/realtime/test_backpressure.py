@@ -12,7 +12,7 @@ from channels.hub import Hub
 class Peer:
     """The far end of a socket, in memory: ``gate`` cleared means the client stopped reading."""
 
-    headers: dict[str, str] = {}
+    scope: dict = {"headers": []}
 
     def __init__(self) -> None:
         self.inbox: asyncio.Queue[dict] = asyncio.Queue()
