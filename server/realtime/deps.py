@@ -1,4 +1,7 @@
-"""Providers for other domains: the broker (channel positions) and presence (who is online)."""
+"""Providers for other domains: the broker (``await broker.position(channel)``) and presence (``is_online``).
+
+Outside request DI (event handlers, services built elsewhere) use ``server.realtime.api`` instead.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +10,6 @@ from litestar.di import NamedDependency, Provide
 
 from channels.broker import Broker
 from channels.presence import Presence
-from channels.protocol import Position
 
 
 def provide_broker(state: State) -> Broker:
@@ -16,11 +18,6 @@ def provide_broker(state: State) -> Broker:
 
 def provide_presence(state: State) -> Presence:
     return state["realtime"].presence  # type: ignore[no-any-return]
-
-
-async def channel_position(broker: Broker, channel: str) -> Position:
-    """``{offset, epoch}`` of ``channel`` now: list endpoints return it with their first page."""
-    return await broker.position(channel)
 
 
 # Handler/service parameters: ``broker: BrokerDep``, ``presence: PresenceDep``.
