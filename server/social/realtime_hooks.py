@@ -1,13 +1,8 @@
-"""Where social meets the realtime layer: the ``post:{id}`` subscribe policy and home-feed positions.
-
-The realtime layer (``server.realtime``) is merged separately; until it is in this tree, ``wire`` does
-nothing and the home feed's ``position`` stays ``null``.
-"""
+"""Where social meets the realtime layer: the ``post:{id}`` subscribe policy and home-feed positions."""
 
 from __future__ import annotations
 
-import contextlib
-
+from server.realtime import api, authz
 from server.social.posts import can_view_post
 from server.social.runtime import SocialRuntime
 
@@ -19,19 +14,16 @@ async def post_channel_policy(user_id: int, arg: str) -> bool:
     return await can_view_post(user_id, int(arg))
 
 
-def wire(runtime: SocialRuntime) -> bool:
-    """Register the post policy and the position source with realtime, when it is present."""
+async def position_of(channel: str) -> tuple[int, str] | None:
+    """The channel's ``(offset, epoch)``, or ``None`` while realtime is not running (a CLI process)."""
     try:
-        from server.realtime import api, authz  # type: ignore[attr-defined,unused-ignore]
-    except ImportError:
-        return False
-    authz.register_policy("post", post_channel_policy)
-
-    async def position_of(channel: str) -> tuple[int, str] | None:
-        with contextlib.suppress(RuntimeError):  # realtime not started (e.g. a CLI process)
-            pos = await api.position(channel)
-            return int(pos.offset), str(pos.epoch)
+        pos = await api.position(channel)
+    except RuntimeError:
         return None
+    return int(pos.offset), str(pos.epoch)
 
+
+def wire(runtime: SocialRuntime) -> None:
+    """Register the post channel policy and give the home feed its position source."""
+    authz.register_policy("post", post_channel_policy)
     runtime.position_of = position_of
-    return True

@@ -9,7 +9,7 @@ class Actor:
     """A signed-in user: ``await u.get(path)`` etc. with its bearer token."""
 
     def __init__(self, client: Any, username: str, user_id: str, token: str) -> None:
-        self.client, self.username, self.id = client, username, user_id
+        self.client, self.username, self.id, self.token = client, username, user_id, token
         self.headers = {"Authorization": f"Bearer {token}"}
 
     async def get(self, path: str, **kw: Any) -> Any:
