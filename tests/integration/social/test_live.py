@@ -13,10 +13,14 @@ from tests.integration.social.helpers import users
 API = "/api/v1"
 
 
+_MARK = [0]
+
+
 async def _outbox(event: str | None = None) -> list[tuple[str, str, Any]]:
+    """Outbox rows written since the last ``_clear_outbox`` (the relay owns the table: never delete)."""
     from server.social import sql
 
-    rows = await sql.fetch("SELECT channel, event, data FROM outbox_events ORDER BY id")
+    rows = await sql.fetch("SELECT channel, event, data FROM outbox_events WHERE id > $1 ORDER BY id", _MARK[0])
     out = [(r["channel"], r["event"], msgspec.json.decode(r["data"])) for r in rows]
     return [o for o in out if event is None or o[1] == event]
 
@@ -24,7 +28,7 @@ async def _outbox(event: str | None = None) -> list[tuple[str, str, Any]]:
 async def _clear_outbox() -> None:
     from server.social import sql
 
-    await sql.execute("DELETE FROM outbox_events")
+    _MARK[0] = int(await sql.fetchval("SELECT coalesce(max(id), 0) FROM outbox_events"))
 
 
 async def test_post_created_and_deleted_reach_every_channel(client):
