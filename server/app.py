@@ -20,6 +20,9 @@ from server.errors import exception_handlers
 from server.health import HealthController
 from server.logging import configure as configure_logging
 from server.middleware import request_id_middleware
+from server.notifications import handlers as notification_handlers
+from server.notifications import queue as notification_queue
+from server.notifications.controllers import NotificationController, PushTokenController
 from server.settings import Settings, get_settings
 
 log = structlog.get_logger(__name__)
@@ -29,6 +32,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     """Build the application for ``settings`` (the environment's by default)."""
     settings = settings or get_settings()
     configure_logging()
+    notification_handlers.register()
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -39,16 +43,21 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
             redis = aioredis.from_url(settings.redis.url, health_check_interval=15, socket_timeout=5)
         app.state.redis = redis
-        log.info("started", redis=bool(redis))
+        await notification_queue.open_queue()
+        worker = notification_queue.start_in_process() if settings.push.worker == "inprocess" else None
+        log.info("started", redis=bool(redis), notification_worker=bool(worker))
         try:
             yield
         finally:
+            if worker is not None:
+                await notification_queue.stop_in_process(worker)
+            await notification_queue.close_queue()
             if redis is not None:
                 await redis.aclose()
             await db.close_pool()
             log.info("stopped")
 
-    api = Router(path="/api/v1", route_handlers=[AuthController])
+    api = Router(path="/api/v1", route_handlers=[AuthController, NotificationController, PushTokenController])
 
     return Litestar(
         route_handlers=[HealthController, api],
@@ -56,9 +65,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         exception_handlers=exception_handlers,
         dependencies=dependencies,
         middleware=[request_id_middleware],
-        cors_config=CORSConfig(
-            allow_origins=list(settings.http.cors_origins), expose_headers=["X-Request-ID"]
-        ),
+        cors_config=CORSConfig(allow_origins=list(settings.http.cors_origins), expose_headers=["X-Request-ID"]),
         request_max_body_size=settings.http.max_body_bytes,
         openapi_config=OpenAPIConfig(
             title="Social Flow",

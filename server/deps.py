@@ -45,9 +45,7 @@ async def authenticate_token(token: str, settings: Settings) -> CurrentUser:
         )
     except security.TokenError as exc:
         raise Unauthorized("invalid or expired access token") from exc
-    user = CurrentUser(
-        id=int(claims["sub"]), session_id=int(claims["sid"]), role=str(claims.get("role", "user"))
-    )
+    user = CurrentUser(id=int(claims["sub"]), session_id=int(claims["sid"]), role=str(claims.get("role", "user")))
     if not await is_session_active(user.session_id):
         raise Unauthorized("this session was revoked")
     return user

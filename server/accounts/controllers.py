@@ -89,9 +89,7 @@ def me_view(row: dict[str, Any]) -> Me:
 
 
 def _pair(issued: Issued) -> TokenPair:
-    return TokenPair(
-        access_token=issued.access_token, refresh_token=issued.refresh_token, expires_in=issued.expires_in
-    )
+    return TokenPair(access_token=issued.access_token, refresh_token=issued.refresh_token, expires_in=issued.expires_in)
 
 
 class AuthController(Controller):
@@ -100,9 +98,7 @@ class AuthController(Controller):
     dependencies = {"accounts": Provide(provide_accounts, sync_to_thread=False)}
 
     @post("/register", status_code=201, summary="Create an account", responses=problems(409, 413, 422, 429))
-    async def register(
-        self, data: JSONBody[RegisterRequest], accounts: NamedDependency[AccountService]
-    ) -> UserPublic:
+    async def register(self, data: JSONBody[RegisterRequest], accounts: NamedDependency[AccountService]) -> UserPublic:
         return user_public(await accounts.register(data.username, data.email, data.password))
 
     @post(
@@ -157,9 +153,7 @@ class AuthController(Controller):
         return me_view(await accounts.get_user(current_user.id))
 
     @post("/2fa/setup", status_code=200, summary="Start TOTP enrolment", responses=problems(401, 409))
-    async def twofa_setup(
-        self, current_user: AuthUser, settings: NamedDependency[Settings]
-    ) -> TwoFactorSetup:
+    async def twofa_setup(self, current_user: AuthUser, settings: NamedDependency[Settings]) -> TwoFactorSetup:
         secret, url = await twofactor.setup(settings, current_user.id)
         return TwoFactorSetup(secret=secret, otpauth_url=url)
 

@@ -53,11 +53,7 @@ def check_password_strength(password: str, *, username: str = "", email: str = "
     if len(password) < 10:
         raise ValidationFailed("password must be at least 10 characters")
     lowered = password.lower()
-    if (
-        is_common_password(lowered)
-        or (username and lowered == username)
-        or (email and lowered == email.lower())
-    ):
+    if is_common_password(lowered) or (username and lowered == username) or (email and lowered == email.lower()):
         raise ValidationFailed("password is too common; choose another")
 
 
@@ -78,9 +74,7 @@ class AccountService:
         check_password_strength(password, username=username, email=email)
         password_hash = security.hash_password(password)
         async with User._meta.db.transaction():
-            taken = await User.exists().where(
-                Or(User.username == username, User.email_normalized == email_normalized)
-            )
+            taken = await User.exists().where(Or(User.username == username, User.email_normalized == email_normalized))
             if taken:
                 raise Conflict("username or email is already registered")
             try:
@@ -130,9 +124,7 @@ class AccountService:
         expires = _now() + timedelta(seconds=self.sec.refresh_ttl_seconds)
         async with AuthSession._meta.db.transaction():
             rows = await AuthSession.insert(
-                AuthSession(
-                    user=user["id"], ip=client.ip[:64], user_agent=client.user_agent[:400], expires_at=expires
-                )
+                AuthSession(user=user["id"], ip=client.ip[:64], user_agent=client.user_agent[:400], expires_at=expires)
             ).returning(AuthSession.id)
             session_id = rows[0]["id"]
             refresh = await self._new_refresh(session_id, expires)
