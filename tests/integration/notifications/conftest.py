@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import AsyncIterator
 
 import pytest
@@ -24,4 +23,58 @@ async def jobs(client: object) -> AsyncIterator[object]:
         "TRUNCATE procrastinate_jobs, procrastinate_events, procrastinate_periodic_defers CASCADE"
     )
     yield
-    os.environ.pop("_unused", None)
+
+
+@pytest.fixture(scope="session")
+async def standins() -> AsyncIterator[object]:
+    """FCM + OAuth + Web Push (HTTPS) and APNs (HTTP/2 over TLS) stand-ins, for the whole session."""
+    import json
+
+    from tests.integration.notifications.standins import APNsStandin, HTTPStandins, Keys, tmpdir
+
+    keys = Keys(tmpdir())
+    http, apns = HTTPStandins(keys), APNsStandin(keys)
+    await http.start()
+    await apns.start()
+    (keys.dir / "fcm.json").write_text(json.dumps(http.service_account()))
+    try:
+        yield type("Standins", (), {"keys": keys, "http": http, "apns": apns})
+    finally:
+        await http.stop()
+        await apns.stop()
+
+
+@pytest.fixture
+def push_env(standins: object, monkeypatch: pytest.MonkeyPatch) -> object:
+    """Point every provider at the stand-ins (set before the app reads its settings)."""
+    s: object = standins
+    keys, http, apns = s.keys, s.http, s.apns  # type: ignore[attr-defined]
+    http.reset()
+    apns.reset()
+    for name, value in {
+        "PUSH_CA_FILE": str(keys.cert_file),
+        "FCM_CREDENTIALS_FILE": str(keys.dir / "fcm.json"),
+        "FCM_API_URL": http.base,
+        "APNS_KEY_FILE": str(keys.dir / "apns.p8"),
+        "APNS_KEY_ID": "ABC123DEFG",
+        "APNS_TEAM_ID": "TEAM123456",
+        "APNS_TOPIC": "app.socialflow.ios",
+        "APNS_URL": apns.base,
+        "APNS_SANDBOX_URL": apns.base,
+        "VAPID_PRIVATE_KEY_FILE": str(keys.dir / "vapid.pem"),
+        "VAPID_SUBJECT": "mailto:ops@socialflow.test",
+        "PUSH_BACKOFF_BASE": "4",
+        "PUSH_MAX_ATTEMPTS": "3",
+    }.items():
+        monkeypatch.setenv(name, value)
+    return standins
+
+
+@pytest.fixture
+async def app(clean_db: None, redis_client: object, push_env: object) -> object:
+    """The app, built after the push settings point at the stand-ins."""
+    from server.app import create_app
+    from server.settings import get_settings
+
+    get_settings.cache_clear()
+    return create_app()

@@ -54,3 +54,32 @@ async def outbox(channel: str) -> list[dict[str, Any]]:
     return [
         {"event": r["event"], "data": json.loads(r["data"]) if isinstance(r["data"], str) else r["data"]} for r in rows
     ]
+
+
+FCM_TOKEN = "dGVzdC1kZXZpY2U:APA91b" + "F" * 140
+
+
+def fcm_token(n: int) -> str:
+    return f"device{n:03d}:APA91b" + "x" * 140
+
+
+def apns_token(n: int) -> str:
+    return f"{n:064x}"
+
+
+def subscription(base: str, name: str) -> tuple[dict[str, Any], Any, bytes]:
+    """A browser's Web Push subscription to the stand-in: ``(subscription JSON, private key, auth)``."""
+    import base64
+    import os
+
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    auth = os.urandom(16)
+    raw = key.public_key().public_bytes(serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
+
+    def b64(b: bytes) -> str:
+        return base64.urlsafe_b64encode(b).decode().rstrip("=")
+
+    return {"endpoint": f"{base}/wp/{name}", "keys": {"p256dh": b64(raw), "auth": b64(auth)}}, key, auth
