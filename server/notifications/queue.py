@@ -29,8 +29,20 @@ log = structlog.get_logger(__name__)
 
 QUEUES = ("push", "digest")
 
+
+def _dsn() -> str:
+    from server import db
+
+    return os.environ.get("DATABASE_URL") or str(db.engine().config["dsn"])
+
+
+def _pool(**kwargs: Any) -> AsyncConnectionPool:
+    # The DSN is read when the queue opens, not at import: the CLI may start an embedded database first.
+    return AsyncConnectionPool(conninfo=_dsn(), **kwargs)
+
+
 queue = procrastinate.App(
-    connector=procrastinate.PsycopgConnector(),
+    connector=procrastinate.PsycopgConnector(pool_factory=_pool, min_size=1, max_size=4),
     import_paths=["server.notifications.jobs"],
 )
 
@@ -94,32 +106,16 @@ async def enqueue(
     )
 
 
-def _dsn() -> str:
-    from server import db
-
-    return os.environ.get("DATABASE_URL") or str(db.engine().config["dsn"])
-
-
-_pool: AsyncConnectionPool | None = None
-
-
 async def open_queue() -> None:
     """Open the queue's psycopg pool."""
-    global _pool
-    _pool = AsyncConnectionPool(conninfo=_dsn(), min_size=1, max_size=4, open=False)
-    await _pool.open(wait=True)
-    await queue.open_async(_pool)
+    await queue.open_async()
 
 
 async def close_queue() -> None:
     from server.notifications.providers import registry
 
-    global _pool
     await registry.close()
     await queue.close_async()
-    if _pool is not None:
-        await _pool.close()
-        _pool = None
 
 
 async def run_worker(*, wait: bool = True, concurrency: int = 4) -> None:

@@ -19,7 +19,7 @@ TEXTS: dict[str, dict[str, tuple[str, str]]] = {
         "subscription_started": ("{actor} subscribed to you", "{actor} and {others} others subscribed to you"),
         "payout_paid": ("Your payout was paid", "Your payouts were paid"),
         "system": ("You have a new notice", "You have {count} new notices"),
-        "_digest_subject": ("You have {count} new notifications", "You have {count} new notifications"),
+        "_digest_subject": ("You have a new notification", "You have {count} new notifications"),
     },
     "es": {
         "follow": ("{actor} empezó a seguirte", "{actor} y {others} más empezaron a seguirte"),
@@ -36,7 +36,7 @@ TEXTS: dict[str, dict[str, tuple[str, str]]] = {
         "subscription_started": ("{actor} se suscribió a ti", "{actor} y {others} más se suscribieron a ti"),
         "payout_paid": ("Tu pago fue enviado", "Tus pagos fueron enviados"),
         "system": ("Tienes un aviso nuevo", "Tienes {count} avisos nuevos"),
-        "_digest_subject": ("Tienes {count} notificaciones nuevas", "Tienes {count} notificaciones nuevas"),
+        "_digest_subject": ("Tienes una notificación nueva", "Tienes {count} notificaciones nuevas"),
     },
 }
 TITLE = "Social Flow"
