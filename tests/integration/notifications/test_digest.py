@@ -19,7 +19,7 @@ async def _away(username: str) -> None:
 
 async def test_digest_mails_away_users_once_with_email_enabled_types(client):
     alice, _ = await user(client, "alice")
-    bob, bob_h = await user(client, "bob")
+    bob, _ = await user(client, "bob")
     carol, _ = await user(client, "carol")
     await fire(events.Liked(actor_id=int(carol), post_id=1, post_author_id=int(alice)))
     await fire(
