@@ -87,7 +87,7 @@ def cmd_worker(_: argparse.Namespace) -> int:
         await db.start_pool(max_size=5)
         await queue.open_queue()
         try:
-            await queue.run_worker(wait=True)
+            await queue.run_worker(wait=True, signals=True)
         finally:
             await queue.close_queue()
             await db.close_pool()

@@ -118,13 +118,13 @@ async def close_queue() -> None:
     await queue.close_async()
 
 
-async def run_worker(*, wait: bool = True, concurrency: int = 4) -> None:
+async def run_worker(*, wait: bool = True, concurrency: int = 4, signals: bool = False) -> None:
     """Run jobs from every notification queue; with ``wait=False`` return once none is due."""
     await queue.run_worker_async(
         queues=list(QUEUES),
         wait=wait,
         concurrency=concurrency,
-        install_signal_handlers=False,
+        install_signal_handlers=signals,
         delete_jobs="successful",
         name="notifications",
         fetch_job_polling_interval=5.0,
