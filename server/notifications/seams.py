@@ -1,8 +1,9 @@
 """Where notifications meet the social graph and realtime presence, each behind one function.
 
-``social`` owns blocks and mutes and ``server.realtime`` owns presence and channel positions; until
-they register their answers here (from ``server.app``), nobody is blocked, nobody follows anybody
-(followers-only posts notify no subscriber), nobody is online and the list carries no channel position.
+``social`` owns blocks, mutes and follows: by default they are read from its tables (``blocks``,
+``mutes``, ``follows``) by name, once those exist, so this module needs nothing from ``server.social``;
+social may register its own check instead. ``server.realtime`` owns presence and channel positions:
+until ``server.app`` registers them, nobody is online and the list carries no channel position.
 """
 
 from __future__ import annotations
@@ -14,8 +15,38 @@ OnlineCheck = Callable[[int], Awaitable[bool]]
 PositionOf = Callable[[str], Awaitable[tuple[int, str] | None]]
 
 
-async def _nobody_silenced(recipient_id: int, actor_id: int) -> bool:
-    return False
+_tables_seen: set[str] = set()
+
+
+async def _have(*tables: str) -> bool:
+    """Whether all ``tables`` exist (remembered once true: tables are not dropped at runtime)."""
+    from models.notifications import Notification
+
+    missing = [t for t in tables if t not in _tables_seen]
+    if missing:
+        rows = await Notification.raw(
+            "SELECT t FROM unnest({}::text[]) AS t WHERE to_regclass('public.' || t) IS NOT NULL", missing
+        )
+        _tables_seen.update(r["t"] for r in rows)
+    return all(t in _tables_seen for t in tables)
+
+
+async def _silenced_by_tables(recipient_id: int, actor_id: int) -> bool:
+    from models.notifications import Notification
+
+    if not await _have("blocks", "mutes"):
+        return False
+    rows = await Notification.raw(
+        "SELECT EXISTS (SELECT 1 FROM blocks WHERE (blocker = {} AND blocked = {}) OR (blocker = {} AND blocked = {})) "
+        "OR EXISTS (SELECT 1 FROM mutes WHERE muter = {} AND muted = {}) AS silenced",
+        recipient_id,
+        actor_id,
+        actor_id,
+        recipient_id,
+        recipient_id,
+        actor_id,
+    )
+    return bool(rows[0]["silenced"])
 
 
 async def _nobody_online(user_id: int) -> bool:
@@ -26,12 +57,19 @@ async def _no_position(channel: str) -> tuple[int, str] | None:
     return None
 
 
-async def _follows_unknown(viewer_id: int, author_id: int) -> bool:
-    return False
+async def _follows_by_table(viewer_id: int, author_id: int) -> bool:
+    from models.notifications import Notification
+
+    if not await _have("follows"):
+        return False
+    rows = await Notification.raw(
+        "SELECT EXISTS (SELECT 1 FROM follows WHERE follower = {} AND followee = {}) AS follows", viewer_id, author_id
+    )
+    return bool(rows[0]["follows"])
 
 
-_silenced: RelationCheck = _nobody_silenced
-_follows: RelationCheck = _follows_unknown
+_silenced: RelationCheck = _silenced_by_tables
+_follows: RelationCheck = _follows_by_table
 _online: OnlineCheck = _nobody_online
 _position: PositionOf = _no_position
 

@@ -14,17 +14,6 @@ def _worker_off(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PUSH_COLLAPSE_SECONDS", "0")
 
 
-@pytest.fixture
-async def jobs(client: object) -> AsyncIterator[object]:
-    """The procrastinate tables, emptied (they are not Piccolo tables, so ``clean_db`` leaves them)."""
-    from server import db
-
-    await db.engine().run_ddl(
-        "TRUNCATE procrastinate_jobs, procrastinate_events, procrastinate_periodic_defers CASCADE"
-    )
-    yield
-
-
 @pytest.fixture(scope="session")
 async def standins() -> AsyncIterator[object]:
     """FCM + OAuth + Web Push (HTTPS) and APNs (HTTP/2 over TLS) stand-ins, for the whole session."""
@@ -72,9 +61,13 @@ def push_env(standins: object, monkeypatch: pytest.MonkeyPatch) -> object:
 
 @pytest.fixture
 async def app(clean_db: None, redis_client: object, push_env: object) -> object:
-    """The app, built after the push settings point at the stand-ins."""
+    """The app, built after the push settings point at the stand-ins, on an empty job queue."""
+    from server import db
     from server.app import create_app
     from server.settings import get_settings
+
+    # The queue's tables are not Piccolo tables, so ``clean_db`` leaves them.
+    await db.engine().run_ddl("TRUNCATE procrastinate_jobs, procrastinate_events, procrastinate_periodic_defers")
 
     get_settings.cache_clear()
     return create_app()

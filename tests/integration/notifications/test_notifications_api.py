@@ -10,7 +10,7 @@ from tests.integration.notifications.helpers import fire, outbox, user
 POST = 987654321
 
 
-async def test_like_notifies_author_with_contract_shape_and_live_event(client, jobs):
+async def test_like_notifies_author_with_contract_shape_and_live_event(client):
     alice, alice_h = await user(client, "alice")
     bob, _ = await user(client, "bob")
     await fire(events.Liked(actor_id=int(bob), post_id=POST, post_author_id=int(alice)))
@@ -29,7 +29,7 @@ async def test_like_notifies_author_with_contract_shape_and_live_event(client, j
     assert live[0]["data"]["id"] == n["id"] and live[0]["data"]["actor"]["username"] == "bob"
 
 
-async def test_own_actions_never_notify(client, jobs):
+async def test_own_actions_never_notify(client):
     alice, alice_h = await user(client, "alice")
     await fire(events.Liked(actor_id=int(alice), post_id=POST, post_author_id=int(alice)))
     await fire(events.Commented(actor_id=int(alice), post_id=POST, post_author_id=int(alice), comment_id=5))
@@ -38,7 +38,7 @@ async def test_own_actions_never_notify(client, jobs):
     assert await outbox(f"user:{alice}") == []
 
 
-async def test_like_unlike_like_is_one_notification(client, jobs):
+async def test_like_unlike_like_is_one_notification(client):
     alice, alice_h = await user(client, "alice")
     bob, _ = await user(client, "bob")
     for event in (
@@ -52,7 +52,7 @@ async def test_like_unlike_like_is_one_notification(client, jobs):
     assert len(await outbox(f"user:{alice}")) == 1
 
 
-async def test_concurrent_likes_group_into_one_group_and_dedupe(client, jobs):
+async def test_concurrent_likes_group_into_one_group_and_dedupe(client):
     alice, alice_h = await user(client, "alice")
     likers = [await user(client, f"liker{i}") for i in range(5)]
     like = [events.Liked(actor_id=int(uid), post_id=POST, post_author_id=int(alice)) for uid, _ in likers]
@@ -68,7 +68,7 @@ async def test_concurrent_likes_group_into_one_group_and_dedupe(client, jobs):
     assert g["most_recent_notification_id"] == flat[0]["id"] and g["read"] is False
 
 
-async def test_comment_reply_mention_follow_types(client, jobs):
+async def test_comment_reply_mention_follow_types(client):
     alice, alice_h = await user(client, "alice")
     bob, bob_h = await user(client, "bob")
     carol, carol_h = await user(client, "carol")
@@ -104,7 +104,7 @@ async def test_comment_reply_mention_follow_types(client, jobs):
     assert [n["type"] for n in only.json()["items"]] == ["repost", "follow"]
 
 
-async def test_new_post_reaches_subscribers_only(client, jobs):
+async def test_new_post_reaches_subscribers_only(client):
     alice, alice_h = await user(client, "alice")
     _bob, bob_h = await user(client, "bob")
     res = await client.post("/api/v1/notifications/subscriptions/ALICE", headers=bob_h)
@@ -124,7 +124,7 @@ async def test_new_post_reaches_subscribers_only(client, jobs):
     assert (await client.post("/api/v1/notifications/subscriptions/nobody", headers=bob_h)).status_code == 404
 
 
-async def test_pagination_and_cursor(client, jobs):
+async def test_pagination_and_cursor(client):
     alice, alice_h = await user(client, "alice")
     bob, _ = await user(client, "bob")
     for post in range(5):
@@ -140,7 +140,7 @@ async def test_pagination_and_cursor(client, jobs):
     assert len(g1["items"]) == 3 and len(g2["items"]) == 2 and g2["next_cursor"] is None
 
 
-async def test_mark_read_by_ids_and_all_emits_read(client, jobs):
+async def test_mark_read_by_ids_and_all_emits_read(client):
     alice, alice_h = await user(client, "alice")
     bob, bob_h = await user(client, "bob")
     for post in range(3):
@@ -170,7 +170,7 @@ async def test_mark_read_by_ids_and_all_emits_read(client, jobs):
     assert reads[1]["all"] is True and reads[1]["unread_count"] == 0
 
 
-async def test_bad_list_and_read_input_is_422(client, jobs):
+async def test_bad_list_and_read_input_is_422(client):
     _, alice_h = await user(client, "alice")
     for url in (
         "/api/v1/notifications?limit=0",

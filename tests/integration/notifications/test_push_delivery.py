@@ -37,7 +37,7 @@ async def _make_due(task: str = "notifications.send") -> None:
     )
 
 
-async def test_fcm_v1_wire_format_and_cached_oauth_token(client, jobs, push_env):
+async def test_fcm_v1_wire_format_and_cached_oauth_token(client, push_env):
     http = push_env.http
     alice, alice_h = await user(client, "alice")
     bob, _ = await user(client, "bob")
@@ -63,7 +63,7 @@ async def test_fcm_v1_wire_format_and_cached_oauth_token(client, jobs, push_env)
     assert await jobs_of("notifications.send") == []  # done jobs are deleted
 
 
-async def test_apns_http2_provider_token_and_headers(client, jobs, push_env):
+async def test_apns_http2_provider_token_and_headers(client, push_env):
     apns = push_env.apns
     alice, alice_h = await user(client, "alice")
     bob, _ = await user(client, "bob")
@@ -86,7 +86,7 @@ async def test_apns_http2_provider_token_and_headers(client, jobs, push_env):
     assert body["aps"]["badge"] == 1
 
 
-async def test_webpush_vapid_and_rfc8291_payload_decrypts(client, jobs, push_env):
+async def test_webpush_vapid_and_rfc8291_payload_decrypts(client, push_env):
     http = push_env.http
     alice, alice_h = await user(client, "alice")
     bob, _ = await user(client, "bob")
@@ -110,7 +110,7 @@ async def test_webpush_vapid_and_rfc8291_payload_decrypts(client, jobs, push_env
     assert payload["data"]["type"] == "mention"
 
 
-async def test_429_retry_after_is_honoured_then_delivered(client, jobs, push_env):
+async def test_429_retry_after_is_honoured_then_delivered(client, push_env):
     http = push_env.http
     alice, alice_h = await user(client, "alice")
     bob, _ = await user(client, "bob")
@@ -130,7 +130,7 @@ async def test_429_retry_after_is_honoured_then_delivered(client, jobs, push_env
     assert await _tokens(client, alice_h) == [fcm_token(1)]
 
 
-async def test_5xx_backs_off_exponentially_then_gives_up_keeping_the_token(client, jobs, push_env):
+async def test_5xx_backs_off_exponentially_then_gives_up_keeping_the_token(client, push_env):
     apns = push_env.apns
     alice, alice_h = await user(client, "alice")
     bob, _ = await user(client, "bob")
@@ -151,7 +151,7 @@ async def test_5xx_backs_off_exponentially_then_gives_up_keeping_the_token(clien
     assert await _tokens(client, alice_h) == [apns_token(9)]
 
 
-async def test_dead_tokens_are_pruned_on_permanent_errors(client, jobs, push_env):
+async def test_dead_tokens_are_pruned_on_permanent_errors(client, push_env):
     http, apns = push_env.http, push_env.apns
     alice, alice_h = await user(client, "alice")
     bob, _ = await user(client, "bob")
@@ -182,7 +182,7 @@ async def test_dead_tokens_are_pruned_on_permanent_errors(client, jobs, push_env
     assert await jobs_of("notifications.send") == []
 
 
-async def test_burst_of_likes_is_one_push_per_device_per_window(client, jobs, push_env):
+async def test_burst_of_likes_is_one_push_per_device_per_window(client, push_env):
     http, apns = push_env.http, push_env.apns
     alice, alice_h = await user(client, "alice")
     likers = [await user(client, f"fan{i}") for i in range(4)]
@@ -204,7 +204,7 @@ async def test_burst_of_likes_is_one_push_per_device_per_window(client, jobs, pu
     assert http.requests[1].json()["message"]["notification"]["body"] == "latecomer and 4 others liked your post"
 
 
-async def test_collapse_window_delays_the_group_push(client, jobs, push_env, monkeypatch):
+async def test_collapse_window_delays_the_group_push(client, push_env, monkeypatch):
     from server.settings import get_settings
 
     alice, alice_h = await user(client, "alice")
@@ -222,7 +222,7 @@ async def test_collapse_window_delays_the_group_push(client, jobs, push_env, mon
     get_settings.cache_clear()
 
 
-async def test_quiet_hours_hold_pushes_until_they_end_in_users_zone(client, jobs, push_env):
+async def test_quiet_hours_hold_pushes_until_they_end_in_users_zone(client, push_env):
     from zoneinfo import ZoneInfo
 
     http = push_env.http
@@ -254,7 +254,7 @@ async def test_quiet_hours_hold_pushes_until_they_end_in_users_zone(client, jobs
     assert len(http.requests) == 1
 
 
-async def test_no_push_while_online_unless_always(client, jobs, push_env):
+async def test_no_push_while_online_unless_always(client, push_env):
     from server.notifications import seams
 
     http = push_env.http
@@ -279,7 +279,7 @@ async def test_no_push_while_online_unless_always(client, jobs, push_env):
         seams.set_online_check(previous)
 
 
-async def test_preferences_switch_push_and_in_app_off(client, jobs, push_env):
+async def test_preferences_switch_push_and_in_app_off(client, push_env):
     http = push_env.http
     alice, alice_h = await user(client, "alice")
     bob, _ = await user(client, "bob")
@@ -297,7 +297,7 @@ async def test_preferences_switch_push_and_in_app_off(client, jobs, push_env):
     assert [n["type"] for n in items] == ["like"]
 
 
-async def test_read_before_the_push_runs_sends_nothing(client, jobs, push_env):
+async def test_read_before_the_push_runs_sends_nothing(client, push_env):
     alice, alice_h = await user(client, "alice")
     bob, _ = await user(client, "bob")
     await _register(client, alice_h, "fcm", fcm_token(1))
