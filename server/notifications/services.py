@@ -219,6 +219,8 @@ class NotificationService:
                 )
             else:
                 ids = sorted({int(i) for i in data.ids or ()})
+                if ids[-1] >= 1 << 63:
+                    raise NotFound("some of these notifications do not exist")
                 owned = await NotificationRow.raw(
                     "SELECT count(*) AS n FROM notifications WHERE recipient = {} AND id = ANY({})", user_id, ids
                 )

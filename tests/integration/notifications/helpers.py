@@ -20,6 +20,20 @@ async def user(client: Any, username: str) -> tuple[str, dict[str, str]]:
     return res.json()["id"], {"Authorization": f"Bearer {tokens['access_token']}"}
 
 
+async def member(username: str) -> str:
+    """A user who only acts (never calls the API): inserted directly, skipping password hashing."""
+    from models.accounts import User
+
+    row = User(
+        username=username,
+        email=f"{username}@example.com",
+        email_normalized=f"{username}@example.com",
+        password_hash="!unusable",
+    )
+    await row.save()
+    return str(row.id)
+
+
 async def fire(event: events.DomainEvent) -> None:
     """Dispatch ``event`` inside a transaction, as the social domain does."""
     from models.accounts import User

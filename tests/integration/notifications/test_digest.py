@@ -5,7 +5,7 @@ from __future__ import annotations
 from models.accounts import MailOutbox
 from server import events
 from server.notifications import digest
-from tests.integration.notifications.helpers import fire, user
+from tests.integration.notifications.helpers import fire, member, user
 
 
 async def _away(username: str) -> None:
@@ -18,9 +18,9 @@ async def _away(username: str) -> None:
 
 
 async def test_digest_mails_away_users_once_with_email_enabled_types(client):
-    alice, _ = await user(client, "alice")
-    bob, _ = await user(client, "bob")
-    carol, _ = await user(client, "carol")
+    alice = await member("alice")
+    bob = await member("bob")
+    carol = await member("carol")
     await fire(events.Liked(actor_id=int(carol), post_id=1, post_author_id=int(alice)))
     await fire(
         events.PostPublished(actor_id=int(carol), post_id=2, visibility="public", mentioned_ids=(int(alice), int(bob)))
@@ -41,7 +41,7 @@ async def test_digest_mails_away_users_once_with_email_enabled_types(client):
 
 async def test_digest_skips_read_notifications_and_respects_email_preference(client):
     alice, alice_h = await user(client, "alice")
-    carol, _ = await user(client, "carol")
+    carol = await member("carol")
     await client.put("/api/v1/notifications/preferences", json={"types": {"follow": {"email": False}}}, headers=alice_h)
     await fire(events.Followed(actor_id=int(carol), target_id=int(alice)))
     await fire(events.Commented(actor_id=int(carol), post_id=3, post_author_id=int(alice), comment_id=4))

@@ -5,14 +5,14 @@ from __future__ import annotations
 import asyncio
 
 from server import events
-from tests.integration.notifications.helpers import fire, outbox, user
+from tests.integration.notifications.helpers import fire, member, outbox, user
 
 POST = 987654321
 
 
 async def test_like_notifies_author_with_contract_shape_and_live_event(client):
     alice, alice_h = await user(client, "alice")
-    bob, _ = await user(client, "bob")
+    bob = await member("bob")
     await fire(events.Liked(actor_id=int(bob), post_id=POST, post_author_id=int(alice)))
 
     page = (await client.get("/api/v1/notifications", headers=alice_h)).json()
@@ -40,7 +40,7 @@ async def test_own_actions_never_notify(client):
 
 async def test_like_unlike_like_is_one_notification(client):
     alice, alice_h = await user(client, "alice")
-    bob, _ = await user(client, "bob")
+    bob = await member("bob")
     for event in (
         events.Liked(actor_id=int(bob), post_id=POST, post_author_id=int(alice)),
         events.Unliked(actor_id=int(bob), post_id=POST, post_author_id=int(alice)),
@@ -54,8 +54,8 @@ async def test_like_unlike_like_is_one_notification(client):
 
 async def test_concurrent_likes_group_into_one_group_and_dedupe(client):
     alice, alice_h = await user(client, "alice")
-    likers = [await user(client, f"liker{i}") for i in range(5)]
-    like = [events.Liked(actor_id=int(uid), post_id=POST, post_author_id=int(alice)) for uid, _ in likers]
+    likers = [await member(f"liker{i}") for i in range(5)]
+    like = [events.Liked(actor_id=int(uid), post_id=POST, post_author_id=int(alice)) for uid in likers]
     # Every liker twice, all at once: five notifications, one group.
     await asyncio.gather(*(fire(e) for e in like + like))
     flat = (await client.get("/api/v1/notifications", headers=alice_h)).json()["items"]
@@ -126,7 +126,7 @@ async def test_new_post_reaches_subscribers_only(client):
 
 async def test_pagination_and_cursor(client):
     alice, alice_h = await user(client, "alice")
-    bob, _ = await user(client, "bob")
+    bob = await member("bob")
     for post in range(5):
         await fire(events.Liked(actor_id=int(bob), post_id=1000 + post, post_author_id=int(alice)))
     first = (await client.get("/api/v1/notifications?limit=2", headers=alice_h)).json()
@@ -156,6 +156,8 @@ async def test_mark_read_by_ids_and_all_emits_read(client):
     assert res.status_code == 404 and res.json()["code"] == "not_found"
     assert (await client.get("/api/v1/notifications/unread-count", headers=alice_h)).json() == {"count": 3}
 
+    res = await client.post("/api/v1/notifications/read", json={"ids": ["99999999999999999999"]}, headers=alice_h)
+    assert res.status_code == 404
     res = await client.post("/api/v1/notifications/read", json={"ids": [items[0]["id"]]}, headers=alice_h)
     assert res.status_code == 204
     assert (await client.get("/api/v1/notifications/unread-count", headers=alice_h)).json() == {"count": 2}

@@ -12,7 +12,16 @@ import jwt
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from server import events
-from tests.integration.notifications.helpers import apns_token, drain, fcm_token, fire, jobs_of, subscription, user
+from tests.integration.notifications.helpers import (
+    apns_token,
+    drain,
+    fcm_token,
+    fire,
+    jobs_of,
+    member,
+    subscription,
+    user,
+)
 
 POST = 4242
 
@@ -40,7 +49,7 @@ async def _make_due(task: str = "notifications.send") -> None:
 async def test_fcm_v1_wire_format_and_cached_oauth_token(client, push_env):
     http = push_env.http
     alice, alice_h = await user(client, "alice")
-    bob, _ = await user(client, "bob")
+    bob = await member("bob")
     await _register(client, alice_h, "fcm", fcm_token(1))
     await fire(events.Liked(actor_id=int(bob), post_id=POST, post_author_id=int(alice)))
     await drain()
@@ -66,7 +75,7 @@ async def test_fcm_v1_wire_format_and_cached_oauth_token(client, push_env):
 async def test_apns_http2_provider_token_and_headers(client, push_env):
     apns = push_env.apns
     alice, alice_h = await user(client, "alice")
-    bob, _ = await user(client, "bob")
+    bob = await member("bob")
     await _register(client, alice_h, "apns", apns_token(3), environment="sandbox")
     await fire(events.Followed(actor_id=int(bob), target_id=int(alice)))
     await drain()
@@ -89,7 +98,7 @@ async def test_apns_http2_provider_token_and_headers(client, push_env):
 async def test_webpush_vapid_and_rfc8291_payload_decrypts(client, push_env):
     http = push_env.http
     alice, alice_h = await user(client, "alice")
-    bob, _ = await user(client, "bob")
+    bob = await member("bob")
     sub, private_key, auth = subscription(http.base, "browser-1")
     await _register(client, alice_h, "webpush", sub)
     await fire(events.PostPublished(actor_id=int(bob), post_id=55, visibility="public", mentioned_ids=(int(alice),)))
@@ -113,7 +122,7 @@ async def test_webpush_vapid_and_rfc8291_payload_decrypts(client, push_env):
 async def test_429_retry_after_is_honoured_then_delivered(client, push_env):
     http = push_env.http
     alice, alice_h = await user(client, "alice")
-    bob, _ = await user(client, "bob")
+    bob = await member("bob")
     await _register(client, alice_h, "fcm", fcm_token(1))
     http.script(fcm_token(1), (429, {"error": {"code": 429, "status": "RESOURCE_EXHAUSTED"}}, {"Retry-After": "120"}))
     await fire(events.Liked(actor_id=int(bob), post_id=POST, post_author_id=int(alice)))
@@ -133,7 +142,7 @@ async def test_429_retry_after_is_honoured_then_delivered(client, push_env):
 async def test_5xx_backs_off_exponentially_then_gives_up_keeping_the_token(client, push_env):
     apns = push_env.apns
     alice, alice_h = await user(client, "alice")
-    bob, _ = await user(client, "bob")
+    bob = await member("bob")
     await _register(client, alice_h, "apns", apns_token(9))
     apns.script(apns_token(9), *[(500, {"reason": "InternalServerError"}, {})] * 3)
     await fire(events.Liked(actor_id=int(bob), post_id=POST, post_author_id=int(alice)))
@@ -154,7 +163,7 @@ async def test_5xx_backs_off_exponentially_then_gives_up_keeping_the_token(clien
 async def test_dead_tokens_are_pruned_on_permanent_errors(client, push_env):
     http, apns = push_env.http, push_env.apns
     alice, alice_h = await user(client, "alice")
-    bob, _ = await user(client, "bob")
+    bob = await member("bob")
     unregistered = {
         "error": {
             "code": 404,
@@ -185,11 +194,11 @@ async def test_dead_tokens_are_pruned_on_permanent_errors(client, push_env):
 async def test_burst_of_likes_is_one_push_per_device_per_window(client, push_env):
     http, apns = push_env.http, push_env.apns
     alice, alice_h = await user(client, "alice")
-    likers = [await user(client, f"fan{i}") for i in range(4)]
+    likers = [await member(f"fan{i}") for i in range(4)]
     await _register(client, alice_h, "fcm", fcm_token(1))
     await _register(client, alice_h, "apns", apns_token(1))
     await asyncio.gather(
-        *(fire(events.Liked(actor_id=int(uid), post_id=POST, post_author_id=int(alice))) for uid, _ in likers)
+        *(fire(events.Liked(actor_id=int(uid), post_id=POST, post_author_id=int(alice))) for uid in likers)
     )
     assert len(await jobs_of("notifications.push")) == 1
     await drain()
@@ -197,7 +206,7 @@ async def test_burst_of_likes_is_one_push_per_device_per_window(client, push_env
     assert http.requests[0].json()["message"]["notification"]["body"].endswith("and 3 others liked your post")
     assert apns.requests[0].json()["aps"]["alert"]["body"].endswith("and 3 others liked your post")
 
-    late, _ = await user(client, "latecomer")
+    late = await member("latecomer")
     await fire(events.Liked(actor_id=int(late), post_id=POST, post_author_id=int(alice)))
     await drain()
     assert len(http.requests) == 2 and len(apns.requests) == 2
@@ -208,7 +217,7 @@ async def test_collapse_window_delays_the_group_push(client, push_env, monkeypat
     from server.settings import get_settings
 
     alice, alice_h = await user(client, "alice")
-    bob, _ = await user(client, "bob")
+    bob = await member("bob")
     await _register(client, alice_h, "fcm", fcm_token(1))
     monkeypatch.setenv("PUSH_COLLAPSE_SECONDS", "60")
     get_settings.cache_clear()
@@ -227,7 +236,7 @@ async def test_quiet_hours_hold_pushes_until_they_end_in_users_zone(client, push
 
     http = push_env.http
     alice, alice_h = await user(client, "alice")
-    bob, _ = await user(client, "bob")
+    bob = await member("bob")
     await _register(client, alice_h, "fcm", fcm_token(1))
     local = datetime.now(ZoneInfo("Asia/Tokyo")).replace(second=0, microsecond=0)
     start, end = local - timedelta(hours=1), local + timedelta(hours=2)
@@ -259,7 +268,7 @@ async def test_no_push_while_online_unless_always(client, push_env):
 
     http = push_env.http
     alice, alice_h = await user(client, "alice")
-    bob, _ = await user(client, "bob")
+    bob = await member("bob")
     await _register(client, alice_h, "fcm", fcm_token(1))
 
     async def alice_online(user_id: int) -> bool:
@@ -282,7 +291,7 @@ async def test_no_push_while_online_unless_always(client, push_env):
 async def test_preferences_switch_push_and_in_app_off(client, push_env):
     http = push_env.http
     alice, alice_h = await user(client, "alice")
-    bob, _ = await user(client, "bob")
+    bob = await member("bob")
     await _register(client, alice_h, "fcm", fcm_token(1))
     await client.put(
         "/api/v1/notifications/preferences",
@@ -299,7 +308,7 @@ async def test_preferences_switch_push_and_in_app_off(client, push_env):
 
 async def test_read_before_the_push_runs_sends_nothing(client, push_env):
     alice, alice_h = await user(client, "alice")
-    bob, _ = await user(client, "bob")
+    bob = await member("bob")
     await _register(client, alice_h, "fcm", fcm_token(1))
     await fire(events.Liked(actor_id=int(bob), post_id=POST, post_author_id=int(alice)))
     await client.post("/api/v1/notifications/read", json={"all": True}, headers=alice_h)

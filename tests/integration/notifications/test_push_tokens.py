@@ -73,7 +73,7 @@ async def test_delete_own_only(client):
     tid = (
         await client.post("/api/v1/push-tokens", json={"platform": "fcm", "token": fcm_token(1)}, headers=alice_h)
     ).json()["id"]
-    for bad in (tid, "12345", "not-a-number"):
+    for bad in (tid, "12345", "not-a-number", "9999999999999999999"):
         res = await client.delete(f"/api/v1/push-tokens/{bad}", headers=bob_h)
         assert res.status_code == 404 and res.json()["code"] == "not_found"
     assert len((await client.get("/api/v1/push-tokens", headers=alice_h)).json()["items"]) == 1
