@@ -99,7 +99,6 @@ async def notify(
     if not rows:
         return None
     view = _view(rows[0], await users_by_id({actor_id} if actor_id else set()))
-    await outbox.emit(user_channel(recipient_id), "notification.created", view)
     if prefs.allows(type_, "push"):
         delay = get_settings().push.collapse_seconds if key.split(":")[0] in catalog.GROUPED_BY_SUBJECT else 0
         await queue.enqueue(
@@ -108,6 +107,8 @@ async def notify(
             queueing_lock=f"push:{recipient_id}:{key}",
             delay=delay,
         )
+    # Last: the outbox serializes emitting transactions from their first emit to their commit.
+    await outbox.emit(user_channel(recipient_id), "notification.created", view)
     return view
 
 
