@@ -15,6 +15,9 @@ from litestar.openapi.spec import Components, SecurityScheme
 
 from server import db
 from server.accounts.controllers import AuthController
+from server.accounts.runtime import accounts_runtime
+from server.accounts.self_service import CredentialController, SessionController
+from server.admin.controllers import AdminController
 from server.deps import dependencies
 from server.errors import exception_handlers
 from server.health import HealthController
@@ -23,6 +26,7 @@ from server.middleware import request_id_middleware
 from server.notifications import handlers as notification_handlers
 from server.notifications import queue as notification_queue
 from server.notifications.controllers import NotificationController, PushTokenController
+from server.ratelimit import RateLimiter
 from server.settings import Settings, get_settings
 
 log = structlog.get_logger(__name__)
@@ -45,9 +49,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
         app.state.redis = redis
         await notification_queue.open_queue()
         worker = notification_queue.start_in_process() if settings.push.worker == "inprocess" else None
-        log.info("started", redis=bool(redis), notification_worker=bool(worker))
         try:
-            yield
+            async with accounts_runtime(app, settings, redis):
+                log.info("started", redis=bool(redis), notification_worker=bool(worker))
+                yield
         finally:
             if worker is not None:
                 await notification_queue.stop_in_process(worker)
@@ -57,7 +62,17 @@ def create_app(settings: Settings | None = None) -> Litestar:
             await db.close_pool()
             log.info("stopped")
 
-    api = Router(path="/api/v1", route_handlers=[AuthController, NotificationController, PushTokenController])
+    api = Router(
+        path="/api/v1",
+        route_handlers=[
+            AuthController,
+            SessionController,
+            CredentialController,
+            AdminController,
+            NotificationController,
+            PushTokenController,
+        ],
+    )
 
     return Litestar(
         route_handlers=[HealthController, api],
@@ -79,7 +94,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 }
             ),
         ),
-        state=State({"settings": settings, "redis": None}),
+        state=State({"settings": settings, "redis": None, "limiter": RateLimiter(), "mailer": None}),
         logging_config=None,  # server.logging owns the handlers (JSON, redacted)
         debug=False,
     )
