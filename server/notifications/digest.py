@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from models.accounts import MailOutbox
+from server import mail
 from server.notifications import preferences, seams, templates
 from server.settings import get_settings
 
@@ -68,7 +69,5 @@ async def _digest_one(user_id: int) -> int:
     user = (await MailOutbox.raw("SELECT email FROM users WHERE id = {}", user_id))[0]
     subject = templates.render(prefs.locale, "_digest_subject", "", count=len(wanted))
     public_url = get_settings().public_url
-    await MailOutbox.insert(
-        MailOutbox(to_address=user["email"], subject=subject, body="\n".join([*shown, "", public_url, ""]))
-    )
+    await mail.enqueue(user["email"], subject, "\n".join([*shown, "", public_url, ""]))
     return 1
