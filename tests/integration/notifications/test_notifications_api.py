@@ -189,3 +189,18 @@ async def test_bad_list_and_read_input_is_422(client):
         res = await client.post("/api/v1/notifications/read", json=body, headers=alice_h)
         assert res.status_code == 422, body
     assert (await client.get("/api/v1/notifications")).status_code == 401
+
+
+async def test_openapi_documents_the_notification_endpoints(client):
+    spec = (await client.get("/schema/openapi.json")).json()
+    for path in (
+        "/api/v1/notifications",
+        "/api/v1/notifications/grouped",
+        "/api/v1/notifications/unread-count",
+        "/api/v1/notifications/read",
+        "/api/v1/notifications/preferences",
+        "/api/v1/push-tokens",
+        "/api/v1/push-tokens/{token_id}",
+    ):
+        assert path in spec["paths"], path
+    assert "422" in spec["paths"]["/api/v1/push-tokens"]["post"]["responses"]
