@@ -9,6 +9,7 @@ until ``server.app`` registers them, nobody is online and the list carries no ch
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 RelationCheck = Callable[[int, int], Awaitable[bool]]
 OnlineCheck = Callable[[int], Awaitable[bool]]
@@ -116,3 +117,18 @@ async def is_online(user_id: int) -> bool:
 async def channel_position(channel: str) -> tuple[int, str] | None:
     """The ``(offset, epoch)`` of ``channel``, or ``None`` while realtime exposes no positions."""
     return await _position(channel)
+
+
+def use_realtime(is_online: OnlineCheck, position: Callable[[str], Awaitable[Any]]) -> None:
+    """Wire presence and channel positions from the realtime layer (``Presence.is_online``, ``Broker.position``)."""
+
+    async def position_of(channel: str) -> tuple[int, str] | None:
+        try:
+            current = await position(channel)
+        except Exception:
+            # The list must not fail because the broker is away; the client subscribes without ``since``.
+            return None
+        return int(current.offset), str(current.epoch)
+
+    set_online_check(is_online)
+    set_position_of(position_of)
