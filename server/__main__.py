@@ -67,6 +67,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             ws_ping_interval=20.0,
             ws_ping_timeout=20.0,
             ws_per_message_deflate=False,
+            ws=os.environ.get("UVICORN_WS", "websockets-sansio"),
             timeout_graceful_shutdown=10,
         )
         return 0
@@ -82,8 +83,17 @@ def cmd_worker(_: argparse.Namespace) -> int:
 
     async def work() -> None:
         from server import db
-        from server.notifications import queue
+        from server.notifications import queue, seams
 
+        settings = get_settings()
+        presence = None
+        if settings.redis.url:
+            # Sockets live in the server processes; with Redis their presence is shared, so
+            # "no push while online" holds here too. Without Redis a separate worker cannot know.
+            from channels.presence import RedisPresence
+
+            presence = RedisPresence(settings.redis.url, ttl=settings.realtime.presence_ttl)
+            seams.set_online_check(presence.is_online)
         await db.start_pool(max_size=5)
         await queue.open_queue()
         try:
@@ -91,6 +101,8 @@ def cmd_worker(_: argparse.Namespace) -> int:
         finally:
             await queue.close_queue()
             await db.close_pool()
+            if presence is not None:
+                await presence.close()
 
     def run() -> int:
         _migrate()

@@ -25,8 +25,13 @@ from server.logging import configure as configure_logging
 from server.middleware import request_id_middleware
 from server.notifications import handlers as notification_handlers
 from server.notifications import queue as notification_queue
+from server.notifications import seams as notification_seams
 from server.notifications.controllers import NotificationController, PushTokenController
 from server.ratelimit import RateLimiter
+from server.realtime import runtime as realtime
+from server.realtime.asyncapi import AsyncAPIController
+from server.realtime.controllers import RealtimeController, ws_endpoint
+from server.realtime.deps import dependencies as realtime_dependencies
 from server.settings import Settings, get_settings
 
 log = structlog.get_logger(__name__)
@@ -48,14 +53,20 @@ def create_app(settings: Settings | None = None) -> Litestar:
             redis = aioredis.from_url(settings.redis.url, health_check_interval=15, socket_timeout=5)
         app.state.redis = redis
         await notification_queue.open_queue()
-        worker = notification_queue.start_in_process() if settings.push.worker == "inprocess" else None
         try:
             async with accounts_runtime(app, settings, redis):
-                log.info("started", redis=bool(redis), notification_worker=bool(worker))
-                yield
+                app.state.realtime = rt = await realtime.start(settings)
+                notification_seams.use_realtime(rt.presence.is_online, rt.broker.position)
+                inprocess = settings.push.worker == "inprocess"
+                worker = notification_queue.start_in_process() if inprocess else None
+                try:
+                    log.info("started", redis=bool(redis), notification_worker=inprocess)
+                    yield
+                finally:
+                    if worker is not None:
+                        await notification_queue.stop_in_process(worker)
+                    await rt.stop()  # sockets close with 1001 first
         finally:
-            if worker is not None:
-                await notification_queue.stop_in_process(worker)
             await notification_queue.close_queue()
             if redis is not None:
                 await redis.aclose()
@@ -69,16 +80,18 @@ def create_app(settings: Settings | None = None) -> Litestar:
             SessionController,
             CredentialController,
             AdminController,
+            RealtimeController,
+            ws_endpoint,
             NotificationController,
             PushTokenController,
         ],
     )
 
     return Litestar(
-        route_handlers=[HealthController, api],
+        route_handlers=[HealthController, AsyncAPIController, api],
         lifespan=[lifespan],
         exception_handlers=exception_handlers,
-        dependencies=dependencies,
+        dependencies={**dependencies, **realtime_dependencies},
         middleware=[request_id_middleware],
         cors_config=CORSConfig(allow_origins=list(settings.http.cors_origins), expose_headers=["X-Request-ID"]),
         request_max_body_size=settings.http.max_body_bytes,
@@ -91,10 +104,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
             components=Components(
                 security_schemes={
                     "BearerToken": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT"),
+                    "ApiKey": SecurityScheme(type="apiKey", name="X-API-Key", security_scheme_in="header"),
                 }
             ),
         ),
-        state=State({"settings": settings, "redis": None, "limiter": RateLimiter(), "mailer": None}),
+        state=State({"settings": settings, "redis": None, "limiter": RateLimiter(), "mailer": None, "realtime": None}),
         logging_config=None,  # server.logging owns the handlers (JSON, redacted)
         debug=False,
     )

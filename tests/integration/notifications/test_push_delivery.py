@@ -264,19 +264,13 @@ async def test_quiet_hours_hold_pushes_until_they_end_in_users_zone(client, push
 
 
 async def test_no_push_while_online_unless_always(client, push_env):
-    from server.notifications import seams
+    from tests.integration.realtime.helpers import connect
 
     http = push_env.http
     alice, alice_h = await user(client, "alice")
     bob = await member("bob")
     await _register(client, alice_h, "fcm", fcm_token(1))
-
-    async def alice_online(user_id: int) -> bool:
-        return user_id == int(alice)
-
-    previous = seams._online
-    seams.set_online_check(alice_online)
-    try:
+    async with connect(client, alice_h["Authorization"].removeprefix("Bearer ")):
         await fire(events.Liked(actor_id=int(bob), post_id=POST, post_author_id=int(alice)))
         await drain()
         assert http.requests == []
@@ -284,8 +278,6 @@ async def test_no_push_while_online_unless_always(client, push_env):
         await fire(events.Followed(actor_id=int(bob), target_id=int(alice)))
         await drain()
         assert [r.json()["message"]["data"]["type"] for r in http.requests] == ["follow"]
-    finally:
-        seams.set_online_check(previous)
 
 
 async def test_preferences_switch_push_and_in_app_off(client, push_env):
