@@ -71,3 +71,22 @@ async def app(clean_db: None, redis_client: object, push_env: object) -> object:
 
     get_settings.cache_clear()
     return create_app()
+
+
+@pytest.fixture(autouse=True)
+async def outbox_drained(client: object) -> AsyncIterator[None]:
+    """Tear down only after the relay published what the test wrote (as tests/integration/social does).
+
+    Shutting the app down while the relay is mid-batch can stall its cancellation (a 30 s lifespan
+    timeout); this fixture is set up after ``client``, so it is torn down before it.
+    """
+    import asyncio
+
+    yield
+    from models.outbox import OutboxEvent
+
+    for _ in range(200):
+        rows = await OutboxEvent.raw("SELECT EXISTS (SELECT 1 FROM outbox_events WHERE published_at IS NULL) AS e")
+        if not rows[0]["e"]:
+            return
+        await asyncio.sleep(0.05)
