@@ -47,9 +47,7 @@ def start(
 ) -> subprocess.Popen[bytes]:
     """Start ``argv`` pinned to ``core``; taskset execs it, so the Popen pid is the process itself."""
     handle = log.open("wb")
-    return subprocess.Popen(  # noqa: S603 - argv built by the harness, never from input
-        pinned(core, argv), env=env, stdout=handle, stderr=subprocess.STDOUT, cwd=cwd
-    )
+    return subprocess.Popen(pinned(core, argv), env=env, stdout=handle, stderr=subprocess.STDOUT, cwd=cwd)
 
 
 def stop(proc: subprocess.Popen[bytes] | None, timeout: float = 10.0) -> None:
@@ -80,7 +78,7 @@ class Redis:
         wait_port(self.port, self.proc)
 
     def version(self) -> str:
-        out = subprocess.run([str(self.binary), "--version"], capture_output=True, text=True, check=False)  # noqa: S603
+        out = subprocess.run([str(self.binary), "--version"], capture_output=True, text=True, check=False)
         return out.stdout.strip()
 
     def flush(self) -> None:

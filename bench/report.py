@@ -42,7 +42,7 @@ def figures(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 "at_ok": at.sustained if at else None,
                 "kib": r.get("idle_kib"),
                 "frame": r.get("frame_bytes"),
-                "client_cpu": max((s.client_cpu for s in steps), default=None),
+                "client_cpu": top.client_cpu if top else None,
                 "limit": _limit(top, r),
                 "error": r.get("error") or r.get("pending"),
             }
@@ -65,16 +65,20 @@ def _n(value: float | None, fmt: str = "{:,.0f}") -> str:
     return "—" if value is None else fmt.format(value)
 
 
-HEADER = "| stack | frame B | max sustained deliveries/s | × ceiling | p50 @20k (ms) | p99 @20k (ms) | KiB / idle socket | stopped by |"
+HEADER = (
+    "| stack | frame B | max sustained deliveries/s | × ceiling | p50 @20k (ms) | p99 @20k (ms) "
+    "| KiB / idle socket | client CPU (top step) | stopped by |"
+)
 
 
 def table(results: list[dict[str, Any]]) -> str:
-    lines = [HEADER, "|" + " --- |" * 8]
+    lines = [HEADER, "|" + " --- |" * 9]
     for row in figures(results):
         stopped = row["error"] or row["limit"]
         lines.append(
             f"| {row['label']} | {_n(row['frame'])} | {_n(row['max'])} | {_n(row['ratio'], '{:.2f}')} | "
-            f"{_n(row['p50'], '{:.1f}')} | {_n(row['p99'], '{:.1f}')} | {_n(row['kib'], '{:.1f}')} | {stopped} |"
+            f"{_n(row['p50'], '{:.1f}')} | {_n(row['p99'], '{:.1f}')} | {_n(row['kib'], '{:.1f}')} | "
+            f"{_n(row['client_cpu'], '{:.0%}')} | {stopped} |"
         )
     return "\n".join(lines)
 
@@ -118,7 +122,7 @@ def draw(results: list[dict[str, Any]], work: Path) -> str | None:
     data.write_text(json.dumps({"rows": figures(results), "results": results}))
     try:
         python = venvs.ensure("plot")
-        done = subprocess.run(  # noqa: S603 - our own venv and script
+        done = subprocess.run(
             [str(python), str(venvs.BENCH / "plot.py"), str(data), str(CHART)],
             capture_output=True,
             text=True,
