@@ -59,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
 
             redis.flush()
             sf = socialflow.run(
-                redis, work, settings, stacks=SOCIAL_FLOW_KEY in keys, e2e=not args.no_e2e, feed=not args.no_feed
+                redis, work, settings, fanout=SOCIAL_FLOW_KEY in keys, e2e=not args.no_e2e, feed=not args.no_feed
             )
             if SOCIAL_FLOW_KEY in keys:
                 results.append(sf.pop("fanout"))

@@ -198,12 +198,24 @@ async def main(spec: Spec) -> dict[str, Any]:
 
 
 def run(path: str) -> None:
+    """Run the mode the spec names: ``fanout`` (default), ``e2e`` or ``http``."""
     import uvloop
 
-    raw = json.loads(open(path).read())
-    raw["scripts"] = [[tuple(item) for item in script] for script in raw.get("scripts", [])]
-    spec = Spec(**raw)
-    result = uvloop.run(main(spec))
+    with open(path) as handle:
+        raw = json.load(handle)
+    mode = raw.pop("mode", "fanout")
+    result: dict[str, Any]
+    if mode == "e2e":
+        from bench.e2e_load import run_e2e
+
+        result = uvloop.run(run_e2e(raw))
+    elif mode == "http":
+        from bench.http_load import run_http
+
+        result = uvloop.run(run_http(raw))
+    else:
+        raw["scripts"] = [[tuple(item) for item in script] for script in raw.get("scripts", [])]
+        result = uvloop.run(main(Spec(**raw)))
     sys.stdout.write(json.dumps(result) + "\n")
 
 

@@ -39,6 +39,8 @@ class Tally:
         self.bytes = 0
         self.latencies: list[float] = []
         self.last_frame = b""
+        # When a list, probes record arrival times here instead of parsing a timestamp (end to end runs).
+        self.arrivals: list[float] | None = None
 
 
 class WSClient(asyncio.Protocol):
@@ -154,12 +156,15 @@ class WSClient(asyncio.Protocol):
                     tally.frames += 1
                     tally.bytes += b1
                     if self.probe:
+                        if not now:
+                            now = time.monotonic()
                         payload = buf[i + hl : end]
-                        match = TS.search(payload)
-                        if match:
-                            if not now:
-                                now = time.monotonic()
-                            tally.latencies.append((now - float(match.group(1))) * 1000.0)
+                        if tally.arrivals is not None:
+                            tally.arrivals.append(now)
+                        else:
+                            match = TS.search(payload)
+                            if match:
+                                tally.latencies.append((now - float(match.group(1))) * 1000.0)
                         tally.last_frame = payload
             elif op == 9:  # ping -> pong with the same payload
                 assert self.transport is not None

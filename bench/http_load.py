@@ -1,0 +1,64 @@
+"""Open-loop (wrk2-style) HTTP load: requests leave on a fixed schedule, latency counts from that schedule."""
+
+from __future__ import annotations
+
+import asyncio
+import resource
+import sys
+import time
+from typing import Any
+
+from bench.stats import summarize
+from bench.wire import HTTPPool, open_loop
+
+
+async def run_http(spec: dict[str, Any]) -> dict[str, Any]:
+    """GET ``spec["path"]`` at each rate of ``spec["rates"]`` until a step is not sustained."""
+    pool = HTTPPool(spec["host"], spec["port"], size=spec.get("connections", 64))
+    headers = spec.get("headers", {})
+    steps: list[dict[str, Any]] = []
+    errors: dict[str, int] = {}
+    started = time.monotonic()
+    # Warm the pool and the server's caches so the first step is not a cold start.
+    for _ in range(20):
+        await pool.request("GET", spec["path"], headers=headers)
+    for rate in spec["rates"]:
+        if time.monotonic() - started > spec.get("deadline_seconds", 60.0):
+            break
+        latencies: list[float] = []
+
+        async def fire(_i: int, at: float, latencies: list[float] = latencies) -> None:
+            try:
+                status, _ = await pool.request("GET", spec["path"], headers=headers)
+            except (OSError, asyncio.IncompleteReadError) as exc:
+                status = 0
+                errors[type(exc).__name__] = errors.get(type(exc).__name__, 0) + 1
+            if status == 200:
+                latencies.append((time.monotonic() - at) * 1000)
+            elif status:
+                errors[str(status)] = errors.get(str(status), 0) + 1
+
+        t0 = time.monotonic()
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        cpu0 = usage.ru_utime + usage.ru_stime
+        tasks = await open_loop(rate, spec.get("step_seconds", 2.0), fire)
+        seconds = time.monotonic() - t0 + 1 / rate
+        _, late = await asyncio.wait(tasks, timeout=spec.get("drain_seconds", 2.0))
+        for task in late:  # still waiting after the drain: counted as not served
+            task.cancel()
+        step = summarize(rate, seconds, len(tasks), len(latencies), latencies)
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        step.client_cpu = (usage.ru_utime + usage.ru_stime - cpu0) / max(time.monotonic() - t0, 1e-9)
+        steps.append(step.to_dict())
+        print(
+            f"  {rate:>7,.0f} req/s offered  {step.achieved:>7,.0f} ok/s  p50 {step.p50_ms or 0:6.1f} ms  "
+            f"p99 {step.p99_ms or 0:6.1f} ms  client cpu {step.client_cpu:.0%}",
+            file=sys.stderr,
+            flush=True,
+        )
+        if late:  # cancelled requests closed their connections; give the server a moment to notice
+            await asyncio.sleep(0.5)
+        if not step.sustained:
+            break
+    pool.close()
+    return {"steps": steps, "errors": errors}
