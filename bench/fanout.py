@@ -18,7 +18,7 @@ ROOT = venvs.ROOT
 
 def default_rates() -> list[float]:
     """Offered deliveries/s, rising; 20k is always one of them (the latency comparison point)."""
-    return [5_000, 10_000, 20_000, 40_000, 60_000, 80_000, 100_000, 130_000, 160_000, 200_000, 250_000]
+    return [1_000, 2_500, 5_000, 10_000, 20_000, 40_000, 60_000, 80_000, 100_000, 130_000, 160_000, 200_000, 250_000]
 
 
 def run_loadgen(spec: dict[str, Any], work: Path, name: str, timeout: float) -> dict[str, Any]:
@@ -39,7 +39,11 @@ def run_peer(stack: Stack, redis: procs.Redis, work: Path, settings: dict[str, A
     port = procs.free_port()
     env = {**os.environ, "PORT": str(port), "REDIS_URL": redis.url, "PYTHONUNBUFFERED": "1"}
     log = work / f"{stack.key}.log"
-    proc = procs.start([str(python), *stack.argv(port)], env, log, procs.SERVER_CORE)
+    # cwd is the peer's own folder: `python -m` puts cwd first on sys.path, and the repository root has a
+    # `channels/` package (Social Flow's) that would shadow Django Channels.
+    proc = procs.start(
+        [str(python), *stack.argv(port)], env, log, procs.SERVER_CORE, cwd=venvs.PEERS / (stack.peer or "")
+    )
     result: dict[str, Any] = {"key": stack.key, "label": stack.label, "through_redis": stack.through_redis}
     result["versions"] = venvs.installed_versions(stack.peer or "", stack.packages)
     try:

@@ -29,7 +29,7 @@ def ensure(name: str) -> Path:
         return python_of(name)
     print(f"[bench] building virtualenv for {name} ...", file=sys.stderr, flush=True)
     # The peers run on the project's interpreter version, so only the libraries differ between stacks.
-    subprocess.run([str(UV), "venv", "--quiet", "--python", sys.executable, str(venv)], check=True)
+    subprocess.run([str(UV), "venv", "--quiet", "--clear", "--python", sys.executable, str(venv)], check=True)
     subprocess.run(
         [str(UV), "pip", "install", "--quiet", "--python", str(python_of(name)), "-r", str(reqs)],
         check=True,
