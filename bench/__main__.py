@@ -67,7 +67,10 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         redis.stop()
     extra["seconds"] = time.monotonic() - started
-    extra["argv"] = "make bench" if argv is None and len(sys.argv) == 1 else "python -m bench " + " ".join(sys.argv[1:])
+    command = "make bench" if argv is None and len(sys.argv) == 1 else "python -m bench " + " ".join(sys.argv[1:])
+    if os.environ.get("BENCH_SF_ROOT"):
+        command = f"BENCH_SF_ROOT={os.environ['BENCH_SF_ROOT']} {command}"
+    extra["argv"] = command
     out = venvs.BENCH / "results"
     out.mkdir(exist_ok=True)
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())

@@ -18,7 +18,23 @@ ROOT = venvs.ROOT
 
 def default_rates() -> list[float]:
     """Offered deliveries/s, rising; 20k is always one of them (the latency comparison point)."""
-    return [1_000, 2_500, 5_000, 10_000, 20_000, 40_000, 60_000, 80_000, 100_000, 130_000, 160_000, 200_000, 250_000]
+    return [
+        1_000,
+        2_500,
+        5_000,
+        10_000,
+        20_000,
+        30_000,
+        40_000,
+        50_000,
+        60_000,
+        80_000,
+        100_000,
+        130_000,
+        160_000,
+        200_000,
+        250_000,
+    ]
 
 
 def run_loadgen(spec: dict[str, Any], work: Path, name: str, timeout: float) -> dict[str, Any]:

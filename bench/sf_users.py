@@ -27,8 +27,8 @@ async def create(count: int, prefix: str) -> list[dict[str, str]]:
         users = [
             User(
                 username=f"{prefix}{i}",
-                email=f"{prefix}{i}@bench.invalid",
-                email_normalized=f"{prefix}{i}@bench.invalid",
+                email=f"{prefix}{i}@bench.example.com",
+                email_normalized=f"{prefix}{i}@bench.example.com",
                 password_hash=password_hash,
                 display_name=f"{prefix}{i}",
             )

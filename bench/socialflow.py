@@ -17,7 +17,8 @@ import httpx
 from bench import fanout, procs, venvs
 from bench.stacks import SOCIAL_FLOW_KEY, UVICORN_FLAGS
 
-ROOT = venvs.ROOT
+# BENCH_SF_ROOT measures Social Flow from another checkout (e.g. a branch not merged yet), same venv.
+ROOT = Path(os.environ.get("BENCH_SF_ROOT") or venvs.ROOT)
 CHANNEL = os.environ.get("BENCH_SF_CHANNEL", "timeline:public")
 FANOUT_USERS = 4  # sockets share these users' tokens: each REST registration costs an argon2 hash
 FEED_RATES = [100.0, 200.0, 300.0, 500.0, 800.0, 1200.0, 1600.0, 2400.0]
@@ -32,6 +33,13 @@ def project_versions() -> dict[str, str]:
             out[name] = version(name)
         except PackageNotFoundError:
             out[name] = "?"
+    commit = subprocess.run(
+        ["git", "-C", str(ROOT), "log", "-1", "--format=%h (%cd)", "--date=short"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    out = {"social-flow": commit.stdout.strip() or "?", **out}
     return out
 
 
@@ -100,13 +108,14 @@ class Server:
     def register_login(self, username: str) -> dict[str, str]:
         """Register and log in through the REST API; returns {id, username, token}."""
         password = secrets.token_urlsafe(18)
-        body = {"username": username, "email": f"{username}@bench.invalid", "password": password}
+        body = {"username": username, "email": f"{username}@bench.example.com", "password": password}
         for _ in range(20):
             answer = self.http.post("/api/v1/auth/register", json=body)
             if answer.status_code != 429:
                 break
             time.sleep(float(answer.headers.get("retry-after", "1")))
-        answer.raise_for_status()
+        if answer.status_code != 201:
+            raise RuntimeError(f"register answered {answer.status_code}: {answer.text[:300]}")
         user_id = str(answer.json()["id"])
         login = self.http.post("/api/v1/auth/login", json={"login": username, "password": password})
         login.raise_for_status()
@@ -115,7 +124,7 @@ class Server:
     def bulk_users(self, count: int, prefix: str) -> list[dict[str, str]]:
         done = subprocess.run(
             [sys.executable, "-m", "bench.sf_users", str(count), prefix],
-            env=self.env,
+            env={**self.env, "PYTHONPATH": str(venvs.ROOT)},  # bench from here, server from ROOT (cwd first)
             cwd=ROOT,
             capture_output=True,
             text=True,
@@ -304,7 +313,14 @@ def run(
         return {**out, "e2e": {"error": error}, "feed": {"error": error}}
     try:
         if fanout:
-            out["fanout"] = run_fanout(server, redis, work, settings)
+            try:
+                out["fanout"] = run_fanout(server, redis, work, settings)
+            except Exception as exc:
+                out["fanout"] = {
+                    "key": SOCIAL_FLOW_KEY,
+                    "label": "Social Flow",
+                    "error": f"{type(exc).__name__}: {exc}",
+                }
         for name, wanted, part in (
             ("e2e", e2e, lambda: run_e2e(server, work, settings.get("sockets", 1000))),
             ("feed", feed, lambda: run_feed(server, work)),
