@@ -85,12 +85,28 @@ def table(results: list[dict[str, Any]]) -> str:
 
 
 def extra_lines(extra: dict[str, Any]) -> list[str]:
+    """One line each for the end to end run, the home feed and its ceiling."""
     lines = []
-    for name in ("e2e", "feed"):
+    e2e = extra.get("e2e")
+    if isinstance(e2e, dict):
+        lines.append("end to end: " + (e2e.get("pending") or e2e.get("error") or e2e.get("summary", "")))
+    for name, label in (("feed", "home feed"), ("feed_ceiling", "bare Litestar JSON")):
         section = extra.get(name)
         if isinstance(section, dict):
-            lines.append(f"{name}: " + (section.get("pending") or section.get("error") or section.get("summary", "")))
+            lines.append(f"{label}: " + feed_text(section))
     return lines
+
+
+def feed_text(section: dict[str, Any]) -> str:
+    if "steps" not in section:
+        return str(section.get("pending") or section.get("error") or "not run")
+    steps = steps_of(section)
+    at = step_near(steps, 300.0)
+    return (
+        f"max sustained {_n(max_sustained(steps))} req/s; at 300 req/s p50 "
+        f"{_n(at.p50_ms if at else None, '{:.1f}')} ms, p99 {_n(at.p99_ms if at else None, '{:.1f}')} ms"
+        f" ({_limit(steps[-1], section) if steps else 'no steps'})"
+    )
 
 
 def machine() -> dict[str, str]:

@@ -241,15 +241,30 @@ class HTTPPool:
         self, method: str, path: str, body: bytes = b"", headers: dict[str, str] | None = None
     ) -> tuple[int, bytes]:
         async with self._slots:
-            conn = self._idle.pop() if self._idle else await HTTPConnection.open(self.host, self.port)
+            while self._idle:
+                conn = self._idle.pop()
+                try:
+                    result = await conn.request(method, path, body, headers)
+                except (asyncio.IncompleteReadError, ConnectionError):
+                    # The server closed this idle keep-alive connection (uvicorn: after 5 s); try another.
+                    conn.close()
+                    continue
+                except BaseException:
+                    conn.close()
+                    raise
+                return self._keep(conn, result)
+            conn = await HTTPConnection.open(self.host, self.port)
             try:
                 result = await conn.request(method, path, body, headers)
             except BaseException:
                 conn.close()
                 raise
-            if conn.usable:
-                self._idle.append(conn)
-            return result
+            return self._keep(conn, result)
+
+    def _keep(self, conn: HTTPConnection, result: tuple[int, bytes]) -> tuple[int, bytes]:
+        if conn.usable:
+            self._idle.append(conn)
+        return result
 
     def close(self) -> None:
         for conn in self._idle:
