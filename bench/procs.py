@@ -90,3 +90,21 @@ class Redis:
 
     def stop(self) -> None:
         stop(self.proc)
+
+
+def wait_idle(pid: int, threshold: float = 0.15, window: float = 0.5, timeout: float = 15.0) -> float:
+    """Wait until process ``pid`` uses under ``threshold`` of a core over ``window`` (background work done).
+
+    Returns the seconds waited. Seeding leaves relays and caches busy for a moment; measuring during that
+    would blame the endpoint for it.
+    """
+    import psutil
+
+    proc = psutil.Process(pid)
+    start = time.monotonic()
+    proc.cpu_percent(None)
+    while time.monotonic() - start < timeout:
+        time.sleep(window)
+        if proc.cpu_percent(None) / 100 < threshold:
+            break
+    return time.monotonic() - start

@@ -242,6 +242,8 @@ def write_docs(results: list[dict[str, Any]], extra: dict[str, Any], work: Path)
         md += ["![deliveries/s and p99 per stack](benchmarks.png)", ""]
     else:
         md += [f"(No chart this run: {chart_error.strip().splitlines()[-1] if chart_error.strip() else 'error'})", ""]
+    if os.environ.get("BENCH_SF_NOTE"):
+        md += [f"**Social Flow build measured:** {os.environ['BENCH_SF_NOTE']}", ""]
     md += ["### Social Flow against its targets", "", *targets(results, extra), ""]
     md += ["## End to end: a post reaching 1,000 online followers", ""]
     e2e = extra.get("e2e") or {}

@@ -21,7 +21,7 @@ from bench.stacks import SOCIAL_FLOW_KEY, UVICORN_FLAGS
 ROOT = Path(os.environ.get("BENCH_SF_ROOT") or venvs.ROOT)
 CHANNEL = os.environ.get("BENCH_SF_CHANNEL", "timeline:public")
 FANOUT_USERS = 4  # sockets share these users' tokens: each REST registration costs an argon2 hash
-FEED_RATES = [100.0, 200.0, 300.0, 500.0, 800.0, 1200.0, 1600.0, 2400.0]
+FEED_RATES = [25.0, 50.0, 100.0, 200.0, 300.0, 500.0, 800.0, 1200.0, 1600.0, 2400.0, 3200.0, 4000.0]
 
 
 def project_versions() -> dict[str, str]:
@@ -195,6 +195,7 @@ def run_e2e(server: Server, work: Path, followers: int) -> dict[str, Any]:
     fans = server.bulk_users(followers, f"f{secrets.token_hex(2)}_")
     _follow_all(server, author["username"], fans)
     setup = time.monotonic() - t0
+    procs.wait_idle(server.proc.pid)
     spec = {
         "mode": "e2e",
         "host": "127.0.0.1",
@@ -279,6 +280,7 @@ def run_feed(server: Server, work: Path) -> dict[str, Any]:
     if missing:
         return {"pending": f"needs the social endpoints on main (missing {', '.join(missing)})"}
     reader = seed_feed(server)
+    procs.wait_idle(server.proc.pid)
     headers = {"Authorization": f"Bearer {reader['token']}"}
     print("[bench] home feed", file=sys.stderr, flush=True)
     return fanout.run_loadgen(feed_spec(server.port, "/api/v1/feeds/home", headers), work, "feed", timeout=120)
