@@ -19,6 +19,7 @@ def pinning() -> bool:
 
 
 def pinned(core: int, argv: list[str]) -> list[str]:
+    """``argv`` pinned to ``core``."""
     return ["taskset", "-c", str(core), *argv] if pinning() else argv
 
 

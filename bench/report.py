@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import venvs
-from bench.stats import MIN_DELIVERED, Step, max_sustained, ratio, step_near
+from bench.stats import MIN_DELIVERED, Step, efficiency, max_sustained, ratio, step_near
 
 DOC = venvs.ROOT / "docs" / "benchmarks.md"
 CHART = venvs.ROOT / "docs" / "benchmarks.png"
@@ -19,14 +19,17 @@ LATENCY_AT = 20_000.0
 
 
 def steps_of(result: dict[str, Any]) -> list[Step]:
-    keys = ("offered", "seconds", "expected", "delivered", "p50_ms", "p99_ms", "samples", "client_cpu")
-    return [Step(**{k: s[k] for k in keys}) for s in result.get("steps", [])]
+    keys = ("offered", "seconds", "expected", "delivered", "p50_ms", "p99_ms", "samples")
+    optional = ("client_cpu", "server_cpu", "per_cpu_second")
+    return [Step(**{k: s[k] for k in keys}, **{k: s[k] for k in optional if k in s}) for s in result.get("steps", [])]
 
 
 def figures(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """One row per stack: max sustained, latency at 20k, idle memory, ratio to the ceiling."""
     rows = []
-    ceiling = next((max_sustained(steps_of(r)) for r in results if not r.get("through_redis", True)), None)
+    ceiling_result = next((r for r in results if not r.get("through_redis", True)), None)
+    ceiling = max_sustained(steps_of(ceiling_result)) if ceiling_result else None
+    ceiling_eff = efficiency(steps_of(ceiling_result)) if ceiling_result else None
     for r in results:
         steps = steps_of(r)
         best = max_sustained(steps)
@@ -38,6 +41,9 @@ def figures(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 "label": r["label"],
                 "max": best,
                 "ratio": ratio(best, ceiling),
+                "eff": efficiency(steps),
+                "eff_ratio": ratio(efficiency(steps), ceiling_eff),
+                "server_cpu": top.server_cpu if top else None,
                 "p50": at.p50_ms if at else None,
                 "p99": at.p99_ms if at else None,
                 "at_ok": at.sustained if at else None,
@@ -67,19 +73,20 @@ def _n(value: float | None, fmt: str = "{:,.0f}") -> str:
 
 
 HEADER = (
-    "| stack | frame B | max sustained deliveries/s | × ceiling | p50 @20k (ms) | p99 @20k (ms) "
-    "| KiB / idle socket | client CPU (top step) | stopped by |"
+    "| stack | frame B | max sustained deliveries/s | × ceiling | deliveries per server CPU-s | × ceiling "
+    "| p50 @20k (ms) | p99 @20k (ms) | KiB / idle socket | server / client CPU (top step) | stopped by |"
 )
 
 
 def table(results: list[dict[str, Any]]) -> str:
-    lines = [HEADER, "|" + " --- |" * 9]
+    lines = [HEADER, "|" + " --- |" * 11]
     for row in figures(results):
         stopped = row["error"] or row["limit"]
         lines.append(
             f"| {row['label']} | {_n(row['frame'])} | {_n(row['max'])} | {_n(row['ratio'], '{:.2f}')} | "
+            f"{_n(row['eff'])} | {_n(row['eff_ratio'], '{:.2f}')} | "
             f"{_n(row['p50'], '{:.1f}')} | {_n(row['p99'], '{:.1f}')} | {_n(row['kib'], '{:.1f}')} | "
-            f"{_n(row['client_cpu'], '{:.0%}')} | {stopped} |"
+            f"{_n(row['server_cpu'], '{:.0%}')} / {_n(row['client_cpu'], '{:.0%}')} | {stopped} |"
         )
     return "\n".join(lines)
 
@@ -165,13 +172,17 @@ def feed_row(label: str, result: dict[str, Any] | None) -> str:
 
 
 def steps_table(result: dict[str, Any]) -> list[str]:
-    lines = ["| offered/s | delivered/s | delivered | p50 (ms) | p99 (ms) | client CPU | sustained |"]
-    lines.append("|" + " --- |" * 7)
+    lines = [
+        "| offered/s | delivered/s | delivered | p50 (ms) | p99 (ms) | server CPU | per server CPU-s "
+        "| client CPU | sustained |"
+    ]
+    lines.append("|" + " --- |" * 9)
     for s in steps_of(result):
         share = s.delivered / s.expected if s.expected else 0
         lines.append(
             f"| {s.offered:,.0f} | {s.achieved:,.0f} | {share:.1%} | {_n(s.p50_ms, '{:.1f}')} | "
-            f"{_n(s.p99_ms, '{:.1f}')} | {s.client_cpu:.0%} | {'yes' if s.sustained else 'no'} |"
+            f"{_n(s.p99_ms, '{:.1f}')} | {s.server_cpu:.0%} | {_n(s.per_cpu_second)} | {s.client_cpu:.0%} | "
+            f"{'yes' if s.sustained else 'no'} |"
         )
     return lines
 

@@ -42,6 +42,8 @@ class Step:
     p99_ms: float | None
     samples: int  # probe latency samples
     client_cpu: float = 0.0  # load generator CPU share over the step (1.0 = its whole core)
+    server_cpu: float = 0.0  # server CPU share over the step (1.0 = its whole core; less = starved or idle)
+    per_cpu_second: float | None = None  # deliveries per second of server CPU: robust to noisy neighbours
 
     @property
     def achieved(self) -> float:
@@ -77,6 +79,17 @@ def max_sustained(steps: Sequence[Step]) -> float | None:
             break
         best = step.achieved
     return best
+
+
+def efficiency(steps: Sequence[Step]) -> float | None:
+    """Deliveries per server CPU-second at the max sustained step (the first step when none was sustained)."""
+    chosen = None
+    for step in steps:
+        if not step.sustained:
+            break
+        chosen = step
+    chosen = chosen or (steps[0] if steps else None)
+    return chosen.per_cpu_second if chosen else None
 
 
 def step_near(steps: Sequence[Step], offered: float) -> Step | None:
