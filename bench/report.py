@@ -232,9 +232,12 @@ def write_docs(results: list[dict[str, Any]], extra: dict[str, Any], work: Path)
         f"Written by `make bench` on {when} ({extra.get('seconds', 0):.0f} s). Rerun it to refresh this page;",
         "edits by hand are overwritten.",
         "",
-        "**Noise warning.** This run shared its 2-core machine with other work (other developers' builds and",
-        "test suites). Ratios measured in the same run mean more than absolute numbers; expect ±20% between",
-        "runs on this machine.",
+        "**Noise warning.** This run shared its 2-core machine with other sessions' builds and test suites.",
+        "The kernel's autogroup scheduler gives every session an equal share of a core, so the pinned server",
+        "got only part of core 0 (see *server CPU*): absolute deliveries/s here are well below what an idle",
+        "machine gives, and they move a lot between runs. **Deliveries per server CPU-second** (frames delivered",
+        "divided by the CPU time the server process actually got, at its max sustained step) is the figure",
+        "that survives the noise best; compare stacks on it and on the ratios, not on absolute rates.",
         "",
         "## Command",
         "",
@@ -303,6 +306,9 @@ METHOD = """## Method
   frames, 50 probes parse the send time (host monotonic clock) out of every frame. Steps of rising
   publish rate last a few seconds each; a stack stops at its first step that is not sustained.
 - KiB per idle socket = (server RSS after opening the 1,000 sockets − RSS before) / 1,000 (psutil).
+- Server CPU = CPU seconds of the server process over a step / the step's wall time (psutil); deliveries
+  per server CPU-second divides the frames delivered by those CPU seconds. A failed step is retried once
+  before the stack stops, so one burst from a neighbour does not end a stack early.
 - Home feed: a fixed-rate (open-loop, wrk2-style) generator on keep-alive connections; each request's
   latency counts from when it was scheduled, so a stalled server cannot hide queueing.
 
