@@ -50,7 +50,7 @@ async def run_e2e(spec: dict[str, Any]) -> dict[str, Any]:
         status, answer = await http.request("POST", "/api/v1/posts", body, headers)
         rest_ms = (time.monotonic() - t0) * 1000
         deadline = t0 + spec.get("timeout", 10.0)
-        while len(arrivals) < len(clients) and time.monotonic() < deadline:
+        while len(arrivals) < len(clients) and time.monotonic() < deadline:  # noqa: ASYNC110
             await asyncio.sleep(0.005)
         lat = [(a - t0) * 1000 for a in arrivals[: len(clients)]]
         posts.append(

@@ -42,7 +42,7 @@ def run_loadgen(spec: dict[str, Any], work: Path, name: str, timeout: float) -> 
     spec_path = work / f"{name}.spec.json"
     spec_path.write_text(json.dumps(spec))
     argv = procs.pinned(procs.CLIENT_CORE, [sys.executable, "-m", "bench.loadgen", str(spec_path)])
-    done = subprocess.run(argv, cwd=ROOT, stdout=subprocess.PIPE, stderr=None, timeout=timeout, check=False)
+    done = subprocess.run(argv, cwd=ROOT, stdout=subprocess.PIPE, stderr=None, timeout=timeout, check=False)  # noqa: S603
     if done.returncode != 0:
         raise RuntimeError(f"load generator failed with {done.returncode}")
     return dict(json.loads(done.stdout.decode().strip().splitlines()[-1]))

@@ -148,7 +148,7 @@ async def run_step(spec: Spec, tally: Tally, publisher: Publisher, offered: floa
     seconds = time.monotonic() - t0 + 1 / rate
     expected = len(tasks) * spec.sockets
     deadline = time.monotonic() + spec.drain_seconds
-    while time.monotonic() < deadline and tally.frames - base < expected:
+    while time.monotonic() < deadline and tally.frames - base < expected:  # noqa: ASYNC110
         await asyncio.sleep(0.02)
     await asyncio.gather(*tasks, return_exceptions=True)
     delivered = min(tally.frames - base, expected)

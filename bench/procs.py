@@ -48,7 +48,7 @@ def start(
 ) -> subprocess.Popen[bytes]:
     """Start ``argv`` pinned to ``core``; taskset execs it, so the Popen pid is the process itself."""
     handle = log.open("wb")
-    return subprocess.Popen(pinned(core, argv), env=env, stdout=handle, stderr=subprocess.STDOUT, cwd=cwd)
+    return subprocess.Popen(pinned(core, argv), env=env, stdout=handle, stderr=subprocess.STDOUT, cwd=cwd)  # noqa: S603
 
 
 def stop(proc: subprocess.Popen[bytes] | None, timeout: float = 10.0) -> None:
@@ -79,7 +79,7 @@ class Redis:
         wait_port(self.port, self.proc)
 
     def version(self) -> str:
-        out = subprocess.run([str(self.binary), "--version"], capture_output=True, text=True, check=False)
+        out = subprocess.run([str(self.binary), "--version"], capture_output=True, text=True, check=False)  # noqa: S603
         return out.stdout.strip()
 
     def flush(self) -> None:

@@ -73,7 +73,7 @@ def _n(value: float | None, fmt: str = "{:,.0f}") -> str:
 
 
 HEADER = (
-    "| stack | frame B | max sustained deliveries/s | × ceiling | deliveries per server CPU-s | × ceiling "
+    "| stack | frame B | max sustained deliveries/s | × ceiling | deliveries per server CPU-s | × ceiling "  # noqa: RUF001
     "| p50 @20k (ms) | p99 @20k (ms) | KiB / idle socket | server / client CPU (top step) | stopped by |"
 )
 
@@ -146,7 +146,7 @@ def draw(results: list[dict[str, Any]], work: Path) -> str | None:
     data.write_text(json.dumps({"rows": figures(results), "results": results}))
     try:
         python = venvs.ensure("plot")
-        done = subprocess.run(
+        done = subprocess.run(  # noqa: S603
             [str(python), str(venvs.BENCH / "plot.py"), str(data), str(CHART)],
             capture_output=True,
             text=True,
@@ -201,12 +201,12 @@ def targets(results: list[dict[str, Any]], extra: dict[str, Any]) -> list[str]:
     def times(other: str) -> str:
         peer = rows.get(other, {}).get("max")
         if not peer:
-            return f"- ≥ 3× {other}: pending (not measured)"
-        return f"- ≥ 3× {other}: {verdict(sf['max'] >= 3 * peer)} ({sf['max'] / peer:.2f}×)"
+            return f"- ≥ 3× {other}: pending (not measured)"  # noqa: RUF001
+        return f"- ≥ 3× {other}: {verdict(sf['max'] >= 3 * peer)} ({sf['max'] / peer:.2f}×)"  # noqa: RUF001
 
     out = [
-        f"- ≥ 0.7× the ceiling: {verdict(None if sf['ratio'] is None else sf['ratio'] >= 0.7)} "
-        f"({_n(sf['ratio'], '{:.2f}')}×)",
+        f"- ≥ 0.7× the ceiling: {verdict(None if sf['ratio'] is None else sf['ratio'] >= 0.7)} "  # noqa: RUF001
+        f"({_n(sf['ratio'], '{:.2f}')}×)",  # noqa: RUF001
         times("socketio"),
         times("django_channels"),
         f"- p99 ≤ 25 ms at 20k deliveries/s: {verdict(None if sf['p99'] is None else sf['p99'] <= 25)} "
@@ -322,4 +322,4 @@ Known deviations, kept visible rather than hidden:
   then follow the author through the REST API.
 - The client core also runs Redis; "client CPU" near 100% means the number is bound by the load
   generator, not the server.
-"""
+"""  # noqa: RUF001

@@ -33,8 +33,8 @@ def project_versions() -> dict[str, str]:
             out[name] = version(name)
         except PackageNotFoundError:
             out[name] = "?"
-    commit = subprocess.run(
-        ["git", "-C", str(ROOT), "log", "-1", "--format=%h (%cd)", "--date=short"],
+    commit = subprocess.run(  # noqa: S603
+        ["git", "-C", str(ROOT), "log", "-1", "--format=%h (%cd)", "--date=short"],  # noqa: S607
         capture_output=True,
         text=True,
         check=False,
@@ -122,7 +122,7 @@ class Server:
         return {"id": user_id, "username": username, "token": login.json()["access_token"]}
 
     def bulk_users(self, count: int, prefix: str) -> list[dict[str, str]]:
-        done = subprocess.run(
+        done = subprocess.run(  # noqa: S603
             [sys.executable, "-m", "bench.sf_users", str(count), prefix],
             env={**self.env, "PYTHONPATH": str(venvs.ROOT)},  # bench from here, server from ROOT (cwd first)
             cwd=ROOT,

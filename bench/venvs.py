@@ -29,8 +29,8 @@ def ensure(name: str) -> Path:
         return python_of(name)
     print(f"[bench] building virtualenv for {name} ...", file=sys.stderr, flush=True)
     # The peers run on the project's interpreter version, so only the libraries differ between stacks.
-    subprocess.run([str(UV), "venv", "--quiet", "--clear", "--python", sys.executable, str(venv)], check=True)
-    subprocess.run(
+    subprocess.run([str(UV), "venv", "--quiet", "--clear", "--python", sys.executable, str(venv)], check=True)  # noqa: S603
+    subprocess.run(  # noqa: S603
         [str(UV), "pip", "install", "--quiet", "--python", str(python_of(name)), "-r", str(reqs)],
         check=True,
     )
