@@ -199,14 +199,17 @@ def targets(results: list[dict[str, Any]], extra: dict[str, Any]) -> list[str]:
         return "pending" if ok is None else ("met" if ok else "missed")
 
     def times(other: str) -> str:
-        peer = rows.get(other, {}).get("max")
+        peer = rows.get(other)
         if not peer:
             return f"- ≥ 3× {other}: pending (not measured)"  # noqa: RUF001
-        return f"- ≥ 3× {other}: {verdict(sf['max'] >= 3 * peer)} ({sf['max'] / peer:.2f}×)"  # noqa: RUF001
+        by_rate = f"{sf['max'] / peer['max']:.2f}× by max sustained" if peer["max"] else "it sustained no step"  # noqa: RUF001
+        by_cpu = ratio(sf["eff"], peer["eff"])
+        ok = (sf["max"] >= 3 * peer["max"]) if peer["max"] else (by_cpu is not None and by_cpu >= 3)
+        return f"- ≥ 3× {other}: {verdict(ok)} ({by_rate}; {_n(by_cpu, '{:.2f}')}× per server CPU-second)"  # noqa: RUF001
 
     out = [
         f"- ≥ 0.7× the ceiling: {verdict(None if sf['ratio'] is None else sf['ratio'] >= 0.7)} "  # noqa: RUF001
-        f"({_n(sf['ratio'], '{:.2f}')}×)",  # noqa: RUF001
+        f"({_n(sf['ratio'], '{:.2f}')}× by max sustained; {_n(sf['eff_ratio'], '{:.2f}')}× per server CPU-second)",  # noqa: RUF001
         times("socketio"),
         times("django_channels"),
         f"- p99 ≤ 25 ms at 20k deliveries/s: {verdict(None if sf['p99'] is None else sf['p99'] <= 25)} "
@@ -216,8 +219,14 @@ def targets(results: list[dict[str, Any]], extra: dict[str, Any]) -> list[str]:
     ]
     feed = extra.get("feed") or {}
     at = step_near(steps_of(feed), 300.0) if "steps" in feed else None
-    ok = None if at is None or at.p99_ms is None else at.p99_ms <= 15 and at.sustained
-    out.append(f"- Home feed p99 ≤ 15 ms at 300 req/s: {verdict(ok)} ({_n(at.p99_ms if at else None, '{:.1f}')} ms)")
+    if "steps" not in feed:
+        out.append(f"- Home feed p99 ≤ 15 ms at 300 req/s: pending ({feed.get('pending') or feed.get('error')})")
+    elif at is None:
+        best = max_sustained(steps_of(feed))
+        out.append(f"- Home feed p99 ≤ 15 ms at 300 req/s: missed (it sustained {_n(best)} req/s at most)")
+    else:
+        ok = at.p99_ms is not None and at.p99_ms <= 15 and at.sustained
+        out.append(f"- Home feed p99 ≤ 15 ms at 300 req/s: {verdict(ok)} ({_n(at.p99_ms, '{:.1f}')} ms)")
     return out
 
 
