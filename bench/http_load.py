@@ -15,7 +15,9 @@ from bench.wire import HTTPPool, open_loop
 async def run_http(spec: dict[str, Any]) -> dict[str, Any]:
     """GET ``spec["path"]`` at each rate of ``spec["rates"]`` until a step is not sustained."""
     pool = HTTPPool(spec["host"], spec["port"], size=spec.get("connections", 64))
-    headers = spec.get("headers", {})
+    # Requests rotate over these header sets (one per seeded user), or use the one ``headers``.
+    header_sets = spec.get("header_sets") or [spec.get("headers", {})]
+    headers = header_sets[0]
     steps: list[dict[str, Any]] = []
     errors: dict[str, int] = {}
     started = time.monotonic()
@@ -27,9 +29,9 @@ async def run_http(spec: dict[str, Any]) -> dict[str, Any]:
             break
         latencies: list[float] = []
 
-        async def fire(_i: int, at: float, latencies: list[float] = latencies) -> None:
+        async def fire(i: int, at: float, latencies: list[float] = latencies) -> None:
             try:
-                status, _ = await pool.request("GET", spec["path"], headers=headers)
+                status, _ = await pool.request("GET", spec["path"], headers=header_sets[i % len(header_sets)])
             except (OSError, asyncio.IncompleteReadError) as exc:
                 status = 0
                 errors[type(exc).__name__] = errors.get(type(exc).__name__, 0) + 1

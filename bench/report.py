@@ -279,6 +279,8 @@ def write_docs(results: list[dict[str, Any]], extra: dict[str, Any], work: Path)
         feed_row("Social Flow `GET /api/v1/feeds/home`", extra.get("feed")),
         feed_row("bare Litestar JSON endpoint (ceiling)", extra.get("feed_ceiling")),
         "",
+        f"Data set: {(extra.get('feed') or {}).get('data_set', '—')}.",
+        "",
         "## Steps per stack",
         "",
     ]
