@@ -8,6 +8,7 @@ import sys
 import time
 from typing import Any
 
+from bench.loadgen import server_cpu_seconds
 from bench.stats import summarize
 from bench.wire import HTTPPool, open_loop
 
@@ -43,6 +44,7 @@ async def run_http(spec: dict[str, Any]) -> dict[str, Any]:
         t0 = time.monotonic()
         usage = resource.getrusage(resource.RUSAGE_SELF)
         cpu0 = usage.ru_utime + usage.ru_stime
+        server0 = server_cpu_seconds(spec.get("server_pid", 0))
         tasks = await open_loop(rate, spec.get("step_seconds", 2.0), fire)
         seconds = time.monotonic() - t0 + 1 / rate
         _, late = await asyncio.wait(tasks, timeout=spec.get("drain_seconds", 2.0))
@@ -50,11 +52,15 @@ async def run_http(spec: dict[str, Any]) -> dict[str, Any]:
             task.cancel()
         step = summarize(rate, seconds, len(tasks), len(latencies), latencies)
         usage = resource.getrusage(resource.RUSAGE_SELF)
-        step.client_cpu = (usage.ru_utime + usage.ru_stime - cpu0) / max(time.monotonic() - t0, 1e-9)
+        wall = max(time.monotonic() - t0, 1e-9)
+        step.client_cpu = (usage.ru_utime + usage.ru_stime - cpu0) / wall
+        server_seconds = server_cpu_seconds(spec.get("server_pid", 0)) - server0
+        step.server_cpu = server_seconds / wall
+        step.per_cpu_second = len(latencies) / server_seconds if server_seconds > 0 else None
         steps.append(step.to_dict())
         print(
             f"  {rate:>7,.0f} req/s offered  {step.achieved:>7,.0f} ok/s  p50 {step.p50_ms or 0:6.1f} ms  "
-            f"p99 {step.p99_ms or 0:6.1f} ms  client cpu {step.client_cpu:.0%}",
+            f"p99 {step.p99_ms or 0:6.1f} ms  server cpu {step.server_cpu:.0%}  client cpu {step.client_cpu:.0%}",
             file=sys.stderr,
             flush=True,
         )

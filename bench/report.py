@@ -110,7 +110,7 @@ def feed_text(section: dict[str, Any]) -> str:
     steps = steps_of(section)
     at = step_near(steps, 300.0)
     return (
-        f"max sustained {_n(max_sustained(steps))} req/s; at 300 req/s p50 "
+        f"max sustained {_n(max_sustained(steps))} req/s ({_n(efficiency(steps))} per server CPU-s); at 300 req/s p50 "
         f"{_n(at.p50_ms if at else None, '{:.1f}')} ms, p99 {_n(at.p99_ms if at else None, '{:.1f}')} ms"
         f" ({_limit(steps[-1], section) if steps else 'no steps'})"
     )
@@ -161,12 +161,12 @@ def draw(results: list[dict[str, Any]], work: Path) -> str | None:
 def feed_row(label: str, result: dict[str, Any] | None) -> str:
     if not result or "steps" not in result:
         why = (result or {}).get("pending") or (result or {}).get("error") or "not run"
-        return f"| {label} | — | — | — | {why} |"
+        return f"| {label} | — | — | — | — | {why} |"
     steps = steps_of(result)
     at = step_near(steps, 300.0)
     best = max_sustained(steps)
     return (
-        f"| {label} | {_n(best)} | {_n(at.p50_ms if at else None, '{:.1f}')} | "
+        f"| {label} | {_n(best)} | {_n(efficiency(steps))} | {_n(at.p50_ms if at else None, '{:.1f}')} | "
         f"{_n(at.p99_ms if at else None, '{:.1f}')} | {_limit(steps[-1], result) if steps else ''} |"
     )
 
@@ -274,8 +274,8 @@ def write_docs(results: list[dict[str, Any]], extra: dict[str, Any], work: Path)
     md += [
         "## Home feed (open loop, latency from the scheduled send time)",
         "",
-        "| endpoint | max sustained req/s | p50 @300 (ms) | p99 @300 (ms) | stopped by |",
-        "| --- | --- | --- | --- | --- |",
+        "| endpoint | max sustained req/s | req per server CPU-s | p50 @300 (ms) | p99 @300 (ms) | stopped by |",
+        "| --- | --- | --- | --- | --- | --- |",
         feed_row("Social Flow `GET /api/v1/feeds/home`", extra.get("feed")),
         feed_row("bare Litestar JSON endpoint (ceiling)", extra.get("feed_ceiling")),
         "",

@@ -324,7 +324,11 @@ def run_feed(server: Server, work: Path) -> dict[str, Any]:
         data_set = "one reader following 20 authors with 10 posts each (no seeding CLI on this build)"
     procs.wait_idle(server.proc.pid)
     print("[bench] home feed", file=sys.stderr, flush=True)
-    spec = {**feed_spec(server.port, "/api/v1/feeds/home", {}), "header_sets": header_sets}
+    spec = {
+        **feed_spec(server.port, "/api/v1/feeds/home", {}),
+        "header_sets": header_sets,
+        "server_pid": server.proc.pid,
+    }
     out = fanout.run_loadgen(spec, work, "feed", timeout=120)
     out["data_set"] = data_set
     return out
@@ -339,7 +343,8 @@ def run_json_ceiling(work: Path) -> dict[str, Any]:
     try:
         procs.wait_port(port, proc)
         print("[bench] bare Litestar JSON (feed ceiling)", file=sys.stderr, flush=True)
-        return fanout.run_loadgen(feed_spec(port, "/json", {}), work, "json", timeout=120)
+        spec = {**feed_spec(port, "/json", {}), "server_pid": proc.pid}
+        return fanout.run_loadgen(spec, work, "json", timeout=120)
     finally:
         procs.stop(proc)
 
