@@ -5,6 +5,8 @@ UV_VERSION := 0.13.9
 TOOLS := .tools
 UV := $(TOOLS)/bin/uv
 VENV := .venv
+# Only the source folders that exist yet (bench/ arrives with the benchmarks).
+SRC := $(wildcard server channels models tests bench)
 PY := $(VENV)/bin/python
 export UV_PROJECT_ENVIRONMENT := $(abspath $(VENV))
 
@@ -31,15 +33,15 @@ test: install
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: install
-	$(VENV)/bin/ruff check server channels models tests bench
-	$(VENV)/bin/ruff format --check server channels models tests bench
+	$(VENV)/bin/ruff check $(SRC)
+	$(VENV)/bin/ruff format --check $(SRC)
 
 typecheck: install
 	$(VENV)/bin/mypy
 
 fmt: install
-	$(VENV)/bin/ruff format server channels models tests bench
-	$(VENV)/bin/ruff check --fix server channels models tests bench
+	$(VENV)/bin/ruff format $(SRC)
+	$(VENV)/bin/ruff check --fix $(SRC)
 
 bench: install
 	$(PY) -m bench

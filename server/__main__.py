@@ -96,9 +96,7 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--workers", type=int, default=0)
     serve.set_defaults(func=cmd_serve)
     sub.add_parser("migrate", help="apply pending migrations").set_defaults(func=cmd_migrate)
-    admin = sub.add_parser(
-        "create-admin", help="create the first admin (password from $ADMIN_PASSWORD or a prompt)"
-    )
+    admin = sub.add_parser("create-admin", help="create the first admin (password from $ADMIN_PASSWORD or a prompt)")
     admin.add_argument("username")
     admin.add_argument("email")
     admin.add_argument("--password", default=None)

@@ -15,11 +15,15 @@ from litestar.openapi.spec import Components, SecurityScheme
 
 from server import db
 from server.accounts.controllers import AuthController
+from server.accounts.runtime import accounts_runtime
+from server.accounts.self_service import CredentialController, SessionController
+from server.admin.controllers import AdminController
 from server.deps import dependencies
 from server.errors import exception_handlers
 from server.health import HealthController
 from server.logging import configure as configure_logging
 from server.middleware import request_id_middleware
+from server.ratelimit import RateLimiter
 from server.settings import Settings, get_settings
 
 log = structlog.get_logger(__name__)
@@ -39,16 +43,20 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
             redis = aioredis.from_url(settings.redis.url, health_check_interval=15, socket_timeout=5)
         app.state.redis = redis
-        log.info("started", redis=bool(redis))
         try:
-            yield
+            async with accounts_runtime(app, settings, redis):
+                log.info("started", redis=bool(redis))
+                yield
         finally:
             if redis is not None:
                 await redis.aclose()
             await db.close_pool()
             log.info("stopped")
 
-    api = Router(path="/api/v1", route_handlers=[AuthController])
+    api = Router(
+        path="/api/v1",
+        route_handlers=[AuthController, SessionController, CredentialController, AdminController],
+    )
 
     return Litestar(
         route_handlers=[HealthController, api],
@@ -56,9 +64,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         exception_handlers=exception_handlers,
         dependencies=dependencies,
         middleware=[request_id_middleware],
-        cors_config=CORSConfig(
-            allow_origins=list(settings.http.cors_origins), expose_headers=["X-Request-ID"]
-        ),
+        cors_config=CORSConfig(allow_origins=list(settings.http.cors_origins), expose_headers=["X-Request-ID"]),
         request_max_body_size=settings.http.max_body_bytes,
         openapi_config=OpenAPIConfig(
             title="Social Flow",
@@ -72,7 +78,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 }
             ),
         ),
-        state=State({"settings": settings, "redis": None}),
+        state=State({"settings": settings, "redis": None, "limiter": RateLimiter(), "mailer": None}),
         logging_config=None,  # server.logging owns the handlers (JSON, redacted)
         debug=False,
     )

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from litestar import Request
+from litestar.connection import ASGIConnection
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 
 from server import security
-from server.accounts.revocation import is_session_active
+from server.accounts.revocation import session_state
 from server.errors import Unauthorized
 from server.settings import Settings
 
@@ -28,8 +30,8 @@ AuthUser = NamedDependency[CurrentUser]
 MaybeUser = NamedDependency[CurrentUser | None]
 
 
-def bearer_token(request: Request) -> str | None:
-    header = request.headers.get("authorization", "")
+def bearer_token(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
+    header = connection.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         return None
@@ -45,11 +47,27 @@ async def authenticate_token(token: str, settings: Settings) -> CurrentUser:
         )
     except security.TokenError as exc:
         raise Unauthorized("invalid or expired access token") from exc
-    user = CurrentUser(
-        id=int(claims["sub"]), session_id=int(claims["sid"]), role=str(claims.get("role", "user"))
-    )
-    if not await is_session_active(user.session_id):
+    session_id = int(claims["sid"])
+    state = await session_state(session_id)
+    if state is None or state.user_id != int(claims["sub"]):
         raise Unauthorized("this session was revoked")
+    # The role comes from the session cache, not the token: a demotion applies at once.
+    return CurrentUser(id=state.user_id, session_id=session_id, role=state.role)
+
+
+_SCOPE_KEY = "sf_current_user"
+
+
+async def user_from_connection(connection: ASGIConnection[Any, Any, Any, Any]) -> CurrentUser:
+    """The caller of ``connection`` (401 without a valid token), authenticated once per request."""
+    cached = connection.scope.get("state", {}).get(_SCOPE_KEY)
+    if cached is not None:
+        return cached  # type: ignore[no-any-return]
+    token = bearer_token(connection)
+    if token is None:
+        raise Unauthorized("missing bearer token", headers={"WWW-Authenticate": "Bearer"})
+    user = await authenticate_token(token, connection.app.state["settings"])
+    connection.scope.setdefault("state", {})[_SCOPE_KEY] = user
     return user
 
 
@@ -57,18 +75,14 @@ def provide_settings(state: State) -> Settings:
     return state["settings"]  # type: ignore[no-any-return]
 
 
-async def provide_current_user(request: Request, state: State) -> CurrentUser:
-    token = bearer_token(request)
-    if token is None:
-        raise Unauthorized("missing bearer token", headers={"WWW-Authenticate": "Bearer"})
-    return await authenticate_token(token, state["settings"])
+async def provide_current_user(request: Request) -> CurrentUser:
+    return await user_from_connection(request)
 
 
-async def provide_optional_user(request: Request, state: State) -> CurrentUser | None:
-    token = bearer_token(request)
-    if token is None:
+async def provide_optional_user(request: Request) -> CurrentUser | None:
+    if bearer_token(request) is None:
         return None
-    return await authenticate_token(token, state["settings"])
+    return await user_from_connection(request)
 
 
 dependencies = {

@@ -110,9 +110,7 @@ def problem_response(
     headers: dict[str, str] | None = None,
     errors: list[dict[str, Any]] | None = None,
 ) -> Response[Problem]:
-    body = Problem(
-        type=f"/problems/{code}", title=title, status=status, code=code, detail=detail, errors=errors
-    )
+    body = Problem(type=f"/problems/{code}", title=title, status=status, code=code, detail=detail, errors=errors)
     return Response(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 

@@ -37,9 +37,7 @@ class HealthController(Controller):
             checks["redis"] = _redis_ping(redis)
         results = await asyncio.gather(*checks.values())
         down = [name for name, ok in zip(checks, results, strict=True) if not ok]
-        return Response(
-            Health(status="unavailable" if down else "ok", down=down), status_code=503 if down else 200
-        )
+        return Response(Health(status="unavailable" if down else "ok", down=down), status_code=503 if down else 200)
 
 
 async def _redis_ping(redis: object) -> bool:

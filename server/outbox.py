@@ -22,7 +22,10 @@ async def emit(channel: str, event: str, data: Any) -> None:
     await OutboxEvent.raw(
         "WITH ins AS (INSERT INTO outbox_events (channel, event, data, created_at) "
         "VALUES ({}, {}, {}::jsonb, now()) RETURNING id) SELECT pg_notify({}, '')",
-        channel, event, payload, NOTIFY_CHANNEL,
+        channel,
+        event,
+        payload,
+        NOTIFY_CHANNEL,
     )
 
 
@@ -37,5 +40,8 @@ async def emit_many(events: list[tuple[str, str, Any]]) -> None:
         "WITH ins AS (INSERT INTO outbox_events (channel, event, data, created_at) "
         "SELECT c, e, d::jsonb, now() FROM unnest({}::text[], {}::text[], {}::text[]) AS t(c, e, d) RETURNING id) "
         "SELECT pg_notify({}, '')",
-        channels, names, payloads, NOTIFY_CHANNEL,
+        channels,
+        names,
+        payloads,
+        NOTIFY_CHANNEL,
     )

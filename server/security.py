@@ -78,9 +78,7 @@ def make_access_token(
     return jwt.encode(claims, key, algorithm=algorithm), ttl
 
 
-def decode_access_token(
-    token: str, *, key: str, issuer: str, audience: str, leeway: int = 0
-) -> dict[str, Any]:
+def decode_access_token(token: str, *, key: str, issuer: str, audience: str, leeway: int = 0) -> dict[str, Any]:
     """Verify signature, algorithm, ``aud``, ``iss``, ``exp`` and ``typ``; return the claims."""
     try:
         claims = jwt.decode(
@@ -170,9 +168,7 @@ def new_recovery_codes(count: int = 10) -> list[str]:
     """Human-friendly single-use codes, ``xxxxx-xxxxx`` in lower-case base32."""
     alphabet = "abcdefghjkmnpqrstuvwxyz23456789"
     return [
-        "".join(secrets.choice(alphabet) for _ in range(5))
-        + "-"
-        + "".join(secrets.choice(alphabet) for _ in range(5))
+        "".join(secrets.choice(alphabet) for _ in range(5)) + "-" + "".join(secrets.choice(alphabet) for _ in range(5))
         for _ in range(count)
     ]
 

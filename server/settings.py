@@ -36,6 +36,10 @@ class SecuritySettings(msgspec.Struct, frozen=True):
     jwt_audience: str = "social-flow-api"
     access_ttl_seconds: int = 15 * 60
     refresh_ttl_seconds: int = 30 * 24 * 3600
+    verify_email_ttl_seconds: int = 24 * 3600
+    password_reset_ttl_seconds: int = 3600
+    session_cache_seconds: int = 60
+    """How long a node trusts its local "session is active" answer when no revocation reached it."""
 
 
 class RealtimeSettings(msgspec.Struct, frozen=True):
@@ -43,9 +47,50 @@ class RealtimeSettings(msgspec.Struct, frozen=True):
     """Key for ``POST /api/v1/realtime/publish``; ``None`` turns that API off (404)."""
 
 
+class Limit(msgspec.Struct, frozen=True):
+    """At most ``count`` hits per ``seconds`` (a fixed window opened by the first hit)."""
+
+    count: int
+    seconds: int
+
+
+class RateLimitSettings(msgspec.Struct, frozen=True):
+    login_ip: Limit = Limit(100, 900)
+    login_account: Limit = Limit(10, 900)
+    """Failed logins per account (by the login typed), from any IP."""
+    register_ip: Limit = Limit(100, 3600)
+    twofa_ip: Limit = Limit(50, 300)
+    twofa_account: Limit = Limit(10, 300)
+    reset_ip: Limit = Limit(20, 3600)
+    reset_account: Limit = Limit(5, 3600)
+    """Password-reset and verification mails per address or account."""
+
+
+def parse_limit(raw: str) -> Limit:
+    """``"10/60"`` -> ten per sixty seconds."""
+    count, _, seconds = raw.partition("/")
+    limit = Limit(int(count), int(seconds))
+    if limit.count < 1 or limit.seconds < 1:
+        raise ValueError(f"rate limit {raw!r} must be N/SECONDS with both positive")
+    return limit
+
+
+def _rate_limits(env: dict[str, str]) -> RateLimitSettings:
+    overrides = {
+        field: parse_limit(env[f"RATE_LIMIT_{field.upper()}"])
+        for field in RateLimitSettings.__struct_fields__
+        if env.get(f"RATE_LIMIT_{field.upper()}")
+    }
+    return RateLimitSettings(**overrides)
+
+
+DEFAULT_MAIL_FROM = "Social Flow <no-reply@localhost>"
+
+
 class MailSettings(msgspec.Struct, frozen=True):
     smtp_url: str | None
-    from_address: str = "Social Flow <no-reply@localhost>"
+    """``smtp://user:pass@host:port`` (``smtps://`` for implicit TLS); ``None`` writes .eml files."""
+    from_address: str = DEFAULT_MAIL_FROM
 
 
 class Settings(msgspec.Struct, frozen=True):
@@ -56,6 +101,7 @@ class Settings(msgspec.Struct, frozen=True):
     security: SecuritySettings
     realtime: RealtimeSettings
     mail: MailSettings
+    rate_limits: RateLimitSettings = RateLimitSettings()
     public_url: str = "http://127.0.0.1:8000"
 
 
@@ -101,7 +147,11 @@ def from_env(env: dict[str, str] | None = None) -> Settings:
         redis=RedisSettings(url=env.get("REDIS_URL") or None),
         security=SecuritySettings(secret_key=secret),
         realtime=RealtimeSettings(api_key=env.get("REALTIME_API_KEY") or None),
-        mail=MailSettings(smtp_url=env.get("SMTP_URL") or None),
+        mail=MailSettings(
+            smtp_url=env.get("SMTP_URL") or None,
+            from_address=env.get("MAIL_FROM") or DEFAULT_MAIL_FROM,
+        ),
+        rate_limits=_rate_limits(env),
         public_url=env.get("PUBLIC_URL") or f"http://{host}:{port}",
     )
 

@@ -16,7 +16,7 @@ async def create_admin(username: str, email: str, password: str | None) -> int:
     password = password or os.environ.get("ADMIN_PASSWORD") or getpass.getpass("Password for the admin: ")
     await db.start_pool(max_size=2)
     try:
-        user = await AccountService(get_settings()).register(username, email, password)
+        user = await AccountService(get_settings()).register(username, email, password, verified=True)
         await User.update({User.role: User.Role.admin.value}).where(User.id == user["id"])
     finally:
         await db.close_pool()

@@ -6,11 +6,11 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, get, post
+from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, JSONBody
 
-from server.accounts import twofactor
 from server.accounts.schemas import LoginRequest, Me, RefreshRequest, RegisterRequest, TokenPair, UserPublic
 from server.accounts.services import AccountService, ClientInfo, Issued
 from server.deps import AuthUser
@@ -42,11 +42,11 @@ class OAuth2PasswordForm(msgspec.Struct):
     otp: str | None = None
 
 
-def provide_accounts(settings: NamedDependency[Settings]) -> AccountService:
-    return AccountService(settings)
+def provide_accounts(settings: NamedDependency[Settings], state: State) -> AccountService:
+    return AccountService(settings, limiter=state.get("limiter"), mailer=state.get("mailer"))
 
 
-def client_info(request: Request) -> ClientInfo:
+def client_info(request: Request[Any, Any, Any]) -> ClientInfo:
     ip = request.client.host if request.client else ""
     return ClientInfo(ip=ip, user_agent=request.headers.get("user-agent", "")[:400])
 
@@ -89,9 +89,7 @@ def me_view(row: dict[str, Any]) -> Me:
 
 
 def _pair(issued: Issued) -> TokenPair:
-    return TokenPair(
-        access_token=issued.access_token, refresh_token=issued.refresh_token, expires_in=issued.expires_in
-    )
+    return TokenPair(access_token=issued.access_token, refresh_token=issued.refresh_token, expires_in=issued.expires_in)
 
 
 class AuthController(Controller):
@@ -101,15 +99,15 @@ class AuthController(Controller):
 
     @post("/register", status_code=201, summary="Create an account", responses=problems(409, 413, 422, 429))
     async def register(
-        self, data: JSONBody[RegisterRequest], accounts: NamedDependency[AccountService]
+        self, data: JSONBody[RegisterRequest], accounts: NamedDependency[AccountService], request: Request
     ) -> UserPublic:
-        return user_public(await accounts.register(data.username, data.email, data.password))
+        return user_public(await accounts.register(data.username, data.email, data.password, client_info(request)))
 
     @post(
         "/login",
         status_code=200,
         summary="Log in with username or email (and `otp` when 2FA is on)",
-        responses=problems(401, 422, 429),
+        responses=problems(401, 403, 422, 429),
     )
     async def login(
         self, data: JSONBody[LoginRequest], accounts: NamedDependency[AccountService], request: Request
@@ -120,7 +118,7 @@ class AuthController(Controller):
         "/token",
         status_code=200,
         summary="OAuth2 password grant (form-encoded), for the OpenAPI UI",
-        responses=problems(401, 422, 429),
+        responses=problems(401, 403, 422, 429),
     )
     async def token(
         self,
@@ -149,38 +147,47 @@ class AuthController(Controller):
         summary="End this session: its tokens stop working, its sockets close",
         responses=problems(401),
     )
-    async def logout(self, current_user: AuthUser, accounts: NamedDependency[AccountService]) -> None:
-        await accounts.revoke_session(current_user.session_id, reason="logout")
+    async def logout(self, current_user: AuthUser, accounts: NamedDependency[AccountService], request: Request) -> None:
+        await accounts.logout(current_user.id, current_user.session_id, client_info(request))
 
     @get("/me", summary="The current user", responses=problems(401))
     async def me(self, current_user: AuthUser, accounts: NamedDependency[AccountService]) -> Me:
         return me_view(await accounts.get_user(current_user.id))
 
-    @post("/2fa/setup", status_code=200, summary="Start TOTP enrolment", responses=problems(401, 409))
+    @post("/2fa/setup", status_code=200, summary="Start TOTP enrolment", responses=problems(401, 409, 429))
     async def twofa_setup(
-        self, current_user: AuthUser, settings: NamedDependency[Settings]
+        self, current_user: AuthUser, accounts: NamedDependency[AccountService], request: Request
     ) -> TwoFactorSetup:
-        secret, url = await twofactor.setup(settings, current_user.id)
+        secret, url = await accounts.twofa_setup(current_user.id, client_info(request))
         return TwoFactorSetup(secret=secret, otpauth_url=url)
 
     @post(
         "/2fa/enable",
         status_code=200,
         summary="Confirm TOTP; returns 10 recovery codes",
-        responses=problems(401, 409, 422),
+        responses=problems(401, 409, 422, 429),
     )
     async def twofa_enable(
-        self, data: JSONBody[OTPRequest], current_user: AuthUser, settings: NamedDependency[Settings]
+        self,
+        data: JSONBody[OTPRequest],
+        current_user: AuthUser,
+        accounts: NamedDependency[AccountService],
+        request: Request,
     ) -> RecoveryCodes:
-        return RecoveryCodes(recovery_codes=await twofactor.enable(settings, current_user.id, data.otp))
+        codes = await accounts.twofa_enable(current_user.id, data.otp, client_info(request))
+        return RecoveryCodes(recovery_codes=codes)
 
     @post(
         "/2fa/disable",
         status_code=204,
         summary="Turn TOTP off (needs a code)",
-        responses=problems(401, 409, 422),
+        responses=problems(401, 409, 422, 429),
     )
     async def twofa_disable(
-        self, data: JSONBody[OTPRequest], current_user: AuthUser, settings: NamedDependency[Settings]
+        self,
+        data: JSONBody[OTPRequest],
+        current_user: AuthUser,
+        accounts: NamedDependency[AccountService],
+        request: Request,
     ) -> None:
-        await twofactor.disable(settings, current_user.id, data.otp)
+        await accounts.twofa_disable(current_user.id, data.otp, client_info(request))

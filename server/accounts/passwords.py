@@ -1,7 +1,10 @@
-"""The common-password list: the most frequent leaked passwords of 10+ characters."""
+"""Password checks: the common-password list, and argon2 off the event loop."""
 
+import asyncio
 from functools import lru_cache
 from pathlib import Path
+
+from server import security
 
 
 @lru_cache(maxsize=1)
@@ -12,3 +15,12 @@ def _common() -> frozenset[str]:
 
 def is_common_password(password: str) -> bool:
     return password.lower() in _common()
+
+
+# argon2id costs tens of milliseconds of CPU on purpose; in a thread, sockets keep being served meanwhile.
+async def hash_password(password: str) -> str:
+    return await asyncio.to_thread(security.hash_password, password)
+
+
+async def verify_password(password_hash: str, password: str) -> bool:
+    return await asyncio.to_thread(security.verify_password, password_hash, password)

@@ -71,3 +71,40 @@ class Me(msgspec.Struct):
     locale: str
     timezone: str
     created_at: datetime
+
+
+class PasswordChange(msgspec.Struct, forbid_unknown_fields=True):
+    current_password: Annotated[str, msgspec.Meta(min_length=1, max_length=256)]
+    new_password: Password
+
+
+class EmailRequest(msgspec.Struct, forbid_unknown_fields=True):
+    email: Email
+
+
+class TokenRequest(msgspec.Struct, forbid_unknown_fields=True):
+    """A single-use token from a mail, sent in the body (never in a URL)."""
+
+    token: Annotated[str, msgspec.Meta(min_length=1, max_length=256)]
+
+
+class PasswordReset(msgspec.Struct, forbid_unknown_fields=True):
+    token: Annotated[str, msgspec.Meta(min_length=1, max_length=256)]
+    new_password: Password
+
+
+class Session(msgspec.Struct):
+    """One signed-in device; ``current`` marks the caller's own."""
+
+    id: str
+    current: bool
+    ip: str
+    user_agent: str
+    created_at: datetime
+    last_used_at: datetime
+    expires_at: datetime
+
+
+class SessionPage(msgspec.Struct):
+    items: list[Session]
+    next_cursor: str | None

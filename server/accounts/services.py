@@ -12,17 +12,17 @@ from piccolo.columns.combination import Or
 
 from models.accounts import AuthSession, RefreshToken, User
 from server import security
+from server.accounts import audit, passwords, sessions, tokens, twofactor
+from server.accounts.audit import ClientInfo
 from server.accounts.passwords import is_common_password
-from server.errors import Conflict, MFARequired, NotFound, Unauthorized, ValidationFailed
+from server.errors import Conflict, Forbidden, InvalidOTP, MFARequired, NotFound, Unauthorized, ValidationFailed
+from server.mail import Mailer, enqueue
+from server.ratelimit import RateLimiter, subject_key
 from server.settings import Settings
 
+__all__ = ["AccountService", "ClientInfo", "Issued"]
+
 _USERNAME = re.compile(r"^[a-z0-9_]{3,30}$")
-
-
-@dataclass(frozen=True, slots=True)
-class ClientInfo:
-    ip: str = ""
-    user_agent: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,11 +53,7 @@ def check_password_strength(password: str, *, username: str = "", email: str = "
     if len(password) < 10:
         raise ValidationFailed("password must be at least 10 characters")
     lowered = password.lower()
-    if (
-        is_common_password(lowered)
-        or (username and lowered == username)
-        or (email and lowered == email.lower())
-    ):
+    if is_common_password(lowered) or (username and lowered == username) or (email and lowered == email.lower()):
         raise ValidationFailed("password is too common; choose another")
 
 
@@ -68,19 +64,29 @@ def _now() -> datetime:
 class AccountService:
     """Everything about who a user is and how they prove it."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, limiter: RateLimiter | None = None, mailer: Mailer | None = None) -> None:
         self.settings = settings
         self.sec = settings.security
+        self.limits = settings.rate_limits
+        self.limiter = limiter or RateLimiter()
+        self.mailer = mailer
 
-    async def register(self, username: str, email: str, password: str) -> dict[str, Any]:
+    def _kick_mail(self) -> None:
+        if self.mailer is not None:
+            self.mailer.kick()
+
+    async def register(
+        self, username: str, email: str, password: str, client: ClientInfo | None = None, *, verified: bool = False
+    ) -> dict[str, Any]:
+        """Create a user (and queue the email-verification mail unless ``verified``)."""
+        client = client or ClientInfo()
+        await self.limiter.hit(f"register:ip:{client.ip}", self.limits.register_ip)
         username = normalize_username(username)
         email, email_normalized = normalize_email(email)
         check_password_strength(password, username=username, email=email)
-        password_hash = security.hash_password(password)
+        password_hash = await passwords.hash_password(password)
         async with User._meta.db.transaction():
-            taken = await User.exists().where(
-                Or(User.username == username, User.email_normalized == email_normalized)
-            )
+            taken = await User.exists().where(Or(User.username == username, User.email_normalized == email_normalized))
             if taken:
                 raise Conflict("username or email is already registered")
             try:
@@ -91,48 +97,64 @@ class AccountService:
                         email_normalized=email_normalized,
                         password_hash=password_hash,
                         display_name=username,
+                        email_verified_at=_now() if verified else None,
                     )
                 ).returning(*User.all_columns())
             except Exception as exc:  # a concurrent registration won the unique index
                 if "unique" in str(exc).lower():
                     raise Conflict("username or email is already registered") from exc
                 raise
+            if not verified:
+                await self._queue_verification(rows[0])
+        self._kick_mail()
         return rows[0]
+
+    async def _queue_verification(self, user: dict[str, Any]) -> None:
+        token = await tokens.issue(user["id"], tokens.VERIFY_EMAIL, self.sec.verify_email_ttl_seconds)
+        subject, body = tokens.verification_mail(self.settings.public_url, user["username"], token)
+        await enqueue(user["email"], subject, body)
 
     async def find_login(self, login: str) -> dict[str, Any] | None:
         login = login.strip().lower()
         column = User.email_normalized if "@" in login else User.username
         return await User.select(*User.all_columns()).where(column == login).first()
 
-    async def authenticate(self, login: str, password: str) -> dict[str, Any]:
-        """The user whose password matches, or ``Unauthorized`` (same answer for unknown users)."""
+    async def login(self, login: str, password: str, otp: str | None, client: ClientInfo) -> Issued:
+        """Check password (and OTP), open a session. Limited per IP, and per account on failures."""
+        account_key = f"login:acct:{subject_key(login.strip())}"
+        await self.limiter.hit(f"login:ip:{client.ip}", self.limits.login_ip)
+        await self.limiter.check(account_key, self.limits.login_account)
         user = await self.find_login(login)
-        if user is None:
-            security.verify_password(security.DUMMY_PASSWORD_HASH, password)
-            raise Unauthorized("invalid login or password")
-        if not security.verify_password(user["password_hash"], password):
+        # Verify against a dummy hash for unknown users, so timing does not reveal who exists.
+        matches = await passwords.verify_password(
+            user["password_hash"] if user else security.DUMMY_PASSWORD_HASH, password
+        )
+        if user is None or not matches:
+            await self.limiter.record(account_key, self.limits.login_account)
+            await audit.record("login_failed", user_id=user["id"] if user else None, client=client, reason="password")
             raise Unauthorized("invalid login or password")
         if user["suspended_at"] is not None:
-            raise Unauthorized("this account is suspended")
-        return user
-
-    async def login(self, login: str, password: str, otp: str | None, client: ClientInfo) -> Issued:
-        user = await self.authenticate(login, password)
+            await audit.record("login_failed", user_id=user["id"], client=client, reason="suspended")
+            raise Forbidden("this account is suspended")
         if user["totp_enabled"]:
             if not otp:
                 raise MFARequired("this account has two-factor authentication on; send `otp`")
-            from server.accounts.twofactor import verify_login_otp
-
-            await verify_login_otp(self.settings, user, otp)
-        return await self.open_session(user, client)
+            try:
+                await twofactor.verify_login_otp(self.settings, user, otp)
+            except InvalidOTP:
+                await self.limiter.record(account_key, self.limits.login_account)
+                await audit.record("login_failed", user_id=user["id"], client=client, reason="otp")
+                raise
+        issued = await self.open_session(user, client)
+        await self.limiter.clear(account_key)
+        await audit.record("login", user_id=user["id"], client=client, session_id=str(issued.session_id))
+        return issued
 
     async def open_session(self, user: dict[str, Any], client: ClientInfo) -> Issued:
         expires = _now() + timedelta(seconds=self.sec.refresh_ttl_seconds)
         async with AuthSession._meta.db.transaction():
             rows = await AuthSession.insert(
-                AuthSession(
-                    user=user["id"], ip=client.ip[:64], user_agent=client.user_agent[:400], expires_at=expires
-                )
+                AuthSession(user=user["id"], ip=client.ip[:64], user_agent=client.user_agent[:400], expires_at=expires)
             ).returning(AuthSession.id)
             session_id = rows[0]["id"]
             refresh = await self._new_refresh(session_id, expires)
@@ -161,7 +183,7 @@ class AccountService:
     async def refresh(self, token: str, client: ClientInfo) -> Issued:
         """Rotate: the presented token is spent and a new pair issued. A spent token revokes its session."""
         digest = security.token_hash(token)
-        revoke_family: int | None = None
+        reused: dict[str, Any] | None = None
         async with RefreshToken._meta.db.transaction():
             row = await RefreshToken.raw(
                 "SELECT rt.id, rt.session, rt.used_at, rt.expires_at, s.revoked_at, s.user AS user_id "
@@ -175,7 +197,7 @@ class AccountService:
             if rt["revoked_at"] is not None:
                 raise Unauthorized("this session was revoked")
             if rt["used_at"] is not None:
-                revoke_family = rt["session"]
+                reused = rt
             elif rt["expires_at"] <= _now():
                 raise Unauthorized("refresh token expired")
             else:
@@ -194,19 +216,45 @@ class AccountService:
                 new = await self._new_refresh(rt["session"], expires)
                 return self._issue(user, rt["session"], new)
         # Reuse of a spent token: someone holds a stolen copy. Kill the whole family.
-        await self.revoke_session(revoke_family, reason="refresh_reuse")
+        assert reused is not None
+        await sessions.revoke_session(reused["session"], "refresh_reuse")
+        await audit.record("refresh_reuse", user_id=reused["user_id"], client=client, session_id=str(reused["session"]))
         raise Unauthorized("refresh token was already used; the session has been revoked")
 
     async def revoke_session(self, session_id: int, *, reason: str) -> None:
-        from server.accounts.revocation import announce_revoked
+        await sessions.revoke_session(session_id, reason)
 
-        await AuthSession.update({AuthSession.revoked_at: _now(), AuthSession.revoked_reason: reason}).where(
-            (AuthSession.id == session_id) & AuthSession.revoked_at.is_null()
-        )
-        await announce_revoked([session_id])
+    async def logout(self, user_id: int, session_id: int, client: ClientInfo) -> None:
+        await sessions.revoke_session(session_id, "logout")
+        await audit.record("logout", user_id=user_id, client=client, session_id=str(session_id))
+
+    async def revoke_own_session(self, user_id: int, session_id: int, client: ClientInfo) -> None:
+        await sessions.revoke_own(user_id, session_id)
+        await audit.record("session_revoked", user_id=user_id, client=client, session_id=str(session_id))
 
     async def get_user(self, user_id: int) -> dict[str, Any]:
         user = await User.select(*User.all_columns()).where(User.id == user_id).first()
         if user is None:
             raise NotFound("user not found")
         return user
+
+    # --- two-factor authentication ----------------------------------------------------------
+
+    async def _limit_2fa(self, user_id: int, client: ClientInfo) -> None:
+        await self.limiter.hit(f"2fa:ip:{client.ip}", self.limits.twofa_ip)
+        await self.limiter.hit(f"2fa:acct:{user_id}", self.limits.twofa_account)
+
+    async def twofa_setup(self, user_id: int, client: ClientInfo) -> tuple[str, str]:
+        await self._limit_2fa(user_id, client)
+        return await twofactor.setup(self.settings, user_id)
+
+    async def twofa_enable(self, user_id: int, otp: str, client: ClientInfo) -> list[str]:
+        await self._limit_2fa(user_id, client)
+        codes = await twofactor.enable(self.settings, user_id, otp)
+        await audit.record("2fa_enabled", user_id=user_id, client=client)
+        return codes
+
+    async def twofa_disable(self, user_id: int, otp: str, client: ClientInfo) -> None:
+        await self._limit_2fa(user_id, client)
+        await twofactor.disable(self.settings, user_id, otp)
+        await audit.record("2fa_disabled", user_id=user_id, client=client)

@@ -33,11 +33,7 @@ async def _accept_recovery_code(user_id: int, code: str) -> bool:
     digest = security.token_hash(security.normalize_recovery_code(code))
     used = (
         await RecoveryCode.update({RecoveryCode.used_at: datetime.now(UTC)})
-        .where(
-            (RecoveryCode.user == user_id)
-            & (RecoveryCode.code_hash == digest)
-            & RecoveryCode.used_at.is_null()
-        )
+        .where((RecoveryCode.user == user_id) & (RecoveryCode.code_hash == digest) & RecoveryCode.used_at.is_null())
         .returning(RecoveryCode.id)
     )
     return bool(used)
@@ -101,6 +97,6 @@ async def disable(settings: Settings, user_id: int, otp: str) -> None:
     await verify_login_otp(settings, user, otp)
     async with User._meta.db.transaction():
         await RecoveryCode.delete().where(RecoveryCode.user == user_id)
-        await User.update(
-            {User.totp_enabled: False, User.totp_secret_enc: None, User.totp_last_step: None}
-        ).where(User.id == user_id)
+        await User.update({User.totp_enabled: False, User.totp_secret_enc: None, User.totp_last_step: None}).where(
+            User.id == user_id
+        )

@@ -119,8 +119,7 @@ async def test_bad_tokens_are_401(client):
         "wrong_aud": jwt.encode({**claims, "aud": "someone-else"}, key, algorithm="HS256"),
         "wrong_iss": jwt.encode({**claims, "iss": "evil"}, key, algorithm="HS256"),
         "expired": jwt.encode({**claims, "exp": int(time.time()) - 60}, key, algorithm="HS256"),
-        "tampered": tokens["access_token"][:-3]
-        + ("aaa" if not tokens["access_token"].endswith("aaa") else "bbb"),
+        "tampered": tokens["access_token"][:-3] + ("aaa" if not tokens["access_token"].endswith("aaa") else "bbb"),
         "refresh_as_access": tokens["refresh_token"],
         "wrong_typ": jwt.encode({**claims, "typ": "refresh"}, key, algorithm="HS256"),
     }

@@ -1,0 +1,1 @@
+"""Administration: roles, suspension, the audit log."""

@@ -1,0 +1,39 @@
+"""Guards: tiny functions that let a request through or raise ``Unauthorized`` / ``Forbidden``."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from litestar.connection import ASGIConnection
+from litestar.handlers.base import BaseRouteHandler
+
+from server.deps import CurrentUser, user_from_connection
+from server.errors import Forbidden
+
+ROLES = ("user", "creator", "moderator", "admin")
+Guard = Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], Awaitable[None]]
+
+
+def has_role(user: CurrentUser, *roles: str) -> bool:
+    """For services: whether ``user`` holds one of ``roles`` (admins hold every role)."""
+    return user.role in roles or user.role == "admin"
+
+
+def requires_role(*roles: str) -> Guard:
+    """A guard admitting callers with one of ``roles`` (or admin); 401 without a token, 403 otherwise."""
+    unknown = set(roles) - set(ROLES)
+    if unknown:
+        raise ValueError(f"unknown roles: {sorted(unknown)}")
+
+    async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+        user = await user_from_connection(connection)
+        if not has_role(user, *roles):
+            raise Forbidden(f"this needs the {' or '.join(roles)} role")
+
+    guard.__name__ = f"requires_role_{'_'.join(roles)}"
+    return guard
+
+
+requires_admin = requires_role("admin")
+requires_moderator = requires_role("moderator")

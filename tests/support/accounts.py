@@ -1,0 +1,56 @@
+"""Client-side helpers for tests that need signed-in users."""
+
+from __future__ import annotations
+
+from typing import Any
+
+PASSWORD = "correct horse battery"
+
+
+async def register(client: Any, username: str = "alice", password: str = PASSWORD, email: str | None = None) -> Any:
+    return await client.post(
+        "/api/v1/auth/register",
+        json={"username": username, "email": email or f"{username}@example.com", "password": password},
+    )
+
+
+async def login(client: Any, login: str = "alice", password: str = PASSWORD, **extra: Any) -> Any:
+    return await client.post("/api/v1/auth/login", json={"login": login, "password": password, **extra})
+
+
+def bearer(tokens: dict[str, Any]) -> dict[str, str]:
+    return {"Authorization": f"Bearer {tokens['access_token']}"}
+
+
+async def signed_in(client: Any, username: str = "alice", password: str = PASSWORD) -> dict[str, Any]:
+    """Register ``username`` and log in; the token pair plus ``id`` and ``headers``."""
+    res = await register(client, username, password)
+    assert res.status_code == 201, res.text
+    tokens = (await login(client, username, password)).json()
+    return {**tokens, "id": res.json()["id"], "headers": bearer(tokens)}
+
+
+async def make_admin(username: str) -> None:
+    """Promote directly in the database (what ``create-admin`` does for the first admin)."""
+    from models.accounts import User
+
+    await User.update({User.role: "admin"}).where(User.username == username)
+
+
+def app_with(**changes: Any) -> Any:
+    """A fresh app whose settings differ from the environment's by ``changes`` (``"rate_limits.login_ip"``)."""
+    import msgspec
+
+    from server.app import create_app
+    from server.settings import get_settings
+
+    get_settings.cache_clear()
+    settings = get_settings()
+    for dotted, value in changes.items():
+        section, _, field = dotted.partition(".")
+        if field:
+            inner = msgspec.structs.replace(getattr(settings, section), **{field: value})
+            settings = msgspec.structs.replace(settings, **{section: inner})
+        else:
+            settings = msgspec.structs.replace(settings, **{section: value})
+    return create_app(settings)
