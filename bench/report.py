@@ -293,6 +293,7 @@ def write_docs(results: list[dict[str, Any]], extra: dict[str, Any], work: Path)
                     f"{r['sockets']} sockets (opened in {r.get('connect_seconds', 0):.1f} s).",
                     "",
                 ]
+    md += spread()
     md += ["## Versions", "", f"- Redis: {extra.get('redis', '?')} (one server, flushed before each stack)"]
     for r in results:
         versions = ", ".join(f"{k} {v}" for k, v in r.get("versions", {}).items())
@@ -334,3 +335,34 @@ Known deviations, kept visible rather than hidden:
 - The client core also runs Redis; "client CPU" near 100% means the number is bound by the load
   generator, not the server.
 """  # noqa: RUF001
+
+
+def spread(limit: int = 6) -> list[str]:
+    """Per-CPU-second ratios to the ceiling over the last full runs kept in bench/results (this machine)."""
+    runs = []
+    for path in sorted((venvs.BENCH / "results").glob("*.json"))[::-1]:
+        try:
+            results = json.loads(path.read_text())["results"]
+        except (OSError, ValueError, KeyError):
+            continue
+        rows = {r["key"]: r for r in figures(results)}
+        if len(results) >= 5 and (rows.get("ws_ceiling") or {}).get("eff_ratio") is not None:
+            runs.append((path.stem, rows))
+        if len(runs) == limit:
+            break
+    if len(runs) < 2:
+        return []
+    keys = list(runs[0][1])
+    lines = [
+        "## Spread between runs",
+        "",
+        "Deliveries per server CPU-second as a ratio to the ceiling, for the last full runs on this machine",
+        "(newest first; from `bench/results/`, which is not committed). The spread is the noise.",
+        "",
+        "| stack | " + " | ".join(stamp for stamp, _ in runs) + " |",
+        "|" + " --- |" * (len(runs) + 1),
+    ]
+    for key in keys:
+        cells = [_n((rows.get(key) or {}).get("eff_ratio"), "{:.2f}") for _, rows in runs]
+        lines.append(f"| {key} | " + " | ".join(cells) + " |")
+    return [*lines, ""]
