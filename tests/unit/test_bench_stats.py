@@ -100,3 +100,27 @@ def test_client_frames_are_masked_and_decode_back() -> None:
     mask, masked = frame[2:6], frame[6:]
     assert n == len(payload)
     assert bytes(b ^ mask[i % 4] for i, b in enumerate(masked)) == payload
+
+
+async def test_open_loop_never_waits_for_earlier_calls() -> None:
+    import asyncio
+    import itertools
+
+    from bench.wire import open_loop
+
+    stuck = asyncio.Event()  # never set: every call hangs, like requests to a stalled server
+    scheduled: list[float] = []
+
+    async def fire(_i: int, at: float) -> None:
+        scheduled.append(at)
+        await stuck.wait()
+
+    tasks = await open_loop(1000.0, 0.01, fire)
+    await asyncio.sleep(0)
+    assert len(tasks) == 10  # all ten were started although none finished
+    assert all(not t.done() for t in tasks)
+    gaps = [b - a for a, b in itertools.pairwise(scheduled)]
+    assert all(abs(g - 0.001) < 1e-9 for g in gaps)  # latency is measured from this fixed schedule
+    for t in tasks:
+        t.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
