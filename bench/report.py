@@ -299,7 +299,21 @@ def write_docs(results: list[dict[str, Any]], extra: dict[str, Any], work: Path)
         versions = ", ".join(f"{k} {v}" for k, v in r.get("versions", {}).items())
         md.append(f"- {r['label']}: {versions}")
     md += ["", METHOD]
-    DOC.write_text("\n".join(md) + "\n")
+    DOC.write_text("\n".join(md) + "\n" + kept_notes())
+
+
+#: Everything after this line in docs/benchmarks.md is written by hand (profiles, before/after figures)
+#: and kept as it is when `make bench` rewrites the generated part above it.
+NOTES_MARKER = "<!-- Hand-written notes below this line are kept by `make bench`. -->"
+
+
+def kept_notes() -> str:
+    try:
+        text = DOC.read_text()
+    except OSError:
+        return "\n" + NOTES_MARKER + "\n"
+    _, found, tail = text.partition(NOTES_MARKER)
+    return "\n" + NOTES_MARKER + (tail if found else "\n")
 
 
 METHOD = """## Method

@@ -24,6 +24,10 @@ from server.health import HealthController
 from server.logging import configure as configure_logging
 from server.middleware import request_id_middleware
 from server.ratelimit import RateLimiter
+from server.realtime import runtime as realtime
+from server.realtime.asyncapi import AsyncAPIController
+from server.realtime.controllers import RealtimeController, ws_endpoint
+from server.realtime.deps import dependencies as realtime_dependencies
 from server.settings import Settings, get_settings
 
 log = structlog.get_logger(__name__)
@@ -45,8 +49,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
         app.state.redis = redis
         try:
             async with accounts_runtime(app, settings, redis):
-                log.info("started", redis=bool(redis))
-                yield
+                app.state.realtime = await realtime.start(settings)
+                try:
+                    log.info("started", redis=bool(redis))
+                    yield
+                finally:
+                    await app.state.realtime.stop()  # sockets close with 1001 first
         finally:
             if redis is not None:
                 await redis.aclose()
@@ -55,14 +63,21 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     api = Router(
         path="/api/v1",
-        route_handlers=[AuthController, SessionController, CredentialController, AdminController],
+        route_handlers=[
+            AuthController,
+            SessionController,
+            CredentialController,
+            AdminController,
+            RealtimeController,
+            ws_endpoint,
+        ],
     )
 
     return Litestar(
-        route_handlers=[HealthController, api],
+        route_handlers=[HealthController, AsyncAPIController, api],
         lifespan=[lifespan],
         exception_handlers=exception_handlers,
-        dependencies=dependencies,
+        dependencies={**dependencies, **realtime_dependencies},
         middleware=[request_id_middleware],
         cors_config=CORSConfig(allow_origins=list(settings.http.cors_origins), expose_headers=["X-Request-ID"]),
         request_max_body_size=settings.http.max_body_bytes,
@@ -75,10 +90,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
             components=Components(
                 security_schemes={
                     "BearerToken": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT"),
+                    "ApiKey": SecurityScheme(type="apiKey", name="X-API-Key", security_scheme_in="header"),
                 }
             ),
         ),
-        state=State({"settings": settings, "redis": None, "limiter": RateLimiter(), "mailer": None}),
+        state=State({"settings": settings, "redis": None, "limiter": RateLimiter(), "mailer": None, "realtime": None}),
         logging_config=None,  # server.logging owns the handlers (JSON, redacted)
         debug=False,
     )

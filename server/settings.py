@@ -45,6 +45,22 @@ class SecuritySettings(msgspec.Struct, frozen=True):
 class RealtimeSettings(msgspec.Struct, frozen=True):
     api_key: str | None
     """Key for ``POST /api/v1/realtime/publish``; ``None`` turns that API off (404)."""
+    auth_timeout: float = 10.0
+    """Seconds a new socket has to authenticate before it is closed with 4001."""
+    expiry_grace: float = 30.0
+    """Seconds a socket may outlive its access token (to send a fresh ``auth``) before 4001."""
+    max_subscriptions: int = 100
+    queue_count: int = 1000
+    """A socket's send queue bound in frames; past it (or ``queue_chars``) the socket closes with 4008."""
+    queue_chars: int = 4 * 1024 * 1024
+    command_rate: float = 20.0
+    """Commands per second per socket (burst twice that); abuse closes with 4029."""
+    history: tuple[tuple[str, int, int], ...] = ()
+    """Per channel kind overrides of history ``(kind, size, ttl_seconds)``."""
+    relay_poll: float = 5.0
+    """Seconds between outbox polls when no NOTIFY arrives (a fallback only)."""
+    presence_ttl: float = 30.0
+    """Seconds a node's presence entries outlive its last heartbeat."""
 
 
 class Limit(msgspec.Struct, frozen=True):
@@ -146,13 +162,41 @@ def from_env(env: dict[str, str] | None = None) -> Settings:
         database=DatabaseSettings(url=env.get("DATABASE_URL") or None),
         redis=RedisSettings(url=env.get("REDIS_URL") or None),
         security=SecuritySettings(secret_key=secret),
-        realtime=RealtimeSettings(api_key=env.get("REALTIME_API_KEY") or None),
+        realtime=_realtime(env),
         mail=MailSettings(
             smtp_url=env.get("SMTP_URL") or None,
             from_address=env.get("MAIL_FROM") or DEFAULT_MAIL_FROM,
         ),
         rate_limits=_rate_limits(env),
         public_url=env.get("PUBLIC_URL") or f"http://{host}:{port}",
+    )
+
+
+def _history(value: str | None) -> tuple[tuple[str, int, int], ...]:
+    """``kind=size/ttl`` pairs, comma separated: ``timeline:public=500/600,user=200/86400``."""
+    out = []
+    for part in _csv(value):
+        kind, _, rest = part.partition("=")
+        size, _, ttl = rest.partition("/")
+        out.append((kind.strip(), int(size), int(ttl)))
+    return tuple(out)
+
+
+def _realtime(env: dict[str, str]) -> RealtimeSettings:
+    def num(name: str, default: float) -> float:
+        return float(env.get(name) or default)
+
+    return RealtimeSettings(
+        api_key=env.get("REALTIME_API_KEY") or None,
+        auth_timeout=num("REALTIME_AUTH_TIMEOUT", 10.0),
+        expiry_grace=num("REALTIME_EXPIRY_GRACE", 30.0),
+        max_subscriptions=int(num("REALTIME_MAX_SUBSCRIPTIONS", 100)),
+        queue_count=int(num("REALTIME_QUEUE_COUNT", 1000)),
+        queue_chars=int(num("REALTIME_QUEUE_CHARS", 4 * 1024 * 1024)),
+        command_rate=num("REALTIME_COMMAND_RATE", 20.0),
+        history=_history(env.get("REALTIME_HISTORY")),
+        relay_poll=num("REALTIME_RELAY_POLL", 5.0),
+        presence_ttl=num("REALTIME_PRESENCE_TTL", 30.0),
     )
 
 

@@ -1,0 +1,139 @@
+"""The Broker interface: channel history with offsets, and fan-out of publications to this process.
+
+Guarantees every implementation keeps (after centrifuge's ``broker.go``):
+
+- ``publish`` appends to the channel's history and publishes in one atomic step, so per channel the
+  offsets rise by one with no gaps and subscribers see publications in offset order.
+- A channel's ``epoch`` names one continuous history. It changes only when that history was lost
+  (expired, flushed, the store restarted empty); within an epoch an offset never means two publications.
+- ``history(channel, since)`` returns every publication after ``since`` in order with ``recovered=True``,
+  or ``recovered=False`` (and no publications) when it can no longer prove that: epoch changed, or the
+  oldest retained publication is past ``since``.
+- History is bounded by size and by TTL per channel kind (``HistoryPolicy``).
+- This process receives each publication on a channel once, however many local sockets want it:
+  ``subscribe``/``unsubscribe`` are per process, and ``deliver`` (set by the hub) is called in
+  offset order per channel, without awaiting.
+"""
+
+from __future__ import annotations
+
+import abc
+import secrets
+from collections.abc import Callable
+
+import msgspec
+
+from channels import names
+from channels.protocol import Position
+
+
+class Publication(msgspec.Struct, frozen=True, array_like=True):
+    """One event in a channel's history; ``data`` is its JSON, encoded once by the publisher."""
+
+    offset: int
+    epoch: str
+    event: str
+    data: bytes
+
+
+class History(msgspec.Struct, frozen=True):
+    """The channel's current position and, when recoverable, the publications after ``since``."""
+
+    position: Position
+    recovered: bool
+    publications: list[Publication]
+
+
+class HistoryPolicy(msgspec.Struct, frozen=True):
+    """How much history a channel kind keeps: at most ``size`` publications, for ``ttl`` seconds."""
+
+    size: int
+    ttl: int
+
+
+DEFAULT_HISTORY: dict[str, HistoryPolicy] = {
+    "user": HistoryPolicy(200, 24 * 3600),
+    "timeline:home": HistoryPolicy(200, 3600),
+    "timeline:public": HistoryPolicy(500, 600),
+    "hashtag": HistoryPolicy(200, 600),
+    "post": HistoryPolicy(100, 600),
+    "live": HistoryPolicy(100, 300),
+}
+FALLBACK_HISTORY = HistoryPolicy(100, 600)
+# The epoch outlives the history it names, so an idle channel keeps its epoch after its events expire.
+META_TTL = 7 * 24 * 3600
+IDEMPOTENCY_TTL = 24 * 3600
+
+Deliver = Callable[[str, Publication], None]
+
+
+class BrokerUnavailable(Exception):
+    """The broker's store cannot be reached; nothing was published."""
+
+
+def new_epoch() -> str:
+    return secrets.token_hex(4)
+
+
+def channel_kind(channel: str) -> str:
+    try:
+        return names.parse(channel).kind
+    except names.InvalidChannel:
+        return channel.rpartition(":")[0] or channel
+
+
+class Broker(abc.ABC):
+    """Publish with offsets, read history since a position, and subscribe this process to channels."""
+
+    def __init__(self, history: dict[str, HistoryPolicy] | None = None) -> None:
+        self.history_policy = {**DEFAULT_HISTORY, **(history or {})}
+        self.deliver: Deliver = lambda channel, pub: None
+
+    def policy(self, channel: str) -> HistoryPolicy:
+        return self.history_policy.get(channel_kind(channel), FALLBACK_HISTORY)
+
+    async def start(self) -> None:  # noqa: B027 - optional hook
+        """Connect; called once before use."""
+
+    async def close(self) -> None:  # noqa: B027 - optional hook
+        """Disconnect and stop background work."""
+
+    @abc.abstractmethod
+    async def publish(self, channel: str, event: str, data: bytes, *, idempotency_key: str | None = None) -> Position:
+        """Append ``event`` with JSON ``data`` to the channel's history and fan it out; return its position.
+
+        A publish repeated with the same ``idempotency_key`` (within ``IDEMPOTENCY_TTL``) publishes nothing
+        and returns the first one's position.
+        """
+
+    @abc.abstractmethod
+    async def position(self, channel: str) -> Position:
+        """The channel's latest position (offset 0 in a fresh epoch when it has no history yet)."""
+
+    @abc.abstractmethod
+    async def history(self, channel: str, since: Position | None) -> History:
+        """The position and, when ``since`` is given and still covered, the publications after it."""
+
+    @abc.abstractmethod
+    async def subscribe(self, channel: str) -> None:
+        """Start delivering ``channel``'s publications to this process; returns once live."""
+
+    @abc.abstractmethod
+    async def unsubscribe(self, channel: str) -> None:
+        """Stop delivering ``channel`` to this process."""
+
+    async def healthy(self) -> bool:
+        """Whether the store answers now."""
+        return True
+
+
+def recover(since: Position | None, current: Position, publications: list[Publication]) -> History:
+    """Decide whether ``publications`` (those retained after ``since``) cover everything since it."""
+    if since is None or since.epoch != current.epoch or since.offset > current.offset:
+        return History(current, False, [])
+    if since.offset == current.offset:
+        return History(current, True, [])
+    pubs = [p for p in publications if p.offset > since.offset]
+    if pubs and pubs[0].offset == since.offset + 1 and pubs[-1].offset == current.offset:
+        return History(current, True, pubs)
+    return History(current, False, [])

@@ -1,0 +1,493 @@
+"""The websocket endpoint: auth, subscribe authorization, fan-out and backpressure, per socket.
+
+The gateway knows nothing of the app: it is given who a token belongs to (``authenticate``), who may
+subscribe or publish (``policy``), and a ``Broker``. Per socket it runs the reader (this coroutine) and
+one writer task draining a bounded queue; timers (auth timeout, token expiry) are loop callbacks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import msgspec
+import structlog
+
+from channels import names, protocol
+from channels.broker import BrokerUnavailable
+from channels.hub import Hub, Outbox, Sub
+from channels.protocol import (
+    BAD_REQUEST,
+    CLOSE_GOING_AWAY,
+    CLOSE_ORIGIN,
+    CLOSE_RATE_LIMITED,
+    CLOSE_REVOKED,
+    CLOSE_SLOW,
+    CLOSE_TOO_LARGE,
+    CLOSE_UNAUTHORIZED,
+    FORBIDDEN,
+    RATE_LIMITED,
+    TOO_MANY_SUBSCRIPTIONS,
+    UNAUTHORIZED,
+    UNAVAILABLE,
+)
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    """Who a token belongs to, and until when it is valid (unix seconds; ``None`` for never)."""
+
+    user_id: int
+    session_id: int
+    expires_at: float | None = None
+
+
+class Unauthenticated(Exception):
+    """The token is not valid (raised by the injected ``authenticate``)."""
+
+
+class Policy(Protocol):
+    """Who may subscribe to, and publish on, a channel."""
+
+    async def may_subscribe(self, user_id: int, channel: names.Channel) -> bool: ...
+
+    async def may_publish(self, user_id: int, channel: names.Channel) -> bool: ...
+
+
+class Presence(Protocol):
+    async def join(self, user_id: int, channel: str | None) -> None: ...
+
+    async def leave(self, user_id: int, channel: str | None) -> None: ...
+
+    async def members(self, channel: str) -> list[str]: ...
+
+    def tracks(self, channel: names.Channel) -> bool: ...
+
+
+class Socket(Protocol):
+    """The ASGI websocket as the gateway uses it (Litestar's ``WebSocket`` is one)."""
+
+    scope: Any
+
+    async def accept(self) -> None: ...
+
+    async def receive(self) -> Any: ...
+
+    async def send(self, message: Any) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class GatewayConfig:
+    auth_timeout: float = 10.0
+    expiry_grace: float = 30.0
+    max_subscriptions: int = 100
+    max_frame: int = 64 * 1024
+    queue_count: int = 1000
+    queue_chars: int = 4 * 1024 * 1024
+    rate: float = 20.0
+    """Commands per second a socket may send on average, with a burst of ``rate * 2``."""
+    max_violations: int = 10
+    """Commands refused for rate within one burst window before the socket is closed with 4029."""
+    allowed_origins: tuple[str, ...] = ("*",)
+
+
+Authenticate = Callable[[str], Awaitable[Identity]]
+
+
+def _header(socket: Socket, name: bytes) -> str | None:
+    """One handshake header, read from the raw ASGI scope (a parsed headers object per socket costs ~2 KiB)."""
+    for key, value in socket.scope["headers"]:
+        if key == name:
+            return bytes(value).decode("latin-1")
+    return None
+
+
+@dataclass(eq=False, slots=True)
+class Conn:
+    """One connected socket."""
+
+    socket: Socket
+    gateway: Gateway
+    identity: Identity | None = None
+    subs: dict[str, Sub] = field(default_factory=dict)
+    out: Outbox = field(init=False)
+    close_code: int | None = None
+    timer: asyncio.TimerHandle | None = None
+    tokens: float = 0.0
+    stamp: float = 0.0
+    violations: int = 0
+    reader: asyncio.Task[Any] | None = None
+    writer: asyncio.Task[None] | None = None
+    sending: bool = False
+    closer: asyncio.Task[None] | None = None
+
+    def __post_init__(self) -> None:
+        cfg = self.gateway.config
+        self.out = Outbox(cfg.queue_count, cfg.queue_chars, self.kill)
+        self.tokens = cfg.rate * 2
+        self.stamp = time.monotonic()
+
+    def push(self, text: str) -> None:
+        if self.close_code is None:
+            self.out.push(text)
+
+    def reply(self, frame: protocol.ServerFrame) -> None:
+        self.push(protocol.encode(frame))
+
+    def kill(self, code: int) -> None:
+        """Close with ``code``: a slow consumer at once, others after what is queued (error frames) is sent."""
+        if self.close_code is not None:
+            return
+        self.close_code = code
+        if self.timer is not None:
+            self.timer.cancel()
+        self.closer = asyncio.get_running_loop().create_task(self._close(code))
+        self.gateway._closers.add(self.closer)
+
+    async def _drained(self) -> None:
+        while self.out.queue or self.sending:  # noqa: ASYNC110 - a bounded wait at close only
+            await asyncio.sleep(0.005)
+
+    async def _close(self, code: int) -> None:
+        if code != CLOSE_SLOW:
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._drained(), 1.0)
+        if self.writer is not None:
+            self.writer.cancel()
+            with contextlib.suppress(BaseException):
+                await self.writer
+        with contextlib.suppress(Exception):
+            await self.socket.send({"type": "websocket.close", "code": code, "reason": ""})
+        if self.reader is not None and not self.reader.done():
+            self.reader.cancel()
+        self.gateway._closers.discard(asyncio.current_task())  # type: ignore[arg-type]
+
+    async def write(self) -> None:
+        out, send = self.out, self.socket.send
+        queue = out.queue
+        while True:
+            await out.wait()
+            self.sending = True
+            while queue:
+                text = queue.popleft()
+                out.chars -= len(text)
+                await send({"type": "websocket.send", "text": text})
+            self.sending = False
+
+    def allow(self) -> bool:
+        """Token bucket: whether one more command fits the socket's rate."""
+        cfg = self.gateway.config
+        now = time.monotonic()
+        self.tokens = min(cfg.rate * 2, self.tokens + (now - self.stamp) * cfg.rate)
+        self.stamp = now
+        if self.tokens >= 1:
+            self.tokens -= 1
+            self.violations = 0
+            return True
+        self.violations += 1
+        return False
+
+
+class Gateway:
+    """Serves websocket connections for one process; ``close_all`` and ``revoke`` act on all of them."""
+
+    def __init__(
+        self,
+        hub: Hub,
+        authenticate: Authenticate,
+        policy: Policy,
+        config: GatewayConfig | None = None,
+        presence: Presence | None = None,
+    ) -> None:
+        self.hub = hub
+        self.broker = hub.broker
+        self.authenticate = authenticate
+        self.policy = policy
+        self.config = config or GatewayConfig()
+        self.presence = presence
+        self.conns: set[Conn] = set()
+        self._by_session: dict[int, set[Conn]] = {}
+        self._closers: set[asyncio.Task[None]] = set()
+        self.closing = False
+
+    # --- whole-process actions --------------------------------------------------------------------
+
+    def revoke(self, session_ids: list[int]) -> None:
+        """Close every socket of these sessions with 4009."""
+        for sid in session_ids:
+            for conn in list(self._by_session.get(sid, ())):
+                conn.kill(CLOSE_REVOKED)
+
+    async def close_all(self, code: int = CLOSE_GOING_AWAY) -> None:
+        """Close every socket with ``code`` (1001 on shutdown) and wait until they are closed."""
+        self.closing = True
+        for conn in list(self.conns):
+            conn.kill(code)
+        if self._closers:
+            await asyncio.wait(list(self._closers), timeout=5)
+
+    # --- one socket ------------------------------------------------------------------------------
+
+    def _origin_allowed(self, socket: Socket) -> bool:
+        allowed = self.config.allowed_origins
+        origin = _header(socket, b"origin")
+        return origin is None or "*" in allowed or origin in allowed
+
+    async def serve(self, socket: Socket) -> None:
+        """Run one connection until it closes."""
+        await socket.accept()
+        conn = Conn(socket, self)
+        if self.closing:
+            conn.close_code = CLOSE_GOING_AWAY
+            await socket.send({"type": "websocket.close", "code": CLOSE_GOING_AWAY, "reason": ""})
+            return
+        if not self._origin_allowed(socket):
+            conn.close_code = CLOSE_ORIGIN
+            await socket.send({"type": "websocket.close", "code": CLOSE_ORIGIN, "reason": "origin refused"})
+            return
+        loop = asyncio.get_running_loop()
+        conn.reader = asyncio.current_task()
+        conn.writer = loop.create_task(conn.write())
+        self.conns.add(conn)
+        try:
+            header = _header(socket, b"authorization") or ""
+            scheme, _, token = header.partition(" ")
+            if scheme.lower() == "bearer" and token.strip():
+                await self._auth(conn, protocol.Auth(token=token.strip()), reply=False)
+            else:
+                conn.timer = loop.call_later(self.config.auth_timeout, conn.kill, CLOSE_UNAUTHORIZED)
+            await self._read(conn)
+        except asyncio.CancelledError:
+            task = asyncio.current_task()
+            if conn.close_code is None or task is None or task.cancelling() > 1:
+                raise
+            task.uncancel()  # our closer stopped the reading: the socket is closing
+        finally:
+            conn.reader = None  # no await since the try: from here on the closer never cancels us
+            await self._cleanup(conn)
+            if conn.closer is not None:  # return only once the close frame went out
+                with contextlib.suppress(Exception):
+                    await asyncio.shield(conn.closer)
+
+    async def _cleanup(self, conn: Conn) -> None:
+        self.conns.discard(conn)
+        if conn.timer is not None:
+            conn.timer.cancel()
+        if conn.close_code is None:
+            conn.close_code = 1000
+            if conn.writer is not None:
+                conn.writer.cancel()
+        if conn.identity is not None:
+            sessions = self._by_session.get(conn.identity.session_id)
+            if sessions is not None:
+                sessions.discard(conn)
+                if not sessions:
+                    del self._by_session[conn.identity.session_id]
+        for sub in list(conn.subs.values()):
+            with contextlib.suppress(Exception):
+                await self.hub.remove(sub)
+        if conn.identity is not None and self.presence is not None:
+            with contextlib.suppress(Exception):
+                for channel in conn.subs:
+                    if self.presence.tracks(names.parse(channel)):
+                        await self.presence.leave(conn.identity.user_id, channel)
+                await self.presence.leave(conn.identity.user_id, None)
+        conn.subs.clear()
+
+    async def _read(self, conn: Conn) -> None:
+        receive = conn.socket.receive
+        max_frame = self.config.max_frame
+        while True:
+            message = await receive()
+            kind = message["type"]
+            if kind == "websocket.disconnect":
+                return
+            if kind != "websocket.receive":
+                continue
+            text = message.get("text")
+            if text is None:
+                if message.get("bytes") is not None and len(message["bytes"]) > max_frame:
+                    conn.kill(CLOSE_TOO_LARGE)
+                    return
+                conn.reply(protocol.Error(code=BAD_REQUEST, message="frames are JSON text"))
+                continue
+            if len(text) > max_frame:
+                conn.kill(CLOSE_TOO_LARGE)
+                return
+            if not conn.allow():
+                if conn.violations >= self.config.max_violations:
+                    conn.kill(CLOSE_RATE_LIMITED)
+                    return
+                conn.reply(protocol.Error(code=RATE_LIMITED, message="too many commands; slow down"))
+                continue
+            try:
+                frame = protocol.decode(text)
+            except protocol.BadFrame as exc:
+                conn.reply(protocol.Error(code=BAD_REQUEST, message=str(exc), id=exc.id))
+                continue
+            await self._command(conn, frame)
+
+    async def _command(self, conn: Conn, frame: protocol.ClientFrame) -> None:
+        if isinstance(frame, protocol.Ping):
+            conn.reply(protocol.Pong(id=frame.id))
+        elif isinstance(frame, protocol.Auth):
+            await self._auth(conn, frame, reply=True)
+        elif conn.identity is None:
+            conn.reply(protocol.Error(code=UNAUTHORIZED, message="send auth first", id=frame.id))
+        elif isinstance(frame, protocol.Subscribe):
+            await self._subscribe(conn, frame)
+        elif isinstance(frame, protocol.Unsubscribe):
+            sub = conn.subs.pop(frame.channel, None)
+            if sub is not None:
+                await self.hub.remove(sub)
+                await self._presence_leave(conn, frame.channel)
+            conn.reply(protocol.Unsubscribed(channel=frame.channel, id=frame.id))
+        elif isinstance(frame, protocol.Publish):
+            await self._publish(conn, frame)
+        elif isinstance(frame, protocol.PresenceQuery):
+            await self._presence(conn, frame)
+
+    async def _auth(self, conn: Conn, frame: protocol.Auth, *, reply: bool) -> None:
+        try:
+            identity = await self.authenticate(frame.token)
+        except Unauthenticated as exc:
+            conn.reply(protocol.Error(code=UNAUTHORIZED, message=str(exc) or "invalid token", id=frame.id))
+            if conn.identity is None:
+                conn.kill(CLOSE_UNAUTHORIZED)
+            return
+        except Exception:  # the session store is down: say so, keep the socket, let the client retry
+            log.exception("auth check failed")
+            conn.reply(protocol.Error(code=UNAVAILABLE, message="cannot check the token now; retry", id=frame.id))
+            return
+        if conn.identity is not None and identity.user_id != conn.identity.user_id:
+            conn.reply(protocol.Error(code=FORBIDDEN, message="a socket cannot change user", id=frame.id))
+            return
+        if conn.close_code is not None:
+            return
+        first = conn.identity is None
+        if conn.identity is not None:
+            self._by_session.get(conn.identity.session_id, set()).discard(conn)
+        conn.identity = identity
+        self._by_session.setdefault(identity.session_id, set()).add(conn)
+        if conn.timer is not None:
+            conn.timer.cancel()
+            conn.timer = None
+        if identity.expires_at is not None:
+            delay = identity.expires_at + self.config.expiry_grace - time.time()
+            conn.timer = asyncio.get_running_loop().call_later(max(delay, 0), conn.kill, CLOSE_UNAUTHORIZED)
+        if first and self.presence is not None:
+            with contextlib.suppress(Exception):
+                await self.presence.join(identity.user_id, None)  # before "ready": online once ready
+        if reply or first:
+            conn.reply(protocol.Ready(user_id=str(identity.user_id), id=frame.id))
+
+    async def _authorized(self, conn: Conn, name: str, frame_id: int | None) -> names.Channel | None:
+        try:
+            channel = names.parse(name)
+        except names.InvalidChannel as exc:
+            conn.reply(protocol.Error(code=BAD_REQUEST, message=str(exc), id=frame_id))
+            return None
+        assert conn.identity is not None
+        try:
+            allowed = await self.policy.may_subscribe(conn.identity.user_id, channel)
+        except Exception:
+            log.exception("subscribe policy failed", channel=name)
+            conn.reply(protocol.Error(code=UNAVAILABLE, message="cannot check access now; retry", id=frame_id))
+            return None
+        if not allowed:
+            conn.reply(protocol.Error(code=FORBIDDEN, message=f"not allowed on {name}", id=frame_id))
+            return None
+        return channel
+
+    async def _subscribe(self, conn: Conn, frame: protocol.Subscribe) -> None:
+        # A subscribe to a channel already held is a resume: the authorization is checked again.
+        channel = await self._authorized(conn, frame.channel, frame.id)
+        old = conn.subs.pop(frame.channel, None)
+        if channel is None or conn.close_code is not None:
+            if old is not None:  # access was lost since it was granted: the old subscription ends too
+                await self.hub.remove(old)
+                await self._presence_leave(conn, frame.channel)
+            return
+        if old is not None:
+            await self.hub.remove(old)
+            await self._presence_leave(conn, frame.channel)
+        elif len(conn.subs) >= self.config.max_subscriptions:
+            conn.reply(protocol.Error(code=TOO_MANY_SUBSCRIPTIONS, message="too many subscriptions", id=frame.id))
+            return
+        sub = Sub(conn.out, frame.channel)  # the hot path appends straight to the socket's bounded queue
+        conn.subs[frame.channel] = sub
+        try:
+            await self.hub.add(sub)
+            history = await self.broker.history(frame.channel, frame.since)
+        except BrokerUnavailable:
+            conn.subs.pop(frame.channel, None)
+            await self.hub.remove(sub)
+            conn.reply(protocol.Error(code=UNAVAILABLE, message="realtime store unavailable; retry", id=frame.id))
+            return
+        if conn.close_code is not None or conn.subs.get(frame.channel) is not sub:
+            await self.hub.remove(sub)
+            return
+        if self.presence is not None and self.presence.tracks(channel):
+            with contextlib.suppress(Exception):
+                await self.presence.join(conn.identity.user_id, frame.channel)  # type: ignore[union-attr]
+        pos = history.position
+        pubs = [
+            protocol.Event(frame.channel, p.offset, p.epoch, p.event, msgspec.Raw(p.data)) for p in history.publications
+        ]
+        conn.reply(
+            protocol.Subscribed(
+                channel=frame.channel,
+                offset=pos.offset,
+                epoch=pos.epoch,
+                recovered=history.recovered,
+                publications=pubs,
+                id=frame.id,
+            )
+        )
+        sub.settle(pos.offset, pos.epoch)
+        seen = getattr(self.broker, "seen", None)
+        if seen is not None:
+            seen(frame.channel, pos)
+
+    async def _publish(self, conn: Conn, frame: protocol.Publish) -> None:
+        try:
+            channel = names.parse(frame.channel)
+        except names.InvalidChannel as exc:
+            conn.reply(protocol.Error(code=BAD_REQUEST, message=str(exc), id=frame.id))
+            return
+        assert conn.identity is not None
+        if not names.valid_event(frame.event):
+            conn.reply(protocol.Error(code=BAD_REQUEST, message="invalid event name", id=frame.id))
+            return
+        if not await self.policy.may_publish(conn.identity.user_id, channel):
+            conn.reply(protocol.Error(code=FORBIDDEN, message="clients may not publish here", id=frame.id))
+            return
+        try:
+            pos = await self.broker.publish(frame.channel, frame.event, bytes(frame.data))
+        except BrokerUnavailable:
+            conn.reply(protocol.Error(code=UNAVAILABLE, message="realtime store unavailable; retry", id=frame.id))
+            return
+        conn.reply(protocol.Published(channel=frame.channel, offset=pos.offset, epoch=pos.epoch, id=frame.id))
+
+    async def _presence(self, conn: Conn, frame: protocol.PresenceQuery) -> None:
+        channel = await self._authorized(conn, frame.channel, frame.id)
+        if channel is None:
+            return
+        if self.presence is None or not self.presence.tracks(channel):
+            conn.reply(protocol.Error(code=BAD_REQUEST, message="no presence on this channel", id=frame.id))
+            return
+        users = await self.presence.members(frame.channel)
+        conn.reply(protocol.Presence(channel=frame.channel, count=len(users), users=users, id=frame.id))
+
+    async def _presence_leave(self, conn: Conn, channel: str) -> None:
+        if self.presence is None or conn.identity is None:
+            return
+        with contextlib.suppress(Exception):
+            if self.presence.tracks(names.parse(channel)):
+                await self.presence.leave(conn.identity.user_id, channel)

@@ -1,0 +1,143 @@
+"""Local fan-out: this process's sockets per channel, fed once per publication by the broker.
+
+Each publication is encoded to its frame text once, then appended to every subscriber's bounded queue.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from typing import Protocol
+
+from channels.broker import Broker, Publication
+from channels.protocol import CLOSE_SLOW, encode_event
+
+
+class Sink(Protocol):
+    """A socket's send side: ``push`` must not await, and must not change any hub synchronously."""
+
+    def push(self, text: str) -> None: ...
+
+
+class Sub:
+    """One socket's subscription to one channel; buffers live events while its subscribe is answered."""
+
+    __slots__ = ("channel", "epoch", "offset", "pending", "sink")
+
+    def __init__(self, sink: Sink, channel: str) -> None:
+        self.sink = sink
+        self.channel = channel
+        self.offset = 0
+        self.epoch = ""
+        self.pending: list[tuple[Publication, str]] | None = []
+
+    def settle(self, offset: int, epoch: str) -> None:
+        """The subscribe reply covered up to ``offset``: send the buffered events after it, go live."""
+        self.offset, self.epoch = offset, epoch
+        pending, self.pending = self.pending or [], None
+        for pub, text in pending:
+            if pub.epoch != self.epoch or pub.offset > self.offset:
+                self.offset, self.epoch = pub.offset, pub.epoch
+                self.sink.push(text)
+
+
+class _Local:
+    __slots__ = ("ready", "subs")
+
+    def __init__(self, ready: asyncio.Future[None]) -> None:
+        self.subs: dict[Sub, None] = {}
+        self.ready = ready
+
+
+class Hub:
+    """Subscribes the broker to a channel while at least one local socket wants it."""
+
+    def __init__(self, broker: Broker) -> None:
+        self.broker = broker
+        self._locals: dict[str, _Local] = {}
+        broker.deliver = self._deliver
+
+    def count(self, channel: str) -> int:
+        local = self._locals.get(channel)
+        return len(local.subs) if local else 0
+
+    async def add(self, sub: Sub) -> None:
+        """Register ``sub``; returns once the broker delivers its channel here (or raises its error)."""
+        local = self._locals.get(sub.channel)
+        if local is None:
+            ready = asyncio.get_running_loop().create_future()
+            local = self._locals[sub.channel] = _Local(ready)
+            local.subs[sub] = None
+            try:
+                await self.broker.subscribe(sub.channel)
+            except BaseException as exc:
+                ready.set_exception(exc)
+                ready.exception()  # retrieved: later waiters re-raise it themselves
+                self._locals.pop(sub.channel, None)
+                raise
+            ready.set_result(None)
+            return
+        local.subs[sub] = None
+        try:
+            await asyncio.shield(local.ready)
+        except BaseException:
+            local.subs.pop(sub, None)
+            raise
+
+    async def remove(self, sub: Sub) -> None:
+        local = self._locals.get(sub.channel)
+        if local is None or local.subs.pop(sub, 0) == 0:
+            return
+        if not local.subs and local.ready.done():
+            del self._locals[sub.channel]
+            await self.broker.unsubscribe(sub.channel)
+
+    def _deliver(self, channel: str, pub: Publication) -> None:
+        local = self._locals.get(channel)
+        if local is None:
+            return
+        text = encode_event(channel, pub.offset, pub.epoch, pub.event, pub.data)
+        for sub in local.subs:
+            if sub.pending is not None:
+                sub.pending.append((pub, text))
+            elif pub.offset > sub.offset or pub.epoch != sub.epoch:
+                sub.offset = pub.offset
+                sub.epoch = pub.epoch
+                sub.sink.push(text)
+
+
+class Outbox:
+    """A socket's bounded send queue (by count and by characters); overflow closes it with 4008."""
+
+    __slots__ = ("_kill", "_max_chars", "_max_count", "_waiter", "chars", "queue")
+
+    def __init__(self, max_count: int, max_chars: int, kill: object) -> None:
+        self.queue: deque[str] = deque()
+        self.chars = 0
+        self._max_count = max_count
+        self._max_chars = max_chars
+        self._waiter: asyncio.Future[None] | None = None
+        self._kill = kill
+
+    def push(self, text: str) -> None:
+        queue = self.queue
+        queue.append(text)
+        self.chars += len(text)
+        if len(queue) > self._max_count or self.chars > self._max_chars:
+            queue.clear()
+            self.chars = 0
+            self._kill(CLOSE_SLOW)  # type: ignore[operator]
+            return
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    async def wait(self) -> None:
+        """Return once something is queued."""
+        if self.queue:
+            return
+        self._waiter = asyncio.get_running_loop().create_future()
+        try:
+            await self._waiter
+        finally:
+            self._waiter = None

@@ -1,0 +1,124 @@
+"""Presence: who is connected (per user) and who is in a channel, for the kinds that opt in.
+
+Each process counts its own sockets and heartbeats them into Redis sorted sets whose scores are expiry
+times, so a process that dies is forgotten within ``ttl`` seconds. Without Redis the counts stay local.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import secrets
+import time
+from collections import Counter
+
+from redis.asyncio import Redis
+
+from channels import names
+
+TRACKED_KINDS = frozenset({names.LIVE})
+
+
+class Presence:
+    """In-process presence (one process only)."""
+
+    def __init__(self, ttl: float = 30.0, kinds: frozenset[str] = TRACKED_KINDS) -> None:
+        self.ttl = ttl
+        self.kinds = kinds
+        # (channel or None for "connected at all", user id) -> local sockets
+        self._local: Counter[tuple[str | None, int]] = Counter()
+
+    def tracks(self, channel: names.Channel) -> bool:
+        return channel.kind in self.kinds
+
+    async def start(self) -> None:
+        """Start heartbeats."""
+
+    async def close(self) -> None:
+        """Stop heartbeats and forget this process's entries."""
+
+    async def join(self, user_id: int, channel: str | None) -> None:
+        self._local[(channel, user_id)] += 1
+        if self._local[(channel, user_id)] == 1:
+            await self._add([(channel, user_id)])
+
+    async def leave(self, user_id: int, channel: str | None) -> None:
+        key = (channel, user_id)
+        if self._local[key] <= 1:
+            self._local.pop(key, None)
+            await self._remove(channel, user_id)
+        else:
+            self._local[key] -= 1
+
+    async def members(self, channel: str) -> list[str]:
+        """Ids of the users in ``channel``, sorted."""
+        return sorted({str(u) for (c, u) in self._local if c == channel}, key=int)
+
+    async def is_online(self, user_id: int) -> bool:
+        """Whether the user has at least one open, authenticated socket."""
+        return (None, user_id) in self._local
+
+    async def _add(self, entries: list[tuple[str | None, int]]) -> None:
+        pass
+
+    async def _remove(self, channel: str | None, user_id: int) -> None:
+        pass
+
+
+class RedisPresence(Presence):
+    """Presence shared by every process on one Redis."""
+
+    def __init__(
+        self, url: str, ttl: float = 30.0, kinds: frozenset[str] = TRACKED_KINDS, prefix: str = "sf:pr"
+    ) -> None:
+        super().__init__(ttl, kinds)
+        self._redis = Redis.from_url(url, socket_timeout=5, socket_connect_timeout=2)
+        self._prefix = prefix
+        self._node = secrets.token_hex(6)
+        self._task: asyncio.Task[None] | None = None
+
+    def _key(self, channel: str | None, user_id: int) -> str:
+        return f"{self._prefix}:u:{user_id}" if channel is None else f"{self._prefix}:c:{channel}"
+
+    def _member(self, channel: str | None, user_id: int) -> str:
+        return self._node if channel is None else f"{user_id}:{self._node}"
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._heartbeat(), name="presence-heartbeat")
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(BaseException):
+                await self._task
+        with contextlib.suppress(Exception):
+            for channel, user_id in list(self._local):
+                await self._remove(channel, user_id)
+        await self._redis.aclose()
+
+    async def _heartbeat(self) -> None:
+        while True:
+            await asyncio.sleep(self.ttl / 3)
+            with contextlib.suppress(Exception):
+                await self._add(list(self._local))
+
+    async def _add(self, entries: list[tuple[str | None, int]]) -> None:
+        if not entries:
+            return
+        expires = time.time() + self.ttl
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for channel, user_id in entries:
+                key = self._key(channel, user_id)
+                pipe.zadd(key, {self._member(channel, user_id): expires})
+                pipe.expire(key, int(self.ttl) + 1)
+            await pipe.execute()
+
+    async def _remove(self, channel: str | None, user_id: int) -> None:
+        await self._redis.zrem(self._key(channel, user_id), self._member(channel, user_id))
+
+    async def members(self, channel: str) -> list[str]:
+        raw = await self._redis.zrangebyscore(self._key(channel, 0), time.time(), "+inf")
+        return sorted({bytes(m).decode().split(":", 1)[0] for m in raw}, key=int)  # type: ignore[arg-type]
+
+    async def is_online(self, user_id: int) -> bool:
+        return bool(await self._redis.zcount(self._key(None, user_id), time.time(), "+inf"))

@@ -1,0 +1,179 @@
+"""Websocket protocol v1: every frame as a msgspec Struct, one decoder and one encoder.
+
+Frames are JSON text objects tagged by ``type``. A command may carry an integer ``id``, echoed in its reply.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+from msgspec import Raw, Struct
+
+# --- client -> server ---------------------------------------------------------------------------
+
+
+class Position(Struct, frozen=True):
+    """A place in a channel's stream: the last offset seen, in the history ``epoch`` it belongs to."""
+
+    offset: int
+    epoch: str
+
+
+class Auth(Struct, tag="auth", forbid_unknown_fields=True, omit_defaults=True):
+    token: str
+    id: int | None = None
+
+
+class Subscribe(Struct, tag="subscribe", forbid_unknown_fields=True, omit_defaults=True):
+    channel: str
+    id: int | None = None
+    since: Position | None = None
+
+
+class Unsubscribe(Struct, tag="unsubscribe", forbid_unknown_fields=True, omit_defaults=True):
+    channel: str
+    id: int | None = None
+
+
+class Publish(Struct, tag="publish", forbid_unknown_fields=True, omit_defaults=True):
+    channel: str
+    event: str
+    data: Raw = msgspec.field(default_factory=lambda: Raw(b"null"))
+    id: int | None = None
+
+
+class Ping(Struct, tag="ping", forbid_unknown_fields=True, omit_defaults=True):
+    id: int | None = None
+
+
+class PresenceQuery(Struct, tag="presence", forbid_unknown_fields=True, omit_defaults=True):
+    channel: str
+    id: int | None = None
+
+
+ClientFrame = Auth | Subscribe | Unsubscribe | Publish | Ping | PresenceQuery
+
+# --- server -> client ---------------------------------------------------------------------------
+
+
+class Event(Struct, tag="event"):
+    """A publication on a channel; per channel, ``offset`` rises by one within an ``epoch``."""
+
+    channel: str
+    offset: int
+    epoch: str
+    event: str
+    data: Raw
+
+
+class Ready(Struct, tag="ready", omit_defaults=True):
+    user_id: str
+    id: int | None = None
+
+
+class Subscribed(Struct, tag="subscribed", omit_defaults=True):
+    channel: str
+    offset: int
+    epoch: str
+    recovered: bool
+    publications: list[Event]
+    id: int | None = None
+
+
+class Unsubscribed(Struct, tag="unsubscribed", omit_defaults=True):
+    channel: str
+    id: int | None = None
+
+
+class Published(Struct, tag="published", omit_defaults=True):
+    channel: str
+    offset: int
+    epoch: str
+    id: int | None = None
+
+
+class Pong(Struct, tag="pong", omit_defaults=True):
+    id: int | None = None
+
+
+class Presence(Struct, tag="presence", omit_defaults=True):
+    channel: str
+    count: int
+    users: list[str]
+    id: int | None = None
+
+
+class Error(Struct, tag="error", omit_defaults=True):
+    code: str
+    message: str
+    id: int | None = None
+
+
+ServerFrame = Event | Ready | Subscribed | Unsubscribed | Published | Pong | Presence | Error
+
+# Error codes an ``error`` frame carries.
+BAD_REQUEST = "bad_request"
+UNAUTHORIZED = "unauthorized"
+FORBIDDEN = "forbidden"
+NOT_FOUND = "not_found"
+RATE_LIMITED = "rate_limited"
+TOO_MANY_SUBSCRIPTIONS = "too_many_subscriptions"
+UNAVAILABLE = "unavailable"
+
+# Close codes.
+CLOSE_GOING_AWAY = 1001
+CLOSE_TOO_LARGE = 1009
+CLOSE_UNAUTHORIZED = 4001
+CLOSE_ORIGIN = 4003
+CLOSE_SLOW = 4008
+CLOSE_REVOKED = 4009
+CLOSE_RATE_LIMITED = 4029
+
+_decoder = msgspec.json.Decoder(ClientFrame)
+_server_decoder = msgspec.json.Decoder(ServerFrame)
+_encoder = msgspec.json.Encoder()
+
+
+class _AnyId(Struct):
+    id: Any = None
+
+
+_id_decoder = msgspec.json.Decoder(_AnyId)
+
+
+class BadFrame(ValueError):
+    """A frame that is not valid JSON or not a known command; ``id`` is echoed when it could be read."""
+
+    def __init__(self, message: str, frame_id: int | None) -> None:
+        super().__init__(message)
+        self.id = frame_id
+
+
+def decode(frame: str | bytes) -> ClientFrame:
+    """Decode one client frame or raise ``BadFrame``."""
+    try:
+        return _decoder.decode(frame)
+    except msgspec.DecodeError as exc:
+        frame_id = None
+        try:
+            raw_id = _id_decoder.decode(frame).id
+            frame_id = raw_id if type(raw_id) is int else None
+        except msgspec.DecodeError:
+            pass
+        raise BadFrame(str(exc), frame_id) from None
+
+
+def decode_server(frame: str | bytes) -> ServerFrame:
+    """Decode a server frame (clients and tests)."""
+    return _server_decoder.decode(frame)
+
+
+def encode(frame: ServerFrame | ClientFrame) -> str:
+    """Encode any frame to the text the socket carries."""
+    return _encoder.encode(frame).decode()
+
+
+def encode_event(channel: str, offset: int, epoch: str, event: str, data: bytes) -> str:
+    """The ``event`` frame for one publication: built once per node, sent to every local subscriber."""
+    return _encoder.encode(Event(channel, offset, epoch, event, Raw(data))).decode()

@@ -1,0 +1,290 @@
+"""Redis broker: history in a stream per channel, appended and published by one Lua script.
+
+Keys per channel (hash-tagged so a cluster keeps them in one slot): ``{prefix}:{channel}:m`` is a hash of
+``e`` (epoch) and ``o`` (last offset); ``{prefix}:{channel}:s`` is a stream whose ids are ``offset-0``.
+The pub/sub channel ``{prefix}:p:{channel}`` carries ``offset\\nepoch\\nevent\\ndata``.
+
+This process holds one pub/sub connection and subscribes to a channel once. If Redis goes away the
+reader reconnects with backoff, re-subscribes everything, and fills what it missed from history; a gap
+seen in live offsets is filled from history too, so subscribers keep receiving in order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import Any
+
+import structlog
+from redis.asyncio import Redis
+from redis.backoff import NoBackoff
+from redis.exceptions import RedisError
+from redis.retry import Retry
+
+from channels.broker import (
+    IDEMPOTENCY_TTL,
+    META_TTL,
+    Broker,
+    BrokerUnavailable,
+    History,
+    HistoryPolicy,
+    Publication,
+    new_epoch,
+    recover,
+)
+from channels.protocol import Position
+
+log = structlog.get_logger(__name__)
+
+# KEYS: meta, stream, idempotency key ('' for none).
+# ARGV: new epoch, maxlen, stream ttl, meta ttl, "event\ndata", pubsub channel, idempotency ttl.
+_PUBLISH = """
+if KEYS[3] ~= '' then
+  local seen = redis.call('GET', KEYS[3])
+  if seen then
+    local sep = string.find(seen, ':', 1, true)
+    return {tonumber(string.sub(seen, 1, sep - 1)), string.sub(seen, sep + 1)}
+  end
+end
+local epoch = redis.call('HGET', KEYS[1], 'e')
+if not epoch then
+  epoch = ARGV[1]
+  redis.call('DEL', KEYS[2])
+  redis.call('HSET', KEYS[1], 'e', epoch, 'o', 0)
+end
+local offset = redis.call('HINCRBY', KEYS[1], 'o', 1)
+redis.call('XADD', KEYS[2], 'MAXLEN', ARGV[2], offset .. '-0', 'v', ARGV[5])
+redis.call('EXPIRE', KEYS[2], ARGV[3])
+redis.call('EXPIRE', KEYS[1], ARGV[4])
+redis.call('PUBLISH', ARGV[6], offset .. '\\n' .. epoch .. '\\n' .. ARGV[5])
+if KEYS[3] ~= '' then
+  redis.call('SET', KEYS[3], offset .. ':' .. epoch, 'EX', ARGV[7])
+end
+return {offset, epoch}
+"""
+
+# KEYS: meta, stream. ARGV: new epoch, meta ttl, since offset ('' for none), since epoch.
+_HISTORY = """
+local epoch = redis.call('HGET', KEYS[1], 'e')
+if not epoch then
+  epoch = ARGV[1]
+  redis.call('DEL', KEYS[2])
+  redis.call('HSET', KEYS[1], 'e', epoch, 'o', 0)
+  redis.call('EXPIRE', KEYS[1], ARGV[2])
+end
+local offset = tonumber(redis.call('HGET', KEYS[1], 'o'))
+if ARGV[3] == '' or ARGV[4] ~= epoch or tonumber(ARGV[3]) >= offset then
+  return {offset, epoch, {}}
+end
+return {offset, epoch, redis.call('XRANGE', KEYS[2], (tonumber(ARGV[3]) + 1) .. '-0', '+')}
+"""
+
+_CONTROL = "ctl"
+_IDLE_PING = 15.0
+_ERRORS = (RedisError, OSError, asyncio.TimeoutError)
+
+
+class RedisBroker(Broker):
+    """History and fan-out through Redis, shared by every process on the same Redis."""
+
+    def __init__(self, url: str, *, prefix: str = "sf:rt", history: dict[str, HistoryPolicy] | None = None) -> None:
+        super().__init__(history)
+        self._prefix = prefix
+        # No hidden retries: a failure surfaces at once, so the reader knows it must catch up.
+        options: dict[str, Any] = {"retry": Retry(NoBackoff(), 0), "socket_connect_timeout": 2}
+        self._redis = Redis.from_url(url, socket_timeout=5, **options)
+        self._sub_client = Redis.from_url(url, **options)
+        self._publish = self._redis.register_script(_PUBLISH)
+        self._history = self._redis.register_script(_HISTORY)
+        self._channels: set[str] = set()
+        self._last: dict[str, Position | None] = {}
+        self._confirm: dict[bytes, asyncio.Future[None]] = {}
+        self._pubsub: Any = None
+        self._live = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._closing = False
+
+    def _keys(self, channel: str) -> list[str]:
+        return [f"{self._prefix}:{{{channel}}}:m", f"{self._prefix}:{{{channel}}}:s"]
+
+    def _topic(self, channel: str) -> bytes:
+        return f"{self._prefix}:p:{channel}".encode()
+
+    @property
+    def connected(self) -> bool:
+        """Whether the pub/sub connection is up (fan-out from other processes reaches this one)."""
+        return self._live.is_set()
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="redis-broker-reader")
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(self._live.wait(), 5)
+
+    async def close(self) -> None:
+        self._closing = True
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(BaseException):
+                await self._task
+        for client in (self._redis, self._sub_client):
+            with contextlib.suppress(Exception):
+                await client.aclose()
+
+    async def healthy(self) -> bool:
+        try:
+            return bool(await asyncio.wait_for(self._redis.ping(), 2)) and self.connected
+        except _ERRORS:
+            return False
+
+    async def publish(self, channel: str, event: str, data: bytes, *, idempotency_key: str | None = None) -> Position:
+        policy = self.policy(channel)
+        args: list[Any] = [new_epoch(), policy.size, policy.ttl, max(META_TTL, policy.ttl)]
+        idem = f"{self._prefix}:{{{channel}}}:i:{idempotency_key}" if idempotency_key is not None else ""
+        try:
+            offset, epoch = await self._publish(
+                keys=[*self._keys(channel), idem],
+                args=[*args, event.encode() + b"\n" + data, self._topic(channel), IDEMPOTENCY_TTL],
+            )
+        except _ERRORS as exc:
+            raise BrokerUnavailable(str(exc)) from exc
+        return Position(int(offset), epoch.decode())
+
+    async def _read(self, channel: str, since: Position | None) -> tuple[Position, list[Publication]]:
+        args: list[Any] = [new_epoch(), META_TTL, "", ""]  # since offset/epoch: '' when none
+        if since is not None:
+            args[2:] = [since.offset, since.epoch]
+        try:
+            offset, raw_epoch, entries = await self._history(keys=self._keys(channel), args=args)
+        except _ERRORS as exc:
+            raise BrokerUnavailable(str(exc)) from exc
+        epoch = raw_epoch.decode()
+        pubs = []
+        for entry_id, fields in entries:
+            event, _, data = fields[1].partition(b"\n")
+            pubs.append(Publication(int(entry_id.split(b"-", 1)[0]), epoch, event.decode(), data))
+        return Position(int(offset), epoch), pubs
+
+    async def position(self, channel: str) -> Position:
+        return (await self._read(channel, None))[0]
+
+    async def history(self, channel: str, since: Position | None) -> History:
+        current, pubs = await self._read(channel, since)
+        if since is None:
+            return History(current, False, [])
+        return recover(since, current, pubs)
+
+    async def subscribe(self, channel: str) -> None:
+        if channel in self._channels:
+            return
+        self._channels.add(channel)
+        self._last.setdefault(channel, None)
+        if not self._live.is_set():
+            return  # the reader subscribes it when Redis is back
+        topic = self._topic(channel)
+        waiter = self._confirm.setdefault(topic, asyncio.get_running_loop().create_future())
+        try:
+            await self._pubsub.subscribe(topic)
+            await asyncio.wait_for(asyncio.shield(waiter), 5)
+        except _ERRORS as exc:
+            raise BrokerUnavailable(str(exc)) from exc
+        finally:
+            self._confirm.pop(topic, None)
+
+    async def unsubscribe(self, channel: str) -> None:
+        if channel not in self._channels:
+            return
+        self._channels.discard(channel)
+        self._last.pop(channel, None)
+        if self._live.is_set():
+            with contextlib.suppress(*_ERRORS):
+                await self._pubsub.unsubscribe(self._topic(channel))
+
+    def seen(self, channel: str, position: Position) -> None:
+        """Remember a position known to be delivered, so a later gap can be filled from history."""
+        if channel in self._channels and self._last.get(channel) is None:
+            self._last[channel] = position
+
+    # --- the reader ----------------------------------------------------------------------------
+
+    async def _run(self) -> None:
+        backoff = 0.05
+        while not self._closing:
+            pubsub = self._sub_client.pubsub()
+            try:
+                topics = [self._topic(c) for c in self._channels]
+                await pubsub.subscribe(f"{self._prefix}:{_CONTROL}", *topics)
+                self._pubsub = pubsub
+                pending = len(topics) + 1
+                while pending:  # every subscription confirmed before anything is read from history
+                    msg = await pubsub.get_message(timeout=None)
+                    if msg is not None and msg["type"] == "subscribe":
+                        pending -= 1
+                self._live.set()
+                if backoff > 0.05:
+                    log.info("redis broker reconnected", channels=len(topics))
+                backoff = 0.05
+                for channel in list(self._channels):
+                    await self._catch_up(channel)
+                while True:
+                    msg = await pubsub.get_message(timeout=_IDLE_PING)
+                    if msg is None:
+                        # Quiet for a while: a PING proves the connection is alive (a silently dropped
+                        # connection would otherwise block here forever, missing every publication).
+                        await asyncio.wait_for(pubsub.ping(), 5)
+                        continue
+                    await self._on_message(msg)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                self._live.clear()
+                log.warning("redis broker disconnected", error=str(exc), retry_in=backoff)
+            finally:
+                self._live.clear()
+                with contextlib.suppress(Exception):
+                    await pubsub.aclose()
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, 2.0)
+
+    async def _on_message(self, msg: dict[str, Any]) -> None:
+        kind = msg["type"]
+        if kind == "subscribe":
+            waiter = self._confirm.get(msg["channel"])
+            if waiter is not None and not waiter.done():
+                waiter.set_result(None)
+            return
+        if kind != "message":
+            return
+        topic: bytes = msg["channel"]
+        channel = topic.decode()[len(self._prefix) + 3 :]
+        if channel not in self._channels:
+            return
+        raw_offset, raw_epoch, event, data = msg["data"].split(b"\n", 3)
+        pub = Publication(int(raw_offset), raw_epoch.decode(), event.decode(), data)
+        last = self._last.get(channel)
+        if last is not None and last.epoch == pub.epoch:
+            if pub.offset <= last.offset:
+                return  # already delivered while catching up
+            if pub.offset > last.offset + 1:
+                await self._fill(channel, last, pub.offset - 1)
+        self._last[channel] = Position(pub.offset, pub.epoch)
+        self.deliver(channel, pub)
+
+    async def _fill(self, channel: str, since: Position, upto: int) -> None:
+        """Deliver what pub/sub missed between ``since`` and ``upto`` from history, when it still holds it."""
+        try:
+            _, pubs = await self._read(channel, since)
+        except BrokerUnavailable:
+            return
+        for pub in pubs:
+            if pub.offset <= upto and pub.epoch == since.epoch:
+                self.deliver(channel, pub)
+                self._last[channel] = Position(pub.offset, pub.epoch)
+
+    async def _catch_up(self, channel: str) -> None:
+        last = self._last.get(channel)
+        if last is None:
+            return
+        _, pubs = await self._read(channel, last)
+        for pub in pubs:
+            self.deliver(channel, pub)
+            self._last[channel] = Position(pub.offset, pub.epoch)

@@ -1,0 +1,1 @@
+"""The realtime layer's wiring into the app: authorization table, outbox relay, publish API, websocket route."""

@@ -1,0 +1,30 @@
+"""Providers for other domains: the broker (``await broker.position(channel)``) and presence (``is_online``).
+
+Outside request DI (event handlers, services built elsewhere) use ``server.realtime.api`` instead.
+"""
+
+from __future__ import annotations
+
+from litestar.datastructures import State
+from litestar.di import NamedDependency, Provide
+
+from channels.broker import Broker
+from channels.presence import Presence
+
+
+def provide_broker(state: State) -> Broker:
+    return state["realtime"].broker  # type: ignore[no-any-return]
+
+
+def provide_presence(state: State) -> Presence:
+    return state["realtime"].presence  # type: ignore[no-any-return]
+
+
+# Handler/service parameters: ``broker: BrokerDep``, ``presence: PresenceDep``.
+BrokerDep = NamedDependency[Broker]
+PresenceDep = NamedDependency[Presence]
+
+dependencies = {
+    "broker": Provide(provide_broker, sync_to_thread=False),
+    "presence": Provide(provide_presence, sync_to_thread=False),
+}

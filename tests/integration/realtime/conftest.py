@@ -1,0 +1,87 @@
+"""Fixtures for the realtime layer: brokers of both kinds, and apps on either broker."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import msgspec
+import pytest
+
+
+@pytest.fixture(params=["memory", "redis"])
+async def broker(request: pytest.FixtureRequest, redis_client: Any, services: dict[str, str]) -> AsyncIterator[Any]:
+    """A started broker of each kind (Redis flushed first)."""
+    from channels.memory import MemoryBroker
+    from channels.redis import RedisBroker
+
+    b = MemoryBroker() if request.param == "memory" else RedisBroker(services["redis_url"])
+    await b.start()
+    yield b
+    await b.close()
+
+
+def realtime_settings(redis: bool, **realtime: Any) -> Any:
+    """The environment's settings, with or without Redis and with realtime overrides."""
+    from server.settings import RedisSettings, get_settings
+
+    get_settings.cache_clear()
+    settings = get_settings()
+    if not redis:
+        settings = msgspec.structs.replace(settings, redis=RedisSettings(url=None))
+    if realtime:
+        settings = msgspec.structs.replace(settings, realtime=msgspec.structs.replace(settings.realtime, **realtime))
+    return settings
+
+
+@contextlib.asynccontextmanager
+async def app_client(settings: Any) -> AsyncIterator[Any]:
+    """An in-process client on a fresh app built from ``settings`` (lifespan around it, in one task)."""
+    import httpx
+    from httpx_ws.transport import ASGIWebSocketTransport
+
+    from server.app import create_app
+    from tests.support.asgi import running
+
+    app = create_app(settings)
+    ready: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+    done = asyncio.Event()
+
+    async def hold() -> None:
+        try:
+            async with running(app) as asgi:
+                transport = ASGIWebSocketTransport(asgi)  # type: ignore[arg-type]
+                async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+                    c.app = app  # type: ignore[attr-defined]
+                    ready.set_result(c)
+                    await done.wait()
+        except BaseException as exc:
+            if not ready.done():
+                ready.set_exception(exc)
+            raise
+
+    task = asyncio.create_task(hold())
+    try:
+        yield await ready
+    finally:
+        done.set()
+        await task
+
+
+@pytest.fixture(params=["memory", "redis"])
+async def rt(request: pytest.FixtureRequest, clean_db: None, redis_client: Any) -> AsyncIterator[Any]:
+    """A client on an app using each broker, with a short auth timeout."""
+    async with app_client(realtime_settings(request.param == "redis", auth_timeout=0.5)) as c:
+        yield c
+
+
+@pytest.fixture
+def make_client(clean_db: None, redis_client: Any) -> Callable[..., Any]:
+    """``async with make_client(redis=True, **realtime_overrides) as client``."""
+
+    def make(redis: bool = True, **overrides: Any) -> Any:
+        return app_client(realtime_settings(redis, **overrides))
+
+    return make

@@ -1,0 +1,90 @@
+"""A slow consumer is closed with 4008 at its queue bound, while every other socket keeps flowing."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+from channels.gateway import Gateway, GatewayConfig, Identity
+from channels.hub import Hub
+
+
+class Peer:
+    """The far end of a socket, in memory: ``gate`` cleared means the client stopped reading."""
+
+    scope: dict = {"headers": []}
+
+    def __init__(self) -> None:
+        self.inbox: asyncio.Queue[dict] = asyncio.Queue()
+        self.frames: list[dict] = []
+        self.close_code: int | None = None
+        self.gate = asyncio.Event()
+        self.gate.set()
+        self.arrived = asyncio.Event()
+
+    async def accept(self) -> None:
+        pass
+
+    async def receive(self) -> dict:
+        return await self.inbox.get()
+
+    async def send(self, message: dict) -> None:
+        if message["type"] == "websocket.close":
+            self.close_code = message["code"]
+            self.inbox.put_nowait({"type": "websocket.disconnect", "code": message["code"]})
+            self.arrived.set()
+            return
+        await self.gate.wait()
+        self.frames.append(json.loads(message["text"]))
+        self.arrived.set()
+
+    def say(self, frame: dict) -> None:
+        self.inbox.put_nowait({"type": "websocket.receive", "text": json.dumps(frame)})
+
+    async def until(self, predicate) -> None:
+        while not predicate():
+            self.arrived.clear()
+            await asyncio.wait_for(self.arrived.wait(), 10)
+
+
+class Everyone:
+    async def may_subscribe(self, user_id, channel):
+        return True
+
+    async def may_publish(self, user_id, channel):
+        return False
+
+
+async def test_slow_consumer_is_cut_at_its_bound_while_others_flow(broker):
+    async def authenticate(token: str) -> Identity:
+        return Identity(user_id=int(token), session_id=int(token))
+
+    gateway = Gateway(Hub(broker), authenticate, Everyone(), GatewayConfig(queue_count=50))
+    peers = [Peer() for _ in range(4)]
+    tasks = [asyncio.create_task(gateway.serve(p)) for p in peers]
+    for n, peer in enumerate(peers, start=1):
+        peer.say({"type": "auth", "id": 1, "token": str(n)})
+        peer.say({"type": "subscribe", "id": 2, "channel": "timeline:public"})
+        await peer.until(lambda p=peer: len(p.frames) == 2)
+        assert p_types(peer) == ["ready", "subscribed"]
+    slow, fast = peers[0], peers[1:]
+    slow.gate.clear()  # the slow client stops reading
+
+    for n in range(300):
+        await broker.publish("timeline:public", "post.created", b'{"n":%d}' % n)
+        if n % 10 == 9:
+            await asyncio.sleep(0.01)  # publishes arrive over time, as from requests
+    await slow.until(lambda: slow.close_code is not None)
+    assert slow.close_code == 4008
+    for peer in fast:
+        await peer.until(lambda p=peer: len(p.frames) == 302)
+        assert [f["data"]["n"] for f in peer.frames[2:]] == list(range(300))
+        assert peer.close_code is None
+    assert len(slow.frames) < 300
+    await gateway.close_all()
+    await asyncio.gather(*tasks)
+    assert all(p.close_code == 1001 for p in fast)
+
+
+def p_types(peer: Peer) -> list[str]:
+    return [f["type"] for f in peer.frames]

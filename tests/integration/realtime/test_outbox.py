@@ -1,0 +1,168 @@
+"""The transactional outbox: rollback emits nothing, commit order is publish order, each event once."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from channels.memory import MemoryBroker
+from channels.protocol import Position
+from channels.redis import RedisBroker
+from models.accounts import User
+from server import db
+from server.outbox import emit, emit_many
+from server.realtime.relay import Relay
+
+
+@pytest.fixture(params=["memory", "redis"])
+async def relay_broker(request, clean_db, redis_client, services):
+    b = MemoryBroker() if request.param == "memory" else RedisBroker(services["redis_url"])
+    await b.start()
+    yield b
+    await b.close()
+
+
+async def published(broker, channel):
+    pos = await broker.position(channel)
+    history = await broker.history(channel, Position(0, pos.epoch))
+    assert history.recovered
+    return [p.data for p in history.publications]
+
+
+async def all_marked():
+    rows = await User.raw("SELECT count(*) AS n FROM outbox_events WHERE published_at IS NULL")
+    return rows[0]["n"] == 0
+
+
+async def run_relay(broker, until):
+    """Run one relay until ``until()`` holds (woken by NOTIFY), then stop it."""
+    relay = Relay(db.engine().config["dsn"], broker, poll=30.0)
+    relay.start()
+    try:
+        for _ in range(1000):
+            if await until():
+                return relay
+            await asyncio.sleep(0.01)
+        raise AssertionError("the relay did not publish in time")
+    finally:
+        await relay.stop()
+
+
+async def test_rollback_emits_nothing_and_commit_publishes_in_order(relay_broker):
+    await db.start_pool()
+    try:
+        with pytest.raises(RuntimeError):
+            async with User._meta.db.transaction():
+                await emit("timeline:public", "post.created", {"id": "rolled-back"})
+                raise RuntimeError("the change failed")
+        async with User._meta.db.transaction():
+            await emit("timeline:public", "post.created", {"id": "1"})
+            await emit_many(
+                [("timeline:public", "post.created", {"id": "2"}), ("user:5", "notification.created", {"id": "n"})]
+            )
+        async with User._meta.db.transaction():
+            await emit("timeline:public", "post.deleted", {"id": "1"})
+
+        await run_relay(relay_broker, all_marked)
+        assert await published(relay_broker, "timeline:public") == [
+            b'{"id": "1"}',
+            b'{"id": "2"}',
+            b'{"id": "1"}',
+        ]
+        assert await published(relay_broker, "user:5") == [b'{"id": "n"}']
+    finally:
+        await db.close_pool()
+
+
+async def test_a_relay_that_dies_mid_batch_publishes_each_event_once_after_restart(relay_broker):
+    await db.start_pool()
+    try:
+        async with User._meta.db.transaction():
+            await emit_many([("hashtag:cats", "post.created", {"n": n}) for n in range(10)])
+
+        class Crash(Exception):
+            pass
+
+        relay = Relay(db.engine().config["dsn"], relay_broker, poll=30.0)
+
+        def crash_after_four(outbox_id: int) -> None:
+            if relay.published == 4:
+                raise Crash  # dies after publishing 4, before marking any of the batch published
+
+        relay.after_publish = crash_after_four
+        relay.start()
+        for _ in range(1000):
+            if relay.published >= 4:
+                break
+            await asyncio.sleep(0.01)
+        await relay.stop()
+        assert len(await published(relay_broker, "hashtag:cats")) == 4
+        left = await User.raw("SELECT count(*) AS n FROM outbox_events WHERE published_at IS NULL")
+        assert left[0]["n"] == 10  # nothing was marked: the restart sees the whole batch again
+
+        await run_relay(relay_broker, all_marked)
+        assert await published(relay_broker, "hashtag:cats") == [b'{"n": %d}' % n for n in range(10)]
+    finally:
+        await db.close_pool()
+
+
+async def test_concurrent_transactions_publish_in_commit_order(relay_broker):
+    """The second transaction emits after the first drew its id but commits first: commit order wins."""
+    await db.start_pool()
+    try:
+        first_emitted = asyncio.Event()
+        commits: list[str] = []
+
+        async def slow() -> None:
+            async with User._meta.db.transaction():
+                await emit("post:1", "post.stats", {"tx": "slow"})
+                first_emitted.set()
+                await asyncio.sleep(0.2)  # still open while the other transaction tries to emit and commit
+            commits.append("slow")
+
+        async def fast() -> None:
+            await first_emitted.wait()
+            async with User._meta.db.transaction():
+                await emit("post:1", "post.stats", {"tx": "fast"})
+            commits.append("fast")
+
+        await asyncio.gather(slow(), fast())
+
+        await run_relay(relay_broker, all_marked)
+        order = [b'{"tx": "%s"}' % tx.encode() for tx in commits]
+        assert await published(relay_broker, "post:1") == order
+    finally:
+        await db.close_pool()
+
+
+async def test_only_one_relay_is_active_and_another_takes_over(relay_broker):
+    await db.start_pool()
+    try:
+        dsn = db.engine().config["dsn"]
+        a = Relay(dsn, relay_broker, poll=30.0, standby_retry=0.05)
+        b = Relay(dsn, relay_broker, poll=30.0, standby_retry=0.05)
+        a.start()
+        for _ in range(500):
+            if a.active:
+                break
+            await asyncio.sleep(0.01)
+        b.start()
+        await asyncio.sleep(0.2)
+        assert a.active and not b.active
+        await a.stop()
+        for _ in range(500):
+            if b.active:
+                break
+            await asyncio.sleep(0.01)
+        assert b.active
+        async with User._meta.db.transaction():
+            await emit("user:9", "notification.created", {"id": "after-takeover"})
+        for _ in range(500):
+            if await published(relay_broker, "user:9"):
+                break
+            await asyncio.sleep(0.01)
+        assert await published(relay_broker, "user:9") == [b'{"id": "after-takeover"}']
+        await b.stop()
+    finally:
+        await db.close_pool()
