@@ -190,7 +190,7 @@ def run_fanout(server: Server, redis: procs.Redis, work: Path, settings: dict[st
 def run_e2e(server: Server, work: Path, followers: int) -> dict[str, Any]:
     missing = server.has("/api/v1/posts", "/api/v1/users/{username}/follow")
     if server.ws_status() != 101 or missing:
-        return {"pending": f"needs the gateway and social endpoints on main (missing {', '.join(missing) or 'ws'})"}
+        return {"pending": f"needs the social endpoints on main (missing {', '.join(missing) or 'the gateway'})"}
     author = server.register_login(f"author_{secrets.token_hex(3)}")
     t0 = time.monotonic()
     fans = server.bulk_users(followers, f"f{secrets.token_hex(2)}_")
