@@ -46,6 +46,8 @@ class User(Table, tablename="users"):
     followers_count = Integer(default=0)
     following_count = Integer(default=0)
     posts_count = Integer(default=0)
+    links = JSONB(default=[], help_text="profile links: [{label, url}]")
+    last_active_at = Timestamptz(null=True, default=None, help_text="last authenticated request, coarse")
     created_at = Timestamptz(default=TimestamptzNow())
     updated_at = Timestamptz(default=TimestamptzNow())
 

@@ -10,6 +10,7 @@ CURRENT_DIRECTORY = os.path.dirname(os.path.abspath(__file__))
 TABLE_MODULES = [
     "models.accounts",
     "models.outbox",
+    "models.social",
 ]
 
 APP_CONFIG = AppConfig(

@@ -90,6 +90,32 @@ def cmd_create_admin(args: argparse.Namespace) -> int:
     return _with_database(run)
 
 
+def cmd_seed(args: argparse.Namespace) -> int:
+    import time
+
+    from server.social.seed import seed
+
+    def run() -> int:
+        _migrate()
+        started = time.time()
+        counts = asyncio.run(
+            seed(
+                get_settings().database.url or os.environ["DATABASE_URL"],
+                users=args.users,
+                posts=args.posts,
+                likes=args.likes,
+                comments=args.comments,
+                celebrity_followers=args.celebrity_followers,
+                follows_per_user=args.follows_per_user,
+                reset=args.reset,
+            )
+        )
+        print(f"seeded {counts} in {time.time() - started:.1f}s (password of every user: 'seed password 1')")
+        return 0
+
+    return _with_database(run)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m server", description="Social Flow server")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -102,6 +128,15 @@ def main(argv: list[str] | None = None) -> int:
     admin.add_argument("email")
     admin.add_argument("--password", default=None)
     admin.set_defaults(func=cmd_create_admin)
+    seed = sub.add_parser("seed", help="load a realistic data set (COPY) for demos and benchmarks")
+    seed.add_argument("--users", type=int, default=120_000)
+    seed.add_argument("--posts", type=int, default=1_000_000)
+    seed.add_argument("--likes", type=int, default=2_000_000)
+    seed.add_argument("--comments", type=int, default=200_000)
+    seed.add_argument("--celebrity-followers", type=int, default=100_000)
+    seed.add_argument("--follows-per-user", type=int, default=20)
+    seed.add_argument("--reset", action="store_true", help="wipe users and social tables first")
+    seed.set_defaults(func=cmd_seed)
     args = parser.parse_args(argv)
     return int(args.func(args) or 0)
 

@@ -12,6 +12,7 @@ from litestar.datastructures import State
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
+from litestar.static_files import create_static_files_router
 
 from server import db
 from server.accounts.controllers import AuthController
@@ -29,6 +30,11 @@ from server.realtime.asyncapi import AsyncAPIController
 from server.realtime.controllers import RealtimeController, ws_endpoint
 from server.realtime.deps import dependencies as realtime_dependencies
 from server.settings import Settings, get_settings
+from server.social import config as social_config
+from server.social import realtime_hooks as social_realtime
+from server.social.controllers import CONTROLLERS as SOCIAL_CONTROLLERS
+from server.social.controllers import dependencies as social_dependencies
+from server.social.runtime import SocialRuntime
 
 log = structlog.get_logger(__name__)
 
@@ -47,6 +53,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
             redis = aioredis.from_url(settings.redis.url, health_check_interval=15, socket_timeout=5)
         app.state.redis = redis
+        social = SocialRuntime(social_config.from_env(), settings.security.secret_key, redis)
+        app.state.social = social
+        social_realtime.wire(social)
+        social.start()
         try:
             async with accounts_runtime(app, settings, redis):
                 app.state.realtime = await realtime.start(settings)
@@ -56,6 +66,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 finally:
                     await app.state.realtime.stop()  # sockets close with 1001 first
         finally:
+            await social.stop()
             if redis is not None:
                 await redis.aclose()
             await db.close_pool()
@@ -70,11 +81,21 @@ def create_app(settings: Settings | None = None) -> Litestar:
             AdminController,
             RealtimeController,
             ws_endpoint,
+            *SOCIAL_CONTROLLERS,
         ],
+        dependencies=social_dependencies,
     )
 
+    media_dirs = {kind: settings.data_dir / "media" / kind for kind in ("avatars", "images")}
+    for folder in media_dirs.values():
+        folder.mkdir(parents=True, exist_ok=True)
+    social_media = [
+        create_static_files_router(path=f"/media/{kind}", directories=[folder], include_in_schema=False, name=kind)
+        for kind, folder in media_dirs.items()
+    ]
+
     return Litestar(
-        route_handlers=[HealthController, AsyncAPIController, api],
+        route_handlers=[HealthController, AsyncAPIController, api, *social_media],
         lifespan=[lifespan],
         exception_handlers=exception_handlers,
         dependencies={**dependencies, **realtime_dependencies},

@@ -1,0 +1,65 @@
+"""DI providers and shared parameter types of the social controllers."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from litestar.datastructures import State
+from litestar.di import NamedDependency, Provide
+from litestar.params import Parameter, PathParameter
+
+from server.deps import AuthUser, CurrentUser
+from server.social.comments import CommentService
+from server.social.feeds import FeedService
+from server.social.graph import GraphService
+from server.social.moderation import ModerationService
+from server.social.posts import PostService
+from server.social.runtime import SocialRuntime
+
+Limit = Annotated[int, Parameter(ge=1, le=100, description="page size, 1..100")]
+PathId = Annotated[str, PathParameter(description="an id (string)")]
+Cursor = Annotated[str | None, Parameter(max_length=512, description="opaque cursor from `next_cursor`")]
+
+
+def provide_runtime(state: State) -> SocialRuntime:
+    return state["social"]  # type: ignore[no-any-return]
+
+
+async def provide_viewer(current_user: AuthUser, social: NamedDependency[SocialRuntime]) -> CurrentUser:
+    """The authenticated caller, marked recently active (who gets live home events)."""
+    await social.touch(current_user.id)
+    return current_user
+
+
+Viewer = NamedDependency[CurrentUser]
+
+
+def _graph(social: NamedDependency[SocialRuntime]) -> GraphService:
+    return GraphService(social)
+
+
+def _posts(social: NamedDependency[SocialRuntime]) -> PostService:
+    return PostService(social)
+
+
+def _comments(social: NamedDependency[SocialRuntime]) -> CommentService:
+    return CommentService(social)
+
+
+def _feeds(social: NamedDependency[SocialRuntime]) -> FeedService:
+    return FeedService(social)
+
+
+def _moderation(social: NamedDependency[SocialRuntime]) -> ModerationService:
+    return ModerationService(social)
+
+
+dependencies = {
+    "social": Provide(provide_runtime, sync_to_thread=False),
+    "viewer": Provide(provide_viewer),
+    "graph": Provide(_graph, sync_to_thread=False),
+    "posts": Provide(_posts, sync_to_thread=False),
+    "comments": Provide(_comments, sync_to_thread=False),
+    "feeds": Provide(_feeds, sync_to_thread=False),
+    "moderation": Provide(_moderation, sync_to_thread=False),
+}

@@ -1,0 +1,90 @@
+"""Avatar images: validated by content (not name or type header), resized, re-encoded without metadata."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import secrets
+from pathlib import Path
+from typing import Any
+
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from server.errors import TooLarge, ValidationFailed
+from server.social import sql
+
+ALLOWED = {"JPEG", "PNG", "WEBP", "GIF"}
+MAX_PIXELS = 40_000_000  # refuse decompression bombs before decoding
+
+
+def process(raw: bytes, size: int, *, square: bool = True) -> tuple[bytes, int, int]:
+    """A JPEG of the image in ``raw`` with no EXIF or other metadata, and its size; 422 if not an image.
+
+    ``square``: cropped to ``size`` x ``size`` (avatars); otherwise scaled to fit within ``size``.
+    """
+    try:
+        with Image.open(io.BytesIO(raw)) as probe:
+            if probe.format not in ALLOWED:
+                raise ValidationFailed("avatar must be a JPEG, PNG, WebP or GIF image")
+            if probe.width * probe.height > MAX_PIXELS:
+                raise ValidationFailed("avatar has too many pixels")
+            probe.verify()
+        with Image.open(io.BytesIO(raw)) as opened:
+            opened.load()
+            upright: Image.Image = ImageOps.exif_transpose(opened) or opened
+            rgb = upright.convert("RGB")
+            if square:
+                fitted = ImageOps.fit(rgb, (size, size), Image.Resampling.LANCZOS)
+            else:
+                fitted = ImageOps.contain(rgb, (size, size), Image.Resampling.LANCZOS) if max(rgb.size) > size else rgb
+            out = io.BytesIO()
+            # A freshly built image carries no info: EXIF, GPS, comments are all gone.
+            fitted.save(out, "JPEG", quality=88, optimize=True)
+            return out.getvalue(), fitted.width, fitted.height
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
+        if isinstance(exc, ValidationFailed):
+            raise
+        raise ValidationFailed("avatar is not a readable image") from exc
+
+
+async def store_avatar(user_id: int, raw: bytes, *, media_dir: Path, max_bytes: int, size: int) -> str:
+    """Process and keep ``raw`` as ``user_id``'s avatar; the new ``avatar_url``."""
+    if len(raw) > max_bytes:
+        raise TooLarge(f"avatar must be at most {max_bytes} bytes")
+    if not raw:
+        raise ValidationFailed("avatar file is empty")
+    data, _, _ = await asyncio.to_thread(process, raw, size)
+    folder = media_dir / "avatars"
+    folder.mkdir(parents=True, exist_ok=True)
+    name = f"{user_id}-{secrets.token_hex(8)}.jpg"
+    await asyncio.to_thread((folder / name).write_bytes, data)
+    url = f"/media/avatars/{name}"
+    old = await sql.fetchval("SELECT avatar_url FROM users WHERE id = $1", user_id)
+    await sql.execute("UPDATE users SET avatar_url = $2, updated_at = now() WHERE id = $1", user_id, url)
+    if isinstance(old, str) and old.startswith("/media/avatars/"):
+        (folder / old.rsplit("/", 1)[-1]).unlink(missing_ok=True)
+    return url
+
+
+async def store_post_image(user_id: int, raw: bytes, *, media_dir: Path, max_bytes: int, size: int) -> Any:
+    """Process ``raw`` like an avatar (bounded, not cropped) and keep it as ``user_id``'s unattached media."""
+    from models.ids import new_id
+
+    if len(raw) > max_bytes:
+        raise TooLarge(f"an image must be at most {max_bytes} bytes")
+    if not raw:
+        raise ValidationFailed("image file is empty")
+    data, width, height = await asyncio.to_thread(process, raw, size, square=False)
+    folder = media_dir / "images"
+    folder.mkdir(parents=True, exist_ok=True)
+    name = f"{user_id}-{secrets.token_hex(10)}.jpg"
+    await asyncio.to_thread((folder / name).write_bytes, data)
+    return await sql.fetchrow(
+        "INSERT INTO post_media (id, owner, post, url, width, height, created_at) "
+        "VALUES ($1, $2, NULL, $3, $4, $5, now()) RETURNING id, url, width, height",
+        new_id(),
+        user_id,
+        f"/media/images/{name}",
+        width,
+        height,
+    )

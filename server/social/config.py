@@ -1,0 +1,31 @@
+"""Social feed settings, from the environment, read once."""
+
+from __future__ import annotations
+
+import os
+
+import msgspec
+
+
+class SocialSettings(msgspec.Struct, frozen=True):
+    celebrity_threshold: int = 10_000
+    """Authors with at least this many followers are pulled at read time, not pushed on write."""
+    timeline_cap: int = 400
+    timeline_ttl_seconds: int = 3 * 24 * 3600
+    active_window_seconds: int = 15 * 60
+    """Followers seen within this window get live ``timeline:home`` events for a new post."""
+    trending_half_life_seconds: float = 6 * 3600
+    stats_flush_seconds: float = 0.25
+    avatar_max_bytes: int = 5 * 1024 * 1024
+    avatar_size: int = 400
+    image_max_bytes: int = 5 * 1024 * 1024
+    image_max_side: int = 2048
+
+
+def from_env(env: dict[str, str] | None = None) -> SocialSettings:
+    env = dict(os.environ if env is None else env)
+    return SocialSettings(
+        celebrity_threshold=int(env.get("SOCIAL_CELEBRITY_THRESHOLD") or 10_000),
+        timeline_cap=int(env.get("SOCIAL_TIMELINE_CAP") or 400),
+        active_window_seconds=int(env.get("SOCIAL_ACTIVE_WINDOW_SECONDS") or 15 * 60),
+    )

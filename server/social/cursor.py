@@ -1,0 +1,40 @@
+"""Opaque, HMAC-signed list cursors: a tampered or foreign cursor is a 422, never a 500."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from typing import Any
+
+import msgspec
+
+from server.errors import ValidationFailed
+
+
+def _sign(key: str, body: bytes) -> bytes:
+    return hmac.new(key.encode(), body, hashlib.sha256).digest()[:12]
+
+
+def encode(key: str, kind: str, values: list[Any]) -> str:
+    """A cursor for list ``kind`` resuming after ``values``."""
+    body = msgspec.json.encode([kind, values])
+    raw = _sign(key, body) + body
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode(key: str, kind: str, cursor: str | None) -> list[Any] | None:
+    """The values of a cursor made by ``encode`` for ``kind``; ``None`` for no cursor."""
+    if cursor is None:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        sig, body = raw[:12], raw[12:]
+        if len(sig) != 12 or not hmac.compare_digest(sig, _sign(key, body)):
+            raise ValueError("bad signature")
+        got_kind, values = msgspec.json.decode(body)
+        if got_kind != kind or not isinstance(values, list):
+            raise ValueError("cursor of another list")
+    except (ValueError, TypeError, msgspec.DecodeError) as exc:
+        raise ValidationFailed("cursor is not valid for this list") from exc
+    return values

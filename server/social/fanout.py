@@ -1,0 +1,70 @@
+"""Who gets a post: home timelines pushed on write, live events for online followers, public channels.
+
+Authors with at least ``celebrity_threshold`` followers are not pushed (their posts are pulled at
+read time); their live ``timeline:home`` events go only to followers active right now, looked up
+from the (small) active set rather than scanning 100k follower rows.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+from server import outbox
+from server.social import schemas, sql
+from server.social.runtime import SocialRuntime
+
+
+class Audience(msgspec.Struct):
+    push: list[int]
+    live: list[int]
+    public: bool
+
+
+async def audience(rt: SocialRuntime, author: Any, visibility: str, mentions: list[int]) -> Audience:
+    """``author`` is a users row (id, followers_count, is_private)."""
+    aid = author["id"]
+    online = set(await rt.online_among())
+    if visibility == "private":
+        members = [aid, *mentions]
+        return Audience(push=members, live=[u for u in members if u in online], public=False)
+    celebrity = author["followers_count"] >= rt.settings.celebrity_threshold
+    not_muted = "AND NOT EXISTS (SELECT 1 FROM mutes m WHERE m.muter = f.follower AND m.muted = f.followee)"
+    if celebrity:
+        rows = await sql.fetch(
+            f"SELECT follower FROM follows f WHERE followee = $1 AND follower = ANY($2) {not_muted}",
+            aid,
+            list(online),
+        )
+        followers = [r["follower"] for r in rows]
+        push = [aid]
+        live = followers
+    else:
+        rows = await sql.fetch(f"SELECT follower FROM follows f WHERE followee = $1 {not_muted}", aid)
+        followers = [r["follower"] for r in rows]
+        push = [aid, *followers]
+        live = [u for u in followers if u in online]
+    if aid in online:
+        live.append(aid)
+    public = visibility == "public" and not author["is_private"]
+    return Audience(push=push, live=live, public=public)
+
+
+def neutral(post: schemas.Post) -> schemas.Post:
+    """The post as nobody in particular sees it (for broadcast events)."""
+    inner = neutral(post.repost_of) if post.repost_of is not None else None
+    return msgspec.structs.replace(
+        post, liked_by_me=False, reposted_by_me=False, bookmarked_by_me=False, repost_of=inner
+    )
+
+
+async def emit_post_event(event: str, aud: Audience, post_id: int, hashtags: list[str], data: Any) -> None:
+    """``post.created`` / ``post.deleted`` to every channel the post reaches, in the caller's transaction."""
+    out: list[tuple[str, str, Any]] = [(f"timeline:home:{u}", event, data) for u in dict.fromkeys(aud.live)]
+    if aud.public:
+        out.append(("timeline:public", event, data))
+        out.extend((f"hashtag:{tag}", event, data) for tag in hashtags)
+    if event == "post.deleted":
+        out.append((f"post:{post_id}", event, data))
+    await outbox.emit_many(out)

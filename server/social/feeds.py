@@ -1,0 +1,244 @@
+"""Feeds: home (hybrid push/pull), public, hashtag, a user's posts, bookmarks and trending.
+
+Every feed pages by a signed keyset cursor on the time-ordered post id, so pages stay stable while
+new posts arrive; every item passes the same visibility, block and mute predicate.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+
+from server.errors import Forbidden, ValidationFailed
+from server.social import cursor, schemas, sql
+from server.social.graph import GraphService
+from server.social.runtime import SocialRuntime
+from server.social.text import normalize_tag
+from server.social.views import NOT_MUTED, VISIBLE, in_order
+
+Source = Callable[[int | None, int], Awaitable[list[int]]]
+TOP = (1 << 63) - 1  # "no upper bound" as a value, so the planner always gets a plain `id < $n` range
+
+
+# Public and hashtag feeds carry what their live channels carry: public posts of public accounts.
+# (A per-row scalar lookup: as NOT EXISTS the planner hashes every private user first, ~40 ms at 120k users.)
+_PUBLIC_AUTHOR = "(SELECT NOT a.is_private FROM users a WHERE a.id = posts.author)"
+
+
+# Newest posts of one author below an id: one (author, id DESC) index range per author, merged by the
+# caller. (As `author IN (...) ORDER BY id DESC` the planner walks every post backwards: ~300 ms at 1M.)
+_NEWEST = (
+    "SELECT id FROM posts WHERE author = {author} AND deleted_at IS NULL AND id < {below} "
+    "ORDER BY id DESC LIMIT {limit}"
+)
+
+_NEWEST_BELOW_2 = _NEWEST.format(author="au.author", below="$2", limit="$3")
+
+
+def _below(max_id: int | None) -> int:
+    return TOP if max_id is None else max_id
+
+
+class FeedService:
+    def __init__(self, runtime: SocialRuntime) -> None:
+        self.rt = runtime
+
+    def _max_id(self, kind: str, cur: str | None) -> int | None:
+        values = cursor.decode(self.rt.secret_key, kind, cur)
+        if values is None:
+            return None
+        try:
+            return int(values[0])
+        except (TypeError, ValueError, IndexError) as exc:
+            raise ValidationFailed("cursor is not valid for this list") from exc
+
+    async def _page(self, viewer: int, kind: str, cur: str | None, limit: int, source: Source) -> schemas.PostPage:
+        """Pull candidate ids from ``source`` (newest first, below a max id) until ``limit`` visible posts."""
+        max_id = self._max_id(kind, cur)
+        items: list[schemas.Post] = []
+        want = limit + 1
+        batch = want + want // 4 + 1  # a little slack for hidden items, without hydrating twice the page
+        for _ in range(8):  # each round skips what the viewer may not see
+            ids = await source(max_id, batch)
+            if not ids:
+                break
+            items.extend(await in_order(viewer, ids))
+            max_id = ids[-1]
+            if len(items) >= want or len(ids) < batch:
+                break
+        more = len(items) > limit
+        items = items[:limit]
+        nxt = cursor.encode(self.rt.secret_key, kind, [items[-1].id]) if more and items else None
+        return schemas.PostPage(items=items, next_cursor=nxt)
+
+    # -- public, hashtag, profile ------------------------------------------------------------
+
+    async def public(self, viewer: int | None, limit: int, cur: str | None) -> schemas.PostPage:
+        async def source(max_id: int | None, n: int) -> list[int]:
+            rows = await sql.fetch(
+                "SELECT id FROM posts WHERE visibility = 'public' AND deleted_at IS NULL "
+                f"AND id < $1 AND {_PUBLIC_AUTHOR} ORDER BY id DESC LIMIT $2",
+                _below(max_id),
+                n,
+            )
+            return [r["id"] for r in rows]
+
+        return await self._page(viewer or 0, "public", cur, limit, source)
+
+    async def hashtag(self, viewer: int | None, tag: str, limit: int, cur: str | None) -> schemas.PostPage:
+        norm = normalize_tag(tag)
+        if norm is None:
+            raise ValidationFailed("not a hashtag")
+
+        async def source(max_id: int | None, n: int) -> list[int]:
+            rows = await sql.fetch(
+                "SELECT id FROM posts WHERE hashtags @> ARRAY[$1]::varchar[] AND visibility = 'public' "
+                f"AND deleted_at IS NULL AND id < $2 AND {_PUBLIC_AUTHOR} ORDER BY id DESC LIMIT $3",
+                norm,
+                _below(max_id),
+                n,
+            )
+            return [r["id"] for r in rows]
+
+        return await self._page(viewer or 0, f"tag:{norm}", cur, limit, source)
+
+    async def user_posts(self, viewer: int | None, username: str, limit: int, cur: str | None) -> schemas.PostPage:
+        target = await GraphService(self.rt).user_row(username, viewer)
+        tid = target["id"]
+
+        async def source(max_id: int | None, n: int) -> list[int]:
+            rows = await sql.fetch(
+                "SELECT id FROM posts WHERE author = $1 AND deleted_at IS NULL AND id < $2 ORDER BY id DESC LIMIT $3",
+                tid,
+                _below(max_id),
+                n,
+            )
+            return [r["id"] for r in rows]
+
+        return await self._page(viewer or 0, f"user:{tid}", cur, limit, source)
+
+    async def bookmarks(self, viewer: int, limit: int, cur: str | None) -> schemas.PostPage:
+        # Keyset on the post id keeps one cursor shape for every post list.
+        async def source(max_id: int | None, n: int) -> list[int]:
+            rows = await sql.fetch(
+                'SELECT post FROM bookmarks WHERE "user" = $1 AND post < $2 ORDER BY post DESC LIMIT $3',
+                viewer,
+                _below(max_id),
+                n,
+            )
+            return [r["post"] for r in rows]
+
+        return await self._page(viewer, "bookmarks", cur, limit, source)
+
+    # -- home ----------------------------------------------------------------------------------
+
+    async def rebuild_home(self, viewer: int) -> None:
+        """Refill a cold timeline from PostgreSQL: the newest posts of pushed (non-celebrity) followees and self."""
+        rows = await sql.fetch(
+            f"""SELECT p.id FROM (
+                    SELECT $1::bigint AS author UNION
+                    SELECT f.followee FROM follows f JOIN users c ON c.id = f.followee
+                    WHERE f.follower = $1 AND c.followers_count < $2
+                ) au CROSS JOIN LATERAL ({_NEWEST.format(author="au.author", below=TOP, limit="$3")}) x
+                JOIN posts p ON p.id = x.id JOIN users a ON a.id = p.author
+                WHERE {VISIBLE}
+                ORDER BY p.id DESC LIMIT $3""",
+            viewer,
+            self.rt.settings.celebrity_threshold,
+            self.rt.store.cap,
+        )
+        await self.rt.store.build_timeline(viewer, [r["id"] for r in rows])
+
+    async def _celebrities(self, viewer: int) -> list[int]:
+        """Followed authors above the threshold (cached briefly per viewer; a follow change clears it)."""
+        cached = self.rt.celebrities.get(viewer)
+        if cached is not None and cached[0] > time.monotonic():
+            return cached[1]
+        rows = await sql.fetch(
+            "SELECT f.followee FROM follows f JOIN users c ON c.id = f.followee "
+            "WHERE f.follower = $1 AND c.followers_count >= $2",
+            viewer,
+            self.rt.settings.celebrity_threshold,
+        )
+        return [r["followee"] for r in rows]
+
+    async def home(self, viewer: int, limit: int, cur: str | None) -> schemas.PostPage:
+        celebrities = await self._celebrities(viewer)
+        store = self.rt.store
+
+        async def source(max_id: int | None, n: int) -> list[int]:
+            got = await store.timeline_ids(viewer, max_id, n)
+            if got is None:
+                await self.rebuild_home(viewer)
+                got = await store.timeline_ids(viewer, max_id, n) or ([], True)
+            pushed, complete = got
+            ids = set(pushed)
+            if not complete and len(pushed) < n:
+                # Below the capped window: read the rest of the push side from PostgreSQL.
+                floor = pushed[-1] if pushed else max_id
+                rows = await sql.fetch(
+                    "SELECT x.id FROM (SELECT $1::bigint AS author UNION SELECT followee FROM follows "
+                    f"WHERE follower = $1) au CROSS JOIN LATERAL ({_NEWEST_BELOW_2}) x ORDER BY x.id DESC LIMIT $3",
+                    viewer,
+                    _below(floor),
+                    n,
+                )
+                ids.update(r["id"] for r in rows)
+            if celebrities:
+                # The pull side: celebrities' posts are merged at read time, never pushed.
+                rows = await sql.fetch(
+                    "SELECT x.id FROM unnest($1::bigint[]) AS au(author) CROSS JOIN LATERAL "
+                    f"({_NEWEST_BELOW_2}) x ORDER BY x.id DESC LIMIT $3",
+                    celebrities,
+                    _below(max_id),
+                    n,
+                )
+                ids.update(r["id"] for r in rows)
+            return sorted(ids, reverse=True)[:n]
+
+        return await self._page(viewer, "home", cur, limit, source)
+
+    # -- trending ------------------------------------------------------------------------------
+
+    async def _snapshot(self, kind: str, cur: str | None) -> tuple[str, int]:
+        values = cursor.decode(self.rt.secret_key, f"trending:{kind}", cur)
+        if values is None:
+            return await self.rt.store.trend_snapshot(kind, time.time()), 0
+        return str(values[0]), int(values[1])
+
+    async def trending_posts(self, viewer: int | None, limit: int, cur: str | None) -> schemas.PostPage:
+        snap, offset = await self._snapshot("posts", cur)
+        items: list[schemas.Post] = []
+        for _ in range(8):
+            entries = await self.rt.store.trend_page(snap, offset, (limit + 1) * 2)
+            if entries is None:
+                raise ValidationFailed("this trending cursor has expired; start again")
+            ids = [int(m) for m, score in entries if score > 0]
+            found = {int(p.id): p for p in await in_order(viewer or 0, ids) if p.visibility == "public"}
+            for member, _score in entries:
+                offset += 1
+                post = found.get(int(member))
+                if post is not None:
+                    items.append(post)
+                if len(items) > limit:
+                    break
+            if len(items) > limit or len(entries) < (limit + 1) * 2:
+                break
+        more = len(items) > limit
+        nxt = cursor.encode(self.rt.secret_key, "trending:posts", [snap, offset - 1]) if more else None
+        return schemas.PostPage(items=items[:limit], next_cursor=nxt)
+
+    async def trending_tags(self, limit: int, cur: str | None) -> schemas.TagPage:
+        snap, offset = await self._snapshot("tags", cur)
+        entries = await self.rt.store.trend_page(snap, offset, limit + 1)
+        if entries is None:
+            raise ValidationFailed("this trending cursor has expired; start again")
+        entries = [(m, s) for m, s in entries if s > 0]
+        more = len(entries) > limit
+        nxt = cursor.encode(self.rt.secret_key, "trending:tags", [snap, offset + limit]) if more else None
+        return schemas.TagPage(
+            items=[schemas.TrendingTag(tag=m, score=round(s, 4)) for m, s in entries[:limit]], next_cursor=nxt
+        )
+
+
+__all__ = ["NOT_MUTED", "FeedService", "Forbidden"]

@@ -1,0 +1,279 @@
+"""Posts: create, read, edit with history, soft delete, likes, reposts, bookmarks."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import asyncpg
+
+from models.ids import new_id
+from server import events
+from server.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from server.social import fanout, schemas, sql, text
+from server.social.runtime import SocialRuntime
+from server.social.views import VISIBLE, visible_posts
+
+STAFF = ("moderator", "admin")
+WEIGHTS = {"like": 1.0, "comment": 2.0, "repost": 3.0}
+
+
+class PostService:
+    def __init__(self, runtime: SocialRuntime) -> None:
+        self.rt = runtime
+
+    async def get(self, viewer: int | None, post_id: int) -> schemas.Post:
+        found = await visible_posts(viewer or 0, [post_id])
+        if post_id not in found:
+            raise NotFound("no such post")
+        return found[post_id]
+
+    async def _visible_row(self, viewer: int, post_id: int, *, staff: bool = False) -> Any:
+        """The post's row if ``viewer`` may see it (moderators see every live post), else 404."""
+        cols = (
+            "p.id, p.author, p.visibility, p.hashtags, p.mentions, p.repost_of, p.text, a.is_private AS author_private"
+        )
+        where = "p.deleted_at IS NULL AND $1::bigint > 0" if staff else VISIBLE
+        row = await sql.fetchrow(
+            f"SELECT {cols} FROM posts p JOIN users a ON a.id = p.author WHERE p.id = $2 AND {where}",
+            viewer,
+            post_id,
+        )
+        if row is None:
+            raise NotFound("no such post")
+        return row
+
+    async def _mention_ids(self, author: int, body: str) -> list[int]:
+        names = text.mentions(body)
+        if not names:
+            return []
+        rows = await sql.fetch(
+            "SELECT id FROM users u WHERE username = ANY($1) AND id <> $2 AND NOT EXISTS "
+            "(SELECT 1 FROM blocks b WHERE (b.blocker = u.id AND b.blocked = $2) "
+            "OR (b.blocker = $2 AND b.blocked = u.id))",
+            names,
+            author,
+        )
+        return [r["id"] for r in rows]
+
+    async def create(self, viewer: int, body: str, visibility: str, media_ids: list[int] | None = None) -> schemas.Post:
+        tags, mentioned = text.hashtags(body), await self._mention_ids(viewer, body)
+        return await self._publish(viewer, body, visibility, tags, mentioned, None, media_ids or [])
+
+    async def _publish(
+        self,
+        viewer: int,
+        body: str,
+        visibility: str,
+        tags: list[str],
+        mentioned: list[int],
+        original: Any,
+        media_ids: list[int] | None = None,
+    ) -> schemas.Post:
+        post_id = new_id()
+        async with sql.transaction():
+            author = await sql.fetchrow(
+                "UPDATE users SET posts_count = posts_count + 1 WHERE id = $1 "
+                "RETURNING id, followers_count, is_private",
+                viewer,
+            )
+            if author is None:
+                raise NotFound("no such user")
+            await sql.execute(
+                "INSERT INTO posts (id, author, text, visibility, hashtags, mentions, repost_of, like_count, "
+                "comment_count, repost_count, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 0, 0, 0, now())",
+                post_id,
+                viewer,
+                body,
+                visibility,
+                tags,
+                mentioned,
+                original["id"] if original else None,
+            )
+            if original is not None:
+                await sql.execute("UPDATE posts SET repost_count = repost_count + 1 WHERE id = $1", original["id"])
+            if media_ids:
+                # Only the caller's own, not yet attached uploads; anything else fails the whole post.
+                status = await sql.execute(
+                    "UPDATE post_media SET post = $1 WHERE id = ANY($2) AND owner = $3 AND post IS NULL",
+                    post_id,
+                    list(set(media_ids)),
+                    viewer,
+                )
+                if sql.changed(status) != len(set(media_ids)):
+                    raise ValidationFailed("media_ids must be your own uploads, not attached to another post")
+            post = (await visible_posts(viewer, [post_id]))[post_id]
+            aud = await fanout.audience(self.rt, author, visibility, mentioned)
+            await fanout.emit_post_event("post.created", aud, post_id, tags, fanout.neutral(post))
+            await events.dispatch(
+                events.PostPublished(
+                    actor_id=viewer,
+                    post_id=post_id,
+                    visibility=visibility,
+                    mentioned_ids=tuple(mentioned),
+                    repost_of_id=original["id"] if original else None,
+                    repost_of_author_id=original["author"] if original else None,
+                )
+            )
+        await self.rt.store.push(aud.push, post_id)
+        now = time.time()
+        for tag in tags if aud.public else []:  # only public posts of public accounts trend
+            await self.rt.store.trend_add("tags", tag, 1.0, now)
+        if original is not None:
+            await self._trend(original, "repost")
+        return post
+
+    async def _trend(self, row: Any, kind: str, sign: float = 1.0) -> None:
+        if row["visibility"] != "public" or row["author_private"]:
+            return
+        now, amount = time.time(), WEIGHTS[kind] * sign
+        await self.rt.store.trend_add("posts", str(row["id"]), amount, now)
+        for tag in row["hashtags"]:
+            await self.rt.store.trend_add("tags", tag, amount, now)
+
+    async def edit(self, viewer: int, post_id: int, body: str) -> schemas.Post:
+        row = await self._visible_row(viewer, post_id)
+        if row["author"] != viewer:
+            raise Forbidden("only the author may edit a post")
+        if row["repost_of"] is not None:
+            raise Conflict("a repost has no text to edit")
+        mentioned = await self._mention_ids(viewer, body)
+        async with sql.transaction():
+            await sql.execute(
+                "INSERT INTO post_edits (id, post, text, created_at) VALUES ($1, $2, $3, now())",
+                new_id(),
+                post_id,
+                row["text"],
+            )
+            await sql.execute(
+                "UPDATE posts SET text = $2, hashtags = $3, mentions = $4, edited_at = now() WHERE id = $1",
+                post_id,
+                body,
+                text.hashtags(body),
+                mentioned,
+            )
+        return await self.get(viewer, post_id)
+
+    async def history(self, viewer: int | None, post_id: int) -> list[schemas.PostEditView]:
+        await self._visible_row(viewer or 0, post_id)
+        rows = await sql.fetch("SELECT text, created_at FROM post_edits WHERE post = $1 ORDER BY id", post_id)
+        return [schemas.PostEditView(text=r["text"], created_at=r["created_at"]) for r in rows]
+
+    async def delete(self, viewer: int, role: str, post_id: int, *, reason: str | None = None) -> None:
+        """Soft delete by the author, or removal by a moderator/admin (audited)."""
+        row = await self._visible_row(viewer, post_id, staff=role in STAFF)
+        staff = row["author"] != viewer
+        if staff and role not in STAFF:
+            raise Forbidden("only the author or a moderator may delete this post")
+        async with sql.transaction():
+            status = await sql.execute(
+                "UPDATE posts SET deleted_at = now(), removed_by = $2 WHERE id = $1 AND deleted_at IS NULL",
+                post_id,
+                viewer if staff else None,
+            )
+            if not sql.changed(status):
+                raise NotFound("no such post")
+            author = await sql.fetchrow(
+                "UPDATE users SET posts_count = greatest(posts_count - 1, 0) WHERE id = $1 "
+                "RETURNING id, followers_count, is_private",
+                row["author"],
+            )
+            if row["repost_of"] is not None:
+                await sql.execute(
+                    "UPDATE posts SET repost_count = greatest(repost_count - 1, 0) WHERE id = $1", row["repost_of"]
+                )
+            aud = await fanout.audience(self.rt, author, row["visibility"], list(row["mentions"]))
+            await fanout.emit_post_event("post.deleted", aud, post_id, list(row["hashtags"]), {"id": str(post_id)})
+            if staff:
+                await audit(viewer, row["author"], "post.removed", {"post_id": str(post_id), "reason": reason or ""})
+
+    async def like(self, viewer: int, post_id: int, on: bool) -> schemas.Post:
+        row = await self._visible_row(viewer, post_id)
+        async with sql.transaction():
+            if on:
+                status = await sql.execute(
+                    'INSERT INTO post_likes (id, post, "user", created_at) VALUES ($1, $2, $3, now()) '
+                    "ON CONFLICT DO NOTHING",
+                    new_id(),
+                    post_id,
+                    viewer,
+                )
+            else:
+                status = await sql.execute('DELETE FROM post_likes WHERE post = $1 AND "user" = $2', post_id, viewer)
+            changed = bool(sql.changed(status))
+            if changed:
+                await sql.execute(
+                    "UPDATE posts SET like_count = like_count + $2 WHERE id = $1", post_id, 1 if on else -1
+                )
+                if row["author"] != viewer:
+                    kind = events.Liked if on else events.Unliked
+                    await events.dispatch(kind(actor_id=viewer, post_id=post_id, post_author_id=row["author"]))
+        if changed:
+            await self.rt.store.mark_dirty(post_id)
+            await self._trend(row, "like", 1.0 if on else -1.0)
+        return await self.get(viewer, post_id)
+
+    async def repost(self, viewer: int, post_id: int) -> tuple[schemas.Post, bool]:
+        """Repost ``post_id`` (a repost of a repost reposts the original); ``(repost, created)``."""
+        row = await self._visible_row(viewer, post_id)
+        if row["repost_of"] is not None:
+            row = await self._visible_row(viewer, row["repost_of"])
+        if row["visibility"] != "public" or row["author_private"]:
+            raise Forbidden("only public posts of public accounts can be reposted")
+        existing = await sql.fetchval(
+            "SELECT id FROM posts WHERE author = $1 AND repost_of = $2 AND deleted_at IS NULL", viewer, row["id"]
+        )
+        if existing is not None:
+            return await self.get(viewer, existing), False
+        try:
+            return await self._publish(viewer, "", "public", [], [], row), True
+        except asyncpg.UniqueViolationError:  # the same repost, concurrently: one wins (posts_one_repost)
+            existing = await sql.fetchval(
+                "SELECT id FROM posts WHERE author = $1 AND repost_of = $2 AND deleted_at IS NULL", viewer, row["id"]
+            )
+            return await self.get(viewer, existing), False
+
+    async def unrepost(self, viewer: int, post_id: int) -> None:
+        existing = await sql.fetchval(
+            "SELECT id FROM posts WHERE author = $1 AND repost_of = $2 AND deleted_at IS NULL", viewer, post_id
+        )
+        if existing is not None:
+            await self.delete(viewer, "user", existing)
+
+    async def bookmark(self, viewer: int, post_id: int, on: bool) -> schemas.Post:
+        await self._visible_row(viewer, post_id)
+        if on:
+            await sql.execute(
+                'INSERT INTO bookmarks (id, post, "user", created_at) VALUES ($1, $2, $3, now()) '
+                "ON CONFLICT DO NOTHING",
+                new_id(),
+                post_id,
+                viewer,
+            )
+        else:
+            await sql.execute('DELETE FROM bookmarks WHERE post = $1 AND "user" = $2', post_id, viewer)
+        return await self.get(viewer, post_id)
+
+
+async def audit(actor: int, user: int | None, action: str, details: dict[str, Any]) -> None:
+    import msgspec
+
+    await sql.execute(
+        'INSERT INTO audit_events (id, "user", actor, action, ip, user_agent, details, created_at) '
+        "VALUES ($1, $2, $3, $4, '', '', $5::jsonb, now())",
+        new_id(),
+        user,
+        actor,
+        action,
+        msgspec.json.encode(details).decode(),
+    )
+
+
+async def can_view_post(viewer_id: int, post_id: int) -> bool:
+    """Whether ``viewer_id`` may see ``post_id`` (visibility and blocks): the ``post:{id}`` channel policy."""
+    row = await sql.fetchval(
+        f"SELECT EXISTS (SELECT 1 FROM posts p JOIN users a ON a.id = p.author WHERE p.id = $2 AND {VISIBLE})",
+        viewer_id,
+        post_id,
+    )
+    return bool(row)

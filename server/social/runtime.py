@@ -1,0 +1,112 @@
+"""The social domain's long-lived state: its store, settings, presence and the post.stats flusher."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import structlog
+
+from server.social import sql
+from server.social.config import SocialSettings
+from server.social.store import MemoryStore, RedisStore, Store
+
+log = structlog.get_logger(__name__)
+
+
+class SocialRuntime:
+    """Created once per app in the lifespan; services receive it by DI."""
+
+    def __init__(self, settings: SocialSettings, secret_key: str, redis: Any | None) -> None:
+        self.settings = settings
+        self.secret_key = secret_key
+        cap, ttl, half = settings.timeline_cap, settings.timeline_ttl_seconds, settings.trending_half_life_seconds
+        self.store: Store = (
+            RedisStore(redis, cap=cap, ttl=ttl, half_life=half)
+            if redis is not None
+            else MemoryStore(cap=cap, ttl=ttl, half_life=half)
+        )
+        self._touched: dict[int, float] = {}
+        # viewer -> (expires at, followed celebrity ids): saves a query per home read.
+        self.celebrities: dict[int, tuple[float, list[int]]] = {}
+        # Set by server.app once realtime exposes channel positions: channel -> (offset, epoch).
+        self.position_of: Callable[[str], Awaitable[tuple[int, str] | None]] | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    async def touch(self, user_id: int) -> None:
+        """Mark ``user_id`` recently active (at most once a minute per process: it is on every request)."""
+        now = time.time()
+        if now - self._touched.get(user_id, 0.0) < 60:
+            return
+        self._touched[user_id] = now
+        if len(self._touched) > 100_000:
+            self._touched.clear()
+        await self.store.touch(user_id, now)
+        # Durable, coarse last-seen (once a minute per user per process), for operators and rebuilds.
+        await sql.execute("UPDATE users SET last_active_at = now() WHERE id = $1", user_id)
+
+    async def graph_changed(self, user_id: int) -> None:
+        """``user_id`` followed or unfollowed someone: rebuild their timeline and celebrity list on next read."""
+        self.celebrities.pop(user_id, None)
+        await self.store.drop_timeline(user_id)
+
+    async def online_among(self, candidates: list[int] | None = None) -> list[int]:
+        """Users to get live home events: realtime presence when present, else recently active."""
+        active = await self.store.active_since(time.time() - self.settings.active_window_seconds)
+        if candidates is None:
+            return active
+        wanted = set(candidates)
+        return [u for u in active if u in wanted]
+
+    async def home_position(self, user_id: int) -> Any:
+        """The ``timeline:home:{id}`` position ``{offset, epoch}`` (``None`` until realtime provides it)."""
+        from server.social.schemas import Position
+
+        if self.position_of is None:
+            return None
+        pos = await self.position_of(f"timeline:home:{user_id}")
+        return Position(offset=pos[0], epoch=pos[1]) if pos is not None else None
+
+    async def flush_stats(self) -> int:
+        """Emit one ``post.stats`` per post liked or commented since the last flush; how many."""
+        from server.outbox import emit_many
+
+        ids = await self.store.pop_dirty(500)
+        if not ids:
+            return 0
+        async with sql.transaction():
+            rows = await sql.fetch(
+                "SELECT id, like_count, comment_count FROM posts WHERE id = ANY($1) AND deleted_at IS NULL", ids
+            )
+            await emit_many(
+                [
+                    (
+                        f"post:{r['id']}",
+                        "post.stats",
+                        {"id": str(r["id"]), "like_count": r["like_count"], "comment_count": r["comment_count"]},
+                    )
+                    for r in rows
+                ]
+            )
+        return len(rows)
+
+    async def _flusher(self) -> None:
+        # Coalescing: however many likes land, each post gets at most one post.stats per tick.
+        while True:
+            await asyncio.sleep(self.settings.stats_flush_seconds)
+            try:
+                await self.flush_stats()
+            except Exception:
+                log.exception("post_stats_flush_failed")
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._flusher())
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task

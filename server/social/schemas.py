@@ -1,0 +1,203 @@
+"""Wire types for users, the graph, posts, comments, feeds and reports."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+import msgspec
+
+PostText = Annotated[str, msgspec.Meta(min_length=1, max_length=5000)]
+CommentText = Annotated[str, msgspec.Meta(min_length=1, max_length=2000)]
+Visibility = Literal["public", "followers", "private"]
+
+
+class UserSummary(msgspec.Struct):
+    """A user as lists and posts show them."""
+
+    id: str
+    username: str
+    display_name: str
+    avatar_url: str | None
+    followers_count: int
+    following_count: int
+    posts_count: int
+    is_private: bool
+
+
+class Link(msgspec.Struct, forbid_unknown_fields=True):
+    label: Annotated[str, msgspec.Meta(max_length=40)]
+    url: Annotated[str, msgspec.Meta(max_length=300, pattern=r"^https?://\S+$")]
+
+
+class Relationship(msgspec.Struct):
+    """How the viewer relates to a profile (all false for anonymous viewers and oneself)."""
+
+    following: bool = False
+    followed_by: bool = False
+    requested: bool = False
+    blocking: bool = False
+    muting: bool = False
+
+
+class Profile(msgspec.Struct):
+    id: str
+    username: str
+    display_name: str
+    avatar_url: str | None
+    followers_count: int
+    following_count: int
+    posts_count: int
+    is_private: bool
+    bio: str
+    links: list[Link]
+    created_at: datetime
+    relationship: Relationship
+
+
+class ProfileUpdate(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
+    """``PATCH /users/me``: only the fields sent change."""
+
+    display_name: Annotated[str, msgspec.Meta(max_length=64)] | msgspec.UnsetType = msgspec.UNSET
+    bio: Annotated[str, msgspec.Meta(max_length=500)] | msgspec.UnsetType = msgspec.UNSET
+    links: Annotated[list[Link], msgspec.Meta(max_length=5)] | msgspec.UnsetType = msgspec.UNSET
+    is_private: bool | msgspec.UnsetType = msgspec.UNSET
+
+
+class FollowResult(msgspec.Struct):
+    """``state``: ``following`` or ``requested`` (a private account must accept)."""
+
+    state: Literal["following", "requested", "none"]
+    user: UserSummary
+
+
+class Mention(msgspec.Struct):
+    id: str
+    username: str
+
+
+class Media(msgspec.Struct):
+    """An image attached to a post."""
+
+    id: str
+    url: str
+    width: int
+    height: int
+
+
+class Post(msgspec.Struct):
+    id: str
+    author: UserSummary
+    text: str
+    visibility: str
+    hashtags: list[str]
+    mentions: list[Mention]
+    created_at: datetime
+    edited_at: datetime | None
+    like_count: int
+    comment_count: int
+    repost_count: int
+    liked_by_me: bool
+    reposted_by_me: bool
+    bookmarked_by_me: bool
+    media: list[Media] = msgspec.field(default_factory=list)
+    repost_of: Post | None = None
+
+
+MediaId = Annotated[str, msgspec.Meta(pattern=r"^[0-9]{1,19}$")]
+
+
+class PostCreate(msgspec.Struct, forbid_unknown_fields=True):
+    text: PostText
+    visibility: Visibility = "public"
+    media_ids: Annotated[list[MediaId], msgspec.Meta(max_length=4)] = msgspec.field(default_factory=list)
+
+
+class PostUpdate(msgspec.Struct, forbid_unknown_fields=True):
+    text: PostText
+
+
+class PostEditView(msgspec.Struct):
+    text: str
+    created_at: datetime
+
+
+class Comment(msgspec.Struct):
+    id: str
+    post_id: str
+    author: UserSummary
+    text: str
+    parent_id: str | None
+    like_count: int
+    reply_count: int
+    liked_by_me: bool
+    created_at: datetime
+
+
+class CommentCreate(msgspec.Struct, forbid_unknown_fields=True):
+    text: CommentText
+    parent_id: Annotated[str, msgspec.Meta(pattern=r"^[0-9]{1,19}$")] | None = None
+
+
+class TrendingTag(msgspec.Struct):
+    tag: str
+    score: float
+
+
+class ReportCreate(msgspec.Struct, forbid_unknown_fields=True):
+    target_type: Literal["post", "comment", "user"]
+    target_id: Annotated[str, msgspec.Meta(min_length=1, max_length=30)]
+    reason: Annotated[str, msgspec.Meta(min_length=1, max_length=1000)]
+
+
+class ReportView(msgspec.Struct):
+    id: str
+    target_type: str
+    target_id: str
+    reason: str
+    status: str
+    created_at: datetime
+
+
+class Removal(msgspec.Struct, forbid_unknown_fields=True):
+    reason: Annotated[str, msgspec.Meta(min_length=1, max_length=1000)]
+
+
+class Position(msgspec.Struct):
+    """A realtime channel position to resume live events from (``since`` of a subscribe)."""
+
+    offset: int
+    epoch: str
+
+
+class UserPage(msgspec.Struct):
+    items: list[UserSummary]
+    next_cursor: str | None
+
+
+class PostPage(msgspec.Struct):
+    items: list[Post]
+    next_cursor: str | None
+
+
+class HomePage(msgspec.Struct):
+    """The home feed; the first page carries the ``timeline:home:{id}`` position to subscribe from."""
+
+    items: list[Post]
+    next_cursor: str | None
+    position: Position | None = None
+
+
+class CommentPage(msgspec.Struct):
+    items: list[Comment]
+    next_cursor: str | None
+
+
+class TagPage(msgspec.Struct):
+    items: list[TrendingTag]
+    next_cursor: str | None
+
+
+class ReportPage(msgspec.Struct):
+    items: list[ReportView]
+    next_cursor: str | None

@@ -1,0 +1,219 @@
+"""Feed state outside PostgreSQL: home timelines, recently-active users, trending scores, dirty stats.
+
+Two implementations with the same guarantees: ``RedisStore`` (shared by every process, used when
+``REDIS_URL`` is set) and ``MemoryStore`` (one process, the embedded default).
+
+Timelines: a per-user sorted set of post ids (score = the time-ordered id), capped to ``cap``
+newest, holding a sentinel member ``"0"`` that marks it as built. ``push`` only writes timelines that
+exist, so a cold timeline is never half-filled: it is rebuilt from PostgreSQL on its next read.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+import secrets
+import time
+from typing import Any, Protocol
+
+_SENTINEL = "0"
+
+_PUSH_LUA = """
+local cap = tonumber(ARGV[3])
+for i, key in ipairs(KEYS) do
+  if redis.call('EXISTS', key) == 1 then
+    redis.call('ZADD', key, ARGV[1], ARGV[2])
+    redis.call('ZREMRANGEBYRANK', key, 1, -(cap + 2))
+  end
+end
+return 0
+"""
+
+
+def trend_bucket(now: float, day: int = 86400) -> tuple[int, float]:
+    """The current trending bucket (a day number) and the bucket's start time."""
+    bucket = int(now // day)
+    return bucket, bucket * day
+
+
+class Store(Protocol):
+    cap: int
+    half_life: float
+
+    async def timeline_ids(self, user_id: int, max_id: int | None, count: int) -> tuple[list[int], bool] | None: ...
+    async def build_timeline(self, user_id: int, ids: list[int]) -> None: ...
+    async def push(self, user_ids: list[int], post_id: int) -> None: ...
+    async def drop_timeline(self, user_id: int) -> None: ...
+    async def touch(self, user_id: int, now: float) -> None: ...
+    async def active_since(self, since: float) -> list[int]: ...
+    async def trend_add(self, kind: str, member: str, amount: float, now: float) -> None: ...
+    async def trend_snapshot(self, kind: str, now: float) -> str: ...
+    async def trend_page(self, snapshot: str, offset: int, count: int) -> list[tuple[str, float]] | None: ...
+    async def mark_dirty(self, post_id: int) -> None: ...
+    async def pop_dirty(self, count: int) -> list[int]: ...
+
+
+def _growth(now: float, start: float, half_life: float) -> float:
+    # Score increments grow by 2x per half-life inside a bucket: ranking by the sum is ranking by
+    # exponentially time-decayed engagement, updated incrementally (no rescoring on read).
+    return math.pow(2.0, (now - start) / half_life)
+
+
+class RedisStore:
+    def __init__(self, redis: Any, *, cap: int, ttl: int, half_life: float, prefix: str = "social:") -> None:
+        self.redis, self.cap, self.ttl, self.half_life, self.p = redis, cap, ttl, half_life, prefix
+        self._push = redis.register_script(_PUSH_LUA)
+
+    def _tl(self, user_id: int) -> str:
+        return f"{self.p}tl:home:{user_id}"
+
+    async def timeline_ids(self, user_id: int, max_id: int | None, count: int) -> tuple[list[int], bool] | None:
+        """Ids below ``max_id``, newest first, and whether the timeline holds everything older too."""
+        key = self._tl(user_id)
+        pipe = self.redis.pipeline(transaction=False)
+        # Scores are float64 and ids 57-bit: read inclusively and filter on the exact member.
+        pipe.zrevrangebyscore(key, "+inf" if max_id is None else max_id, 1, start=0, num=count + 32)
+        pipe.zcard(key)
+        pipe.expire(key, self.ttl)
+        members, card, _ = await pipe.execute()
+        if card == 0:
+            return None
+        ids = [int(m) for m in members]
+        if max_id is not None:
+            ids = [i for i in ids if i < max_id]
+        return ids[:count], card - 1 < self.cap
+
+    async def build_timeline(self, user_id: int, ids: list[int]) -> None:
+        key = self._tl(user_id)
+        mapping = {str(i): i for i in ids[: self.cap]}
+        mapping[_SENTINEL] = 0
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.delete(key)
+        pipe.zadd(key, mapping)
+        pipe.expire(key, self.ttl)
+        await pipe.execute()
+
+    async def push(self, user_ids: list[int], post_id: int) -> None:
+        for start in range(0, len(user_ids), 1000):
+            keys = [self._tl(u) for u in user_ids[start : start + 1000]]
+            await self._push(keys=keys, args=[post_id, str(post_id), self.cap])
+
+    async def drop_timeline(self, user_id: int) -> None:
+        await self.redis.delete(self._tl(user_id))
+
+    async def touch(self, user_id: int, now: float) -> None:
+        await self.redis.zadd(f"{self.p}active", {str(user_id): now})
+
+    async def active_since(self, since: float) -> list[int]:
+        key = f"{self.p}active"
+        await self.redis.zremrangebyscore(key, "-inf", since)
+        return [int(m) for m in await self.redis.zrangebyscore(key, since, "+inf")]
+
+    async def trend_add(self, kind: str, member: str, amount: float, now: float) -> None:
+        bucket, start = trend_bucket(now)
+        key = f"{self.p}trend:{kind}:{bucket}"
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.zincrby(key, amount * _growth(now, start, self.half_life), member)
+        pipe.expire(key, 3 * 86400)
+        await pipe.execute()
+
+    async def trend_snapshot(self, kind: str, now: float) -> str:
+        """Freeze today's and yesterday's scores (one decay scale) so paging is stable."""
+        half_life = self.half_life
+        bucket, _ = trend_bucket(now)
+        snap = f"{self.p}trend:snap:{secrets.token_hex(8)}"
+        keys = {
+            f"{self.p}trend:{kind}:{bucket}": 1.0,
+            f"{self.p}trend:{kind}:{bucket - 1}": 2.0 ** (-86400 / half_life),
+        }
+        await self.redis.zunionstore(snap, keys)
+        await self.redis.expire(snap, 900)
+        return snap.rsplit(":", 1)[-1]
+
+    async def trend_page(self, snapshot: str, offset: int, count: int) -> list[tuple[str, float]] | None:
+        key = f"{self.p}trend:snap:{snapshot}"
+        if not await self.redis.exists(key):
+            return None
+        rows = await self.redis.zrevrange(key, offset, offset + count - 1, withscores=True)
+        return [(m.decode() if isinstance(m, bytes) else m, float(s)) for m, s in rows]
+
+    async def mark_dirty(self, post_id: int) -> None:
+        await self.redis.sadd(f"{self.p}stats:dirty", str(post_id))
+
+    async def pop_dirty(self, count: int) -> list[int]:
+        popped = await self.redis.spop(f"{self.p}stats:dirty", count)
+        return [int(m) for m in popped or []]
+
+
+class MemoryStore:
+    """The in-process store: same semantics, one process only."""
+
+    def __init__(self, *, cap: int, ttl: int, half_life: float) -> None:
+        self.cap, self.ttl, self.half_life = cap, ttl, half_life
+        self._tl: dict[int, list[int]] = {}  # ascending post ids
+        self._active: dict[int, float] = {}
+        self._trend: dict[str, dict[str, float]] = {}
+        self._snaps: dict[str, tuple[float, list[tuple[str, float]]]] = {}
+        self._dirty: set[int] = set()
+
+    async def timeline_ids(self, user_id: int, max_id: int | None, count: int) -> tuple[list[int], bool] | None:
+        ids = self._tl.get(user_id)
+        if ids is None:
+            return None
+        end = len(ids) if max_id is None else bisect.bisect_left(ids, max_id)
+        return ids[max(0, end - count) : end][::-1], len(ids) < self.cap
+
+    async def build_timeline(self, user_id: int, ids: list[int]) -> None:
+        self._tl[user_id] = sorted(ids[: self.cap])
+
+    async def push(self, user_ids: list[int], post_id: int) -> None:
+        for user_id in user_ids:
+            ids = self._tl.get(user_id)
+            if ids is None:
+                continue
+            pos = bisect.bisect_left(ids, post_id)
+            if pos == len(ids) or ids[pos] != post_id:
+                ids.insert(pos, post_id)
+            if len(ids) > self.cap:
+                del ids[: len(ids) - self.cap]
+
+    async def drop_timeline(self, user_id: int) -> None:
+        self._tl.pop(user_id, None)
+
+    async def touch(self, user_id: int, now: float) -> None:
+        self._active[user_id] = now
+
+    async def active_since(self, since: float) -> list[int]:
+        return [u for u, t in self._active.items() if t > since]
+
+    async def trend_add(self, kind: str, member: str, amount: float, now: float) -> None:
+        bucket, start = trend_bucket(now)
+        scores = self._trend.setdefault(f"{kind}:{bucket}", {})
+        scores[member] = scores.get(member, 0.0) + amount * _growth(now, start, self.half_life)
+
+    async def trend_snapshot(self, kind: str, now: float) -> str:
+        half_life = self.half_life
+        bucket, _ = trend_bucket(now)
+        merged: dict[str, float] = dict(self._trend.get(f"{kind}:{bucket}", {}))
+        for member, score in self._trend.get(f"{kind}:{bucket - 1}", {}).items():
+            merged[member] = merged.get(member, 0.0) + score * 2.0 ** (-86400 / half_life)
+        ranked = sorted(merged.items(), key=lambda kv: (-kv[1], kv[0]))
+        snap = secrets.token_hex(8)
+        self._snaps = {k: v for k, v in self._snaps.items() if v[0] > now - 900}
+        self._snaps[snap] = (now, ranked)
+        return snap
+
+    async def trend_page(self, snapshot: str, offset: int, count: int) -> list[tuple[str, float]] | None:
+        entry = self._snaps.get(snapshot)
+        if entry is None or entry[0] < time.time() - 900:
+            return None
+        return entry[1][offset : offset + count]
+
+    async def mark_dirty(self, post_id: int) -> None:
+        self._dirty.add(post_id)
+
+    async def pop_dirty(self, count: int) -> list[int]:
+        out: list[int] = []
+        while self._dirty and len(out) < count:
+            out.append(self._dirty.pop())
+        return out

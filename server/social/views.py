@@ -1,0 +1,120 @@
+"""Who may see what (one SQL predicate used by every read) and rows -> wire objects."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from server.social import schemas, sql
+
+USER_COLS = "id, username, display_name, avatar_url, followers_count, following_count, posts_count, is_private"
+
+# $1 is the viewer id (0 for anonymous). ``p`` is the post, ``a`` its author.
+BLOCKED = (
+    "EXISTS (SELECT 1 FROM blocks b WHERE (b.blocker = $1 AND b.blocked = {u}) OR (b.blocker = {u} AND b.blocked = $1))"
+)
+VISIBLE = (
+    "p.deleted_at IS NULL AND (p.author = $1 OR (NOT "
+    + BLOCKED.format(u="p.author")
+    + " AND ((p.visibility = 'private' AND $1 = ANY(p.mentions))"
+    " OR (p.visibility = 'public' AND NOT a.is_private)"
+    " OR (p.visibility IN ('public', 'followers') AND EXISTS "
+    "(SELECT 1 FROM follows f WHERE f.follower = $1 AND f.followee = p.author)))))"
+)
+NOT_MUTED = "NOT EXISTS (SELECT 1 FROM mutes m WHERE m.muter = $1 AND m.muted = p.author)"
+
+
+def user_summary(row: Any, prefix: str = "") -> schemas.UserSummary:
+    return schemas.UserSummary(
+        id=str(row[f"{prefix}id"]),
+        username=row[f"{prefix}username"],
+        display_name=row[f"{prefix}display_name"],
+        avatar_url=row[f"{prefix}avatar_url"],
+        followers_count=row[f"{prefix}followers_count"],
+        following_count=row[f"{prefix}following_count"],
+        posts_count=row[f"{prefix}posts_count"],
+        is_private=row[f"{prefix}is_private"],
+    )
+
+
+_POST_SELECT = f"""
+SELECT p.id, p.text, p.visibility, p.hashtags, p.mentions, p.repost_of, p.created_at, p.edited_at,
+       p.like_count, p.comment_count, p.repost_count,
+       {", ".join(f"a.{c} AS a_{c}" for c in USER_COLS.split(", "))},
+       EXISTS (SELECT 1 FROM post_likes l WHERE l.post = p.id AND l."user" = $1) AS liked_by_me,
+       EXISTS (SELECT 1 FROM bookmarks k WHERE k.post = p.id AND k."user" = $1) AS bookmarked_by_me,
+       EXISTS (SELECT 1 FROM posts r WHERE r.author = $1 AND r.repost_of = p.id AND r.deleted_at IS NULL)
+         AS reposted_by_me
+FROM posts p JOIN users a ON a.id = p.author
+"""
+
+
+async def visible_posts(viewer: int, ids: list[int], *, feed: bool = False) -> dict[int, schemas.Post]:
+    """The posts among ``ids`` that ``viewer`` may see (and, for feeds, has not muted), by id."""
+    if not ids:
+        return {}
+    where = VISIBLE + (" AND " + NOT_MUTED if feed else "")
+    rows = await sql.fetch(_POST_SELECT + f" WHERE p.id = ANY($2) AND {where}", viewer, ids)
+    originals = {r["repost_of"] for r in rows if r["repost_of"] is not None}
+    inner = await visible_posts(viewer, list(originals)) if originals else {}
+    mention_ids = {m for r in rows for m in r["mentions"]}
+    names = {}
+    if mention_ids:
+        found = await sql.fetch("SELECT id, username FROM users WHERE id = ANY($1)", list(mention_ids))
+        names = {r["id"]: r["username"] for r in found}
+    media: dict[int, list[schemas.Media]] = {}
+    if rows:
+        for m in await sql.fetch(
+            "SELECT id, post, url, width, height FROM post_media WHERE post = ANY($1) ORDER BY id",
+            [r["id"] for r in rows],
+        ):
+            media.setdefault(m["post"], []).append(
+                schemas.Media(id=str(m["id"]), url=m["url"], width=m["width"], height=m["height"])
+            )
+    out: dict[int, schemas.Post] = {}
+    for r in rows:
+        original = None
+        if r["repost_of"] is not None:
+            original = inner.get(r["repost_of"])
+            if original is None:  # the original is gone or hidden: so is the repost
+                continue
+        out[r["id"]] = post_view(r, names, original, media.get(r["id"], []))
+    return out
+
+
+def post_view(
+    r: Any, names: dict[int, str], original: schemas.Post | None = None, media: list[schemas.Media] | None = None
+) -> schemas.Post:
+    return schemas.Post(
+        id=str(r["id"]),
+        author=user_summary(r, "a_"),
+        text=r["text"],
+        visibility=r["visibility"],
+        hashtags=list(r["hashtags"]),
+        mentions=[schemas.Mention(id=str(m), username=names[m]) for m in r["mentions"] if m in names],
+        created_at=r["created_at"],
+        edited_at=r["edited_at"],
+        like_count=r["like_count"],
+        comment_count=r["comment_count"],
+        repost_count=r["repost_count"],
+        liked_by_me=r["liked_by_me"],
+        reposted_by_me=r["reposted_by_me"],
+        bookmarked_by_me=r["bookmarked_by_me"],
+        media=media or [],
+        repost_of=original,
+    )
+
+
+async def in_order(viewer: int, ids: list[int], *, feed: bool = True) -> list[schemas.Post]:
+    found = await visible_posts(viewer, ids, feed=feed)
+    return [found[i] for i in ids if i in found]
+
+
+async def is_blocked_either_way(a: int, b: int) -> bool:
+    return bool(
+        await sql.fetchval(
+            "SELECT EXISTS (SELECT 1 FROM blocks WHERE (blocker = $1 AND blocked = $2) "
+            "OR (blocker = $2 AND blocked = $1))",
+            a,
+            b,
+        )
+    )
