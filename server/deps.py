@@ -14,7 +14,7 @@ from litestar.di import NamedDependency, Provide
 from server import security
 from server.accounts.revocation import session_state
 from server.errors import Unauthorized
-from server.settings import Settings
+from server.settings import SecuritySettings, Settings
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,8 +47,8 @@ _verified: dict[tuple[str, str], tuple[float, int, int]] = {}
 _VERIFIED_MAX = 50_000
 
 
-def _verify(token: str, settings: Settings) -> tuple[int, int]:
-    sec = settings.security
+def verify_access_token(token: str, sec: SecuritySettings) -> tuple[int, int]:
+    """``(user id, session id)`` of a valid access token (remembered until it expires); else ``Unauthorized``."""
     key = (sec.secret_key, token)
     hit = _verified.get(key)
     if hit is not None and time.time() < hit[0]:
@@ -69,7 +69,7 @@ def _verify(token: str, settings: Settings) -> tuple[int, int]:
 
 async def authenticate_token(token: str, settings: Settings) -> CurrentUser:
     """Verify an access token and its session; raise ``Unauthorized`` otherwise."""
-    user_id, session_id = _verify(token, settings)
+    user_id, session_id = verify_access_token(token, settings.security)
     state = await session_state(session_id)
     if state is None or state.user_id != user_id:
         raise Unauthorized("this session was revoked")
