@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from typing import Any
 
 from piccolo.engine import engine_finder
 from piccolo.engine.postgres import PostgresEngine
@@ -19,17 +18,8 @@ def engine() -> PostgresEngine:
     return db
 
 
-async def _keep_session(_: Any) -> None:
-    """Replaces asyncpg's per-release ``RESET ALL; UNLISTEN *; CLOSE ALL; pg_advisory_unlock_all()``."""
-
-
 async def start_pool(max_size: int = 10) -> None:
-    # asyncpg sends that reset query on every release: one extra round trip per query outside a
-    # transaction (4 of 8 per home-feed read). Pooled connections hold no session state to reset:
-    # nothing SETs session variables, LISTENs or holds session advisory locks or cursors on them
-    # (the relay and migrations use their own connections; outbox locks are transaction-scoped),
-    # and asyncpg still rolls back a connection released inside a transaction.
-    await engine().start_connection_pool(min_size=1, max_size=max_size, reset=_keep_session)
+    await engine().start_connection_pool(min_size=1, max_size=max_size)
 
 
 async def close_pool() -> None:
