@@ -14,7 +14,6 @@ from server.social import schemas
 from server.social._deps import Cursor, Limit, PathId, Viewer
 from server.social.feeds import FeedService
 from server.social.moderation import ModerationService, parse_id
-from server.social.runtime import SocialRuntime
 
 Tag = Annotated[str, PathParameter(max_length=101)]
 
@@ -28,13 +27,12 @@ class FeedController(Controller):
         self,
         viewer: Viewer,
         feeds: NamedDependency[FeedService],
-        social: NamedDependency[SocialRuntime],
         limit: Limit = 20,
         cursor: Cursor = None,
     ) -> schemas.HomePage:
         page = await feeds.home(viewer.id, limit, cursor)
         # First page: where to subscribe `timeline:home:{id}` from, so no live post falls in the gap.
-        position = await social.home_position(viewer.id) if cursor is None else None
+        position = await feeds.rt.home_position(viewer.id) if cursor is None else None
         return schemas.HomePage(items=page.items, next_cursor=page.next_cursor, position=position)
 
     @get("/public", summary="Every public post, newest first", responses=problems(422))

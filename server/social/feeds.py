@@ -17,6 +17,7 @@ from server.social.text import normalize_tag
 from server.social.views import NOT_MUTED, VISIBLE, in_order
 
 Source = Callable[[int | None, int], Awaitable[list[int]]]
+CELEBRITIES_TTL = 60  # seconds a viewer's followed-celebrity list is reused between graph changes
 TOP = (1 << 63) - 1  # "no upper bound" as a value, so the planner always gets a plain `id < $n` range
 
 
@@ -150,17 +151,23 @@ class FeedService:
         await self.rt.store.build_timeline(viewer, [r["id"] for r in rows])
 
     async def _celebrities(self, viewer: int) -> list[int]:
-        """Followed authors above the threshold (cached briefly per viewer; a follow change clears it)."""
-        cached = self.rt.celebrities.get(viewer)
-        if cached is not None and cached[0] > time.monotonic():
-            return cached[1]
+        """Followed authors above the threshold, cached in the store next to the timeline.
+
+        A follow change drops the entry with the timeline; the TTL bounds how long an author who has
+        just crossed the threshold (and whose new posts are no longer pushed) goes unpulled.
+        """
+        cached = await self.rt.store.celebrities(viewer)
+        if cached is not None:
+            return cached
         rows = await sql.fetch(
             "SELECT f.followee FROM follows f JOIN users c ON c.id = f.followee "
             "WHERE f.follower = $1 AND c.followers_count >= $2",
             viewer,
             self.rt.settings.celebrity_threshold,
         )
-        return [r["followee"] for r in rows]
+        ids = [r["followee"] for r in rows]
+        await self.rt.store.set_celebrities(viewer, ids, CELEBRITIES_TTL)
+        return ids
 
     async def home(self, viewer: int, limit: int, cur: str | None) -> schemas.PostPage:
         celebrities = await self._celebrities(viewer)

@@ -30,8 +30,6 @@ class SocialRuntime:
             else MemoryStore(cap=cap, ttl=ttl, half_life=half)
         )
         self._touched: dict[int, float] = {}
-        # viewer -> (expires at, followed celebrity ids): saves a query per home read.
-        self.celebrities: dict[int, tuple[float, list[int]]] = {}
         # Set by server.app once realtime exposes channel positions: channel -> (offset, epoch).
         self.position_of: Callable[[str], Awaitable[tuple[int, str] | None]] | None = None
         self._task: asyncio.Task[None] | None = None
@@ -50,8 +48,7 @@ class SocialRuntime:
 
     async def graph_changed(self, user_id: int) -> None:
         """``user_id`` followed or unfollowed someone: rebuild their timeline and celebrity list on next read."""
-        self.celebrities.pop(user_id, None)
-        await self.store.drop_timeline(user_id)
+        await self.store.drop_timeline(user_id)  # the store drops the cached celebrity list with it
 
     async def online_among(self, candidates: list[int] | None = None) -> list[int]:
         """Users to get live home events: realtime presence when present, else recently active."""

@@ -6,6 +6,8 @@ Two implementations with the same guarantees: ``RedisStore`` (shared by every pr
 Timelines: a per-user sorted set of post ids (score = the time-ordered id), capped to ``cap``
 newest, holding a sentinel member ``"0"`` that marks it as built. ``push`` only writes timelines that
 exist, so a cold timeline is never half-filled: it is rebuilt from PostgreSQL on its next read.
+Next to it, the user's followed celebrities (pulled at read), kept for a short TTL and dropped with
+the timeline when the user's graph changes.
 """
 
 from __future__ import annotations
@@ -44,6 +46,8 @@ class Store(Protocol):
     async def build_timeline(self, user_id: int, ids: list[int]) -> None: ...
     async def push(self, user_ids: list[int], post_id: int) -> None: ...
     async def drop_timeline(self, user_id: int) -> None: ...
+    async def celebrities(self, user_id: int) -> list[int] | None: ...
+    async def set_celebrities(self, user_id: int, ids: list[int], ttl: int) -> None: ...
     async def touch(self, user_id: int, now: float) -> None: ...
     async def active_since(self, since: float) -> list[int]: ...
     async def trend_add(self, kind: str, member: str, amount: float, now: float) -> None: ...
@@ -99,7 +103,21 @@ class RedisStore:
             await self._push(keys=keys, args=[post_id, str(post_id), self.cap])
 
     async def drop_timeline(self, user_id: int) -> None:
-        await self.redis.delete(self._tl(user_id))
+        await self.redis.delete(self._tl(user_id), self._celebs(user_id))
+
+    def _celebs(self, user_id: int) -> str:
+        return f"{self.p}tl:celebs:{user_id}"
+
+    async def celebrities(self, user_id: int) -> list[int] | None:
+        """The followed celebrities cached by ``set_celebrities``; ``None`` once dropped or expired."""
+        raw = await self.redis.get(self._celebs(user_id))
+        if raw is None:
+            return None
+        text = raw.decode() if isinstance(raw, bytes) else str(raw)
+        return [int(x) for x in text.split(",") if x]
+
+    async def set_celebrities(self, user_id: int, ids: list[int], ttl: int) -> None:
+        await self.redis.set(self._celebs(user_id), ",".join(map(str, ids)), ex=ttl)
 
     async def touch(self, user_id: int, now: float) -> None:
         await self.redis.zadd(f"{self.p}active", {str(user_id): now})
@@ -155,6 +173,7 @@ class MemoryStore:
         self._trend: dict[str, dict[str, float]] = {}
         self._snaps: dict[str, tuple[float, list[tuple[str, float]]]] = {}
         self._dirty: set[int] = set()
+        self._celebs: dict[int, tuple[float, list[int]]] = {}  # user -> (expires at, ids)
 
     async def timeline_ids(self, user_id: int, max_id: int | None, count: int) -> tuple[list[int], bool] | None:
         ids = self._tl.get(user_id)
@@ -179,6 +198,18 @@ class MemoryStore:
 
     async def drop_timeline(self, user_id: int) -> None:
         self._tl.pop(user_id, None)
+        self._celebs.pop(user_id, None)
+
+    async def celebrities(self, user_id: int) -> list[int] | None:
+        entry = self._celebs.get(user_id)
+        if entry is None or entry[0] <= time.monotonic():
+            return None
+        return entry[1]
+
+    async def set_celebrities(self, user_id: int, ids: list[int], ttl: int) -> None:
+        if len(self._celebs) > 100_000:  # bounded: entries are cheap to recompute
+            self._celebs.clear()
+        self._celebs[user_id] = (time.monotonic() + ttl, list(ids))
 
     async def touch(self, user_id: int, now: float) -> None:
         self._active[user_id] = now

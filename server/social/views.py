@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import msgspec
+
 from server.social import schemas, sql
 
 USER_COLS = "id, username, display_name, avatar_url, followers_count, following_count, posts_count, is_private"
@@ -43,9 +45,13 @@ SELECT p.id, p.text, p.visibility, p.hashtags, p.mentions, p.repost_of, p.create
        EXISTS (SELECT 1 FROM post_likes l WHERE l.post = p.id AND l."user" = $1) AS liked_by_me,
        EXISTS (SELECT 1 FROM bookmarks k WHERE k.post = p.id AND k."user" = $1) AS bookmarked_by_me,
        EXISTS (SELECT 1 FROM posts r WHERE r.author = $1 AND r.repost_of = p.id AND r.deleted_at IS NULL)
-         AS reposted_by_me
+         AS reposted_by_me,
+       (SELECT json_agg(json_build_object('id', m.id::text, 'url', m.url, 'width', m.width, 'height', m.height)
+                        ORDER BY m.id)
+          FROM post_media m WHERE m.post = p.id) AS media
 FROM posts p JOIN users a ON a.id = p.author
 """
+_MEDIA = msgspec.json.Decoder(list[schemas.Media])
 
 
 async def visible_posts(viewer: int, ids: list[int], *, feed: bool = False) -> dict[int, schemas.Post]:
@@ -61,15 +67,6 @@ async def visible_posts(viewer: int, ids: list[int], *, feed: bool = False) -> d
     if mention_ids:
         found = await sql.fetch("SELECT id, username FROM users WHERE id = ANY($1)", list(mention_ids))
         names = {r["id"]: r["username"] for r in found}
-    media: dict[int, list[schemas.Media]] = {}
-    if rows:
-        for m in await sql.fetch(
-            "SELECT id, post, url, width, height FROM post_media WHERE post = ANY($1) ORDER BY id",
-            [r["id"] for r in rows],
-        ):
-            media.setdefault(m["post"], []).append(
-                schemas.Media(id=str(m["id"]), url=m["url"], width=m["width"], height=m["height"])
-            )
     out: dict[int, schemas.Post] = {}
     for r in rows:
         original = None
@@ -77,7 +74,8 @@ async def visible_posts(viewer: int, ids: list[int], *, feed: bool = False) -> d
             original = inner.get(r["repost_of"])
             if original is None:  # the original is gone or hidden: so is the repost
                 continue
-        out[r["id"]] = post_view(r, names, original, media.get(r["id"], []))
+        media = r["media"]  # attached images come in the same row (NULL for most posts): no second query
+        out[r["id"]] = post_view(r, names, original, _MEDIA.decode(media) if media is not None else [])
     return out
 
 
