@@ -102,19 +102,37 @@ Authenticate = Callable[[str], Awaitable[Identity]]
 
 
 RAW_SEND = "channels.raw_send"
-"""Scope key under which ``expose_raw_send`` leaves the server's own ASGI ``send`` for a websocket."""
+"""Scope key under which ``serve_directly`` leaves the server's own ASGI ``send`` for a websocket."""
 
 
-def expose_raw_send(app: Any) -> Any:
-    """Wrap an ASGI app so the gateway writes event frames with the server's ``send`` directly.
+class _RawSocket:
+    """The plain ASGI websocket (scope, receive, send) as the gateway's ``Socket``."""
 
-    A framework wraps ``send`` in layers (connection state, exception capture, middleware) that only
-    matter for the handshake and HTTP responses; on the fan-out path each layer is one more coroutine
-    per frame per socket (about a third of the server's CPU at 1,000 sockets, by py-spy).
+    __slots__ = ("receive", "scope", "send")
+
+    def __init__(self, scope: Any, receive: Any, send: Any) -> None:
+        self.scope, self.receive, self.send = scope, receive, send
+
+    async def accept(self) -> None:
+        await self.receive()  # websocket.connect
+        await self.send({"type": "websocket.accept"})
+
+
+def serve_directly(app: Any, path: str, gateway: Callable[[], Gateway | None]) -> Any:
+    """Wrap an ASGI app so websockets on ``path`` go straight to the gateway, past the framework.
+
+    A framework's routing and middleware stay suspended for a socket's whole life (a dozen coroutine
+    frames per idle socket) and wrap ``send`` in layers that only matter for HTTP (one more coroutine
+    per frame per socket on the fan-out path). Other websockets still reach ``app``, with the server's
+    ``send`` left under ``RAW_SEND`` for the gateway's event frames.
     """
 
     async def wrapped(scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] == "websocket":
+            target = gateway() if scope["path"] == path else None
+            if target is not None:
+                await target.serve(_RawSocket(scope, receive, send))
+                return
             scope[RAW_SEND] = send
         await app(scope, receive, send)
 
