@@ -11,6 +11,7 @@ TABLE_MODULES = [
     "models.accounts",
     "models.outbox",
     "models.social",
+    "models.notifications",
 ]
 
 APP_CONFIG = AppConfig(

@@ -1,4 +1,4 @@
-"""The command line: ``python -m server serve|migrate|create-admin``."""
+"""The command line: ``python -m server serve|migrate|worker|create-admin``."""
 
 from __future__ import annotations
 
@@ -75,6 +75,46 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return _with_database(serve)
 
 
+def cmd_worker(_: argparse.Namespace) -> int:
+    """Run the notification job worker in this process (for ``NOTIFY_WORKER=off`` servers)."""
+    from server.logging import configure
+
+    configure()
+
+    async def work() -> None:
+        from server import db
+        from server.notifications import queue, seams
+
+        settings = get_settings()
+        presence = None
+        if settings.redis.url:
+            # Sockets live in the server processes; with Redis their presence is shared, so
+            # "no push while online" holds here too. Without Redis a separate worker cannot know.
+            from channels.presence import RedisPresence
+
+            presence = RedisPresence(settings.redis.url, ttl=settings.realtime.presence_ttl)
+            seams.set_online_check(presence.is_online)
+        await db.start_pool(max_size=5)
+        await queue.open_queue()
+        try:
+            await queue.run_worker(wait=True, signals=True)
+        finally:
+            await queue.close_queue()
+            await db.close_pool()
+            if presence is not None:
+                await presence.close()
+
+    def run() -> int:
+        _migrate()
+        try:
+            asyncio.run(work())
+        except KeyboardInterrupt:
+            pass
+        return 0
+
+    return _with_database(run)
+
+
 def cmd_create_admin(args: argparse.Namespace) -> int:
     from server.accounts.admin_cli import create_admin
     from server.errors import DomainError
@@ -123,6 +163,7 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--workers", type=int, default=0)
     serve.set_defaults(func=cmd_serve)
     sub.add_parser("migrate", help="apply pending migrations").set_defaults(func=cmd_migrate)
+    sub.add_parser("worker", help="run the notification delivery worker").set_defaults(func=cmd_worker)
     admin = sub.add_parser("create-admin", help="create the first admin (password from $ADMIN_PASSWORD or a prompt)")
     admin.add_argument("username")
     admin.add_argument("email")

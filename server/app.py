@@ -24,6 +24,10 @@ from server.errors import exception_handlers
 from server.health import HealthController
 from server.logging import configure as configure_logging
 from server.middleware import request_id_middleware
+from server.notifications import handlers as notification_handlers
+from server.notifications import queue as notification_queue
+from server.notifications import seams as notification_seams
+from server.notifications.controllers import NotificationController, PushTokenController
 from server.ratelimit import RateLimiter
 from server.realtime import runtime as realtime
 from server.realtime.asyncapi import AsyncAPIController
@@ -43,6 +47,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     """Build the application for ``settings`` (the environment's by default)."""
     settings = settings or get_settings()
     configure_logging()
+    notification_handlers.register()
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -53,19 +58,26 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
             redis = aioredis.from_url(settings.redis.url, health_check_interval=15, socket_timeout=5)
         app.state.redis = redis
+        await notification_queue.open_queue()
         social = SocialRuntime(social_config.from_env(), settings.security.secret_key, redis)
         app.state.social = social
         social_realtime.wire(social)
         social.start()
         try:
             async with accounts_runtime(app, settings, redis):
-                app.state.realtime = await realtime.start(settings)
+                app.state.realtime = rt = await realtime.start(settings)
+                notification_seams.use_realtime(rt.presence.is_online, rt.broker.position)
+                inprocess = settings.push.worker == "inprocess"
+                worker = notification_queue.start_in_process() if inprocess else None
                 try:
-                    log.info("started", redis=bool(redis))
+                    log.info("started", redis=bool(redis), notification_worker=inprocess)
                     yield
                 finally:
-                    await app.state.realtime.stop()  # sockets close with 1001 first
+                    if worker is not None:
+                        await notification_queue.stop_in_process(worker)
+                    await rt.stop()  # sockets close with 1001 first
         finally:
+            await notification_queue.close_queue()
             await social.stop()
             if redis is not None:
                 await redis.aclose()
@@ -81,6 +93,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             AdminController,
             RealtimeController,
             ws_endpoint,
+            NotificationController,
+            PushTokenController,
             *SOCIAL_CONTROLLERS,
         ],
         dependencies=social_dependencies,

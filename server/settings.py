@@ -109,6 +109,31 @@ class MailSettings(msgspec.Struct, frozen=True):
     from_address: str = DEFAULT_MAIL_FROM
 
 
+class PushSettings(msgspec.Struct, frozen=True):
+    """Push providers and the delivery queue; every URL is configurable so tests use local servers."""
+
+    worker: str = "inprocess"
+    """``inprocess``: the server runs the job worker; ``off``: run ``python -m server worker`` yourself."""
+    collapse_seconds: float = 10.0
+    max_attempts: int = 6
+    backoff_base: float = 2.0
+    backoff_max: float = 600.0
+    tokens_per_user: int = 20
+    ca_file: str | None = None
+    fcm_credentials_file: str | None = None
+    fcm_project_id: str | None = None
+    fcm_api_url: str = "https://fcm.googleapis.com"
+    apns_key_file: str | None = None
+    apns_key_id: str | None = None
+    apns_team_id: str | None = None
+    apns_topic: str | None = None
+    apns_url: str = "https://api.push.apple.com"
+    apns_sandbox_url: str = "https://api.sandbox.push.apple.com"
+    vapid_private_key_file: str | None = None
+    vapid_subject: str = "mailto:admin@localhost"
+    digest_after_hours: float = 24.0
+
+
 class Settings(msgspec.Struct, frozen=True):
     data_dir: Path
     http: HTTPSettings
@@ -118,6 +143,7 @@ class Settings(msgspec.Struct, frozen=True):
     realtime: RealtimeSettings
     mail: MailSettings
     rate_limits: RateLimitSettings = RateLimitSettings()
+    push: PushSettings = PushSettings()
     public_url: str = "http://127.0.0.1:8000"
 
 
@@ -168,7 +194,33 @@ def from_env(env: dict[str, str] | None = None) -> Settings:
             from_address=env.get("MAIL_FROM") or DEFAULT_MAIL_FROM,
         ),
         rate_limits=_rate_limits(env),
+        push=_push_settings(env),
         public_url=env.get("PUBLIC_URL") or f"http://{host}:{port}",
+    )
+
+
+def _push_settings(env: dict[str, str]) -> PushSettings:
+    d = PushSettings()
+    return PushSettings(
+        worker=env.get("NOTIFY_WORKER") or d.worker,
+        collapse_seconds=float(env.get("PUSH_COLLAPSE_SECONDS") or d.collapse_seconds),
+        max_attempts=int(env.get("PUSH_MAX_ATTEMPTS") or d.max_attempts),
+        backoff_base=float(env.get("PUSH_BACKOFF_BASE") or d.backoff_base),
+        backoff_max=float(env.get("PUSH_BACKOFF_MAX") or d.backoff_max),
+        tokens_per_user=int(env.get("PUSH_TOKENS_PER_USER") or d.tokens_per_user),
+        ca_file=env.get("PUSH_CA_FILE") or None,
+        fcm_credentials_file=env.get("FCM_CREDENTIALS_FILE") or None,
+        fcm_project_id=env.get("FCM_PROJECT_ID") or None,
+        fcm_api_url=(env.get("FCM_API_URL") or d.fcm_api_url).rstrip("/"),
+        apns_key_file=env.get("APNS_KEY_FILE") or None,
+        apns_key_id=env.get("APNS_KEY_ID") or None,
+        apns_team_id=env.get("APNS_TEAM_ID") or None,
+        apns_topic=env.get("APNS_TOPIC") or None,
+        apns_url=(env.get("APNS_URL") or d.apns_url).rstrip("/"),
+        apns_sandbox_url=(env.get("APNS_SANDBOX_URL") or d.apns_sandbox_url).rstrip("/"),
+        vapid_private_key_file=env.get("VAPID_PRIVATE_KEY_FILE") or None,
+        vapid_subject=env.get("VAPID_SUBJECT") or d.vapid_subject,
+        digest_after_hours=float(env.get("DIGEST_AFTER_HOURS") or d.digest_after_hours),
     )
 
 

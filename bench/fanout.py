@@ -1,0 +1,82 @@
+"""Run one fan-out stack: flush Redis, start the server pinned, run the load generator, stop the server."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from bench import procs, venvs
+from bench.stacks import Stack
+
+ROOT = venvs.ROOT
+
+
+def default_rates() -> list[float]:
+    """Offered deliveries/s, rising; 20k is always one of them (the latency comparison point)."""
+    return [
+        1_000,
+        2_500,
+        5_000,
+        10_000,
+        20_000,
+        30_000,
+        40_000,
+        50_000,
+        60_000,
+        80_000,
+        100_000,
+        130_000,
+        160_000,
+        200_000,
+        250_000,
+    ]
+
+
+def run_loadgen(spec: dict[str, Any], work: Path, name: str, timeout: float) -> dict[str, Any]:
+    """Run ``bench.loadgen`` on the client core with ``spec``; return its JSON result."""
+    spec_path = work / f"{name}.spec.json"
+    spec_path.write_text(json.dumps(spec))
+    argv = procs.pinned(procs.CLIENT_CORE, [sys.executable, "-m", "bench.loadgen", str(spec_path)])
+    done = subprocess.run(argv, cwd=ROOT, stdout=subprocess.PIPE, stderr=None, timeout=timeout, check=False)  # noqa: S603
+    if done.returncode != 0:
+        raise RuntimeError(f"load generator failed with {done.returncode}")
+    return dict(json.loads(done.stdout.decode().strip().splitlines()[-1]))
+
+
+def run_peer(stack: Stack, redis: procs.Redis, work: Path, settings: dict[str, Any]) -> dict[str, Any]:
+    """Start peer ``stack`` and measure it; the result holds the load generator's output and versions."""
+    python = venvs.ensure(stack.peer or "")
+    redis.flush()
+    port = procs.free_port()
+    env = {**os.environ, "PORT": str(port), "REDIS_URL": redis.url, "PYTHONUNBUFFERED": "1"}
+    log = work / f"{stack.key}.log"
+    # cwd is the peer's own folder: `python -m` puts cwd first on sys.path, and the repository root has a
+    # `channels/` package (Social Flow's) that would shadow Django Channels.
+    proc = procs.start(
+        [str(python), *stack.argv(port)], env, log, procs.SERVER_CORE, cwd=venvs.PEERS / (stack.peer or "")
+    )
+    result: dict[str, Any] = {"key": stack.key, "label": stack.label, "through_redis": stack.through_redis}
+    result["versions"] = venvs.installed_versions(stack.peer or "", stack.packages)
+    try:
+        procs.wait_port(port, proc, timeout=30)
+        time.sleep(0.5)
+        spec = {
+            "host": "127.0.0.1",
+            "port": port,
+            "ws_path": stack.ws_path,
+            "publish": stack.publish,
+            "scripts": stack.scripts,
+            "server_pid": proc.pid,
+            **settings,
+        }
+        result.update(run_loadgen(spec, work, stack.key, timeout=settings["deadline_seconds"] + 60))
+    except Exception as exc:  # one stack failing must not sink the others; the table says why
+        result["error"] = f"{type(exc).__name__}: {exc}"
+    finally:
+        procs.stop(proc)
+    return result

@@ -1,0 +1,75 @@
+"""Domain events -> notifications, in the transaction of the change (wired once by ``register``)."""
+
+from __future__ import annotations
+
+from models.notifications import AuthorSubscription
+from server import events
+from server.notifications.services import notify
+
+
+async def on_followed(e: events.Followed) -> None:
+    await notify(e.target_id, "follow_request" if e.pending else "follow", e.actor_id, "user", e.actor_id)
+
+
+async def on_follow_accepted(e: events.FollowAccepted) -> None:
+    await notify(e.follower_id, "follow_accepted", e.actor_id, "user", e.actor_id)
+
+
+async def on_liked(e: events.Liked) -> None:
+    # The unique index makes like -> unlike -> like one notification (and one push), like Mastodon.
+    await notify(e.post_author_id, "like", e.actor_id, "post", e.post_id)
+
+
+async def on_commented(e: events.Commented) -> None:
+    extra = {"comment_id": str(e.comment_id)}
+    told = {e.actor_id}
+    if e.parent_author_id is not None and e.parent_author_id not in told:
+        await notify(
+            e.parent_author_id, "reply", e.actor_id, "comment", e.comment_id, {**extra, "post_id": str(e.post_id)}
+        )
+        told.add(e.parent_author_id)
+    if e.post_author_id not in told:
+        await notify(e.post_author_id, "comment", e.actor_id, "post", e.post_id, extra)
+        told.add(e.post_author_id)
+    for user_id in e.mentioned_ids:
+        if user_id not in told:
+            await notify(user_id, "mention", e.actor_id, "comment", e.comment_id, {**extra, "post_id": str(e.post_id)})
+            told.add(user_id)
+
+
+async def on_post_published(e: events.PostPublished) -> None:
+    told = {e.actor_id}
+    if e.repost_of_id is not None and e.repost_of_author_id is not None:
+        await notify(e.repost_of_author_id, "repost", e.actor_id, "post", e.repost_of_id, {"repost_id": str(e.post_id)})
+        told.add(e.repost_of_author_id)
+        return  # a repost is not a new post for the reposter's subscribers
+    for user_id in e.mentioned_ids:
+        if user_id not in told:
+            await notify(user_id, "mention", e.actor_id, "post", e.post_id)
+            told.add(user_id)
+    if e.visibility == "private":
+        return
+    rows = await _subscribers(e.actor_id, e.visibility)
+    for row in rows:
+        if row["user_id"] not in told:
+            await notify(row["user_id"], "new_post", e.actor_id, "post", e.post_id)
+
+
+async def _subscribers(author_id: int, visibility: str) -> list[dict[str, int]]:
+    rows = await AuthorSubscription.raw(
+        'SELECT "user" AS user_id FROM author_subscriptions WHERE author = {}', author_id
+    )
+    if visibility == "public":
+        return rows
+    from server.notifications.seams import can_see_followers_only
+
+    return [r for r in rows if await can_see_followers_only(r["user_id"], author_id)]
+
+
+def register() -> None:
+    """Subscribe the notification handlers to the domain events (idempotent)."""
+    events.subscribe(events.Followed, on_followed)
+    events.subscribe(events.FollowAccepted, on_follow_accepted)
+    events.subscribe(events.Liked, on_liked)
+    events.subscribe(events.Commented, on_commented)
+    events.subscribe(events.PostPublished, on_post_published)

@@ -1,0 +1,107 @@
+"""The queue's jobs: fan a collapsed group out to the user's devices, send one push, mail digests."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import msgspec
+import structlog
+
+from models.notifications import Notification, PushToken
+from server.errors import NotFound
+from server.notifications import digest, preferences, seams, templates
+from server.notifications.providers import registry
+from server.notifications.providers.base import Message, Rejected, TokenGone
+from server.notifications.queue import HoldUntil, ProviderRetry, enqueue, queue
+
+log = structlog.get_logger(__name__)
+
+
+@queue.task(name="notifications.push", queue="push", retry=ProviderRetry())
+async def push(user_id: int, group_key: str) -> None:
+    """Push what is new in ``group_key`` to every device of ``user_id``, as one message per device."""
+    await fan_out(user_id, group_key)
+
+
+@queue.task(name="notifications.send", queue="push", retry=ProviderRetry())
+async def send(token_id: int, message: dict[str, Any]) -> None:
+    """Deliver one push to one token; prune the token if its provider says it is gone for good."""
+    rows = await PushToken.raw("SELECT * FROM push_tokens WHERE id = {}", token_id)
+    if not rows:
+        return
+    token = rows[0]
+    provider = registry.get(token["platform"])
+    if provider is None:
+        log.warning("push_provider_not_configured", platform=token["platform"])
+        return
+    try:
+        await provider.send(token, msgspec.convert(message, Message))
+    except TokenGone as exc:
+        await PushToken.raw("DELETE FROM push_tokens WHERE id = {}", token_id)
+        log.info("push_token_pruned", platform=token["platform"], reason=str(exc))
+    except Rejected as exc:
+        log.warning("push_rejected", platform=token["platform"], reason=str(exc))
+
+
+@queue.periodic(cron="*/10 * * * *")
+@queue.task(name="notifications.digest", queue="digest", queueing_lock="digest")
+async def digest_job(timestamp: int) -> None:
+    """Mail a digest to users who have been away, every ten minutes."""
+    await digest.send_digests()
+
+
+async def fan_out(user_id: int, group_key: str, now: datetime | None = None) -> None:
+    now = now or datetime.now(UTC)
+    try:
+        prefs = await preferences.load(user_id)
+    except NotFound:
+        return
+    until = prefs.quiet_until(now)
+    if until is not None:
+        raise HoldUntil(until)
+    async with Notification._meta.db.transaction():
+        rows = await Notification.raw(
+            "SELECT n.id, n.type, n.read_at, n.actor, n.extra FROM notifications n WHERE n.recipient = {} "
+            "AND n.group_key = {} AND n.pushed_at IS NULL ORDER BY n.id DESC FOR UPDATE SKIP LOCKED",
+            user_id,
+            group_key,
+        )
+        if not rows:
+            return
+        await Notification.raw("UPDATE notifications SET pushed_at = now() WHERE id = ANY({})", [r["id"] for r in rows])
+        fresh = [r for r in rows if r["read_at"] is None]
+        type_ = rows[0]["type"]
+        if not fresh or not prefs.allows(type_, "push"):
+            return
+        if not prefs.push_while_online and await seams.is_online(user_id):
+            return  # they are looking: the live event is enough
+        stats = await Notification.raw(
+            "SELECT count(DISTINCT actor) AS actors, count(*) AS n, "
+            "(SELECT count(*) FROM notifications WHERE recipient = {} AND read_at IS NULL) AS unread "
+            "FROM notifications WHERE recipient = {} AND group_key = {} AND read_at IS NULL",
+            user_id,
+            user_id,
+            group_key,
+        )
+        actor_name = await _actor_name(fresh[0]["actor"])
+        tokens = await PushToken.raw('SELECT id, locale FROM push_tokens WHERE "user" = {}', user_id)
+        for token in tokens:
+            locale = token["locale"] or prefs.locale
+            message = Message(
+                title=templates.TITLE,
+                body=templates.render(locale, type_, actor_name, stats[0]["actors"], stats[0]["n"]),
+                collapse_key=group_key,
+                data={"type": type_, "group_key": group_key, "notification_id": str(fresh[0]["id"])},
+                badge=int(stats[0]["unread"]),
+            )
+            await enqueue("notifications.send", {"token_id": token["id"], "message": msgspec.to_builtins(message)})
+
+
+async def _actor_name(actor_id: int | None) -> str:
+    if actor_id is None:
+        return templates.TITLE
+    rows = await Notification.raw("SELECT username, display_name FROM users WHERE id = {}", actor_id)
+    if not rows:
+        return templates.TITLE
+    return rows[0]["display_name"] or rows[0]["username"]

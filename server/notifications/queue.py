@@ -1,0 +1,151 @@
+"""The delivery job queue: procrastinate on PostgreSQL, so it works with or without Redis.
+
+Jobs are enqueued with an INSERT into ``procrastinate_jobs`` on the caller's Piccolo connection, so a
+push job commits or rolls back with the notification that caused it (procrastinate's own ``defer``
+uses a separate psycopg pool and could run a job for a notification that never committed). The
+partial unique index on ``queueing_lock`` (status ``todo``) coalesces a burst into one waiting job.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import random
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import msgspec
+import procrastinate
+import structlog
+from procrastinate.jobs import Job
+from procrastinate.retry import BaseRetryStrategy, RetryDecision
+from psycopg_pool import AsyncConnectionPool
+
+from models.outbox import OutboxEvent
+from server.settings import get_settings
+
+log = structlog.get_logger(__name__)
+
+QUEUES = ("push", "digest")
+
+
+def _dsn() -> str:
+    from server import db
+
+    return os.environ.get("DATABASE_URL") or str(db.engine().config["dsn"])
+
+
+def _pool(**kwargs: Any) -> AsyncConnectionPool:
+    # The DSN is read when the queue opens, not at import: the CLI may start an embedded database first.
+    return AsyncConnectionPool(conninfo=_dsn(), **kwargs)
+
+
+queue = procrastinate.App(
+    connector=procrastinate.PsycopgConnector(pool_factory=_pool, min_size=1, max_size=4),
+    import_paths=["server.notifications.jobs"],
+)
+
+
+class Retryable(Exception):
+    """A provider said "later" (5xx, 429): retry with backoff, no sooner than ``retry_after`` seconds."""
+
+    def __init__(self, reason: str, retry_after: float | None = None) -> None:
+        super().__init__(reason)
+        self.retry_after = retry_after
+
+
+class HoldUntil(Exception):
+    """Not now (quiet hours): run again at ``until``; does not count against the attempt limit."""
+
+    def __init__(self, until: datetime) -> None:
+        super().__init__(f"held until {until.isoformat()}")
+        self.until = until
+
+
+def backoff(attempts: int, base: float, cap: float) -> float:
+    """Full-jitter exponential backoff: uniform in [base * 2**attempts / 2, base * 2**attempts], capped."""
+    ceiling = min(cap, base * (2**attempts))
+    return ceiling / 2 + random.uniform(0, ceiling / 2)
+
+
+class ProviderRetry(BaseRetryStrategy):
+    """Exponential backoff with jitter on ``Retryable``, honouring ``Retry-After``; ``HoldUntil`` waits."""
+
+    def get_retry_decision(self, *, exception: BaseException, job: Job) -> RetryDecision | None:
+        if isinstance(exception, HoldUntil):
+            return RetryDecision(retry_at=exception.until)
+        push = get_settings().push
+        if not isinstance(exception, Retryable) or job.attempts + 1 >= push.max_attempts:
+            return None
+        delay = backoff(job.attempts, push.backoff_base, push.backoff_max)
+        if exception.retry_after is not None:
+            delay = max(delay, exception.retry_after)
+        return RetryDecision(retry_in={"seconds": int(delay + 0.999)})
+
+
+async def enqueue(
+    task_name: str,
+    args: dict[str, Any],
+    *,
+    queueing_lock: str | None = None,
+    delay: float = 0.0,
+    queue_name: str = "push",
+) -> None:
+    """Enqueue a job in the current Piccolo transaction; a waiting job with ``queueing_lock`` absorbs it."""
+    at = datetime.now(UTC) + timedelta(seconds=delay) if delay > 0 else None
+    await OutboxEvent.raw(
+        "INSERT INTO procrastinate_jobs (queue_name, task_name, queueing_lock, args, scheduled_at) "
+        "VALUES ({}, {}, {}, {}::jsonb, {}) "
+        "ON CONFLICT (queueing_lock) WHERE status = 'todo' DO NOTHING",
+        queue_name,
+        task_name,
+        queueing_lock,
+        msgspec.json.encode(args).decode(),
+        at,
+    )
+
+
+async def open_queue() -> None:
+    """Open the queue's psycopg pool."""
+    await queue.open_async()
+
+
+async def close_queue() -> None:
+    from server.notifications.providers import registry
+
+    await registry.close()
+    await queue.close_async()
+
+
+async def run_worker(*, wait: bool = True, concurrency: int = 4, signals: bool = False) -> None:
+    """Run jobs from every notification queue; with ``wait=False`` return once none is due."""
+    await queue.run_worker_async(
+        queues=list(QUEUES),
+        wait=wait,
+        concurrency=concurrency,
+        install_signal_handlers=signals,
+        delete_jobs="successful",
+        name="notifications",
+        fetch_job_polling_interval=5.0,
+    )
+
+
+def start_in_process() -> asyncio.Task[None]:
+    """The worker as a task of this process (``make run``'s default)."""
+
+    async def run() -> None:
+        try:
+            await run_worker(wait=True)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("notification_worker_crashed")
+
+    return asyncio.create_task(run(), name="notification-worker")
+
+
+async def stop_in_process(task: asyncio.Task[None]) -> None:
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task

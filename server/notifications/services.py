@@ -1,0 +1,243 @@
+"""Notifications: creating them once (in the caller's transaction), listing, grouping, marking read."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import msgspec
+
+from models.accounts import User
+from models.ids import new_id
+from models.notifications import Notification as NotificationRow
+from server import outbox
+from server.accounts.controllers import user_public
+from server.accounts.schemas import UserPublic
+from server.errors import NotFound, ValidationFailed
+from server.notifications import catalog, cursor, preferences, queue, seams
+from server.notifications.schemas import (
+    ChannelPosition,
+    GroupPage,
+    MarkRead,
+    Notification,
+    NotificationGroup,
+    NotificationPage,
+    Subject,
+)
+from server.settings import Settings, get_settings
+
+_USER_COLUMNS = (
+    "id, username, display_name, avatar_url, bio, followers_count, following_count, posts_count, "
+    "is_private, role, created_at"
+)
+
+
+def user_channel(user_id: int) -> str:
+    return f"user:{user_id}"
+
+
+async def users_by_id(ids: set[int]) -> dict[int, UserPublic]:
+    if not ids:
+        return {}
+    rows = await User.raw(f"SELECT {_USER_COLUMNS} FROM users WHERE id = ANY({{}})", list(ids))  # noqa: S608
+    return {row["id"]: user_public(row) for row in rows}
+
+
+def _view(row: dict[str, Any], actors: dict[int, UserPublic]) -> Notification:
+    extra = row["extra"]
+    if isinstance(extra, str):
+        extra = msgspec.json.decode(extra)
+    subject = Subject(type=row["subject_type"], id=str(row["subject_id"])) if row["subject_type"] else None
+    return Notification(
+        id=str(row["id"]),
+        type=row["type"],
+        actor=actors.get(row["actor"]) if row["actor"] else None,
+        subject=subject,
+        created_at=row["created_at"],
+        read=row["read_at"] is not None,
+        group_key=row["group_key"],
+        extra=extra or {},
+    )
+
+
+async def notify(
+    recipient_id: int,
+    type_: str,
+    actor_id: int | None,
+    subject_type: str = "",
+    subject_id: int = 0,
+    extra: dict[str, Any] | None = None,
+) -> Notification | None:
+    """Record that ``actor_id`` did ``type_`` to ``recipient_id``, once; emit it live and queue its push.
+
+    Call inside the transaction of the change that caused it. Returns ``None`` when nothing was made:
+    one's own action, a block or mute, the type switched off in-app, or the same notification exists.
+    """
+    if type_ not in catalog.TYPES:
+        raise ValueError(f"unknown notification type {type_!r}")
+    if actor_id is not None and (actor_id == recipient_id or await seams.is_silenced(recipient_id, actor_id)):
+        return None
+    prefs = await preferences.load(recipient_id)
+    if not prefs.allows(type_, "in_app"):
+        return None
+    nid = new_id()
+    now = datetime.now(UTC)
+    key = catalog.group_key(type_, subject_type, subject_id, nid, now.date().isoformat())
+    rows = await NotificationRow.raw(
+        "INSERT INTO notifications (id, recipient, type, actor, subject_type, subject_id, group_key, extra, "
+        "created_at) VALUES ({}, {}, {}, {}, {}, {}, {}, {}::jsonb, {}) ON CONFLICT DO NOTHING RETURNING *",
+        nid,
+        recipient_id,
+        type_,
+        actor_id,
+        subject_type,
+        subject_id,
+        key,
+        msgspec.json.encode(extra or {}).decode(),
+        now,
+    )
+    if not rows:
+        return None
+    view = _view(rows[0], await users_by_id({actor_id} if actor_id else set()))
+    if prefs.allows(type_, "push"):
+        delay = get_settings().push.collapse_seconds if key.split(":")[0] in catalog.GROUPED_BY_SUBJECT else 0
+        await queue.enqueue(
+            "notifications.push",
+            {"user_id": recipient_id, "group_key": key},
+            queueing_lock=f"push:{recipient_id}:{key}",
+            delay=delay,
+        )
+    # Last: the outbox serializes emitting transactions from their first emit to their commit.
+    await outbox.emit(user_channel(recipient_id), "notification.created", view)
+    return view
+
+
+async def notify_now(
+    recipient_id: int,
+    type_: str,
+    actor_id: int | None,
+    subject_type: str = "",
+    subject_id: int = 0,
+    extra: dict[str, Any] | None = None,
+) -> Notification | None:
+    """``notify`` in a transaction of its own (for producers that are not inside one, e.g. ``system``)."""
+    async with NotificationRow._meta.db.transaction():
+        return await notify(recipient_id, type_, actor_id, subject_type, subject_id, extra)
+
+
+class NotificationService:
+    """The caller's own notifications: list, grouped list, unread count, mark read."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.key = settings.security.secret_key
+
+    def _types(self, types: list[str] | None) -> list[str]:
+        unknown = sorted(set(types or ()) - set(catalog.TYPES))
+        if unknown:
+            raise ValidationFailed(f"unknown notification types: {', '.join(unknown)}")
+        return list(types or catalog.TYPES)
+
+    async def _position(self, user_id: int, first_page: bool) -> ChannelPosition | None:
+        if not first_page:
+            return None
+        channel = user_channel(user_id)
+        # Read before the rows, so a subscribe ``since`` it replays anything that lands after the page.
+        position = await seams.channel_position(channel)
+        return ChannelPosition(channel=channel, offset=position[0], epoch=position[1]) if position else None
+
+    async def page(self, user_id: int, types: list[str] | None, limit: int, after: str | None) -> NotificationPage:
+        wanted = self._types(types)
+        before = cursor.decode("n", after, self.key) if after else None
+        position = await self._position(user_id, after is None)
+        rows = await NotificationRow.raw(
+            "SELECT * FROM notifications WHERE recipient = {} AND type = ANY({}) AND ({}::bigint IS NULL OR id < {}) "
+            "ORDER BY id DESC LIMIT {}",
+            user_id,
+            wanted,
+            before,
+            before,
+            limit + 1,
+        )
+        more = len(rows) > limit
+        rows = rows[:limit]
+        actors = await users_by_id({r["actor"] for r in rows if r["actor"]})
+        items = [_view(r, actors) for r in rows]
+        next_cursor = cursor.encode("n", rows[-1]["id"], self.key) if more else None
+        return NotificationPage(items=items, next_cursor=next_cursor, position=position)
+
+    async def grouped(self, user_id: int, types: list[str] | None, limit: int, after: str | None) -> GroupPage:
+        wanted = self._types(types)
+        before = cursor.decode("g", after, self.key) if after else None
+        position = await self._position(user_id, after is None)
+        rows = await NotificationRow.raw(
+            "SELECT group_key, min(type) AS type, min(subject_type) AS subject_type, min(subject_id) AS subject_id, "
+            "max(id) AS latest_id, max(created_at) AS latest_at, count(*) AS n, "
+            "count(DISTINCT actor) AS actors_count, bool_and(read_at IS NOT NULL) AS read, "
+            "(array_agg(actor ORDER BY id DESC) FILTER (WHERE actor IS NOT NULL))[1:3] AS sample "
+            "FROM notifications WHERE recipient = {} AND type = ANY({}) GROUP BY group_key "
+            "HAVING {}::bigint IS NULL OR max(id) < {} ORDER BY max(id) DESC LIMIT {}",
+            user_id,
+            wanted,
+            before,
+            before,
+            limit + 1,
+        )
+        more = len(rows) > limit
+        rows = rows[:limit]
+        actors = await users_by_id({a for r in rows for a in (r["sample"] or [])})
+        items = [
+            NotificationGroup(
+                group_key=r["group_key"],
+                type=r["type"],
+                subject=Subject(type=r["subject_type"], id=str(r["subject_id"])) if r["subject_type"] else None,
+                sample_actors=[actors[a] for a in (r["sample"] or []) if a in actors],
+                actors_count=r["actors_count"],
+                notifications_count=r["n"],
+                most_recent_notification_id=str(r["latest_id"]),
+                latest_at=r["latest_at"],
+                read=r["read"],
+            )
+            for r in rows
+        ]
+        next_cursor = cursor.encode("g", rows[-1]["latest_id"], self.key) if more else None
+        return GroupPage(items=items, next_cursor=next_cursor, position=position)
+
+    async def unread_count(self, user_id: int) -> int:
+        rows = await NotificationRow.raw(
+            "SELECT count(*) AS n FROM notifications WHERE recipient = {} AND read_at IS NULL", user_id
+        )
+        return int(rows[0]["n"])
+
+    async def mark_read(self, user_id: int, data: MarkRead) -> None:
+        """Mark ``data.ids`` (all the caller's own, else 404 and nothing changes) or everything read."""
+        if data.all == bool(data.ids):
+            raise ValidationFailed("give either a non-empty ids list or all: true")
+        async with NotificationRow._meta.db.transaction():
+            if data.all:
+                rows = await NotificationRow.raw(
+                    "UPDATE notifications SET read_at = now() WHERE recipient = {} AND read_at IS NULL RETURNING id",
+                    user_id,
+                )
+            else:
+                ids = sorted({int(i) for i in data.ids or ()})
+                if ids[-1] >= 1 << 63:
+                    raise NotFound("some of these notifications do not exist")
+                owned = await NotificationRow.raw(
+                    "SELECT count(*) AS n FROM notifications WHERE recipient = {} AND id = ANY({})", user_id, ids
+                )
+                if owned[0]["n"] != len(ids):
+                    raise NotFound("some of these notifications do not exist")
+                rows = await NotificationRow.raw(
+                    "UPDATE notifications SET read_at = now() WHERE recipient = {} AND id = ANY({}) "
+                    "AND read_at IS NULL RETURNING id",
+                    user_id,
+                    ids,
+                )
+            if not rows and not data.all:
+                return
+            unread = await self.unread_count(user_id)
+            await outbox.emit(
+                user_channel(user_id),
+                "notification.read",
+                {"ids": [str(r["id"]) for r in rows], "all": data.all, "unread_count": unread},
+            )
