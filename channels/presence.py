@@ -12,7 +12,7 @@ import secrets
 import time
 from collections import Counter
 
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 
 from channels import names
 
@@ -77,7 +77,11 @@ class RedisPresence(Presence):
         super().__init__(ttl, kinds)
         # socket_timeout=None: redis-py's own (5 s by default) bounds writes with asyncio.wait_for, which on
         # Python 3.11 can swallow a cancellation (see channels.redis); commands use asyncio.timeout instead.
-        self._redis = Redis.from_url(url, socket_timeout=None, socket_connect_timeout=2)
+        # A blocking pool (see channels.redis): a burst of joins waits for a connection instead of failing.
+        pool = BlockingConnectionPool.from_url(
+            url, max_connections=32, timeout=None, socket_timeout=None, socket_connect_timeout=2
+        )
+        self._redis = Redis.from_pool(pool)
         self._prefix = prefix
         self._node = secrets.token_hex(6)
         self._task: asyncio.Task[None] | None = None

@@ -16,7 +16,7 @@ import contextlib
 from typing import Any
 
 import structlog
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 from redis.retry import Retry
@@ -82,6 +82,7 @@ return {offset, epoch, redis.call('XRANGE', KEYS[2], (tonumber(ARGV[3]) + 1) .. 
 _CONTROL = "ctl"
 _IDLE_PING = 15.0
 _COMMAND_TIMEOUT = 5.0
+_POOL = 64
 _ERRORS = (RedisError, OSError, asyncio.TimeoutError)
 
 
@@ -101,7 +102,11 @@ class RedisBroker(Broker):
             "socket_connect_timeout": 2,
             "socket_timeout": None,
         }
-        self._redis = Redis.from_url(url, **options)
+        # A blocking pool: a burst of commands (1,000 sockets subscribing at once) waits for one of a
+        # bounded set of connections; redis-py's default pool fails the 101st concurrent command instead.
+        self._redis = Redis.from_pool(
+            BlockingConnectionPool.from_url(url, max_connections=_POOL, timeout=None, **options)
+        )
         self._sub_client = Redis.from_url(url, **options)
         self._publish = self._redis.register_script(_PUBLISH)
         self._history = self._redis.register_script(_HISTORY)
