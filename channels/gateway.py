@@ -2,7 +2,8 @@
 
 The gateway knows nothing of the app: it is given who a token belongs to (``authenticate``), who may
 subscribe or publish (``policy``), and a ``Broker``. Per socket it runs the reader (this coroutine) and
-one writer task draining a bounded queue; timers (auth timeout, token expiry) are loop callbacks.
+a bounded queue; timers (auth timeout, token expiry) are loop callbacks. One flusher task per gateway
+drains every socket's queue; a socket gets a task of its own only while its transport pushes back.
 """
 
 from __future__ import annotations
@@ -100,12 +101,76 @@ class GatewayConfig:
 Authenticate = Callable[[str], Awaitable[Identity]]
 
 
+RAW_SEND = "channels.raw_send"
+"""Scope key under which ``serve_directly`` leaves the server's own ASGI ``send`` for a websocket."""
+
+
+class _RawSocket:
+    """The plain ASGI websocket (scope, receive, send) as the gateway's ``Socket``."""
+
+    __slots__ = ("receive", "scope", "send")
+
+    def __init__(self, scope: Any, receive: Any, send: Any) -> None:
+        self.scope, self.receive, self.send = scope, receive, send
+
+    async def accept(self) -> None:
+        await self.receive()  # websocket.connect
+        await self.send({"type": "websocket.accept"})
+
+
+def serve_directly(app: Any, path: str, gateway: Callable[[], Gateway | None]) -> Any:
+    """Wrap an ASGI app so websockets on ``path`` go straight to the gateway, past the framework.
+
+    A framework's routing and middleware stay suspended for a socket's whole life (a dozen coroutine
+    frames per idle socket) and wrap ``send`` in layers that only matter for HTTP (one more coroutine
+    per frame per socket on the fan-out path). Other websockets still reach ``app``, with the server's
+    ``send`` left under ``RAW_SEND`` for the gateway's event frames.
+    """
+
+    async def wrapped(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "websocket":
+            target = gateway() if scope["path"] == path else None
+            if target is not None:
+                await target.serve(_RawSocket(scope, receive, send))
+                return
+            scope[RAW_SEND] = send
+        await app(scope, receive, send)
+
+    return wrapped
+
+
 def _header(socket: Socket, name: bytes) -> str | None:
     """One handshake header, read from the raw ASGI scope (a parsed headers object per socket costs ~2 KiB)."""
     for key, value in socket.scope["headers"]:
         if key == name:
             return bytes(value).decode("latin-1")
     return None
+
+
+class _Resume:
+    """Await a coroutine that was already started by hand and suspended at ``step`` (a future it awaits)."""
+
+    __slots__ = ("coro", "step")
+
+    def __init__(self, coro: Any, step: Any) -> None:
+        self.coro = coro
+        self.step = step
+
+    def __await__(self) -> Any:
+        coro, step = self.coro, self.step
+        while True:
+            try:
+                yield step
+            except BaseException as exc:  # cancelled (or failed) while waiting: the coroutine decides
+                try:
+                    step = coro.throw(exc)
+                except StopIteration as stop:
+                    return stop.value
+            else:
+                try:
+                    step = coro.send(None)
+                except StopIteration as stop:
+                    return stop.value
 
 
 @dataclass(eq=False, slots=True)
@@ -124,12 +189,13 @@ class Conn:
     violations: int = 0
     reader: asyncio.Task[Any] | None = None
     writer: asyncio.Task[None] | None = None
-    sending: bool = False
+    """Only while a send is blocked (the transport pushes back): finishes it and drains the queue."""
+    closed: bool = False
     closer: asyncio.Task[None] | None = None
 
     def __post_init__(self) -> None:
         cfg = self.gateway.config
-        self.out = Outbox(cfg.queue_count, cfg.queue_chars, self.kill)
+        self.out = Outbox(cfg.queue_count, cfg.queue_chars, self.kill, self.gateway._schedule, self)
         self.tokens = cfg.rate * 2
         self.stamp = time.monotonic()
 
@@ -151,7 +217,7 @@ class Conn:
         self.gateway._closers.add(self.closer)
 
     async def _drained(self) -> None:
-        while self.out.queue or self.sending:  # noqa: ASYNC110 - a bounded wait at close only
+        while self.out.queue or self.writer is not None:  # noqa: ASYNC110 - a bounded wait at close only
             await asyncio.sleep(0.005)
 
     async def _close(self, code: int) -> None:
@@ -162,23 +228,56 @@ class Conn:
             self.writer.cancel()
             with contextlib.suppress(BaseException):
                 await self.writer
+        self.closed = True
+        self.out.queue.clear()
         with contextlib.suppress(Exception):
             await self.socket.send({"type": "websocket.close", "code": code, "reason": ""})
         if self.reader is not None and not self.reader.done():
             self.reader.cancel()
         self.gateway._closers.discard(asyncio.current_task())  # type: ignore[arg-type]
 
-    async def write(self) -> None:
-        out, send = self.out, self.socket.send
+    def flush(self) -> None:
+        """Send what is queued, without yielding while the transport takes it (the usual case)."""
+        out = self.out
         queue = out.queue
-        while True:
-            await out.wait()
-            self.sending = True
-            while queue:
-                text = queue.popleft()
+        if self.closed:
+            queue.clear()
+            out.chars = 0
+            out.scheduled = False
+            return
+        send = self.socket.scope.get(RAW_SEND) or self.socket.send
+        while queue:
+            text = queue.popleft()
+            out.chars -= len(text)
+            coro = send({"type": "websocket.send", "text": text})
+            try:
+                step = coro.send(None)
+            except StopIteration:
+                continue
+            except Exception:  # the peer is gone: its reader sees the disconnect and cleans up
+                queue.clear()
+                out.chars = 0
+                break
+            # The send waits for the transport: finish it, and this queue, in a task of this socket's own.
+            self.writer = asyncio.get_running_loop().create_task(self._write_slowly(_Resume(coro, step)))
+            return
+        out.scheduled = False
+
+    async def _write_slowly(self, pending: _Resume) -> None:
+        out = self.out
+        send = self.socket.scope.get(RAW_SEND) or self.socket.send
+        try:
+            await pending
+            while out.queue and not self.closed:
+                text = out.queue.popleft()
                 out.chars -= len(text)
                 await send({"type": "websocket.send", "text": text})
-            self.sending = False
+        except Exception:
+            out.queue.clear()
+            out.chars = 0
+        finally:
+            self.writer = None
+            out.scheduled = False
 
     def allow(self) -> bool:
         """Token bucket: whether one more command fits the socket's rate."""
@@ -215,6 +314,35 @@ class Gateway:
         self._by_session: dict[int, set[Conn]] = {}
         self._closers: set[asyncio.Task[None]] = set()
         self.closing = False
+        self._dirty: list[Outbox] = []
+        self._wake: asyncio.Future[None] | None = None
+        self._flusher: asyncio.Task[None] | None = None
+
+    # --- sending ---------------------------------------------------------------------------------
+
+    def _schedule(self, out: Outbox) -> None:
+        """``out`` has something to send: the flusher takes it on its next turn."""
+        self._dirty.append(out)
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.get_running_loop().create_task(self._flush_loop(), name="gateway-flusher")
+        wake = self._wake
+        if wake is not None and not wake.done():
+            wake.set_result(None)
+
+    async def _flush_loop(self) -> None:
+        """One task sends for every socket: a fan-out costs one wake-up, not one per socket."""
+        loop = asyncio.get_running_loop()
+        while True:
+            if not self._dirty:
+                self._wake = loop.create_future()
+                try:
+                    await self._wake
+                finally:
+                    self._wake = None
+            dirty, self._dirty = self._dirty, []
+            for out in dirty:
+                out.conn.flush()  # type: ignore[attr-defined]
+            await asyncio.sleep(0)  # let readers and the broker run between rounds
 
     # --- whole-process actions --------------------------------------------------------------------
 
@@ -231,6 +359,11 @@ class Gateway:
             conn.kill(code)
         if self._closers:
             await asyncio.wait(list(self._closers), timeout=5)
+        if self._flusher is not None:
+            self._flusher.cancel()
+            with contextlib.suppress(BaseException):
+                await self._flusher
+            self._flusher = None
 
     # --- one socket ------------------------------------------------------------------------------
 
@@ -253,7 +386,6 @@ class Gateway:
             return
         loop = asyncio.get_running_loop()
         conn.reader = asyncio.current_task()
-        conn.writer = loop.create_task(conn.write())
         self.conns.add(conn)
         try:
             header = _header(socket, b"authorization") or ""
@@ -281,6 +413,7 @@ class Gateway:
             conn.timer.cancel()
         if conn.close_code is None:
             conn.close_code = 1000
+            conn.closed = True
             if conn.writer is not None:
                 conn.writer.cancel()
         if conn.identity is not None:

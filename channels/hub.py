@@ -107,17 +107,23 @@ class Hub:
 
 
 class Outbox:
-    """A socket's bounded send queue (by count and by characters); overflow closes it with 4008."""
+    """A socket's bounded send queue (by count and by characters); overflow closes it with 4008.
 
-    __slots__ = ("_kill", "_max_chars", "_max_count", "_waiter", "chars", "queue")
+    It needs no task or future of its own while idle: when the queue turns non-empty it calls
+    ``ready(self)`` once, and whoever drains it (the gateway's flusher) clears ``scheduled`` when done.
+    """
 
-    def __init__(self, max_count: int, max_chars: int, kill: object) -> None:
+    __slots__ = ("_kill", "_max_chars", "_max_count", "_ready", "chars", "conn", "queue", "scheduled")
+
+    def __init__(self, max_count: int, max_chars: int, kill: object, ready: object, conn: object = None) -> None:
         self.queue: deque[str] = deque()
         self.chars = 0
         self._max_count = max_count
         self._max_chars = max_chars
-        self._waiter: asyncio.Future[None] | None = None
         self._kill = kill
+        self._ready = ready
+        self.scheduled = False
+        self.conn = conn
 
     def push(self, text: str) -> None:
         queue = self.queue
@@ -128,16 +134,6 @@ class Outbox:
             self.chars = 0
             self._kill(CLOSE_SLOW)  # type: ignore[operator]
             return
-        waiter = self._waiter
-        if waiter is not None and not waiter.done():
-            waiter.set_result(None)
-
-    async def wait(self) -> None:
-        """Return once something is queued."""
-        if self.queue:
-            return
-        self._waiter = asyncio.get_running_loop().create_future()
-        try:
-            await self._waiter
-        finally:
-            self._waiter = None
+        if not self.scheduled:
+            self.scheduled = True
+            self._ready(self)  # type: ignore[operator]

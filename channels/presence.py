@@ -12,7 +12,7 @@ import secrets
 import time
 from collections import Counter
 
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 
 from channels import names
 
@@ -65,6 +65,9 @@ class Presence:
         pass
 
 
+_TIMEOUT = 5.0
+
+
 class RedisPresence(Presence):
     """Presence shared by every process on one Redis."""
 
@@ -72,7 +75,13 @@ class RedisPresence(Presence):
         self, url: str, ttl: float = 30.0, kinds: frozenset[str] = TRACKED_KINDS, prefix: str = "sf:pr"
     ) -> None:
         super().__init__(ttl, kinds)
-        self._redis = Redis.from_url(url, socket_timeout=5, socket_connect_timeout=2)
+        # socket_timeout=None: redis-py's own (5 s by default) bounds writes with asyncio.wait_for, which on
+        # Python 3.11 can swallow a cancellation (see channels.redis); commands use asyncio.timeout instead.
+        # A blocking pool (see channels.redis): a burst of joins waits for a connection instead of failing.
+        pool = BlockingConnectionPool.from_url(
+            url, max_connections=32, timeout=None, socket_timeout=None, socket_connect_timeout=2
+        )
+        self._redis = Redis.from_pool(pool)
         self._prefix = prefix
         self._node = secrets.token_hex(6)
         self._task: asyncio.Task[None] | None = None
@@ -106,7 +115,7 @@ class RedisPresence(Presence):
         if not entries:
             return
         expires = time.time() + self.ttl
-        async with self._redis.pipeline(transaction=False) as pipe:
+        async with asyncio.timeout(_TIMEOUT), self._redis.pipeline(transaction=False) as pipe:
             for channel, user_id in entries:
                 key = self._key(channel, user_id)
                 pipe.zadd(key, {self._member(channel, user_id): expires})
@@ -114,11 +123,14 @@ class RedisPresence(Presence):
             await pipe.execute()
 
     async def _remove(self, channel: str | None, user_id: int) -> None:
-        await self._redis.zrem(self._key(channel, user_id), self._member(channel, user_id))
+        async with asyncio.timeout(_TIMEOUT):
+            await self._redis.zrem(self._key(channel, user_id), self._member(channel, user_id))
 
     async def members(self, channel: str) -> list[str]:
-        raw = await self._redis.zrangebyscore(self._key(channel, 0), time.time(), "+inf")
+        async with asyncio.timeout(_TIMEOUT):
+            raw = await self._redis.zrangebyscore(self._key(channel, 0), time.time(), "+inf")
         return sorted({bytes(m).decode().split(":", 1)[0] for m in raw}, key=int)  # type: ignore[arg-type]
 
     async def is_online(self, user_id: int) -> bool:
-        return bool(await self._redis.zcount(self._key(None, user_id), time.time(), "+inf"))
+        async with asyncio.timeout(_TIMEOUT):
+            return bool(await self._redis.zcount(self._key(None, user_id), time.time(), "+inf"))

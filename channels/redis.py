@@ -16,7 +16,7 @@ import contextlib
 from typing import Any
 
 import structlog
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 from redis.retry import Retry
@@ -81,6 +81,8 @@ return {offset, epoch, redis.call('XRANGE', KEYS[2], (tonumber(ARGV[3]) + 1) .. 
 
 _CONTROL = "ctl"
 _IDLE_PING = 15.0
+_COMMAND_TIMEOUT = 5.0
+_POOL = 64
 _ERRORS = (RedisError, OSError, asyncio.TimeoutError)
 
 
@@ -91,8 +93,20 @@ class RedisBroker(Broker):
         super().__init__(history)
         self._prefix = prefix
         # No hidden retries: a failure surfaces at once, so the reader knows it must catch up.
-        options: dict[str, Any] = {"retry": Retry(NoBackoff(), 0), "socket_connect_timeout": 2}
-        self._redis = Redis.from_url(url, socket_timeout=5, **options)
+        # No socket_timeout either (redis-py defaults to 5 s): it bounds each write with asyncio.wait_for,
+        # which on Python 3.11 swallows a cancellation that lands as the write completes, so a task
+        # cancelled mid-publish ran on (the outbox relay never stopped and held up shutdown). Commands
+        # are bounded with asyncio.timeout here instead, which keeps cancellations intact.
+        options: dict[str, Any] = {
+            "retry": Retry(NoBackoff(), 0),
+            "socket_connect_timeout": 2,
+            "socket_timeout": None,
+        }
+        # A blocking pool: a burst of commands (1,000 sockets subscribing at once) waits for one of a
+        # bounded set of connections; redis-py's default pool fails the 101st concurrent command instead.
+        self._redis = Redis.from_pool(
+            BlockingConnectionPool.from_url(url, max_connections=_POOL, timeout=None, **options)
+        )
         self._sub_client = Redis.from_url(url, **options)
         self._publish = self._redis.register_script(_PUBLISH)
         self._history = self._redis.register_script(_HISTORY)
@@ -117,8 +131,9 @@ class RedisBroker(Broker):
 
     async def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="redis-broker-reader")
-        with contextlib.suppress(asyncio.TimeoutError):
-            await asyncio.wait_for(self._live.wait(), 5)
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(5):
+                await self._live.wait()
 
     async def close(self) -> None:
         self._closing = True
@@ -132,7 +147,8 @@ class RedisBroker(Broker):
 
     async def healthy(self) -> bool:
         try:
-            return bool(await asyncio.wait_for(self._redis.ping(), 2)) and self.connected
+            async with asyncio.timeout(2):
+                return bool(await self._redis.ping()) and self.connected
         except _ERRORS:
             return False
 
@@ -141,10 +157,11 @@ class RedisBroker(Broker):
         args: list[Any] = [new_epoch(), policy.size, policy.ttl, max(META_TTL, policy.ttl)]
         idem = f"{self._prefix}:{{{channel}}}:i:{idempotency_key}" if idempotency_key is not None else ""
         try:
-            offset, epoch = await self._publish(
-                keys=[*self._keys(channel), idem],
-                args=[*args, event.encode() + b"\n" + data, self._topic(channel), IDEMPOTENCY_TTL],
-            )
+            async with asyncio.timeout(_COMMAND_TIMEOUT):
+                offset, epoch = await self._publish(
+                    keys=[*self._keys(channel), idem],
+                    args=[*args, event.encode() + b"\n" + data, self._topic(channel), IDEMPOTENCY_TTL],
+                )
         except _ERRORS as exc:
             raise BrokerUnavailable(str(exc)) from exc
         return Position(int(offset), epoch.decode())
@@ -154,7 +171,8 @@ class RedisBroker(Broker):
         if since is not None:
             args[2:] = [since.offset, since.epoch]
         try:
-            offset, raw_epoch, entries = await self._history(keys=self._keys(channel), args=args)
+            async with asyncio.timeout(_COMMAND_TIMEOUT):
+                offset, raw_epoch, entries = await self._history(keys=self._keys(channel), args=args)
         except _ERRORS as exc:
             raise BrokerUnavailable(str(exc)) from exc
         epoch = raw_epoch.decode()
@@ -183,8 +201,9 @@ class RedisBroker(Broker):
         topic = self._topic(channel)
         waiter = self._confirm.setdefault(topic, asyncio.get_running_loop().create_future())
         try:
-            await self._pubsub.subscribe(topic)
-            await asyncio.wait_for(asyncio.shield(waiter), 5)
+            async with asyncio.timeout(_COMMAND_TIMEOUT):
+                await self._pubsub.subscribe(topic)
+                await asyncio.shield(waiter)
         except _ERRORS as exc:
             raise BrokerUnavailable(str(exc)) from exc
         finally:
@@ -212,13 +231,15 @@ class RedisBroker(Broker):
             pubsub = self._sub_client.pubsub()
             try:
                 topics = [self._topic(c) for c in self._channels]
-                await pubsub.subscribe(f"{self._prefix}:{_CONTROL}", *topics)
+                async with asyncio.timeout(_COMMAND_TIMEOUT):
+                    await pubsub.subscribe(f"{self._prefix}:{_CONTROL}", *topics)
                 self._pubsub = pubsub
                 pending = len(topics) + 1
-                while pending:  # every subscription confirmed before anything is read from history
-                    msg = await pubsub.get_message(timeout=None)
-                    if msg is not None and msg["type"] == "subscribe":
-                        pending -= 1
+                async with asyncio.timeout(_COMMAND_TIMEOUT + len(topics) / 1000):
+                    while pending:  # every subscription confirmed before anything is read from history
+                        msg = await pubsub.get_message(timeout=None)
+                        if msg is not None and msg["type"] == "subscribe":
+                            pending -= 1
                 self._live.set()
                 if backoff > 0.05:
                     log.info("redis broker reconnected", channels=len(topics))
@@ -230,7 +251,8 @@ class RedisBroker(Broker):
                     if msg is None:
                         # Quiet for a while: a PING proves the connection is alive (a silently dropped
                         # connection would otherwise block here forever, missing every publication).
-                        await asyncio.wait_for(pubsub.ping(), 5)
+                        async with asyncio.timeout(_COMMAND_TIMEOUT):
+                            await pubsub.ping()
                         continue
                     await self._on_message(msg)
             except asyncio.CancelledError:

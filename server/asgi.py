@@ -1,5 +1,15 @@
 """The ASGI entry point for uvicorn workers: ``server.asgi:app``."""
 
+from channels.gateway import Gateway, serve_directly
 from server.app import create_app
 
-app = create_app()
+litestar_app = create_app()
+
+
+def _gateway() -> Gateway | None:
+    realtime = litestar_app.state.realtime  # set by the lifespan once the realtime layer runs
+    return realtime.gateway if realtime is not None else None
+
+
+# The websocket route is also registered in the app (tests, schema); served, it skips the app's stack.
+app = serve_directly(litestar_app, "/api/v1/ws", _gateway)

@@ -11,6 +11,10 @@
 - Once: each row is published with idempotency key ``outbox:<id>``, then marked published. A relay
   that dies between the two re-publishes the row on restart and the broker answers with the first
   position instead of publishing it again.
+- Stop: ``stop`` first asks the relay to finish the publish in flight, mark what it published and
+  return; only a relay that does not (stuck on the database) is cancelled. Stopping never depends on a
+  cancellation arriving intact: libraries built on Python 3.11's ``asyncio.wait_for`` can swallow one
+  (see ``channels.redis``), and a relay that lost its cancellation would run on and hold up shutdown.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ log = structlog.get_logger(__name__)
 RELAY_LOCK = 0x5F10_0002
 BATCH = 500
 KEEP_PUBLISHED = "1 day"
+STOP_GRACE = 2.0
 
 
 class Relay:
@@ -45,61 +50,85 @@ class Relay:
         # Test seam: called after each publish, before the batch is marked (to simulate a crash there).
         self.after_publish: Callable[[int], None] | None = None
         self._wake = asyncio.Event()
+        self._stopping = False
+        self._stopped = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
+        self._stopping = False
+        self._stopped.clear()
         self._task = asyncio.create_task(self._run(), name="outbox-relay")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
+        """Stop relaying: the batch in flight ends after its current publish, with what was published marked."""
+        task, self._task = self._task, None
+        if task is not None:
+            self._stopping = True
+            self._stopped.set()
+            self._wake.set()
+            await asyncio.wait([task], timeout=STOP_GRACE)
+            if not task.done():
+                task.cancel()
             with contextlib.suppress(BaseException):
-                await self._task
-            self._task = None
+                await task
         self.active = False
 
+    @staticmethod
+    async def _until(event: asyncio.Event, seconds: float) -> None:
+        """Wait for ``event`` at most ``seconds``."""
+        # asyncio.timeout, not wait_for: on 3.11 wait_for may swallow a cancellation that races its result.
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(seconds):
+                await event.wait()
+
     async def _run(self) -> None:
-        while True:
+        while not self._stopping:
             conn: asyncpg.Connection | None = None
             try:
                 conn = await asyncpg.connect(self.dsn)
                 if not await conn.fetchval("SELECT pg_try_advisory_lock($1)", RELAY_LOCK):
                     await conn.close()
-                    await asyncio.sleep(self.standby_retry)
+                    conn = None
+                    await self._until(self._stopped, self.standby_retry)
                     continue
                 self.active = True
                 await conn.add_listener(NOTIFY_CHANNEL, lambda *_: self._wake.set())
                 log.info("outbox relay active")
                 await self._relay(conn)
             except asyncio.CancelledError:
+                if conn is not None:
+                    conn.terminate()  # may be mid-query: a graceful close would wait for the server's answer
                 raise
             except Exception as exc:
                 log.warning("outbox relay interrupted", error=str(exc))
-                await asyncio.sleep(1.0)
+                await self._until(self._stopped, 1.0)
             finally:
                 self.active = False
                 if conn is not None and not conn.is_closed():
-                    with contextlib.suppress(Exception):
-                        await asyncio.wait_for(conn.close(), 2)
+                    try:
+                        async with asyncio.timeout(2):
+                            await conn.close()
+                    except Exception:
+                        conn.terminate()
 
     async def _relay(self, conn: asyncpg.Connection) -> None:
         rounds = 0
-        while True:
+        while not self._stopping:
             self._wake.clear()
             try:
-                while await self.drain(conn) == BATCH:
+                while await self.drain(conn) == BATCH and not self._stopping:
                     pass
             except BrokerUnavailable as exc:
                 log.warning("outbox relay: broker unavailable", error=str(exc))
-                await asyncio.sleep(1.0)
+                await self._until(self._stopped, 1.0)
                 continue
             rounds += 1
             if rounds % 100 == 0:
                 await conn.execute(
                     "DELETE FROM outbox_events WHERE published_at < now() - $1::interval", KEEP_PUBLISHED
                 )
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.poll)
+            if not self._stopping:
+                await self._until(self._wake, self.poll)  # a NOTIFY, or stop
 
     async def drain(self, conn: asyncpg.Connection) -> int:
         """Publish one batch of unpublished rows in id order; return how many there were."""
@@ -111,6 +140,8 @@ class Relay:
         done: list[int] = []
         try:
             for row in rows:
+                if self._stopping:
+                    break
                 await self.broker.publish(
                     row["channel"], row["event"], row["data"].encode(), idempotency_key=f"outbox:{row['id']}"
                 )
