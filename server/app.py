@@ -56,7 +56,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
         if settings.redis.url:
             import redis.asyncio as aioredis
 
-            redis = aioredis.from_url(settings.redis.url, health_check_interval=15, socket_timeout=5)
+            # A blocking pool waits for a free connection instead of failing the 101st concurrent command,
+            # and no socket_timeout: redis-py enforces it with asyncio.wait_for, which on Python 3.11 can
+            # swallow a cancellation (background loops then never stop). Connects are still bounded.
+            pool = aioredis.BlockingConnectionPool.from_url(
+                settings.redis.url, max_connections=64, timeout=5, socket_connect_timeout=5, health_check_interval=15
+            )
+            redis = aioredis.Redis.from_pool(pool)  # owns the pool: aclose() disconnects it
         app.state.redis = redis
         await notification_queue.open_queue()
         social = SocialRuntime(social_config.from_env(), settings.security.secret_key, redis)
