@@ -113,31 +113,7 @@ async def client(app: object) -> AsyncIterator[object]:
 
     Websockets go through the same in-process transport (``httpx_ws.aconnect_ws(url, client)``).
     """
-    import httpx
-    from httpx_ws.transport import ASGIWebSocketTransport
+    from tests.support.asgi import in_process_client
 
-    from tests.support.asgi import running
-
-    # pytest-asyncio may tear down in another task than it set up, and anyio's cancel scopes must be
-    # left in the task that entered them: so the app and its client live in one task of their own.
-    ready: asyncio.Future[httpx.AsyncClient] = asyncio.get_running_loop().create_future()
-    done = asyncio.Event()
-
-    async def hold() -> None:
-        try:
-            async with running(app) as asgi:
-                transport = ASGIWebSocketTransport(asgi)  # type: ignore[arg-type]
-                async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
-                    ready.set_result(c)
-                    await done.wait()
-        except BaseException as exc:
-            if not ready.done():
-                ready.set_exception(exc)
-            raise
-
-    task = asyncio.create_task(hold())
-    try:
-        yield await ready
-    finally:
-        done.set()
-        await task
+    async with in_process_client(app) as c:
+        yield c

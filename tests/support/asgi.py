@@ -38,3 +38,37 @@ async def running(app: Any, timeout: float = 30) -> AsyncIterator[Any]:
         await inbox.put({"type": "lifespan.shutdown"})
         await expect("lifespan.shutdown.complete")
         await task
+
+
+@asynccontextmanager
+async def in_process_client(app: Any, base_url: str = "http://testserver") -> AsyncIterator[Any]:
+    """An httpx client (websockets included, via httpx-ws) on ``app`` with its lifespan running.
+
+    pytest-asyncio may tear a fixture down in another task than it set it up, and anyio's cancel scopes
+    must be left in the task that entered them: so the app and its client live in one task of their own,
+    and this context manager only hands the client over and asks that task to finish.
+    """
+    import httpx
+    from httpx_ws.transport import ASGIWebSocketTransport
+
+    ready: asyncio.Future[httpx.AsyncClient] = asyncio.get_running_loop().create_future()
+    done = asyncio.Event()
+
+    async def hold() -> None:
+        try:
+            async with running(app) as asgi:
+                transport = ASGIWebSocketTransport(asgi)
+                async with httpx.AsyncClient(transport=transport, base_url=base_url) as client:
+                    ready.set_result(client)
+                    await done.wait()
+        except BaseException as exc:
+            if not ready.done():
+                ready.set_exception(exc)
+            raise
+
+    task = asyncio.create_task(hold())
+    try:
+        yield await ready
+    finally:
+        done.set()
+        await task

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -39,35 +38,13 @@ def realtime_settings(redis: bool, **realtime: Any) -> Any:
 @contextlib.asynccontextmanager
 async def app_client(settings: Any) -> AsyncIterator[Any]:
     """An in-process client on a fresh app built from ``settings`` (lifespan around it, in one task)."""
-    import httpx
-    from httpx_ws.transport import ASGIWebSocketTransport
-
     from server.app import create_app
-    from tests.support.asgi import running
+    from tests.support.asgi import in_process_client
 
     app = create_app(settings)
-    ready: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-    done = asyncio.Event()
-
-    async def hold() -> None:
-        try:
-            async with running(app) as asgi:
-                transport = ASGIWebSocketTransport(asgi)  # type: ignore[arg-type]
-                async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
-                    c.app = app  # type: ignore[attr-defined]
-                    ready.set_result(c)
-                    await done.wait()
-        except BaseException as exc:
-            if not ready.done():
-                ready.set_exception(exc)
-            raise
-
-    task = asyncio.create_task(hold())
-    try:
-        yield await ready
-    finally:
-        done.set()
-        await task
+    async with in_process_client(app) as c:
+        c.app = app  # type: ignore[attr-defined]
+        yield c
 
 
 @pytest.fixture(params=["memory", "redis"])

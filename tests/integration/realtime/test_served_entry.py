@@ -2,45 +2,24 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
-from httpx_ws.transport import ASGIWebSocketTransport
 
 from channels.gateway import serve_directly
 from tests.integration.realtime.helpers import account, connect
-from tests.support.asgi import running
+from tests.support.asgi import in_process_client
 
 
 @pytest.fixture
 async def served(app: Any) -> AsyncIterator[httpx.AsyncClient]:
     """A client on ``app`` wrapped the way ``server.asgi`` serves it (held in one task, as ``client`` is)."""
     wrapped = serve_directly(app, "/api/v1/ws", lambda: app.state.realtime and app.state.realtime.gateway)
-    ready: asyncio.Future[httpx.AsyncClient] = asyncio.get_running_loop().create_future()
-    done = asyncio.Event()
-
-    async def hold() -> None:
-        try:
-            async with running(wrapped) as asgi:
-                transport = ASGIWebSocketTransport(asgi)  # type: ignore[arg-type]
-                async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-                    ready.set_result(client)
-                    await done.wait()
-        except BaseException as exc:
-            if not ready.done():
-                ready.set_exception(exc)
-            raise
-
-    task = asyncio.create_task(hold())
-    try:
-        yield await ready
-    finally:
-        done.set()
-        await task
+    async with in_process_client(wrapped) as client:
+        yield client
 
 
 async def test_the_direct_websocket_path_speaks_the_whole_protocol(served):
