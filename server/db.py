@@ -22,9 +22,22 @@ async def start_pool(max_size: int = 10) -> None:
     await engine().start_connection_pool(min_size=1, max_size=max_size)
 
 
-async def close_pool() -> None:
-    with contextlib.suppress(Exception):
-        await engine().close_connection_pool()
+async def close_pool(grace: float = 10.0) -> None:
+    """Close the pool, waiting at most ``grace`` seconds for borrowed connections, then terminate it.
+
+    asyncpg's ``Pool.close()`` waits for every connection to be released; one held by a task that is
+    itself stuck would hang shutdown forever, so after the grace period the pool is terminated.
+    """
+    db = engine()
+    pool = db.pool
+    if pool is None:
+        return
+    try:
+        await asyncio.wait_for(pool.close(), grace)
+    except (TimeoutError, Exception):
+        pool.terminate()
+    finally:
+        db.pool = None
 
 
 async def migrate() -> None:
