@@ -5,16 +5,24 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import signal
 import sys
 from collections.abc import Callable
 
 from server.settings import get_settings
 
 
+def _exit_on_sigterm(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
 def _with_database(run: Callable[[], int]) -> int:
     """Run ``run`` with ``DATABASE_URL`` set: the given one, or an embedded PostgreSQL we start and stop."""
     from server.embedded import EmbeddedPostgres
 
+    # uvicorn re-raises the SIGTERM it handled once it has shut down; with the default handler the process
+    # would die there without running the ``finally`` below, leaving the embedded PostgreSQL behind.
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
     settings = get_settings()
     embedded = None
     if not settings.database.url:

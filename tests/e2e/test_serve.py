@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.support.smtp import free_port
 
@@ -46,7 +47,8 @@ def _wait_for_health(base: str, proc: subprocess.Popen[bytes], log: Path) -> Non
     raise AssertionError(f"server never became healthy:\n{log.read_text()[-4000:]}")
 
 
-def test_serve_on_embedded_postgres_then_sigint_leaves_no_process_behind():
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["sigint", "sigterm"])
+def test_serve_on_embedded_postgres_then_a_stop_signal_leaves_no_process_behind(sig: signal.Signals):
     data_dir = Path(tempfile.mkdtemp(prefix="sf-e2e-"))
     log = data_dir.parent / f"{data_dir.name}.log"
     port = free_port()
@@ -74,9 +76,9 @@ def test_serve_on_embedded_postgres_then_sigint_leaves_no_process_behind():
         # The generated secret is kept, private, in DATA_DIR.
         assert (data_dir / "secret_key").stat().st_mode & 0o077 == 0
 
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(sig)
         proc.wait(timeout=90)
-        assert proc.returncode in (0, 130, -signal.SIGINT), log.read_text()[-4000:]
+        assert proc.returncode in (0, 128 + sig, -sig), log.read_text()[-4000:]
         assert "Traceback" not in log.read_text()
         assert _processes_mentioning(str(data_dir)) == []
         assert not (data_dir / "postgres" / "postmaster.pid").exists()
