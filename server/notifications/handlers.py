@@ -66,6 +66,20 @@ async def _subscribers(author_id: int, visibility: str) -> list[dict[str, int]]:
     return [r for r in rows if await can_see_followers_only(r["user_id"], author_id)]
 
 
+async def on_payment_received(e: events.PaymentReceived) -> None:
+    extra = {"kind": e.kind, "amount": e.amount, "currency": e.currency}
+    await notify(e.recipient_id, "payment_received", e.actor_id, "payment", e.payment_id, extra)
+
+
+async def on_subscription_started(e: events.SubscriptionStarted) -> None:
+    await notify(e.creator_id, "subscription_started", e.actor_id, "subscription", e.subscription_id)
+
+
+async def on_payout_paid(e: events.PayoutPaid) -> None:
+    extra = {"amount": e.amount, "currency": e.currency}
+    await notify(e.actor_id, "payout_paid", None, "payout", e.payout_id, extra)
+
+
 def register() -> None:
     """Subscribe the notification handlers to the domain events (idempotent)."""
     events.subscribe(events.Followed, on_followed)
@@ -73,3 +87,6 @@ def register() -> None:
     events.subscribe(events.Liked, on_liked)
     events.subscribe(events.Commented, on_commented)
     events.subscribe(events.PostPublished, on_post_published)
+    events.subscribe(events.PaymentReceived, on_payment_received)
+    events.subscribe(events.SubscriptionStarted, on_subscription_started)
+    events.subscribe(events.PayoutPaid, on_payout_paid)
