@@ -136,7 +136,7 @@ class LedgerTransaction(Table, tablename="ledger_transactions"):
     """One money movement; its entries sum to zero per currency. ``ref`` makes a posting happen once."""
 
     id = BigInt(primary_key=True, default=new_id)
-    ref = Varchar(length=200, unique=True, help_text="e.g. charge:pi_123, refund:re_1, payout:po_1")
+    reference = Varchar(length=200, unique=True, help_text="e.g. charge:pi_123, refund:re_1, payout:po_1")
     type = Varchar(length=32, help_text="charge, refund, dispute_hold, dispute_release, dispute_lost, payout...")
     kind = Varchar(length=16, default="", help_text="tip, content, subscription, ads: what the money was for")
     creator = BigInt(null=True, default=None, index=True, help_text="the creator whose earnings moved")

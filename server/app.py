@@ -29,6 +29,9 @@ from server.notifications import handlers as notification_handlers
 from server.notifications import queue as notification_queue
 from server.notifications import seams as notification_seams
 from server.notifications.controllers import NotificationController, PushTokenController
+from server.payments import runtime as payments_runtime
+from server.payments.controllers import CONTROLLERS as PAYMENT_CONTROLLERS
+from server.payments.deps import dependencies as payment_dependencies
 from server.ratelimit import RateLimiter
 from server.realtime import runtime as realtime
 from server.realtime.asyncapi import AsyncAPIController
@@ -49,6 +52,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or get_settings()
     configure_logging()
     notification_handlers.register()
+    payments = payments_runtime.build(settings)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -88,6 +92,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             await social.stop()
             if redis is not None:
                 await redis.aclose()
+            await payments_runtime.close(payments)
             await db.close_pool()
             log.info("stopped")
 
@@ -104,8 +109,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             NotificationController,
             PushTokenController,
             *SOCIAL_CONTROLLERS,
+            *PAYMENT_CONTROLLERS,
         ],
-        dependencies=social_dependencies,
+        dependencies={**social_dependencies, **payment_dependencies},
     )
 
     media_dirs = {kind: settings.data_dir / "media" / kind for kind in ("avatars", "images")}
@@ -137,7 +143,16 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 }
             ),
         ),
-        state=State({"settings": settings, "redis": None, "limiter": RateLimiter(), "mailer": None, "realtime": None}),
+        state=State(
+            {
+                "settings": settings,
+                "redis": None,
+                "limiter": RateLimiter(),
+                "mailer": None,
+                "realtime": None,
+                "payments": payments,
+            }
+        ),
         logging_config=None,  # server.logging owns the handlers (JSON, redacted)
         debug=False,
     )

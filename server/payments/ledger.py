@@ -58,8 +58,8 @@ async def post(
     if sum(amount for _, amount in lines) != 0:
         raise Unbalanced(f"{ref}: entries sum to {sum(a for _, a in lines)}")
     txn = await sql.fetchval(
-        "INSERT INTO ledger_transactions (id, ref, type, kind, creator, created_at) "
-        "VALUES ($1, $2, $3, $4, $5, now()) ON CONFLICT (ref) DO NOTHING RETURNING id",
+        "INSERT INTO ledger_transactions (id, reference, type, kind, creator, created_at) "
+        "VALUES ($1, $2, $3, $4, $5, now()) ON CONFLICT (reference) DO NOTHING RETURNING id",
         new_id(),
         ref,
         type_,
@@ -110,13 +110,13 @@ async def check() -> list[str]:
     """Every problem found: unbalanced transactions, negative creator balances, mirrors that disagree."""
     problems: list[str] = []
     rows = await sql.fetch(
-        "SELECT t.ref, e.currency, sum(e.amount) AS total FROM ledger_transactions t "
-        "JOIN ledger_entries e ON e.txn = t.id GROUP BY t.ref, e.currency HAVING sum(e.amount) <> 0"
+        "SELECT t.reference AS ref, e.currency, sum(e.amount) AS total FROM ledger_transactions t "
+        "JOIN ledger_entries e ON e.txn = t.id GROUP BY t.reference, e.currency HAVING sum(e.amount) <> 0"
     )
     problems += [f"transaction {r['ref']} does not balance in {r['currency']}: {r['total']}" for r in rows]
     rows = await sql.fetch(
-        "SELECT t.ref FROM ledger_transactions t LEFT JOIN ledger_entries e ON e.txn = t.id "
-        "GROUP BY t.ref HAVING count(e.id) = 1"
+        "SELECT t.reference AS ref FROM ledger_transactions t LEFT JOIN ledger_entries e ON e.txn = t.id "
+        "GROUP BY t.reference HAVING count(e.id) = 1"
     )
     problems += [f"transaction {r['ref']} has a single entry" for r in rows]
     rows = await sql.fetch(
@@ -126,7 +126,7 @@ async def check() -> list[str]:
     problems += [f"{r['account']} is negative in {r['currency']}: {-r['total']}" for r in rows]
     rows = await sql.fetch(
         "SELECT p.id, p.refunded, COALESCE((SELECT sum(-e.amount) FROM payment_refunds r "
-        "JOIN ledger_transactions t ON t.ref = 'refund:' || r.refund_id "
+        "JOIN ledger_transactions t ON t.reference = 'refund:' || r.refund_id "
         "JOIN ledger_entries e ON e.txn = t.id AND e.account = 'stripe:clearing' WHERE r.payment = p.id), 0) AS booked "
         "FROM payments p"
     )

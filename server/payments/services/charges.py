@@ -224,7 +224,9 @@ class ChargeService:
                     options={"idempotency_key": f"sf-refund-{idem}"},
                 ),
             )
-            return _refund_view(await record_refund(row, refund["id"], refund["amount"], refund["status"], actor.id, idem))
+            return _refund_view(
+                await record_refund(row, refund["id"], refund["amount"], refund["status"], actor.id, idem)
+            )
 
 
 def _refund_view(r: Any) -> schemas.RefundView:

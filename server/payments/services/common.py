@@ -53,7 +53,7 @@ class Context:
 
     async def customer_for(self, user_id: int) -> str:
         """The user's Stripe Customer id, created on first use (one per user, even under races)."""
-        found = await sql.fetchval("SELECT customer_id FROM stripe_customers WHERE \"user\" = $1", user_id)
+        found = await sql.fetchval('SELECT customer_id FROM stripe_customers WHERE "user" = $1', user_id)
         if found:
             return str(found)
         email = await sql.fetchval("SELECT email FROM users WHERE id = $1", user_id)
@@ -85,13 +85,13 @@ def transaction() -> Any:
 async def users_by_id(ids: set[int]) -> dict[int, UserPublic]:
     if not ids:
         return {}
-    rows = await sql.fetch(f"SELECT {USER_COLUMNS} FROM users WHERE id = ANY($1)", list(ids))  # noqa: S608
+    rows = await sql.fetch(f"SELECT {USER_COLUMNS} FROM users WHERE id = ANY($1)", list(ids))
     return {r["id"]: user_public(dict(r)) for r in rows}
 
 
 async def user_by_name(username: str) -> dict[str, Any]:
     row = await sql.fetchrow(
-        f"SELECT {USER_COLUMNS} FROM users WHERE username = lower($1) AND suspended_at IS NULL",  # noqa: S608
+        f"SELECT {USER_COLUMNS} FROM users WHERE username = lower($1) AND suspended_at IS NULL",
         username,
     )
     if row is None:
@@ -101,9 +101,7 @@ async def user_by_name(username: str) -> dict[str, Any]:
 
 async def connect_account(user_id: int) -> str:
     """The Connect account that receives ``user_id``'s earnings; 422 until they set up payouts."""
-    acct = await sql.fetchval(
-        'SELECT account_id FROM payout_accounts WHERE "user" = $1 AND charges_enabled', user_id
-    )
+    acct = await sql.fetchval('SELECT account_id FROM payout_accounts WHERE "user" = $1 AND charges_enabled', user_id)
     if acct is None:
         raise ValidationFailed("this creator cannot receive payments yet (no payout account)")
     return str(acct)

@@ -98,10 +98,11 @@ async def charge_refunded(ctx: Context, event: dict[str, Any]) -> str:
         "refunds.list",
         lambda: stripe.v1.refunds.list_async(params={"payment_intent": intent_id, "limit": 100}),
     )
+    payment_id = row["id"]
     for refund in refunds.get("data", []):
         if refund["status"] in ("succeeded", "pending"):
             await record_refund(row, refund["id"], refund["amount"], refund["status"], 0, f"stripe:{refund['id']}")
-            row = await sql.fetchrow("SELECT * FROM payments WHERE id = $1", row["id"])
+            row = await sql.fetchrow("SELECT * FROM payments WHERE id = $1", payment_id)
     return "applied"
 
 
@@ -122,23 +123,31 @@ async def dispute(ctx: Context, event: dict[str, Any]) -> str:
         share = gross * (row["amount"] - row["fee"]) // row["amount"]
         share = max(0, min(share, -await ledger.balance(available, currency)))
         await ledger.post(
-            f"dispute:{dispute_id}:hold", "dispute_hold", currency, [(available, share), (held, -share)],
-            kind=row["kind"], creator=creator,
-        )  # fmt: skip
+            f"dispute:{dispute_id}:hold",
+            "dispute_hold",
+            currency,
+            [(available, share), (held, -share)],
+            kind=row["kind"],
+            creator=creator,
+        )
         await sql.execute("UPDATE payments SET disputed = true WHERE id = $1", row["id"])
         return "applied"
     hold = await sql.fetchval(
         "SELECT COALESCE(-sum(e.amount), 0) FROM ledger_entries e JOIN ledger_transactions t ON t.id = e.txn "
-        "WHERE t.ref = $1 AND e.account = $2",
+        "WHERE t.reference = $1 AND e.account = $2",
         f"dispute:{dispute_id}:hold",
         held,
     )
     hold = int(hold)
     if dp["status"] == "won":
         await ledger.post(
-            f"dispute:{dispute_id}:closed", "dispute_release", currency, [(held, hold), (available, -hold)],
-            kind=row["kind"], creator=creator,
-        )  # fmt: skip
+            f"dispute:{dispute_id}:closed",
+            "dispute_release",
+            currency,
+            [(held, hold), (available, -hold)],
+            kind=row["kind"],
+            creator=creator,
+        )
         await sql.execute("UPDATE payments SET disputed = false WHERE id = $1", row["id"])
     else:
         lost = int(dp["amount"])
@@ -294,18 +303,24 @@ async def payout(ctx: Context, event: dict[str, Any]) -> str:
     in_transit = ledger.creator_account(creator, "in_transit")
     if status == "paid":
         posted = await ledger.post(
-            f"payout:{payout_id}:settled", "payout_paid", row["currency"], [(in_transit, amount), (ledger.CLEARING, -amount)],
+            f"payout:{payout_id}:settled",
+            "payout_paid",
+            row["currency"],
+            [(in_transit, amount), (ledger.CLEARING, -amount)],
             creator=creator,
-        )  # fmt: skip
+        )
         if posted:
             await events.dispatch(
                 events.PayoutPaid(actor_id=creator, payout_id=row["id"], amount=amount, currency=row["currency"])
             )
     elif status in ("failed", "canceled"):
         await ledger.post(
-            f"payout:{payout_id}:settled", "payout_failed", row["currency"],
-            [(in_transit, amount), (ledger.creator_account(creator), -amount)], creator=creator,
-        )  # fmt: skip
+            f"payout:{payout_id}:settled",
+            "payout_failed",
+            row["currency"],
+            [(in_transit, amount), (ledger.creator_account(creator), -amount)],
+            creator=creator,
+        )
     return "applied"
 
 

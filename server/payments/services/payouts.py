@@ -83,6 +83,7 @@ class PayoutService:
                     bool(account.get("details_submitted")),
                     (account.get("default_currency") or "usd").lower(),
                 )
+        assert row is not None
         base = self.ctx.public_url
         link = await stripe.call(
             "account_links.create",
@@ -162,7 +163,9 @@ class PayoutService:
             after,
             limit + 1,
         )
-        return Page(items=[payout_view(r) for r in rows[:limit]], next_cursor=next_cursor([r["id"] for r in rows], limit))
+        return Page(
+            items=[payout_view(r) for r in rows[:limit]], next_cursor=next_cursor([r["id"] for r in rows], limit)
+        )
 
     async def _currency(self, user_id: int, currency: str | None) -> str:
         if currency:

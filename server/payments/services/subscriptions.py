@@ -260,6 +260,7 @@ class SubscriptionService:
 
     async def _view(self, r: Any) -> schemas.SubscriptionView:
         tier = await sql.fetchrow("SELECT * FROM subscription_tiers WHERE id = $1", r["tier"])
+        assert tier is not None  # tiers are never deleted while subscribed (ON DELETE RESTRICT)
         users = await users_by_id({tier["creator"]})
         access = r["access_until"] is not None and r["access_until"] > datetime.now(UTC)
         return schemas.SubscriptionView(

@@ -82,5 +82,7 @@ async def process(ctx: Context, event_id: str) -> str | None:
         outcome = "unhandled" if handler is None else await handler(ctx, event)
         if outcome == "ignored":
             log.info("stripe_event_ignored", event_id=event_id, type=row["type"], reason="unknown object")
-        await sql.execute("UPDATE stripe_events SET processed_at = now(), outcome = $2 WHERE id = $1", event_id, outcome)
+        await sql.execute(
+            "UPDATE stripe_events SET processed_at = now(), outcome = $2 WHERE id = $1", event_id, outcome
+        )
     return str(outcome)
