@@ -61,6 +61,12 @@ async def _subscribers(author_id: int, visibility: str) -> list[dict[str, int]]:
     )
     if visibility == "public":
         return rows
+    if visibility == "subscribers":  # only those whose paid subscription gives access hear of it
+        paying = await AuthorSubscription.raw(
+            "SELECT subscriber FROM fan_subscriptions WHERE creator = {} AND access_until > now()", author_id
+        )
+        allowed = {r["subscriber"] for r in paying}
+        return [r for r in rows if r["user_id"] in allowed]
     from server.notifications.seams import can_see_followers_only
 
     return [r for r in rows if await can_see_followers_only(r["user_id"], author_id)]
