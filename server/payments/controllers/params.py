@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from litestar.params import Parameter
+from litestar.params import HeaderParameter
 
 from server.errors import ValidationFailed
 
 IdemKey = Annotated[
     str | None,
-    Parameter(
+    HeaderParameter(
         header="Idempotency-Key",
         max_length=200,
         description="A key of your choice (e.g. a UUID): the same key again answers the same object",

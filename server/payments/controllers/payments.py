@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from litestar import Controller, get, post
 from litestar.di import NamedDependency
-from litestar.params import JSONBody
+from litestar.params import FromPath, JSONBody
 
 from server.deps import AuthUser
 from server.openapi import problems
@@ -48,7 +48,7 @@ class PaymentController(Controller):
 
     @get("/{payment_id:int}", summary="One of the caller's payments", responses=problems(401, 404, 503))
     async def get_payment(
-        self, current_user: AuthUser, charges: NamedDependency[ChargeService], payment_id: int
+        self, current_user: AuthUser, charges: NamedDependency[ChargeService], payment_id: FromPath[int]
     ) -> schemas.Payment:
         return await charges.get(current_user, payment_id)
 
@@ -62,7 +62,7 @@ class PaymentController(Controller):
         self,
         current_user: AuthUser,
         charges: NamedDependency[ChargeService],
-        payment_id: int,
+        payment_id: FromPath[int],
         data: JSONBody[schemas.RefundCreate | None] = None,
         idempotency_key: IdemKey = None,
     ) -> schemas.RefundView:

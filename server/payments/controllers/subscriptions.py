@@ -6,7 +6,7 @@ from typing import Annotated
 
 from litestar import Controller, delete, get, patch, post
 from litestar.di import NamedDependency
-from litestar.params import JSONBody, Parameter
+from litestar.params import FromPath, JSONBody, Parameter
 
 from server.deps import AuthUser
 from server.guards import requires_creator
@@ -37,7 +37,9 @@ class TierController(Controller):
         return await subscriptions.create_tier(current_user, data, idempotency_key)
 
     @get("/users/{username:str}/tiers", summary="A creator's tiers", responses=problems(404))
-    async def tiers(self, subscriptions: NamedDependency[SubscriptionService], username: str) -> list[schemas.TierView]:
+    async def tiers(
+        self, subscriptions: NamedDependency[SubscriptionService], username: FromPath[str]
+    ) -> list[schemas.TierView]:
         return await subscriptions.tiers_of(username)
 
 
@@ -67,7 +69,7 @@ class SubscriptionController(Controller):
 
     @get("/{sub_id:int}", summary="One of the caller's subscriptions", responses=problems(401, 404, 503))
     async def get_one(
-        self, current_user: AuthUser, subscriptions: NamedDependency[SubscriptionService], sub_id: int
+        self, current_user: AuthUser, subscriptions: NamedDependency[SubscriptionService], sub_id: FromPath[int]
     ) -> schemas.SubscriptionView:
         return await subscriptions.get(current_user, sub_id)
 
@@ -80,7 +82,7 @@ class SubscriptionController(Controller):
         self,
         current_user: AuthUser,
         subscriptions: NamedDependency[SubscriptionService],
-        sub_id: int,
+        sub_id: FromPath[int],
         data: JSONBody[schemas.SubscriptionChange],
     ) -> schemas.SubscriptionView:
         return await subscriptions.change_tier(current_user, sub_id, int(data.tier_id))
@@ -95,7 +97,7 @@ class SubscriptionController(Controller):
         self,
         current_user: AuthUser,
         subscriptions: NamedDependency[SubscriptionService],
-        sub_id: int,
+        sub_id: FromPath[int],
         immediately: Annotated[bool, Parameter(description="end access now")] = False,
     ) -> schemas.SubscriptionView:
         return await subscriptions.cancel(current_user, sub_id, immediately)

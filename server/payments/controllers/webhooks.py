@@ -6,7 +6,7 @@ from typing import Annotated
 
 from litestar import Controller, Request, post
 from litestar.di import NamedDependency
-from litestar.params import Parameter
+from litestar.params import HeaderParameter
 
 from server.openapi import problems
 from server.payments import schemas
@@ -22,7 +22,7 @@ class StripeWebhookController(Controller):
         self,
         request: Request,
         webhooks: NamedDependency[WebhookService],
-        stripe_signature: Annotated[str | None, Parameter(header="Stripe-Signature")] = None,
+        stripe_signature: Annotated[str | None, HeaderParameter(header="Stripe-Signature")] = None,
     ) -> schemas.Ack:
         await webhooks.receive(await request.body(), stripe_signature)
         return schemas.Ack()
