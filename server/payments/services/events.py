@@ -7,6 +7,7 @@ notifications and live events are emitted only when a posting is new, so nothing
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import structlog
@@ -21,7 +22,7 @@ from server.social import sql
 
 log = structlog.get_logger(__name__)
 Handler = Callable[[Context, dict[str, Any]], Awaitable[str]]
-FOREVER = "9999-12-31T00:00:00Z"
+FOREVER = datetime(9999, 12, 31, tzinfo=UTC)  # access "until further notice"
 ENDED = ("canceled", "incomplete_expired")
 
 
@@ -241,7 +242,7 @@ async def invoice_paid(ctx: Context, event: dict[str, Any]) -> str:
         )
     if sub["status"] not in ENDED:
         await sql.execute(
-            "UPDATE fan_subscriptions SET access_until = $2::timestamptz WHERE id = $1 AND ended_at IS NULL",
+            "UPDATE fan_subscriptions SET access_until = $2 WHERE id = $1 AND ended_at IS NULL",
             row["id"],
             FOREVER,
         )
