@@ -86,3 +86,15 @@ async def earnings(user: Actor) -> dict[str, Any]:
     res = await user.get("/api/v1/creators/me/earnings")
     assert res.status_code == 200, res.text
     return res.json()  # type: ignore[no-any-return]
+
+
+async def outbox_published() -> None:
+    """Wait until this app's relay published every outbox row (before an extra app shuts down)."""
+    import asyncio
+
+    from server.social import sql
+
+    for _ in range(200):
+        if not await sql.fetchval("SELECT EXISTS (SELECT 1 FROM outbox_events WHERE published_at IS NULL)"):
+            return
+        await asyncio.sleep(0.05)

@@ -142,3 +142,16 @@ async def test_tips_counted_once_per_payment(client: Any, stripe: StripeStandin)
     await tipped(client, stripe, bob, alice, 250)
     mine = await earnings(alice)
     assert mine["available"] == 450 + 225 and mine["by_kind"]["tip"] == 675
+
+
+async def test_ten_concurrent_posts_with_one_key_make_one_payment_intent(client: Any, stripe: StripeStandin) -> None:
+    import asyncio
+
+    await creator(client, stripe, "alice")
+    bob = await signup(client, "bob")
+    headers = {**bob.headers, **key()}
+    body = {"recipient": "alice", "amount": 900, "currency": "usd"}
+    results = await asyncio.gather(*(bob.client.post(TIPS, json=body, headers=headers) for _ in range(10)))
+    assert [r.status_code for r in results] == [201] * 10
+    assert len({r.json()["id"] for r in results}) == 1
+    assert len(stripe.created("/v1/payment_intents")) == 1

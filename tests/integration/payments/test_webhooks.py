@@ -6,7 +6,7 @@ import asyncio
 import time
 from typing import Any
 
-from tests.integration.payments.helpers import TIPS, creator, drain, earnings, key, pay, settle, tip
+from tests.integration.payments.helpers import TIPS, creator, drain, earnings, key, outbox_published, pay, settle, tip
 from tests.integration.social.helpers import signup
 from tests.support.stripe.server import StripeStandin
 from tests.support.stripe.wire import event, sign
@@ -157,6 +157,7 @@ async def test_stripe_unreachable_is_503(client: Any, stripe: StripeStandin, mon
         assert res.status_code == 503 and res.json()["code"] == "payments_unavailable"
         assert await sql.fetchval("SELECT count(*) FROM payments") == 0
         assert await sql.fetchval("SELECT count(*) FROM stripe_customers") == 0
+        await outbox_published()
 
 
 async def test_webhook_processing_retries_while_stripe_is_down(client: Any, stripe: StripeStandin) -> None:
@@ -202,3 +203,4 @@ async def test_without_stripe_keys_payments_answer_503_and_the_rest_works(
             assert res.status_code == 503, (path, res.text)
             assert res.json()["code"] == "payments_unavailable"
         assert (await bob.get("/api/v1/feeds/home")).status_code == 200
+        await outbox_published()
