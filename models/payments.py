@@ -40,7 +40,6 @@ class Payment(Table, tablename="payments"):
     post_id = BigInt(null=True, default=None, index=True, help_text="the bought post, for content")
     refunded = BigInt(default=0, help_text="refunded so far (mirrors the ledger)")
     disputed = Boolean(default=False)
-    stripe_updated = BigInt(default=0, help_text="``created`` of the newest event applied")
     created_at = Timestamptz(default=TimestamptzNow())
 
 
@@ -88,7 +87,6 @@ class FanSubscription(Table, tablename="fan_subscriptions"):
     access_until = Timestamptz(null=True, default=None, help_text="null: no access; set by invoice.paid")
     started_notified = Boolean(default=False)
     idem_key = Varchar(length=300, unique=True)
-    stripe_updated = BigInt(default=0, help_text="``created`` of the newest subscription event applied")
     created_at = Timestamptz(default=TimestamptzNow())
     ended_at = Timestamptz(null=True, default=None)
 
@@ -102,7 +100,6 @@ class PayoutAccount(Table, tablename="payout_accounts"):
     payouts_enabled = Boolean(default=False)
     details_submitted = Boolean(default=False)
     default_currency = Varchar(length=3, default="usd")
-    stripe_updated = BigInt(default=0)
     created_at = Timestamptz(default=TimestamptzNow())
 
 

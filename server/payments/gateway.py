@@ -28,6 +28,10 @@ class PaymentRejected(ValidationFailed):
     code, title = "payment_rejected", "The payment provider refused the request"
 
 
+class StripeNotFound(PaymentRejected):
+    """Stripe has no such object (404 ``resource_missing``)."""
+
+
 class StripeGateway:
     """The SDK client plus error mapping: 5xx, timeouts and connection errors -> 503."""
 
@@ -59,6 +63,8 @@ class StripeGateway:
         except stripe.CardError as exc:
             raise PaymentRejected(exc.user_message or "the card was declined") from exc
         except stripe.InvalidRequestError as exc:
+            if exc.http_status == 404:
+                raise StripeNotFound(exc.user_message or "no such object") from exc
             log.warning("stripe_invalid_request", call=what, status=exc.http_status, message=exc.user_message)
             raise PaymentRejected(exc.user_message or "the payment provider refused the request") from exc
         except stripe.StripeError as exc:

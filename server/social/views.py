@@ -6,6 +6,7 @@ from typing import Any
 
 import msgspec
 
+from server.payments.queries import subscriber_access
 from server.social import schemas, sql
 
 USER_COLS = "id, username, display_name, avatar_url, followers_count, following_count, posts_count, is_private"
@@ -19,9 +20,8 @@ VISIBLE = (
     + BLOCKED.format(u="p.author")
     + " AND ((p.visibility = 'private' AND $1 = ANY(p.mentions))"
     " OR (p.visibility = 'public' AND NOT a.is_private)"
-    # Subscribers-only: an active (or in-grace) subscription to the author, set by payments' webhooks.
-    " OR (p.visibility = 'subscribers' AND EXISTS (SELECT 1 FROM fan_subscriptions s "
-    "WHERE s.subscriber = $1 AND s.creator = p.author AND s.access_until > now()))"
+    # Subscribers-only: an active (or in-grace) subscription to the author, kept by payments' webhooks.
+    " OR (p.visibility = 'subscribers' AND " + subscriber_access("p.author") + ")"
     " OR (p.visibility IN ('public', 'followers') AND EXISTS "
     "(SELECT 1 FROM follows f WHERE f.follower = $1 AND f.followee = p.author)))))"
 )

@@ -133,8 +133,8 @@ class ChargeService:
                 )
                 row = await sql.fetchrow(
                     "INSERT INTO payments (id, kind, payer, recipient, amount, currency, fee, status, intent_id, "
-                    "client_secret, idem_key, message, live_id, post_id, refunded, disputed, stripe_updated, "
-                    "created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 0, false, 0, "
+                    "client_secret, idem_key, message, live_id, post_id, refunded, disputed, "
+                    "created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 0, false, "
                     "now()) RETURNING *",
                     new_id(),
                     kind,

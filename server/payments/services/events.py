@@ -15,6 +15,7 @@ import structlog
 from channels import names
 from server import events, outbox
 from server.payments import ledger
+from server.payments.gateway import StripeNotFound
 from server.payments.services.charges import record_refund
 from server.payments.services.common import Context, lock, users_by_id
 from server.payments.services.subscriptions import period_end
@@ -24,6 +25,10 @@ log = structlog.get_logger(__name__)
 Handler = Callable[[Context, dict[str, Any]], Awaitable[str]]
 FOREVER = datetime(9999, 12, 31, tzinfo=UTC)  # access "until further notice"
 ENDED = ("canceled", "incomplete_expired")
+
+
+class NotYet(Exception):
+    """The event is about an object we created whose row is not committed yet: the job runs again later."""
 
 
 def _obj(event: dict[str, Any]) -> dict[str, Any]:
@@ -41,6 +46,9 @@ async def payment_intent(ctx: Context, event: dict[str, Any]) -> str:
     intent_id = _obj(event)["id"]
     row = await sql.fetchrow("SELECT * FROM payments WHERE intent_id = $1 FOR UPDATE", intent_id)
     if row is None:
+        # Stripe can be faster than our commit: a PaymentIntent we made (it names its payer) is retried.
+        if (_obj(event).get("metadata") or {}).get("payer"):
+            raise NotYet(intent_id)
         return "ignored"
     stripe = ctx.stripe
     pi = await stripe.call(
@@ -111,7 +119,10 @@ async def dispute(ctx: Context, event: dict[str, Any]) -> str:
     """Opened: hold the creator's share of the disputed amount. Closed: release it, or lose it."""
     dispute_id = _obj(event)["id"]
     stripe = ctx.stripe
-    dp = await stripe.call("disputes.retrieve", lambda: stripe.v1.disputes.retrieve_async(dispute_id))
+    try:
+        dp = await stripe.call("disputes.retrieve", lambda: stripe.v1.disputes.retrieve_async(dispute_id))
+    except StripeNotFound:
+        return "ignored"
     row = await sql.fetchrow("SELECT * FROM payments WHERE intent_id = $1 FOR UPDATE", _id(dp.get("payment_intent")))
     if row is None:
         return "ignored"
@@ -164,11 +175,18 @@ async def dispute(ctx: Context, event: dict[str, Any]) -> str:
 
 
 async def _subscription_row(ctx: Context, sub_id: str | None) -> tuple[Any, dict[str, Any]] | None:
-    row = await sql.fetchrow("SELECT * FROM fan_subscriptions WHERE subscription_id = $1 FOR UPDATE", sub_id)
-    if row is None or sub_id is None:
+    if sub_id is None:
         return None
+    row = await sql.fetchrow("SELECT * FROM fan_subscriptions WHERE subscription_id = $1 FOR UPDATE", sub_id)
     stripe = ctx.stripe
-    sub = await stripe.call("subscriptions.retrieve", lambda: stripe.v1.subscriptions.retrieve_async(sub_id))
+    try:
+        sub = await stripe.call("subscriptions.retrieve", lambda: stripe.v1.subscriptions.retrieve_async(sub_id))
+    except StripeNotFound:
+        return None
+    if row is None:
+        if (sub.get("metadata") or {}).get("subscriber"):
+            raise NotYet(sub_id)  # ours, and its row is not committed yet
+        return None
     return row, sub
 
 
@@ -220,7 +238,10 @@ async def invoice_paid(ctx: Context, event: dict[str, Any]) -> str:
     """Access starts (or resumes): until further notice; the first one notifies the creator."""
     stripe = ctx.stripe
     inv_id = _obj(event)["id"]
-    inv = await stripe.call("invoices.retrieve", lambda: stripe.v1.invoices.retrieve_async(inv_id))
+    try:
+        inv = await stripe.call("invoices.retrieve", lambda: stripe.v1.invoices.retrieve_async(inv_id))
+    except StripeNotFound:
+        return "ignored"
     found = await _subscription_row(ctx, _invoice_subscription(inv))
     if found is None:
         return "ignored"

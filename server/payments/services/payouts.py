@@ -74,8 +74,8 @@ class PayoutService:
                 )
                 row = await sql.fetchrow(
                     'INSERT INTO payout_accounts ("user", account_id, charges_enabled, payouts_enabled, '
-                    "details_submitted, default_currency, stripe_updated, created_at) "
-                    "VALUES ($1, $2, $3, $4, $5, $6, 0, now()) RETURNING *",
+                    "details_submitted, default_currency, created_at) "
+                    "VALUES ($1, $2, $3, $4, $5, $6, now()) RETURNING *",
                     creator.id,
                     account["id"],
                     bool(account.get("charges_enabled")),

@@ -149,7 +149,7 @@ class SubscriptionService:
             row = await sql.fetchrow(
                 "INSERT INTO fan_subscriptions (id, subscriber, creator, tier, subscription_id, item_id, status, "
                 "client_secret, current_period_end, cancel_at_period_end, access_until, started_notified, idem_key, "
-                "stripe_updated, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, false, NULL, false, $10, 0, "
+                "created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, false, NULL, false, $10, "
                 "now()) ON CONFLICT (subscription_id) DO UPDATE SET idem_key = fan_subscriptions.idem_key RETURNING *",
                 new_id(),
                 fan.id,

@@ -81,6 +81,9 @@ async def test_unknown_object_is_200_and_ignored(client: Any, stripe: StripeStan
         ("payout.paid", {"id": "po_unknown", "object": "payout"}),
         ("customer.subscription.deleted", {"id": "sub_unknown", "object": "subscription"}),
         ("something.new", {"id": "x_1"}),
+        ("charge.dispute.created", {"id": "dp_unknown", "object": "dispute"}),
+        ("invoice.paid", {"id": "in_unknown", "object": "invoice"}),
+        ("account.updated", {"id": "acct_unknown", "object": "account"}),
     ]:
         payload, header = stripe.signed(event(type_, obj))
         assert (await post_event(client, payload, header)).status_code == 200
@@ -91,6 +94,9 @@ async def test_unknown_object_is_200_and_ignored(client: Any, stripe: StripeStan
         "payout.paid": "ignored",
         "customer.subscription.deleted": "ignored",
         "something.new": "unhandled",
+        "charge.dispute.created": "ignored",
+        "invoice.paid": "ignored",
+        "account.updated": "ignored",
     }
     assert await ledger_txns() == 0
 
@@ -148,7 +154,7 @@ async def test_stripe_unreachable_is_503(client: Any, stripe: StripeStandin, mon
         alice, bob = await signup(other, "alice"), await signup(other, "bob")
         await sql.execute(
             'INSERT INTO payout_accounts ("user", account_id, charges_enabled, payouts_enabled, details_submitted, '
-            "default_currency, stripe_updated, created_at) VALUES ($1, 'acct_x', true, true, true, 'usd', 0, now())",
+            "default_currency, created_at) VALUES ($1, 'acct_x', true, true, true, 'usd', now())",
             int(alice.id),
         )
         res = await other.post(
@@ -174,8 +180,12 @@ async def test_webhook_processing_retries_while_stripe_is_down(client: Any, stri
     stripe.fail_next(20, 500)
     await drain()
     assert (await earnings(alice))["available"] == 0  # rolled back, to be retried
+    attempts = await sql.fetchval(
+        "SELECT attempts FROM procrastinate_jobs WHERE task_name = 'payments.process_event' AND status = 'todo'"
+    )
+    assert attempts == 1
     stripe.failures.clear()
-    await sql.execute("UPDATE procrastinate_jobs SET scheduled_at = now() WHERE status = 'todo'")
+    await sql.execute("UPDATE procrastinate_jobs SET scheduled_at = now() WHERE task_name = 'payments.process_event'")
     await drain()
     assert (await earnings(alice))["available"] == 450
 
@@ -204,3 +214,19 @@ async def test_without_stripe_keys_payments_answer_503_and_the_rest_works(
             assert res.json()["code"] == "payments_unavailable"
         assert (await bob.get("/api/v1/feeds/home")).status_code == 200
         await outbox_published()
+
+
+async def test_an_event_faster_than_our_commit_is_retried_not_dropped(client: Any, stripe: StripeStandin) -> None:
+    """Stripe may deliver payment_intent.succeeded before the row that names it commits: the job waits."""
+    from server.social import sql
+
+    evt = event("payment_intent.succeeded", {"id": "pi_ours", "object": "payment_intent", "metadata": {"payer": "1"}})
+    payload, header = stripe.signed(evt)
+    assert (await post_event(client, payload, header)).status_code == 200
+    await drain()
+    job = await sql.fetchrow(
+        "SELECT status::text AS status, attempts, scheduled_at > now() AS later FROM procrastinate_jobs "
+        "WHERE task_name = 'payments.process_event'"
+    )
+    assert job is not None and (job["status"], job["attempts"], job["later"]) == ("todo", 1, True)  # retried later
+    assert await sql.fetchval("SELECT processed_at FROM stripe_events") is None
