@@ -12,6 +12,7 @@ TABLE_MODULES = [
     "models.outbox",
     "models.social",
     "models.notifications",
+    "models.account_data",
 ]
 
 APP_CONFIG = AppConfig(

@@ -15,6 +15,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 from litestar.static_files import create_static_files_router
 
 from server import db
+from server.account_data.controllers import AccountDataController, ExportDownloadController
 from server.accounts.controllers import AuthController
 from server.accounts.runtime import accounts_runtime
 from server.accounts.self_service import CredentialController, SessionController
@@ -111,6 +112,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             NotificationController,
             PushTokenController,
             *SOCIAL_CONTROLLERS,
+            AccountDataController,
+            ExportDownloadController,
         ],
         dependencies=social_dependencies,
     )

@@ -28,6 +28,10 @@ ACTIONS = frozenset(
         "role_changed",
         "user_suspended",
         "user_unsuspended",
+        "account_deletion_requested",
+        "account_deletion_cancelled",
+        "account_deleted",
+        "admin_change",
     }
 )
 
