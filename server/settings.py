@@ -17,6 +17,10 @@ class HTTPSettings(msgspec.Struct, frozen=True):
     allowed_origins: tuple[str, ...]
     max_body_bytes: int = 1 << 20
     cors_origins: tuple[str, ...] = ("*",)
+    #: How long an idle keep-alive connection stays open. Longer than clients' own idle expiry (httpx 5 s,
+    #: aiohttp 15 s, load balancers 60 s), so the client is the side that closes an idle connection; see
+    #: docs/operations.md ("Keep-alive") for why uvicorn's 5 s default dropped publishers under load.
+    keepalive_seconds: int = 75
 
 
 class DatabaseSettings(msgspec.Struct, frozen=True):
@@ -156,6 +160,16 @@ class PaymentsSettings(msgspec.Struct, frozen=True):
         return bool(self.secret_key and self.webhook_secret)
 
 
+class ObservabilitySettings(msgspec.Struct, frozen=True):
+    metrics_token: str | None = None
+    """Bearer token for ``/metrics``; ``None`` turns ``/metrics`` off (404)."""
+    sample_seconds: float = 5.0
+    """How often each process samples sockets, the outbox and the job queue into gauges."""
+    otlp_endpoint: str | None = None
+    """OTLP/HTTP collector base URL; ``None`` turns tracing off."""
+    service_name: str = "social-flow"
+
+
 class Settings(msgspec.Struct, frozen=True):
     data_dir: Path
     http: HTTPSettings
@@ -168,6 +182,7 @@ class Settings(msgspec.Struct, frozen=True):
     push: PushSettings = PushSettings()
     payments: PaymentsSettings = PaymentsSettings()
     public_url: str = "http://127.0.0.1:8000"
+    observability: ObservabilitySettings = ObservabilitySettings()
 
 
 def _csv(value: str | None) -> tuple[str, ...]:
@@ -207,6 +222,7 @@ def from_env(env: dict[str, str] | None = None) -> Settings:
             allowed_origins=_csv(env.get("ALLOWED_ORIGINS")) or ("*",),
             cors_origins=_csv(env.get("CORS_ORIGINS")) or _csv(env.get("ALLOWED_ORIGINS")) or ("*",),
             max_body_bytes=int(env.get("MAX_BODY_BYTES") or (1 << 20)),
+            keepalive_seconds=int(env.get("HTTP_KEEPALIVE_SECONDS") or 75),
         ),
         database=DatabaseSettings(url=env.get("DATABASE_URL") or None),
         redis=RedisSettings(url=env.get("REDIS_URL") or None),
@@ -220,6 +236,12 @@ def from_env(env: dict[str, str] | None = None) -> Settings:
         push=_push_settings(env),
         payments=_payments_settings(env),
         public_url=env.get("PUBLIC_URL") or f"http://{host}:{port}",
+        observability=ObservabilitySettings(
+            metrics_token=env.get("METRICS_TOKEN") or None,
+            sample_seconds=float(env.get("METRICS_SAMPLE_SECONDS") or 5.0),
+            otlp_endpoint=env.get("OTEL_EXPORTER_OTLP_ENDPOINT") or None,
+            service_name=env.get("OTEL_SERVICE_NAME") or "social-flow",
+        ),
     )
 
 
