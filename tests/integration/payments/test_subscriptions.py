@@ -202,3 +202,34 @@ async def test_tiers_need_a_creator_and_valid_money(client: Any, stripe: StripeS
     ):
         res = await alice.client.post("/api/v1/creators/me/tiers", json=body, headers=alice.headers)
         assert res.status_code == 422, body
+
+
+async def test_subscriber_posts_reach_only_subscribers_live_and_in_notifications(
+    client: Any, stripe: StripeStandin
+) -> None:
+    """Fan-out: live timeline events, the post: channel and new_post notifications skip non-payers."""
+    from server.social import sql
+    from tests.integration.realtime.helpers import connect
+
+    alice = await creator(client, stripe, "alice")
+    bob, eve = await signup(client, "bob"), await signup(client, "eve")
+    for fan in (bob, eve):
+        await fan.follow(alice)
+        assert (await fan.post("/api/v1/notifications/subscriptions/alice")).status_code == 201
+    await confirm(client, stripe, await subscribe(bob, await make_tier(alice)))
+    async with connect(client, bob.token) as bob_ws, connect(client, eve.token) as eve_ws:
+        assert (await bob_ws.subscribe(f"timeline:home:{bob.id}"))["type"] == "subscribed"
+        assert (await eve_ws.subscribe(f"timeline:home:{eve.id}"))["type"] == "subscribed"
+        post = await alice.publish("members only", visibility="subscribers")
+        public = await alice.publish("everyone")
+        got = await bob_ws.event()
+        assert (got["event"], got["data"]["id"]) == ("post.created", post["id"])
+        got = await eve_ws.event()  # eve's first event is the public post: the other never reached her
+        assert (got["event"], got["data"]["id"]) == ("post.created", public["id"])
+        assert (await bob_ws.subscribe(f"post:{post['id']}"))["type"] == "subscribed"
+        denied = await eve_ws.subscribe(f"post:{post['id']}")
+        assert denied["type"] == "error" and denied["code"] == "forbidden"
+    told = await sql.fetch(
+        "SELECT recipient FROM notifications WHERE type = 'new_post' AND subject_id = $1", int(post["id"])
+    )
+    assert [r["recipient"] for r in told] == [int(bob.id)]
