@@ -16,6 +16,7 @@ import structlog
 
 from server.errors import DomainError
 from server.notifications.queue import enqueue
+from server.observability.metrics import record_webhook
 from server.payments.services import events
 from server.payments.services.common import Context, transaction
 from server.social import sql
@@ -52,6 +53,7 @@ class WebhookService:
             )
             event = msgspec.json.decode(payload, type=_Event)
         except (stripe.SignatureVerificationError, UnicodeDecodeError, ValueError, msgspec.ValidationError) as exc:
+            record_webhook("unknown", "bad_signature")
             raise BadSignature(str(exc) or None) from exc
         async with transaction():
             new = await sql.fetchval(
@@ -65,6 +67,8 @@ class WebhookService:
             if new:
                 await enqueue(TASK, {"event_id": event.id}, queue_name=QUEUE)
         log.info("stripe_event_received", event_id=event.id, type=event.type, new=bool(new))
+        if not new:
+            record_webhook(event.type, "duplicate")
         return bool(new)
 
 
@@ -79,7 +83,12 @@ async def process(ctx: Context, event_id: str) -> str | None:
         payload = row["payload"]
         event = msgspec.json.decode(payload) if isinstance(payload, str | bytes) else payload
         handler = events.HANDLERS.get(row["type"])
-        outcome = "unhandled" if handler is None else await handler(ctx, event)
+        try:
+            outcome = "unhandled" if handler is None else await handler(ctx, event)
+        except Exception:
+            record_webhook(row["type"], "error")
+            raise
+        record_webhook(row["type"], "processed" if outcome == "applied" else "ignored")
         if outcome == "ignored":
             log.info("stripe_event_ignored", event_id=event_id, type=row["type"], reason="unknown object")
         await sql.execute(
