@@ -78,6 +78,22 @@ SECTIONS: tuple[tuple[str, str], ...] = (
     ),
     ("devices.json", 'SELECT platform, device_id, created_at FROM push_tokens WHERE "user" = {} ORDER BY id'),
     ("media.json", "SELECT id::text, post::text, url, width, height, created_at FROM post_media WHERE owner = {}"),
+    (
+        "payments.json",
+        "WITH me AS (SELECT {}::bigint AS id) SELECT p.id::text, p.kind, CASE WHEN p.payer = me.id THEN 'paid' "
+        "ELSE 'received' END AS direction, p.amount, p.currency, p.fee, p.status, p.refunded, p.message, "
+        "p.created_at FROM payments p, me WHERE p.payer = me.id OR p.recipient = me.id ORDER BY p.id",
+    ),
+    (
+        "subscriptions.json",
+        "SELECT s.id::text, u.username AS creator, t.name AS tier, t.amount, t.currency, t.interval, s.status, "
+        "s.created_at, s.ended_at FROM fan_subscriptions s JOIN subscription_tiers t ON t.id = s.tier "
+        "JOIN users u ON u.id = s.creator WHERE s.subscriber = {} ORDER BY s.id",
+    ),
+    (
+        "payouts.json",
+        "SELECT id::text, amount, currency, status, created_at FROM payouts WHERE creator = {} ORDER BY id",
+    ),
 )
 
 
