@@ -12,6 +12,7 @@ TABLE_MODULES = [
     "models.outbox",
     "models.social",
     "models.notifications",
+    "models.ads",
 ]
 
 APP_CONFIG = AppConfig(
