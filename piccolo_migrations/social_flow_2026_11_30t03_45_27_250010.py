@@ -916,16 +916,4 @@ async def forwards():
         schema=None,
     )
 
-    async def run():
-        # Flushes upsert one row per (campaign, day): the pair is unique. Campaign lists page by id
-        # per advertiser, and the review queue is the few campaigns in review, oldest first.
-        await AdCampaign.raw(
-            "CREATE UNIQUE INDEX ad_daily_stats_campaign_day_idx ON ad_daily_stats (campaign, day)"
-        )
-        await AdCampaign.raw(
-            "CREATE INDEX ad_campaigns_advertiser_id_idx ON ad_campaigns (advertiser, id DESC)"
-        )
-
-    manager.add_raw(run)
-
     return manager

@@ -17,6 +17,10 @@ from litestar.static_files import create_static_files_router
 from server import db
 from server.accounts.capabilities import EnrollmentController
 from server.accounts.controllers import AuthController
+from server.ads import config as ads_config
+from server.ads.controllers import CONTROLLERS as ADS_CONTROLLERS
+from server.ads.deps import dependencies as ads_dependencies
+from server.ads.runtime import AdsRuntime
 from server.accounts.runtime import accounts_runtime
 from server.accounts.self_service import CredentialController, SessionController
 from server.admin.controllers import AdminController
@@ -70,6 +74,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         app.state.social = social
         social_realtime.wire(social)
         social.start()
+        app.state.ads = ads = AdsRuntime(ads_config.from_env(), settings.security.secret_key, redis)
+        await ads.start()
         try:
             async with accounts_runtime(app, settings, redis):
                 app.state.realtime = rt = await realtime.start(settings)
@@ -85,6 +91,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                     await rt.stop()  # sockets close with 1001 first
         finally:
             await notification_queue.close_queue()
+            await ads.stop()
             await social.stop()
             if redis is not None:
                 await redis.aclose()
@@ -104,8 +111,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             NotificationController,
             PushTokenController,
             *SOCIAL_CONTROLLERS,
+            *ADS_CONTROLLERS,
         ],
-        dependencies=social_dependencies,
+        dependencies={**social_dependencies, **ads_dependencies},
     )
 
     media_dirs = {kind: settings.data_dir / "media" / kind for kind in ("avatars", "images")}

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from litestar import Request
 from litestar.datastructures import State
 from litestar.di import Provide
 
 from server.ads.runtime import AdsRuntime
+from server.ads.schemas import AdSlot
 from server.ads.services import CampaignService, ReportService, TrackingService
 
 
@@ -30,3 +34,9 @@ dependencies = {
     "ad_tracking": Provide(_tracking, sync_to_thread=False),
     "ad_reports": Provide(_reports, sync_to_thread=False),
 }
+
+
+async def page_ads(request: Request[Any, Any, Any], viewer_id: int | None, item_count: int) -> list[AdSlot]:
+    """The feed hook: ads to place in a page of ``item_count`` posts served to ``viewer_id``."""
+    rt: AdsRuntime = request.app.state["ads"]
+    return await rt.delivery.place(viewer_id, item_count, request.headers)
