@@ -17,13 +17,13 @@ from litestar.static_files import create_static_files_router
 from server import db
 from server.accounts.capabilities import EnrollmentController
 from server.accounts.controllers import AuthController
+from server.accounts.runtime import accounts_runtime
+from server.accounts.self_service import CredentialController, SessionController
+from server.admin.controllers import AdminController
 from server.ads import config as ads_config
 from server.ads.controllers import CONTROLLERS as ADS_CONTROLLERS
 from server.ads.deps import dependencies as ads_dependencies
 from server.ads.runtime import AdsRuntime
-from server.accounts.runtime import accounts_runtime
-from server.accounts.self_service import CredentialController, SessionController
-from server.admin.controllers import AdminController
 from server.deps import dependencies
 from server.errors import exception_handlers
 from server.health import HealthController

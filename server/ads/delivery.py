@@ -52,7 +52,8 @@ class AdDelivery:
             blocked = snap.blocks.get(c.advertiser)
             if blocked is not None and viewer_id in blocked:
                 continue
-            pace = -1 if c.pace_daily_milli < 0 else int(c.pace_daily_milli * pace_share)
+            # Even pacing: by now at most this share of the day's budget (never less than one impression).
+            pace = -1 if c.pace_daily_milli < 0 else max(int(c.pace_daily_milli * pace_share), c.bid_cpm)
             candidates.append(
                 Candidate(c.id, c.bid_cpm, c.budget_milli, pace, c.cap_impressions, c.cap_seconds, c.hashtags)
             )
@@ -63,9 +64,10 @@ class AdDelivery:
         picked = await self.rt.hot.select(viewer_id, now, day, want, candidates)
         slots: list[AdSlot] = []
         for n, campaign_id in enumerate(picked):
-            c = snap.by_id.get(campaign_id)
-            if c is None:
+            chosen = snap.by_id.get(campaign_id)
+            if chosen is None:
                 continue
+            c = chosen
             key = self.rt.token_key
             impression = tokens.sign(key, tokens.IMPRESSION, c.id, viewer_id, c.bid_cpm, now)
             click = tokens.sign(key, tokens.CLICK, c.id, viewer_id, c.bid_cpm, now)

@@ -9,6 +9,7 @@ from models.ids import new_id
 from server.social import sql
 
 _USER_COLS = "id, username, display_name, avatar_url, followers_count, following_count, posts_count, is_private"
+_SPONSOR = ", ".join(f"u.{c} AS u_{c}" for c in _USER_COLS.split(", "))  # constant column names only
 
 
 async def active_campaigns() -> list[Any]:
@@ -16,16 +17,15 @@ async def active_campaigns() -> list[Any]:
 
     Raw: three joins and a filtered aggregate the snapshot needs in one round trip.
     """
-    sponsor = ", ".join(f"u.{c} AS u_{c}" for c in _USER_COLS.split(", "))
     return await sql.fetch(
-        f"""SELECT c.*, {sponsor}, m.url AS image_url, m.width AS image_width, m.height AS image_height,
+        f"""SELECT c.*, {_SPONSOR}, m.url AS image_url, m.width AS image_width, m.height AS image_height,
                    coalesce(d.spend_milli, 0) AS today_milli
             FROM ad_campaigns c JOIN users u ON u.id = c.advertiser
             LEFT JOIN post_media m ON m.id = c.image_id
             LEFT JOIN ad_daily_stats d ON d.campaign = c.id AND d.day = (now() AT TIME ZONE 'utc')::date
             WHERE c.status = 'active' AND u.suspended_at IS NULL
               AND (c.end_at IS NULL OR c.end_at > now())
-              AND c.spent_milli + c.bid_cpm <= c.budget_total * 1000"""
+              AND c.spent_milli + c.bid_cpm <= c.budget_total * 1000"""  # noqa: S608 - constant columns
     )
 
 
@@ -56,7 +56,7 @@ async def apply_batch(key: str, lines: list[tuple[int, date, int, int, int]]) ->
     Raw: set-based upserts of many (campaign, day) rows in two statements. Returns, per campaign, its
     advertiser, currency and spend (thousandths) before and after, for the revenue entries.
     """
-    tot = [sum(x[i] for x in lines) for i in (2, 3, 4)]
+    tot = [sum(x[2] for x in lines), sum(x[3] for x in lines), sum(x[4] for x in lines)]
     payload = [[c, d.isoformat(), i, k, s] for c, d, i, k, s in lines]
     inserted = await sql.fetchval(
         "INSERT INTO ad_spend_batches (id, batch_key, impressions, clicks, spend_milli, lines, created_at) "
@@ -68,7 +68,7 @@ async def apply_batch(key: str, lines: list[tuple[int, date, int, int, int]]) ->
     )
     if inserted is None:
         return None
-    cols = list(zip(*lines, strict=True)) if lines else [[], [], [], [], []]
+    cols: list[list[Any]] = [[x[n] for x in lines] for n in range(5)]
     # Rows of campaigns deleted since serving are skipped (the JOIN), not an FK error.
     await sql.execute(
         """INSERT INTO ad_daily_stats (id, campaign, day, impressions, clicks, spend_milli)
@@ -89,7 +89,7 @@ async def apply_batch(key: str, lines: list[tuple[int, date, int, int, int]]) ->
     return await sql.fetch(
         """UPDATE ad_campaigns ac SET impressions = ac.impressions + x.i, clicks = ac.clicks + x.k,
                spent_milli = ac.spent_milli + x.s
-           FROM (SELECT c, sum(i) AS i, sum(k) AS k, sum(s) AS s
+           FROM (SELECT c, sum(i)::bigint AS i, sum(k)::bigint AS k, sum(s)::bigint AS s
                  FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[]) AS t(c, i, k, s) GROUP BY c) x
            WHERE ac.id = x.c
            RETURNING ac.id, ac.advertiser, ac.currency, ac.spent_milli - x.s AS before, ac.spent_milli AS after""",
@@ -146,7 +146,5 @@ async def owned_ready_video(video_id: int, owner: int) -> bool:
     if not await sql.fetchval("SELECT to_regclass('videos') IS NOT NULL"):
         return False
     return bool(
-        await sql.fetchval(
-            "SELECT 1 FROM videos WHERE id = $1 AND owner = $2 AND status = 'ready'", video_id, owner
-        )
+        await sql.fetchval("SELECT 1 FROM videos WHERE id = $1 AND owner = $2 AND status = 'ready'", video_id, owner)
     )

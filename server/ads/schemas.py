@@ -60,9 +60,9 @@ class CampaignUpdate(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=T
     status: Literal["paused", "active"] | msgspec.UnsetType = msgspec.UNSET
     name: Annotated[str, msgspec.Meta(min_length=1, max_length=120)] | msgspec.UnsetType = msgspec.UNSET
     budget_total: Minor | msgspec.UnsetType = msgspec.UNSET
-    budget_daily: Minor | None | msgspec.UnsetType = msgspec.UNSET
+    budget_daily: Minor | msgspec.UnsetType | None = msgspec.UNSET
     bid_cpm: Minor | msgspec.UnsetType = msgspec.UNSET
-    end_at: datetime | None | msgspec.UnsetType = msgspec.UNSET
+    end_at: datetime | msgspec.UnsetType | None = msgspec.UNSET
 
 
 class Rejection(msgspec.Struct, forbid_unknown_fields=True):

@@ -19,8 +19,13 @@ class CampaignController(Controller):
     path = "/ads/campaigns"
     tags = ["ads"]
 
-    @post("/", status_code=201, guards=[requires_advertiser], summary="Create a campaign (in review until approved)",
-          responses=problems(401, 403, 422))
+    @post(
+        "/",
+        status_code=201,
+        guards=[requires_advertiser],
+        summary="Create a campaign (in review until approved)",
+        responses=problems(401, 403, 422),
+    )
     async def create(
         self,
         data: JSONBody[schemas.CampaignCreate],
@@ -45,8 +50,9 @@ class CampaignController(Controller):
     ) -> schemas.Campaign:
         return await ad_campaigns.get(current_user, parse_id(campaign_id))
 
-    @patch("/{campaign_id:str}", summary="Pause, resume, or change budgets and bid",
-           responses=problems(401, 404, 409, 422))
+    @patch(
+        "/{campaign_id:str}", summary="Pause, resume, or change budgets and bid", responses=problems(401, 404, 409, 422)
+    )
     async def edit(
         self,
         campaign_id: PathId,
@@ -56,8 +62,11 @@ class CampaignController(Controller):
     ) -> schemas.Campaign:
         return await ad_campaigns.update(current_user, parse_id(campaign_id), data)
 
-    @get("/{campaign_id:str}/report", summary="Impressions, clicks, CTR, spend and eCPM, per day",
-         responses=problems(401, 404))
+    @get(
+        "/{campaign_id:str}/report",
+        summary="Impressions, clicks, CTR, spend and eCPM, per day",
+        responses=problems(401, 404),
+    )
     async def report(
         self, campaign_id: PathId, current_user: AuthUser, ad_reports: NamedDependency[ReportService]
     ) -> schemas.Report:

@@ -26,15 +26,23 @@ class ReviewController(Controller):
     ) -> schemas.CampaignPage:
         return await ad_campaigns.review_queue(limit, cursor)
 
-    @post("/campaigns/{campaign_id:str}/approve", status_code=200, summary="Approve: the campaign goes live",
-          responses=problems(401, 403, 404, 409))
+    @post(
+        "/campaigns/{campaign_id:str}/approve",
+        status_code=200,
+        summary="Approve: the campaign goes live",
+        responses=problems(401, 403, 404, 409),
+    )
     async def approve(
         self, campaign_id: PathId, current_user: AuthUser, ad_campaigns: NamedDependency[CampaignService]
     ) -> schemas.Campaign:
         return await ad_campaigns.review(parse_id(campaign_id), current_user, approve=True)
 
-    @post("/campaigns/{campaign_id:str}/reject", status_code=200, summary="Reject, with a reason for the advertiser",
-          responses=problems(401, 403, 404, 409, 422))
+    @post(
+        "/campaigns/{campaign_id:str}/reject",
+        status_code=200,
+        summary="Reject, with a reason for the advertiser",
+        responses=problems(401, 403, 404, 409, 422),
+    )
     async def reject(
         self,
         campaign_id: PathId,

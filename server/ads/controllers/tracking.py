@@ -21,8 +21,12 @@ class TrackingController(Controller):
     path = "/ads"
     tags = ["ads"]
 
-    @post("/impressions", status_code=204, summary="Report a viewable impression (>= 50 % visible for >= 1 s)",
-          responses=problems(400, 401, 422))
+    @post(
+        "/impressions",
+        status_code=204,
+        summary="Report a viewable impression (>= 50 % visible for >= 1 s)",
+        responses=problems(400, 401, 422),
+    )
     async def impression(
         self,
         data: JSONBody[schemas.ImpressionReport],
@@ -31,8 +35,12 @@ class TrackingController(Controller):
     ) -> None:
         await ad_tracking.impression(current_user.id, data.token)
 
-    @get("/click/{token:str}", summary="Follow a served ad's link (302 to the advertiser's page)",
-         responses=problems(400, 404), status_code=302)
+    @get(
+        "/click/{token:str}",
+        summary="Follow a served ad's link (302 to the advertiser's page)",
+        responses=problems(400, 404),
+        status_code=302,
+    )
     async def click(self, token: Token, ad_tracking: NamedDependency[TrackingService]) -> Response[None]:
         url = await ad_tracking.click(token)
         return Redirect(url, status_code=302, headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"})

@@ -28,7 +28,11 @@ def body(**over: Any) -> dict[str, Any]:
         "end_at": (now + timedelta(days=7)).isoformat(),
         "targeting": {},
         "frequency_cap": {"impressions": 100, "hours": 24},
-        "creative": {"headline": "Warm socks", "text": "Half price this week", "click_url": "https://shop.example/socks"},
+        "creative": {
+            "headline": "Warm socks",
+            "text": "Half price this week",
+            "click_url": "https://shop.example/socks",
+        },
     }
     data.update(over)
     return data
