@@ -20,7 +20,7 @@ class AdsSettings(msgspec.Struct, frozen=True):
     """How long a served ad's impression token may be reported."""
     click_ttl_seconds: int = 24 * 3600
     """How long a served ad's click link counts a click (later it still redirects, uncounted)."""
-    max_candidates: int = 64
+    max_candidates: int = 32
     """Highest-bid eligible campaigns handed to the atomic selection per feed page."""
     pacing_lead: float = 1 / 24
     """How far ahead of an even spread over the day a campaign may spend (a share of its daily budget)."""

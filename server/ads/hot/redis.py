@@ -16,18 +16,18 @@ USER_TTL = 30 * 24 * 3600
 INTERESTS_KEPT = 200
 
 # KEYS: user caps hash, user interests zset, then one campaign hash per candidate.
-# ARGV: now, day, want, then 7 per candidate: id, price, budget, pace (-1 none), cap n, cap seconds, tags csv.
+# ARGV: now, day, want, then one packed string per candidate (fewer arguments to encode and parse):
+# "id|price|budget|pace (-1 none)|cap n|cap seconds|tags csv".
 _SELECT = """
 local now = tonumber(ARGV[1])
 local day = 'd:' .. ARGV[2]
 local want = tonumber(ARGV[3])
 local out = {}
-local n = (#ARGV - 3) / 7
-for i = 0, n - 1 do
-  local b = 3 + i * 7
-  local cid, price, budget = ARGV[b + 1], tonumber(ARGV[b + 2]), tonumber(ARGV[b + 3])
-  local pace, capn, caps, tags = tonumber(ARGV[b + 4]), tonumber(ARGV[b + 5]), tonumber(ARGV[b + 6]), ARGV[b + 7]
-  local st = redis.call('HMGET', KEYS[3 + i], 'spent', day)
+for i = 4, #ARGV do
+  local cid, price, budget, pace, capn, caps, tags =
+    string.match(ARGV[i], '^(%d+)|(%d+)|(%d+)|(-?%d+)|(%d+)|(%d+)|(.*)$')
+  price, budget, pace, capn, caps = tonumber(price), tonumber(budget), tonumber(pace), tonumber(capn), tonumber(caps)
+  local st = redis.call('HMGET', KEYS[i - 1], 'spent', day)
   local ok = tonumber(st[1] or '0') + price <= budget and (pace < 0 or tonumber(st[2] or '0') + price <= pace)
   if ok and tags ~= '' then
     ok = false
@@ -96,9 +96,11 @@ class RedisHotState:
             return []
         keys = [f"{self.p}u:{user_id}", f"{self.p}i:{user_id}", *(f"{self.p}c:{c.campaign_id}" for c in candidates)]
         args: list[Any] = [int(now), day, want]
-        for c in candidates:
-            args += [c.campaign_id, c.price_milli, c.budget_milli, c.pace_milli, c.cap_impressions, c.cap_seconds]
-            args.append(",".join(c.hashtags))
+        args += [
+            f"{c.campaign_id}|{c.price_milli}|{c.budget_milli}|{c.pace_milli}|{c.cap_impressions}|{c.cap_seconds}|"
+            + ",".join(c.hashtags)
+            for c in candidates
+        ]
         got = await self._select(keys=keys, args=args)
         return [int(x) for x in got]
 
