@@ -26,6 +26,7 @@ from server.ads.hot import HotState, MemoryHotState, RedisHotState
 from server.ads.schemas import Media, Sponsor
 from server.ads.snapshot import ActiveCampaign, Snapshot, epoch
 from server.outbox import emit_many
+from server.payments import ledger
 from server.social import sql
 
 log = structlog.get_logger(__name__)
@@ -155,12 +156,14 @@ def _lines(counts: dict[str, int]) -> list[tuple[int, date, int, int, int]]:
 async def _record_revenue(batch: str, spent: list[Any]) -> None:
     """Ad revenue of a batch, per campaign, in whole minor units (thousandths carry to the next batch).
 
-    Until the payments ledger exists this is an ``ads.spend`` outbox event on the advertiser's channel.
+    In the batch's transaction: one ledger posting per campaign (advertiser charged, platform ad revenue;
+    the ref is unique per batch and campaign) and an ``ads.spend`` event on the advertiser's channel.
     """
     out = []
     for r in spent:
         amount = r["after"] // 1000 - r["before"] // 1000
         if amount > 0:
+            await ledger.post_ad_revenue(r["advertiser"], amount, r["currency"], ref=f"{batch}:campaign:{r['id']}")
             data = {"campaign_id": str(r["id"]), "amount": amount, "currency": r["currency"], "batch": batch}
             out.append((names.user(r["advertiser"]), "ads.spend", data))
     await emit_many(out)

@@ -29,12 +29,20 @@ async def test_spend_reaches_postgres_once_with_an_ads_spend_event_and_the_admin
     data = msgspec.json.decode(data) if isinstance(data, str) else data
     assert (data["campaign_id"], data["amount"], data["currency"]) == (campaign["id"], 4, "usd")
 
+    # ... and into the payments ledger: the advertiser charged, the platform's ad revenue credited.
+    from server.payments import ledger
+
+    assert await ledger.balance(ledger.advertiser_account(int(adv.id)), "usd") == 4
+    assert await ledger.balance(ledger.ADS_REVENUE, "usd") == -4
+    assert await ledger.check() == []
+
     # A batch key seen before is not applied again.
     rows = await sql.fetch("SELECT batch_key, lines FROM ad_spend_batches")
     assert len(rows) == 1
     async with sql.transaction():
         assert await queries.apply_batch(rows[0]["batch_key"], []) is None
     assert (await report(adv, campaign["id"]))["impressions"] == 3
+    assert await ledger.balance(ledger.ADS_REVENUE, "usd") == -4
 
     admin = await signup(client, "boss", role="admin")
     assert (await adv.get("/api/v1/ads/revenue")).status_code == 403
