@@ -22,6 +22,9 @@ from server.admin.controllers import AdminController
 from server.deps import dependencies
 from server.errors import exception_handlers
 from server.health import HealthController
+from server.live import deps as live_deps
+from server.live.controllers import CONTROLLERS as LIVE_CONTROLLERS
+from server.live.runtime import LiveRuntime
 from server.logging import configure as configure_logging
 from server.middleware import request_id_middleware
 from server.notifications import handlers as notification_handlers
@@ -73,6 +76,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             async with accounts_runtime(app, settings, redis):
                 app.state.realtime = rt = await realtime.start(settings)
                 notification_seams.use_realtime(rt.presence.is_online, rt.broker.position)
+                app.state.live = live = LiveRuntime(settings.live, redis, rt.broker, rt.presence)
+                live_deps.wire(live)
+                live.start()
                 inprocess = settings.push.worker == "inprocess"
                 worker = notification_queue.start_in_process() if inprocess else None
                 try:
@@ -81,6 +87,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 finally:
                     if worker is not None:
                         await notification_queue.stop_in_process(worker)
+                    await live.stop()
                     await rt.stop()  # sockets close with 1001 first
         finally:
             await notification_queue.close_queue()
@@ -102,8 +109,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             NotificationController,
             PushTokenController,
             *SOCIAL_CONTROLLERS,
+            *LIVE_CONTROLLERS,
         ],
-        dependencies=social_dependencies,
+        dependencies={**social_dependencies, **live_deps.dependencies},
     )
 
     media_dirs = {kind: settings.data_dir / "media" / kind for kind in ("avatars", "images")}

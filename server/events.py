@@ -62,6 +62,13 @@ class Commented(DomainEvent, frozen=True):
     mentioned_ids: tuple[int, ...] = ()
 
 
+class LiveStarted(DomainEvent, frozen=True):
+    """``actor_id`` went live on ``stream_id`` (``visibility``: public, followers or private)."""
+
+    stream_id: int
+    visibility: str
+
+
 E = TypeVar("E", bound=DomainEvent)
 Handler = Callable[[Any], Awaitable[None]]
 _handlers: dict[type[DomainEvent], list[Handler]] = defaultdict(list)

@@ -134,6 +134,28 @@ class PushSettings(msgspec.Struct, frozen=True):
     digest_after_hours: float = 24.0
 
 
+class LiveSettings(msgspec.Struct, frozen=True):
+    """Live streaming: the media server's hook secret, where publishers and players go, room limits."""
+
+    hook_secret: str | None = None
+    """``LIVE_HOOK_SECRET``: the media server sends it (header ``X-Live-Hook-Secret``); unset = hooks answer 404."""
+    rtmp_url: str = "rtmp://127.0.0.1:1935/live"
+    """Where OBS publishes (the stream key is the stream name)."""
+    relay_url: str = "rtmp://127.0.0.1:1935/hls"
+    """The media server's internal application, as the media server itself reaches it: an accepted publish
+    is pushed there under the stream id."""
+    hls_url: str = "http://127.0.0.1:8080/hls"
+    """Base of the media server's HLS output; a live stream plays at ``{hls_url}/{stream id}/index.m3u8``."""
+    recordings_dir: str | None = None
+    """Where the media server records (``record_path``); recordings elsewhere are never read."""
+    chat_limit: Limit = Limit(5, 10)
+    """Chat messages per user per room (fixed window), on top of the socket's own command rate."""
+    reaction_interval: float = 0.25
+    viewers_interval: float = 1.0
+    heartbeat_ttl: float = 30.0
+    """Seconds an HLS playback heartbeat counts a viewer."""
+
+
 class Settings(msgspec.Struct, frozen=True):
     data_dir: Path
     http: HTTPSettings
@@ -145,6 +167,7 @@ class Settings(msgspec.Struct, frozen=True):
     rate_limits: RateLimitSettings = RateLimitSettings()
     push: PushSettings = PushSettings()
     public_url: str = "http://127.0.0.1:8000"
+    live: LiveSettings = LiveSettings()
 
 
 def _csv(value: str | None) -> tuple[str, ...]:
@@ -196,6 +219,19 @@ def from_env(env: dict[str, str] | None = None) -> Settings:
         rate_limits=_rate_limits(env),
         push=_push_settings(env),
         public_url=env.get("PUBLIC_URL") or f"http://{host}:{port}",
+        live=_live(env),
+    )
+
+
+def _live(env: dict[str, str]) -> LiveSettings:
+    d = LiveSettings()
+    return LiveSettings(
+        hook_secret=env.get("LIVE_HOOK_SECRET") or None,
+        rtmp_url=env.get("LIVE_RTMP_URL") or d.rtmp_url,
+        relay_url=(env.get("LIVE_RELAY_URL") or d.relay_url).rstrip("/"),
+        hls_url=(env.get("LIVE_HLS_URL") or d.hls_url).rstrip("/"),
+        recordings_dir=env.get("LIVE_RECORDINGS_DIR") or None,
+        chat_limit=parse_limit(env["LIVE_CHAT_LIMIT"]) if env.get("LIVE_CHAT_LIMIT") else d.chat_limit,
     )
 
 
