@@ -14,6 +14,8 @@ from server.live.services import StreamService
 from server.realtime import authz
 
 StreamId = Annotated[str, PathParameter(max_length=20, description="a stream id (string)")]
+MessageId = Annotated[str, PathParameter(max_length=20, description="a chat message id (string)")]
+Username = Annotated[str, PathParameter(max_length=30, description="a username")]
 Streams = NamedDependency[StreamService]
 
 

@@ -7,11 +7,12 @@ adds ``X-Live-Hook-Secret`` (see deploy/nginx-rtmp and docs/live.md).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, post
 from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
+from litestar.params import PathParameter
 
 from server.errors import NotFound, Unauthorized
 from server.live import hooks
@@ -44,7 +45,9 @@ class HookController(Controller):
         summary="Media server callback (nginx-rtmp on_publish / on_publish_done / on_record_done, form-encoded)",
         responses=problems(401, 403, 404, 422),
     )
-    async def hook(self, event: str, request: Request[Any, Any, Any]) -> Response[bytes]:
+    async def hook(
+        self, event: Annotated[str, PathParameter(max_length=32)], request: Request[Any, Any, Any]
+    ) -> Response[bytes]:
         form = await request.form()
         call = hooks.parse(event, {k: v for k, v in form.items() if isinstance(v, str)})
         settings: Settings = request.app.state["settings"]

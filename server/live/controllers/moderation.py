@@ -7,7 +7,7 @@ from litestar.params import JSONBody
 
 from server.deps import AuthUser
 from server.live import schemas
-from server.live.deps import StreamId, Streams
+from server.live.deps import MessageId, StreamId, Streams, Username
 from server.openapi import problems
 
 
@@ -27,7 +27,7 @@ class ModerationController(Controller):
         return await streams.ban(current_user, stream_id, data)
 
     @delete("/bans/{username:str}", status_code=204, summary="Lift a ban", responses=problems(401, 403, 404))
-    async def unban(self, stream_id: StreamId, username: str, current_user: AuthUser, streams: Streams) -> None:
+    async def unban(self, stream_id: StreamId, username: Username, current_user: AuthUser, streams: Streams) -> None:
         await streams.unban(current_user, stream_id, username)
 
     @delete(
@@ -39,7 +39,7 @@ class ModerationController(Controller):
     async def delete_chat(
         self,
         stream_id: StreamId,
-        message_id: str,
+        message_id: MessageId,
         current_user: AuthUser,
         streams: Streams,
     ) -> None:

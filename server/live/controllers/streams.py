@@ -6,8 +6,7 @@ from litestar import Controller, get, patch, post
 from litestar.params import JSONBody
 
 from server.deps import AuthUser, MaybeUser
-from server.errors import Forbidden
-from server.guards import has_role
+from server.guards import requires_creator
 from server.live import schemas
 from server.live.deps import StreamId, Streams
 from server.openapi import problems
@@ -22,13 +21,12 @@ class StreamController(Controller):
         "/",
         status_code=201,
         summary="Create a stream (creator or admin); the answer holds the stream key",
+        guards=[requires_creator],
         responses=problems(401, 403, 422),
     )
     async def create(
         self, data: JSONBody[schemas.StreamCreate], current_user: AuthUser, streams: Streams
     ) -> schemas.Stream:
-        if not has_role(current_user, "creator"):
-            raise Forbidden("going live needs the creator role: enroll at /api/v1/creators/enroll")
         return await streams.create(current_user, data)
 
     @get("/", summary="Streams live now that the caller may see", responses=problems(422))
