@@ -11,7 +11,7 @@ import pytest
 HOOK_SECRET = "test-hook-secret-" + "0" * 16
 
 
-def live_app(tmp: Path, redis: bool = True, **live: Any) -> Any:
+def live_app(tmp: Path, redis: bool = True, realtime: dict[str, Any] | None = None, **live: Any) -> Any:
     """A fresh app whose ``live`` settings are the defaults with ``live`` overrides (and the hook secret)."""
     import msgspec
 
@@ -24,6 +24,8 @@ def live_app(tmp: Path, redis: bool = True, **live: Any) -> Any:
     settings = msgspec.structs.replace(settings, live=cfg)
     if not redis:
         settings = msgspec.structs.replace(settings, redis=RedisSettings(url=None))
+    if realtime:
+        settings = msgspec.structs.replace(settings, realtime=msgspec.structs.replace(settings.realtime, **realtime))
     return create_app(settings)
 
 
@@ -38,10 +40,10 @@ async def live(clean_db: None, redis_client: Any, tmp_path: Path) -> AsyncIterat
 
 @pytest.fixture
 def make_live(clean_db: None, redis_client: Any, tmp_path: Path) -> Callable[..., Any]:
-    """``async with make_live(redis=False, chat_limit=Limit(2, 60)) as client``."""
+    """``async with make_live(redis=False, realtime={"command_rate": 5}, chat_limit=Limit(2, 60)) as client``."""
     from tests.support.asgi import in_process_client
 
-    def make(redis: bool = True, **overrides: Any) -> Any:
-        return in_process_client(live_app(tmp_path, redis, **overrides))
+    def make(redis: bool = True, realtime: dict[str, Any] | None = None, **overrides: Any) -> Any:
+        return in_process_client(live_app(tmp_path, redis, realtime, **overrides))
 
     return make
