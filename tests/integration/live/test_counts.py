@@ -54,7 +54,9 @@ async def test_a_reaction_outside_the_set_is_an_error(live):
     stream = await go_live(live, alice)
     async with connect(live, bob.token) as ws:
         for data in ({"kind": "poop"}, {"kind": ""}, {}, {"kind": 1}, "fire"):
-            err = await ws.call({"type": "publish", "channel": f"live:{stream['id']}", "event": "reaction", "data": data})
+            err = await ws.call(
+                {"type": "publish", "channel": f"live:{stream['id']}", "event": "reaction", "data": data}
+            )
             assert err["type"] == "error" and err["code"] == "bad_request", data
         assert (await ws.call(react(stream["id"], "love")))["type"] == "published"
 

@@ -65,11 +65,15 @@ async def test_bad_chat_gets_an_error_frame_and_the_socket_stays(live):
         for text in ("x" * 501, "", "   \n ", 42, None):
             err = await say(ws, sid, text)
             assert err["type"] == "error" and err["code"] == "bad_request", text
-        err = await ws.call({"type": "publish", "channel": f"live:{sid}", "event": "chat.message", "data": {"txt": "a"}})
+        err = await ws.call(
+            {"type": "publish", "channel": f"live:{sid}", "event": "chat.message", "data": {"txt": "a"}}
+        )
         assert err["code"] == "bad_request"
         err = await ws.call({"type": "publish", "channel": f"live:{sid}", "event": "live.ended", "data": {}})
         assert err["code"] == "forbidden"  # server events cannot be forged by clients
-        err = await ws.call({"type": "publish", "channel": "live:999999", "event": "chat.message", "data": {"text": "a"}})
+        err = await ws.call(
+            {"type": "publish", "channel": "live:999999", "event": "chat.message", "data": {"text": "a"}}
+        )
         assert err["code"] == "forbidden"
         assert (await say(ws, sid, "x" * 500))["type"] == "published"  # the limit itself is fine
         assert (await ws.call({"type": "ping"}))["type"] == "pong"
@@ -113,7 +117,9 @@ async def test_bans_and_timeouts(live):
         assert res.status_code == 201 and res.json()["until"] is None and res.json()["user"]["username"] == "bob"
         err = await say(ws, sid, "after")
         assert err["type"] == "error" and err["code"] == "forbidden"
-        react = await ws.call({"type": "publish", "channel": f"live:{sid}", "event": "reaction", "data": {"kind": "fire"}})
+        react = await ws.call(
+            {"type": "publish", "channel": f"live:{sid}", "event": "reaction", "data": {"kind": "fire"}}
+        )
         assert react["code"] == "forbidden"
         assert (await ws.call({"type": "ping"}))["type"] == "pong"
 
