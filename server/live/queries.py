@@ -8,10 +8,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from server.outbox import EMIT_LOCK, NOTIFY_CHANNEL
 from server.social import sql
 from server.social.views import USER_COLS
 
+# _CHAT_AND_EMIT spells the outbox's emit lock out: it must stay the same lock.
+assert EMIT_LOCK == (0x5F10, 1)
+
 STAFF = ("moderator", "admin")
+CHAT_USER = "u.id AS u_id, u.username AS u_username, u.display_name AS u_display_name, u.avatar_url AS u_avatar_url"
 
 # $1 is the viewer (0 for anonymous), ``s`` the stream. Staff see every stream (they moderate them).
 VISIBLE = (
@@ -54,19 +59,34 @@ async def can_see(viewer: int, stream_id: int) -> bool:
 
 
 async def room_state(user_id: int, stream_id: int) -> Any:
-    """Everything a chat publish is judged on, in one round trip (``None`` when there is no such stream)."""
+    """Everything a chat publish is judged on, and its author, in one round trip (``None``: no such stream)."""
     return await sql.fetchrow(
-        f"SELECT s.status, s.owner, s.slow_mode_seconds, {VISIBLE} AS visible, "
-        "(SELECT role FROM users WHERE id = $1) AS role, "
+        f"SELECT s.status, s.owner, s.slow_mode_seconds, {VISIBLE} AS visible, u.role, "
         'EXISTS (SELECT 1 FROM live_bans lb WHERE lb.stream = s.id AND lb."user" = $1 '
-        "AND (lb.until IS NULL OR lb.until > now())) AS banned "
-        "FROM live_streams s WHERE s.id = $2",
+        "AND (lb.until IS NULL OR lb.until > now())) AS banned, "
+        f"{CHAT_USER} FROM live_streams s, users u WHERE s.id = $2 AND u.id = $1",
         user_id,
         stream_id,
     )
 
 
-CHAT_USER = "u.id AS u_id, u.username AS u_username, u.display_name AS u_display_name, u.avatar_url AS u_avatar_url"
+# One statement, so one round trip and one transaction: the outbox's emit lock first (see server.outbox:
+# taken before any outbox id is drawn, held to commit), then the chat row, then its outbox event.
+_CHAT_AND_EMIT = (
+    "WITH emit_lock AS (SELECT pg_advisory_xact_lock(24336, 1)), "
+    "msg AS (INSERT INTO live_chat_messages (id, stream, author, kind, text, created_at) "
+    "SELECT $1, $2, $3, 'chat', $4, $5 FROM emit_lock RETURNING id), "
+    "ev AS (INSERT INTO outbox_events (channel, event, data, created_at) "
+    "SELECT $6, 'chat.message', $7::jsonb, now() FROM msg RETURNING id) "
+    f"SELECT pg_notify('{NOTIFY_CHANNEL}', '') FROM ev"
+)
+
+
+async def insert_chat(
+    message_id: int, stream_id: int, author: int, text: str, created_at: Any, channel: str, event: bytes
+) -> None:
+    """Store a chat line and queue its ``chat.message`` event, atomically, in one round trip."""
+    await sql.execute(_CHAT_AND_EMIT, message_id, stream_id, author, text, created_at, channel, event.decode())
 
 
 async def chat_page(stream_id: int, before: int | None, limit: int) -> list[Any]:
@@ -80,7 +100,3 @@ async def chat_page(stream_id: int, before: int | None, limit: int) -> list[Any]
         before,
         limit,
     )
-
-
-async def chat_user(user_id: int) -> Any:
-    return await sql.fetchrow(f"SELECT {CHAT_USER} FROM users u WHERE u.id = $1", user_id)

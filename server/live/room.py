@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import msgspec
@@ -17,11 +18,9 @@ from channels import names
 from channels.gateway import Outgoing, PublishRefused
 from channels.protocol import BAD_REQUEST, FORBIDDEN, RATE_LIMITED
 from models.ids import new_id
-from server import outbox
 from server.errors import RateLimited
 from server.live import queries, schemas, views
 from server.live.runtime import LiveRuntime
-from server.social import sql
 
 _CHAT = msgspec.json.Decoder(schemas.ChatIn)
 _REACTION = msgspec.json.Decoder(schemas.ReactionIn)
@@ -89,21 +88,10 @@ class Room:
         slow = row["slow_mode_seconds"]
         if slow and not moderator and not await self.rt.counters.slow_mode_allows(stream_id, user_id, slow):
             raise PublishRefused(RATE_LIMITED, f"slow mode: one message every {slow} s")
-        author = await queries.chat_user(user_id)
-        message_id = new_id()
-        async with sql.transaction():
-            created = await sql.fetchval(
-                "INSERT INTO live_chat_messages (id, stream, author, kind, text, created_at) "
-                "VALUES ($1, $2, $3, 'chat', $4, now()) RETURNING created_at",
-                message_id,
-                stream_id,
-                user_id,
-                text,
-            )
-            message = schemas.ChatMessage(
-                id=str(message_id), kind="chat", user=views.chat_user(author), text=text, created_at=created
-            )
-            await outbox.emit(names.live(stream_id), "chat.message", message)
+        message_id, now = new_id(), dt.datetime.now(dt.UTC)
+        message = schemas.ChatMessage(str(message_id), "chat", views.chat_user(row), text, now)
+        channel = names.live(stream_id)
+        await queries.insert_chat(message_id, stream_id, user_id, text, now, channel, msgspec.json.encode(message))
 
     async def react(self, user_id: int, stream_id: int, kind: str) -> None:
         if kind not in schemas.REACTION_KINDS:
