@@ -129,7 +129,16 @@ def load_spec(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
-def main(argv: list[str] | None = None) -> int:
+NOTE = (
+    "Chat p50/p99: from a sender's publish to a probe socket's receipt (50 probes among the viewers). Core: the "
+    "server process's CPU seconds per second in each phase; *reactions' share* is the difference between the "
+    "two phases. Social Flow stores every chat line and sends it through the transactional outbox; the Node peer "
+    "(`bench/peers/node/live_room.js`) publishes straight to Redis and stores nothing. Run alone: "
+    "`python -m bench.live_room [--viewers N --seconds S --stacks social_flow,node_ws]`."
+)
+
+
+def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.live_room", description=__doc__)
     parser.add_argument("--viewers", type=int, default=5000)
     parser.add_argument("--probes", type=int, default=50)
@@ -137,7 +146,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reaction-rate", type=float, default=500.0)
     parser.add_argument("--seconds", type=float, default=15.0)
     parser.add_argument("--stacks", default="social_flow,node_ws")
-    args = parser.parse_args(argv)
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse(argv)
     if procs.pinning():
         os.sched_setaffinity(0, {procs.CLIENT_CORE})
     work = Path(tempfile.mkdtemp(prefix="sf-live-bench-"))
