@@ -15,6 +15,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 from litestar.static_files import create_static_files_router
 
 from server import db
+from server.account_data.controllers import AccountDataController, ExportDownloadController
 from server.accounts.capabilities import EnrollmentController
 from server.accounts.controllers import AuthController
 from server.accounts.runtime import accounts_runtime
@@ -32,6 +33,9 @@ from server.notifications import handlers as notification_handlers
 from server.notifications import queue as notification_queue
 from server.notifications import seams as notification_seams
 from server.notifications.controllers import NotificationController, PushTokenController
+from server.observability.controllers import MetricsController
+from server.observability.http import metrics_middleware
+from server.observability.sampler import Sampler
 from server.ratelimit import RateLimiter
 from server.realtime import runtime as realtime
 from server.realtime.asyncapi import AsyncAPIController
@@ -80,6 +84,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 app.state.live = live = LiveRuntime(settings.live, redis, rt.broker, rt.presence)
                 live_deps.wire(live)
                 live.start()
+                sampler = None
+                if settings.observability.metrics_token:
+                    app.state.metrics_sampler = sampler = Sampler(rt, settings.observability.sample_seconds)
+                    sampler.start()
                 inprocess = settings.push.worker == "inprocess"
                 worker = notification_queue.start_in_process() if inprocess else None
                 try:
@@ -89,6 +97,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
                     if worker is not None:
                         await notification_queue.stop_in_process(worker)
                     await live.stop()
+                    if sampler is not None:
+                        await sampler.stop()
                     await rt.stop()  # sockets close with 1001 first
         finally:
             await notification_queue.close_queue()
@@ -112,6 +122,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             PushTokenController,
             *SOCIAL_CONTROLLERS,
             *LIVE_CONTROLLERS,
+            AccountDataController,
+            ExportDownloadController,
         ],
         dependencies={**social_dependencies, **live_deps.dependencies},
     )
@@ -125,11 +137,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
     ]
 
     return Litestar(
-        route_handlers=[HealthController, AsyncAPIController, api, *social_media],
+        route_handlers=[HealthController, AsyncAPIController, MetricsController, api, *social_media],
         lifespan=[lifespan],
         exception_handlers=exception_handlers,
         dependencies={**dependencies, **realtime_dependencies},
-        middleware=[request_id_middleware],
+        middleware=[request_id_middleware, metrics_middleware],
         cors_config=CORSConfig(allow_origins=list(settings.http.cors_origins), expose_headers=["X-Request-ID"]),
         request_max_body_size=settings.http.max_body_bytes,
         openapi_config=OpenAPIConfig(
@@ -145,7 +157,16 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 }
             ),
         ),
-        state=State({"settings": settings, "redis": None, "limiter": RateLimiter(), "mailer": None, "realtime": None}),
+        state=State(
+            {
+                "settings": settings,
+                "redis": None,
+                "limiter": RateLimiter(),
+                "mailer": None,
+                "realtime": None,
+                "metrics_sampler": None,
+            }
+        ),
         logging_config=None,  # server.logging owns the handlers (JSON, redacted)
         debug=False,
     )

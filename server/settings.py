@@ -158,6 +158,14 @@ class LiveSettings(msgspec.Struct, frozen=True):
     viewers_interval: float = 1.0
     heartbeat_ttl: float = 30.0
     """Seconds an HLS playback heartbeat counts a viewer."""
+class ObservabilitySettings(msgspec.Struct, frozen=True):
+    metrics_token: str | None = None
+    """Bearer token for ``/metrics``; ``None`` turns ``/metrics`` off (404)."""
+    sample_seconds: float = 5.0
+    """How often each process samples sockets, the outbox and the job queue into gauges."""
+    otlp_endpoint: str | None = None
+    """OTLP/HTTP collector base URL; ``None`` turns tracing off."""
+    service_name: str = "social-flow"
 
 
 class Settings(msgspec.Struct, frozen=True):
@@ -172,6 +180,7 @@ class Settings(msgspec.Struct, frozen=True):
     push: PushSettings = PushSettings()
     public_url: str = "http://127.0.0.1:8000"
     live: LiveSettings = LiveSettings()
+    observability: ObservabilitySettings = ObservabilitySettings()
 
 
 def _csv(value: str | None) -> tuple[str, ...]:
@@ -225,6 +234,12 @@ def from_env(env: dict[str, str] | None = None) -> Settings:
         push=_push_settings(env),
         public_url=env.get("PUBLIC_URL") or f"http://{host}:{port}",
         live=_live(env),
+        observability=ObservabilitySettings(
+            metrics_token=env.get("METRICS_TOKEN") or None,
+            sample_seconds=float(env.get("METRICS_SAMPLE_SECONDS") or 5.0),
+            otlp_endpoint=env.get("OTEL_EXPORTER_OTLP_ENDPOINT") or None,
+            service_name=env.get("OTEL_SERVICE_NAME") or "social-flow",
+        ),
     )
 
 

@@ -46,20 +46,27 @@ class Room:
         return await queries.can_see(user_id, stream_id)
 
     async def publish(self, user_id: int, arg: str, event: str, data: bytes) -> Outgoing | None:
+        """The room's rules first (a room one may not post in says so whatever was sent), then the payload."""
         stream_id = _stream_id(arg)
         if event == "chat.message":
+            row = await self._state(user_id, stream_id)
             try:
                 text = _CHAT.decode(data).text
             except msgspec.DecodeError as exc:
                 raise PublishRefused(BAD_REQUEST, f"chat.message takes {{text}}: {exc}") from None
-            await self.chat(user_id, stream_id, text)
+            await self.chat(user_id, stream_id, row, text)
             return None
         if event == "reaction":
+            if not self.rt.allowed(stream_id, user_id):
+                await self._state(user_id, stream_id)
+                self.rt.remember_allowed(stream_id, user_id)
             try:
                 kind = _REACTION.decode(data).kind
             except msgspec.DecodeError as exc:
                 raise PublishRefused(BAD_REQUEST, f"reaction takes {{kind}}: {exc}") from None
-            await self.react(user_id, stream_id, kind)
+            if kind not in schemas.REACTION_KINDS:
+                raise PublishRefused(BAD_REQUEST, f"reaction kind must be one of {', '.join(schemas.REACTION_KINDS)}")
+            self.rt.add_reaction(stream_id, kind)
             return None
         raise PublishRefused(FORBIDDEN, "clients may publish chat.message and reaction here")
 
@@ -74,12 +81,12 @@ class Room:
             raise PublishRefused(FORBIDDEN, "you are banned from this room")
         return row
 
-    async def chat(self, user_id: int, stream_id: int, text: str) -> None:
+    async def chat(self, user_id: int, stream_id: int, row: Any, text: str) -> None:
+        """Store and send a chat line by ``user_id``, whose room state is ``row``."""
         if not text.strip():
             raise PublishRefused(BAD_REQUEST, "chat text is empty")
         if len(text) > schemas.MAX_CHAT:
             raise PublishRefused(BAD_REQUEST, f"chat text is over {schemas.MAX_CHAT} characters")
-        row = await self._state(user_id, stream_id)
         try:
             await self.rt.limiter.hit(f"chat:{stream_id}:{user_id}", self.rt.settings.chat_limit)
         except RateLimited as exc:
@@ -92,11 +99,3 @@ class Room:
         message = schemas.ChatMessage(str(message_id), "chat", views.chat_user(row), text, now)
         channel = names.live(stream_id)
         await queries.insert_chat(message_id, stream_id, user_id, text, now, channel, msgspec.json.encode(message))
-
-    async def react(self, user_id: int, stream_id: int, kind: str) -> None:
-        if kind not in schemas.REACTION_KINDS:
-            raise PublishRefused(BAD_REQUEST, f"reaction kind must be one of {', '.join(schemas.REACTION_KINDS)}")
-        if not self.rt.allowed(stream_id, user_id):
-            await self._state(user_id, stream_id)
-            self.rt.remember_allowed(stream_id, user_id)
-        self.rt.add_reaction(stream_id, kind)
