@@ -158,6 +158,8 @@ class LiveSettings(msgspec.Struct, frozen=True):
     viewers_interval: float = 1.0
     heartbeat_ttl: float = 30.0
     """Seconds an HLS playback heartbeat counts a viewer."""
+
+
 class ObservabilitySettings(msgspec.Struct, frozen=True):
     metrics_token: str | None = None
     """Bearer token for ``/metrics``; ``None`` turns ``/metrics`` off (404)."""
