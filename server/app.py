@@ -25,6 +25,7 @@ from server.deps import dependencies
 from server.errors import exception_handlers
 from server.health import HealthController
 from server.live import deps as live_deps
+from server.live import tips as live_tips
 from server.live.controllers import CONTROLLERS as LIVE_CONTROLLERS
 from server.live.runtime import LiveRuntime
 from server.logging import configure as configure_logging
@@ -36,6 +37,9 @@ from server.notifications.controllers import NotificationController, PushTokenCo
 from server.observability.controllers import MetricsController
 from server.observability.http import metrics_middleware
 from server.observability.sampler import Sampler
+from server.payments import runtime as payments_runtime
+from server.payments.controllers import CONTROLLERS as PAYMENT_CONTROLLERS
+from server.payments.deps import dependencies as payment_dependencies
 from server.ratelimit import RateLimiter
 from server.realtime import runtime as realtime
 from server.realtime.asyncapi import AsyncAPIController
@@ -56,6 +60,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or get_settings()
     configure_logging()
     notification_handlers.register()
+    live_tips.register()
+    payments = payments_runtime.build(settings)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -105,6 +111,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             await social.stop()
             if redis is not None:
                 await redis.aclose()
+            await payments_runtime.close(payments)
             await db.close_pool()
             log.info("stopped")
 
@@ -122,10 +129,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
             PushTokenController,
             *SOCIAL_CONTROLLERS,
             *LIVE_CONTROLLERS,
+            *PAYMENT_CONTROLLERS,
             AccountDataController,
             ExportDownloadController,
         ],
-        dependencies={**social_dependencies, **live_deps.dependencies},
+        dependencies={**social_dependencies, **payment_dependencies, **live_deps.dependencies},
     )
 
     media_dirs = {kind: settings.data_dir / "media" / kind for kind in ("avatars", "images")}
@@ -164,6 +172,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 "limiter": RateLimiter(),
                 "mailer": None,
                 "realtime": None,
+                "payments": payments,
                 "metrics_sampler": None,
             }
         ),
