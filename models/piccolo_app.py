@@ -13,6 +13,7 @@ TABLE_MODULES = [
     "models.social",
     "models.notifications",
     "models.live",
+    "models.ads",
     "models.payments",
     "models.account_data",
 ]
