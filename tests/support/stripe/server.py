@@ -52,8 +52,10 @@ class LocalStripe:
     def start(self) -> None:
         exe = Path(sys.executable).with_name("localstripe")
         cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "localstripe"]
+        # --from-scratch: localstripe otherwise loads /tmp/localstripe.pickle, a path shared by every
+        # localstripe on the machine; a concurrent run half-writing it made ours exit with EOFError.
         self.proc = subprocess.Popen(
-            [*cmd, "--port", str(self.port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            [*cmd, "--port", str(self.port), "--from-scratch"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
