@@ -130,6 +130,14 @@ def _http_handler(_: Request, exc: HTTPException) -> Response[Problem]:
     return problem_response(status, code, title, detail, headers=headers, errors=errors)
 
 
+def _recursion(request: Request, exc: RecursionError) -> Response[Problem]:
+    # msgspec raises RecursionError (not DecodeError) for JSON nested deeper than it can decode:
+    # that is bad input. Any other recursion is our bug and stays a 500.
+    if "deserializ" in str(exc):
+        return problem_response(400, "validation_error", "Bad request", "JSON is nested too deeply")
+    return _unhandled(request, exc)
+
+
 def _unhandled(request: Request, exc: Exception) -> Response[Problem]:
     log.exception("unhandled_error", path=request.url.path, error_type=type(exc).__name__)
     return problem_response(500, "internal_error", "Internal server error")
@@ -138,5 +146,6 @@ def _unhandled(request: Request, exc: Exception) -> Response[Problem]:
 exception_handlers: dict[type[Exception] | int, Any] = {
     DomainError: _domain_handler,
     HTTPException: _http_handler,
+    RecursionError: _recursion,
     Exception: _unhandled,
 }
