@@ -17,6 +17,8 @@ class HTTPSettings(msgspec.Struct, frozen=True):
     allowed_origins: tuple[str, ...]
     max_body_bytes: int = 1 << 20
     cors_origins: tuple[str, ...] = ("*",)
+    forwarded_allow_ips: tuple[str, ...] = ()
+    """Peers whose ``X-Forwarded-*`` headers are believed (``FORWARDED_ALLOW_IPS``); none by default."""
 
 
 class DatabaseSettings(msgspec.Struct, frozen=True):
@@ -184,6 +186,7 @@ def from_env(env: dict[str, str] | None = None) -> Settings:
             allowed_origins=_csv(env.get("ALLOWED_ORIGINS")) or ("*",),
             cors_origins=_csv(env.get("CORS_ORIGINS")) or _csv(env.get("ALLOWED_ORIGINS")) or ("*",),
             max_body_bytes=int(env.get("MAX_BODY_BYTES") or (1 << 20)),
+            forwarded_allow_ips=_csv(env.get("FORWARDED_ALLOW_IPS")),
         ),
         database=DatabaseSettings(url=env.get("DATABASE_URL") or None),
         redis=RedisSettings(url=env.get("REDIS_URL") or None),
