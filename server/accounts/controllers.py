@@ -72,7 +72,6 @@ def user_public(row: dict[str, Any]) -> UserPublic:
         following_count=row["following_count"],
         posts_count=row["posts_count"],
         is_private=row["is_private"],
-        role=row["role"],
         created_at=row["created_at"],
     )
 

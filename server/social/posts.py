@@ -12,7 +12,7 @@ from server import events
 from server.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from server.social import fanout, schemas, sql, text
 from server.social.runtime import SocialRuntime
-from server.social.views import VISIBLE, visible_posts
+from server.social.views import VISIBLE, visible_posts, who_can_see
 
 STAFF = ("moderator", "admin")
 WEIGHTS = {"like": 1.0, "comment": 2.0, "repost": 3.0}
@@ -110,7 +110,9 @@ class PostService:
                     actor_id=viewer,
                     post_id=post_id,
                     visibility=visibility,
-                    mentioned_ids=tuple(mentioned),
+                    # Only who can open the post hears of it (a followers-only mention of a stranger: nobody).
+                    mentioned_ids=tuple(await who_can_see(post_id, mentioned)),
+                    author_private=bool(author["is_private"]),
                     repost_of_id=original["id"] if original else None,
                     repost_of_author_id=original["author"] if original else None,
                 )

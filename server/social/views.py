@@ -15,7 +15,7 @@ BLOCKED = (
     "EXISTS (SELECT 1 FROM blocks b WHERE (b.blocker = $1 AND b.blocked = {u}) OR (b.blocker = {u} AND b.blocked = $1))"
 )
 VISIBLE = (
-    "p.deleted_at IS NULL AND (p.author = $1 OR (NOT "
+    "p.deleted_at IS NULL AND a.suspended_at IS NULL AND (p.author = $1 OR (NOT "
     + BLOCKED.format(u="p.author")
     + " AND ((p.visibility = 'private' AND $1 = ANY(p.mentions))"
     " OR (p.visibility = 'public' AND NOT a.is_private)"
@@ -100,6 +100,21 @@ def post_view(
         media=media or [],
         repost_of=original,
     )
+
+
+async def who_can_see(post_id: int, user_ids: list[int] | tuple[int, ...]) -> list[int]:
+    """The users among ``user_ids`` who may see post ``post_id`` (the same rule as every read)."""
+    if not user_ids:
+        return []
+    rule = VISIBLE.replace("$1", "v.id")
+    rows = await sql.fetch(
+        "SELECT v.id FROM unnest($1::bigint[]) AS v(id) JOIN posts p ON p.id = $2 JOIN users a ON a.id = p.author "
+        f"WHERE {rule}",
+        list(user_ids),
+        post_id,
+    )
+    seen = {r["id"] for r in rows}
+    return [u for u in user_ids if u in seen]
 
 
 async def in_order(viewer: int, ids: list[int], *, feed: bool = True) -> list[schemas.Post]:
