@@ -134,6 +134,8 @@ class PushSettings(msgspec.Struct, frozen=True):
     vapid_private_key_file: str | None = None
     vapid_subject: str = "mailto:admin@localhost"
     digest_after_hours: float = 24.0
+    allow_hosts: tuple[str, ...] = ()
+    """``host`` or ``host:port`` Web Push endpoints may use even if local (``PUSH_ALLOW_HOSTS``; tests only)."""
 
 
 class Settings(msgspec.Struct, frozen=True):
@@ -224,6 +226,7 @@ def _push_settings(env: dict[str, str]) -> PushSettings:
         vapid_private_key_file=env.get("VAPID_PRIVATE_KEY_FILE") or None,
         vapid_subject=env.get("VAPID_SUBJECT") or d.vapid_subject,
         digest_after_hours=float(env.get("DIGEST_AFTER_HOURS") or d.digest_after_hours),
+        allow_hosts=tuple(h.lower() for h in _csv(env.get("PUSH_ALLOW_HOSTS"))),
     )
 
 
