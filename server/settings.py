@@ -82,6 +82,15 @@ class RateLimitSettings(msgspec.Struct, frozen=True):
     reset_ip: Limit = Limit(20, 3600)
     reset_account: Limit = Limit(5, 3600)
     """Password-reset and verification mails per address or account."""
+    # Writes per user (``RATE_LIMIT_WRITE_POSTS=300/3600`` …): far above a person's pace, far below a script's.
+    write_posts: Limit = Limit(300, 3600)
+    write_comments: Limit = Limit(600, 3600)
+    write_edits: Limit = Limit(300, 3600)
+    write_likes: Limit = Limit(1000, 3600)
+    write_follows: Limit = Limit(400, 3600)
+    write_reports: Limit = Limit(60, 3600)
+    write_uploads: Limit = Limit(120, 3600)
+    write_push_tokens: Limit = Limit(30, 3600)
 
 
 def parse_limit(raw: str) -> Limit:

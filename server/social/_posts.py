@@ -12,6 +12,7 @@ from litestar.params import Body, JSONBody, Parameter
 
 from server.deps import MaybeUser
 from server.openapi import problems
+from server.ratelimit import write_limit
 from server.settings import Settings
 from server.social import schemas
 from server.social._deps import Cursor, Limit, PathId, Viewer
@@ -33,6 +34,7 @@ class PostController(Controller):
         "/",
         status_code=201,
         summary="Publish a post (hashtags and @mentions parsed)",
+        guards=[write_limit("posts")],
         responses=problems(401, 413, 422),
     )
     async def create(
@@ -42,6 +44,7 @@ class PostController(Controller):
 
     @post(
         "/media",
+        guards=[write_limit("uploads")],
         status_code=201,
         summary="Upload an image to attach (multipart field `data`): checked by content, bounded, metadata stripped",
         responses=problems(401, 413, 422),
@@ -71,6 +74,7 @@ class PostController(Controller):
 
     @patch(
         "/{post_id:str}",
+        guards=[write_limit("edits")],
         summary="Edit my post (the old text is kept in its history)",
         responses=problems(401, 403, 404, 422),
     )
@@ -79,11 +83,20 @@ class PostController(Controller):
     ) -> schemas.Post:
         return await posts.edit(viewer.id, parse_id(post_id), data.text)
 
-    @get("/{post_id:str}/history", summary="Earlier versions of an edited post", responses=problems(404))
+    @get(
+        "/{post_id:str}/history",
+        summary="Earlier versions of an edited post, oldest first",
+        responses=problems(404, 422),
+    )
     async def history(
-        self, post_id: PathId, maybe_user: MaybeUser, posts: NamedDependency[PostService]
-    ) -> list[schemas.PostEditView]:
-        return await posts.history(maybe_user.id if maybe_user else None, parse_id(post_id))
+        self,
+        post_id: PathId,
+        maybe_user: MaybeUser,
+        posts: NamedDependency[PostService],
+        limit: Limit = 20,
+        cursor: Cursor = None,
+    ) -> schemas.PostEditPage:
+        return await posts.history(maybe_user.id if maybe_user else None, parse_id(post_id), limit, cursor)
 
     @delete(
         "/{post_id:str}",
@@ -94,16 +107,29 @@ class PostController(Controller):
     async def remove(self, post_id: PathId, viewer: Viewer, posts: NamedDependency[PostService]) -> None:
         await posts.delete(viewer.id, viewer.role, parse_id(post_id))
 
-    @post("/{post_id:str}/like", status_code=200, summary="Like (idempotent)", responses=problems(401, 404))
+    @post(
+        "/{post_id:str}/like",
+        guards=[write_limit("likes")],
+        status_code=200,
+        summary="Like (idempotent)",
+        responses=problems(401, 404),
+    )
     async def like(self, post_id: PathId, viewer: Viewer, posts: NamedDependency[PostService]) -> schemas.Post:
         return await posts.like(viewer.id, parse_id(post_id), on=True)
 
-    @delete("/{post_id:str}/like", status_code=200, summary="Unlike (idempotent)", responses=problems(401, 404))
+    @delete(
+        "/{post_id:str}/like",
+        guards=[write_limit("likes")],
+        status_code=200,
+        summary="Unlike (idempotent)",
+        responses=problems(401, 404),
+    )
     async def unlike(self, post_id: PathId, viewer: Viewer, posts: NamedDependency[PostService]) -> schemas.Post:
         return await posts.like(viewer.id, parse_id(post_id), on=False)
 
     @post(
         "/{post_id:str}/repost",
+        guards=[write_limit("posts")],
         summary="Repost a public post (201 new, 200 already)",
         responses=problems(401, 403, 404),
     )
@@ -142,6 +168,7 @@ class PostController(Controller):
 
     @post(
         "/{post_id:str}/comments",
+        guards=[write_limit("comments")],
         status_code=201,
         summary="Comment, or reply with `parent_id`",
         responses=problems(401, 404, 422),
@@ -171,7 +198,11 @@ class CommentController(Controller):
         await comments.delete(viewer.id, viewer.role, parse_id(comment_id))
 
     @post(
-        "/{comment_id:str}/like", status_code=200, summary="Like a comment (idempotent)", responses=problems(401, 404)
+        "/{comment_id:str}/like",
+        guards=[write_limit("likes")],
+        status_code=200,
+        summary="Like a comment (idempotent)",
+        responses=problems(401, 404),
     )
     async def like(
         self, comment_id: PathId, viewer: Viewer, comments: NamedDependency[CommentService]

@@ -12,6 +12,7 @@ from litestar.params import Body, JSONBody, Parameter, PathParameter
 
 from server.deps import MaybeUser
 from server.openapi import problems
+from server.ratelimit import write_limit
 from server.settings import Settings
 from server.social import schemas
 from server.social._deps import Cursor, Limit, Viewer
@@ -36,6 +37,7 @@ class MeController(Controller):
 
     @put(
         "/avatar",
+        guards=[write_limit("uploads")],
         summary="Upload my avatar (multipart field `file`): checked by content, resized, metadata stripped",
         responses=problems(401, 413, 422),
         request_max_body_size=6 * 1024 * 1024,
@@ -110,6 +112,7 @@ class UserController(Controller):
 
     @post(
         "/{username:str}/follow",
+        guards=[write_limit("follows")],
         status_code=200,
         summary="Follow (or request to follow a private account); idempotent",
         responses=problems(401, 404, 409, 422),
@@ -121,6 +124,7 @@ class UserController(Controller):
 
     @delete(
         "/{username:str}/follow",
+        guards=[write_limit("follows")],
         status_code=200,
         summary="Unfollow (or withdraw a request)",
         responses=problems(401, 404),
@@ -154,6 +158,7 @@ class UserController(Controller):
 
     @post(
         "/{username:str}/block",
+        guards=[write_limit("follows")],
         status_code=204,
         summary="Block (removes follows both ways)",
         responses=problems(401, 404, 422),
@@ -167,6 +172,7 @@ class UserController(Controller):
 
     @post(
         "/{username:str}/mute",
+        guards=[write_limit("follows")],
         status_code=204,
         summary="Mute (hidden from my feeds)",
         responses=problems(401, 404, 422),

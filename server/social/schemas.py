@@ -122,6 +122,11 @@ class PostEditView(msgspec.Struct):
     created_at: datetime
 
 
+class PostEditPage(msgspec.Struct):
+    items: list[PostEditView]
+    next_cursor: str | None
+
+
 class Comment(msgspec.Struct):
     id: str
     post_id: str
