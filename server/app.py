@@ -66,7 +66,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             redis = aioredis.Redis.from_pool(pool)  # owns the pool: aclose() disconnects it
         app.state.redis = redis
         await notification_queue.open_queue()
-        social = SocialRuntime(social_config.from_env(), settings.security.secret_key, redis)
+        social = SocialRuntime(
+            social_config.from_env(), settings.security.secret_key, redis, media_dir=settings.data_dir / "media"
+        )
         app.state.social = social
         social_realtime.wire(social)
         social.start()

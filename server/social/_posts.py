@@ -65,6 +65,8 @@ class PostController(Controller):
             media_dir=settings.data_dir / "media",
             max_bytes=cfg.image_max_bytes,
             size=cfg.image_max_side,
+            pool=social.images,
+            max_pixels=cfg.image_max_pixels,
         )
         return schemas.Media(id=str(row["id"]), url=row["url"], width=row["width"], height=row["height"])
 

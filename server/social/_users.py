@@ -53,7 +53,13 @@ class MeController(Controller):
         cfg = social.settings
         raw = await data.read(cfg.avatar_max_bytes + 1)
         await store_avatar(
-            viewer.id, raw, media_dir=settings.data_dir / "media", max_bytes=cfg.avatar_max_bytes, size=cfg.avatar_size
+            viewer.id,
+            raw,
+            media_dir=settings.data_dir / "media",
+            max_bytes=cfg.avatar_max_bytes,
+            size=cfg.avatar_size,
+            pool=social.images,
+            max_pixels=cfg.avatar_max_pixels,
         )
         return await graph.profile_by_id(viewer.id)
 
