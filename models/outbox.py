@@ -17,5 +17,5 @@ class OutboxEvent(Table, tablename="outbox_events"):
     seq = BigInt(
         null=True,
         default=None,
-        help_text="commit order: stamped at commit by a deferred trigger (see server.outbox); the relay publishes by it",
+        help_text="commit order: stamped at commit by a deferred trigger (see server.outbox), publish order",
     )
