@@ -84,6 +84,8 @@ class Subscribed(Struct, tag="subscribed", omit_defaults=True):
 class Unsubscribed(Struct, tag="unsubscribed", omit_defaults=True):
     channel: str
     id: int | None = None
+    reason: str | None = None
+    """Set when the server ended the subscription itself (``forbidden``: access was lost)."""
 
 
 class Published(Struct, tag="published", omit_defaults=True):
