@@ -39,6 +39,7 @@ from server.social import config as social_config
 from server.social import realtime_hooks as social_realtime
 from server.social.controllers import CONTROLLERS as SOCIAL_CONTROLLERS
 from server.social.controllers import dependencies as social_dependencies
+from server.social.media import MediaController
 from server.social.runtime import SocialRuntime
 
 log = structlog.get_logger(__name__)
@@ -110,16 +111,18 @@ def create_app(settings: Settings | None = None) -> Litestar:
         dependencies=social_dependencies,
     )
 
+    # Avatars are public files; post images go through MediaController (signed URLs for non-public posts).
     media_dirs = {kind: settings.data_dir / "media" / kind for kind in ("avatars", "images")}
     for folder in media_dirs.values():
         folder.mkdir(parents=True, exist_ok=True)
     social_media = [
         create_static_files_router(path=f"/media/{kind}", directories=[folder], include_in_schema=False, name=kind)
         for kind, folder in media_dirs.items()
+        if kind == "avatars"
     ]
 
     return Litestar(
-        route_handlers=[HealthController, AsyncAPIController, api, *social_media],
+        route_handlers=[HealthController, AsyncAPIController, api, *social_media, MediaController],
         lifespan=[lifespan],
         exception_handlers=exception_handlers,
         dependencies={**dependencies, **realtime_dependencies},

@@ -24,7 +24,7 @@ class PostService:
         self.rt = runtime
 
     async def get(self, viewer: int | None, post_id: int) -> schemas.Post:
-        found = await visible_posts(viewer or 0, [post_id])
+        found = await visible_posts(viewer or 0, [post_id], signer=self.rt.media)
         if post_id not in found:
             raise NotFound("no such post")
         return found[post_id]
@@ -106,7 +106,7 @@ class PostService:
                 )
                 if sql.changed(status) != len(set(media_ids)):
                     raise ValidationFailed("media_ids must be your own uploads, not attached to another post")
-            post = (await visible_posts(viewer, [post_id]))[post_id]
+            post = (await visible_posts(viewer, [post_id], signer=self.rt.media))[post_id]
             aud = await fanout.audience(self.rt, author, visibility, mentioned)
             await fanout.emit_post_event("post.created", aud, post_id, tags, fanout.neutral(post))
             await events.dispatch(

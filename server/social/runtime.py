@@ -14,6 +14,7 @@ import structlog
 
 from server.social import sql
 from server.social.config import SocialSettings
+from server.social.media import MediaSigner
 from server.social.store import MemoryStore, RedisStore, Store
 
 log = structlog.get_logger(__name__)
@@ -27,6 +28,7 @@ class SocialRuntime:
     ) -> None:
         self.settings = settings
         self.media_dir = media_dir
+        self.media = MediaSigner(secret_key)
         # Image decoding gets its own small pool: uploads never queue behind (or starve) password hashing
         # in the default pool, and at most ``workers`` images are decoded at once (bounded memory).
         self.images = ThreadPoolExecutor(max_workers=settings.image_workers, thread_name_prefix="sf-image")

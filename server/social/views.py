@@ -54,14 +54,16 @@ FROM posts p JOIN users a ON a.id = p.author
 _MEDIA = msgspec.json.Decoder(list[schemas.Media])
 
 
-async def visible_posts(viewer: int, ids: list[int], *, feed: bool = False) -> dict[int, schemas.Post]:
+async def visible_posts(
+    viewer: int, ids: list[int], *, feed: bool = False, signer: Any = None
+) -> dict[int, schemas.Post]:
     """The posts among ``ids`` that ``viewer`` may see (and, for feeds, has not muted), by id."""
     if not ids:
         return {}
     where = VISIBLE + (" AND " + NOT_MUTED if feed else "")
     rows = await sql.fetch(_POST_SELECT + f" WHERE p.id = ANY($2) AND {where}", viewer, ids)
     originals = {r["repost_of"] for r in rows if r["repost_of"] is not None}
-    inner = await visible_posts(viewer, list(originals)) if originals else {}
+    inner = await visible_posts(viewer, list(originals), signer=signer) if originals else {}
     mention_ids = {m for r in rows for m in r["mentions"]}
     names = {}
     if mention_ids:
@@ -75,7 +77,11 @@ async def visible_posts(viewer: int, ids: list[int], *, feed: bool = False) -> d
             if original is None:  # the original is gone or hidden: so is the repost
                 continue
         media = r["media"]  # attached images come in the same row (NULL for most posts): no second query
-        out[r["id"]] = post_view(r, names, original, _MEDIA.decode(media) if media is not None else [])
+        items = _MEDIA.decode(media) if media is not None else []
+        if items and not (r["visibility"] == "public" and not r["a_is_private"]):
+            # Not public: only signed, expiring URLs open these files (see server.social.media).
+            items = [msgspec.structs.replace(m, url=signer.url(m.url) if signer else m.url) for m in items]
+        out[r["id"]] = post_view(r, names, original, items)
     return out
 
 
@@ -117,8 +123,8 @@ async def who_can_see(post_id: int, user_ids: list[int] | tuple[int, ...]) -> li
     return [u for u in user_ids if u in seen]
 
 
-async def in_order(viewer: int, ids: list[int], *, feed: bool = True) -> list[schemas.Post]:
-    found = await visible_posts(viewer, ids, feed=feed)
+async def in_order(viewer: int, ids: list[int], *, feed: bool = True, signer: Any = None) -> list[schemas.Post]:
+    found = await visible_posts(viewer, ids, feed=feed, signer=signer)
     return [found[i] for i in ids if i in found]
 
 
