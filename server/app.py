@@ -29,6 +29,7 @@ from server.notifications import handlers as notification_handlers
 from server.notifications import queue as notification_queue
 from server.notifications import seams as notification_seams
 from server.notifications.controllers import NotificationController, PushTokenController
+from server.openapi import add_default_problems
 from server.ratelimit import RateLimiter
 from server.realtime import runtime as realtime
 from server.realtime.asyncapi import AsyncAPIController
@@ -121,7 +122,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         if kind == "avatars"
     ]
 
-    return Litestar(
+    app = Litestar(
         route_handlers=[HealthController, AsyncAPIController, api, *social_media, MediaController],
         lifespan=[lifespan],
         exception_handlers=exception_handlers,
@@ -146,3 +147,5 @@ def create_app(settings: Settings | None = None) -> Litestar:
         logging_config=None,  # server.logging owns the handlers (JSON, redacted)
         debug=False,
     )
+    add_default_problems(app)
+    return app

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+import asyncpg
 import msgspec
 import structlog
 from litestar import Request, Response
@@ -130,6 +131,15 @@ def _http_handler(_: Request, exc: HTTPException) -> Response[Problem]:
     return problem_response(status, code, title, detail, headers=headers, errors=errors)
 
 
+def _database_down(request: Request, exc: Exception) -> Response[Problem]:
+    # PostgreSQL restarting, unreachable, or a pooled connection it dropped: the request did not happen;
+    # answer 503 (retry soon), not 500. The pool reconnects by itself once the database is back.
+    log.warning("database_unavailable", path=request.url.path, error_type=type(exc).__name__)
+    return problem_response(
+        503, "unavailable", "Service unavailable", "the database is unavailable; retry", headers={"Retry-After": "2"}
+    )
+
+
 def _recursion(request: Request, exc: RecursionError) -> Response[Problem]:
     # msgspec raises RecursionError (not DecodeError) for JSON nested deeper than it can decode:
     # that is bad input. Any other recursion is our bug and stays a 500.
@@ -146,6 +156,11 @@ def _unhandled(request: Request, exc: Exception) -> Response[Problem]:
 exception_handlers: dict[type[Exception] | int, Any] = {
     DomainError: _domain_handler,
     HTTPException: _http_handler,
+    asyncpg.PostgresConnectionError: _database_down,
+    asyncpg.exceptions.OperatorInterventionError: _database_down,  # admin/crash shutdown, cannot connect now
+    asyncpg.InterfaceError: _database_down,  # the connection was closed under us
+    ConnectionError: _database_down,  # refused or reset while connecting
+
     RecursionError: _recursion,
     Exception: _unhandled,
 }

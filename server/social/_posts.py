@@ -68,7 +68,9 @@ class PostController(Controller):
             pool=social.images,
             max_pixels=cfg.image_max_pixels,
         )
-        return schemas.Media(id=str(row["id"]), url=row["url"], width=row["width"], height=row["height"])
+        # Signed: until it is attached to a public post, only the uploader holds a URL that opens it.
+        url = social.media.url(row["url"])
+        return schemas.Media(id=str(row["id"]), url=url, width=row["width"], height=row["height"])
 
     @get("/{post_id:str}", summary="A post", responses=problems(404))
     async def read(self, post_id: PathId, maybe_user: MaybeUser, posts: NamedDependency[PostService]) -> schemas.Post:

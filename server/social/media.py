@@ -58,10 +58,12 @@ class MediaController(Controller):
             "LEFT JOIN posts p ON p.id = m.post LEFT JOIN users a ON a.id = p.author WHERE m.url = $1",
             path,
         )
-        if row is None or row["visibility"] is None or row["deleted_at"] is not None or row["suspended_at"]:
-            raise NotFound("no such file")  # unknown, never attached, deleted, or its author suspended
+        if row is None or row["deleted_at"] is not None or row["suspended_at"]:
+            raise NotFound("no such file")  # unknown, deleted, or its author suspended
         social = state["social"]
-        if not is_public(row["visibility"], row["is_private"]) and not social.media.valid(path, exp, sig):
+        attached_public = row["visibility"] is not None and is_public(row["visibility"], row["is_private"])
+        # Not attached yet (the uploader's preview, by the signed URL of the upload answer) or not public.
+        if not attached_public and not social.media.valid(path, exp, sig):
             raise NotFound("no such file")
         file = Path(state["settings"].data_dir) / "media" / "images" / name
         if not file.is_file():
