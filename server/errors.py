@@ -160,7 +160,6 @@ exception_handlers: dict[type[Exception] | int, Any] = {
     asyncpg.exceptions.OperatorInterventionError: _database_down,  # admin/crash shutdown, cannot connect now
     asyncpg.InterfaceError: _database_down,  # the connection was closed under us
     ConnectionError: _database_down,  # refused or reset while connecting
-
     RecursionError: _recursion,
     Exception: _unhandled,
 }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from litestar.openapi import ResponseSpec
@@ -42,6 +43,7 @@ def add_default_problems(app: Any, prefix: str = "/api/v1", statuses: tuple[int,
     """Add the ``statuses`` problem responses to every operation under ``prefix`` that lacks them."""
     from litestar.openapi.spec import OpenAPIMediaType, OpenAPIResponse, Reference, Schema
 
+    limited = _rate_limited_operations(app)
     schema = app.openapi_schema
     components = schema.components.schemas if schema.components and schema.components.schemas else {}
     problem: Schema | Reference = (
@@ -55,7 +57,8 @@ def add_default_problems(app: Any, prefix: str = "/api/v1", statuses: tuple[int,
             if operation is None:
                 continue
             responses = operation.responses if operation.responses is not None else {}
-            for status in statuses:
+            extra = (429,) if (path, method.upper()) in limited else ()
+            for status in (*statuses, *extra):
                 current = responses.get(str(status))
                 # Litestar documents its own 400 as application/json; ours is always a problem+json.
                 if isinstance(current, OpenAPIResponse) and "application/problem+json" in (current.content or {}):
@@ -65,3 +68,14 @@ def add_default_problems(app: Any, prefix: str = "/api/v1", statuses: tuple[int,
                     content={"application/problem+json": OpenAPIMediaType(schema=problem)},
                 )
             operation.responses = responses
+
+
+def _rate_limited_operations(app: Any) -> set[tuple[str, str]]:
+    """``(OpenAPI path, METHOD)`` of the handlers guarded by a per-user write limit (they may answer 429)."""
+    out: set[tuple[str, str]] = set()
+    for route in app.routes:
+        for handler in getattr(route, "route_handlers", ()):
+            if any(getattr(g, "__name__", "").startswith("write_limit_") for g in handler.resolve_guards()):
+                path = re.sub(r"\{(\w+):[^}]+\}", r"{\1}", route.path)
+                out.update((path, m) for m in handler.http_methods)
+    return out

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from litestar import Controller, Response, delete, get, patch, post
-from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, JSONBody, Parameter
@@ -52,13 +51,13 @@ class PostController(Controller):
     )
     async def upload(
         self,
-        data: Annotated[UploadFile, Body(media_type=RequestEncodingType.MULTI_PART)],
+        data: Annotated[schemas.ImageUpload, Body(media_type=RequestEncodingType.MULTI_PART)],
         viewer: Viewer,
         social: NamedDependency[SocialRuntime],
         settings: NamedDependency[Settings],
     ) -> schemas.Media:
         cfg = social.settings
-        raw = await data.read(cfg.image_max_bytes + 1)
+        raw = await data.data.read(cfg.image_max_bytes + 1)
         row = await store_post_image(
             viewer.id,
             raw,

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import Controller, delete, get, patch, post, put
-from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, JSONBody, Parameter, PathParameter
@@ -44,14 +43,14 @@ class MeController(Controller):
     )
     async def avatar(
         self,
-        data: Annotated[UploadFile, Body(media_type=RequestEncodingType.MULTI_PART)],
+        data: Annotated[schemas.ImageUpload, Body(media_type=RequestEncodingType.MULTI_PART)],
         viewer: Viewer,
         graph: NamedDependency[GraphService],
         social: NamedDependency[SocialRuntime],
         settings: NamedDependency[Settings],
     ) -> schemas.Profile:
         cfg = social.settings
-        raw = await data.read(cfg.avatar_max_bytes + 1)
+        raw = await data.data.read(cfg.avatar_max_bytes + 1)
         await store_avatar(
             viewer.id,
             raw,

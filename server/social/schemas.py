@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Literal
 
 import msgspec
+from litestar.datastructures import UploadFile
 
 PostText = Annotated[str, msgspec.Meta(min_length=1, max_length=5000)]
 CommentText = Annotated[str, msgspec.Meta(min_length=1, max_length=2000)]
@@ -206,3 +208,10 @@ class TagPage(msgspec.Struct):
 class ReportPage(msgspec.Struct):
     items: list[ReportView]
     next_cursor: str | None
+
+
+@dataclass
+class ImageUpload:
+    """A multipart upload: the image in the form field ``data`` (a missing field is a 400, not a crash)."""
+
+    data: UploadFile

@@ -165,15 +165,16 @@ class RedisStore:
         pipe = self.redis.pipeline(transaction=True)
         pipe.zunionstore(tmp, keys)
         pipe.expire(tmp, SNAPSHOT_TTL)
-        await pipe.execute()
-        if not await self.redis.renamenx(tmp, snap):
+        count, _ = await pipe.execute()
+        if count and not await self.redis.renamenx(tmp, snap):  # nothing trends yet: no key to rename
             await self.redis.delete(tmp)
         return name
 
     async def trend_page(self, snapshot: str, offset: int, count: int) -> list[tuple[str, float]] | None:
         key = f"{self.p}trend:snap:{snapshot}"
         if not await self.redis.exists(key):
-            return None
+            # An empty snapshot has no key (Redis keeps no empty sets): a first page is just empty.
+            return [] if offset == 0 else None
         rows = await self.redis.zrevrange(key, offset, offset + count - 1, withscores=True)
         return [(m.decode() if isinstance(m, bytes) else m, float(s)) for m, s in rows]
 
