@@ -70,7 +70,9 @@ MATRIX: dict[str, Case] = {
     "POST /api/v1/posts/{post_id}/repost": Case(
         "post:public", stranger=OK, blocked=HIDDEN, follower=OK, owner=OK, note="a public post may be reposted"
     ),
-    "DELETE /api/v1/posts/{post_id}/repost": Case("post:public", stranger=OK, blocked=HIDDEN, follower=OK, owner=OK),
+    "DELETE /api/v1/posts/{post_id}/repost": Case(
+        "post:public", stranger=OK, blocked=OK, follower=OK, owner=OK, note="undoing one's own repost: 204 for any id"
+    ),
     "GET /api/v1/posts/{post_id}/comments": Case("post:followers", **_SEE_FOLLOWERS),
     "POST /api/v1/posts/{post_id}/comments": Case("post:followers", **_SEE_FOLLOWERS, body={"text": "a comment"}),
     "DELETE /api/v1/comments/{comment_id}": Case("comment", **_AUTHOR_ONLY),
@@ -86,9 +88,13 @@ MATRIX: dict[str, Case] = {
         "user:private", stranger=DENIED, blocked=HIDDEN, follower=OK, owner=OK
     ),
     "POST /api/v1/users/{username}/follow": Case("user", **_OTHERS_OK),
-    "DELETE /api/v1/users/{username}/follow": Case("user", **_OTHERS_OK),
-    "POST /api/v1/users/{username}/block": Case("user", stranger=OK, blocked=OK, follower=OK, owner=REFUSED),
-    "DELETE /api/v1/users/{username}/block": Case("user", stranger=OK, blocked=OK, follower=OK, owner=REFUSED),
+    "DELETE /api/v1/users/{username}/follow": Case(
+        "user", stranger=OK, blocked=HIDDEN, follower=OK, owner=OK, note="unfollowing oneself is a no-op"
+    ),
+    "POST /api/v1/users/{username}/block": Case("user", stranger=OK, blocked=HIDDEN, follower=OK, owner=REFUSED),
+    "DELETE /api/v1/users/{username}/block": Case(
+        "user", stranger=OK, blocked=HIDDEN, follower=OK, owner=OK, note="unblocking oneself is a no-op"
+    ),
     "POST /api/v1/users/{username}/mute": Case("user", **_OTHERS_OK),
     "DELETE /api/v1/users/{username}/mute": Case("user", **_OTHERS_OK),
     "POST /api/v1/notifications/subscriptions/{username}": Case("user", **_OTHERS_OK),

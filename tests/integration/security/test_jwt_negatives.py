@@ -45,6 +45,15 @@ def _hs(claims, key=None, headers=None):
     return jwt.encode(claims, key or get_settings().security.secret_key, algorithm="HS256", headers=headers)
 
 
+def _hs_raw(claims, key: bytes) -> str:
+    """HS256 by hand (PyJWT refuses a PEM as an HMAC key, which is the point of the attack)."""
+    import hashlib
+    import hmac
+
+    signing = _b64(b'{"alg":"HS256","typ":"JWT"}') + "." + _b64(json.dumps(claims).encode())
+    return signing + "." + _b64(hmac.new(key, signing.encode(), hashlib.sha256).digest())
+
+
 def bad_tokens(valid: str, refresh: str, user_id: str, session_id: str, revoked: str) -> dict[str, str]:
     """Every way a token should be refused, by name."""
     rsa_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
@@ -59,7 +68,7 @@ def bad_tokens(valid: str, refresh: str, user_id: str, session_id: str, revoked:
         "alg_none": _b64(b'{"alg":"none","typ":"JWT"}') + "." + _b64(json.dumps(good).encode()) + ".",
         "alg_none_with_signature": _b64(b'{"alg":"none","typ":"JWT"}') + "." + payload + "." + signature,
         "rs256_own_key": jwt.encode(good, rsa_key, algorithm="RS256"),
-        "hs256_keyed_with_a_public_key": jwt.encode(good, public_pem, algorithm="HS256"),
+        "hs256_keyed_with_a_public_key": _hs_raw(good, public_pem),
         "hs512": jwt.encode(good, __import__("server.settings").settings.get_settings().security.secret_key, "HS512"),
         "wrong_aud": _hs(_claims(user_id, session_id, aud="someone-else")),
         "wrong_iss": _hs(_claims(user_id, session_id, iss="evil")),
