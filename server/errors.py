@@ -140,6 +140,17 @@ def _database_down(request: Request, exc: Exception) -> Response[Problem]:
     )
 
 
+def _os_error(request: Request, exc: OSError) -> Response[Problem]:
+    # The database's Unix socket is missing while PostgreSQL restarts (FileNotFoundError from the driver):
+    # an outage, not a bug of ours. Any other OSError stays a 500.
+    tb = exc.__traceback__
+    while tb is not None:
+        if "/asyncpg/" in tb.tb_frame.f_code.co_filename:
+            return _database_down(request, exc)
+        tb = tb.tb_next
+    return _unhandled(request, exc)
+
+
 def _recursion(request: Request, exc: RecursionError) -> Response[Problem]:
     # msgspec raises RecursionError (not DecodeError) for JSON nested deeper than it can decode:
     # that is bad input. Any other recursion is our bug and stays a 500.
@@ -159,7 +170,9 @@ exception_handlers: dict[type[Exception] | int, Any] = {
     asyncpg.PostgresConnectionError: _database_down,
     asyncpg.exceptions.OperatorInterventionError: _database_down,  # admin/crash shutdown, cannot connect now
     asyncpg.InterfaceError: _database_down,  # the connection was closed under us
+    asyncpg.InternalClientError: _database_down,  # a pooled connection broken mid-restart
     ConnectionError: _database_down,  # refused or reset while connecting
+    OSError: _os_error,
     RecursionError: _recursion,
     Exception: _unhandled,
 }
