@@ -17,6 +17,8 @@ from tests.integration.notifications.helpers import subscription
 from tests.integration.security.bola_matrix import ACTORS, DENIED, EXEMPT, HIDDEN, MATRIX, OK, REFUSED, Case
 from tests.integration.social.helpers import Actor, signup
 
+pytestmark = pytest.mark.suite  # `make suites` (in .ci/run), not `make test`
+
 API = "/api/v1"
 
 

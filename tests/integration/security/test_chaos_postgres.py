@@ -10,9 +10,12 @@ from collections import Counter
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.support.accounts import PASSWORD
 from tests.support.live import live_server
+
+pytestmark = pytest.mark.suite  # `make suites` (in .ci/run), not `make test`
 
 ROOT = Path(__file__).resolve().parents[3]
 

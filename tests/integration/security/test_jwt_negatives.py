@@ -8,11 +8,14 @@ import time
 import uuid
 
 import jwt
+import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from httpx_ws import WebSocketDisconnect, aconnect_ws
 
 from tests.support.accounts import signed_in
+
+pytestmark = pytest.mark.suite  # `make suites` (in .ci/run), not `make test`
 
 
 def _b64(data: bytes) -> str:
@@ -115,7 +118,7 @@ async def test_no_bad_token_is_accepted_over_http(client):
 
 
 async def test_no_bad_token_is_accepted_on_the_socket(client):
-    alice, tokens = await _setup(client)
+    _, tokens = await _setup(client)
     accepted = {}
     for name, token in tokens.items():
         if name == "huge":
@@ -149,7 +152,7 @@ async def test_no_bad_token_is_accepted_on_the_socket(client):
 
 
 async def test_a_huge_token_frame_closes_with_1009_not_a_crash(client):
-    alice, tokens = await _setup(client)
+    _, tokens = await _setup(client)
     async with aconnect_ws("http://testserver/api/v1/ws", client) as ws:
         await ws.send_text(json.dumps({"type": "auth", "id": 1, "token": tokens["huge"] + "A" * 10_000}))
         try:

@@ -13,9 +13,12 @@ import sys
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.support.accounts import PASSWORD
 from tests.support.live import live_server
+
+pytestmark = pytest.mark.suite  # `make suites` (in .ci/run), not `make test`
 
 ROOT = Path(__file__).resolve().parents[3]
 CHECKS = "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance"
@@ -29,7 +32,9 @@ def test_the_whole_openapi_document_holds_against_a_running_server(clean_db, red
         )
         assert res.status_code == 201, res.text
         token = http.post("/api/v1/auth/login", json={"login": "fuzz", "password": PASSWORD}).json()["access_token"]
-        http.post("/api/v1/posts", json={"text": "something to find #fuzz"}, headers={"Authorization": f"Bearer {token}"})
+        http.post(
+            "/api/v1/posts", json={"text": "something to find #fuzz"}, headers={"Authorization": f"Bearer {token}"}
+        )
         operations = len(
             [
                 (path, method)

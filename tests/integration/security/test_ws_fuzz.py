@@ -21,6 +21,8 @@ from websockets.sync.client import connect
 
 from tests.support.live import live_server
 
+pytestmark = pytest.mark.suite  # `make suites` (in .ci/run), not `make test`
+
 KNOWN_REPLIES = {"ready", "subscribed", "unsubscribed", "published", "pong", "error", "event", "presence"}
 
 
