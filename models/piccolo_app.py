@@ -12,6 +12,8 @@ TABLE_MODULES = [
     "models.outbox",
     "models.social",
     "models.notifications",
+    "models.payments",
+    "models.account_data",
 ]
 
 APP_CONFIG = AppConfig(

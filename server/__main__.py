@@ -5,9 +5,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import shutil
 import signal
 import sys
 from collections.abc import Callable
+from pathlib import Path
 
 from server.settings import get_settings
 
@@ -47,6 +49,17 @@ def cmd_migrate(_: argparse.Namespace) -> int:
     return _with_database(_migrate)
 
 
+def _multiprocess_metrics(data_dir: Path) -> None:
+    """Workers write metric values to one fresh directory and ``/metrics`` sums them (prometheus-client's
+    multiprocess mode). It must be set before any worker imports prometheus_client."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        return
+    folder = data_dir / f"prometheus-{os.getpid()}"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(folder)
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -61,6 +74,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+
+    if workers > 1:
+        _multiprocess_metrics(settings.data_dir)
 
     def serve() -> int:
         _migrate()
@@ -80,6 +96,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             ws_per_message_deflate=False,
             ws=os.environ.get("UVICORN_WS", "websockets-sansio"),
             timeout_graceful_shutdown=10,
+            timeout_keep_alive=settings.http.keepalive_seconds,
         )
         return 0
 
@@ -167,6 +184,16 @@ def cmd_seed(args: argparse.Namespace) -> int:
     return _with_database(run)
 
 
+def cmd_ledger_check(_: argparse.Namespace) -> int:
+    from server.payments.cli import ledger_check
+
+    def run() -> int:
+        _migrate()
+        return asyncio.run(ledger_check())
+
+    return _with_database(run)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m server", description="Social Flow server")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -189,6 +216,9 @@ def main(argv: list[str] | None = None) -> int:
     seed.add_argument("--follows-per-user", type=int, default=20)
     seed.add_argument("--reset", action="store_true", help="wipe users and social tables first")
     seed.set_defaults(func=cmd_seed)
+    sub.add_parser("ledger-check", help="check that every ledger transaction balances").set_defaults(
+        func=cmd_ledger_check
+    )
     args = parser.parse_args(argv)
     return int(args.func(args) or 0)
 

@@ -15,6 +15,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 from litestar.static_files import create_static_files_router
 
 from server import db
+from server.account_data.controllers import AccountDataController, ExportDownloadController
 from server.accounts.capabilities import EnrollmentController
 from server.accounts.controllers import AuthController
 from server.accounts.runtime import accounts_runtime
@@ -29,6 +30,12 @@ from server.notifications import handlers as notification_handlers
 from server.notifications import queue as notification_queue
 from server.notifications import seams as notification_seams
 from server.notifications.controllers import NotificationController, PushTokenController
+from server.observability.controllers import MetricsController
+from server.observability.http import metrics_middleware
+from server.observability.sampler import Sampler
+from server.payments import runtime as payments_runtime
+from server.payments.controllers import CONTROLLERS as PAYMENT_CONTROLLERS
+from server.payments.deps import dependencies as payment_dependencies
 from server.openapi import add_default_problems
 from server.ratelimit import RateLimiter
 from server.realtime import runtime as realtime
@@ -51,6 +58,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or get_settings()
     configure_logging()
     notification_handlers.register()
+    payments = payments_runtime.build(settings)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -78,6 +86,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
             async with accounts_runtime(app, settings, redis):
                 app.state.realtime = rt = await realtime.start(settings)
                 notification_seams.use_realtime(rt.presence.is_online, rt.broker.position)
+                sampler = None
+                if settings.observability.metrics_token:
+                    app.state.metrics_sampler = sampler = Sampler(rt, settings.observability.sample_seconds)
+                    sampler.start()
                 inprocess = settings.push.worker == "inprocess"
                 worker = notification_queue.start_in_process() if inprocess else None
                 try:
@@ -86,12 +98,15 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 finally:
                     if worker is not None:
                         await notification_queue.stop_in_process(worker)
+                    if sampler is not None:
+                        await sampler.stop()
                     await rt.stop()  # sockets close with 1001 first
         finally:
             await notification_queue.close_queue()
             await social.stop()
             if redis is not None:
                 await redis.aclose()
+            await payments_runtime.close(payments)
             await db.close_pool()
             log.info("stopped")
 
@@ -108,8 +123,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
             NotificationController,
             PushTokenController,
             *SOCIAL_CONTROLLERS,
+            *PAYMENT_CONTROLLERS,
+            AccountDataController,
+            ExportDownloadController,
         ],
-        dependencies=social_dependencies,
+        dependencies={**social_dependencies, **payment_dependencies},
     )
 
     # Avatars are public files; post images go through MediaController (signed URLs for non-public posts).
@@ -123,11 +141,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
     ]
 
     app = Litestar(
-        route_handlers=[HealthController, AsyncAPIController, api, *social_media, MediaController],
+        route_handlers=[HealthController, AsyncAPIController, MetricsController, api, *social_media, MediaController],
         lifespan=[lifespan],
         exception_handlers=exception_handlers,
         dependencies={**dependencies, **realtime_dependencies},
-        middleware=[request_id_middleware],
+        middleware=[request_id_middleware, metrics_middleware],
         cors_config=CORSConfig(allow_origins=list(settings.http.cors_origins), expose_headers=["X-Request-ID"]),
         request_max_body_size=settings.http.max_body_bytes,
         openapi_config=OpenAPIConfig(
@@ -143,7 +161,17 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 }
             ),
         ),
-        state=State({"settings": settings, "redis": None, "limiter": RateLimiter(), "mailer": None, "realtime": None}),
+        state=State(
+            {
+                "settings": settings,
+                "redis": None,
+                "limiter": RateLimiter(),
+                "mailer": None,
+                "realtime": None,
+                "payments": payments,
+                "metrics_sampler": None,
+            }
+        ),
         logging_config=None,  # server.logging owns the handlers (JSON, redacted)
         debug=False,
     )

@@ -19,6 +19,10 @@ class HTTPSettings(msgspec.Struct, frozen=True):
     cors_origins: tuple[str, ...] = ("*",)
     forwarded_allow_ips: tuple[str, ...] = ()
     """Peers whose ``X-Forwarded-*`` headers are believed (``FORWARDED_ALLOW_IPS``); none by default."""
+    #: How long an idle keep-alive connection stays open. Longer than clients' own idle expiry (httpx 5 s,
+    #: aiohttp 15 s, load balancers 60 s), so the client is the side that closes an idle connection; see
+    #: docs/operations.md ("Keep-alive") for why uvicorn's 5 s default dropped publishers under load.
+    keepalive_seconds: int = 75
 
 
 class DatabaseSettings(msgspec.Struct, frozen=True):
@@ -147,6 +151,38 @@ class PushSettings(msgspec.Struct, frozen=True):
     """``host`` or ``host:port`` Web Push endpoints may use even if local (``PUSH_ALLOW_HOSTS``; tests only)."""
 
 
+class PaymentsSettings(msgspec.Struct, frozen=True):
+    """Stripe. Without ``secret_key`` and ``webhook_secret`` every payment endpoint answers 503."""
+
+    secret_key: str | None = None
+    webhook_secret: str | None = None
+    api_base: str = "https://api.stripe.com"
+    fee_bps: int = 1000
+    """The platform's fee in basis points of every payment (1000 = 10 %)."""
+    currencies: tuple[str, ...] = ("usd", "eur", "gbp")
+    min_amount: int = 50
+    max_amount: int = 1_000_000
+    """Largest single payment or tier price, in minor units."""
+    grace_days: float = 3.0
+    """How long a ``past_due`` subscription keeps its access."""
+    webhook_tolerance: int = 300
+    timeout: float = 10.0
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.secret_key and self.webhook_secret)
+
+
+class ObservabilitySettings(msgspec.Struct, frozen=True):
+    metrics_token: str | None = None
+    """Bearer token for ``/metrics``; ``None`` turns ``/metrics`` off (404)."""
+    sample_seconds: float = 5.0
+    """How often each process samples sockets, the outbox and the job queue into gauges."""
+    otlp_endpoint: str | None = None
+    """OTLP/HTTP collector base URL; ``None`` turns tracing off."""
+    service_name: str = "social-flow"
+
+
 class Settings(msgspec.Struct, frozen=True):
     data_dir: Path
     http: HTTPSettings
@@ -157,7 +193,9 @@ class Settings(msgspec.Struct, frozen=True):
     mail: MailSettings
     rate_limits: RateLimitSettings = RateLimitSettings()
     push: PushSettings = PushSettings()
+    payments: PaymentsSettings = PaymentsSettings()
     public_url: str = "http://127.0.0.1:8000"
+    observability: ObservabilitySettings = ObservabilitySettings()
 
 
 def _csv(value: str | None) -> tuple[str, ...]:
@@ -198,6 +236,7 @@ def from_env(env: dict[str, str] | None = None) -> Settings:
             cors_origins=_csv(env.get("CORS_ORIGINS")) or _csv(env.get("ALLOWED_ORIGINS")) or ("*",),
             max_body_bytes=int(env.get("MAX_BODY_BYTES") or (1 << 20)),
             forwarded_allow_ips=_csv(env.get("FORWARDED_ALLOW_IPS")),
+            keepalive_seconds=int(env.get("HTTP_KEEPALIVE_SECONDS") or 75),
         ),
         database=DatabaseSettings(url=env.get("DATABASE_URL") or None),
         redis=RedisSettings(url=env.get("REDIS_URL") or None),
@@ -209,7 +248,28 @@ def from_env(env: dict[str, str] | None = None) -> Settings:
         ),
         rate_limits=_rate_limits(env),
         push=_push_settings(env),
+        payments=_payments_settings(env),
         public_url=env.get("PUBLIC_URL") or f"http://{host}:{port}",
+        observability=ObservabilitySettings(
+            metrics_token=env.get("METRICS_TOKEN") or None,
+            sample_seconds=float(env.get("METRICS_SAMPLE_SECONDS") or 5.0),
+            otlp_endpoint=env.get("OTEL_EXPORTER_OTLP_ENDPOINT") or None,
+            service_name=env.get("OTEL_SERVICE_NAME") or "social-flow",
+        ),
+    )
+
+
+def _payments_settings(env: dict[str, str]) -> PaymentsSettings:
+    d = PaymentsSettings()
+    return PaymentsSettings(
+        secret_key=env.get("STRIPE_SECRET_KEY") or None,
+        webhook_secret=env.get("STRIPE_WEBHOOK_SECRET") or None,
+        api_base=(env.get("STRIPE_API_BASE") or d.api_base).rstrip("/"),
+        fee_bps=int(env.get("PLATFORM_FEE_BPS") or d.fee_bps),
+        currencies=_csv((env.get("PAYMENTS_CURRENCIES") or "").lower()) or d.currencies,
+        min_amount=int(env.get("PAYMENTS_MIN_AMOUNT") or d.min_amount),
+        max_amount=int(env.get("PAYMENTS_MAX_AMOUNT") or d.max_amount),
+        grace_days=float(env.get("SUBSCRIPTION_GRACE_DAYS") or d.grace_days),
     )
 
 

@@ -17,6 +17,7 @@ TYPES: tuple[str, ...] = (
     "subscription_started",
     "payout_paid",
     "system",
+    "data_export_ready",
 )
 CHANNELS: tuple[str, ...] = ("in_app", "push", "email")
 

@@ -19,6 +19,7 @@ TEXTS: dict[str, dict[str, tuple[str, str]]] = {
         "subscription_started": ("{actor} subscribed to you", "{actor} and {others} others subscribed to you"),
         "payout_paid": ("Your payout was paid", "Your payouts were paid"),
         "system": ("You have a new notice", "You have {count} new notices"),
+        "data_export_ready": ("Your data export is ready to download", "Your data exports are ready to download"),
         "_digest_subject": ("You have a new notification", "You have {count} new notifications"),
     },
     "es": {
@@ -36,6 +37,7 @@ TEXTS: dict[str, dict[str, tuple[str, str]]] = {
         "subscription_started": ("{actor} se suscribió a ti", "{actor} y {others} más se suscribieron a ti"),
         "payout_paid": ("Tu pago fue enviado", "Tus pagos fueron enviados"),
         "system": ("Tienes un aviso nuevo", "Tienes {count} avisos nuevos"),
+        "data_export_ready": ("Tu exportación de datos está lista", "Tus exportaciones de datos están listas"),
         "_digest_subject": ("Tienes una notificación nueva", "Tienes {count} notificaciones nuevas"),
     },
 }
