@@ -44,6 +44,9 @@ class SocialRuntime:
         self.position_of: Callable[[str], Awaitable[tuple[int, str] | None]] | None = None
         self._task: asyncio.Task[None] | None = None
         self._sweeper: asyncio.Task[None] | None = None
+        # Home timelines being rebuilt in the background, one task per user at most (see ``warm``).
+        self._warming: dict[int, asyncio.Task[None]] = {}
+        self._stopping = False
 
     async def sweep_orphan_media(self) -> int:
         """Delete uploads never attached to a post within ``orphan_media_seconds`` (rows and files)."""
@@ -67,9 +70,6 @@ class SocialRuntime:
                     log.info("orphan_media_removed", count=removed)
             except Exception:
                 log.exception("orphan_media_sweep_failed")
-        # Home timelines being rebuilt in the background, one task per user at most (see ``warm``).
-        self._warming: dict[int, asyncio.Task[None]] = {}
-        self._stopping = False
 
     async def touch(self, user_id: int) -> None:
         """Mark ``user_id`` recently active (at most once a minute per process: it is on every request)."""
@@ -166,9 +166,9 @@ class SocialRuntime:
             task.cancel()
         if warming:
             await asyncio.wait(warming)
-        for task in (self._task, self._sweeper):
-            if task is not None:
-                task.cancel()
+        for background in (self._task, self._sweeper):
+            if background is not None:
+                background.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
-                    await task
+                    await background
         self.images.shutdown(wait=False, cancel_futures=True)

@@ -7,7 +7,8 @@ here (and is not in ``EXEMPT``) fails the test. To add your route:
    created by the owner ``olivia``.
 2. Add ``"METHOD /api/v1/path/{param}": Case(target, stranger, blocked, follower, owner, body=...)`` with
    the outcome each caller must get on olivia's object: ``OK`` (2xx), ``HIDDEN`` (404: they may not know it
-   exists), ``DENIED`` (403 or 404), ``REFUSED`` (any 4xx, e.g. 422 for following oneself).
+   exists), ``DENIED`` (403 or 404), ``REFUSED`` (any 4xx, e.g. 422 for following oneself), ``ALLOWED``
+   (past the access check: neither 403 nor 404; a 503 from an unreachable Stripe counts, never a 500).
    The callers: a stranger, a user olivia blocked, an accepted follower of olivia, and olivia herself.
 3. Routes without an object id to check (files, the schema UI) go in ``EXEMPT`` with the reason.
 """
@@ -17,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-OK, HIDDEN, DENIED, REFUSED = "ok", "hidden", "denied", "refused"
+OK, HIDDEN, DENIED, REFUSED, ALLOWED = "ok", "hidden", "denied", "refused", "allowed"
 ACTORS = ("stranger", "blocked", "follower", "owner")
 
 TARGETS = {
@@ -33,6 +34,10 @@ TARGETS = {
     "follow_request": "ria's pending request to olivia (private for this case); the id is ria's username",
     "tag": "a hashtag olivia used publicly",
     "image:followers": "the file of an image on olivia's followers-only post, without a signature",
+    "payment": "a tip olivia paid to rita (a fifth user)",
+    "subscription": "olivia's subscription to rita's tier",
+    "tiers": "olivia's tiers (she is a creator); the id is her username",
+    "export": "olivia's data export",
 }
 
 
@@ -46,6 +51,7 @@ class Case:
     body: Any = None
     note: str = ""
     files: dict[str, Any] = field(default_factory=dict)
+    query: dict[str, str] = field(default_factory=dict)
 
     def expect(self, actor: str) -> str:
         return str(getattr(self, actor))
@@ -110,6 +116,31 @@ MATRIX: dict[str, Case] = {
     "POST /api/v1/admin/users/{user_id}/suspend": Case("user_id", **_STAFF_ONLY, body={"reason": "x"}),
     "POST /api/v1/admin/users/{user_id}/unsuspend": Case("user_id", **_STAFF_ONLY),
     "GET /api/v1/hashtags/{tag}/posts": Case("tag", stranger=OK, blocked=OK, follower=OK, owner=OK),
+    "GET /api/v1/payments/{payment_id}": Case("payment", **_ONLY_OWNER),
+    "POST /api/v1/payments/{payment_id}/refund": Case(
+        "payment", stranger=HIDDEN, blocked=HIDDEN, follower=HIDDEN, owner=DENIED, body={}, note="recipient or admin"
+    ),
+    "GET /api/v1/subscriptions/{sub_id}": Case("subscription", **_ONLY_OWNER),
+    "PATCH /api/v1/subscriptions/{sub_id}": Case(
+        "subscription",
+        stranger=HIDDEN,
+        blocked=HIDDEN,
+        follower=HIDDEN,
+        owner=REFUSED,
+        body={"tier_id": "1"},
+        note="the owner passes the ownership check and is refused for the unknown tier",
+    ),
+    "DELETE /api/v1/subscriptions/{sub_id}": Case(
+        "subscription", stranger=HIDDEN, blocked=HIDDEN, follower=HIDDEN, owner=ALLOWED
+    ),
+    "GET /api/v1/users/{username}/tiers": Case("tiers", stranger=OK, blocked=ALLOWED, follower=OK, owner=OK),
+    "GET /api/v1/users/me/export/{export_id}": Case("export", **_ONLY_OWNER),
+    "GET /api/v1/exports/{export_id}/download": Case(
+        "export",
+        **_STAFF_ONLY,
+        query={"expires": "9999999999", "signature": "forged"},
+        note="only the signed link of the notification opens it",
+    ),
     "GET /media/images/{name}": Case("image:followers", stranger=HIDDEN, blocked=HIDDEN, follower=HIDDEN, owner=HIDDEN),
 }
 
