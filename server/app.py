@@ -21,6 +21,10 @@ from server.accounts.controllers import AuthController
 from server.accounts.runtime import accounts_runtime
 from server.accounts.self_service import CredentialController, SessionController
 from server.admin.controllers import AdminController
+from server.ads import config as ads_config
+from server.ads.controllers import CONTROLLERS as ADS_CONTROLLERS
+from server.ads.deps import dependencies as ads_dependencies
+from server.ads.runtime import AdsRuntime
 from server.deps import dependencies
 from server.errors import exception_handlers
 from server.health import HealthController
@@ -82,6 +86,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         app.state.social = social
         social_realtime.wire(social)
         social.start()
+        app.state.ads = ads = AdsRuntime(ads_config.from_env(), settings.security.secret_key, redis)
+        await ads.start()
         try:
             async with accounts_runtime(app, settings, redis):
                 app.state.realtime = rt = await realtime.start(settings)
@@ -103,6 +109,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                     await rt.stop()  # sockets close with 1001 first
         finally:
             await notification_queue.close_queue()
+            await ads.stop()
             await social.stop()
             if redis is not None:
                 await redis.aclose()
@@ -123,11 +130,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
             NotificationController,
             PushTokenController,
             *SOCIAL_CONTROLLERS,
+            *ADS_CONTROLLERS,
             *PAYMENT_CONTROLLERS,
             AccountDataController,
             ExportDownloadController,
         ],
-        dependencies={**social_dependencies, **payment_dependencies},
+        dependencies={**social_dependencies, **ads_dependencies, **payment_dependencies},
     )
 
     # Avatars are public files; post images go through MediaController (signed URLs for non-public posts).
