@@ -38,6 +38,7 @@ TARGETS = {
     "subscription": "olivia's subscription to rita's tier",
     "tiers": "olivia's tiers (she is a creator); the id is her username",
     "export": "olivia's data export",
+    "campaign": "olivia's ad campaign (she enrolled as an advertiser), in review",
 }
 
 
@@ -141,10 +142,18 @@ MATRIX: dict[str, Case] = {
         query={"expires": "9999999999", "signature": "forged"},
         note="only the signed link of the notification opens it",
     ),
+    "GET /api/v1/ads/campaigns/{campaign_id}": Case("campaign", **_ONLY_OWNER),
+    "PATCH /api/v1/ads/campaigns/{campaign_id}": Case(
+        "campaign", stranger=HIDDEN, blocked=HIDDEN, follower=HIDDEN, owner=ALLOWED, body={"bid_cpm": 2500}
+    ),
+    "GET /api/v1/ads/campaigns/{campaign_id}/report": Case("campaign", **_ONLY_OWNER),
+    "POST /api/v1/ads/campaigns/{campaign_id}/approve": Case("campaign", **_STAFF_ONLY),
+    "POST /api/v1/ads/campaigns/{campaign_id}/reject": Case("campaign", **_STAFF_ONLY, body={"reason": "no"}),
     "GET /media/images/{name}": Case("image:followers", stranger=HIDDEN, blocked=HIDDEN, follower=HIDDEN, owner=HIDDEN),
 }
 
 EXEMPT = {
+    "GET /api/v1/ads/click/{token}": "a signed capability, not an object id: forged is a 400 for anyone",
     "GET /media/avatars/{file_path}": "avatars are public pictures of public profiles",
     "GET /schema/{path}": "the OpenAPI UI's static files",
 }

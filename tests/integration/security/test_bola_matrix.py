@@ -115,6 +115,13 @@ class World:
             return media["url"].split("?")[0].rsplit("/", 1)[-1]
         if target in ("payment", "subscription", "tiers"):
             return await self._payments(target)
+        if target == "campaign":
+            from tests.integration.ads.helpers import body
+
+            assert (await o.post(f"{API}/advertisers/enroll")).status_code == 200
+            res = await o.post(f"{API}/ads/campaigns", json=body())
+            assert res.status_code == 201, res.text
+            return str(res.json()["id"])
         if target == "export":
             res = await o.post(f"{API}/users/me/export")
             assert res.status_code == 202, res.text
