@@ -10,7 +10,7 @@ SRC := $(wildcard server channels models tests bench)
 PY := $(VENV)/bin/python
 export UV_PROJECT_ENVIRONMENT := $(abspath $(VENV))
 
-.PHONY: run test suites soak bench lint typecheck fmt migrate worker seed clean install
+.PHONY: run test suites schemathesis soak bench lint typecheck fmt migrate worker seed clean install
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -32,9 +32,13 @@ migrate: install
 test: install
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-# The security suites (each under 3 minutes): schemathesis, BOLA matrix, JWT negatives, websocket fuzz, chaos.
+# The security suites (each under 3 minutes): BOLA matrix, JWT negatives, websocket fuzz, chaos.
 suites: install
 	$(PY) -m pytest -m suite tests/integration/security $(PYTEST_ARGS)
+
+# Schemathesis over the whole OpenAPI document against a live server (see docs/security.md).
+schemathesis: install
+	$(PY) -m pytest -m schemathesis tests/integration/security $(PYTEST_ARGS)
 
 # Not in make test: 10 minutes, 2,000 sockets and steady REST traffic (see docs/benchmarks.md).
 soak: install

@@ -18,7 +18,7 @@ import pytest
 from tests.support.accounts import PASSWORD
 from tests.support.live import live_server
 
-pytestmark = pytest.mark.suite  # `make suites` (in .ci/run), not `make test`
+pytestmark = pytest.mark.schemathesis  # `make schemathesis`, not `make test`
 
 ROOT = Path(__file__).resolve().parents[3]
 CHECKS = "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance"
