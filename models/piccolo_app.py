@@ -13,6 +13,7 @@ TABLE_MODULES = [
     "models.social",
     "models.notifications",
     "models.account_data",
+    "models.admin_panel",
 ]
 
 APP_CONFIG = AppConfig(

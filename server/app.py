@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 import structlog
 from litestar import Litestar, Router
@@ -21,6 +22,7 @@ from server.accounts.controllers import AuthController
 from server.accounts.runtime import accounts_runtime
 from server.accounts.self_service import CredentialController, SessionController
 from server.admin.controllers import AdminController
+from server.admin.panel.mount import admin_mount
 from server.deps import dependencies
 from server.errors import exception_handlers
 from server.health import HealthController
@@ -46,6 +48,8 @@ from server.social.controllers import dependencies as social_dependencies
 from server.social.runtime import SocialRuntime
 
 log = structlog.get_logger(__name__)
+
+WEB_DIR = Path(__file__).resolve().parent.parent / "web"  # the demo app at /app/
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
@@ -123,13 +127,24 @@ def create_app(settings: Settings | None = None) -> Litestar:
     media_dirs = {kind: settings.data_dir / "media" / kind for kind in ("avatars", "images")}
     for folder in media_dirs.values():
         folder.mkdir(parents=True, exist_ok=True)
+    web_app = create_static_files_router(
+        path="/app", directories=[WEB_DIR], html_mode=True, include_in_schema=False, name="web"
+    )
     social_media = [
         create_static_files_router(path=f"/media/{kind}", directories=[folder], include_in_schema=False, name=kind)
         for kind, folder in media_dirs.items()
     ]
 
     return Litestar(
-        route_handlers=[HealthController, AsyncAPIController, MetricsController, api, *social_media],
+        route_handlers=[
+            HealthController,
+            AsyncAPIController,
+            MetricsController,
+            api,
+            *social_media,
+            web_app,
+            admin_mount(settings),
+        ],
         lifespan=[lifespan],
         exception_handlers=exception_handlers,
         dependencies={**dependencies, **realtime_dependencies},
