@@ -72,6 +72,7 @@ def test_two_users_live_timeline_socket_cut_and_restored(server, browser, artifa
     mine = alice.locator("#timeline .post", has_text="hello from alice")
     mine.locator(".like-count:text-is('1')").wait_for(timeout=WAIT)
     mine.locator(".comments li", has_text="welcome, alice!").wait_for(timeout=WAIT)
+    mine.locator(".comment-count:text-is('1')").wait_for(timeout=WAIT)
     alice.wait_for_function("Number(document.getElementById('badge').textContent) >= 3", timeout=WAIT)
     alice.click("#bell")
     alice.wait_for_selector("#notification-list li", timeout=WAIT)

@@ -64,6 +64,11 @@ $("login-form").addEventListener("submit", async (ev) => {
     if (err instanceof ApiError && (err.code === "mfa_required" || err.code === "invalid_otp")) {
       f.otp.hidden = false;
       f.otp.focus();
+      $("auth-error").textContent =
+        err.code === "mfa_required"
+          ? "Two-factor authentication is on: enter the code from your authenticator app (mfa_required)."
+          : "That code is wrong or was already used (invalid_otp).";
+      return;
     }
     $("auth-error").textContent = errorText(err);
   }
@@ -111,7 +116,7 @@ function renderPost(post, { fresh = false } = {}) {
   like.innerHTML = `♥ <span class="like-count">${post.like_count}</span>`;
   like.addEventListener("click", () => toggleLike(post.id, like));
   const comments = document.createElement("span");
-  comments.innerHTML = `💬 <span class="comment-count">${post.comment_count}</span>`;
+  comments.innerHTML = `<span class="comment-count">${post.comment_count}</span> comments`;
   const form = document.createElement("form");
   form.className = "row comment-form";
   form.innerHTML = `<input name="text" placeholder="comment" maxlength="2000" required><button class="link">Reply</button>`;

@@ -54,7 +54,7 @@ export class Realtime {
             this.unlisten = this.client.onTokens((tokens) => {
                 if (tokens && this.ready)
                     this.send({ type: "auth", id: this.nextId++, token: tokens.access_token });
-                if (!tokens)
+                if (!tokens && this.wanted)
                     this.close();
             });
         }

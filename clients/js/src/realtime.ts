@@ -127,7 +127,7 @@ export class Realtime {
       // A refreshed access token is sent on the open socket, so it never outlives its token.
       this.unlisten = this.client.onTokens((tokens) => {
         if (tokens && this.ready) this.send({ type: "auth", id: this.nextId++, token: tokens.access_token });
-        if (!tokens) this.close();
+        if (!tokens && this.wanted) this.close();
       });
     }
     if (this.ws || this.timer) return;
