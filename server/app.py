@@ -35,6 +35,7 @@ from server.notifications.controllers import NotificationController, PushTokenCo
 from server.observability.controllers import MetricsController
 from server.observability.http import metrics_middleware
 from server.observability.sampler import Sampler
+from server.observability.tracing import Tracing, tracing_middleware
 from server.ratelimit import RateLimiter
 from server.realtime import runtime as realtime
 from server.realtime.asyncapi import AsyncAPIController
@@ -60,6 +61,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        tracing = Tracing(settings) if settings.observability.otlp_endpoint else None
         await db.start_pool()
         redis = None
         if settings.redis.url:
@@ -104,6 +106,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 await redis.aclose()
             await db.close_pool()
             log.info("stopped")
+            if tracing is not None:
+                tracing.close()
 
     api = Router(
         path="/api/v1",
@@ -148,7 +152,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
         lifespan=[lifespan],
         exception_handlers=exception_handlers,
         dependencies={**dependencies, **realtime_dependencies},
-        middleware=[request_id_middleware, metrics_middleware],
+        middleware=[
+            request_id_middleware,
+            metrics_middleware,
+            *([tracing_middleware] if settings.observability.otlp_endpoint else []),
+        ],
         cors_config=CORSConfig(allow_origins=list(settings.http.cors_origins), expose_headers=["X-Request-ID"]),
         request_max_body_size=settings.http.max_body_bytes,
         openapi_config=OpenAPIConfig(
