@@ -36,6 +36,9 @@ from server.observability.controllers import MetricsController
 from server.observability.http import metrics_middleware
 from server.observability.sampler import Sampler
 from server.observability.tracing import Tracing, tracing_middleware
+from server.payments import runtime as payments_runtime
+from server.payments.controllers import CONTROLLERS as PAYMENT_CONTROLLERS
+from server.payments.deps import dependencies as payment_dependencies
 from server.ratelimit import RateLimiter
 from server.realtime import runtime as realtime
 from server.realtime.asyncapi import AsyncAPIController
@@ -58,6 +61,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or get_settings()
     configure_logging()
     notification_handlers.register()
+    payments = payments_runtime.build(settings)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -104,6 +108,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             await social.stop()
             if redis is not None:
                 await redis.aclose()
+            await payments_runtime.close(payments)
             await db.close_pool()
             log.info("stopped")
             if tracing is not None:
@@ -122,10 +127,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
             NotificationController,
             PushTokenController,
             *SOCIAL_CONTROLLERS,
+            *PAYMENT_CONTROLLERS,
             AccountDataController,
             ExportDownloadController,
         ],
-        dependencies=social_dependencies,
+        dependencies={**social_dependencies, **payment_dependencies},
     )
 
     media_dirs = {kind: settings.data_dir / "media" / kind for kind in ("avatars", "images")}
@@ -179,6 +185,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 "limiter": RateLimiter(),
                 "mailer": None,
                 "realtime": None,
+                "payments": payments,
                 "metrics_sampler": None,
             }
         ),
