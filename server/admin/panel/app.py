@@ -35,6 +35,8 @@ class AdminPanel:
             production=production,
             mfa_providers=[AccountTOTP(self.settings)],
             allowed_hosts=[],
+            # Every table is listed (read-only) in tables.py; an automatically added one would be editable.
+            auto_include_related=False,
         )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -10,6 +10,18 @@ from piccolo_admin.endpoints import OrderBy, TableConfig
 from piccolo_api.crud.validators import Validators
 
 from models.accounts import AuditEvent, AuthSession, User
+from models.payments import (
+    FanSubscription,
+    LedgerEntry,
+    LedgerTransaction,
+    Payment,
+    Payout,
+    PayoutAccount,
+    Refund,
+    StripeCustomer,
+    StripeEvent,
+    Tier,
+)
 from models.social import Comment, Post, Report
 
 
@@ -79,4 +91,20 @@ def build() -> list[TableConfig]:
             ],
         ),
         _config(AuditEvent, "Moderation"),
+        # Payments: read-only; money moves only through Stripe and the ledger's own rules.
+        *(
+            _config(table, "Payments", newest=table._meta.primary_key._meta.name == "id")
+            for table in (
+                Payment,
+                Refund,
+                Tier,
+                FanSubscription,
+                Payout,
+                PayoutAccount,
+                StripeCustomer,
+                StripeEvent,
+                LedgerTransaction,
+                LedgerEntry,
+            )
+        ),
     ]

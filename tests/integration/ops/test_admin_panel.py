@@ -44,7 +44,10 @@ async def test_plain_users_get_nothing_and_staff_sign_in_with_their_account(clie
 
     assert (await panel_login(client, "boss")).status_code == 200
     tables = (await client.get("/admin/api/tables/")).json()
-    assert {"users", "posts", "comments", "reports", "audit_events"} <= set(tables)
+    assert {"users", "posts", "comments", "reports", "audit_events", "payments", "ledger_entries"} <= set(tables)
+    assert (await client.get("/admin/api/tables/payments/")).status_code == 200
+    forged = await client.post("/admin/api/tables/payments/", json={"amount": 1}, headers=csrf(client))
+    assert forged.status_code == 405  # payments are read-only here
     users = (await client.get("/admin/api/tables/users/?__readable=true")).json()["rows"]
     assert {u["username"] for u in users} == {"plain", "boss"}
     assert all(u.get("password_hash") is None and u.get("totp_secret_enc") is None for u in users)  # nulled
