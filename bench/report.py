@@ -101,6 +101,12 @@ def extra_lines(extra: dict[str, Any]) -> list[str]:
         section = extra.get(name)
         if isinstance(section, dict):
             lines.append(f"{label}: " + feed_text(section))
+    feed = extra.get("feed")
+    if isinstance(feed, dict) and "ads_on" in feed:
+        from bench.ads_feed import compare
+
+        lines.append("home feed with ads on (1,000 campaigns): " + feed_text(feed["ads_on"]))
+        lines.append("ads cost on the home feed: " + compare(feed, feed["ads_on"]))
     return lines
 
 
@@ -304,8 +310,11 @@ def write_docs(results: list[dict[str, Any]], extra: dict[str, Any], work: Path)
         "| --- | --- | --- | --- | --- | --- |",
         feed_row("Social Flow `GET /api/v1/feeds/home`", extra.get("feed")),
         feed_row("bare Litestar JSON endpoint (ceiling)", extra.get("feed_ceiling")),
+        feed_row("Social Flow home feed, ads on (1,000 active campaigns)", (extra.get("feed") or {}).get("ads_on")),
         "",
         f"Data set: {(extra.get('feed') or {}).get('data_set', '—')}.",
+        "",
+        f"Ads on the home feed, same server and load: {_ads_cost(extra.get('feed') or {})}.",
         "",
         "## Steps per stack",
         "",
@@ -410,3 +419,9 @@ def spread(limit: int = 6) -> list[str]:
         cells = [_n((rows.get(key) or {}).get("eff_ratio"), "{:.2f}") for _, rows in runs]
         lines.append(f"| {key} | " + " | ".join(cells) + " |")
     return [*lines, ""]
+
+
+def _ads_cost(feed: dict[str, Any]) -> str:
+    from bench.ads_feed import compare
+
+    return compare(feed, feed.get("ads_on"))

@@ -12,6 +12,7 @@ TABLE_MODULES = [
     "models.outbox",
     "models.social",
     "models.notifications",
+    "models.ads",
     "models.payments",
     "models.account_data",
     "models.admin_panel",

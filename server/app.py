@@ -23,6 +23,10 @@ from server.accounts.runtime import accounts_runtime
 from server.accounts.self_service import CredentialController, SessionController
 from server.admin.controllers import AdminController
 from server.admin.panel.mount import admin_mount
+from server.ads import config as ads_config
+from server.ads.controllers import CONTROLLERS as ADS_CONTROLLERS
+from server.ads.deps import dependencies as ads_dependencies
+from server.ads.runtime import AdsRuntime
 from server.deps import dependencies
 from server.errors import exception_handlers
 from server.health import HealthController
@@ -84,6 +88,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         app.state.social = social
         social_realtime.wire(social)
         social.start()
+        app.state.ads = ads = AdsRuntime(ads_config.from_env(), settings.security.secret_key, redis)
+        await ads.start()
         try:
             async with accounts_runtime(app, settings, redis):
                 app.state.realtime = rt = await realtime.start(settings)
@@ -105,6 +111,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                     await rt.stop()  # sockets close with 1001 first
         finally:
             await notification_queue.close_queue()
+            await ads.stop()
             await social.stop()
             if redis is not None:
                 await redis.aclose()
@@ -127,11 +134,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
             NotificationController,
             PushTokenController,
             *SOCIAL_CONTROLLERS,
+            *ADS_CONTROLLERS,
             *PAYMENT_CONTROLLERS,
             AccountDataController,
             ExportDownloadController,
         ],
-        dependencies={**social_dependencies, **payment_dependencies},
+        dependencies={**social_dependencies, **ads_dependencies, **payment_dependencies},
     )
 
     media_dirs = {kind: settings.data_dir / "media" / kind for kind in ("avatars", "images")}
