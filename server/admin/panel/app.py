@@ -12,15 +12,14 @@ from piccolo_admin.endpoints import create_admin
 from server.admin.panel import forms, tables
 from server.admin.panel.auth import AccountTOTP, PanelOperator, PanelSession
 from server.settings import Settings
-from server.social.runtime import SocialRuntime
 
 
 class AdminPanel:
     """Mounted at ``/admin``; one per app (made in ``create_app``)."""
 
-    def __init__(self, settings: Settings, social: Callable[[], SocialRuntime]) -> None:
+    def __init__(self, settings: Settings, state: Callable[[], Any]) -> None:
         self.settings = settings
-        self.social = social
+        self.state = state
         self._app: Any = None
         self._lock = asyncio.Lock()
 
@@ -28,7 +27,7 @@ class AdminPanel:
         production = self.settings.public_url.startswith("https://")
         return create_admin(
             tables.build(),
-            forms=forms.build(self.social),
+            forms=forms.build(self.state),
             auth_table=PanelOperator,
             session_table=PanelSession,
             site_name="Social Flow admin",

@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 from starlette.requests import Request
 
 from models.accounts import User
+from models.ads import AdCampaign
 from server.accounts import audit
 from server.accounts.audit import ClientInfo
 from server.admin import services as admin_services
@@ -22,7 +23,6 @@ from server.deps import CurrentUser
 from server.errors import DomainError
 from server.social import sql
 from server.social.moderation import ModerationService
-from server.social.runtime import SocialRuntime
 
 Endpoint = Callable[[Request, Any], Awaitable[str]]
 
@@ -40,6 +40,12 @@ class RoleAction(BaseModel):
 class ObjectAction(BaseModel):
     id: str = Field(description="The object's id")
     reason: str = Field(default="", max_length=500, description="Kept in the audit log")
+
+
+class CampaignAction(BaseModel):
+    id: str = Field(description="The campaign's id")
+    decision: Literal["approve", "reject"]
+    reason: str = Field(default="", max_length=500, description="Shown to the advertiser when rejected")
 
 
 class ReportAction(BaseModel):
@@ -86,8 +92,11 @@ def _guarded(fn: Endpoint) -> Endpoint:
     return wrapped
 
 
-def build(social: Callable[[], SocialRuntime]) -> list[FormConfig]:
-    """The forms; ``social`` gives the running social runtime (for removals that must reach timelines)."""
+def build(state: Callable[[], Any]) -> list[FormConfig]:
+    """The forms; ``state`` gives the app's state (its social and ads runtimes, built at start-up)."""
+
+    def social() -> Any:
+        return state().social
 
     async def suspend(request: Request, data: UserAction) -> str:
         actor = await _actor(request, admin=True)
@@ -203,6 +212,25 @@ def build(social: Callable[[], SocialRuntime]) -> list[FormConfig]:
             )
         return f"Report {data.id} {data.outcome}."
 
+    async def review_campaign(request: Request, data: CampaignAction) -> str:
+        from server.ads.services import CampaignService
+
+        actor = await _actor(request)
+        campaign_id = _object_id(data.id)
+        approve = data.decision == "approve"
+        campaign = await CampaignService(state().ads).review(campaign_id, actor, approve=approve, note=data.reason)
+        owner = await AdCampaign.select(AdCampaign.advertiser).where(AdCampaign.id == campaign_id).first()
+        await audit.record(
+            "admin_change",
+            user_id=owner["advertiser"] if owner else None,
+            actor_id=actor.id,
+            client=_client(request),
+            change=f"campaign_{data.decision}",
+            campaign_id=str(campaign_id),
+            reason=data.reason,
+        )
+        return f"Campaign {data.id} is {campaign.status}."
+
     def form(name: str, model: type[BaseModel], endpoint: Endpoint, description: str, group: str) -> FormConfig:
         return FormConfig(
             name=name,
@@ -223,4 +251,5 @@ def build(social: Callable[[], SocialRuntime]) -> list[FormConfig]:
         form("Remove comment", ObjectAction, remove_comment, "Hide a comment.", "Content"),
         form("Restore comment", ObjectAction, restore_comment, "Bring back a removed comment.", "Content"),
         form("Close report", ReportAction, close_report, "Resolve or dismiss an open report.", "Moderation"),
+        form("Review campaign", CampaignAction, review_campaign, "Approve or reject an ad campaign in review.", "Ads"),
     ]

@@ -19,7 +19,7 @@ def admin_mount(settings: Settings) -> ASGIRouteHandler:
         panel = holder.get("panel")
         if panel is None:
             state = scope["app"].state
-            panel = holder.setdefault("panel", AdminPanel(settings, lambda: state.social))
+            panel = holder.setdefault("panel", AdminPanel(settings, lambda: state))
         await panel(scope, receive, send)
 
     return admin

@@ -10,6 +10,7 @@ from piccolo_admin.endpoints import OrderBy, TableConfig
 from piccolo_api.crud.validators import Validators
 
 from models.accounts import AuditEvent, AuthSession, User
+from models.ads import AdCampaign, AdDailyStat, AdSpendBatch
 from models.payments import (
     FanSubscription,
     LedgerEntry,
@@ -91,6 +92,9 @@ def build() -> list[TableConfig]:
             ],
         ),
         _config(AuditEvent, "Moderation"),
+        _config(AdCampaign, "Ads"),
+        _config(AdDailyStat, "Ads"),
+        _config(AdSpendBatch, "Ads"),
         # Payments: read-only; money moves only through Stripe and the ledger's own rules.
         *(
             _config(table, "Payments", newest=table._meta.primary_key._meta.name == "id")

@@ -141,3 +141,23 @@ async def test_a_demoted_admin_loses_the_panel(client):
     assert (await client.get("/admin/api/tables/")).status_code == 200
     await User.update({User.role: "user"}).where(User.username == "boss")
     assert (await client.get("/admin/api/tables/")).status_code == 401
+
+
+async def test_moderators_review_ad_campaigns_in_the_panel(client):
+    from tests.integration.ads.helpers import advertiser, create
+
+    adv = await advertiser(client, "acme")
+    await signup_via_api(client, "mod", role="moderator")
+    campaign = await create(adv)
+    assert campaign["status"] == "in_review"
+    await panel_login(client, "mod")
+    assert (await client.get("/admin/api/tables/ad_campaigns/")).status_code == 200
+    res = await form(client, "review-campaign", {"id": campaign["id"], "decision": "approve"})
+    assert res.status_code == 200, res.text
+    assert (await adv.get(f"{API}/ads/campaigns/{campaign['id']}")).json()["status"] == "active"
+    again = await form(client, "review-campaign", {"id": campaign["id"], "decision": "reject", "reason": "late"})
+    assert again.status_code == 422 and "not in review" in again.json()["custom_form_error"]
+    changes = (
+        await AuditEvent.select(AuditEvent.details).where(AuditEvent.action == "admin_change").output(load_json=True)
+    )
+    assert [c["details"]["change"] for c in changes] == ["campaign_approve"]
