@@ -6,11 +6,11 @@ TOOLS := .tools
 UV := $(TOOLS)/bin/uv
 VENV := .venv
 # Only the source folders that exist yet (bench/ arrives with the benchmarks).
-SRC := $(wildcard server channels models tests bench)
+SRC := $(wildcard server channels models tests bench browser_tests scripts)
 PY := $(VENV)/bin/python
 export UV_PROJECT_ENVIRONMENT := $(abspath $(VENV))
 
-.PHONY: run test suites schemathesis soak bench lint typecheck fmt migrate worker seed clean install
+.PHONY: run test suites schemathesis soak test-live bench lint typecheck fmt migrate worker seed clean install test-browser sdk chromium
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -44,6 +44,14 @@ schemathesis: install
 soak: install
 	$(PY) -m bench.soak $(SOAK_ARGS)
 
+# Live ingest end to end: a real nginx with Debian's RTMP module (installed when missing), ffmpeg from its wheel.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+test-live: install
+	@if ! command -v nginx >/dev/null 2>&1 || [ ! -e /usr/lib/nginx/modules/ngx_rtmp_module.so ]; then \
+		$(SUDO) apt-get update && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y nginx libnginx-mod-rtmp; \
+	fi
+	SF_MEDIA_TESTS=1 $(PY) -m pytest tests/media $(PYTEST_ARGS)
+
 lint: install
 	$(VENV)/bin/ruff check $(SRC)
 	$(VENV)/bin/ruff format --check $(SRC)
@@ -54,6 +62,22 @@ typecheck: install
 fmt: install
 	$(VENV)/bin/ruff format $(SRC)
 	$(VENV)/bin/ruff check --fix $(SRC)
+
+# Debian's Chromium for the browser tests (playwright cannot download its own browsers here).
+chromium:
+	@command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
+
+# The JS SDK: types from the served OpenAPI document, built, tested against a server it starts, and the
+# demo app's committed copy (web/sdk) checked to be that build.
+sdk: install
+	$(PY) -m scripts.openapi clients/js/openapi.json
+	cd clients/js && npm ci --no-audit --no-fund && npm run gen && npm run build
+	for f in clients/js/dist/*.js; do cmp "$$f" "web/sdk/$$(basename $$f)" || \
+	  { echo "web/sdk is stale: cp clients/js/dist/*.js web/sdk/ and commit" >&2; exit 1; }; done
+
+test-browser: install chromium sdk
+	cd clients/js && npm test
+	$(PY) -m pytest browser_tests -q -p no:cacheprovider $(PYTEST_ARGS)
 
 bench: install
 	$(PY) -m bench

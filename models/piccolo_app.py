@@ -12,9 +12,11 @@ TABLE_MODULES = [
     "models.outbox",
     "models.social",
     "models.notifications",
+    "models.live",
     "models.ads",
     "models.payments",
     "models.account_data",
+    "models.admin_panel",
 ]
 
 APP_CONFIG = AppConfig(

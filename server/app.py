@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 import structlog
 from litestar import Litestar, Router
@@ -21,6 +22,7 @@ from server.accounts.controllers import AuthController
 from server.accounts.runtime import accounts_runtime
 from server.accounts.self_service import CredentialController, SessionController
 from server.admin.controllers import AdminController
+from server.admin.panel.mount import admin_mount
 from server.ads import config as ads_config
 from server.ads.controllers import CONTROLLERS as ADS_CONTROLLERS
 from server.ads.deps import dependencies as ads_dependencies
@@ -28,6 +30,10 @@ from server.ads.runtime import AdsRuntime
 from server.deps import dependencies
 from server.errors import exception_handlers
 from server.health import HealthController
+from server.live import deps as live_deps
+from server.live import tips as live_tips
+from server.live.controllers import CONTROLLERS as LIVE_CONTROLLERS
+from server.live.runtime import LiveRuntime
 from server.logging import configure as configure_logging
 from server.middleware import request_id_middleware
 from server.notifications import handlers as notification_handlers
@@ -38,6 +44,7 @@ from server.observability.controllers import MetricsController
 from server.observability.http import metrics_middleware
 from server.observability.sampler import Sampler
 from server.openapi import add_default_problems
+from server.observability.tracing import Tracing, tracing_middleware
 from server.payments import runtime as payments_runtime
 from server.payments.controllers import CONTROLLERS as PAYMENT_CONTROLLERS
 from server.payments.deps import dependencies as payment_dependencies
@@ -56,16 +63,20 @@ from server.social.runtime import SocialRuntime
 
 log = structlog.get_logger(__name__)
 
+WEB_DIR = Path(__file__).resolve().parent.parent / "web"  # the demo app at /app/
+
 
 def create_app(settings: Settings | None = None) -> Litestar:
     """Build the application for ``settings`` (the environment's by default)."""
     settings = settings or get_settings()
     configure_logging()
     notification_handlers.register()
+    live_tips.register()
     payments = payments_runtime.build(settings)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        tracing = Tracing(settings) if settings.observability.otlp_endpoint else None
         await db.start_pool()
         redis = None
         if settings.redis.url:
@@ -92,6 +103,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             async with accounts_runtime(app, settings, redis):
                 app.state.realtime = rt = await realtime.start(settings)
                 notification_seams.use_realtime(rt.presence.is_online, rt.broker.position)
+                app.state.live = live = LiveRuntime(settings.live, redis, rt.broker, rt.presence)
+                live_deps.wire(live)
+                live.start()
                 sampler = None
                 if settings.observability.metrics_token:
                     app.state.metrics_sampler = sampler = Sampler(rt, settings.observability.sample_seconds)
@@ -104,6 +118,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 finally:
                     if worker is not None:
                         await notification_queue.stop_in_process(worker)
+                    await live.stop()
                     if sampler is not None:
                         await sampler.stop()
                     await rt.stop()  # sockets close with 1001 first
@@ -116,6 +131,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             await payments_runtime.close(payments)
             await db.close_pool()
             log.info("stopped")
+            if tracing is not None:
+                tracing.close()
 
     api = Router(
         path="/api/v1",
@@ -130,18 +147,22 @@ def create_app(settings: Settings | None = None) -> Litestar:
             NotificationController,
             PushTokenController,
             *SOCIAL_CONTROLLERS,
+            *LIVE_CONTROLLERS,
             *ADS_CONTROLLERS,
             *PAYMENT_CONTROLLERS,
             AccountDataController,
             ExportDownloadController,
         ],
-        dependencies={**social_dependencies, **ads_dependencies, **payment_dependencies},
+        dependencies={**social_dependencies, **ads_dependencies, **payment_dependencies, **live_deps.dependencies},
     )
 
     # Avatars are public files; post images go through MediaController (signed URLs for non-public posts).
     media_dirs = {kind: settings.data_dir / "media" / kind for kind in ("avatars", "images")}
     for folder in media_dirs.values():
         folder.mkdir(parents=True, exist_ok=True)
+    web_app = create_static_files_router(
+        path="/app", directories=[WEB_DIR], html_mode=True, include_in_schema=False, name="web"
+    )
     social_media = [
         create_static_files_router(path=f"/media/{kind}", directories=[folder], include_in_schema=False, name=kind)
         for kind, folder in media_dirs.items()
@@ -149,11 +170,24 @@ def create_app(settings: Settings | None = None) -> Litestar:
     ]
 
     app = Litestar(
-        route_handlers=[HealthController, AsyncAPIController, MetricsController, api, *social_media, MediaController],
+        route_handlers=[
+            HealthController,
+            AsyncAPIController,
+            MetricsController,
+            api,
+            *social_media,
+            web_app,
+            admin_mount(settings),
+            MediaController,
+        ],
         lifespan=[lifespan],
         exception_handlers=exception_handlers,
         dependencies={**dependencies, **realtime_dependencies},
-        middleware=[request_id_middleware, metrics_middleware],
+        middleware=[
+            request_id_middleware,
+            metrics_middleware,
+            *([tracing_middleware] if settings.observability.otlp_endpoint else []),
+        ],
         cors_config=CORSConfig(allow_origins=list(settings.http.cors_origins), expose_headers=["X-Request-ID"]),
         request_max_body_size=settings.http.max_body_bytes,
         openapi_config=OpenAPIConfig(
