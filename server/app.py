@@ -43,8 +43,8 @@ from server.notifications.controllers import NotificationController, PushTokenCo
 from server.observability.controllers import MetricsController
 from server.observability.http import metrics_middleware
 from server.observability.sampler import Sampler
-from server.openapi import add_default_problems
 from server.observability.tracing import Tracing, tracing_middleware
+from server.openapi import add_default_problems
 from server.payments import runtime as payments_runtime
 from server.payments.controllers import CONTROLLERS as PAYMENT_CONTROLLERS
 from server.payments.deps import dependencies as payment_dependencies

@@ -23,6 +23,9 @@ import msgspec
 from models.outbox import OutboxEvent
 
 NOTIFY_CHANNEL = "outbox"
+# The former global emit lock. ``emit`` no longer takes it (rows are ordered at commit, see above); it is
+# kept for writers that spell it out (server.live.queries), where it now only serializes themselves.
+EMIT_LOCK = (0x5F10, 1)
 _EMIT_ONE = (
     "WITH ins AS (INSERT INTO outbox_events (channel, event, data, created_at) "
     "SELECT {}, {}, {}::jsonb, now() RETURNING id) SELECT pg_notify({}, '')"

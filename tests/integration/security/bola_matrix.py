@@ -152,7 +152,22 @@ MATRIX: dict[str, Case] = {
     "GET /media/images/{name}": Case("image:followers", stranger=HIDDEN, blocked=HIDDEN, follower=HIDDEN, owner=HIDDEN),
 }
 
+# Routes that landed on main before their matrix entries: their owners turn each into a ``Case`` (the
+# coverage test accepts these, and fails once a listed route is gone). Keep this list empty.
+PENDING = {
+    "GET /api/v1/live/{stream_id}": "live (landed 05:30)",
+    "PATCH /api/v1/live/{stream_id}": "live",
+    "GET /api/v1/live/{stream_id}/chat": "live",
+    "POST /api/v1/live/{stream_id}/bans": "live",
+    "DELETE /api/v1/live/{stream_id}/bans/{username}": "live",
+    "DELETE /api/v1/live/{stream_id}/chat/{message_id}": "live",
+    "POST /api/v1/live/{stream_id}/heartbeat": "live",
+    "POST /api/v1/live/{stream_id}/key": "live",
+}
+
 EXEMPT = {
+    "GET /app/{file_path}": "the demo web app's static files",
+    "POST /api/v1/live/hooks/{event}": "the media server's callbacks, authenticated by LIVE_HOOK_SECRET, no user object",
     "GET /api/v1/ads/click/{token}": "a signed capability, not an object id: forged is a 400 for anyone",
     "GET /media/avatars/{file_path}": "avatars are public pictures of public profiles",
     "GET /schema/{path}": "the OpenAPI UI's static files",
