@@ -167,7 +167,7 @@ PENDING = {
 
 EXEMPT = {
     "GET /app/{file_path}": "the demo web app's static files",
-    "POST /api/v1/live/hooks/{event}": "the media server's callbacks, authenticated by LIVE_HOOK_SECRET, no user object",
+    "POST /api/v1/live/hooks/{event}": "media server callbacks, authenticated by LIVE_HOOK_SECRET",
     "GET /api/v1/ads/click/{token}": "a signed capability, not an object id: forged is a 400 for anyone",
     "GET /media/avatars/{file_path}": "avatars are public pictures of public profiles",
     "GET /schema/{path}": "the OpenAPI UI's static files",

@@ -2,7 +2,8 @@
 
 Every operation is exercised with its documented examples and random inputs (15 per operation).
 Passing means: no 5xx, every status code and content type documented, every body valid against its
-documented schema. ``/auth/logout`` is left out so the run keeps its session, and the payments operations (503 by contract without Stripe keys; tested against a Stripe stand-in elsewhere).
+documented schema. ``/auth/logout`` is left out so the run keeps its session, and the payments
+operations (503 by contract without Stripe keys; tested against a Stripe stand-in elsewhere).
 """
 
 from __future__ import annotations
