@@ -80,20 +80,23 @@ SECTIONS: tuple[tuple[str, str], ...] = (
     ("media.json", "SELECT id::text, post::text, url, width, height, created_at FROM post_media WHERE owner = {}"),
     (
         "payments.json",
-        "WITH me AS (SELECT {}::bigint AS id) SELECT p.id::text, p.kind, CASE WHEN p.payer = me.id THEN 'paid' "
-        "ELSE 'received' END AS direction, p.amount, p.currency, p.fee, p.status, p.refunded, p.message, "
-        "p.created_at FROM payments p, me WHERE p.payer = me.id OR p.recipient = me.id ORDER BY p.id",
+        "SELECT p.id::text, p.kind, p.status, p.amount, p.currency, p.fee, p.refunded, p.message, "
+        "payer.username AS payer, recipient.username AS recipient, p.created_at FROM payments p "
+        "JOIN users payer ON payer.id = p.payer JOIN users recipient ON recipient.id = p.recipient "
+        "WHERE p.payer = {} OR p.recipient = {} ORDER BY p.id",
     ),
     (
         "subscriptions.json",
-        "SELECT s.id::text, u.username AS creator, t.name AS tier, t.amount, t.currency, t.interval, s.status, "
-        "s.created_at, s.ended_at FROM fan_subscriptions s JOIN subscription_tiers t ON t.id = s.tier "
-        "JOIN users u ON u.id = s.creator WHERE s.subscriber = {} ORDER BY s.id",
+        "SELECT s.id::text, c.username AS creator, t.name AS tier, t.amount, t.currency, t.interval, s.status, "
+        "s.current_period_end, s.created_at, s.ended_at FROM fan_subscriptions s JOIN users c ON c.id = s.creator "
+        "JOIN subscription_tiers t ON t.id = s.tier WHERE s.subscriber = {} ORDER BY s.id",
     ),
     (
-        "payouts.json",
-        "SELECT id::text, amount, currency, status, created_at FROM payouts WHERE creator = {} ORDER BY id",
+        "tiers.json",
+        "SELECT id::text, name, description, amount, currency, interval, created_at FROM subscription_tiers "
+        "WHERE creator = {} ORDER BY id",
     ),
+    ("payouts.json", "SELECT id::text, amount, currency, status, created_at FROM payouts WHERE creator = {}"),
 )
 
 
@@ -193,7 +196,7 @@ async def build(export_id: int, settings: Settings) -> None:
         files: dict[str, bytes] = {}
         steps = len(SECTIONS) + 1
         for i, (name, sql) in enumerate(SECTIONS, start=1):
-            rows = await DataExport.raw(sql, user_id)
+            rows = await DataExport.raw(sql, *([user_id] * sql.count("{}")))
             payload: Any = rows[0] if name == "profile.json" and rows else rows
             files[name] = msgspec.json.format(msgspec.json.encode(payload), indent=2)
             await _progress(export_id, user_id, int(90 * i / steps))

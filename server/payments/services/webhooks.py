@@ -45,6 +45,7 @@ class WebhookService:
         """Verify and store one delivery; ``True`` if the event is new (and queued)."""
         self.ctx.require()
         if not signature:
+            record_webhook("unknown", "bad_signature")
             raise BadSignature("no Stripe-Signature header")
         try:
             text = payload.decode()
@@ -66,6 +67,7 @@ class WebhookService:
             )
             if new:
                 await enqueue(TASK, {"event_id": event.id}, queue_name=QUEUE)
+        record_webhook(event.type, "received" if new else "duplicate")
         log.info("stripe_event_received", event_id=event.id, type=event.type, new=bool(new))
         if not new:
             record_webhook(event.type, "duplicate")
@@ -94,4 +96,5 @@ async def process(ctx: Context, event_id: str) -> str | None:
         await sql.execute(
             "UPDATE stripe_events SET processed_at = now(), outcome = $2 WHERE id = $1", event_id, outcome
         )
+    record_webhook(row["type"], str(outcome))
     return str(outcome)
