@@ -69,8 +69,6 @@ class WebhookService:
                 await enqueue(TASK, {"event_id": event.id}, queue_name=QUEUE)
         record_webhook(event.type, "received" if new else "duplicate")
         log.info("stripe_event_received", event_id=event.id, type=event.type, new=bool(new))
-        if not new:
-            record_webhook(event.type, "duplicate")
         return bool(new)
 
 
@@ -85,12 +83,7 @@ async def process(ctx: Context, event_id: str) -> str | None:
         payload = row["payload"]
         event = msgspec.json.decode(payload) if isinstance(payload, str | bytes) else payload
         handler = events.HANDLERS.get(row["type"])
-        try:
-            outcome = "unhandled" if handler is None else await handler(ctx, event)
-        except Exception:
-            record_webhook(row["type"], "error")
-            raise
-        record_webhook(row["type"], "processed" if outcome == "applied" else "ignored")
+        outcome = "unhandled" if handler is None else await handler(ctx, event)
         if outcome == "ignored":
             log.info("stripe_event_ignored", event_id=event_id, type=row["type"], reason="unknown object")
         await sql.execute(
