@@ -12,6 +12,7 @@ TABLE_MODULES = [
     "models.outbox",
     "models.social",
     "models.notifications",
+    "models.video",
 ]
 
 APP_CONFIG = AppConfig(

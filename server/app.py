@@ -39,8 +39,19 @@ from server.social import realtime_hooks as social_realtime
 from server.social.controllers import CONTROLLERS as SOCIAL_CONTROLLERS
 from server.social.controllers import dependencies as social_dependencies
 from server.social.runtime import SocialRuntime
+from server.video import config as video_config
+from server.video import jobs as video_jobs
+from server.video import realtime_hooks as video_realtime
+from server.video.controllers import API_CONTROLLERS as VIDEO_CONTROLLERS
+from server.video.controllers import MediaController as VideoMediaController
+from server.video.deps import dependencies as video_dependencies
+from server.video.runtime import VideoRuntime
+from server.video.storage import from_url as video_storage
 
 log = structlog.get_logger(__name__)
+# tus clients in browsers read these from cross-origin answers.
+TUS_HEADERS = ["Location", "Upload-Offset", "Upload-Length", "Upload-Expires", "Tus-Resumable", "Tus-Version",
+               "Tus-Extension", "Tus-Max-Size", "Tus-Checksum-Algorithm", "Content-Range", "Accept-Ranges"]  # fmt: skip
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
@@ -69,6 +80,15 @@ def create_app(settings: Settings | None = None) -> Litestar:
         app.state.social = social
         social_realtime.wire(social)
         social.start()
+        vcfg = video_config.from_env(settings.data_dir)
+        storage = video_storage(vcfg.storage_url, settings.data_dir, vcfg.s3_endpoint_url, vcfg.s3_region)
+        video = VideoRuntime(
+            vcfg, storage, secret_key=settings.security.secret_key, public_url=settings.public_url, social=social
+        )
+        await video.start()
+        app.state.video = video
+        video_realtime.wire()
+        video_worker = video_jobs.start_in_process(video) if vcfg.worker == "inprocess" else None
         try:
             async with accounts_runtime(app, settings, redis):
                 app.state.realtime = rt = await realtime.start(settings)
@@ -83,7 +103,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
                         await notification_queue.stop_in_process(worker)
                     await rt.stop()  # sockets close with 1001 first
         finally:
+            if video_worker is not None:
+                await video_jobs.stop_in_process(video_worker)
             await notification_queue.close_queue()
+            await video.close()
             await social.stop()
             if redis is not None:
                 await redis.aclose()
@@ -102,8 +125,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             NotificationController,
             PushTokenController,
             *SOCIAL_CONTROLLERS,
+            *VIDEO_CONTROLLERS,
         ],
-        dependencies=social_dependencies,
+        dependencies={**social_dependencies, **video_dependencies},
     )
 
     media_dirs = {kind: settings.data_dir / "media" / kind for kind in ("avatars", "images")}
@@ -115,12 +139,14 @@ def create_app(settings: Settings | None = None) -> Litestar:
     ]
 
     return Litestar(
-        route_handlers=[HealthController, AsyncAPIController, api, *social_media],
+        route_handlers=[HealthController, AsyncAPIController, api, VideoMediaController, *social_media],
         lifespan=[lifespan],
         exception_handlers=exception_handlers,
         dependencies={**dependencies, **realtime_dependencies},
         middleware=[request_id_middleware],
-        cors_config=CORSConfig(allow_origins=list(settings.http.cors_origins), expose_headers=["X-Request-ID"]),
+        cors_config=CORSConfig(
+            allow_origins=list(settings.http.cors_origins), expose_headers=["X-Request-ID", *TUS_HEADERS]
+        ),
         request_max_body_size=settings.http.max_body_bytes,
         openapi_config=OpenAPIConfig(
             title="Social Flow",
@@ -135,7 +161,16 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 }
             ),
         ),
-        state=State({"settings": settings, "redis": None, "limiter": RateLimiter(), "mailer": None, "realtime": None}),
+        state=State(
+            {
+                "video": None,
+                "settings": settings,
+                "redis": None,
+                "limiter": RateLimiter(),
+                "mailer": None,
+                "realtime": None,
+            }
+        ),
         logging_config=None,  # server.logging owns the handlers (JSON, redacted)
         debug=False,
     )

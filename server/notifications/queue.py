@@ -43,7 +43,7 @@ def _pool(**kwargs: Any) -> AsyncConnectionPool:
 
 queue = procrastinate.App(
     connector=procrastinate.PsycopgConnector(pool_factory=_pool, min_size=1, max_size=4),
-    import_paths=["server.notifications.jobs"],
+    import_paths=["server.notifications.jobs", "server.video.jobs"],
 )
 
 

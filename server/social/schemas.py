@@ -85,6 +85,16 @@ class Media(msgspec.Struct):
     height: int
 
 
+class VideoAttachment(msgspec.Struct):
+    """The video a post carries (``GET /videos/{id}`` for its playback)."""
+
+    id: str
+    title: str
+    duration: float | None
+    width: int | None
+    height: int | None
+
+
 class Post(msgspec.Struct):
     id: str
     author: UserSummary
@@ -102,6 +112,7 @@ class Post(msgspec.Struct):
     bookmarked_by_me: bool
     media: list[Media] = msgspec.field(default_factory=list)
     repost_of: Post | None = None
+    video: VideoAttachment | None = None
 
 
 MediaId = Annotated[str, msgspec.Meta(pattern=r"^[0-9]{1,19}$")]
