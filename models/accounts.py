@@ -4,6 +4,7 @@ from enum import Enum
 
 from piccolo.columns import (
     JSONB,
+    Array,
     BigInt,
     Boolean,
     ForeignKey,
@@ -23,6 +24,7 @@ class User(Table, tablename="users"):
     class Role(str, Enum):
         user = "user"
         creator = "creator"
+        advertiser = "advertiser"
         moderator = "moderator"
         admin = "admin"
 
@@ -36,6 +38,11 @@ class User(Table, tablename="users"):
     bio = Text(default="")
     avatar_url = Varchar(length=500, null=True, default=None)
     role = Varchar(length=16, choices=Role, default=Role.user.value)
+    capabilities = Array(
+        Varchar(length=16),
+        default=list,
+        help_text="enrolled capabilities (creator, advertiser); role keeps the first one enrolled",
+    )
     is_private = Boolean(default=False)
     locale = Varchar(length=16, default="en")
     timezone = Varchar(length=64, default="UTC")

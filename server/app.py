@@ -15,6 +15,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 from litestar.static_files import create_static_files_router
 
 from server import db
+from server.accounts.capabilities import EnrollmentController
 from server.accounts.controllers import AuthController
 from server.accounts.runtime import accounts_runtime
 from server.accounts.self_service import CredentialController, SessionController
@@ -117,6 +118,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         path="/api/v1",
         route_handlers=[
             AuthController,
+            EnrollmentController,
             SessionController,
             CredentialController,
             AdminController,

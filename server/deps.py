@@ -24,6 +24,7 @@ class CurrentUser:
     id: int
     session_id: int
     role: str
+    capabilities: tuple[str, ...] = ()
 
 
 # Handler parameters: ``current_user: AuthUser`` (401 without a valid token), ``maybe_user: MaybeUser``.
@@ -74,7 +75,7 @@ async def authenticate_token(token: str, settings: Settings) -> CurrentUser:
     if state is None or state.user_id != user_id:
         raise Unauthorized("this session was revoked")
     # The role comes from the session cache, not the token: a demotion applies at once.
-    return CurrentUser(id=state.user_id, session_id=session_id, role=state.role)
+    return CurrentUser(id=state.user_id, session_id=session_id, role=state.role, capabilities=state.capabilities)
 
 
 _SCOPE_KEY = "sf_current_user"

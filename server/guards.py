@@ -11,7 +11,8 @@ from litestar.handlers.base import BaseRouteHandler
 from server.deps import CurrentUser, user_from_connection
 from server.errors import Forbidden
 
-ROLES = ("user", "creator", "moderator", "admin")
+ROLES = ("user", "creator", "advertiser", "moderator", "admin")
+CAPABILITIES = ("creator", "advertiser")
 Guard = Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], Awaitable[None]]
 
 
@@ -35,5 +36,26 @@ def requires_role(*roles: str) -> Guard:
     return guard
 
 
+def has_capability(user: CurrentUser, capability: str) -> bool:
+    """For services: whether ``user`` enrolled as ``capability`` (admins hold every capability)."""
+    return capability in user.capabilities or user.role == "admin"
+
+
+def requires_capability(capability: str) -> Guard:
+    """A guard admitting callers enrolled as ``capability`` (or admin); 401 without a token, 403 otherwise."""
+    if capability not in CAPABILITIES:
+        raise ValueError(f"unknown capability: {capability}")
+
+    async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+        user = await user_from_connection(connection)
+        if not has_capability(user, capability):
+            raise Forbidden(f"this needs the {capability} capability: enroll at /api/v1/{capability}s/enroll")
+
+    guard.__name__ = f"requires_capability_{capability}"
+    return guard
+
+
 requires_admin = requires_role("admin")
 requires_moderator = requires_role("moderator")
+requires_creator = requires_capability("creator")
+requires_advertiser = requires_capability("advertiser")

@@ -26,6 +26,7 @@ ACTIONS = frozenset(
         "password_reset",
         "email_verified",
         "role_changed",
+        "capability_enrolled",
         "user_suspended",
         "user_unsuspended",
     }

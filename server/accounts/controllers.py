@@ -11,6 +11,7 @@ from litestar.di import NamedDependency, Provide
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, JSONBody
 
+from server.accounts.revocation import effective_capabilities
 from server.accounts.schemas import LoginRequest, Me, RefreshRequest, RegisterRequest, TokenPair, UserPublic
 from server.accounts.services import AccountService, ClientInfo, Issued
 from server.deps import AuthUser
@@ -77,6 +78,7 @@ def me_view(row: dict[str, Any]) -> Me:
         avatar_url=row["avatar_url"],
         bio=row["bio"],
         role=row["role"],
+        capabilities=list(effective_capabilities(row)),
         two_factor_enabled=row["totp_enabled"],
         is_private=row["is_private"],
         followers_count=row["followers_count"],

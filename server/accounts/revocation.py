@@ -60,6 +60,7 @@ class SessionInfo:
 
     user_id: int
     role: str
+    capabilities: tuple[str, ...] = ()
 
 
 class _Message(msgspec.Struct, omit_defaults=True):
@@ -227,14 +228,23 @@ class Revocations:
 
 async def _load(session_id: int) -> SessionInfo | None:
     rows = await AuthSession.raw(
-        "SELECT s.user AS user_id, u.role FROM auth_sessions s JOIN users u ON u.id = s.user "
+        "SELECT s.user AS user_id, u.role, u.capabilities FROM auth_sessions s JOIN users u ON u.id = s.user "
         "WHERE s.id = {} AND s.revoked_at IS NULL AND s.expires_at > {} AND u.suspended_at IS NULL",
         session_id,
         datetime.now(UTC),
     )
     if not rows:
         return None
-    return SessionInfo(user_id=int(rows[0]["user_id"]), role=str(rows[0]["role"]))
+    row = rows[0]
+    return SessionInfo(user_id=int(row["user_id"]), role=str(row["role"]), capabilities=effective_capabilities(row))
+
+
+def effective_capabilities(row: dict[str, Any]) -> tuple[str, ...]:
+    """Enrolled capabilities, plus the role itself when an admin made someone a creator or advertiser."""
+    caps = list(row.get("capabilities") or [])
+    if row["role"] in ("creator", "advertiser") and row["role"] not in caps:
+        caps.insert(0, row["role"])
+    return tuple(caps)
 
 
 # The node's instance: the app's lifespan installs one bound to its Redis; without it, in-process.

@@ -63,6 +63,7 @@ class Me(msgspec.Struct):
     avatar_url: str | None
     bio: str
     role: str
+    capabilities: list[str]
     two_factor_enabled: bool
     is_private: bool
     followers_count: int

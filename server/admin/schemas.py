@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 import msgspec
 
-Role = Literal["user", "creator", "moderator", "admin"]
+Role = Literal["user", "creator", "advertiser", "moderator", "admin"]
 
 
 class RoleChange(msgspec.Struct, forbid_unknown_fields=True):

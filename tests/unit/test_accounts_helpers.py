@@ -48,3 +48,17 @@ def test_roles():
     assert has_role(user, "user", "creator")
     with pytest.raises(ValueError):
         requires_role("emperor")
+
+
+def test_capability_guard_rule_admits_enrolled_users_and_admins_only():
+    from server.deps import CurrentUser
+    from server.guards import has_capability
+
+    creator = CurrentUser(1, 1, "creator", ("creator",))
+    both = CurrentUser(2, 2, "advertiser", ("advertiser", "creator"))
+    moderator = CurrentUser(3, 3, "moderator")
+    admin = CurrentUser(4, 4, "admin")
+    assert has_capability(creator, "creator") and not has_capability(creator, "advertiser")
+    assert has_capability(both, "creator") and has_capability(both, "advertiser")
+    assert not has_capability(moderator, "creator")
+    assert has_capability(admin, "creator") and has_capability(admin, "advertiser")

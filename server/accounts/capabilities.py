@@ -1,0 +1,65 @@
+"""Enrolment as a creator or an advertiser: the rule, and its two endpoints.
+
+A plain ``user`` who enrolls takes that role; a moderator or admin keeps theirs. One account may hold
+both capabilities: ``capabilities`` lists them in enrolment order and ``role`` keeps the first.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from litestar import Controller, Request, post
+
+from models.accounts import User
+from server.accounts import audit, revocation
+from server.accounts.audit import ClientInfo
+from server.accounts.controllers import client_info, me_view
+from server.accounts.revocation import effective_capabilities
+from server.accounts.schemas import Me
+from server.deps import AuthUser
+from server.errors import NotFound
+from server.openapi import problems
+
+Capability = Literal["creator", "advertiser"]
+
+
+async def enroll(user_id: int, capability: Capability, client: ClientInfo) -> dict[str, Any]:
+    """Add ``capability`` to the user (idempotent); a plain user's role becomes it. Applies to live sessions at once."""
+    async with User._meta.db.transaction():
+        row = await User.select(*User.all_columns()).where(User.id == user_id).first().run()
+        if row is None:
+            raise NotFound("user not found")
+        caps = list(effective_capabilities(row))
+        if capability in caps and row["role"] != "user":
+            return row
+        caps = [*caps, capability] if capability not in caps else caps
+        role = capability if row["role"] == "user" else row["role"]
+        await User.update({User.capabilities: caps, User.role: role, User.updated_at: datetime.now(UTC)}).where(
+            User.id == user_id
+        )
+        await audit.record("capability_enrolled", user_id=user_id, client=client, capability=capability, role=role)
+    await revocation.current().users_changed([user_id])
+    return {**row, "capabilities": caps, "role": role}
+
+
+class EnrollmentController(Controller):
+    tags = ["accounts"]
+
+    @post(
+        "/creators/enroll",
+        status_code=200,
+        summary="Become a creator (upload videos, go live, offer tiers)",
+        responses=problems(401, 404),
+    )
+    async def creator(self, current_user: AuthUser, request: Request) -> Me:
+        return me_view(await enroll(current_user.id, "creator", client_info(request)))
+
+    @post(
+        "/advertisers/enroll",
+        status_code=200,
+        summary="Become an advertiser (run ad campaigns)",
+        responses=problems(401, 404),
+    )
+    async def advertiser(self, current_user: AuthUser, request: Request) -> Me:
+        return me_view(await enroll(current_user.id, "advertiser", client_info(request)))
