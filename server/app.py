@@ -46,6 +46,7 @@ from server.video import realtime_hooks as video_realtime
 from server.video.controllers import API_CONTROLLERS as VIDEO_CONTROLLERS
 from server.video.controllers import MediaController as VideoMediaController
 from server.video.deps import dependencies as video_dependencies
+from server.video.middleware import tus_options_middleware
 from server.video.runtime import VideoRuntime
 from server.video.storage import from_url as video_storage
 
@@ -145,7 +146,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         lifespan=[lifespan],
         exception_handlers=exception_handlers,
         dependencies={**dependencies, **realtime_dependencies},
-        middleware=[request_id_middleware],
+        middleware=[request_id_middleware, tus_options_middleware],
         cors_config=CORSConfig(
             allow_origins=list(settings.http.cors_origins), expose_headers=["X-Request-ID", *TUS_HEADERS]
         ),

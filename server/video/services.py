@@ -18,8 +18,6 @@ from server.video.queries import STAFF
 from server.video.runtime import VideoRuntime
 from server.video.views import anonymous_may_see, video_view
 
-UPLOADERS = ("creator", "admin")
-
 
 class NotReady(DomainError):
     status, code, title = 409, "not_ready", "The video is not ready yet"
@@ -27,7 +25,9 @@ class NotReady(DomainError):
 
 def may_upload(user: CurrentUser) -> bool:
     """Creators and admins upload."""
-    return user.role in UPLOADERS
+    from server.guards import has_capability
+
+    return has_capability(user, "creator")
 
 
 def search_text(title: str, description: str, tags: list[str]) -> str:

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import re
 import time
-from typing import Any, cast
 from email.utils import formatdate
+from typing import Any, cast
 
 from litestar import Controller, Request, Response, get, head
 from litestar.response import Stream

@@ -7,10 +7,10 @@ client may instead POST to ``/uploads`` with ``Upload-Metadata`` (``filename``/`
 
 from __future__ import annotations
 
-from litestar import Controller, Request, Response, delete, head, patch, post, route
+from litestar import Controller, Request, Response, delete, head, patch, post
 from litestar.di import NamedDependency
-from litestar.enums import HttpMethod
 
+from server.deps import CurrentUser
 from server.openapi import problems
 from server.social._deps import PathId, Viewer
 from server.social.moderation import parse_id
@@ -52,16 +52,8 @@ class UploadController(Controller):
     path = "/uploads"
     tags = ["uploads (tus)"]
 
-    @route("/", http_method=[HttpMethod.OPTIONS], summary="tus capabilities", include_in_schema=True)
-    async def options(self, uploads: NamedDependency[UploadService]) -> Response[bytes]:
-        return Response(b"", status_code=204, headers=uploads.options_headers())
-
-    @route("/{video_id:str}", http_method=[HttpMethod.OPTIONS], summary="tus capabilities")
-    async def options_one(self, video_id: PathId, uploads: NamedDependency[UploadService]) -> Response[bytes]:
-        return Response(b"", status_code=204, headers=uploads.options_headers())
-
     async def _create(
-        self, request: Request, viewer: Viewer, uploads: UploadService, video_id: int | None
+        self, request: Request, viewer: CurrentUser, uploads: UploadService, video_id: int | None
     ) -> Response[bytes]:
         _tus(request)
         if request.headers.get("upload-defer-length"):

@@ -9,6 +9,7 @@ from litestar.di import NamedDependency
 from litestar.params import JSONBody, Parameter
 
 from server.deps import MaybeUser
+from server.guards import requires_creator
 from server.openapi import problems
 from server.social._deps import Cursor, Limit, PathId, Viewer
 from server.social.moderation import parse_id
@@ -29,6 +30,7 @@ class VideoController(Controller):
         status_code=201,
         summary="Create a video (creators and admins); send its bytes with tus to `upload_url`",
         responses=problems(401, 403, 422),
+        guards=[requires_creator],
     )
     async def create(
         self, data: JSONBody[schemas.VideoCreate], viewer: Viewer, videos: NamedDependency[VideoService]
