@@ -14,6 +14,8 @@ import structlog
 from procrastinate import JobContext, RetryStrategy
 
 from server.notifications.queue import queue
+from server.social import sql
+from server.video import queries
 from server.video.processing import Processor
 from server.video.runtime import VideoRuntime
 from server.video.uploads import expire_stale
@@ -31,7 +33,12 @@ def _runtime(context: JobContext) -> VideoRuntime:
     return rt  # type: ignore[no-any-return]
 
 
-@queue.task(name="video.process", queue=QUEUE, pass_context=True, retry=RetryStrategy(max_attempts=3, wait=5))
+# Errors are retried; a cancellation (the video was deleted, or the worker is stopping) is not: a stopped
+# worker's videos are requeued by ``requeue_orphans`` when a worker starts again.
+RETRY = RetryStrategy(max_attempts=3, wait=5, retry_exceptions={Exception})
+
+
+@queue.task(name="video.process", queue=QUEUE, pass_context=True, retry=RETRY)
 async def process(context: JobContext, video_id: int) -> None:
     """Probe and transcode ``video_id``; an unexpected error is retried, and on the last attempt fails it."""
     rt = _runtime(context)
@@ -52,6 +59,7 @@ async def housekeeping(context: JobContext, timestamp: int) -> None:
     rt = _runtime(context)
     await expire_stale(rt)
     await recover_stalled()
+    await requeue_orphans()
 
 
 async def recover_stalled(seconds: float = STALLED_AFTER_SECONDS) -> int:
@@ -65,10 +73,27 @@ async def recover_stalled(seconds: float = STALLED_AFTER_SECONDS) -> int:
     return len(stalled)
 
 
+async def requeue_orphans() -> int:
+    """Queue a job again for every live ``processing`` video whose job is no longer waiting or running."""
+    rows = await sql.fetch(
+        "SELECT v.id FROM videos v WHERE v.status = 'processing' AND v.deleted_at IS NULL AND NOT EXISTS "
+        "(SELECT 1 FROM procrastinate_jobs j WHERE j.id = v.job_id AND j.status IN ('todo', 'doing'))"
+    )
+    for r in rows:
+        async with sql.transaction():
+            job_id = await queries.enqueue_process(r["id"])
+            await sql.execute("UPDATE videos SET job_id = $2 WHERE id = $1", r["id"], job_id)
+        log.warning("video_job_requeued", video_id=r["id"], job_id=job_id)
+    return len(rows)
+
+
 async def run_worker(rt: VideoRuntime, *, wait: bool = True, signals: bool = False) -> None:
     """Process ``video`` jobs until cancelled (or, with ``wait=False``, until none is due)."""
-    with contextlib.suppress(Exception):
+    try:
         await recover_stalled()
+        await requeue_orphans()
+    except Exception:
+        log.exception("video_recovery_failed")
     await queue.run_worker_async(
         queues=[QUEUE],
         wait=wait,

@@ -97,7 +97,7 @@ async def _serve(request: Request, video_id: int, token: str, name: str, *, body
     headers["Content-Length"] = str(end - start + 1)
     media_type = content_type(name)
     if not body or end < start:
-        return Response(None, status_code=status, headers=headers, media_type=media_type)
+        return Response(b"", status_code=status, headers=headers, media_type=media_type)
     return Stream(rt.storage.read(key, start, end), status_code=status, headers=headers, media_type=media_type)
 
 
