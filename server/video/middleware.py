@@ -18,7 +18,7 @@ def tus_options_middleware(app: ASGIApp) -> ASGIApp:
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
         if (
             scope["type"] == "http"
-            and scope["method"] == "OPTIONS"
+            and scope.get("method") == "OPTIONS"
             and (scope["path"] == PREFIX or scope["path"].startswith(PREFIX + "/"))
             and not any(k == b"access-control-request-method" for k, _ in scope["headers"])
         ):
@@ -27,14 +27,14 @@ def tus_options_middleware(app: ASGIApp) -> ASGIApp:
             runtime: Any = scope["app"].state.get("video")
             if runtime is not None:
                 headers = UploadService(runtime).options_headers()
-                await send(
-                    {
-                        "type": "http.response.start",
-                        "status": 204,
-                        "headers": [(k.lower().encode(), v.encode()) for k, v in headers.items()],
-                    }
-                )
-                await send({"type": "http.response.body", "body": b""})
+                start: Any = {
+                    "type": "http.response.start",
+                    "status": 204,
+                    "headers": [(k.lower().encode(), v.encode()) for k, v in headers.items()],
+                }
+                await send(start)
+                body: Any = {"type": "http.response.body", "body": b""}
+                await send(body)
                 return
         await app(scope, receive, send)
 

@@ -32,7 +32,7 @@ async def test_ready_video_has_a_full_ladder_up_to_the_source(client: Any, clips
     base = play["hls_url"].rsplit("/", 1)[0]
     for attrs, uri in streams:
         assert re.search(r"BANDWIDTH=\d+", attrs) and 'CODECS="avc1.' in attrs and "mp4a.40.2" in attrs
-        width, height = map(int, re.search(r"RESOLUTION=(\d+)x(\d+)", attrs).groups())  # type: ignore[union-attr]
+        _, height = map(int, re.search(r"RESOLUTION=(\d+)x(\d+)", attrs).groups())  # type: ignore[union-attr]
         assert height <= 480
         variant = await fetch(client, f"{base}/{uri}")
         assert variant.status_code == 200 and "#EXT-X-ENDLIST" in variant.text
