@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -50,18 +51,24 @@ def run_loadgen(spec: dict[str, Any], work: Path, name: str, timeout: float) -> 
 
 def run_peer(stack: Stack, redis: procs.Redis, work: Path, settings: dict[str, Any]) -> dict[str, Any]:
     """Start peer ``stack`` and measure it; the result holds the load generator's output and versions."""
-    python = venvs.ensure(stack.peer or "")
     redis.flush()
     port = procs.free_port()
     env = {**os.environ, "PORT": str(port), "REDIS_URL": redis.url, "PYTHONUNBUFFERED": "1"}
+    if stack.runtime == "node":
+        env["NODE_PATH"] = str(venvs.ensure_node(stack.peer or ""))
+        interpreter = shutil.which("node") or "node"
+        versions = venvs.node_versions(stack.peer or "", stack.packages)
+    else:
+        interpreter = str(venvs.ensure(stack.peer or ""))
+        versions = venvs.installed_versions(stack.peer or "", stack.packages)
     log = work / f"{stack.key}.log"
     # cwd is the peer's own folder: `python -m` puts cwd first on sys.path, and the repository root has a
     # `channels/` package (Social Flow's) that would shadow Django Channels.
     proc = procs.start(
-        [str(python), *stack.argv(port)], env, log, procs.SERVER_CORE, cwd=venvs.PEERS / (stack.peer or "")
+        [interpreter, *stack.argv(port)], env, log, procs.SERVER_CORE, cwd=venvs.PEERS / (stack.peer or "")
     )
     result: dict[str, Any] = {"key": stack.key, "label": stack.label, "through_redis": stack.through_redis}
-    result["versions"] = venvs.installed_versions(stack.peer or "", stack.packages)
+    result["versions"] = versions
     try:
         procs.wait_port(port, proc, timeout=30)
         time.sleep(0.5)

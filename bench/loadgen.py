@@ -207,6 +207,7 @@ async def main(spec: Spec) -> dict[str, Any]:
         if not step.sustained:
             break
     result["publish_errors"] = publisher.errors
+    result["publisher_dropped"] = publisher.pool.dropped
     result["last_publish_error"] = publisher.last_error
     result["frame_bytes"] = len(tally.last_frame)
     result["sample_frame"] = tally.last_frame[:300].decode(errors="replace")

@@ -217,6 +217,24 @@ def targets(results: list[dict[str, Any]], extra: dict[str, Any]) -> list[str]:
         f"- ≤ 16 KiB per idle socket: {verdict(None if sf['kib'] is None else sf['kib'] <= 16)} "
         f"({_n(sf['kib'], '{:.1f}')} KiB)",
     ]
+    # Issue 15's fan-out goals, as ratios in this run.
+    node = rows.get("node_ws")
+    if node and node["max"]:
+        by_cpu = ratio(sf["eff"], node["eff"])
+        out.append(
+            f"- peak ≥ 1.2× Node ws + Redis: {verdict(sf['max'] >= 1.2 * node['max'])} "  # noqa: RUF001
+            f"({sf['max'] / node['max']:.2f}× by max sustained; {_n(by_cpu, '{:.2f}')}× per server CPU-second)"  # noqa: RUF001
+        )
+    else:
+        out.append("- peak ≥ 1.2× Node ws + Redis: pending (Node ws not measured)")  # noqa: RUF001
+    ceiling = rows.get("ws_ceiling")
+    if ceiling and ceiling["p99"] and sf["p99"] is not None:
+        rel = sf["p99"] / ceiling["p99"]
+        out.append(f"- p99 at 20k ≤ 1.5× the ceiling's: {verdict(rel <= 1.5)} ({rel:.2f}×)")  # noqa: RUF001
+    out.append(
+        f"- ≤ 8 KiB per idle socket: {verdict(None if sf['kib'] is None else sf['kib'] <= 8)} "
+        f"({_n(sf['kib'], '{:.1f}')} KiB; Node ws {_n((node or {}).get('kib'), '{:.1f}')} KiB)"
+    )
     feed = extra.get("feed") or {}
     at = step_near(steps_of(feed), 300.0) if "steps" in feed else None
     if "steps" not in feed:
@@ -228,6 +246,15 @@ def targets(results: list[dict[str, Any]], extra: dict[str, Any]) -> list[str]:
     else:
         ok = at.p99_ms is not None and at.p99_ms <= 15 and at.sustained
         out.append(f"- Home feed p99 ≤ 15 ms at 300 req/s: {verdict(ok)} ({_n(at.p99_ms, '{:.1f}')} ms)")
+    bare = extra.get("feed_ceiling") or {}
+    if "steps" in feed and "steps" in bare:
+        mine, theirs = max_sustained(steps_of(feed)), max_sustained(steps_of(bare))
+        share = ratio(mine, theirs)
+        out.append(
+            f"- Home feed max RPS ≥ 40% of a bare Litestar JSON endpoint's: "
+            f"{verdict(None if share is None else share >= 0.4)} ({_n(mine)} vs {_n(theirs)} req/s; "
+            f"{_n(share, '{:.0%}')})"
+        )
     return out
 
 
@@ -322,7 +349,11 @@ METHOD = """## Method
 - Peers live in `bench/peers/<name>/` with pinned `requirements.txt`, each installed into its own virtualenv
   under `bench/.peers/<name>` on first run. Everything but the ceiling is served by the same uvicorn with
   uvloop, httptools and the websockets sans-I/O protocol (uvicorn's `auto`, which Social Flow uses too),
-  per-message deflate off and websocket pings off.
+  per-message deflate off and websocket pings off. The two Node peers (`bench/peers/node/`: `ws` with one
+  ioredis subscriber forwarding every message to every socket, Mastodon streaming's design; socket.io 4
+  with `@socket.io/redis-adapter`, published to with `@socket.io/redis-emitter`) are installed with
+  `npm ci` from the committed `package-lock.json` into `bench/.peers/node` and run on the machine's Node,
+  one process, pinned like the others, deflate off, pings off (socket.io: one an hour).
 - Every stack except the ceiling publishes through Redis: the load generator POSTs a ~100-byte JSON payload
   to the stack's own publish endpoint (Social Flow: `POST /api/v1/realtime/publish` with `X-API-Key`), the
   stack publishes it to Redis, and its subscriber fans it out to 1,000 sockets. The ceiling

@@ -46,11 +46,15 @@ class Stack:
     uvicorn: bool = True
     extra_flags: list[str] = field(default_factory=list)
     scripts: list[list[tuple[str, str]]] = field(default_factory=list)
+    #: "python" (a virtualenv from requirements.txt) or "node" (``npm ci`` from package-lock.json).
+    runtime: str = "python"
 
     def argv(self, port: int) -> list[str]:
         """The command line after the interpreter."""
         assert self.peer is not None
         app_dir = str(PEERS / self.peer)
+        if self.runtime == "node":
+            return [str(Path(app_dir) / self.app)]
         if not self.uvicorn:
             return [str(Path(app_dir) / "app.py")]
         return ["-m", "uvicorn", self.app, "--app-dir", app_dir, "--port", str(port), *UVICORN_FLAGS, *self.extra_flags]
@@ -77,6 +81,27 @@ PEER_STACKS = [
         publish=HTTP_PUBLISH,
         packages=["python-socketio", "python-engineio", "redis", *SERVING],
         # engine.io open packet, then connect to the default namespace.
+        scripts=[[("expect", '0{"sid"'), ("send", "40"), ("expect", "40{")]],
+    ),
+    Stack(
+        key="node_ws",
+        label="Node ws + one ioredis subscriber (Mastodon streaming style)",
+        peer="node",
+        ws_path="/ws",
+        publish=HTTP_PUBLISH,
+        packages=["ws", "ioredis"],
+        app="ws_app.js",
+        runtime="node",
+    ),
+    Stack(
+        key="node_socketio",
+        label="Node socket.io 4 + @socket.io/redis-adapter",
+        peer="node",
+        ws_path="/socket.io/?EIO=4&transport=websocket",
+        publish=HTTP_PUBLISH,
+        packages=["socket.io", "@socket.io/redis-adapter", "@socket.io/redis-emitter", "ioredis"],
+        app="socketio_app.js",
+        runtime="node",
         scripts=[[("expect", '0{"sid"'), ("send", "40"), ("expect", "40{")]],
     ),
     Stack(

@@ -236,6 +236,9 @@ class HTTPPool:
         self.host, self.port = host, port
         self._idle: list[HTTPConnection] = []
         self._slots = asyncio.Semaphore(size)
+        #: keep-alive connections the server closed under us (a request found them dead); a server that
+        #: drops its publishers shows up here even though the request is retried on a fresh connection.
+        self.dropped = 0
 
     async def request(
         self, method: str, path: str, body: bytes = b"", headers: dict[str, str] | None = None
@@ -246,7 +249,8 @@ class HTTPPool:
                 try:
                     result = await conn.request(method, path, body, headers)
                 except (asyncio.IncompleteReadError, ConnectionError):
-                    # The server closed this idle keep-alive connection (uvicorn: after 5 s); try another.
+                    # The server closed this keep-alive connection; count it, try another.
+                    self.dropped += 1
                     conn.close()
                     continue
                 except BaseException:

@@ -77,6 +77,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             ws_per_message_deflate=False,
             ws=os.environ.get("UVICORN_WS", "websockets-sansio"),
             timeout_graceful_shutdown=10,
+            timeout_keep_alive=settings.http.keepalive_seconds,
         )
         return 0
 

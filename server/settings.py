@@ -17,6 +17,10 @@ class HTTPSettings(msgspec.Struct, frozen=True):
     allowed_origins: tuple[str, ...]
     max_body_bytes: int = 1 << 20
     cors_origins: tuple[str, ...] = ("*",)
+    #: How long an idle keep-alive connection stays open. Longer than clients' own idle expiry (httpx 5 s,
+    #: aiohttp 15 s, load balancers 60 s), so the client is the side that closes an idle connection; see
+    #: docs/operations.md ("Keep-alive") for why uvicorn's 5 s default dropped publishers under load.
+    keepalive_seconds: int = 75
 
 
 class DatabaseSettings(msgspec.Struct, frozen=True):
@@ -184,6 +188,7 @@ def from_env(env: dict[str, str] | None = None) -> Settings:
             allowed_origins=_csv(env.get("ALLOWED_ORIGINS")) or ("*",),
             cors_origins=_csv(env.get("CORS_ORIGINS")) or _csv(env.get("ALLOWED_ORIGINS")) or ("*",),
             max_body_bytes=int(env.get("MAX_BODY_BYTES") or (1 << 20)),
+            keepalive_seconds=int(env.get("HTTP_KEEPALIVE_SECONDS") or 75),
         ),
         database=DatabaseSettings(url=env.get("DATABASE_URL") or None),
         redis=RedisSettings(url=env.get("REDIS_URL") or None),

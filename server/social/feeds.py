@@ -133,8 +133,8 @@ class FeedService:
 
     # -- home ----------------------------------------------------------------------------------
 
-    async def rebuild_home(self, viewer: int) -> None:
-        """Refill a cold timeline from PostgreSQL: the newest posts of pushed (non-celebrity) followees and self."""
+    async def _pushed_ids(self, viewer: int, above: int) -> list[int]:
+        """The newest post ids (above ``above``) of the pushed (non-celebrity) followees and self."""
         rows = await sql.fetch(
             f"""SELECT p.id FROM (
                     SELECT $1::bigint AS author UNION
@@ -142,13 +142,23 @@ class FeedService:
                     WHERE f.follower = $1 AND c.followers_count < $2
                 ) au CROSS JOIN LATERAL ({_NEWEST.format(author="au.author", below=TOP, limit="$3")}) x
                 JOIN posts p ON p.id = x.id JOIN users a ON a.id = p.author
-                WHERE {VISIBLE}
+                WHERE {VISIBLE} AND p.id > $4
                 ORDER BY p.id DESC LIMIT $3""",
             viewer,
             self.rt.settings.celebrity_threshold,
             self.rt.store.cap,
+            above,
         )
-        await self.rt.store.build_timeline(viewer, [r["id"] for r in rows])
+        return [r["id"] for r in rows]
+
+    async def rebuild_home(self, viewer: int) -> None:
+        """Refill a cold timeline from PostgreSQL (in the background: ``SocialRuntime.warm``)."""
+        ids = await self._pushed_ids(viewer, 0)
+        await self.rt.store.build_timeline(viewer, ids)
+        # A post committed after the query above but pushed before the timeline existed was skipped by
+        # the push; read what is newer once more now that pushes land in the timeline.
+        for post_id in reversed(await self._pushed_ids(viewer, ids[0] if ids else 0)):
+            await self.rt.store.push([viewer], post_id)
 
     async def _celebrities(self, viewer: int) -> list[int]:
         """Followed authors above the threshold, cached in the store next to the timeline.
@@ -176,8 +186,10 @@ class FeedService:
         async def source(max_id: int | None, n: int) -> list[int]:
             got = await store.timeline_ids(viewer, max_id, n)
             if got is None:
-                await self.rebuild_home(viewer)
-                got = await store.timeline_ids(viewer, max_id, n) or ([], True)
+                # Cold (never read, evicted, or the graph changed): warm it in the background and answer
+                # this page from the (author, id) index below, as for a page past the capped window.
+                self.rt.warm(viewer, self.rebuild_home)
+                got = ([], False)
             pushed, complete = got
             ids = set(pushed)
             if not complete and len(pushed) < n:

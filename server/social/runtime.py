@@ -33,6 +33,9 @@ class SocialRuntime:
         # Set by server.app once realtime exposes channel positions: channel -> (offset, epoch).
         self.position_of: Callable[[str], Awaitable[tuple[int, str] | None]] | None = None
         self._task: asyncio.Task[None] | None = None
+        # Home timelines being rebuilt in the background, one task per user at most (see ``warm``).
+        self._warming: dict[int, asyncio.Task[None]] = {}
+        self._stopping = False
 
     async def touch(self, user_id: int) -> None:
         """Mark ``user_id`` recently active (at most once a minute per process: it is on every request)."""
@@ -49,6 +52,25 @@ class SocialRuntime:
     async def graph_changed(self, user_id: int) -> None:
         """``user_id`` followed or unfollowed someone: rebuild their timeline and celebrity list on next read."""
         await self.store.drop_timeline(user_id)  # the store drops the cached celebrity list with it
+
+    def warm(self, user_id: int, rebuild: Callable[[int], Awaitable[None]]) -> None:
+        """Rebuild ``user_id``'s cold home timeline in the background; a read never waits for it.
+
+        At most one rebuild per user runs at a time; ``stop`` cancels and awaits them before the
+        database pool closes, so none is left holding a connection at shutdown.
+        """
+        if self._stopping or user_id in self._warming:
+            return
+        task = asyncio.create_task(self._warm(user_id, rebuild), name=f"warm-home-{user_id}")
+        self._warming[user_id] = task
+        task.add_done_callback(lambda _: self._warming.pop(user_id, None))
+
+    @staticmethod
+    async def _warm(user_id: int, rebuild: Callable[[int], Awaitable[None]]) -> None:
+        try:
+            await rebuild(user_id)
+        except Exception:
+            log.exception("home_timeline_warm_failed", user_id=user_id)
 
     async def online_among(self, candidates: list[int] | None = None) -> list[int]:
         """Users to get live home events: realtime presence when present, else recently active."""
@@ -103,6 +125,12 @@ class SocialRuntime:
         self._task = asyncio.create_task(self._flusher())
 
     async def stop(self) -> None:
+        self._stopping = True
+        warming = list(self._warming.values())
+        for task in warming:
+            task.cancel()
+        if warming:
+            await asyncio.wait(warming)
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import msgspec
 import pytest
 
@@ -63,9 +65,15 @@ async def test_cold_timeline_rebuilds_from_postgres(app, client, store_kind):
     viewer, author = await users(client, "viewer", "author")
     await viewer.follow(author)
     posts = [(await author.publish(f"p{i}"))["id"] for i in range(4)]
-    # Never read before: the timeline is built on the first read.
+    store = _runtime(app).store
+    # Never read before: the first page comes from PostgreSQL while the timeline warms in the background.
     assert ids(await viewer.feed(f"{API}/feeds/home")) == posts[::-1]
-    await _runtime(app).store.drop_timeline(int(viewer.id))  # evicted
+    for _ in range(200):
+        if await store.timeline_ids(int(viewer.id), None, 10) is not None:
+            break
+        await asyncio.sleep(0.02)
+    assert await store.timeline_ids(int(viewer.id), None, 10) == ([int(p) for p in posts[::-1]], True)
+    await store.drop_timeline(int(viewer.id))  # evicted
     assert ids(await viewer.feed(f"{API}/feeds/home")) == posts[::-1]
     newer = (await author.publish("after rebuild"))["id"]  # pushed into the warm timeline
     assert ids(await viewer.feed(f"{API}/feeds/home"))[0] == newer
