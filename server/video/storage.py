@@ -139,9 +139,12 @@ class S3Storage:
 
     async def read(self, key: str, start: int, end: int) -> AsyncIterator[bytes]:
         obj = await self.client.get_object(Bucket=self.bucket, Key=self._key(key), Range=f"bytes={start}-{end}")
-        async with obj["Body"] as body:
-            while chunk := await body.read(CHUNK):
+        body = obj["Body"]
+        try:
+            async for chunk in body.iter_chunks(CHUNK):
                 yield chunk
+        finally:
+            body.close()
 
     async def delete_prefix(self, prefix: str) -> None:
         paginator = self.client.get_paginator("list_objects_v2")
