@@ -101,7 +101,18 @@ def extra_lines(extra: dict[str, Any]) -> list[str]:
         section = extra.get(name)
         if isinstance(section, dict):
             lines.append(f"{label}: " + feed_text(section))
+    if isinstance(extra.get("video"), dict):
+        from bench.video import summary
+
+        lines += summary(extra["video"])
     return lines
+
+
+def video_lines(extra: dict[str, Any]) -> list[str]:
+    from bench.video import summary
+
+    section = extra.get("video")
+    return [f"- {line}" for line in summary(section)] if isinstance(section, dict) else ["Not run (`--no-video`)."]
 
 
 def feed_text(section: dict[str, Any]) -> str:
@@ -306,6 +317,10 @@ def write_docs(results: list[dict[str, Any]], extra: dict[str, Any], work: Path)
         feed_row("bare Litestar JSON endpoint (ceiling)", extra.get("feed_ceiling")),
         "",
         f"Data set: {(extra.get('feed') or {}).get('data_set', '—')}.",
+        "",
+        "## Video (transcode, tus upload, segment serving)",
+        "",
+        *video_lines(extra),
         "",
         "## Steps per stack",
         "",

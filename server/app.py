@@ -40,15 +40,13 @@ from server.social import realtime_hooks as social_realtime
 from server.social.controllers import CONTROLLERS as SOCIAL_CONTROLLERS
 from server.social.controllers import dependencies as social_dependencies
 from server.social.runtime import SocialRuntime
-from server.video import config as video_config
 from server.video import jobs as video_jobs
 from server.video import realtime_hooks as video_realtime
+from server.video import runtime as video_runtime
 from server.video.controllers import API_CONTROLLERS as VIDEO_CONTROLLERS
 from server.video.controllers import MediaController as VideoMediaController
 from server.video.deps import dependencies as video_dependencies
 from server.video.middleware import tus_options_middleware
-from server.video.runtime import VideoRuntime
-from server.video.storage import from_url as video_storage
 
 log = structlog.get_logger(__name__)
 # tus clients in browsers read these from cross-origin answers.
@@ -82,15 +80,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
         app.state.social = social
         social_realtime.wire(social)
         social.start()
-        vcfg = video_config.from_env(settings.data_dir)
-        storage = video_storage(vcfg.storage_url, settings.data_dir, vcfg.s3_endpoint_url, vcfg.s3_region)
-        video = VideoRuntime(
-            vcfg, storage, secret_key=settings.security.secret_key, public_url=settings.public_url, social=social
-        )
+        video = video_runtime.build(settings, social)
         await video.start()
         app.state.video = video
         video_realtime.wire()
-        video_worker = video_jobs.start_in_process(video) if vcfg.worker == "inprocess" else None
+        video_worker = video_jobs.start_in_process(video) if video.settings.worker == "inprocess" else None
         try:
             async with accounts_runtime(app, settings, redis):
                 app.state.realtime = rt = await realtime.start(settings)

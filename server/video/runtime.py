@@ -81,3 +81,15 @@ class VideoRuntime:
 
     def forget(self, video_id: int) -> None:
         self._public.pop(video_id, None)
+
+
+def build(settings: Any, social: SocialRuntime | None) -> VideoRuntime:
+    """The runtime for ``settings`` (a ``server.settings.Settings``): the app and the worker entry use this."""
+    from server.video import config
+    from server.video.storage import from_url
+
+    cfg = config.from_env(settings.data_dir)
+    storage = from_url(cfg.storage_url, settings.data_dir, cfg.s3_endpoint_url, cfg.s3_region)
+    return VideoRuntime(
+        cfg, storage, secret_key=settings.security.secret_key, public_url=settings.public_url, social=social
+    )
