@@ -224,13 +224,18 @@ def run(redis: procs.Redis, work: Path, *, upload_mib: int = 1024, segment_secon
         enrolled.raise_for_status()
         creator = Creator(server.base, user["token"])
         out: dict[str, Any] = {}
-        print("[bench] video: transcode", file=sys.stderr, flush=True)
-        out["transcode"] = transcode(creator, work)
-        print("[bench] video: segments", file=sys.stderr, flush=True)
         data_dir = Path(server.env["DATA_DIR"])
-        out["segments"] = segments(server.port, data_dir, out["transcode"]["video_id"], work, segment_seconds)
-        print(f"[bench] video: {upload_mib} MiB tus upload", file=sys.stderr, flush=True)
-        out["upload"] = upload(creator, server.proc.pid, upload_mib)
+        sections = {
+            "transcode": lambda: transcode(creator, work),
+            "segments": lambda: segments(server.port, data_dir, out["transcode"]["video_id"], work, segment_seconds),
+            "upload": lambda: upload(creator, server.proc.pid, upload_mib),
+        }
+        for name, measure in sections.items():
+            print(f"[bench] video: {name}", file=sys.stderr, flush=True)
+            try:
+                out[name] = measure()
+            except Exception as exc:  # one section that cannot run says why; the others still run
+                out[name] = {"error": f"{type(exc).__name__}: {exc}"}
         return out
     except Exception as exc:  # a section that could not run says why instead of sinking the whole bench
         return {"error": f"{type(exc).__name__}: {exc}"}
@@ -239,15 +244,27 @@ def run(redis: procs.Redis, work: Path, *, upload_mib: int = 1024, segment_secon
 
 
 def summary(section: dict[str, Any]) -> list[str]:
-    """Lines for the report."""
+    """Lines for the report (a section that could not run says why)."""
     if "error" in section:
         return [f"video: not measured ({section['error']})"]
-    t, u, s = section["transcode"], section["upload"], section["segments"]
-    return [
-        f"video transcode (10 s 720p -> {t['renditions']} HLS, one core): ours {t['ours_seconds']} s upload->ready, "
-        f"plain ffmpeg command {t['plain_seconds']} s, ratio {t['ratio']}x (goal <= 1.1x)",
-        f"video tus upload: {u['mib']} MiB in {u['seconds']} s = {u['mib_per_s']} MiB/s (goal >= 200), "
-        f"server RSS growth {u['rss_growth_mib']} MiB (goal <= 64)",
-        f"video segments (2 MiB, Range, 8 connections): Social Flow {s['social_flow'].get('req_per_s')} req/s, "
-        f"Starlette StaticFiles {s['starlette_static'].get('req_per_s')} req/s, ratio {s['ratio']}",
-    ]
+    lines = []
+    t, u, s = section.get("transcode", {}), section.get("upload", {}), section.get("segments", {})
+    for name, part in (("transcode", t), ("upload", u), ("segments", s)):
+        if "error" in part:
+            lines.append(f"video {name}: not measured ({part['error']})")
+    if t and "error" not in t:
+        lines.append(
+            f"video transcode (10 s 720p -> {t['renditions']} HLS, one core): ours {t['ours_seconds']} s "
+            f"upload->ready, plain ffmpeg command {t['plain_seconds']} s, ratio {t['ratio']}x (goal <= 1.1x)"
+        )
+    if u and "error" not in u:
+        lines.append(
+            f"video tus upload: {u['mib']} MiB in {u['seconds']} s = {u['mib_per_s']} MiB/s (goal >= 200), "
+            f"server RSS growth {u['rss_growth_mib']} MiB (goal <= 64)"
+        )
+    if s and "error" not in s:
+        lines.append(
+            f"video segments (2 MiB, Range, 8 connections): Social Flow {s['social_flow'].get('req_per_s')} req/s, "
+            f"Starlette StaticFiles {s['starlette_static'].get('req_per_s')} req/s, ratio {s['ratio']}"
+        )
+    return lines
