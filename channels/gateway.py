@@ -211,6 +211,8 @@ class Conn:
         if self.close_code is not None:
             return
         self.close_code = code
+        if code == CLOSE_SLOW:
+            self.gateway.slow_closes += 1
         if self.timer is not None:
             self.timer.cancel()
         self.closer = asyncio.get_running_loop().create_task(self._close(code))
@@ -311,6 +313,8 @@ class Gateway:
         self.config = config or GatewayConfig()
         self.presence = presence
         self.conns: set[Conn] = set()
+        self.slow_closes = 0
+        """Sockets closed with 4008 so far (read by the metrics sampler)."""
         self._by_session: dict[int, set[Conn]] = {}
         self._closers: set[asyncio.Task[None]] = set()
         self.closing = False

@@ -55,6 +55,8 @@ class Hub:
     def __init__(self, broker: Broker) -> None:
         self.broker = broker
         self._locals: dict[str, _Local] = {}
+        self.delivered = 0
+        """Events queued to local sockets by live fan-out so far (read by the metrics sampler)."""
         broker.deliver = self._deliver
 
     def count(self, channel: str) -> int:
@@ -97,6 +99,7 @@ class Hub:
         if local is None:
             return
         text = encode_event(channel, pub.offset, pub.epoch, pub.event, pub.data)
+        pushed = 0
         for sub in local.subs:
             if sub.pending is not None:
                 sub.pending.append((pub, text))
@@ -104,6 +107,8 @@ class Hub:
                 sub.offset = pub.offset
                 sub.epoch = pub.epoch
                 sub.sink.push(text)
+                pushed += 1
+        self.delivered += pushed
 
 
 class Outbox:

@@ -5,9 +5,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import shutil
 import signal
 import sys
 from collections.abc import Callable
+from pathlib import Path
 
 from server.settings import get_settings
 
@@ -47,6 +49,17 @@ def cmd_migrate(_: argparse.Namespace) -> int:
     return _with_database(_migrate)
 
 
+def _multiprocess_metrics(data_dir: Path) -> None:
+    """Workers write metric values to one fresh directory and ``/metrics`` sums them (prometheus-client's
+    multiprocess mode). It must be set before any worker imports prometheus_client."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        return
+    folder = data_dir / f"prometheus-{os.getpid()}"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(folder)
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -61,6 +74,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+
+    if workers > 1:
+        _multiprocess_metrics(settings.data_dir)
 
     def serve() -> int:
         _migrate()

@@ -15,6 +15,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 from litestar.static_files import create_static_files_router
 
 from server import db
+from server.account_data.controllers import AccountDataController, ExportDownloadController
 from server.accounts.capabilities import EnrollmentController
 from server.accounts.controllers import AuthController
 from server.accounts.runtime import accounts_runtime
@@ -29,6 +30,9 @@ from server.notifications import handlers as notification_handlers
 from server.notifications import queue as notification_queue
 from server.notifications import seams as notification_seams
 from server.notifications.controllers import NotificationController, PushTokenController
+from server.observability.controllers import MetricsController
+from server.observability.http import metrics_middleware
+from server.observability.sampler import Sampler
 from server.ratelimit import RateLimiter
 from server.realtime import runtime as realtime
 from server.realtime.asyncapi import AsyncAPIController
@@ -89,6 +93,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
             async with accounts_runtime(app, settings, redis):
                 app.state.realtime = rt = await realtime.start(settings)
                 notification_seams.use_realtime(rt.presence.is_online, rt.broker.position)
+                sampler = None
+                if settings.observability.metrics_token:
+                    app.state.metrics_sampler = sampler = Sampler(rt, settings.observability.sample_seconds)
+                    sampler.start()
                 inprocess = settings.push.worker == "inprocess"
                 worker = notification_queue.start_in_process() if inprocess else None
                 try:
@@ -97,6 +105,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 finally:
                     if worker is not None:
                         await notification_queue.stop_in_process(worker)
+                    if sampler is not None:
+                        await sampler.stop()
                     await rt.stop()  # sockets close with 1001 first
         finally:
             if video_worker is not None:
@@ -123,6 +133,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             PushTokenController,
             *SOCIAL_CONTROLLERS,
             *VIDEO_CONTROLLERS,
+            AccountDataController,
+            ExportDownloadController,
         ],
         dependencies={**social_dependencies, **video_dependencies},
     )
@@ -136,11 +148,18 @@ def create_app(settings: Settings | None = None) -> Litestar:
     ]
 
     return Litestar(
-        route_handlers=[HealthController, AsyncAPIController, api, VideoMediaController, *social_media],
+        route_handlers=[
+            HealthController,
+            AsyncAPIController,
+            MetricsController,
+            api,
+            VideoMediaController,
+            *social_media,
+        ],
         lifespan=[lifespan],
         exception_handlers=exception_handlers,
         dependencies={**dependencies, **realtime_dependencies},
-        middleware=[request_id_middleware, tus_options_middleware],
+        middleware=[request_id_middleware, metrics_middleware, tus_options_middleware],
         cors_config=CORSConfig(
             allow_origins=list(settings.http.cors_origins), expose_headers=["X-Request-ID", *TUS_HEADERS]
         ),
@@ -166,6 +185,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 "limiter": RateLimiter(),
                 "mailer": None,
                 "realtime": None,
+                "metrics_sampler": None,
             }
         ),
         logging_config=None,  # server.logging owns the handlers (JSON, redacted)

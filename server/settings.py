@@ -138,6 +138,16 @@ class PushSettings(msgspec.Struct, frozen=True):
     digest_after_hours: float = 24.0
 
 
+class ObservabilitySettings(msgspec.Struct, frozen=True):
+    metrics_token: str | None = None
+    """Bearer token for ``/metrics``; ``None`` turns ``/metrics`` off (404)."""
+    sample_seconds: float = 5.0
+    """How often each process samples sockets, the outbox and the job queue into gauges."""
+    otlp_endpoint: str | None = None
+    """OTLP/HTTP collector base URL; ``None`` turns tracing off."""
+    service_name: str = "social-flow"
+
+
 class Settings(msgspec.Struct, frozen=True):
     data_dir: Path
     http: HTTPSettings
@@ -149,6 +159,7 @@ class Settings(msgspec.Struct, frozen=True):
     rate_limits: RateLimitSettings = RateLimitSettings()
     push: PushSettings = PushSettings()
     public_url: str = "http://127.0.0.1:8000"
+    observability: ObservabilitySettings = ObservabilitySettings()
 
 
 def _csv(value: str | None) -> tuple[str, ...]:
@@ -201,6 +212,12 @@ def from_env(env: dict[str, str] | None = None) -> Settings:
         rate_limits=_rate_limits(env),
         push=_push_settings(env),
         public_url=env.get("PUBLIC_URL") or f"http://{host}:{port}",
+        observability=ObservabilitySettings(
+            metrics_token=env.get("METRICS_TOKEN") or None,
+            sample_seconds=float(env.get("METRICS_SAMPLE_SECONDS") or 5.0),
+            otlp_endpoint=env.get("OTEL_EXPORTER_OTLP_ENDPOINT") or None,
+            service_name=env.get("OTEL_SERVICE_NAME") or "social-flow",
+        ),
     )
 
 

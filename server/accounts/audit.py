@@ -29,6 +29,10 @@ ACTIONS = frozenset(
         "capability_enrolled",
         "user_suspended",
         "user_unsuspended",
+        "account_deletion_requested",
+        "account_deletion_cancelled",
+        "account_deleted",
+        "admin_change",
     }
 )
 

@@ -133,7 +133,7 @@ class AccountService:
             await self.limiter.record(account_key, self.limits.login_account)
             await audit.record("login_failed", user_id=user["id"] if user else None, client=client, reason="password")
             raise Unauthorized("invalid login or password")
-        if user["suspended_at"] is not None:
+        if user["suspended_at"] is not None and not await self._deletion_pending(user):
             await audit.record("login_failed", user_id=user["id"], client=client, reason="suspended")
             raise Forbidden("this account is suspended")
         if user["totp_enabled"]:
@@ -145,10 +145,20 @@ class AccountService:
                 await self.limiter.record(account_key, self.limits.login_account)
                 await audit.record("login_failed", user_id=user["id"], client=client, reason="otp")
                 raise
+        if user["suspended_at"] is not None:  # a deletion the user asked for: logging in cancels it
+            from server.account_data.deletion import cancel_on_login
+
+            await cancel_on_login(user, client)
         issued = await self.open_session(user, client)
         await self.limiter.clear(account_key)
         await audit.record("login", user_id=user["id"], client=client, session_id=str(issued.session_id))
         return issued
+
+    @staticmethod
+    async def _deletion_pending(user: dict[str, Any]) -> bool:
+        from models.account_data import AccountDeletion
+
+        return bool(await AccountDeletion.exists().where(AccountDeletion.user == user["id"]))
 
     async def open_session(self, user: dict[str, Any], client: ClientInfo) -> Issued:
         expires = _now() + timedelta(seconds=self.sec.refresh_ttl_seconds)

@@ -18,6 +18,7 @@ TYPES: tuple[str, ...] = (
     "payout_paid",
     "system",
     "video_ready",
+    "data_export_ready",
 )
 CHANNELS: tuple[str, ...] = ("in_app", "push", "email")
 

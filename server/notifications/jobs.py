@@ -13,7 +13,8 @@ from server.errors import NotFound
 from server.notifications import digest, preferences, seams, templates
 from server.notifications.providers import registry
 from server.notifications.providers.base import Message, Rejected, TokenGone
-from server.notifications.queue import HoldUntil, ProviderRetry, enqueue, queue
+from server.notifications.queue import HoldUntil, ProviderRetry, Retryable, enqueue, queue
+from server.observability.metrics import record_push
 
 log = structlog.get_logger(__name__)
 
@@ -32,16 +33,28 @@ async def send(token_id: int, message: dict[str, Any]) -> None:
         return
     token = rows[0]
     provider = registry.get(token["platform"])
+    platform = token["platform"]
     if provider is None:
-        log.warning("push_provider_not_configured", platform=token["platform"])
+        record_push(platform, "not_configured")
+        log.warning("push_provider_not_configured", platform=platform)
         return
     try:
         await provider.send(token, msgspec.convert(message, Message))
     except TokenGone as exc:
+        record_push(platform, "token_gone")
         await PushToken.raw("DELETE FROM push_tokens WHERE id = {}", token_id)
-        log.info("push_token_pruned", platform=token["platform"], reason=str(exc))
+        log.info("push_token_pruned", platform=platform, reason=str(exc))
     except Rejected as exc:
-        log.warning("push_rejected", platform=token["platform"], reason=str(exc))
+        record_push(platform, "rejected")
+        log.warning("push_rejected", platform=platform, reason=str(exc))
+    except Retryable:
+        record_push(platform, "retry")
+        raise
+    except Exception:
+        record_push(platform, "error")
+        raise
+    else:
+        record_push(platform, "sent")
 
 
 @queue.periodic(cron="*/10 * * * *")

@@ -20,6 +20,7 @@ TEXTS: dict[str, dict[str, tuple[str, str]]] = {
         "payout_paid": ("Your payout was paid", "Your payouts were paid"),
         "video_ready": ("Your video is ready", "{count} of your videos are ready"),
         "system": ("You have a new notice", "You have {count} new notices"),
+        "data_export_ready": ("Your data export is ready to download", "Your data exports are ready to download"),
         "_digest_subject": ("You have a new notification", "You have {count} new notifications"),
     },
     "es": {
@@ -38,6 +39,7 @@ TEXTS: dict[str, dict[str, tuple[str, str]]] = {
         "payout_paid": ("Tu pago fue enviado", "Tus pagos fueron enviados"),
         "video_ready": ("Tu video está listo", "{count} de tus videos están listos"),
         "system": ("Tienes un aviso nuevo", "Tienes {count} avisos nuevos"),
+        "data_export_ready": ("Tu exportación de datos está lista", "Tus exportaciones de datos están listas"),
         "_digest_subject": ("Tienes una notificación nueva", "Tienes {count} notificaciones nuevas"),
     },
 }

@@ -21,12 +21,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import Callable
 
 import asyncpg
 import structlog
 
 from channels.broker import Broker, BrokerUnavailable
+from server.observability.metrics import RELAY_PUBLISH
 from server.outbox import NOTIFY_CHANNEL
 
 log = structlog.get_logger(__name__)
@@ -142,9 +144,11 @@ class Relay:
             for row in rows:
                 if self._stopping:
                     break
+                started = time.perf_counter()
                 await self.broker.publish(
                     row["channel"], row["event"], row["data"].encode(), idempotency_key=f"outbox:{row['id']}"
                 )
+                RELAY_PUBLISH.observe(time.perf_counter() - started)
                 done.append(row["id"])
                 self.published += 1
                 if self.after_publish is not None:

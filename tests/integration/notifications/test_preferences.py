@@ -19,6 +19,7 @@ TYPES = {
     "subscription_started",
     "payout_paid",
     "system",
+    "data_export_ready",  # part 2 of the contract
 }
 
 

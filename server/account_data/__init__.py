@@ -1,0 +1,1 @@
+"""Account data: a user's export of everything they stored, and deletion of their account."""

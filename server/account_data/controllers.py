@@ -1,0 +1,90 @@
+"""``/users/me/export``, ``DELETE /users/me`` and the signed export download."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from litestar import Controller, Request, delete, get, post
+from litestar.datastructures import State
+from litestar.di import NamedDependency
+from litestar.params import JSONBody, Parameter
+from litestar.response import File
+
+from server.account_data import deletion, export
+from server.account_data.schemas import DeletionRequest, DeletionView, ExportView
+from server.accounts.controllers import client_info
+from server.deps import AuthUser
+from server.errors import NotFound
+from server.openapi import problems
+from server.ratelimit import RateLimiter
+from server.settings import Settings
+
+
+def _id(raw: str) -> int:
+    if not raw.isdigit() or len(raw) > 19 or int(raw) >= 1 << 63:
+        raise NotFound("no such export")
+    return int(raw)
+
+
+class AccountDataController(Controller):
+    path = "/users/me"
+    tags = ["account data"]
+
+    @post(
+        "/export",
+        status_code=202,
+        summary="Export everything the caller stored (a zip of JSON plus media, built by a job)",
+        description="Progress arrives as `export.progress {id, percent}` on `user:{id}`; the end as a "
+        "`data_export_ready` notification whose `extra.download_url` is valid 24 h.",
+        responses=problems(401),
+    )
+    async def request_export(self, current_user: AuthUser, settings: NamedDependency[Settings]) -> ExportView:
+        return await export.request_export(current_user.id, settings)
+
+    @get("/export/{export_id:str}", summary="One of the caller's exports", responses=problems(401, 404))
+    async def get_export(
+        self,
+        export_id: Annotated[str, Parameter(description="The export's id")],
+        current_user: AuthUser,
+        settings: NamedDependency[Settings],
+    ) -> ExportView:
+        return await export.get_export(current_user.id, _id(export_id), settings)
+
+    @delete(
+        "/",
+        status_code=202,
+        summary="Delete the caller's account: suspended and signed out now, purged after 30 days",
+        description="Logging in again within the 30 days cancels the deletion.",
+        responses=problems(401, 422, 429),
+    )
+    async def delete_account(
+        self,
+        data: JSONBody[DeletionRequest],
+        current_user: AuthUser,
+        settings: NamedDependency[Settings],
+        state: State,
+        request: Request,
+    ) -> DeletionView:
+        limiter: RateLimiter = state.get("limiter") or RateLimiter()
+        return await deletion.request_deletion(current_user.id, data.password, client_info(request), limiter, settings)
+
+
+class ExportDownloadController(Controller):
+    path = "/exports"
+    tags = ["account data"]
+
+    @get(
+        "/{export_id:str}/download",
+        summary="Download an export through its signed link (valid 24 h)",
+        responses=problems(404, 422),
+        media_type="application/zip",
+    )
+    async def download(
+        self,
+        export_id: Annotated[str, Parameter(description="The export's id")],
+        expires: Annotated[int, Parameter(description="Link expiry, Unix seconds")],
+        signature: Annotated[str, Parameter(description="HMAC of the link", max_length=128)],
+        settings: NamedDependency[Settings],
+    ) -> File:
+        path, name = await export.open_download(_id(export_id), expires, signature, settings)
+        return File(path=path, filename=name, media_type="application/zip")

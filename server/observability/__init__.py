@@ -1,0 +1,1 @@
+"""Operations: Prometheus metrics, OpenTelemetry tracing and the samplers that feed them."""

@@ -1,0 +1,36 @@
+"""HTTP metrics middleware: count and time every request by its route template, never its raw path."""
+
+from __future__ import annotations
+
+import time
+
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+from server.observability.metrics import HTTP_LATENCY, HTTP_REQUESTS
+
+
+def metrics_middleware(app: ASGIApp) -> ASGIApp:
+    """Litestar runs app middleware after routing, so ``path_template`` is the matched route (no id explosion)."""
+
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await app(scope, receive, send)
+            return
+        start = time.perf_counter()
+        status = 500
+
+        async def send_and_watch(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await app(scope, receive, send_and_watch)
+        finally:
+            route = scope.get("path_template") or "unmatched"  # type: ignore[typeddict-item]
+            method = scope.get("method", "GET")  # type: ignore[typeddict-item]
+            HTTP_REQUESTS.labels(method=method, route=route, status=str(status)).inc()
+            HTTP_LATENCY.labels(method=method, route=route).observe(time.perf_counter() - start)
+
+    return middleware

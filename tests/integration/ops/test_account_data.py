@@ -1,0 +1,154 @@
+"""Account export (a zip of JSON plus media behind a signed 24 h link) and deletion with a 30-day grace."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from urllib.parse import parse_qs, urlsplit
+
+from PIL import Image
+
+from tests.integration.realtime.helpers import connect
+from tests.integration.social.helpers import signup_via_api, users
+
+API = "/api/v1"
+PASSWORD = "correct horse battery"
+
+
+def _png() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (64, 64), (20, 120, 200)).save(out, "PNG")
+    return out.getvalue()
+
+
+async def test_export_builds_a_zip_reports_progress_and_notifies_with_a_signed_link(client):
+    alice, bob = await users(client, "alice", "bob")
+    await alice.publish("my first post #export")
+    bob_post = await bob.publish("bob speaks")
+    await alice.post(f"{API}/posts/{bob_post['id']}/comments", json={"text": "hi bob"})
+    await alice.follow(bob)
+    avatar = await alice.put(f"{API}/users/me/avatar", files={"data": ("me.png", _png(), "image/png")})
+    assert avatar.status_code == 200, avatar.text
+    async with connect(client, alice.token) as ws:
+        assert (await ws.subscribe(f"user:{alice.id}"))["type"] == "subscribed"
+        res = await alice.post(f"{API}/users/me/export")
+        assert res.status_code == 202, res.text
+        job = res.json()
+        assert job["status"] == "pending" and job["download_url"] is None
+        again = await alice.post(f"{API}/users/me/export")  # a second click joins the open export
+        assert again.status_code == 202 and again.json()["id"] == job["id"]
+
+        percents, notification = [], None
+        while notification is None:
+            frame = await ws.event()
+            if frame["event"] == "export.progress":
+                percents.append(frame["data"]["percent"])
+            elif frame["event"] == "notification.created":
+                notification = frame["data"]
+    assert percents == sorted(percents) and percents[-1] == 100 and len(percents) > 3
+    assert notification["type"] == "data_export_ready"
+    link = notification["extra"]["download_url"]
+    assert (await bob.get(f"{API}/users/me/export/{job['id']}")).status_code == 404  # not bob's
+    status = (await alice.get(f"{API}/users/me/export/{job['id']}")).json()
+    assert status["status"] == "ready" and status["progress"] == 100 and status["download_url"] == link
+
+    parts = urlsplit(link)
+    query = parse_qs(parts.query)
+    assert "token" not in query and set(query) == {"expires", "signature"}
+    res = await client.get(f"{parts.path}?{parts.query}")  # no Authorization: the signature is the key
+    assert res.status_code == 200 and res.headers["content-type"] == "application/zip"
+    zf = zipfile.ZipFile(io.BytesIO(res.content))
+    names = set(zf.namelist())
+    assert {"profile.json", "posts.json", "comments.json", "following.json", "README.txt"} <= names
+    profile = json.loads(zf.read("profile.json"))
+    assert profile["username"] == "alice" and "password_hash" not in profile and "totp_secret_enc" not in profile
+    assert [p["text"] for p in json.loads(zf.read("posts.json"))] == ["my first post #export"]
+    assert [c["text"] for c in json.loads(zf.read("comments.json"))] == ["hi bob"]
+    assert [f["username"] for f in json.loads(zf.read("following.json"))] == ["bob"]
+    media = [n for n in names if n.startswith("media/avatars/")]
+    assert len(media) == 1 and zf.read(media[0])[:4] in (b"\x89PNG", b"RIFF", b"\xff\xd8\xff\xe0", b"\xff\xd8\xff\xdb")
+
+    forged = query["signature"][0][:-1] + ("0" if query["signature"][0][-1] != "0" else "1")
+    bad = await client.get(f"{parts.path}?expires={query['expires'][0]}&signature={forged}")
+    assert bad.status_code == 404
+    longer = await client.get(
+        f"{parts.path}?expires={int(query['expires'][0]) + 3600}&signature={query['signature'][0]}"
+    )
+    assert longer.status_code == 404  # extending the expiry breaks the signature
+    expired_sig = await client.get(f"{parts.path}?expires=1000&signature={query['signature'][0]}")
+    assert expired_sig.status_code == 404
+
+
+async def test_export_needs_a_signed_in_user(client):
+    assert (await client.post(f"{API}/users/me/export")).status_code == 401
+
+
+async def test_delete_account_needs_the_password_then_ends_sessions_and_sockets_at_once(client):
+    alice = await signup_via_api(client, "alice")
+    wrong = await client.request("DELETE", f"{API}/users/me", json={"password": "not it at all"}, headers=alice.headers)
+    assert wrong.status_code == 401 and wrong.json()["code"] == "unauthorized"
+    assert (await client.request("DELETE", f"{API}/users/me", json={})).status_code == 401  # no token
+    async with connect(client, alice.token) as ws:
+        res = await client.request("DELETE", f"{API}/users/me", json={"password": PASSWORD}, headers=alice.headers)
+        assert res.status_code == 202, res.text
+        body = res.json()
+        assert body["status"] == "scheduled" and body["purge_after"] > body["requested_at"]
+        assert await ws.closed() == 4009
+    assert (await alice.get(f"{API}/auth/me")).status_code == 401
+    assert (await client.get(f"{API}/users/alice")).status_code == 404  # suspended: gone from view
+
+    # Logging in within the grace period cancels the deletion.
+    back = await client.post(f"{API}/auth/login", json={"login": "alice", "password": PASSWORD})
+    assert back.status_code == 200, back.text
+    headers = {"Authorization": f"Bearer {back.json()['access_token']}"}
+    assert (await client.get(f"{API}/auth/me", headers=headers)).status_code == 200
+    assert (await client.get(f"{API}/users/alice")).status_code == 200
+
+
+async def test_a_moderators_suspension_is_not_lifted_by_logging_in(client):
+    alice = await signup_via_api(client, "alice")
+    from models.accounts import User
+
+    await User.update({User.suspended_at: User.created_at}).where(User.username == "alice")
+    res = await client.post(f"{API}/auth/login", json={"login": "alice", "password": PASSWORD})
+    assert res.status_code == 403
+    assert alice  # the account still exists, still suspended
+
+
+async def test_purge_after_the_grace_period_deletes_and_anonymizes(client):
+    from models.account_data import AccountDeletion
+    from server.account_data.deletion import purge_due
+    from server.settings import get_settings
+
+    alice = await signup_via_api(client, "alice")
+    (bob,) = await users(client, "bob")
+    await alice.follow(bob)
+    await bob.follow(alice)
+    own = await alice.publish("alice's own post")
+    bob_post = await bob.publish("bob's post")
+    await alice.post(f"{API}/posts/{bob_post['id']}/like")
+    comment = await alice.post(f"{API}/posts/{bob_post['id']}/comments", json={"text": "a reply others read"})
+    assert comment.status_code == 201
+    res = await client.request("DELETE", f"{API}/users/me", json={"password": PASSWORD}, headers=alice.headers)
+    assert res.status_code == 202
+
+    assert await purge_due(get_settings()) == 0  # still inside the 30 days
+    await AccountDeletion.update({AccountDeletion.purge_after: AccountDeletion.requested_at}).where(
+        AccountDeletion.user == int(alice.id)
+    )
+    assert await purge_due(get_settings()) == 1
+
+    assert (await client.post(f"{API}/auth/login", json={"login": "alice", "password": PASSWORD})).status_code == 401
+    assert (await bob.get(f"{API}/posts/{own['id']}")).status_code == 404
+    bob_view = (await bob.get(f"{API}/posts/{bob_post['id']}")).json()
+    assert bob_view["like_count"] == 0 and bob_view["comment_count"] == 1
+    comments = (await bob.get(f"{API}/posts/{bob_post['id']}/comments")).json()["items"]
+    assert [(c["text"], c["author"]["username"]) for c in comments] == [("a reply others read", "deleted")]
+    profile = (await bob.get(f"{API}/users/bob")).json()
+    assert profile["followers_count"] == 0 and profile["following_count"] == 0
+    # The username is free again.
+    again = await client.post(
+        f"{API}/auth/register", json={"username": "alice", "email": "alice@example.com", "password": PASSWORD}
+    )
+    assert again.status_code == 201
