@@ -150,8 +150,10 @@ def command(
     poster_at = 0.0 if p.duration < 2 else min(2.0, p.duration / 10)
     graph = [f"[0:v]split={n + 2}" + "".join(f"[s{i}]" for i in range(n)) + "[sp][sb]"]
     graph += [f"[s{i}]scale={r.width}:{r.height},setsar=1[v{i}]" for i, r in enumerate(rungs)]
+    # The poster branch keeps half a second only: scaling every frame for a one-frame output is wasted work.
     graph.append(
-        f"[sp]trim=start={poster_at:.2f},setpts=PTS-STARTPTS,scale={rungs[-1].width}:{rungs[-1].height}[poster]"
+        f"[sp]trim=start={poster_at:.2f}:duration=0.5,setpts=PTS-STARTPTS,"
+        f"scale={rungs[-1].width}:{rungs[-1].height}[poster]"
     )
     thumb_h = _even(THUMB_WIDTH * p.height / p.width)
     # select, not fps: the first frame is always taken, so even a one-frame video gets a sheet.
