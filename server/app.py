@@ -103,6 +103,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
                     log.info("started", redis=bool(redis), notification_worker=inprocess)
                     yield
                 finally:
+                    if video_worker is not None:  # first: a transcode cut short now is requeued on start
+                        await video_jobs.stop_in_process(video_worker)
+                        video_worker = None
                     if worker is not None:
                         await notification_queue.stop_in_process(worker)
                     if sampler is not None:

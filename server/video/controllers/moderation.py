@@ -26,7 +26,7 @@ class VideoModerationController(Controller):
     ) -> schemas.VideoPage:
         return await discovery.pending(viewer, limit, cursor)
 
-    @post("/{video_id:str}/approve", status_code=200, summary="Approve", responses=problems(401, 403, 404, 409))
+    @post("/{video_id:str}/approve", status_code=200, summary="Approve", responses=problems(401, 403, 404, 409, 422))
     async def approve(
         self,
         video_id: PathId,
@@ -36,7 +36,7 @@ class VideoModerationController(Controller):
     ) -> schemas.Video:
         return await videos.decide(viewer, parse_id(video_id), True, data.reason if data else "")
 
-    @post("/{video_id:str}/reject", status_code=200, summary="Reject", responses=problems(401, 403, 404, 409))
+    @post("/{video_id:str}/reject", status_code=200, summary="Reject", responses=problems(401, 403, 404, 409, 422))
     async def reject(
         self,
         video_id: PathId,
