@@ -13,6 +13,7 @@ TABLE_MODULES = [
     "models.social",
     "models.notifications",
     "models.video",
+    "models.payments",
     "models.account_data",
 ]
 

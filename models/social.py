@@ -60,6 +60,7 @@ class Post(Table, tablename="posts"):
         public = "public"
         followers = "followers"
         private = "private"
+        subscribers = "subscribers"
 
     id = BigInt(primary_key=True, default=new_id)
     author = ForeignKey(User, null=False, on_delete=OnDelete.cascade)
@@ -75,6 +76,8 @@ class Post(Table, tablename="posts"):
     edited_at = Timestamptz(null=True, default=None)
     deleted_at = Timestamptz(null=True, default=None)
     removed_by = BigInt(null=True, default=None, help_text="moderator who removed it")
+    price_amount = BigInt(null=True, default=None, help_text="paid post: minor units; readers buy it to see it")
+    price_currency = Varchar(length=3, null=True, default=None)
 
 
 class PostEdit(Table, tablename="post_edits"):

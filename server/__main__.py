@@ -226,6 +226,16 @@ def cmd_seed(args: argparse.Namespace) -> int:
     return _with_database(run)
 
 
+def cmd_ledger_check(_: argparse.Namespace) -> int:
+    from server.payments.cli import ledger_check
+
+    def run() -> int:
+        _migrate()
+        return asyncio.run(ledger_check())
+
+    return _with_database(run)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m server", description="Social Flow server")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -249,6 +259,9 @@ def main(argv: list[str] | None = None) -> int:
     seed.add_argument("--follows-per-user", type=int, default=20)
     seed.add_argument("--reset", action="store_true", help="wipe users and social tables first")
     seed.set_defaults(func=cmd_seed)
+    sub.add_parser("ledger-check", help="check that every ledger transaction balances").set_defaults(
+        func=cmd_ledger_check
+    )
     args = parser.parse_args(argv)
     return int(args.func(args) or 0)
 

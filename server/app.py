@@ -33,6 +33,9 @@ from server.notifications.controllers import NotificationController, PushTokenCo
 from server.observability.controllers import MetricsController
 from server.observability.http import metrics_middleware
 from server.observability.sampler import Sampler
+from server.payments import runtime as payments_runtime
+from server.payments.controllers import CONTROLLERS as PAYMENT_CONTROLLERS
+from server.payments.deps import dependencies as payment_dependencies
 from server.ratelimit import RateLimiter
 from server.realtime import runtime as realtime
 from server.realtime.asyncapi import AsyncAPIController
@@ -63,6 +66,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or get_settings()
     configure_logging()
     notification_handlers.register()
+    payments = payments_runtime.build(settings)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -119,6 +123,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             await social.stop()
             if redis is not None:
                 await redis.aclose()
+            await payments_runtime.close(payments)
             await db.close_pool()
             log.info("stopped")
 
@@ -136,10 +141,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
             PushTokenController,
             *SOCIAL_CONTROLLERS,
             *VIDEO_CONTROLLERS,
+            *PAYMENT_CONTROLLERS,
             AccountDataController,
             ExportDownloadController,
         ],
-        dependencies={**social_dependencies, **video_dependencies},
+        dependencies={**social_dependencies, **video_dependencies, **payment_dependencies},
     )
 
     media_dirs = {kind: settings.data_dir / "media" / kind for kind in ("avatars", "images")}
@@ -188,6 +194,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 "limiter": RateLimiter(),
                 "mailer": None,
                 "realtime": None,
+                "payments": payments,
                 "metrics_sampler": None,
             }
         ),

@@ -62,6 +62,32 @@ class Commented(DomainEvent, frozen=True):
     mentioned_ids: tuple[int, ...] = ()
 
 
+class PaymentReceived(DomainEvent, frozen=True):
+    """Stripe confirmed ``actor_id``'s payment (a tip or a purchase) to ``recipient_id``."""
+
+    recipient_id: int
+    payment_id: int
+    kind: str
+    amount: int
+    currency: str
+
+
+class SubscriptionStarted(DomainEvent, frozen=True):
+    """``actor_id``'s first paid (or trial) invoice for ``creator_id``'s tier."""
+
+    creator_id: int
+    subscription_id: int
+    tier_id: int
+
+
+class PayoutPaid(DomainEvent, frozen=True):
+    """A payout of ``actor_id`` (the creator) reached their bank."""
+
+    payout_id: int
+    amount: int
+    currency: str
+
+
 E = TypeVar("E", bound=DomainEvent)
 Handler = Callable[[Any], Awaitable[None]]
 _handlers: dict[type[DomainEvent], list[Handler]] = defaultdict(list)

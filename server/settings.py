@@ -138,6 +138,28 @@ class PushSettings(msgspec.Struct, frozen=True):
     digest_after_hours: float = 24.0
 
 
+class PaymentsSettings(msgspec.Struct, frozen=True):
+    """Stripe. Without ``secret_key`` and ``webhook_secret`` every payment endpoint answers 503."""
+
+    secret_key: str | None = None
+    webhook_secret: str | None = None
+    api_base: str = "https://api.stripe.com"
+    fee_bps: int = 1000
+    """The platform's fee in basis points of every payment (1000 = 10 %)."""
+    currencies: tuple[str, ...] = ("usd", "eur", "gbp")
+    min_amount: int = 50
+    max_amount: int = 1_000_000
+    """Largest single payment or tier price, in minor units."""
+    grace_days: float = 3.0
+    """How long a ``past_due`` subscription keeps its access."""
+    webhook_tolerance: int = 300
+    timeout: float = 10.0
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.secret_key and self.webhook_secret)
+
+
 class ObservabilitySettings(msgspec.Struct, frozen=True):
     metrics_token: str | None = None
     """Bearer token for ``/metrics``; ``None`` turns ``/metrics`` off (404)."""
@@ -158,6 +180,7 @@ class Settings(msgspec.Struct, frozen=True):
     mail: MailSettings
     rate_limits: RateLimitSettings = RateLimitSettings()
     push: PushSettings = PushSettings()
+    payments: PaymentsSettings = PaymentsSettings()
     public_url: str = "http://127.0.0.1:8000"
     observability: ObservabilitySettings = ObservabilitySettings()
 
@@ -211,6 +234,7 @@ def from_env(env: dict[str, str] | None = None) -> Settings:
         ),
         rate_limits=_rate_limits(env),
         push=_push_settings(env),
+        payments=_payments_settings(env),
         public_url=env.get("PUBLIC_URL") or f"http://{host}:{port}",
         observability=ObservabilitySettings(
             metrics_token=env.get("METRICS_TOKEN") or None,
@@ -218,6 +242,20 @@ def from_env(env: dict[str, str] | None = None) -> Settings:
             otlp_endpoint=env.get("OTEL_EXPORTER_OTLP_ENDPOINT") or None,
             service_name=env.get("OTEL_SERVICE_NAME") or "social-flow",
         ),
+    )
+
+
+def _payments_settings(env: dict[str, str]) -> PaymentsSettings:
+    d = PaymentsSettings()
+    return PaymentsSettings(
+        secret_key=env.get("STRIPE_SECRET_KEY") or None,
+        webhook_secret=env.get("STRIPE_WEBHOOK_SECRET") or None,
+        api_base=(env.get("STRIPE_API_BASE") or d.api_base).rstrip("/"),
+        fee_bps=int(env.get("PLATFORM_FEE_BPS") or d.fee_bps),
+        currencies=_csv((env.get("PAYMENTS_CURRENCIES") or "").lower()) or d.currencies,
+        min_amount=int(env.get("PAYMENTS_MIN_AMOUNT") or d.min_amount),
+        max_amount=int(env.get("PAYMENTS_MAX_AMOUNT") or d.max_amount),
+        grace_days=float(env.get("SUBSCRIPTION_GRACE_DAYS") or d.grace_days),
     )
 
 

@@ -61,9 +61,29 @@ async def _subscribers(author_id: int, visibility: str) -> list[dict[str, int]]:
     )
     if visibility == "public":
         return rows
+    if visibility == "subscribers":  # only those whose paid subscription gives access hear of it
+        paying = await AuthorSubscription.raw(
+            "SELECT subscriber FROM fan_subscriptions WHERE creator = {} AND access_until > now()", author_id
+        )
+        allowed = {r["subscriber"] for r in paying}
+        return [r for r in rows if r["user_id"] in allowed]
     from server.notifications.seams import can_see_followers_only
 
     return [r for r in rows if await can_see_followers_only(r["user_id"], author_id)]
+
+
+async def on_payment_received(e: events.PaymentReceived) -> None:
+    extra = {"kind": e.kind, "amount": e.amount, "currency": e.currency}
+    await notify(e.recipient_id, "payment_received", e.actor_id, "payment", e.payment_id, extra)
+
+
+async def on_subscription_started(e: events.SubscriptionStarted) -> None:
+    await notify(e.creator_id, "subscription_started", e.actor_id, "subscription", e.subscription_id)
+
+
+async def on_payout_paid(e: events.PayoutPaid) -> None:
+    extra = {"amount": e.amount, "currency": e.currency}
+    await notify(e.actor_id, "payout_paid", None, "payout", e.payout_id, extra)
 
 
 def register() -> None:
@@ -73,3 +93,6 @@ def register() -> None:
     events.subscribe(events.Liked, on_liked)
     events.subscribe(events.Commented, on_commented)
     events.subscribe(events.PostPublished, on_post_published)
+    events.subscribe(events.PaymentReceived, on_payment_received)
+    events.subscribe(events.SubscriptionStarted, on_subscription_started)
+    events.subscribe(events.PayoutPaid, on_payout_paid)

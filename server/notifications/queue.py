@@ -27,7 +27,7 @@ from server.settings import get_settings
 
 log = structlog.get_logger(__name__)
 
-QUEUES = ("push", "digest", "account")
+QUEUES = ("push", "digest", "account", "payments")
 
 
 def _dsn() -> str:
@@ -43,7 +43,12 @@ def _pool(**kwargs: Any) -> AsyncConnectionPool:
 
 queue = procrastinate.App(
     connector=procrastinate.PsycopgConnector(pool_factory=_pool, min_size=1, max_size=4),
-    import_paths=["server.notifications.jobs", "server.account_data.jobs", "server.video.jobs"],
+    import_paths=[
+        "server.notifications.jobs",
+        "server.account_data.jobs",
+        "server.payments.jobs",
+        "server.video.jobs",
+    ],
 )
 
 

@@ -11,6 +11,8 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body, JSONBody, Parameter
 
 from server.deps import MaybeUser
+from server.errors import Forbidden
+from server.guards import has_capability
 from server.openapi import problems
 from server.settings import Settings
 from server.social import schemas
@@ -38,7 +40,11 @@ class PostController(Controller):
     async def create(
         self, data: JSONBody[schemas.PostCreate], viewer: Viewer, posts: NamedDependency[PostService]
     ) -> schemas.Post:
-        return await posts.create(viewer.id, data.text, data.visibility, [body_id(m) for m in data.media_ids])
+        if data.price is not None and not has_capability(viewer, "creator"):
+            raise Forbidden("only creators can sell posts: enroll at /api/v1/creators/enroll")
+        return await posts.create(
+            viewer.id, data.text, data.visibility, [body_id(m) for m in data.media_ids], price=data.price
+        )
 
     @post(
         "/media",

@@ -12,7 +12,7 @@ from typing import Any
 import msgspec
 
 from server import outbox
-from server.social import schemas, sql
+from server.social import schemas, sql, views
 from server.social.runtime import SocialRuntime
 
 
@@ -28,6 +28,12 @@ async def audience(rt: SocialRuntime, author: Any, visibility: str, mentions: li
     online = set(await rt.online_among())
     if visibility == "private":
         members = [aid, *mentions]
+        return Audience(push=members, live=[u for u in members if u in online], public=False)
+    if visibility == "subscribers":
+        rows = await sql.fetch(
+            "SELECT subscriber FROM fan_subscriptions WHERE creator = $1 AND access_until > now()", aid
+        )
+        members = [aid, *dict.fromkeys(r["subscriber"] for r in rows)]
         return Audience(push=members, live=[u for u in members if u in online], public=False)
     celebrity = author["followers_count"] >= rt.settings.celebrity_threshold
     not_muted = "AND NOT EXISTS (SELECT 1 FROM mutes m WHERE m.muter = f.follower AND m.muted = f.followee)"
@@ -54,9 +60,11 @@ async def audience(rt: SocialRuntime, author: Any, visibility: str, mentions: li
 def neutral(post: schemas.Post) -> schemas.Post:
     """The post as nobody in particular sees it (for broadcast events)."""
     inner = neutral(post.repost_of) if post.repost_of is not None else None
-    return msgspec.structs.replace(
+    out = msgspec.structs.replace(
         post, liked_by_me=False, reposted_by_me=False, bookmarked_by_me=False, repost_of=inner
     )
+    # A broadcast reaches people who have not bought a paid post: they get its teaser.
+    return views.locked(out, out.price) if out.price is not None else out
 
 
 async def emit_post_event(event: str, aud: Audience, post_id: int, hashtags: list[str], data: Any) -> None:

@@ -57,16 +57,24 @@ class PostService:
         )
         return [r["id"] for r in rows]
 
-    async def create(self, viewer: int, body: str, visibility: str, media_ids: list[int] | None = None) -> schemas.Post:
+    async def create(
+        self,
+        viewer: int,
+        body: str,
+        visibility: str,
+        media_ids: list[int] | None = None,
+        *,
+        price: schemas.Price | None = None,
+    ) -> schemas.Post:
         tags, mentioned = text.hashtags(body), await self._mention_ids(viewer, body)
-        return await self._publish(viewer, body, visibility, tags, mentioned, None, media_ids or [])
+        return await self._publish(viewer, body, visibility, tags, mentioned, None, media_ids or [], price=price)
 
     async def create_attached(
         self, viewer: int, body: str, visibility: str, attach: Callable[[int], Awaitable[None]]
     ) -> schemas.Post:
         """A post whose attachment another domain links with ``attach(post_id)`` in the post's transaction."""
         tags, mentioned = text.hashtags(body), await self._mention_ids(viewer, body)
-        return await self._publish(viewer, body, visibility, tags, mentioned, None, [], attach)
+        return await self._publish(viewer, body, visibility, tags, mentioned, None, [], attach=attach)
 
     async def _publish(
         self,
@@ -78,6 +86,7 @@ class PostService:
         original: Any,
         media_ids: list[int] | None = None,
         attach: Callable[[int], Awaitable[None]] | None = None,
+        price: schemas.Price | None = None,
     ) -> schemas.Post:
         post_id = new_id()
         async with sql.transaction():
@@ -90,7 +99,8 @@ class PostService:
                 raise NotFound("no such user")
             await sql.execute(
                 "INSERT INTO posts (id, author, text, visibility, hashtags, mentions, repost_of, like_count, "
-                "comment_count, repost_count, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 0, 0, 0, now())",
+                "comment_count, repost_count, created_at, price_amount, price_currency) "
+                "VALUES ($1, $2, $3, $4, $5, $6, $7, 0, 0, 0, now(), $8, $9)",
                 post_id,
                 viewer,
                 body,
@@ -98,6 +108,8 @@ class PostService:
                 tags,
                 mentioned,
                 original["id"] if original else None,
+                price.amount if price else None,
+                price.currency if price else None,
             )
             if original is not None:
                 await sql.execute("UPDATE posts SET repost_count = repost_count + 1 WHERE id = $1", original["id"])

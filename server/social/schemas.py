@@ -9,7 +9,7 @@ import msgspec
 
 PostText = Annotated[str, msgspec.Meta(min_length=1, max_length=5000)]
 CommentText = Annotated[str, msgspec.Meta(min_length=1, max_length=2000)]
-Visibility = Literal["public", "followers", "private"]
+Visibility = Literal["public", "followers", "private", "subscribers"]
 
 
 class UserSummary(msgspec.Struct):
@@ -95,6 +95,13 @@ class VideoAttachment(msgspec.Struct):
     height: int | None
 
 
+class Price(msgspec.Struct):
+    """A paid post's price: minor units and a lower-case ISO currency."""
+
+    amount: Annotated[int, msgspec.Meta(gt=0, le=1_000_000)]
+    currency: Annotated[str, msgspec.Meta(pattern=r"^[a-z]{3}$")]
+
+
 class Post(msgspec.Struct):
     id: str
     author: UserSummary
@@ -113,6 +120,9 @@ class Post(msgspec.Struct):
     media: list[Media] = msgspec.field(default_factory=list)
     repost_of: Post | None = None
     video: VideoAttachment | None = None
+    price: Price | None = None
+    """Set on a paid post; until the viewer buys it (POST /payments/purchases) it is ``locked``."""
+    locked: bool = False
 
 
 MediaId = Annotated[str, msgspec.Meta(pattern=r"^[0-9]{1,19}$")]
@@ -122,6 +132,8 @@ class PostCreate(msgspec.Struct, forbid_unknown_fields=True):
     text: PostText
     visibility: Visibility = "public"
     media_ids: Annotated[list[MediaId], msgspec.Meta(max_length=4)] = msgspec.field(default_factory=list)
+    price: Price | None = None
+    """Creators only: readers see a locked teaser until they buy the post."""
 
 
 class PostUpdate(msgspec.Struct, forbid_unknown_fields=True):

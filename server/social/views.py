@@ -6,6 +6,7 @@ from typing import Any
 
 import msgspec
 
+from server.payments.queries import subscriber_access
 from server.social import schemas, sql
 
 USER_COLS = "id, username, display_name, avatar_url, followers_count, following_count, posts_count, is_private"
@@ -19,6 +20,8 @@ VISIBLE = (
     + BLOCKED.format(u="p.author")
     + " AND ((p.visibility = 'private' AND $1 = ANY(p.mentions))"
     " OR (p.visibility = 'public' AND NOT a.is_private)"
+    # Subscribers-only: an active (or in-grace) subscription to the author, kept by payments' webhooks.
+    " OR (p.visibility = 'subscribers' AND " + subscriber_access("p.author") + ")"
     " OR (p.visibility IN ('public', 'followers') AND EXISTS "
     "(SELECT 1 FROM follows f WHERE f.follower = $1 AND f.followee = p.author)))))"
 )
@@ -40,7 +43,9 @@ def user_summary(row: Any, prefix: str = "") -> schemas.UserSummary:
 
 _POST_SELECT = f"""
 SELECT p.id, p.text, p.visibility, p.hashtags, p.mentions, p.repost_of, p.created_at, p.edited_at,
-       p.like_count, p.comment_count, p.repost_count,
+       p.like_count, p.comment_count, p.repost_count, p.price_amount, p.price_currency,
+       (p.price_amount IS NULL OR p.author = $1 OR EXISTS (SELECT 1 FROM payments b WHERE b.post_id = p.id
+          AND b.payer = $1 AND b.status = 'succeeded' AND b.refunded < b.amount)) AS unlocked,
        {", ".join(f"a.{c} AS a_{c}" for c in USER_COLS.split(", "))},
        EXISTS (SELECT 1 FROM post_likes l WHERE l.post = p.id AND l."user" = $1) AS liked_by_me,
        EXISTS (SELECT 1 FROM bookmarks k WHERE k.post = p.id AND k."user" = $1) AS bookmarked_by_me,
@@ -88,6 +93,19 @@ async def visible_posts(viewer: int, ids: list[int], *, feed: bool = False) -> d
 def post_view(
     r: Any, names: dict[int, str], original: schemas.Post | None = None, media: list[schemas.Media] | None = None
 ) -> schemas.Post:
+    price = schemas.Price(amount=r["price_amount"], currency=r["price_currency"]) if r["price_amount"] else None
+    if price is not None and not r["unlocked"]:
+        # A paid post the viewer has not bought: a teaser (author, price, counts), not its content.
+        return locked(_post(r, names, original, []), price)
+    return msgspec.structs.replace(_post(r, names, original, media or []), price=price)
+
+
+def locked(post: schemas.Post, price: schemas.Price) -> schemas.Post:
+    """``post`` as someone who has not bought it sees it."""
+    return msgspec.structs.replace(post, text="", media=[], mentions=[], price=price, locked=True)
+
+
+def _post(r: Any, names: dict[int, str], original: schemas.Post | None, media: list[schemas.Media]) -> schemas.Post:
     return schemas.Post(
         id=str(r["id"]),
         author=user_summary(r, "a_"),
@@ -103,7 +121,7 @@ def post_view(
         liked_by_me=r["liked_by_me"],
         reposted_by_me=r["reposted_by_me"],
         bookmarked_by_me=r["bookmarked_by_me"],
-        media=media or [],
+        media=media,
         repost_of=original,
     )
 

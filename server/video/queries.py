@@ -21,12 +21,10 @@ _FOLLOWS = "EXISTS (SELECT 1 FROM follows f WHERE f.follower = $1 AND f.followee
 
 
 def subscriber_access() -> str:
-    """SQL: the viewer ($1) may see the owner's ``subscribers`` videos.
+    """SQL: the viewer ($1) may see the owner's ``subscribers`` videos: an active subscription (payments' rule)."""
+    from server.payments.queries import subscriber_access as paid_access
 
-    Until payments has tiers nobody but the owner (and staff) does, so ``subscribers`` behaves as
-    ``private``. Payments replaces this with an active-subscription EXISTS on ``v.owner``.
-    """
-    return "FALSE"
+    return paid_access("v.owner")
 
 
 def visible(*, staff: bool = False) -> str:

@@ -76,7 +76,7 @@ async def test_followers_and_subscribers_visibility(client: Any, clips: dict[str
     assert res.status_code == 200 and res.json()["expires_at"] is not None
     assert (await client.get(path_of(res.json()["hls_url"]))).status_code == 200
     assert (await stranger.get(f"/api/v1/videos/{followers['id']}/playback")).status_code == 404
-    # subscribers-only behaves as private until subscriptions exist: the owner only
+    # subscribers-only: the owner, and subscribers with access (payments), never a mere follower
     assert (await fan.get(f"/api/v1/videos/{subs['id']}")).status_code == 404
     assert (await cara.get(f"/api/v1/videos/{subs['id']}/playback")).status_code == 200
     # a public video's token does not open a followers-only one

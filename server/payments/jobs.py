@@ -1,0 +1,16 @@
+"""The payments job: apply a stored Stripe event (retried with backoff while Stripe is unreachable)."""
+
+from __future__ import annotations
+
+import procrastinate
+
+from server.notifications.queue import queue
+from server.payments import runtime
+from server.payments.services.webhooks import QUEUE, TASK, process
+
+
+@queue.task(name=TASK, queue=QUEUE, retry=procrastinate.RetryStrategy(max_attempts=10, exponential_wait=2))
+async def process_event(event_id: str) -> None:
+    """Apply one webhook event; a failure (Stripe down) rolls it back and the job runs again later."""
+    async with runtime.from_settings() as ctx:
+        await process(ctx, event_id)

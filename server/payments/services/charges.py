@@ -1,0 +1,275 @@
+"""Tips and content purchases: one PaymentIntent each, a destination charge to the creator's account.
+
+Creating is idempotent by ``(payer, Idempotency-Key)``: under an advisory lock on that pair the
+first request creates the PaymentIntent (the key goes to Stripe too) and the row in one database
+transaction; the others wait and return that row. Stripe failing rolls everything back (503), and
+a retry with the same key finishes the job, because Stripe answers the same key with the same object.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from models.ids import new_id
+from server.deps import CurrentUser
+from server.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from server.pagination import Page, decode_cursor, next_cursor
+from server.payments import ledger, schemas
+from server.payments.services.common import Context, connect_account, lock, transaction, user_by_name, users_by_id
+from server.social import sql
+
+
+def _view(r: Any, users: dict[int, Any], viewer: int) -> schemas.Payment:
+    return schemas.Payment(
+        id=str(r["id"]),
+        kind=r["kind"],
+        status=r["status"],
+        amount=r["amount"],
+        currency=r["currency"],
+        fee=r["fee"],
+        # Only the payer needs the secret (to confirm with Stripe.js); never the recipient.
+        client_secret=r["client_secret"] if r["payer"] == viewer else None,
+        created_at=r["created_at"],
+        payer=users.get(r["payer"]),
+        recipient=users.get(r["recipient"]),
+        refunded=r["refunded"],
+        disputed=r["disputed"],
+        message=r["message"],
+        post_id=str(r["post_id"]) if r["post_id"] is not None else None,
+        live_id=str(r["live_id"]) if r["live_id"] is not None else None,
+    )
+
+
+async def views(rows: list[Any], viewer: int) -> list[schemas.Payment]:
+    users = await users_by_id({r["payer"] for r in rows} | {r["recipient"] for r in rows})
+    return [_view(r, users, viewer) for r in rows]
+
+
+class ChargeService:
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+
+    async def tip(self, payer: CurrentUser, data: schemas.TipCreate, key: str) -> schemas.Payment:
+        self.ctx.require()
+        currency = self.ctx.money(data.amount, data.currency)
+        recipient = await user_by_name(data.recipient)
+        if recipient["id"] == payer.id:
+            raise ValidationFailed("you cannot tip yourself")
+        live_id = int(data.live_id) if data.live_id is not None else None
+        return await self._create(
+            payer, "tip", recipient["id"], data.amount, currency, key, message=data.message, live_id=live_id
+        )
+
+    async def purchase(self, payer: CurrentUser, data: schemas.PurchaseCreate, key: str) -> schemas.Payment:
+        self.ctx.require()
+        from server.social.views import VISIBLE
+
+        row = await sql.fetchrow(
+            "SELECT p.id, p.author, p.price_amount, p.price_currency FROM posts p JOIN users a ON a.id = p.author "
+            f"WHERE p.id = $2 AND {VISIBLE}",
+            payer.id,
+            int(data.post_id),
+        )
+        if row is None:
+            raise NotFound("no such post")
+        if row["price_amount"] is None:
+            raise ValidationFailed("this post is free")
+        if row["author"] == payer.id:
+            raise ValidationFailed("you cannot buy your own post")
+        bought = await sql.fetchval(
+            "SELECT EXISTS (SELECT 1 FROM payments WHERE payer = $1 AND post_id = $2 AND status = 'succeeded' "
+            "AND refunded < amount)",
+            payer.id,
+            row["id"],
+        )
+        if bought:
+            raise Conflict("you already bought this post")
+        return await self._create(
+            payer, "content", row["author"], row["price_amount"], row["price_currency"], key, post_id=row["id"]
+        )
+
+    async def _create(
+        self,
+        payer: CurrentUser,
+        kind: str,
+        recipient: int,
+        amount: int,
+        currency: str,
+        key: str,
+        *,
+        message: str = "",
+        live_id: int | None = None,
+        post_id: int | None = None,
+    ) -> schemas.Payment:
+        idem = f"{payer.id}:{key}"
+        async with transaction():
+            await lock(f"payment:{idem}")
+            row = await sql.fetchrow("SELECT * FROM payments WHERE idem_key = $1", idem)
+            if row is None:
+                destination = await connect_account(recipient)
+                customer = await self.ctx.customer_for(payer.id)
+                fee = self.ctx.fee(amount)
+                metadata = {"kind": kind, "payer": str(payer.id), "recipient": str(recipient)}
+                if live_id is not None:
+                    metadata["live_id"] = str(live_id)
+                if post_id is not None:
+                    metadata["post_id"] = str(post_id)
+                stripe = self.ctx.stripe
+                intent = await stripe.call(
+                    "payment_intents.create",
+                    lambda: stripe.v1.payment_intents.create_async(
+                        params={
+                            "amount": amount,
+                            "currency": currency,
+                            "customer": customer,
+                            "application_fee_amount": fee,
+                            "transfer_data": {"destination": destination},
+                            "automatic_payment_methods": {"enabled": True},
+                            "description": f"Social Flow {kind}",
+                            "metadata": metadata,
+                        },
+                        options={"idempotency_key": f"sf-payment-{idem}"},
+                    ),
+                )
+                row = await sql.fetchrow(
+                    "INSERT INTO payments (id, kind, payer, recipient, amount, currency, fee, status, intent_id, "
+                    "client_secret, idem_key, message, live_id, post_id, refunded, disputed, "
+                    "created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 0, false, "
+                    "now()) RETURNING *",
+                    new_id(),
+                    kind,
+                    payer.id,
+                    recipient,
+                    amount,
+                    currency,
+                    fee,
+                    intent["status"],
+                    intent["id"],
+                    intent["client_secret"],
+                    idem,
+                    message,
+                    live_id,
+                    post_id,
+                )
+            elif (row["kind"], row["recipient"], row["amount"], row["currency"]) != (kind, recipient, amount, currency):
+                raise Conflict("this Idempotency-Key was used for a different payment")
+        return (await views([row], payer.id))[0]
+
+    async def get(self, viewer: CurrentUser, payment_id: int) -> schemas.Payment:
+        self.ctx.require()
+        row = await sql.fetchrow(
+            "SELECT * FROM payments WHERE id = $1 AND (payer = $2 OR recipient = $2)", payment_id, viewer.id
+        )
+        if row is None:
+            raise NotFound("no such payment")
+        return (await views([row], viewer.id))[0]
+
+    async def list(self, viewer: CurrentUser, limit: int, cursor: str | None) -> Page[schemas.Payment]:
+        self.ctx.require()
+        after = decode_cursor(cursor)
+        rows = await sql.fetch(
+            "SELECT * FROM payments WHERE (payer = $1 OR recipient = $1) AND ($2::bigint IS NULL OR id < $2) "
+            "ORDER BY id DESC LIMIT $3",
+            viewer.id,
+            after,
+            limit + 1,
+        )
+        ids = [r["id"] for r in rows]
+        return Page(items=await views(rows[:limit], viewer.id), next_cursor=next_cursor(ids, limit))
+
+    async def refund(
+        self, actor: CurrentUser, payment_id: int, amount: int | None, key: str | None
+    ) -> schemas.RefundView:
+        """Refund all or part of a succeeded payment; the recipient or an admin only."""
+        self.ctx.require()
+        async with transaction():
+            # The row lock serializes refunds with each other and with dispute processing.
+            row = await sql.fetchrow("SELECT * FROM payments WHERE id = $1 FOR UPDATE", payment_id)
+            is_admin = actor.role == "admin"
+            if row is None or not (is_admin or actor.id in (row["payer"], row["recipient"])):
+                raise NotFound("no such payment")
+            if not is_admin and actor.id != row["recipient"]:
+                raise Forbidden("only the recipient or an admin may refund a payment")
+            idem = f"{actor.id}:{key or new_id()}"
+            done = await sql.fetchrow("SELECT * FROM payment_refunds WHERE idem_key = $1", idem)
+            if done is not None:
+                return _refund_view(done)
+            if row["status"] != "succeeded":
+                raise Conflict("only a succeeded payment can be refunded")
+            if row["disputed"]:
+                raise Conflict("this payment is disputed; its funds are held")
+            remaining = row["amount"] - row["refunded"]
+            amount = remaining if amount is None else amount
+            if remaining <= 0:
+                raise ValidationFailed("this payment is fully refunded")
+            if amount > remaining:
+                raise ValidationFailed(f"at most {remaining} can still be refunded")
+            # The creator's share comes back out of their balance; it must be there (not yet paid out).
+            await lock(f"creator:{row['recipient']}")
+            creator_part = amount - row["fee"] * amount // row["amount"]
+            available = -await ledger.balance(ledger.creator_account(row["recipient"]), row["currency"])
+            if creator_part > available:
+                raise ValidationFailed("the creator's available balance cannot cover this refund")
+            stripe = self.ctx.stripe
+            refund = await stripe.call(
+                "refunds.create",
+                lambda: stripe.v1.refunds.create_async(
+                    params={
+                        "payment_intent": row["intent_id"],
+                        "amount": amount,
+                        "reverse_transfer": True,
+                        "refund_application_fee": True,
+                        "metadata": {"payment_id": str(payment_id), "by": str(actor.id)},
+                    },
+                    options={"idempotency_key": f"sf-refund-{idem}"},
+                ),
+            )
+            return _refund_view(
+                await record_refund(row, refund["id"], refund["amount"], refund["status"], actor.id, idem)
+            )
+
+
+def _refund_view(r: Any) -> schemas.RefundView:
+    return schemas.RefundView(
+        id=str(r["id"]),
+        payment_id=str(r["payment"]),
+        amount=r["amount"],
+        currency=r["currency"],
+        status=r["status"],
+        created_at=r["created_at"],
+    )
+
+
+async def record_refund(payment: Any, refund_id: str, amount: int, status: str, by: int, idem: str) -> Any:
+    """Store a refund and post it to the ledger once (by its Stripe id); ``payment`` is locked by the caller."""
+    row = await sql.fetchrow(
+        "INSERT INTO payment_refunds (id, payment, refund_id, idem_key, amount, currency, status, requested_by, "
+        "created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, now()) ON CONFLICT (refund_id) DO NOTHING RETURNING *",
+        new_id(),
+        payment["id"],
+        refund_id,
+        idem,
+        amount,
+        payment["currency"],
+        status,
+        by,
+    )
+    if row is None:
+        return await sql.fetchrow("SELECT * FROM payment_refunds WHERE refund_id = $1", refund_id)
+    await sql.execute("UPDATE payments SET refunded = refunded + $2 WHERE id = $1", payment["id"], amount)
+    # The fee is refunded in proportion (refund_application_fee) and the transfer reversed.
+    platform_part = payment["fee"] * amount // payment["amount"]
+    creator_part = amount - platform_part
+    await ledger.post(
+        f"refund:{refund_id}",
+        "refund",
+        payment["currency"],
+        [
+            (ledger.creator_account(payment["recipient"]), creator_part),
+            (ledger.REVENUE, platform_part),
+            (ledger.CLEARING, -amount),
+        ],
+        kind=payment["kind"],
+        creator=payment["recipient"],
+    )
+    return row

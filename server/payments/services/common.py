@@ -1,0 +1,107 @@
+"""What every payments service shares: Stripe, the rules on amounts, lazy customers, users, locks."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from server import db
+from server.accounts.controllers import user_public
+from server.accounts.schemas import UserPublic
+from server.errors import NotFound, ValidationFailed
+from server.payments.gateway import PaymentsUnavailable, StripeGateway
+from server.settings import PaymentsSettings
+from server.social import sql
+
+USER_COLUMNS = (
+    "id, username, display_name, avatar_url, bio, followers_count, following_count, posts_count, "
+    "is_private, role, created_at"
+)
+
+
+class Context:
+    """Settings plus the Stripe gateway (``None`` while payments are not configured)."""
+
+    def __init__(self, settings: PaymentsSettings, gateway: StripeGateway | None, public_url: str = "") -> None:
+        self.settings = settings
+        self._gateway = gateway
+        self.public_url = public_url
+
+    @property
+    def stripe(self) -> StripeGateway:
+        """The gateway, or 503 ``payments_unavailable`` without STRIPE_SECRET_KEY / STRIPE_WEBHOOK_SECRET."""
+        if self._gateway is None or not self.settings.enabled:
+            raise PaymentsUnavailable("payments are not configured on this server")
+        return self._gateway
+
+    def require(self) -> None:
+        _ = self.stripe
+
+    def money(self, amount: int, currency: str) -> str:
+        """Validate an amount for a payment; the lower-case currency."""
+        currency = currency.lower()
+        if currency not in self.settings.currencies:
+            raise ValidationFailed(f"currency must be one of {', '.join(self.settings.currencies)}")
+        if amount < self.settings.min_amount:
+            raise ValidationFailed(f"amount must be at least {self.settings.min_amount}")
+        if amount > self.settings.max_amount:
+            raise ValidationFailed(f"amount must be at most {self.settings.max_amount}")
+        return currency
+
+    def fee(self, amount: int) -> int:
+        """The platform's application fee on ``amount`` (rounded down)."""
+        return amount * self.settings.fee_bps // 10_000
+
+    async def customer_for(self, user_id: int) -> str:
+        """The user's Stripe Customer id, created on first use (one per user, even under races)."""
+        found = await sql.fetchval('SELECT customer_id FROM stripe_customers WHERE "user" = $1', user_id)
+        if found:
+            return str(found)
+        email = await sql.fetchval("SELECT email FROM users WHERE id = $1", user_id)
+        customer = await self.stripe.call(
+            "customers.create",
+            lambda: self.stripe.v1.customers.create_async(
+                params={"email": email or None, "metadata": {"user_id": str(user_id)}},
+                options={"idempotency_key": f"sf-customer-{user_id}"},
+            ),
+        )
+        await sql.execute(
+            'INSERT INTO stripe_customers ("user", customer_id, created_at) VALUES ($1, $2, now()) '
+            'ON CONFLICT ("user") DO NOTHING',
+            user_id,
+            customer["id"],
+        )
+        return str(await sql.fetchval('SELECT customer_id FROM stripe_customers WHERE "user" = $1', user_id))
+
+
+async def lock(name: str) -> None:
+    """A transaction-scoped advisory lock on ``name``: concurrent requests on one key take turns."""
+    await sql.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 7))", name)
+
+
+def transaction() -> Any:
+    return db.engine().transaction()
+
+
+async def users_by_id(ids: set[int]) -> dict[int, UserPublic]:
+    if not ids:
+        return {}
+    rows = await sql.fetch(f"SELECT {USER_COLUMNS} FROM users WHERE id = ANY($1)", list(ids))
+    return {r["id"]: user_public(dict(r)) for r in rows}
+
+
+async def user_by_name(username: str) -> dict[str, Any]:
+    row = await sql.fetchrow(
+        f"SELECT {USER_COLUMNS} FROM users WHERE username = lower($1) AND suspended_at IS NULL",
+        username,
+    )
+    if row is None:
+        raise NotFound("no such user")
+    return dict(row)
+
+
+async def connect_account(user_id: int) -> str:
+    """The Connect account that receives ``user_id``'s earnings; 422 until they set up payouts."""
+    acct = await sql.fetchval('SELECT account_id FROM payout_accounts WHERE "user" = $1 AND charges_enabled', user_id)
+    if acct is None:
+        raise ValidationFailed("this creator cannot receive payments yet (no payout account)")
+    return str(acct)
