@@ -120,7 +120,12 @@ def start_in_process(rt: VideoRuntime) -> asyncio.Task[None]:
     return asyncio.create_task(run(), name="video-worker")
 
 
-async def stop_in_process(task: asyncio.Task[None]) -> None:
+async def stop_in_process(task: asyncio.Task[None], grace: float = 10.0) -> None:
+    """Cancel the worker (a running transcode is requeued on the next start); never hang shutdown on it."""
     task.cancel()
+    done, _ = await asyncio.wait({task}, timeout=grace)
+    if not done:
+        log.warning("video_worker_stop_timeout", seconds=grace)
+        return
     with contextlib.suppress(asyncio.CancelledError):
         await task
