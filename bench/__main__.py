@@ -27,6 +27,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--no-video", action="store_true", help="skip the video runs (transcode, upload, segments)")
     parser.add_argument("--video-upload-mib", type=int, default=1024, help="size of the tus upload run")
     parser.add_argument("--video-only", action="store_true", help="only the video runs (implies --no-docs)")
+    parser.add_argument("--no-live", action="store_true", help="skip the live room run (bench/live_room.py)")
     parser.add_argument("--no-docs", action="store_true", help="print the table only; leave docs/ alone")
     return parser.parse_args(argv)
 
@@ -74,6 +75,12 @@ def main(argv: list[str] | None = None) -> int:
 
             redis.flush()
             extra["video"] = video.run(redis, work, upload_mib=args.video_upload_mib)
+        if not args.no_live:
+            from bench import live_room
+
+            print("[bench] one live room", file=sys.stderr, flush=True)
+            rooms = live_room.run(redis, work, live_room.load_spec(live_room.parse([])), ["social_flow", "node_ws"])
+            extra["live_room"] = live_room.table(rooms) + "\n\n" + live_room.NOTE
     finally:
         redis.stop()
     extra["seconds"] = time.monotonic() - started

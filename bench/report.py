@@ -105,6 +105,12 @@ def extra_lines(extra: dict[str, Any]) -> list[str]:
         from bench.video import summary
 
         lines += summary(extra["video"])
+    feed = extra.get("feed")
+    if isinstance(feed, dict) and "ads_on" in feed:
+        from bench.ads_feed import compare
+
+        lines.append("home feed with ads on (1,000 campaigns): " + feed_text(feed["ads_on"]))
+        lines.append("ads cost on the home feed: " + compare(feed, feed["ads_on"]))
     return lines
 
 
@@ -315,16 +321,21 @@ def write_docs(results: list[dict[str, Any]], extra: dict[str, Any], work: Path)
         "| --- | --- | --- | --- | --- | --- |",
         feed_row("Social Flow `GET /api/v1/feeds/home`", extra.get("feed")),
         feed_row("bare Litestar JSON endpoint (ceiling)", extra.get("feed_ceiling")),
+        feed_row("Social Flow home feed, ads on (1,000 active campaigns)", (extra.get("feed") or {}).get("ads_on")),
         "",
         f"Data set: {(extra.get('feed') or {}).get('data_set', '—')}.",
+        "",
+        f"Ads on the home feed, same server and load: {_ads_cost(extra.get('feed') or {})}.",
         "",
         "## Video (transcode, tus upload, segment serving)",
         "",
         *video_lines(extra),
         "",
-        "## Steps per stack",
-        "",
     ]
+    if extra.get("live_room"):
+        md += ["## One live room: 5,000 viewers, 50 chat/s + 500 reactions/s (`bench/live_room.py`)", ""]
+        md += [extra["live_room"], ""]
+    md += ["## Steps per stack", ""]
     for r in results:
         if r.get("steps"):
             md += [f"### {r['label']}", "", *steps_table(r), ""]
@@ -425,3 +436,9 @@ def spread(limit: int = 6) -> list[str]:
         cells = [_n((rows.get(key) or {}).get("eff_ratio"), "{:.2f}") for _, rows in runs]
         lines.append(f"| {key} | " + " | ".join(cells) + " |")
     return [*lines, ""]
+
+
+def _ads_cost(feed: dict[str, Any]) -> str:
+    from bench.ads_feed import compare
+
+    return compare(feed, feed.get("ads_on"))

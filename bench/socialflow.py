@@ -338,6 +338,13 @@ def run_feed(server: Server, work: Path) -> dict[str, Any]:
     }
     out = fanout.run_loadgen(spec, work, "feed", timeout=120)
     out["data_set"] = data_set
+    # Same server, same load, then with 1,000 active ad campaigns (the run above had none: ads off).
+    from bench import ads_feed
+
+    try:
+        out["ads_on"] = ads_feed.measure(server, work, spec)
+    except Exception as exc:
+        out["ads_on"] = {"error": f"{type(exc).__name__}: {exc}"}
     return out
 
 

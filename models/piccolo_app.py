@@ -13,6 +13,8 @@ TABLE_MODULES = [
     "models.social",
     "models.notifications",
     "models.video",
+    "models.live",
+    "models.ads",
     "models.payments",
     "models.account_data",
 ]

@@ -21,9 +21,17 @@ from server.accounts.controllers import AuthController
 from server.accounts.runtime import accounts_runtime
 from server.accounts.self_service import CredentialController, SessionController
 from server.admin.controllers import AdminController
+from server.ads import config as ads_config
+from server.ads.controllers import CONTROLLERS as ADS_CONTROLLERS
+from server.ads.deps import dependencies as ads_dependencies
+from server.ads.runtime import AdsRuntime
 from server.deps import dependencies
 from server.errors import exception_handlers
 from server.health import HealthController
+from server.live import deps as live_deps
+from server.live import tips as live_tips
+from server.live.controllers import CONTROLLERS as LIVE_CONTROLLERS
+from server.live.runtime import LiveRuntime
 from server.logging import configure as configure_logging
 from server.middleware import request_id_middleware
 from server.notifications import handlers as notification_handlers
@@ -66,6 +74,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or get_settings()
     configure_logging()
     notification_handlers.register()
+    live_tips.register()
     payments = payments_runtime.build(settings)
 
     @asynccontextmanager
@@ -93,10 +102,15 @@ def create_app(settings: Settings | None = None) -> Litestar:
         app.state.video = video
         video_realtime.wire()
         video_worker = video_jobs.start_in_process(video) if video.settings.worker == "inprocess" else None
+        app.state.ads = ads = AdsRuntime(ads_config.from_env(), settings.security.secret_key, redis)
+        await ads.start()
         try:
             async with accounts_runtime(app, settings, redis):
                 app.state.realtime = rt = await realtime.start(settings)
                 notification_seams.use_realtime(rt.presence.is_online, rt.broker.position)
+                app.state.live = live = LiveRuntime(settings.live, redis, rt.broker, rt.presence)
+                live_deps.wire(live)
+                live.start()
                 sampler = None
                 if settings.observability.metrics_token:
                     app.state.metrics_sampler = sampler = Sampler(rt, settings.observability.sample_seconds)
@@ -112,6 +126,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                         video_worker = None
                     if worker is not None:
                         await notification_queue.stop_in_process(worker)
+                    await live.stop()
                     if sampler is not None:
                         await sampler.stop()
                     await rt.stop()  # sockets close with 1001 first
@@ -120,6 +135,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 await video_jobs.stop_in_process(video_worker)
             await notification_queue.close_queue()
             await video.close()
+            await ads.stop()
             await social.stop()
             if redis is not None:
                 await redis.aclose()
@@ -141,11 +157,19 @@ def create_app(settings: Settings | None = None) -> Litestar:
             PushTokenController,
             *SOCIAL_CONTROLLERS,
             *VIDEO_CONTROLLERS,
+            *LIVE_CONTROLLERS,
+            *ADS_CONTROLLERS,
             *PAYMENT_CONTROLLERS,
             AccountDataController,
             ExportDownloadController,
         ],
-        dependencies={**social_dependencies, **video_dependencies, **payment_dependencies},
+        dependencies={
+            **social_dependencies,
+            **video_dependencies,
+            **ads_dependencies,
+            **payment_dependencies,
+            **live_deps.dependencies,
+        },
     )
 
     media_dirs = {kind: settings.data_dir / "media" / kind for kind in ("avatars", "images")}

@@ -62,6 +62,19 @@ class Commented(DomainEvent, frozen=True):
     mentioned_ids: tuple[int, ...] = ()
 
 
+class LiveStarted(DomainEvent, frozen=True):
+    """``actor_id`` went live on ``stream_id`` (``visibility``: public, followers or private)."""
+
+    stream_id: int
+    visibility: str
+
+
+class Blocked(DomainEvent, frozen=True):
+    """``actor_id`` blocked ``target_id`` (neither sees the other's posts or ads any more)."""
+
+    target_id: int
+
+
 class PaymentReceived(DomainEvent, frozen=True):
     """Stripe confirmed ``actor_id``'s payment (a tip or a purchase) to ``recipient_id``."""
 
@@ -97,6 +110,12 @@ def subscribe(event_type: type[E], handler: Callable[[E], Awaitable[None]]) -> N
     """Run ``handler(event)`` for every dispatched ``event_type`` (idempotent per handler)."""
     if handler not in _handlers[event_type]:
         _handlers[event_type].append(handler)
+
+
+def unsubscribe(event_type: type[E], handler: Callable[[E], Awaitable[None]]) -> None:
+    """Stop running ``handler`` for ``event_type`` (a runtime that stops removes its handlers)."""
+    if handler in _handlers.get(event_type, ()):
+        _handlers[event_type].remove(handler)
 
 
 async def dispatch(event: DomainEvent) -> None:

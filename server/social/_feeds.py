@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from litestar import Controller, get, post
+from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
 from litestar.params import JSONBody, PathParameter
 
+from server.ads.deps import page_ads
 from server.deps import MaybeUser
 from server.openapi import problems
 from server.social import schemas
@@ -25,6 +26,7 @@ class FeedController(Controller):
     @get("/home", summary="My home feed (followed accounts and me)", responses=problems(401, 422))
     async def home(
         self,
+        request: Request,  # type: ignore[type-arg]
         viewer: Viewer,
         feeds: NamedDependency[FeedService],
         limit: Limit = 20,
@@ -33,13 +35,22 @@ class FeedController(Controller):
         page = await feeds.home(viewer.id, limit, cursor)
         # First page: where to subscribe `timeline:home:{id}` from, so no live post falls in the gap.
         position = await feeds.rt.home_position(viewer.id) if cursor is None else None
-        return schemas.HomePage(items=page.items, next_cursor=page.next_cursor, position=position)
+        ads = await page_ads(request, viewer.id, len(page.items))
+        return schemas.HomePage(items=page.items, next_cursor=page.next_cursor, position=position, ads=ads)
 
     @get("/public", summary="Every public post, newest first", responses=problems(422))
     async def public(
-        self, maybe_user: MaybeUser, feeds: NamedDependency[FeedService], limit: Limit = 20, cursor: Cursor = None
-    ) -> schemas.PostPage:
-        return await feeds.public(maybe_user.id if maybe_user else None, limit, cursor)
+        self,
+        request: Request,  # type: ignore[type-arg]
+        maybe_user: MaybeUser,
+        feeds: NamedDependency[FeedService],
+        limit: Limit = 20,
+        cursor: Cursor = None,
+    ) -> schemas.PublicPage:
+        viewer = maybe_user.id if maybe_user else None
+        page = await feeds.public(viewer, limit, cursor)
+        ads = await page_ads(request, viewer, len(page.items))
+        return schemas.PublicPage(items=page.items, next_cursor=page.next_cursor, ads=ads)
 
     @get("/trending", summary="Public posts by time-decayed engagement", responses=problems(422))
     async def trending(

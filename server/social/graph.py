@@ -212,6 +212,7 @@ class GraphService:
                 viewer,
                 tid,
             )
+            await events.dispatch(events.Blocked(actor_id=viewer, target_id=tid))
         await self.rt.graph_changed(viewer)
         await self.rt.graph_changed(tid)
 

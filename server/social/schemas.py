@@ -7,6 +7,8 @@ from typing import Annotated, Literal
 
 import msgspec
 
+from server.ads.schemas import AdSlot
+
 PostText = Annotated[str, msgspec.Meta(min_length=1, max_length=5000)]
 CommentText = Annotated[str, msgspec.Meta(min_length=1, max_length=2000)]
 Visibility = Literal["public", "followers", "private", "subscribers"]
@@ -209,6 +211,14 @@ class HomePage(msgspec.Struct):
     items: list[Post]
     next_cursor: str | None
     position: Position | None = None
+    ads: list[AdSlot] = []
+    """Sponsored posts to show between ``items`` (at most one per 5 posts)."""
+
+
+class PublicPage(PostPage):
+    """The public feed, with sponsored posts between ``items`` for a signed-in viewer."""
+
+    ads: list[AdSlot] = []
 
 
 class CommentPage(msgspec.Struct):

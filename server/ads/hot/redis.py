@@ -1,0 +1,149 @@
+"""The Redis hot state: shared by every process, each operation one atomic Lua script (one round trip).
+
+Keys (under ``prefix``): ``c:{campaign}`` hash of ``spent`` and ``d:{day}`` (thousandths of a minor
+unit); ``u:{user}`` hash of per-campaign cap counts and window starts; ``i:{user}`` sorted set of the
+user's hashtags by last use; ``t:{nonce}`` a used token; ``pending`` the counts not yet in PostgreSQL;
+``b:{key}`` a batch being written and ``batches`` the set of those keys.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from server.ads.hot.base import Candidate
+
+USER_TTL = 30 * 24 * 3600
+INTERESTS_KEPT = 200
+
+# KEYS: user caps hash, user interests zset, then one campaign hash per candidate.
+# ARGV: now, day, want, then one packed string per candidate (fewer arguments to encode and parse):
+# "id|price|budget|pace (-1 none)|cap n|cap seconds|tags csv".
+_SELECT = """
+local now = tonumber(ARGV[1])
+local day = 'd:' .. ARGV[2]
+local want = tonumber(ARGV[3])
+local out = {}
+for i = 4, #ARGV do
+  local cid, price, budget, pace, capn, caps, tags =
+    string.match(ARGV[i], '^(%d+)|(%d+)|(%d+)|(-?%d+)|(%d+)|(%d+)|(.*)$')
+  price, budget, pace, capn, caps = tonumber(price), tonumber(budget), tonumber(pace), tonumber(capn), tonumber(caps)
+  local st = redis.call('HMGET', KEYS[i - 1], 'spent', day)
+  local ok = tonumber(st[1] or '0') + price <= budget and (pace < 0 or tonumber(st[2] or '0') + price <= pace)
+  if ok and tags ~= '' then
+    ok = false
+    for tag in string.gmatch(tags, '[^,]+') do
+      if redis.call('ZSCORE', KEYS[2], tag) then ok = true break end
+    end
+  end
+  if ok then
+    local u = redis.call('HMGET', KEYS[1], cid, cid .. ':w')
+    local count, start = tonumber(u[1] or '0'), tonumber(u[2] or '0')
+    if now - start >= caps then count = 0 start = now end
+    if count < capn then
+      redis.call('HSET', KEYS[1], cid, count + 1, cid .. ':w', start)
+      out[#out + 1] = cid
+      if #out >= want then break end
+    end
+  end
+end
+if #out > 0 then redis.call('EXPIRE', KEYS[1], 2592000) end  -- USER_TTL
+return out
+"""
+
+# KEYS: token mark, campaign hash, pending hash. ARGV: ttl, price, budget, daily (-1 none), day, campaign.
+_CHARGE = """
+if not redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then return 0 end
+local price, budget, daily = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+local day = 'd:' .. ARGV[5]
+local st = redis.call('HMGET', KEYS[2], 'spent', day)
+local spent, dspent = tonumber(st[1] or '0'), tonumber(st[2] or '0')
+if spent + price > budget or (daily >= 0 and dspent + price > daily) then return 2 end
+redis.call('HINCRBY', KEYS[2], 'spent', price)
+redis.call('HINCRBY', KEYS[2], day, price)
+local f = ARGV[6] .. ':' .. ARGV[5]
+redis.call('HINCRBY', KEYS[3], f .. ':i', 1)
+redis.call('HINCRBY', KEYS[3], f .. ':s', price)
+return 1
+"""
+
+# KEYS: token mark, pending hash. ARGV: ttl, field prefix "{campaign}:{day}".
+_CLICK = """
+if not redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then return 0 end
+redis.call('HINCRBY', KEYS[2], ARGV[2] .. ':c', 1)
+return 1
+"""
+
+# KEYS: pending, the new batch's key, the batch set. ARGV: the new batch's name.
+_TAKE = """
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  redis.call('RENAME', KEYS[1], KEYS[2])
+  redis.call('SADD', KEYS[3], ARGV[1])
+end
+return redis.call('SMEMBERS', KEYS[3])
+"""
+
+
+class RedisHotState:
+    def __init__(self, redis: Any, prefix: str = "ads:") -> None:
+        self.redis, self.p = redis, prefix
+        self._select = redis.register_script(_SELECT)
+        self._charge = redis.register_script(_CHARGE)
+        self._click = redis.register_script(_CLICK)
+        self._take = redis.register_script(_TAKE)
+
+    async def select(self, user_id: int, now: float, day: str, want: int, candidates: list[Candidate]) -> list[int]:
+        if not candidates:
+            return []
+        keys = [f"{self.p}u:{user_id}", f"{self.p}i:{user_id}", *(f"{self.p}c:{c.campaign_id}" for c in candidates)]
+        args: list[Any] = [int(now), day, want]
+        args += [
+            f"{c.campaign_id}|{c.price_milli}|{c.budget_milli}|{c.pace_milli}|{c.cap_impressions}|{c.cap_seconds}|"
+            + ",".join(c.hashtags)
+            for c in candidates
+        ]
+        got = await self._select(keys=keys, args=args)
+        return [int(x) for x in got]
+
+    async def charge(
+        self, nonce: str, ttl: int, campaign_id: int, price: int, budget: int, daily: int, day: str
+    ) -> int:
+        keys = [f"{self.p}t:{nonce}", f"{self.p}c:{campaign_id}", f"{self.p}pending"]
+        return int(await self._charge(keys=keys, args=[ttl, price, budget, daily, day, campaign_id]))
+
+    async def click(self, nonce: str, ttl: int, campaign_id: int, day: str) -> bool:
+        keys = [f"{self.p}t:{nonce}", f"{self.p}pending"]
+        return int(await self._click(keys=keys, args=[ttl, f"{campaign_id}:{day}"])) == 1
+
+    async def add_interests(self, user_id: int, tags: list[str], now: float) -> None:
+        if not tags:
+            return
+        key = f"{self.p}i:{user_id}"
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.zadd(key, dict.fromkeys(tags, now))
+        pipe.zremrangebyrank(key, 0, -(INTERESTS_KEPT + 1))
+        pipe.expire(key, USER_TTL)
+        await pipe.execute()
+
+    async def seed(self, rows: list[tuple[int, int, str, int]]) -> None:
+        if not rows:
+            return
+        pipe = self.redis.pipeline(transaction=False)
+        for campaign_id, spent, day, day_spent in rows:
+            pipe.hsetnx(f"{self.p}c:{campaign_id}", "spent", spent)
+            pipe.hsetnx(f"{self.p}c:{campaign_id}", f"d:{day}", day_spent)
+        await pipe.execute()
+
+    async def take_batches(self, new_key: str) -> list[tuple[str, dict[str, int]]]:
+        keys = [f"{self.p}pending", f"{self.p}b:{new_key}", f"{self.p}batches"]
+        names = [n.decode() if isinstance(n, bytes) else str(n) for n in await self._take(keys=keys, args=[new_key])]
+        out: list[tuple[str, dict[str, int]]] = []
+        for name in sorted(names):
+            raw = await self.redis.hgetall(f"{self.p}b:{name}")
+            out.append((name, {(k.decode() if isinstance(k, bytes) else k): int(v) for k, v in raw.items()}))
+        return out
+
+    async def finish_batch(self, key: str) -> None:
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.delete(f"{self.p}b:{key}")
+        pipe.srem(f"{self.p}batches", key)
+        await pipe.execute()

@@ -1,0 +1,75 @@
+"""Signed, single-use ad tokens: an impression token and a click token per served ad.
+
+A token binds one purpose (``i`` impression, ``c`` click), the campaign, the user it was served to, the
+price at serving time and the time it was issued; a random nonce makes each one unique (its single use
+is enforced by the hot state). The signature is an HMAC-SHA256 under a key derived from ``SECRET_KEY``,
+so a token cannot be forged or altered, and a token of one purpose is never valid for the other.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+
+import msgspec
+
+IMPRESSION = "i"
+CLICK = "c"
+_SIG_BYTES = 16
+
+
+class TokenInvalid(ValueError):
+    """Forged, altered, of another purpose, or malformed."""
+
+
+@dataclass(frozen=True, slots=True)
+class AdToken:
+    purpose: str
+    campaign_id: int
+    user_id: int
+    price_milli: int
+    issued_at: int
+    nonce: str
+
+    def expired(self, now: float, ttl: int) -> bool:
+        return now >= self.issued_at + ttl or now < self.issued_at - 300  # 5 min of clock skew between nodes
+
+
+def derive_key(secret_key: str) -> bytes:
+    """The token key: derived so that no other signature made with ``SECRET_KEY`` is a valid token."""
+    return hmac.new(secret_key.encode(), b"social-flow/ads-token/v1", hashlib.sha256).digest()
+
+
+def _b64(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def sign(key: bytes, purpose: str, campaign_id: int, user_id: int, price_milli: int, now: float) -> str:
+    body = msgspec.json.encode([purpose, campaign_id, user_id, price_milli, int(now), secrets.token_hex(8)])
+    sig = hmac.new(key, body, hashlib.sha256).digest()[:_SIG_BYTES]
+    return f"{_b64(body)}.{_b64(sig)}"
+
+
+def verify(key: bytes, token: str, purpose: str) -> AdToken:
+    """The token's claims if ``key`` signed it for ``purpose``; else ``TokenInvalid``."""
+    try:
+        body_text, sig_text = token.split(".")
+        body, sig = _unb64(body_text), _unb64(sig_text)
+    except ValueError as exc:  # binascii.Error is a ValueError
+        raise TokenInvalid("malformed token") from exc
+    if not hmac.compare_digest(sig, hmac.new(key, body, hashlib.sha256).digest()[:_SIG_BYTES]):
+        raise TokenInvalid("bad signature")
+    try:
+        got, cid, uid, price, issued, nonce = msgspec.json.decode(body)
+    except (ValueError, TypeError, msgspec.DecodeError) as exc:
+        raise TokenInvalid("malformed token") from exc
+    if got != purpose:
+        raise TokenInvalid("a token of another purpose")
+    return AdToken(got, int(cid), int(uid), int(price), int(issued), str(nonce))

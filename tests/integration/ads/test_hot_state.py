@@ -1,0 +1,76 @@
+"""The hot state's guarantees, the same for Redis and for the in-process implementation."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+import pytest
+
+from server.ads.hot import Candidate, Charge, HotState, MemoryHotState, RedisHotState
+
+DAY = "2030-01-01"
+
+
+@pytest.fixture(params=["memory", "redis"])
+def hot(request: Any, redis_client: Any) -> HotState:
+    return MemoryHotState() if request.param == "memory" else RedisHotState(redis_client, prefix="adstest:")
+
+
+def cand(
+    cid: int, price: int = 1000, budget: int = 10**9, pace: int = -1, cap: int = 100, tags: tuple[str, ...] = ()
+) -> Candidate:
+    return Candidate(cid, price, budget, pace, cap, 3600, tags)
+
+
+async def test_concurrent_charges_never_pass_the_budget(hot: HotState) -> None:
+    results = await asyncio.gather(*(hot.charge(f"n{i}", 60, 7, 1000, 10_000, -1, DAY) for i in range(50)))
+    assert results.count(Charge.COUNTED) == 10 and results.count(Charge.OVER_BUDGET) == 40
+    assert await hot.charge("n0", 60, 7, 1000, 10_000, -1, DAY) == Charge.REPLAYED
+    batches = await hot.take_batches("b1")
+    assert batches == [("b1", {f"7:{DAY}:i": 10, f"7:{DAY}:s": 10_000})]
+
+
+async def test_daily_budget_caps_a_day_and_the_next_day_starts_fresh(hot: HotState) -> None:
+    got = [await hot.charge(f"d{i}", 60, 8, 1000, 10**9, 3000, DAY) for i in range(5)]
+    assert got == [1, 1, 1, 2, 2]
+    assert await hot.charge("next", 60, 8, 1000, 10**9, 3000, "2030-01-02") == Charge.COUNTED
+
+
+async def test_select_ranks_in_order_and_checks_budget_pace_interest_and_cap(hot: HotState) -> None:
+    now = time.time()
+    await hot.seed([(1, 10_000, DAY, 0), (2, 0, DAY, 5_000)])
+    offered = [
+        cand(1, budget=10_000),  # budget spent (seeded from PostgreSQL)
+        cand(2, pace=5_000),  # spent today what the even pace allows by now
+        cand(3, tags=("cats",)),  # the user has no interest in cats yet
+        cand(4, cap=1),
+        cand(5),
+    ]
+    assert await hot.select(42, now, DAY, 3, offered) == [4, 5]
+    assert await hot.select(42, now, DAY, 3, offered) == [5]  # campaign 4's cap of one is used
+    await hot.add_interests(42, ["cats", "dogs"], now)
+    assert await hot.select(42, now, DAY, 1, offered) == [3]
+    assert await hot.select(42, now + 3600, DAY, 3, offered) == [3, 4, 5]  # the cap's window has passed
+    assert await hot.select(43, now, DAY, 3, offered) == [4, 5]
+
+
+async def test_concurrent_pages_never_share_a_users_last_cap_slot(hot: HotState) -> None:
+    now = time.time()
+    got = await asyncio.gather(*(hot.select(9, now, DAY, 1, [cand(1, cap=3)]) for _ in range(20)))
+    assert sum(len(g) for g in got) == 3
+
+
+async def test_batches_stay_until_finished(hot: HotState) -> None:
+    assert await hot.take_batches("empty") == []
+    assert await hot.click("c1", 60, 5, DAY) is True
+    assert await hot.click("c1", 60, 5, DAY) is False
+    first = await hot.take_batches("b1")
+    assert first == [("b1", {f"5:{DAY}:c": 1})]
+    await hot.click("c2", 60, 5, DAY)
+    both = await hot.take_batches("b2")  # b1 was never finished: it is handed out again
+    assert [k for k, _ in both] == ["b1", "b2"]
+    await hot.finish_batch("b1")
+    await hot.finish_batch("b2")
+    assert await hot.take_batches("b3") == []
