@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from tests.integration.social.helpers import signup
@@ -83,6 +84,11 @@ async def test_a_ready_public_video_reaches_followers_home_feeds_as_a_post(
     fan = await signup(client, "fan")
     await fan.follow(cara)
     video = await ready(cara, clips["noaudio"], title="Hello fans", tags=["hello"])
+    for _ in range(100):  # the post is made right after the video turns ready (its own transaction)
+        if video["post_id"]:
+            break
+        await asyncio.sleep(0.05)
+        video = (await cara.get(f"/api/v1/videos/{video['id']}")).json()
     assert video["post_id"]
     home = await fan.feed("/api/v1/feeds/home")
     post = next(p for p in home if p["id"] == video["post_id"])
