@@ -6,11 +6,11 @@ TOOLS := .tools
 UV := $(TOOLS)/bin/uv
 VENV := .venv
 # Only the source folders that exist yet (bench/ arrives with the benchmarks).
-SRC := $(wildcard server channels models tests bench)
+SRC := $(wildcard server channels models tests bench browser_tests scripts)
 PY := $(VENV)/bin/python
 export UV_PROJECT_ENVIRONMENT := $(abspath $(VENV))
 
-.PHONY: run test test-live bench lint typecheck fmt migrate worker seed clean install
+.PHONY: run test suites schemathesis soak test-live bench lint typecheck fmt migrate worker seed clean install test-browser sdk chromium
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -32,6 +32,18 @@ migrate: install
 test: install
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+# The security suites (each under 3 minutes): BOLA matrix, JWT negatives, websocket fuzz, chaos.
+suites: install
+	$(PY) -m pytest -m suite tests/integration/security $(PYTEST_ARGS)
+
+# Schemathesis over the whole OpenAPI document against a live server (see docs/security.md).
+schemathesis: install
+	$(PY) -m pytest -m schemathesis tests/integration/security $(PYTEST_ARGS)
+
+# Not in make test: 10 minutes, 2,000 sockets and steady REST traffic (see docs/benchmarks.md).
+soak: install
+	$(PY) -m bench.soak $(SOAK_ARGS)
+
 # Live ingest end to end: a real nginx with Debian's RTMP module (installed when missing), ffmpeg from its wheel.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 test-live: install
@@ -50,6 +62,22 @@ typecheck: install
 fmt: install
 	$(VENV)/bin/ruff format $(SRC)
 	$(VENV)/bin/ruff check --fix $(SRC)
+
+# Debian's Chromium for the browser tests (playwright cannot download its own browsers here).
+chromium:
+	@command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
+
+# The JS SDK: types from the served OpenAPI document, built, tested against a server it starts, and the
+# demo app's committed copy (web/sdk) checked to be that build.
+sdk: install
+	$(PY) -m scripts.openapi clients/js/openapi.json
+	cd clients/js && npm ci --no-audit --no-fund && npm run gen && npm run build
+	for f in clients/js/dist/*.js; do cmp "$$f" "web/sdk/$$(basename $$f)" || \
+	  { echo "web/sdk is stale: cp clients/js/dist/*.js web/sdk/ and commit" >&2; exit 1; }; done
+
+test-browser: install chromium sdk
+	cd clients/js && npm test
+	$(PY) -m pytest browser_tests -q -p no:cacheprovider $(PYTEST_ARGS)
 
 bench: install
 	$(PY) -m bench

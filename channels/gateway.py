@@ -376,6 +376,34 @@ class Gateway:
             for conn in list(self._by_session.get(sid, ())):
                 conn.kill(CLOSE_REVOKED)
 
+    async def recheck(self, users: set[int] | None = None, kinds: set[str] | None = None) -> int:
+        """Ask the policy again for the subscriptions of ``users`` (all of theirs) and of ``kinds`` (everyone's);
+        end each one no longer allowed with an ``unsubscribed`` frame whose ``reason`` is ``forbidden``."""
+        ended = 0
+        for conn in list(self.conns):
+            identity = conn.identity
+            if identity is None or conn.close_code is not None:
+                continue
+            mine = users is not None and identity.user_id in users
+            for name in list(conn.subs):
+                channel = names.parse(name)
+                if not mine and (kinds is None or channel.kind not in kinds):
+                    continue
+                try:
+                    allowed = await self.policy.may_subscribe(identity.user_id, channel)
+                except Exception:
+                    log.exception("recheck policy failed", channel=name)
+                    continue
+                sub = conn.subs.get(name)
+                if allowed or sub is None:
+                    continue
+                del conn.subs[name]
+                await self.hub.remove(sub)
+                await self._presence_leave(conn, name)
+                conn.reply(protocol.Unsubscribed(channel=name, reason=FORBIDDEN))
+                ended += 1
+        return ended
+
     async def close_all(self, code: int = CLOSE_GOING_AWAY) -> None:
         """Close every socket with ``code`` (1001 on shutdown) and wait until they are closed."""
         self.closing = True

@@ -9,6 +9,7 @@ from channels.broker import META_TTL, Broker, History, HistoryPolicy, Publicatio
 from channels.protocol import Position
 
 _MAX_IDEMPOTENT = 100_000
+_SWEEP_EVERY = 1.0  # seconds between sweeps of expired streams
 
 
 class _Stream:
@@ -30,15 +31,26 @@ class MemoryBroker(Broker):
         self._streams: dict[str, _Stream] = {}
         self._subscribed: set[str] = set()
         self._idempotent: dict[tuple[str, str], Position] = {}
+        self._next_sweep = 0.0
+
+    def _sweep(self, now: float) -> None:
+        """Forget streams whose epoch expired: state of channels nobody publishes on does not pile up."""
+        self._next_sweep = now + _SWEEP_EVERY
+        for name in [n for n, s in self._streams.items() if s.meta_expires <= now]:
+            del self._streams[name]
 
     def _stream(self, channel: str) -> _Stream:
         now = time.monotonic()
+        if now >= self._next_sweep:
+            self._sweep(now)
         stream = self._streams.get(channel)
         if stream is not None and stream.meta_expires <= now:
             stream = None  # the whole history, epoch included, is gone: a new epoch begins
         if stream is None:
             stream = self._streams[channel] = _Stream(self.policy(channel).size)
-            stream.meta_expires = now + META_TTL
+            # A read alone (subscribe, position) keeps the epoch only as long as the channel's history;
+            # the first publish extends it to META_TTL.
+            stream.meta_expires = now + self.policy(channel).ttl
         elif stream.expires <= now:
             stream.pubs.clear()
         return stream

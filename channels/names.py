@@ -29,6 +29,8 @@ KINDS: dict[str, re.Pattern[str] | None] = {
     VIDEO: _ID,
 }
 MAX_NAME_LENGTH = 200
+RECHECK = "sys:recheck"
+"""Internal control channel (not subscribable by clients): "re-check these subscriptions" on every node."""
 
 
 class InvalidChannel(ValueError):

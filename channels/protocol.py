@@ -84,6 +84,8 @@ class Subscribed(Struct, tag="subscribed", omit_defaults=True):
 class Unsubscribed(Struct, tag="unsubscribed", omit_defaults=True):
     channel: str
     id: int | None = None
+    reason: str | None = None
+    """Set when the server ended the subscription itself (``forbidden``: access was lost)."""
 
 
 class Published(Struct, tag="published", omit_defaults=True):
@@ -156,12 +158,15 @@ def decode(frame: str | bytes) -> ClientFrame:
     """Decode one client frame or raise ``BadFrame``."""
     try:
         return _decoder.decode(frame)
+    except RecursionError:
+        # msgspec's answer to JSON nested too deeply: bad input like any other, never a dropped socket.
+        raise BadFrame("JSON is nested too deeply", None) from None
     except msgspec.DecodeError as exc:
         frame_id = None
         try:
             raw_id = _id_decoder.decode(frame).id
             frame_id = raw_id if type(raw_id) is int else None
-        except msgspec.DecodeError:
+        except (msgspec.DecodeError, RecursionError):
             pass
         raise BadFrame(str(exc), frame_id) from None
 

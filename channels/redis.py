@@ -63,7 +63,9 @@ end
 return {offset, epoch}
 """
 
-# KEYS: meta, stream. ARGV: new epoch, meta ttl, since offset ('' for none), since epoch.
+# KEYS: meta, stream. ARGV: new epoch, ttl of an epoch made by a read, since offset ('' for none), since epoch.
+# A read of a quiet channel keeps its epoch for the channel's history TTL only (the first publish extends
+# it to META_TTL), so subscribing to names nobody publishes on leaves nothing lasting in Redis.
 _HISTORY = """
 local epoch = redis.call('HGET', KEYS[1], 'e')
 if not epoch then
@@ -167,7 +169,7 @@ class RedisBroker(Broker):
         return Position(int(offset), epoch.decode())
 
     async def _read(self, channel: str, since: Position | None) -> tuple[Position, list[Publication]]:
-        args: list[Any] = [new_epoch(), META_TTL, "", ""]  # since offset/epoch: '' when none
+        args: list[Any] = [new_epoch(), max(1, self.policy(channel).ttl), "", ""]  # since: '' when none
         if since is not None:
             args[2:] = [since.offset, since.epoch]
         try:

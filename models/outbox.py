@@ -1,6 +1,6 @@
 """The transactional outbox for realtime events."""
 
-from piccolo.columns import JSONB, BigSerial, Timestamptz, Varchar
+from piccolo.columns import JSONB, BigInt, BigSerial, Timestamptz, Varchar
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
@@ -14,3 +14,8 @@ class OutboxEvent(Table, tablename="outbox_events"):
     data = JSONB()
     created_at = Timestamptz(default=TimestamptzNow())
     published_at = Timestamptz(null=True, default=None, index=True)
+    seq = BigInt(
+        null=True,
+        default=None,
+        help_text="commit order: stamped at commit by a deferred trigger (see server.outbox), publish order",
+    )

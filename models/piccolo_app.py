@@ -17,6 +17,7 @@ TABLE_MODULES = [
     "models.ads",
     "models.payments",
     "models.account_data",
+    "models.admin_panel",
 ]
 
 APP_CONFIG = AppConfig(

@@ -86,7 +86,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
             port=settings.http.port,
             workers=workers,
             log_config=None,
-            proxy_headers=True,
+            # Proxy headers only from FORWARDED_ALLOW_IPS: uvicorn's default trusts loopback, so anything
+            # local could pick its own client IP (and dodge per-IP limits) with X-Forwarded-For.
+            proxy_headers=bool(settings.http.forwarded_allow_ips),
+            forwarded_allow_ips=list(settings.http.forwarded_allow_ips),
             ws_max_size=64 * 1024,
             ws_ping_interval=20.0,
             ws_ping_timeout=20.0,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 import structlog
 from litestar import Litestar, Router
@@ -21,6 +22,7 @@ from server.accounts.controllers import AuthController
 from server.accounts.runtime import accounts_runtime
 from server.accounts.self_service import CredentialController, SessionController
 from server.admin.controllers import AdminController
+from server.admin.panel.mount import admin_mount
 from server.ads import config as ads_config
 from server.ads.controllers import CONTROLLERS as ADS_CONTROLLERS
 from server.ads.deps import dependencies as ads_dependencies
@@ -41,6 +43,8 @@ from server.notifications.controllers import NotificationController, PushTokenCo
 from server.observability.controllers import MetricsController
 from server.observability.http import metrics_middleware
 from server.observability.sampler import Sampler
+from server.observability.tracing import Tracing, tracing_middleware
+from server.openapi import add_default_problems
 from server.payments import runtime as payments_runtime
 from server.payments.controllers import CONTROLLERS as PAYMENT_CONTROLLERS
 from server.payments.deps import dependencies as payment_dependencies
@@ -54,6 +58,7 @@ from server.social import config as social_config
 from server.social import realtime_hooks as social_realtime
 from server.social.controllers import CONTROLLERS as SOCIAL_CONTROLLERS
 from server.social.controllers import dependencies as social_dependencies
+from server.social.media import MediaController
 from server.social.runtime import SocialRuntime
 from server.video import jobs as video_jobs
 from server.video import realtime_hooks as video_realtime
@@ -68,6 +73,8 @@ log = structlog.get_logger(__name__)
 TUS_HEADERS = ["Location", "Upload-Offset", "Upload-Length", "Upload-Expires", "Tus-Resumable", "Tus-Version",
                "Tus-Extension", "Tus-Max-Size", "Tus-Checksum-Algorithm", "Content-Range", "Accept-Ranges"]  # fmt: skip
 
+WEB_DIR = Path(__file__).resolve().parent.parent / "web"  # the demo app at /app/
+
 
 def create_app(settings: Settings | None = None) -> Litestar:
     """Build the application for ``settings`` (the environment's by default)."""
@@ -79,6 +86,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        tracing = Tracing(settings) if settings.observability.otlp_endpoint else None
         await db.start_pool()
         redis = None
         if settings.redis.url:
@@ -93,7 +101,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             redis = aioredis.Redis.from_pool(pool)  # owns the pool: aclose() disconnects it
         app.state.redis = redis
         await notification_queue.open_queue()
-        social = SocialRuntime(social_config.from_env(), settings.security.secret_key, redis)
+        social = SocialRuntime(
+            social_config.from_env(), settings.security.secret_key, redis, media_dir=settings.data_dir / "media"
+        )
         app.state.social = social
         social_realtime.wire(social)
         social.start()
@@ -142,6 +152,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             await payments_runtime.close(payments)
             await db.close_pool()
             log.info("stopped")
+            if tracing is not None:
+                tracing.close()
 
     api = Router(
         path="/api/v1",
@@ -172,27 +184,40 @@ def create_app(settings: Settings | None = None) -> Litestar:
         },
     )
 
+    # Avatars are public files; post images go through MediaController (signed URLs for non-public posts).
     media_dirs = {kind: settings.data_dir / "media" / kind for kind in ("avatars", "images")}
     for folder in media_dirs.values():
         folder.mkdir(parents=True, exist_ok=True)
+    web_app = create_static_files_router(
+        path="/app", directories=[WEB_DIR], html_mode=True, include_in_schema=False, name="web"
+    )
     social_media = [
         create_static_files_router(path=f"/media/{kind}", directories=[folder], include_in_schema=False, name=kind)
         for kind, folder in media_dirs.items()
+        if kind == "avatars"
     ]
 
-    return Litestar(
+    app = Litestar(
         route_handlers=[
             HealthController,
             AsyncAPIController,
             MetricsController,
             api,
-            VideoMediaController,
             *social_media,
+            web_app,
+            admin_mount(settings),
+            MediaController,
+            VideoMediaController,
         ],
         lifespan=[lifespan],
         exception_handlers=exception_handlers,
         dependencies={**dependencies, **realtime_dependencies},
-        middleware=[request_id_middleware, metrics_middleware, tus_options_middleware],
+        middleware=[
+            request_id_middleware,
+            metrics_middleware,
+            tus_options_middleware,
+            *([tracing_middleware] if settings.observability.otlp_endpoint else []),
+        ],
         cors_config=CORSConfig(
             allow_origins=list(settings.http.cors_origins), expose_headers=["X-Request-ID", *TUS_HEADERS]
         ),
@@ -225,3 +250,5 @@ def create_app(settings: Settings | None = None) -> Litestar:
         logging_config=None,  # server.logging owns the handlers (JSON, redacted)
         debug=False,
     )
+    add_default_problems(app)
+    return app

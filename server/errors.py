@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+import asyncpg
 import msgspec
 import structlog
 from litestar import Request, Response
@@ -130,6 +131,34 @@ def _http_handler(_: Request, exc: HTTPException) -> Response[Problem]:
     return problem_response(status, code, title, detail, headers=headers, errors=errors)
 
 
+def _database_down(request: Request, exc: Exception) -> Response[Problem]:
+    # PostgreSQL restarting, unreachable, or a pooled connection it dropped: the request did not happen;
+    # answer 503 (retry soon), not 500. The pool reconnects by itself once the database is back.
+    log.warning("database_unavailable", path=request.url.path, error_type=type(exc).__name__)
+    return problem_response(
+        503, "unavailable", "Service unavailable", "the database is unavailable; retry", headers={"Retry-After": "2"}
+    )
+
+
+def _os_error(request: Request, exc: OSError) -> Response[Problem]:
+    # The database's Unix socket is missing while PostgreSQL restarts (FileNotFoundError from the driver):
+    # an outage, not a bug of ours. Any other OSError stays a 500.
+    tb = exc.__traceback__
+    while tb is not None:
+        if "/asyncpg/" in tb.tb_frame.f_code.co_filename:
+            return _database_down(request, exc)
+        tb = tb.tb_next
+    return _unhandled(request, exc)
+
+
+def _recursion(request: Request, exc: RecursionError) -> Response[Problem]:
+    # msgspec raises RecursionError (not DecodeError) for JSON nested deeper than it can decode:
+    # that is bad input. Any other recursion is our bug and stays a 500.
+    if "deserializ" in str(exc):
+        return problem_response(400, "validation_error", "Bad request", "JSON is nested too deeply")
+    return _unhandled(request, exc)
+
+
 def _unhandled(request: Request, exc: Exception) -> Response[Problem]:
     log.exception("unhandled_error", path=request.url.path, error_type=type(exc).__name__)
     return problem_response(500, "internal_error", "Internal server error")
@@ -138,5 +167,12 @@ def _unhandled(request: Request, exc: Exception) -> Response[Problem]:
 exception_handlers: dict[type[Exception] | int, Any] = {
     DomainError: _domain_handler,
     HTTPException: _http_handler,
+    asyncpg.PostgresConnectionError: _database_down,
+    asyncpg.exceptions.OperatorInterventionError: _database_down,  # admin/crash shutdown, cannot connect now
+    asyncpg.InterfaceError: _database_down,  # the connection was closed under us
+    asyncpg.InternalClientError: _database_down,  # a pooled connection broken mid-restart
+    ConnectionError: _database_down,  # refused or reset while connecting
+    OSError: _os_error,
+    RecursionError: _recursion,
     Exception: _unhandled,
 }

@@ -37,6 +37,9 @@ class PostPublished(DomainEvent, frozen=True):
     post_id: int
     visibility: str
     mentioned_ids: tuple[int, ...] = ()
+    """Mentioned users who may see the post (social filters by its visibility rule)."""
+    author_private: bool = False
+    """A private account's posts reach followers only, whatever their visibility says."""
     repost_of_id: int | None = None
     repost_of_author_id: int | None = None
 

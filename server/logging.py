@@ -47,8 +47,11 @@ def redact_secrets(_: Any, __: str, event_dict: dict[str, Any]) -> dict[str, Any
 
 def configure(level: str = "INFO") -> None:
     """Route structlog and stdlib logging to one JSON stream on stdout."""
+    from server.observability.tracing import add_trace_ids
+
     shared: list[Any] = [
         structlog.contextvars.merge_contextvars,
+        add_trace_ids,
         structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,
         structlog.processors.TimeStamper(fmt="iso", utc=True),

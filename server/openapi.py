@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from typing import Any
+
 from litestar.openapi import ResponseSpec
 
 from server.errors import Problem
@@ -14,6 +17,7 @@ _DESCRIPTIONS = {
     409: "Conflict (`conflict`)",
     413: "Body too large (`too_large`)",
     422: "Invalid input (`validation_error`)",
+    415: "Unsupported media type",
     429: "Rate limited (`rate_limited`), with `Retry-After`",
     503: "A dependency is down (`unavailable`)",
 }
@@ -27,3 +31,51 @@ def problems(*statuses: int) -> dict[int, ResponseSpec]:
         )
         for status in statuses
     }
+
+
+# Every API operation can answer these whatever its handler documents: malformed or too deeply nested JSON
+# (400), a bad or missing bearer token where one is read (401), invalid parameters or body (422), and a
+# database or Redis outage (503). Documented once here, so new routes get them without repeating.
+DEFAULT_PROBLEMS = (400, 401, 422, 503)
+
+
+def add_default_problems(app: Any, prefix: str = "/api/v1", statuses: tuple[int, ...] = DEFAULT_PROBLEMS) -> None:
+    """Add the ``statuses`` problem responses to every operation under ``prefix`` that lacks them."""
+    from litestar.openapi.spec import OpenAPIMediaType, OpenAPIResponse, Reference, Schema
+
+    limited = _rate_limited_operations(app)
+    schema = app.openapi_schema
+    components = schema.components.schemas if schema.components and schema.components.schemas else {}
+    problem: Schema | Reference = (
+        Reference(ref="#/components/schemas/Problem") if "Problem" in components else Schema(type=None)
+    )
+    for path, item in (schema.paths or {}).items():
+        if not path.startswith(prefix):
+            continue
+        for method in ("get", "put", "post", "delete", "patch"):
+            operation = getattr(item, method, None)
+            if operation is None:
+                continue
+            responses = operation.responses if operation.responses is not None else {}
+            extra = (429,) if (path, method.upper()) in limited else ()
+            for status in (*statuses, *extra):
+                current = responses.get(str(status))
+                # Litestar documents its own 400 as application/json; ours is always a problem+json.
+                if isinstance(current, OpenAPIResponse) and "application/problem+json" in (current.content or {}):
+                    continue
+                responses[str(status)] = OpenAPIResponse(
+                    description=_DESCRIPTIONS.get(status, "Problem"),
+                    content={"application/problem+json": OpenAPIMediaType(schema=problem)},
+                )
+            operation.responses = responses
+
+
+def _rate_limited_operations(app: Any) -> set[tuple[str, str]]:
+    """``(OpenAPI path, METHOD)`` of the handlers guarded by a per-user write limit (they may answer 429)."""
+    out: set[tuple[str, str]] = set()
+    for route in app.routes:
+        for handler in getattr(route, "route_handlers", ()):
+            if any(getattr(g, "__name__", "").startswith("write_limit_") for g in handler.resolve_guards()):
+                path = re.sub(r"\{(\w+):[^}]+\}", r"{\1}", route.path)
+                out.update((path, m) for m in handler.http_methods)
+    return out

@@ -4,11 +4,14 @@ Call ``emit`` inside the transaction that makes the change (Piccolo's ``async wi
 engine.transaction()``): the event row commits or rolls back with it. A relay (``server.realtime``)
 publishes committed rows to the broker in commit order, woken by ``NOTIFY outbox``.
 
-Ordering: before inserting, ``emit`` takes a transaction-scoped advisory lock (``EMIT_LOCK``), held until
-the transaction ends. Outbox ids are therefore assigned in commit order, and the relay can publish by id
-without ever publishing id 5 before a still-running transaction commits id 4. The price: emitting
-transactions serialize from their first ``emit`` to their commit, so emit as the LAST step of a
-transaction (and several events at once with ``emit_many``).
+Ordering, per channel, is commit order, with no serial section while transactions do their work:
+``emit`` just inserts. At COMMIT a deferred constraint trigger (migration 2026-11-30T04:10:38) takes the
+advisory locks of the stripes (``hashtext(channel) & 63``) of the channels the transaction wrote, in one
+sorted statement (so committers never deadlock), and stamps the rows with the next values of
+``outbox_commit_seq``. A later committer on the same channel waits for that lock, so it draws a larger
+``seq`` and becomes visible after: the relay publishes by ``seq`` and never publishes a channel's
+event before one committed earlier. Unrelated channels share a stripe lock only for the instant of a
+commit. Emit as late in a transaction as convenient; ``emit_many`` writes many rows in one statement.
 """
 
 from __future__ import annotations
@@ -20,19 +23,17 @@ import msgspec
 from models.outbox import OutboxEvent
 
 NOTIFY_CHANNEL = "outbox"
-# (class, key) of the two-int advisory lock space, apart from the one-bigint locks (migrations, relay).
-EMIT_LOCK = (0x5F10, 1)  # = (24336, 1), written out in the SQL below
-# The lock is a FROM item of the INSERT, so it is taken before any id is drawn from the sequence.
+# The former global emit lock. ``emit`` no longer takes it (rows are ordered at commit, see above); it is
+# kept for writers that spell it out (server.live.queries), where it now only serializes themselves.
+EMIT_LOCK = (0x5F10, 1)
 _EMIT_ONE = (
     "WITH ins AS (INSERT INTO outbox_events (channel, event, data, created_at) "
-    "SELECT {}, {}, {}::jsonb, now() FROM (SELECT pg_advisory_xact_lock(24336, 1)) AS emit_lock "
-    "RETURNING id) SELECT pg_notify({}, '')"
+    "SELECT {}, {}, {}::jsonb, now() RETURNING id) SELECT pg_notify({}, '')"
 )
 _EMIT_MANY = (
     "WITH ins AS (INSERT INTO outbox_events (channel, event, data, created_at) "
-    "SELECT c, e, d::jsonb, now() FROM (SELECT pg_advisory_xact_lock(24336, 1)) AS emit_lock, "
-    "unnest({}::text[], {}::text[], {}::text[]) WITH ORDINALITY AS t(c, e, d, n) ORDER BY n RETURNING id) "
-    "SELECT pg_notify({}, '')"
+    "SELECT c, e, d::jsonb, now() FROM unnest({}::text[], {}::text[], {}::text[]) WITH ORDINALITY AS t(c, e, d, n) "
+    "ORDER BY n RETURNING id) SELECT pg_notify({}, '')"
 )
 
 

@@ -90,3 +90,22 @@ class RateLimiter:
     def _prune(self, now: float) -> None:
         for key in [k for k, (_, ends) in self._memory.items() if ends <= now]:
             del self._memory[key]
+
+
+def write_limit(kind: str) -> Any:
+    """A route guard: at most ``rate_limits.write_<kind>`` such writes per user (429 with ``Retry-After``).
+
+    Runs before the body is read; the caller must be signed in (401 otherwise, as the handler would say).
+    """
+    from server.deps import user_from_connection  # deps imports accounts, which imports this module
+
+    field = f"write_{kind}"
+
+    async def guard(connection: Any, _: Any) -> None:
+        user = await user_from_connection(connection)
+        state = connection.app.state
+        limit = getattr(state["settings"].rate_limits, field)
+        await state["limiter"].hit(f"write:{kind}:{user.id}", limit)
+
+    guard.__name__ = f"write_limit_{kind}"
+    return guard

@@ -17,6 +17,8 @@ class HTTPSettings(msgspec.Struct, frozen=True):
     allowed_origins: tuple[str, ...]
     max_body_bytes: int = 1 << 20
     cors_origins: tuple[str, ...] = ("*",)
+    forwarded_allow_ips: tuple[str, ...] = ()
+    """Peers whose ``X-Forwarded-*`` headers are believed (``FORWARDED_ALLOW_IPS``); none by default."""
     #: How long an idle keep-alive connection stays open. Longer than clients' own idle expiry (httpx 5 s,
     #: aiohttp 15 s, load balancers 60 s), so the client is the side that closes an idle connection; see
     #: docs/operations.md ("Keep-alive") for why uvicorn's 5 s default dropped publishers under load.
@@ -84,6 +86,15 @@ class RateLimitSettings(msgspec.Struct, frozen=True):
     reset_ip: Limit = Limit(20, 3600)
     reset_account: Limit = Limit(5, 3600)
     """Password-reset and verification mails per address or account."""
+    # Writes per user (``RATE_LIMIT_WRITE_POSTS=300/3600`` …): far above a person's pace, far below a script's.
+    write_posts: Limit = Limit(300, 3600)
+    write_comments: Limit = Limit(600, 3600)
+    write_edits: Limit = Limit(300, 3600)
+    write_likes: Limit = Limit(1000, 3600)
+    write_follows: Limit = Limit(400, 3600)
+    write_reports: Limit = Limit(60, 3600)
+    write_uploads: Limit = Limit(120, 3600)
+    write_push_tokens: Limit = Limit(30, 3600)
 
 
 def parse_limit(raw: str) -> Limit:
@@ -136,6 +147,8 @@ class PushSettings(msgspec.Struct, frozen=True):
     vapid_private_key_file: str | None = None
     vapid_subject: str = "mailto:admin@localhost"
     digest_after_hours: float = 24.0
+    allow_hosts: tuple[str, ...] = ()
+    """``host`` or ``host:port`` Web Push endpoints may use even if local (``PUSH_ALLOW_HOSTS``; tests only)."""
 
 
 class LiveSettings(msgspec.Struct, frozen=True):
@@ -245,6 +258,7 @@ def from_env(env: dict[str, str] | None = None) -> Settings:
             allowed_origins=_csv(env.get("ALLOWED_ORIGINS")) or ("*",),
             cors_origins=_csv(env.get("CORS_ORIGINS")) or _csv(env.get("ALLOWED_ORIGINS")) or ("*",),
             max_body_bytes=int(env.get("MAX_BODY_BYTES") or (1 << 20)),
+            forwarded_allow_ips=_csv(env.get("FORWARDED_ALLOW_IPS")),
             keepalive_seconds=int(env.get("HTTP_KEEPALIVE_SECONDS") or 75),
         ),
         database=DatabaseSettings(url=env.get("DATABASE_URL") or None),
@@ -317,6 +331,7 @@ def _push_settings(env: dict[str, str]) -> PushSettings:
         vapid_private_key_file=env.get("VAPID_PRIVATE_KEY_FILE") or None,
         vapid_subject=env.get("VAPID_SUBJECT") or d.vapid_subject,
         digest_after_hours=float(env.get("DIGEST_AFTER_HOURS") or d.digest_after_hours),
+        allow_hosts=tuple(h.lower() for h in _csv(env.get("PUSH_ALLOW_HOSTS"))),
     )
 
 

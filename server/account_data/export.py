@@ -78,6 +78,25 @@ SECTIONS: tuple[tuple[str, str], ...] = (
     ),
     ("devices.json", 'SELECT platform, device_id, created_at FROM push_tokens WHERE "user" = {} ORDER BY id'),
     ("media.json", "SELECT id::text, post::text, url, width, height, created_at FROM post_media WHERE owner = {}"),
+    (
+        "payments.json",
+        "SELECT p.id::text, p.kind, p.status, p.amount, p.currency, p.fee, p.refunded, p.message, "
+        "payer.username AS payer, recipient.username AS recipient, p.created_at FROM payments p "
+        "JOIN users payer ON payer.id = p.payer JOIN users recipient ON recipient.id = p.recipient "
+        "WHERE p.payer = {} OR p.recipient = {} ORDER BY p.id",
+    ),
+    (
+        "subscriptions.json",
+        "SELECT s.id::text, c.username AS creator, t.name AS tier, t.amount, t.currency, t.interval, s.status, "
+        "s.current_period_end, s.created_at, s.ended_at FROM fan_subscriptions s JOIN users c ON c.id = s.creator "
+        "JOIN subscription_tiers t ON t.id = s.tier WHERE s.subscriber = {} ORDER BY s.id",
+    ),
+    (
+        "tiers.json",
+        "SELECT id::text, name, description, amount, currency, interval, created_at FROM subscription_tiers "
+        "WHERE creator = {} ORDER BY id",
+    ),
+    ("payouts.json", "SELECT id::text, amount, currency, status, created_at FROM payouts WHERE creator = {}"),
 )
 
 
@@ -177,7 +196,7 @@ async def build(export_id: int, settings: Settings) -> None:
         files: dict[str, bytes] = {}
         steps = len(SECTIONS) + 1
         for i, (name, sql) in enumerate(SECTIONS, start=1):
-            rows = await DataExport.raw(sql, user_id)
+            rows = await DataExport.raw(sql, *([user_id] * sql.count("{}")))
             payload: Any = rows[0] if name == "profile.json" and rows else rows
             files[name] = msgspec.json.format(msgspec.json.encode(payload), indent=2)
             await _progress(export_id, user_id, int(90 * i / steps))

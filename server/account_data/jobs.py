@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from server.account_data import deletion, export
 from server.notifications.queue import queue
+from server.observability.tracing import traced_job
 from server.settings import get_settings
 
 
 @queue.task(name=export.JOB, queue="account")
+@traced_job(export.JOB)
 async def build_export(export_id: int) -> None:
     """Build one export (a failure marks it failed; the user may ask again)."""
     await export.build(export_id, get_settings())

@@ -22,6 +22,8 @@ ACTIONS = frozenset(
         "refresh_reuse",
         "2fa_enabled",
         "2fa_disabled",
+        "reauth_failed",
+        "recovery_codes_regenerated",
         "password_changed",
         "password_reset",
         "email_verified",

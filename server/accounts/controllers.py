@@ -22,7 +22,17 @@ from server.settings import Settings
 OTPBody = Annotated[str, msgspec.Meta(min_length=6, max_length=32)]
 
 
-class OTPRequest(msgspec.Struct, forbid_unknown_fields=True):
+PasswordBody = Annotated[str, msgspec.Meta(min_length=1, max_length=1024)]
+
+
+class PasswordRequest(msgspec.Struct, forbid_unknown_fields=True):
+    """Re-authentication for a sensitive change: the account's current password."""
+
+    password: PasswordBody
+
+
+class PasswordOTPRequest(msgspec.Struct, forbid_unknown_fields=True):
+    password: PasswordBody
     otp: OTPBody
 
 
@@ -63,7 +73,6 @@ def user_public(row: dict[str, Any]) -> UserPublic:
         following_count=row["following_count"],
         posts_count=row["posts_count"],
         is_private=row["is_private"],
-        role=row["role"],
         created_at=row["created_at"],
     )
 
@@ -156,40 +165,65 @@ class AuthController(Controller):
     async def me(self, current_user: AuthUser, accounts: NamedDependency[AccountService]) -> Me:
         return me_view(await accounts.get_user(current_user.id))
 
-    @post("/2fa/setup", status_code=200, summary="Start TOTP enrolment", responses=problems(401, 409, 429))
+    @post(
+        "/2fa/setup",
+        status_code=200,
+        summary="Start TOTP enrolment (needs the password)",
+        responses=problems(401, 409, 422, 429),
+    )
     async def twofa_setup(
-        self, current_user: AuthUser, accounts: NamedDependency[AccountService], request: Request
+        self,
+        data: JSONBody[PasswordRequest],
+        current_user: AuthUser,
+        accounts: NamedDependency[AccountService],
+        request: Request,
     ) -> TwoFactorSetup:
-        secret, url = await accounts.twofa_setup(current_user.id, client_info(request))
+        secret, url = await accounts.twofa_setup(current_user.id, data.password, client_info(request))
         return TwoFactorSetup(secret=secret, otpauth_url=url)
 
     @post(
         "/2fa/enable",
         status_code=200,
-        summary="Confirm TOTP; returns 10 recovery codes",
+        summary="Confirm TOTP (needs the password); returns 10 recovery codes",
         responses=problems(401, 409, 422, 429),
     )
     async def twofa_enable(
         self,
-        data: JSONBody[OTPRequest],
+        data: JSONBody[PasswordOTPRequest],
         current_user: AuthUser,
         accounts: NamedDependency[AccountService],
         request: Request,
     ) -> RecoveryCodes:
-        codes = await accounts.twofa_enable(current_user.id, data.otp, client_info(request))
+        codes = await accounts.twofa_enable(current_user.id, data.password, data.otp, client_info(request))
         return RecoveryCodes(recovery_codes=codes)
 
     @post(
         "/2fa/disable",
         status_code=204,
-        summary="Turn TOTP off (needs a code)",
+        summary="Turn TOTP off (needs the password and a code)",
         responses=problems(401, 409, 422, 429),
     )
     async def twofa_disable(
         self,
-        data: JSONBody[OTPRequest],
+        data: JSONBody[PasswordOTPRequest],
         current_user: AuthUser,
         accounts: NamedDependency[AccountService],
         request: Request,
     ) -> None:
-        await accounts.twofa_disable(current_user.id, data.otp, client_info(request))
+        await accounts.twofa_disable(current_user.id, data.password, data.otp, client_info(request))
+
+    @post(
+        "/2fa/recovery-codes",
+        status_code=200,
+        summary="Replace the recovery codes (needs the password and a code)",
+        responses=problems(401, 409, 422, 429),
+    )
+    async def regenerate_recovery_codes(
+        self,
+        data: JSONBody[PasswordOTPRequest],
+        current_user: AuthUser,
+        accounts: NamedDependency[AccountService],
+        request: Request,
+    ) -> RecoveryCodes:
+        codes = await accounts.regenerate_recovery_codes(current_user.id, data.password, data.otp, client_info(request))
+        return RecoveryCodes(recovery_codes=codes)

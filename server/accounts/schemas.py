@@ -48,7 +48,6 @@ class UserPublic(msgspec.Struct):
     following_count: int
     posts_count: int
     is_private: bool
-    role: str
     created_at: datetime
 
 

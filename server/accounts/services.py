@@ -120,17 +120,21 @@ class AccountService:
         return await User.select(*User.all_columns()).where(column == login).first()
 
     async def login(self, login: str, password: str, otp: str | None, client: ClientInfo) -> Issued:
-        """Check password (and OTP), open a session. Limited per IP, and per account on failures."""
-        account_key = f"login:acct:{subject_key(login.strip())}"
+        """Check password (and OTP), open a session. Limited per IP, and per account.
+
+        The account's slot is reserved before the (slow) password hash is checked, so a concurrent burst
+        cannot pass one check together; the bucket is the account itself however its login is typed
+        (username or email), and a wrong OTP spends the same slot. A successful login frees the bucket.
+        """
         await self.limiter.hit(f"login:ip:{client.ip}", self.limits.login_ip)
-        await self.limiter.check(account_key, self.limits.login_account)
         user = await self.find_login(login)
+        account_key = f"login:acct:{user['id']}" if user else f"login:acct:{subject_key(login.strip())}"
+        await self.limiter.hit(account_key, self.limits.login_account)
         # Verify against a dummy hash for unknown users, so timing does not reveal who exists.
         matches = await passwords.verify_password(
             user["password_hash"] if user else security.DUMMY_PASSWORD_HASH, password
         )
         if user is None or not matches:
-            await self.limiter.record(account_key, self.limits.login_account)
             await audit.record("login_failed", user_id=user["id"] if user else None, client=client, reason="password")
             raise Unauthorized("invalid login or password")
         if user["suspended_at"] is not None and not await self._deletion_pending(user):
@@ -142,7 +146,6 @@ class AccountService:
             try:
                 await twofactor.verify_login_otp(self.settings, user, otp)
             except InvalidOTP:
-                await self.limiter.record(account_key, self.limits.login_account)
                 await audit.record("login_failed", user_id=user["id"], client=client, reason="otp")
                 raise
         if user["suspended_at"] is not None:  # a deletion the user asked for: logging in cancels it
@@ -254,17 +257,31 @@ class AccountService:
         await self.limiter.hit(f"2fa:ip:{client.ip}", self.limits.twofa_ip)
         await self.limiter.hit(f"2fa:acct:{user_id}", self.limits.twofa_account)
 
-    async def twofa_setup(self, user_id: int, client: ClientInfo) -> tuple[str, str]:
+    async def reauthenticate(self, user_id: int, password: str, client: ClientInfo) -> None:
+        """Recent re-authentication for sensitive changes (2FA, recovery codes): the password, rate limited."""
         await self._limit_2fa(user_id, client)
+        user = await self.get_user(user_id)
+        if not await passwords.verify_password(user["password_hash"], password):
+            await audit.record("reauth_failed", user_id=user_id, client=client)
+            raise Unauthorized("the password is wrong")
+
+    async def twofa_setup(self, user_id: int, password: str, client: ClientInfo) -> tuple[str, str]:
+        await self.reauthenticate(user_id, password, client)
         return await twofactor.setup(self.settings, user_id)
 
-    async def twofa_enable(self, user_id: int, otp: str, client: ClientInfo) -> list[str]:
-        await self._limit_2fa(user_id, client)
+    async def twofa_enable(self, user_id: int, password: str, otp: str, client: ClientInfo) -> list[str]:
+        await self.reauthenticate(user_id, password, client)
         codes = await twofactor.enable(self.settings, user_id, otp)
         await audit.record("2fa_enabled", user_id=user_id, client=client)
         return codes
 
-    async def twofa_disable(self, user_id: int, otp: str, client: ClientInfo) -> None:
-        await self._limit_2fa(user_id, client)
+    async def twofa_disable(self, user_id: int, password: str, otp: str, client: ClientInfo) -> None:
+        await self.reauthenticate(user_id, password, client)
         await twofactor.disable(self.settings, user_id, otp)
         await audit.record("2fa_disabled", user_id=user_id, client=client)
+
+    async def regenerate_recovery_codes(self, user_id: int, password: str, otp: str, client: ClientInfo) -> list[str]:
+        await self.reauthenticate(user_id, password, client)
+        codes = await twofactor.regenerate_recovery_codes(self.settings, user_id, otp)
+        await audit.record("recovery_codes_regenerated", user_id=user_id, client=client)
+        return codes

@@ -76,17 +76,30 @@ async def enable(settings: Settings, user_id: int, otp: str) -> list[str]:
         raise ValidationFailed("call /auth/2fa/setup first")
     if not await _accept_totp(settings, user, otp):
         raise InvalidOTP("the one-time code is wrong or was already used")
-    codes = security.new_recovery_codes(10)
     async with User._meta.db.transaction():
-        await RecoveryCode.delete().where(RecoveryCode.user == user_id)
-        await RecoveryCode.insert(
-            *[
-                RecoveryCode(user=user_id, code_hash=security.token_hash(security.normalize_recovery_code(c)))
-                for c in codes
-            ]
-        )
+        codes = await _replace_recovery_codes(user_id)
         await User.update({User.totp_enabled: True}).where(User.id == user_id)
     return codes
+
+
+async def _replace_recovery_codes(user_id: int) -> list[str]:
+    codes = security.new_recovery_codes(10)
+    await RecoveryCode.delete().where(RecoveryCode.user == user_id)
+    await RecoveryCode.insert(
+        *[RecoveryCode(user=user_id, code_hash=security.token_hash(security.normalize_recovery_code(c))) for c in codes]
+    )
+    return codes
+
+
+async def regenerate_recovery_codes(settings: Settings, user_id: int, otp: str) -> list[str]:
+    """Ten new recovery codes (the old ones stop working); needs 2FA on and a current code."""
+    user = await User.select(*User.all_columns()).where(User.id == user_id).first()
+    assert user is not None
+    if not user["totp_enabled"]:
+        raise Conflict("two-factor authentication is not on")
+    await verify_login_otp(settings, user, otp)
+    async with User._meta.db.transaction():
+        return await _replace_recovery_codes(user_id)
 
 
 async def disable(settings: Settings, user_id: int, otp: str) -> None:

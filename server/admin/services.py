@@ -5,11 +5,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from channels import names
 from models.accounts import AuthSession, User
 from server.accounts import audit, revocation, sessions
 from server.accounts.audit import ClientInfo
 from server.deps import CurrentUser
 from server.errors import Conflict, NotFound
+from server.realtime import recheck
 
 
 async def get_user(user_id: int) -> dict[str, Any]:
@@ -30,6 +32,7 @@ async def set_role(actor: CurrentUser, user_id: int, role: str, client: ClientIn
             await audit.record(
                 "role_changed", user_id=user_id, actor_id=actor.id, client=client, old=user["role"], new=role
             )
+            await recheck.request(users=[user_id])
     await revocation.current().users_changed([user_id])
     return await get_user(user_id)
 
@@ -52,6 +55,8 @@ async def suspend(actor: CurrentUser, user_id: int, reason: str, client: ClientI
                 reason=reason[:500],
                 sessions_revoked=len(revoked),
             )
+            # Their posts are no longer readable: whoever watches one loses it now.
+            await recheck.request(users=[user_id], kinds=[names.POST])
     await sessions.announce(revoked)
     return await get_user(user_id)
 

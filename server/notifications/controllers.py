@@ -28,6 +28,7 @@ from server.notifications.schemas import (
 )
 from server.notifications.services import NotificationService
 from server.openapi import problems
+from server.ratelimit import write_limit
 from server.settings import Settings
 
 Limit = Annotated[int, Parameter(ge=1, le=100, description="1..100")]
@@ -96,6 +97,7 @@ class NotificationController(Controller):
 
     @post(
         "/subscriptions/{username:str}",
+        guards=[write_limit("follows")],
         status_code=201,
         summary="Be notified of an author's new posts",
         responses=problems(401, 404, 422),
@@ -113,7 +115,13 @@ class PushTokenController(Controller):
     tags = ["push"]
     dependencies = {"push_tokens": Provide(provide_push_tokens, sync_to_thread=False)}
 
-    @post("/", status_code=201, summary="Register a device or browser (idempotent)", responses=problems(401, 422))
+    @post(
+        "/",
+        status_code=201,
+        summary="Register a device or browser (idempotent)",
+        guards=[write_limit("push_tokens")],
+        responses=problems(401, 422),
+    )
     async def register(
         self, data: JSONBody[PushTokenCreate], current_user: AuthUser, push_tokens: NamedDependency[PushTokenService]
     ) -> PushTokenView:

@@ -49,7 +49,8 @@ async def on_post_published(e: events.PostPublished) -> None:
             told.add(user_id)
     if e.visibility == "private":
         return
-    rows = await _subscribers(e.actor_id, e.visibility)
+    # A private account's "public" post is for its followers only: bell subscribers are filtered the same way.
+    rows = await _subscribers(e.actor_id, "followers" if e.author_private else e.visibility)
     for row in rows:
         if row["user_id"] not in told:
             await notify(row["user_id"], "new_post", e.actor_id, "post", e.post_id)

@@ -15,17 +15,20 @@ from server.notifications.providers import registry
 from server.notifications.providers.base import Message, Rejected, TokenGone
 from server.notifications.queue import HoldUntil, ProviderRetry, Retryable, enqueue, queue
 from server.observability.metrics import record_push
+from server.observability.tracing import traced_job
 
 log = structlog.get_logger(__name__)
 
 
 @queue.task(name="notifications.push", queue="push", retry=ProviderRetry())
+@traced_job("notifications.push")
 async def push(user_id: int, group_key: str) -> None:
     """Push what is new in ``group_key`` to every device of ``user_id``, as one message per device."""
     await fan_out(user_id, group_key)
 
 
 @queue.task(name="notifications.send", queue="push", retry=ProviderRetry())
+@traced_job("notifications.send")
 async def send(token_id: int, message: dict[str, Any]) -> None:
     """Deliver one push to one token; prune the token if its provider says it is gone for good."""
     rows = await PushToken.raw("SELECT * FROM push_tokens WHERE id = {}", token_id)

@@ -14,6 +14,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from models.notifications import PushToken
 from server.errors import NotFound, ValidationFailed
+from server.notifications.providers import netguard
 from server.notifications.schemas import PushTokenCreate, PushTokenView
 from server.settings import Settings
 
@@ -33,7 +34,7 @@ def _b64url(value: object, field: str) -> bytes:
         raise ValidationFailed(f"{field} is not base64url") from exc
 
 
-def _webpush(token: str | dict[str, Any]) -> tuple[str, dict[str, str]]:
+def _webpush(token: str | dict[str, Any], allow: tuple[str, ...] = ()) -> tuple[str, dict[str, str]]:
     """The endpoint and keys of a Web Push subscription (``PushSubscription.toJSON()``)."""
     if isinstance(token, str):
         try:
@@ -48,6 +49,10 @@ def _webpush(token: str | dict[str, Any]) -> tuple[str, dict[str, str]]:
     parts = urlsplit(endpoint)
     if parts.scheme != "https" or not parts.hostname or parts.username or parts.password:
         raise ValidationFailed("subscription endpoint must be an https URL")
+    try:
+        netguard.check_url(endpoint, allow)
+    except netguard.Refused as exc:
+        raise ValidationFailed(f"subscription endpoint must be a public push service ({exc})") from None
     if not isinstance(keys, dict):
         raise ValidationFailed("subscription keys (p256dh, auth) are required")
     p256dh = _b64url(keys.get("p256dh"), "keys.p256dh")
@@ -61,14 +66,14 @@ def _webpush(token: str | dict[str, Any]) -> tuple[str, dict[str, str]]:
     return endpoint, {"p256dh": keys["p256dh"], "auth": keys["auth"]}
 
 
-def validate(data: PushTokenCreate) -> tuple[str, dict[str, str], str]:
+def validate(data: PushTokenCreate, allow: tuple[str, ...] = ()) -> tuple[str, dict[str, str], str]:
     """``(token, keys, environment)`` for a registration, or ``ValidationFailed``."""
     if data.platform not in PLATFORMS:
         raise ValidationFailed(f"platform must be one of {', '.join(PLATFORMS)}")
     if data.platform != "apns" and data.environment is not None:
         raise ValidationFailed("environment applies to apns only")
     if data.platform == "webpush":
-        endpoint, keys = _webpush(data.token)
+        endpoint, keys = _webpush(data.token, allow)
         return endpoint, keys, ""
     if not isinstance(data.token, str):
         raise ValidationFailed(f"a {data.platform} token is a string")
@@ -99,10 +104,11 @@ def view(row: dict[str, Any]) -> PushTokenView:
 class PushTokenService:
     def __init__(self, settings: Settings) -> None:
         self.cap = settings.push.tokens_per_user
+        self.allow = settings.push.allow_hosts
 
     async def register(self, user_id: int, data: PushTokenCreate) -> PushTokenView:
         """Register (or refresh ``last_seen_at`` of) a token; it moves to ``user_id`` if another had it."""
-        token, keys, environment = validate(data)
+        token, keys, environment = validate(data, self.allow)
         token_hash = hashlib.sha256(f"{data.platform}:{token}".encode()).hexdigest()
         async with PushToken._meta.db.transaction():
             rows = await PushToken.raw(

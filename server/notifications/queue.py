@@ -101,6 +101,14 @@ async def enqueue(
 ) -> None:
     """Enqueue a job in the current Piccolo transaction; a waiting job with ``queueing_lock`` absorbs it."""
     at = datetime.now(UTC) + timedelta(seconds=delay) if delay > 0 else None
+    task = queue.tasks.get(task_name)
+    if task is not None and getattr(task.func, "traced", False):
+        from server.observability.tracing import TRACEPARENT_ARG, current_traceparent
+
+        # The job's span continues this trace (the request that made the change, for instance).
+        traceparent = current_traceparent()
+        if traceparent:
+            args = {**args, TRACEPARENT_ARG: traceparent}
     await OutboxEvent.raw(
         "INSERT INTO procrastinate_jobs (queue_name, task_name, queueing_lock, args, scheduled_at) "
         "VALUES ({}, {}, {}, {}::jsonb, {}) "

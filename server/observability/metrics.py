@@ -61,7 +61,8 @@ TRANSCODE_SECONDS = Histogram(
 )
 PAYMENT_WEBHOOKS = Counter(
     f"{PREFIX}_payment_webhooks_total",
-    "Stripe webhook deliveries, by event type and outcome (processed / duplicate / bad_signature / ignored / error)",
+    "Stripe webhooks, by event type and outcome: received / duplicate / bad_signature on delivery, then the "
+    "job's applied / ignored / unhandled",
     ["event", "outcome"],
 )
 DATA_EXPORTS = Counter(f"{PREFIX}_data_exports_total", "Account data exports built, by outcome", ["outcome"])

@@ -3,11 +3,10 @@
 - Wake-up: LISTEN ``outbox`` (``server.outbox.emit`` NOTIFYs on commit), with a slow fallback poll.
 - One relay across nodes: each node tries ``pg_try_advisory_lock`` on a dedicated connection; the holder
   relays, the others stand by and retry, and take over when the holder's connection (and lock) goes.
-- Order: ``emit`` takes one transaction-scoped advisory lock before inserting (see ``server.outbox``),
-  so an outbox id is assigned only after every earlier emitting transaction committed or rolled back:
-  id order is commit order, and no row with a smaller id can still commit once a larger one is visible.
-  Rows are also selected by ``published_at IS NULL`` rather than "id greater than the last", so even a
-  late row would be published, never skipped.
+- Order: rows are stamped with ``seq`` at commit (see ``server.outbox``); per channel ``seq`` order is
+  commit order, and no row of a channel with a smaller ``seq`` can still commit once a larger one is
+  visible. Rows are selected by ``published_at IS NULL`` rather than "seq greater than the last", so a
+  row committed on another channel's stripe meanwhile is published, never skipped.
 - Once: each row is published with idempotency key ``outbox:<id>``, then marked published. A relay
   that dies between the two re-publishes the row on restart and the broker answers with the first
   position instead of publishing it again.
@@ -136,7 +135,7 @@ class Relay:
         """Publish one batch of unpublished rows in id order; return how many there were."""
         rows = await conn.fetch(
             "SELECT id, channel, event, data::text AS data FROM outbox_events "
-            "WHERE published_at IS NULL ORDER BY id LIMIT $1",
+            "WHERE published_at IS NULL ORDER BY seq LIMIT $1",
             BATCH,
         )
         done: list[int] = []

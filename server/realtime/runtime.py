@@ -11,9 +11,10 @@ from dataclasses import dataclass
 from types import FrameType
 from typing import Any
 
+from channels import names
 from channels.broker import Broker, HistoryPolicy
 from channels.gateway import Gateway, GatewayConfig, Identity, Unauthenticated
-from channels.hub import Hub
+from channels.hub import Hub, Sub
 from channels.memory import MemoryBroker
 from channels.presence import Presence, RedisPresence
 from channels.redis import RedisBroker
@@ -22,6 +23,7 @@ from server.accounts import revocation
 from server.errors import Unauthorized
 from server.realtime import api
 from server.realtime.authz import ChannelPolicy
+from server.realtime.recheck import RecheckSink
 from server.realtime.relay import Relay
 from server.settings import Settings
 
@@ -102,6 +104,14 @@ def make_authenticate(settings: Settings):  # type: ignore[no-untyped-def]
     return authenticate
 
 
+async def _listen_for_rechecks(gateway: Gateway) -> None:
+    """Subscribe this node's hub to the internal re-check channel (acted on by ``gateway.recheck``)."""
+    sub = Sub(RecheckSink(gateway), names.RECHECK)
+    await gateway.hub.add(sub)
+    pos = await gateway.broker.position(names.RECHECK)
+    sub.settle(pos.offset, pos.epoch)
+
+
 async def start(settings: Settings) -> Realtime:
     """Start this process's realtime layer (the Redis one when ``REDIS_URL`` is set)."""
     global _registered
@@ -131,6 +141,7 @@ async def start(settings: Settings) -> Realtime:
     if not _registered:
         revocation.on_revoked(_revoked)
         _registered = True
+    await _listen_for_rechecks(gateway)
     relay = Relay(db.engine().config["dsn"], broker, poll=rt.relay_poll)
     relay.start()
     _close_sockets_before_server_exit(gateway)

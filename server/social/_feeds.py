@@ -11,6 +11,7 @@ from litestar.params import JSONBody, PathParameter
 from server.ads.deps import page_ads
 from server.deps import MaybeUser
 from server.openapi import problems
+from server.ratelimit import write_limit
 from server.social import schemas
 from server.social._deps import Cursor, Limit, PathId, Viewer
 from server.social.feeds import FeedService
@@ -85,7 +86,13 @@ class ReportController(Controller):
     path = "/reports"
     tags = ["moderation"]
 
-    @post("/", status_code=201, summary="Report a post, comment or user", responses=problems(401, 404, 422))
+    @post(
+        "/",
+        status_code=201,
+        summary="Report a post, comment or user",
+        guards=[write_limit("reports")],
+        responses=problems(401, 404, 422),
+    )
     async def report(
         self, data: JSONBody[schemas.ReportCreate], viewer: Viewer, moderation: NamedDependency[ModerationService]
     ) -> schemas.ReportView:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from litestar import Controller, Response, delete, get, patch, post
-from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, JSONBody, Parameter
@@ -14,6 +13,7 @@ from server.deps import MaybeUser
 from server.errors import Forbidden
 from server.guards import has_capability
 from server.openapi import problems
+from server.ratelimit import write_limit
 from server.settings import Settings
 from server.social import schemas
 from server.social._deps import Cursor, Limit, PathId, Viewer
@@ -35,6 +35,7 @@ class PostController(Controller):
         "/",
         status_code=201,
         summary="Publish a post (hashtags and @mentions parsed)",
+        guards=[write_limit("posts")],
         responses=problems(401, 413, 422),
     )
     async def create(
@@ -48,6 +49,7 @@ class PostController(Controller):
 
     @post(
         "/media",
+        guards=[write_limit("uploads")],
         status_code=201,
         summary="Upload an image to attach (multipart field `data`): checked by content, bounded, metadata stripped",
         responses=problems(401, 413, 422),
@@ -55,21 +57,25 @@ class PostController(Controller):
     )
     async def upload(
         self,
-        data: Annotated[UploadFile, Body(media_type=RequestEncodingType.MULTI_PART)],
+        data: Annotated[schemas.ImageUpload, Body(media_type=RequestEncodingType.MULTI_PART)],
         viewer: Viewer,
         social: NamedDependency[SocialRuntime],
         settings: NamedDependency[Settings],
     ) -> schemas.Media:
         cfg = social.settings
-        raw = await data.read(cfg.image_max_bytes + 1)
+        raw = await data.data.read(cfg.image_max_bytes + 1)
         row = await store_post_image(
             viewer.id,
             raw,
             media_dir=settings.data_dir / "media",
             max_bytes=cfg.image_max_bytes,
             size=cfg.image_max_side,
+            pool=social.images,
+            max_pixels=cfg.image_max_pixels,
         )
-        return schemas.Media(id=str(row["id"]), url=row["url"], width=row["width"], height=row["height"])
+        # Signed: until it is attached to a public post, only the uploader holds a URL that opens it.
+        url = social.media.url(row["url"])
+        return schemas.Media(id=str(row["id"]), url=url, width=row["width"], height=row["height"])
 
     @get("/{post_id:str}", summary="A post", responses=problems(404))
     async def read(self, post_id: PathId, maybe_user: MaybeUser, posts: NamedDependency[PostService]) -> schemas.Post:
@@ -77,6 +83,7 @@ class PostController(Controller):
 
     @patch(
         "/{post_id:str}",
+        guards=[write_limit("edits")],
         summary="Edit my post (the old text is kept in its history)",
         responses=problems(401, 403, 404, 422),
     )
@@ -85,11 +92,20 @@ class PostController(Controller):
     ) -> schemas.Post:
         return await posts.edit(viewer.id, parse_id(post_id), data.text)
 
-    @get("/{post_id:str}/history", summary="Earlier versions of an edited post", responses=problems(404))
+    @get(
+        "/{post_id:str}/history",
+        summary="Earlier versions of an edited post, oldest first",
+        responses=problems(404, 422),
+    )
     async def history(
-        self, post_id: PathId, maybe_user: MaybeUser, posts: NamedDependency[PostService]
-    ) -> list[schemas.PostEditView]:
-        return await posts.history(maybe_user.id if maybe_user else None, parse_id(post_id))
+        self,
+        post_id: PathId,
+        maybe_user: MaybeUser,
+        posts: NamedDependency[PostService],
+        limit: Limit = 20,
+        cursor: Cursor = None,
+    ) -> schemas.PostEditPage:
+        return await posts.history(maybe_user.id if maybe_user else None, parse_id(post_id), limit, cursor)
 
     @delete(
         "/{post_id:str}",
@@ -100,16 +116,29 @@ class PostController(Controller):
     async def remove(self, post_id: PathId, viewer: Viewer, posts: NamedDependency[PostService]) -> None:
         await posts.delete(viewer.id, viewer.role, parse_id(post_id))
 
-    @post("/{post_id:str}/like", status_code=200, summary="Like (idempotent)", responses=problems(401, 404))
+    @post(
+        "/{post_id:str}/like",
+        guards=[write_limit("likes")],
+        status_code=200,
+        summary="Like (idempotent)",
+        responses=problems(401, 404),
+    )
     async def like(self, post_id: PathId, viewer: Viewer, posts: NamedDependency[PostService]) -> schemas.Post:
         return await posts.like(viewer.id, parse_id(post_id), on=True)
 
-    @delete("/{post_id:str}/like", status_code=200, summary="Unlike (idempotent)", responses=problems(401, 404))
+    @delete(
+        "/{post_id:str}/like",
+        guards=[write_limit("likes")],
+        status_code=200,
+        summary="Unlike (idempotent)",
+        responses=problems(401, 404),
+    )
     async def unlike(self, post_id: PathId, viewer: Viewer, posts: NamedDependency[PostService]) -> schemas.Post:
         return await posts.like(viewer.id, parse_id(post_id), on=False)
 
     @post(
         "/{post_id:str}/repost",
+        guards=[write_limit("posts")],
         summary="Repost a public post (201 new, 200 already)",
         responses=problems(401, 403, 404),
     )
@@ -148,6 +177,7 @@ class PostController(Controller):
 
     @post(
         "/{post_id:str}/comments",
+        guards=[write_limit("comments")],
         status_code=201,
         summary="Comment, or reply with `parent_id`",
         responses=problems(401, 404, 422),
@@ -177,7 +207,11 @@ class CommentController(Controller):
         await comments.delete(viewer.id, viewer.role, parse_id(comment_id))
 
     @post(
-        "/{comment_id:str}/like", status_code=200, summary="Like a comment (idempotent)", responses=problems(401, 404)
+        "/{comment_id:str}/like",
+        guards=[write_limit("likes")],
+        status_code=200,
+        summary="Like a comment (idempotent)",
+        responses=problems(401, 404),
     )
     async def like(
         self, comment_id: PathId, viewer: Viewer, comments: NamedDependency[CommentService]

@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import Controller, delete, get, patch, post, put
-from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, JSONBody, Parameter, PathParameter
 
 from server.deps import MaybeUser
 from server.openapi import problems
+from server.ratelimit import write_limit
 from server.settings import Settings
 from server.social import schemas
 from server.social._deps import Cursor, Limit, Viewer
@@ -36,22 +36,29 @@ class MeController(Controller):
 
     @put(
         "/avatar",
+        guards=[write_limit("uploads")],
         summary="Upload my avatar (multipart field `file`): checked by content, resized, metadata stripped",
         responses=problems(401, 413, 422),
         request_max_body_size=6 * 1024 * 1024,
     )
     async def avatar(
         self,
-        data: Annotated[UploadFile, Body(media_type=RequestEncodingType.MULTI_PART)],
+        data: Annotated[schemas.ImageUpload, Body(media_type=RequestEncodingType.MULTI_PART)],
         viewer: Viewer,
         graph: NamedDependency[GraphService],
         social: NamedDependency[SocialRuntime],
         settings: NamedDependency[Settings],
     ) -> schemas.Profile:
         cfg = social.settings
-        raw = await data.read(cfg.avatar_max_bytes + 1)
+        raw = await data.data.read(cfg.avatar_max_bytes + 1)
         await store_avatar(
-            viewer.id, raw, media_dir=settings.data_dir / "media", max_bytes=cfg.avatar_max_bytes, size=cfg.avatar_size
+            viewer.id,
+            raw,
+            media_dir=settings.data_dir / "media",
+            max_bytes=cfg.avatar_max_bytes,
+            size=cfg.avatar_size,
+            pool=social.images,
+            max_pixels=cfg.avatar_max_pixels,
         )
         return await graph.profile_by_id(viewer.id)
 
@@ -110,6 +117,7 @@ class UserController(Controller):
 
     @post(
         "/{username:str}/follow",
+        guards=[write_limit("follows")],
         status_code=200,
         summary="Follow (or request to follow a private account); idempotent",
         responses=problems(401, 404, 409, 422),
@@ -121,6 +129,7 @@ class UserController(Controller):
 
     @delete(
         "/{username:str}/follow",
+        guards=[write_limit("follows")],
         status_code=200,
         summary="Unfollow (or withdraw a request)",
         responses=problems(401, 404),
@@ -154,6 +163,7 @@ class UserController(Controller):
 
     @post(
         "/{username:str}/block",
+        guards=[write_limit("follows")],
         status_code=204,
         summary="Block (removes follows both ways)",
         responses=problems(401, 404, 422),
@@ -167,6 +177,7 @@ class UserController(Controller):
 
     @post(
         "/{username:str}/mute",
+        guards=[write_limit("follows")],
         status_code=204,
         summary="Mute (hidden from my feeds)",
         responses=problems(401, 404, 422),

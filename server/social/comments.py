@@ -10,7 +10,7 @@ from server.errors import Forbidden, NotFound, ValidationFailed
 from server.social import cursor, schemas, sql, text
 from server.social.posts import STAFF, PostService, audit
 from server.social.runtime import SocialRuntime
-from server.social.views import USER_COLS, user_summary
+from server.social.views import USER_COLS, user_summary, who_can_see
 
 _SELECT = (
     "SELECT c.id, c.post, c.parent, c.text, c.like_count, c.reply_count, c.created_at, "
@@ -104,7 +104,7 @@ class CommentService:
                     comment_id=comment_id,
                     parent_comment_id=parent_id,
                     parent_author_id=parent_author,
-                    mentioned_ids=tuple(mentioned),
+                    mentioned_ids=tuple(await who_can_see(post_id, mentioned)),
                 )
             )
         await self.rt.store.mark_dirty(post_id)

@@ -20,6 +20,14 @@ class SocialSettings(msgspec.Struct, frozen=True):
     avatar_size: int = 400
     image_max_bytes: int = 5 * 1024 * 1024
     image_max_side: int = 2048
+    avatar_max_pixels: int = 12_000_000
+    """Decoded size bound of an avatar (a phone photo fits; a 116 KB PNG claiming 40 Mpx does not)."""
+    image_max_pixels: int = 20_000_000
+    image_workers: int = 2
+    """Images decoded at once, in their own pool (apart from password hashing)."""
+    orphan_media_seconds: int = 24 * 3600
+    """Uploads not attached to a post within this long are deleted."""
+    orphan_sweep_seconds: float = 600.0
 
 
 def from_env(env: dict[str, str] | None = None) -> SocialSettings:

@@ -63,7 +63,7 @@ class FeedService:
             ids = await source(max_id, batch)
             if not ids:
                 break
-            items.extend(await in_order(viewer, ids))
+            items.extend(await in_order(viewer, ids, signer=self.rt.media))
             max_id = ids[-1]
             if len(items) >= want or len(ids) < batch:
                 break
@@ -233,7 +233,9 @@ class FeedService:
             if entries is None:
                 raise ValidationFailed("this trending cursor has expired; start again")
             ids = [int(m) for m, score in entries if score > 0]
-            found = {int(p.id): p for p in await in_order(viewer or 0, ids) if p.visibility == "public"}
+            found = {
+                int(p.id): p for p in await in_order(viewer or 0, ids, signer=self.rt.media) if p.visibility == "public"
+            }
             for member, _score in entries:
                 offset += 1
                 post = found.get(int(member))

@@ -6,8 +6,10 @@ from typing import Any
 
 import msgspec
 
+from channels import names
 from server import events
 from server.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from server.realtime import recheck
 from server.social import cursor, schemas, sql
 from server.social.runtime import SocialRuntime
 from server.social.views import USER_COLS, is_blocked_either_way, user_summary
@@ -98,6 +100,8 @@ class GraphService:
                 await sql.execute(f"UPDATE users SET {', '.join(sets)}, updated_at = now() WHERE id = $1", *args)
                 if data.is_private is False:
                     await self._accept_all(viewer)
+                if data.is_private is True:  # strangers watching this account's posts lose them now
+                    await recheck.request(kinds=[names.POST])
         return await self.profile_by_id(viewer)
 
     async def _accept_all(self, viewer: int) -> None:
@@ -160,6 +164,7 @@ class GraphService:
         async with sql.transaction():
             await self._remove_follow(viewer, tid)
             await sql.execute("DELETE FROM follow_requests WHERE requester = $1 AND target = $2", viewer, tid)
+            await recheck.request(users=[viewer])  # followers-only posts they watched
         await self.rt.graph_changed(viewer)
         return await self._result("none", tid)
 
@@ -212,6 +217,7 @@ class GraphService:
                 viewer,
                 tid,
             )
+            await recheck.request(users=[viewer, tid])
             await events.dispatch(events.Blocked(actor_id=viewer, target_id=tid))
         await self.rt.graph_changed(viewer)
         await self.rt.graph_changed(tid)

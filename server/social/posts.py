@@ -11,12 +11,13 @@ import asyncpg
 from models.ids import new_id
 from server import events
 from server.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from server.social import fanout, schemas, sql, text
+from server.social import cursor, fanout, schemas, sql, text
 from server.social.runtime import SocialRuntime
-from server.social.views import VISIBLE, visible_posts
+from server.social.views import VISIBLE, visible_posts, who_can_see
 
 STAFF = ("moderator", "admin")
 WEIGHTS = {"like": 1.0, "comment": 2.0, "repost": 3.0}
+MAX_MENTIONS = 10
 
 
 class PostService:
@@ -24,7 +25,7 @@ class PostService:
         self.rt = runtime
 
     async def get(self, viewer: int | None, post_id: int) -> schemas.Post:
-        found = await visible_posts(viewer or 0, [post_id])
+        found = await visible_posts(viewer or 0, [post_id], signer=self.rt.media)
         if post_id not in found:
             raise NotFound("no such post")
         return found[post_id]
@@ -48,6 +49,9 @@ class PostService:
         names = text.mentions(body)
         if not names:
             return []
+        if len(set(names)) > MAX_MENTIONS:
+            # Each mention is a notification (and a push): a cap keeps one post from paging a crowd.
+            raise ValidationFailed(f"at most {MAX_MENTIONS} different @mentions per text")
         rows = await sql.fetch(
             "SELECT id FROM users u WHERE username = ANY($1) AND id <> $2 AND NOT EXISTS "
             "(SELECT 1 FROM blocks b WHERE (b.blocker = u.id AND b.blocked = $2) "
@@ -125,7 +129,7 @@ class PostService:
                     raise ValidationFailed("media_ids must be your own uploads, not attached to another post")
             if attach is not None:
                 await attach(post_id)
-            post = (await visible_posts(viewer, [post_id]))[post_id]
+            post = (await visible_posts(viewer, [post_id], signer=self.rt.media))[post_id]
             aud = await fanout.audience(self.rt, author, visibility, mentioned)
             await fanout.emit_post_event("post.created", aud, post_id, tags, fanout.neutral(post))
             await events.dispatch(
@@ -133,7 +137,9 @@ class PostService:
                     actor_id=viewer,
                     post_id=post_id,
                     visibility=visibility,
-                    mentioned_ids=tuple(mentioned),
+                    # Only who can open the post hears of it (a followers-only mention of a stranger: nobody).
+                    mentioned_ids=tuple(await who_can_see(post_id, mentioned)),
+                    author_private=bool(author["is_private"]),
                     repost_of_id=original["id"] if original else None,
                     repost_of_author_id=original["author"] if original else None,
                 )
@@ -177,10 +183,24 @@ class PostService:
             )
         return await self.get(viewer, post_id)
 
-    async def history(self, viewer: int | None, post_id: int) -> list[schemas.PostEditView]:
+    async def history(
+        self, viewer: int | None, post_id: int, limit: int = 20, cur: str | None = None
+    ) -> schemas.PostEditPage:
+        """Earlier versions, oldest first, a page at a time."""
         await self._visible_row(viewer or 0, post_id)
-        rows = await sql.fetch("SELECT text, created_at FROM post_edits WHERE post = $1 ORDER BY id", post_id)
-        return [schemas.PostEditView(text=r["text"], created_at=r["created_at"]) for r in rows]
+        after = cursor.decode(self.rt.secret_key, f"edits:{post_id}", cur)
+        rows = await sql.fetch(
+            "SELECT id, text, created_at FROM post_edits WHERE post = $1 AND id > $2 ORDER BY id LIMIT $3",
+            post_id,
+            int(after[0]) if after else 0,
+            limit + 1,
+        )
+        more = len(rows) > limit
+        rows = rows[:limit]
+        nxt = cursor.encode(self.rt.secret_key, f"edits:{post_id}", [str(rows[-1]["id"])]) if more else None
+        return schemas.PostEditPage(
+            items=[schemas.PostEditView(text=r["text"], created_at=r["created_at"]) for r in rows], next_cursor=nxt
+        )
 
     async def delete(self, viewer: int, role: str, post_id: int, *, reason: str | None = None) -> None:
         """Soft delete by the author, or removal by a moderator/admin (audited)."""

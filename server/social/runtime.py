@@ -6,12 +6,15 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import structlog
 
 from server.social import sql
 from server.social.config import SocialSettings
+from server.social.media import MediaSigner
 from server.social.store import MemoryStore, RedisStore, Store
 
 log = structlog.get_logger(__name__)
@@ -20,8 +23,15 @@ log = structlog.get_logger(__name__)
 class SocialRuntime:
     """Created once per app in the lifespan; services receive it by DI."""
 
-    def __init__(self, settings: SocialSettings, secret_key: str, redis: Any | None) -> None:
+    def __init__(
+        self, settings: SocialSettings, secret_key: str, redis: Any | None, media_dir: Path | None = None
+    ) -> None:
         self.settings = settings
+        self.media_dir = media_dir
+        self.media = MediaSigner(secret_key)
+        # Image decoding gets its own small pool: uploads never queue behind (or starve) password hashing
+        # in the default pool, and at most ``workers`` images are decoded at once (bounded memory).
+        self.images = ThreadPoolExecutor(max_workers=settings.image_workers, thread_name_prefix="sf-image")
         self.secret_key = secret_key
         cap, ttl, half = settings.timeline_cap, settings.timeline_ttl_seconds, settings.trending_half_life_seconds
         self.store: Store = (
@@ -33,9 +43,33 @@ class SocialRuntime:
         # Set by server.app once realtime exposes channel positions: channel -> (offset, epoch).
         self.position_of: Callable[[str], Awaitable[tuple[int, str] | None]] | None = None
         self._task: asyncio.Task[None] | None = None
+        self._sweeper: asyncio.Task[None] | None = None
         # Home timelines being rebuilt in the background, one task per user at most (see ``warm``).
         self._warming: dict[int, asyncio.Task[None]] = {}
         self._stopping = False
+
+    async def sweep_orphan_media(self) -> int:
+        """Delete uploads never attached to a post within ``orphan_media_seconds`` (rows and files)."""
+        rows = await sql.fetch(
+            "DELETE FROM post_media WHERE post IS NULL AND created_at < now() - make_interval(secs => $1) "
+            "RETURNING url",
+            float(self.settings.orphan_media_seconds),
+        )
+        if self.media_dir is not None:
+            for row in rows:
+                name = str(row["url"]).rsplit("/", 1)[-1]
+                (self.media_dir / "images" / name).unlink(missing_ok=True)
+        return len(rows)
+
+    async def _sweep_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.settings.orphan_sweep_seconds)
+            try:
+                removed = await self.sweep_orphan_media()
+                if removed:
+                    log.info("orphan_media_removed", count=removed)
+            except Exception:
+                log.exception("orphan_media_sweep_failed")
 
     async def touch(self, user_id: int) -> None:
         """Mark ``user_id`` recently active (at most once a minute per process: it is on every request)."""
@@ -123,6 +157,7 @@ class SocialRuntime:
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._flusher())
+        self._sweeper = asyncio.create_task(self._sweep_loop())
 
     async def stop(self) -> None:
         self._stopping = True
@@ -131,7 +166,9 @@ class SocialRuntime:
             task.cancel()
         if warming:
             await asyncio.wait(warming)
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        for background in (self._task, self._sweeper):
+            if background is not None:
+                background.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await background
+        self.images.shutdown(wait=False, cancel_futures=True)

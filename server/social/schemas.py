@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Literal
 
 import msgspec
+from litestar.datastructures import UploadFile
 
 from server.ads.schemas import AdSlot
 
@@ -147,6 +149,11 @@ class PostEditView(msgspec.Struct):
     created_at: datetime
 
 
+class PostEditPage(msgspec.Struct):
+    items: list[PostEditView]
+    next_cursor: str | None
+
+
 class Comment(msgspec.Struct):
     id: str
     post_id: str
@@ -234,3 +241,10 @@ class TagPage(msgspec.Struct):
 class ReportPage(msgspec.Struct):
     items: list[ReportView]
     next_cursor: str | None
+
+
+@dataclass
+class ImageUpload:
+    """A multipart upload: the image in the form field ``data`` (a missing field is a 400, not a crash)."""
+
+    data: UploadFile

@@ -38,6 +38,17 @@ def trend_bucket(now: float, day: int = 86400) -> tuple[int, float]:
     return bucket, bucket * day
 
 
+SNAPSHOT_SECONDS = 60
+"""Trending answers are frozen once per this many seconds and shared by every reader."""
+SNAPSHOT_TTL = 900
+"""How long a trending cursor can page through its snapshot."""
+
+
+def snapshot_name(kind: str, now: float) -> str:
+    """The shared snapshot of ``kind`` for the time bucket holding ``now``."""
+    return f"{kind}-{int(now // SNAPSHOT_SECONDS)}"
+
+
 class Store(Protocol):
     cap: int
     half_life: float
@@ -136,22 +147,34 @@ class RedisStore:
         await pipe.execute()
 
     async def trend_snapshot(self, kind: str, now: float) -> str:
-        """Freeze today's and yesterday's scores (one decay scale) so paging is stable."""
+        """Today's and yesterday's scores (one decay scale) frozen once per ``SNAPSHOT_SECONDS``, so paging
+        is stable and readers share one copy (a copy per request would let anyone multiply Redis memory)."""
+        name = snapshot_name(kind, now)
+        snap = f"{self.p}trend:snap:{name}"
+        if await self.redis.exists(snap):
+            return name
         half_life = self.half_life
         bucket, _ = trend_bucket(now)
-        snap = f"{self.p}trend:snap:{secrets.token_hex(8)}"
         keys = {
             f"{self.p}trend:{kind}:{bucket}": 1.0,
             f"{self.p}trend:{kind}:{bucket - 1}": 2.0 ** (-86400 / half_life),
         }
-        await self.redis.zunionstore(snap, keys)
-        await self.redis.expire(snap, 900)
-        return snap.rsplit(":", 1)[-1]
+        # Built aside and renamed only if absent: concurrent first readers never swap a snapshot someone
+        # is already paging through.
+        tmp = f"{snap}:{secrets.token_hex(4)}"
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.zunionstore(tmp, keys)
+        pipe.expire(tmp, SNAPSHOT_TTL)
+        count, _ = await pipe.execute()
+        if count and not await self.redis.renamenx(tmp, snap):  # nothing trends yet: no key to rename
+            await self.redis.delete(tmp)
+        return name
 
     async def trend_page(self, snapshot: str, offset: int, count: int) -> list[tuple[str, float]] | None:
         key = f"{self.p}trend:snap:{snapshot}"
         if not await self.redis.exists(key):
-            return None
+            # An empty snapshot has no key (Redis keeps no empty sets): a first page is just empty.
+            return [] if offset == 0 else None
         rows = await self.redis.zrevrange(key, offset, offset + count - 1, withscores=True)
         return [(m.decode() if isinstance(m, bytes) else m, float(s)) for m, s in rows]
 
@@ -223,20 +246,22 @@ class MemoryStore:
         scores[member] = scores.get(member, 0.0) + amount * _growth(now, start, self.half_life)
 
     async def trend_snapshot(self, kind: str, now: float) -> str:
+        name = snapshot_name(kind, now)
+        if name in self._snaps:
+            return name
         half_life = self.half_life
         bucket, _ = trend_bucket(now)
         merged: dict[str, float] = dict(self._trend.get(f"{kind}:{bucket}", {}))
         for member, score in self._trend.get(f"{kind}:{bucket - 1}", {}).items():
             merged[member] = merged.get(member, 0.0) + score * 2.0 ** (-86400 / half_life)
         ranked = sorted(merged.items(), key=lambda kv: (-kv[1], kv[0]))
-        snap = secrets.token_hex(8)
-        self._snaps = {k: v for k, v in self._snaps.items() if v[0] > now - 900}
-        self._snaps[snap] = (now, ranked)
-        return snap
+        self._snaps = {k: v for k, v in self._snaps.items() if v[0] > time.time() - SNAPSHOT_TTL}
+        self._snaps[name] = (time.time(), ranked)
+        return name
 
     async def trend_page(self, snapshot: str, offset: int, count: int) -> list[tuple[str, float]] | None:
         entry = self._snaps.get(snapshot)
-        if entry is None or entry[0] < time.time() - 900:
+        if entry is None or entry[0] < time.time() - SNAPSHOT_TTL:
             return None
         return entry[1][offset : offset + count]
 

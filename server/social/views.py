@@ -16,7 +16,7 @@ BLOCKED = (
     "EXISTS (SELECT 1 FROM blocks b WHERE (b.blocker = $1 AND b.blocked = {u}) OR (b.blocker = {u} AND b.blocked = $1))"
 )
 VISIBLE = (
-    "p.deleted_at IS NULL AND (p.author = $1 OR (NOT "
+    "p.deleted_at IS NULL AND a.suspended_at IS NULL AND (p.author = $1 OR (NOT "
     + BLOCKED.format(u="p.author")
     + " AND ((p.visibility = 'private' AND $1 = ANY(p.mentions))"
     " OR (p.visibility = 'public' AND NOT a.is_private)"
@@ -63,14 +63,16 @@ _MEDIA = msgspec.json.Decoder(list[schemas.Media])
 _VIDEO = msgspec.json.Decoder(schemas.VideoAttachment)
 
 
-async def visible_posts(viewer: int, ids: list[int], *, feed: bool = False) -> dict[int, schemas.Post]:
+async def visible_posts(
+    viewer: int, ids: list[int], *, feed: bool = False, signer: Any = None
+) -> dict[int, schemas.Post]:
     """The posts among ``ids`` that ``viewer`` may see (and, for feeds, has not muted), by id."""
     if not ids:
         return {}
     where = VISIBLE + (" AND " + NOT_MUTED if feed else "")
     rows = await sql.fetch(_POST_SELECT + f" WHERE p.id = ANY($2) AND {where}", viewer, ids)
     originals = {r["repost_of"] for r in rows if r["repost_of"] is not None}
-    inner = await visible_posts(viewer, list(originals)) if originals else {}
+    inner = await visible_posts(viewer, list(originals), signer=signer) if originals else {}
     mention_ids = {m for r in rows for m in r["mentions"]}
     names = {}
     if mention_ids:
@@ -84,7 +86,11 @@ async def visible_posts(viewer: int, ids: list[int], *, feed: bool = False) -> d
             if original is None:  # the original is gone or hidden: so is the repost
                 continue
         media = r["media"]  # attached images come in the same row (NULL for most posts): no second query
-        out[r["id"]] = post_view(r, names, original, _MEDIA.decode(media) if media is not None else [])
+        items = _MEDIA.decode(media) if media is not None else []
+        if items and not (r["visibility"] == "public" and not r["a_is_private"]):
+            # Not public: only signed, expiring URLs open these files (see server.social.media).
+            items = [msgspec.structs.replace(m, url=signer.url(m.url) if signer else m.url) for m in items]
+        out[r["id"]] = post_view(r, names, original, items)
         if r["video"] is not None:  # a video post (server.video publishes one per ready public video)
             out[r["id"]].video = _VIDEO.decode(r["video"])
     return out
@@ -126,8 +132,23 @@ def _post(r: Any, names: dict[int, str], original: schemas.Post | None, media: l
     )
 
 
-async def in_order(viewer: int, ids: list[int], *, feed: bool = True) -> list[schemas.Post]:
-    found = await visible_posts(viewer, ids, feed=feed)
+async def who_can_see(post_id: int, user_ids: list[int] | tuple[int, ...]) -> list[int]:
+    """The users among ``user_ids`` who may see post ``post_id`` (the same rule as every read)."""
+    if not user_ids:
+        return []
+    rule = VISIBLE.replace("$1", "v.id")
+    rows = await sql.fetch(
+        "SELECT v.id FROM unnest($1::bigint[]) AS v(id) JOIN posts p ON p.id = $2 JOIN users a ON a.id = p.author "
+        f"WHERE {rule}",
+        list(user_ids),
+        post_id,
+    )
+    seen = {r["id"] for r in rows}
+    return [u for u in user_ids if u in seen]
+
+
+async def in_order(viewer: int, ids: list[int], *, feed: bool = True, signer: Any = None) -> list[schemas.Post]:
+    found = await visible_posts(viewer, ids, feed=feed, signer=signer)
     return [found[i] for i in ids if i in found]
 
 

@@ -16,6 +16,7 @@ import msgspec
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from server.notifications.providers import netguard
 from server.notifications.providers.base import (
     Message,
     Rejected,
@@ -70,6 +71,7 @@ class WebPush:
             serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
         )
         self.subject = settings.vapid_subject
+        self.allow = settings.allow_hosts
         self.http = client(settings.ca_file)
 
     def vapid(self, endpoint: str) -> str:
@@ -91,13 +93,29 @@ class WebPush:
             # Topic: at most 32 characters of the URL-safe base64 alphabet; a newer push replaces it.
             "Topic": b64url(hashlib.sha256(message.collapse_key.encode()).digest())[:32],
         }
-        res = await post(self.http, "webpush", token["token"], content=body, headers=headers)
+        url, extensions = await self._pinned(token["token"], headers)
+        res = await post(self.http, "webpush", url, content=body, headers=headers, extensions=extensions)
         if res.status_code in (200, 201, 202):
             return
         if res.status_code in (404, 410):
             raise TokenGone(f"webpush: {res.status_code}")
         retry_if_transient(res, "webpush")
         raise Rejected(f"webpush answered {res.status_code}")
+
+    async def _pinned(self, endpoint: str, headers: dict[str, str]) -> tuple[str, dict[str, Any]]:
+        """Connect to the address checked public at send time, with the endpoint's name for Host and TLS."""
+        try:
+            address = await netguard.resolve_public(endpoint, self.allow)
+        except netguard.Refused as exc:
+            # Never contacted, so nothing about a local service is learnt; the registration is dropped.
+            raise TokenGone(f"webpush: endpoint refused ({exc})") from None
+        if address is None:
+            return endpoint, {}
+        parts = urlsplit(endpoint)
+        host = f"[{address}]" if ":" in address else address
+        headers["Host"] = parts.netloc
+        pinned = parts._replace(netloc=f"{host}:{parts.port}" if parts.port else host).geturl()
+        return pinned, {"sni_hostname": parts.hostname}
 
     async def aclose(self) -> None:
         await self.http.aclose()

@@ -16,6 +16,7 @@ import structlog
 
 from server.errors import DomainError
 from server.notifications.queue import enqueue
+from server.observability.metrics import record_webhook
 from server.payments.services import events
 from server.payments.services.common import Context, transaction
 from server.social import sql
@@ -44,6 +45,7 @@ class WebhookService:
         """Verify and store one delivery; ``True`` if the event is new (and queued)."""
         self.ctx.require()
         if not signature:
+            record_webhook("unknown", "bad_signature")
             raise BadSignature("no Stripe-Signature header")
         try:
             text = payload.decode()
@@ -52,6 +54,7 @@ class WebhookService:
             )
             event = msgspec.json.decode(payload, type=_Event)
         except (stripe.SignatureVerificationError, UnicodeDecodeError, ValueError, msgspec.ValidationError) as exc:
+            record_webhook("unknown", "bad_signature")
             raise BadSignature(str(exc) or None) from exc
         async with transaction():
             new = await sql.fetchval(
@@ -64,6 +67,7 @@ class WebhookService:
             )
             if new:
                 await enqueue(TASK, {"event_id": event.id}, queue_name=QUEUE)
+        record_webhook(event.type, "received" if new else "duplicate")
         log.info("stripe_event_received", event_id=event.id, type=event.type, new=bool(new))
         return bool(new)
 
@@ -85,4 +89,5 @@ async def process(ctx: Context, event_id: str) -> str | None:
         await sql.execute(
             "UPDATE stripe_events SET processed_at = now(), outcome = $2 WHERE id = $1", event_id, outcome
         )
+    record_webhook(row["type"], str(outcome))
     return str(outcome)

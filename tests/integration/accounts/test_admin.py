@@ -91,10 +91,16 @@ async def test_audit_log_records_security_events_with_ip_and_user_agent(client):
     ua = {"User-Agent": "AuditTest/1.0"}
     root, bob = await _admin_and_user(client)
     await client.post("/api/v1/auth/login", json={"login": "bob", "password": "wrong password!!"}, headers=ua)
-    setup = (await client.post("/api/v1/auth/2fa/setup", headers=bob["headers"])).json()
+    setup = (await client.post("/api/v1/auth/2fa/setup", json={"password": PASSWORD}, headers=bob["headers"])).json()
     totp = pyotp.TOTP(setup["secret"])
-    await client.post("/api/v1/auth/2fa/enable", json={"otp": totp.now()}, headers={**bob["headers"], **ua})
-    await client.post("/api/v1/auth/2fa/disable", json={"otp": totp.at(time.time() + 30)}, headers=bob["headers"])
+    await client.post(
+        "/api/v1/auth/2fa/enable", json={"password": PASSWORD, "otp": totp.now()}, headers={**bob["headers"], **ua}
+    )
+    await client.post(
+        "/api/v1/auth/2fa/disable",
+        json={"password": PASSWORD, "otp": totp.at(time.time() + 30)},
+        headers=bob["headers"],
+    )
     await client.put(f"/api/v1/admin/users/{bob['id']}/role", json={"role": "creator"}, headers=root["headers"])
     await client.post(f"/api/v1/admin/users/{bob['id']}/suspend", json={}, headers=root["headers"])
     await client.post("/api/v1/auth/logout", headers=root["headers"])

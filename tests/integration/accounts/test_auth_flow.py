@@ -7,6 +7,8 @@ import time
 import jwt
 import pyotp
 
+PASSWORD = "correct horse battery"
+
 
 async def register(client, username="alice", email=None, password="correct horse battery"):
     res = await client.post(
@@ -136,13 +138,13 @@ async def test_totp_enrolment_login_and_replay(client):
     await register(client)
     tokens = (await login(client)).json()
     auth = {"Authorization": f"Bearer {tokens['access_token']}"}
-    setup = (await client.post("/api/v1/auth/2fa/setup", headers=auth)).json()
+    setup = (await client.post("/api/v1/auth/2fa/setup", headers=auth, json={"password": PASSWORD})).json()
     assert setup["otpauth_url"].startswith("otpauth://totp/")
     totp = pyotp.TOTP(setup["secret"])
-    bad = await client.post("/api/v1/auth/2fa/enable", headers=auth, json={"otp": "000000"})
+    bad = await client.post("/api/v1/auth/2fa/enable", headers=auth, json={"password": PASSWORD, "otp": "000000"})
     assert bad.status_code == 401 and bad.json()["code"] == "invalid_otp"
     code = totp.now()
-    enabled = await client.post("/api/v1/auth/2fa/enable", headers=auth, json={"otp": code})
+    enabled = await client.post("/api/v1/auth/2fa/enable", headers=auth, json={"password": PASSWORD, "otp": code})
     assert enabled.status_code == 200
     recovery = enabled.json()["recovery_codes"]
     assert len(recovery) == 10 and len(set(recovery)) == 10

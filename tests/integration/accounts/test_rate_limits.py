@@ -59,12 +59,16 @@ async def test_registrations_are_limited_per_ip(client):
 
 async def test_two_factor_attempts_are_limited_per_account(client):
     alice = await signed_in(client)
-    setup = (await client.post("/api/v1/auth/2fa/setup", headers=alice["headers"])).json()
+    setup = (await client.post("/api/v1/auth/2fa/setup", json={"password": PASSWORD}, headers=alice["headers"])).json()
     for _ in range(2):
-        res = await client.post("/api/v1/auth/2fa/enable", json={"otp": "000000"}, headers=alice["headers"])
+        res = await client.post(
+            "/api/v1/auth/2fa/enable", json={"password": PASSWORD, "otp": "000000"}, headers=alice["headers"]
+        )
         assert res.status_code == 401
     limited = await client.post(
-        "/api/v1/auth/2fa/enable", json={"otp": pyotp.TOTP(setup["secret"]).now()}, headers=alice["headers"]
+        "/api/v1/auth/2fa/enable",
+        json={"password": PASSWORD, "otp": pyotp.TOTP(setup["secret"]).now()},
+        headers=alice["headers"],
     )
     assert_limited(limited)
 

@@ -73,9 +73,11 @@ async def test_logs_never_contain_passwords_tokens_or_otps(client, log_output):
     await register(client, "alice")
     await login(client, "alice", wrong)
     alice = await signed_in(client, "bob")
-    setup = (await client.post("/api/v1/auth/2fa/setup", headers=alice["headers"])).json()
+    setup = (await client.post("/api/v1/auth/2fa/setup", json={"password": PASSWORD}, headers=alice["headers"])).json()
     otp = pyotp.TOTP(setup["secret"]).now()
-    codes = (await client.post("/api/v1/auth/2fa/enable", json={"otp": otp}, headers=alice["headers"])).json()
+    codes = (
+        await client.post("/api/v1/auth/2fa/enable", json={"password": PASSWORD, "otp": otp}, headers=alice["headers"])
+    ).json()
     second_otp = pyotp.TOTP(setup["secret"]).at(time.time() + 30)
     tokens = (await login(client, "bob", otp=second_otp)).json()
     refreshed = (await client.post("/api/v1/auth/refresh", json={"refresh_token": tokens["refresh_token"]})).json()

@@ -54,6 +54,8 @@ def push_env(standins: object, monkeypatch: pytest.MonkeyPatch) -> object:
         "VAPID_SUBJECT": "mailto:ops@socialflow.test",
         "PUSH_BACKOFF_BASE": "4",
         "PUSH_MAX_ATTEMPTS": "3",
+        # The stand-ins listen on loopback: allowed explicitly, as the SSRF guard refuses local hosts.
+        "PUSH_ALLOW_HOSTS": f"127.0.0.1:{http.port}",
     }.items():
         monkeypatch.setenv(name, value)
     return standins

@@ -88,3 +88,33 @@ async def test_slow_consumer_is_cut_at_its_bound_while_others_flow(broker):
 
 def p_types(peer: Peer) -> list[str]:
     return [f["type"] for f in peer.frames]
+
+
+async def test_one_slow_consumer_among_a_thousand_sockets_leaves_the_others_untouched(broker):
+    """Chaos, in behaviour (latency percentiles are for bench/): the 999 others get every event, in order."""
+
+    async def authenticate(token: str) -> Identity:
+        return Identity(user_id=int(token), session_id=int(token))
+
+    gateway = Gateway(Hub(broker), authenticate, Everyone(), GatewayConfig(queue_count=50))
+    peers = [Peer() for _ in range(1000)]
+    tasks = [asyncio.create_task(gateway.serve(p)) for p in peers]
+    for n, peer in enumerate(peers, start=1):
+        peer.say({"type": "auth", "id": 1, "token": str(n)})
+        peer.say({"type": "subscribe", "id": 2, "channel": "timeline:public"})
+    for peer in peers:
+        await peer.until(lambda p=peer: len(p.frames) == 2)
+    slow, others = peers[500], peers[:500] + peers[501:]
+    slow.gate.clear()
+    for n in range(120):
+        await broker.publish("timeline:public", "post.created", b'{"n":%d}' % n)
+        if n % 10 == 9:
+            await asyncio.sleep(0.01)
+    await slow.until(lambda: slow.close_code is not None)
+    assert slow.close_code == 4008
+    for peer in others:
+        await peer.until(lambda p=peer: len(p.frames) == 122)
+    assert all([f["data"]["n"] for f in p.frames[2:]] == list(range(120)) for p in others)
+    assert all(p.close_code is None for p in others)
+    await gateway.close_all()
+    await asyncio.gather(*tasks)

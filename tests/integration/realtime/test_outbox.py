@@ -166,3 +166,59 @@ async def test_only_one_relay_is_active_and_another_takes_over(relay_broker):
         await b.stop()
     finally:
         await db.close_pool()
+
+
+async def test_an_open_emitting_transaction_blocks_no_other_emitter(relay_broker):
+    """Finding 8: no global serial section. Another channel, or even the same one, emits and commits meanwhile."""
+    await db.start_pool()
+    try:
+        emitted, others_done = asyncio.Event(), asyncio.Event()
+
+        async def long_open() -> None:
+            async with User._meta.db.transaction():
+                await emit("post:1", "post.stats", {"tx": "long"})
+                emitted.set()
+                await asyncio.wait_for(others_done.wait(), 20)  # before the fix: the others wait for us
+
+        async def others() -> None:
+            await emitted.wait()
+            for channel in ("post:2", "post:1"):
+                async with User._meta.db.transaction():
+                    await emit(channel, "post.stats", {"tx": f"other-{channel}"})
+            others_done.set()
+
+        await asyncio.wait_for(asyncio.gather(long_open(), others()), 30)
+        await run_relay(relay_broker, all_marked)
+        # Commit order per channel: the short transaction on post:1 committed first.
+        assert await published(relay_broker, "post:1") == [b'{"tx": "other-post:1"}', b'{"tx": "long"}']
+    finally:
+        await db.close_pool()
+
+
+async def test_many_concurrent_writers_publish_each_channel_in_commit_order(relay_broker):
+    import random
+
+    await db.start_pool()
+    try:
+        owner = User(username="clock", email="c@example.com", email_normalized="c@example.com", password_hash="!")
+        await owner.save()
+        commit_rank: dict[int, int] = {}
+
+        async def writer(n: int) -> None:
+            await asyncio.sleep(random.random() * 0.05)
+            async with User._meta.db.transaction():
+                await emit("post:7", "post.stats", {"n": n})
+                await emit(f"user:{n}", "notification.created", {"n": n})
+                await asyncio.sleep(random.random() * 0.05)
+                # A row lock held to commit: the value each writer gets is its commit rank.
+                rows = await User.raw(
+                    "UPDATE users SET posts_count = posts_count + 1 WHERE id = {} RETURNING posts_count", owner.id
+                )
+                commit_rank[n] = rows[0]["posts_count"]
+
+        await asyncio.gather(*(writer(n) for n in range(24)))
+        await run_relay(relay_broker, all_marked)
+        expected = [b'{"n": %d}' % n for n in sorted(commit_rank, key=commit_rank.__getitem__)]
+        assert await published(relay_broker, "post:7") == expected
+    finally:
+        await db.close_pool()

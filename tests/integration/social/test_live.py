@@ -143,7 +143,9 @@ async def test_domain_events_for_notifications(client):
     ]
     assert seen[0] == events.Followed(actor_id=ids["bob"], target_id=ids["alice"], pending=True)
     assert seen[1] == events.FollowAccepted(actor_id=ids["alice"], follower_id=ids["bob"])
-    assert seen[3].mentioned_ids == (ids["carol"],)  # type: ignore[attr-defined]
+    # alice is private and carol does not follow her: carol cannot open the post, so she is not told of it.
+    assert seen[3].mentioned_ids == ()  # type: ignore[attr-defined]
+    assert seen[3].author_private is True  # type: ignore[attr-defined]
     assert seen[7].parent_author_id == ids["bob"]  # type: ignore[attr-defined]
     assert seen[9].repost_of_author_id == ids["carol"]  # type: ignore[attr-defined]
 

@@ -162,7 +162,7 @@ async def test_edit_keeps_history(client):
     res = await alice.patch(f"{API}/posts/{pid}", json={"text": "second #two"})
     assert res.status_code == 200 and res.json()["edited_at"] and res.json()["hashtags"] == ["two"]
     assert (await alice.patch(f"{API}/posts/{pid}", json={"text": ""})).status_code == 422
-    history = (await client.get(f"{API}/posts/{pid}/history")).json()
+    history = (await client.get(f"{API}/posts/{pid}/history")).json()["items"]
     assert [h["text"] for h in history] == ["first #one"]
     assert (await client.get(f"{API}/posts/{pid}")).json()["text"] == "second #two"
 

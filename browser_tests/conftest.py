@@ -1,0 +1,102 @@
+"""A real server (``python -m server serve``, embedded PostgreSQL) and Debian's Chromium, for the browser tests.
+
+Run by ``make test-browser`` (which installs Chromium when it is missing). Screenshots go to
+``artifacts/browser/`` (git-ignored); the path is printed at the end of the run.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "artifacts" / "browser"
+PASSWORD = "correct horse battery"  # noqa: S105 - a test account
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def server() -> Iterator[str]:
+    data_dir = Path(tempfile.mkdtemp(prefix="sf-browser-"))
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "SECRET_KEY")}
+    env.update(DATA_DIR=str(data_dir), HOST="127.0.0.1", PORT=str(port))
+    log = data_dir / "server.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "server", "serve"], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT
+        )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 240  # initdb on a busy machine: generous, never asserted on
+    try:
+        while True:
+            if proc.poll() is not None:
+                raise AssertionError(f"server exited:\n{log.read_text()[-4000:]}")
+            try:
+                if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise AssertionError(f"server never became healthy:\n{log.read_text()[-4000:]}")
+            time.sleep(0.3)
+        yield base
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def chromium_path() -> str:
+    for name in ("chromium", "chromium-browser"):
+        found = shutil.which(name)
+        if found:
+            return found
+    raise AssertionError("Chromium is missing: run `make test-browser`, which installs Debian's package")
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        # Debian's Chromium (playwright cannot download its own browsers here); --no-sandbox as root in CI.
+        b = p.chromium.launch(executable_path=chromium_path(), headless=True, args=["--no-sandbox"])
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Iterator[Path]:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    yield ARTIFACTS
+    print(f"\nbrowser test screenshots: {ARTIFACTS}")
+
+
+def register(base: str, username: str) -> dict[str, str]:
+    res = httpx.post(
+        f"{base}/api/v1/auth/register",
+        json={"username": username, "email": f"{username}@example.com", "password": PASSWORD},
+        timeout=30,
+    )
+    assert res.status_code == 201, res.text
+    return res.json()  # type: ignore[no-any-return]

@@ -1,0 +1,1 @@
+"""piccolo-admin at ``/admin/`` for moderators and admins, signed in with their Social Flow account."""

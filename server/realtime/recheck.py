@@ -1,0 +1,58 @@
+"""Re-authorization of live subscriptions when access may have been lost (block, privacy, role, suspension).
+
+A service calls ``await request(users=..., kinds=...)`` inside the transaction that changes access; the
+request travels through the outbox (so it is acted on only once committed) on the internal channel
+``names.RECHECK`` to every node, whose gateway asks the subscribe policy again and ends the subscriptions
+no longer allowed with ``{"type": "unsubscribed", "channel": …, "reason": "forbidden"}``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable
+from typing import Any
+
+import msgspec
+import structlog
+
+from channels import names
+from channels.gateway import Gateway
+from server import outbox
+
+log = structlog.get_logger(__name__)
+
+
+class Recheck(msgspec.Struct):
+    users: list[int] = []
+    """Every subscription of these users is checked again."""
+    kinds: list[str] = []
+    """Every subscription of these channel kinds (anyone's) is checked again."""
+
+
+_EVENT = msgspec.json.Decoder(dict[str, Any])
+
+
+async def request(users: Iterable[int] = (), kinds: Iterable[str] = ()) -> None:
+    """Queue a re-check in the caller's transaction."""
+    await outbox.emit(names.RECHECK, "recheck", Recheck(users=sorted(set(users)), kinds=sorted(set(kinds))))
+
+
+class RecheckSink:
+    """The hub's subscriber on ``names.RECHECK`` for one gateway: each event schedules ``gateway.recheck``."""
+
+    def __init__(self, gateway: Gateway) -> None:
+        self.gateway = gateway
+        self.tasks: set[asyncio.Task[int]] = set()
+
+    def push(self, text: str) -> None:
+        try:
+            data = msgspec.convert(_EVENT.decode(text)["data"], Recheck)
+        except (msgspec.DecodeError, msgspec.ValidationError, KeyError):
+            log.warning("bad recheck event")
+            return
+        if not (data.users or data.kinds):
+            return
+        users, kinds = set(data.users) or None, set(data.kinds) or None
+        task = asyncio.get_running_loop().create_task(self.gateway.recheck(users, kinds))
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
