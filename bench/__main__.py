@@ -24,6 +24,9 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--stack-seconds", type=float, default=40.0, help="budget of the rising steps per stack")
     parser.add_argument("--no-e2e", action="store_true", help="skip the post -> 1,000 followers end to end run")
     parser.add_argument("--no-feed", action="store_true", help="skip the home feed run")
+    parser.add_argument("--no-video", action="store_true", help="skip the video runs (transcode, upload, segments)")
+    parser.add_argument("--video-upload-mib", type=int, default=1024, help="size of the tus upload run")
+    parser.add_argument("--video-only", action="store_true", help="only the video runs (implies --no-docs)")
     parser.add_argument("--no-live", action="store_true", help="skip the live room run (bench/live_room.py)")
     parser.add_argument("--no-docs", action="store_true", help="print the table only; leave docs/ alone")
     return parser.parse_args(argv)
@@ -50,6 +53,8 @@ def main(argv: list[str] | None = None) -> int:
     redis = procs.Redis(work)
     results: list[dict[str, Any]] = []
     extra: dict[str, Any] = {"redis": redis.version()}
+    if args.video_only:
+        keys, args.no_e2e, args.no_feed, args.no_docs = [], True, True, True
     try:
         for stack in PEER_STACKS:
             if stack.key in keys:
@@ -65,6 +70,11 @@ def main(argv: list[str] | None = None) -> int:
             if SOCIAL_FLOW_KEY in keys:
                 results.append(sf.pop("fanout"))
             extra.update(sf)
+        if not args.no_video:
+            from bench import video
+
+            redis.flush()
+            extra["video"] = video.run(redis, work, upload_mib=args.video_upload_mib)
         if not args.no_live:
             from bench import live_room
 

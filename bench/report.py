@@ -101,6 +101,10 @@ def extra_lines(extra: dict[str, Any]) -> list[str]:
         section = extra.get(name)
         if isinstance(section, dict):
             lines.append(f"{label}: " + feed_text(section))
+    if isinstance(extra.get("video"), dict):
+        from bench.video import summary
+
+        lines += summary(extra["video"])
     feed = extra.get("feed")
     if isinstance(feed, dict) and "ads_on" in feed:
         from bench.ads_feed import compare
@@ -108,6 +112,13 @@ def extra_lines(extra: dict[str, Any]) -> list[str]:
         lines.append("home feed with ads on (1,000 campaigns): " + feed_text(feed["ads_on"]))
         lines.append("ads cost on the home feed: " + compare(feed, feed["ads_on"]))
     return lines
+
+
+def video_lines(extra: dict[str, Any]) -> list[str]:
+    from bench.video import summary
+
+    section = extra.get("video")
+    return [f"- {line}" for line in summary(section)] if isinstance(section, dict) else ["Not run (`--no-video`)."]
 
 
 def feed_text(section: dict[str, Any]) -> str:
@@ -315,6 +326,10 @@ def write_docs(results: list[dict[str, Any]], extra: dict[str, Any], work: Path)
         f"Data set: {(extra.get('feed') or {}).get('data_set', '—')}.",
         "",
         f"Ads on the home feed, same server and load: {_ads_cost(extra.get('feed') or {})}.",
+        "",
+        "## Video (transcode, tus upload, segment serving)",
+        "",
+        *video_lines(extra),
         "",
     ]
     if extra.get("live_room"):

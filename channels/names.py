@@ -14,6 +14,7 @@ PUBLIC = "timeline:public"
 HASHTAG = "hashtag"
 POST = "post"
 LIVE = "live"
+VIDEO = "video"
 
 # kind -> pattern of its argument (None: the kind takes no argument)
 _ID = re.compile(r"[1-9][0-9]{0,19}")
@@ -25,6 +26,7 @@ KINDS: dict[str, re.Pattern[str] | None] = {
     HASHTAG: _TAG,
     POST: _ID,
     LIVE: _ID,
+    VIDEO: _ID,
 }
 MAX_NAME_LENGTH = 200
 RECHECK = "sys:recheck"
@@ -86,6 +88,10 @@ def post(post_id: int | str) -> str:
 
 def live(stream_id: int | str) -> str:
     return f"{LIVE}:{int(stream_id)}"
+
+
+def video(video_id: int | str) -> str:
+    return f"{VIDEO}:{int(video_id)}"
 
 
 _EVENT = re.compile(r"[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*")

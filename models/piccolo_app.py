@@ -12,6 +12,7 @@ TABLE_MODULES = [
     "models.outbox",
     "models.social",
     "models.notifications",
+    "models.video",
     "models.live",
     "models.ads",
     "models.payments",

@@ -143,6 +143,51 @@ def cmd_worker(_: argparse.Namespace) -> int:
     return _with_database(run)
 
 
+def cmd_video_worker(_: argparse.Namespace) -> int:
+    """Run the video processing worker in this process (for ``VIDEO_WORKER=off`` servers)."""
+    from server.logging import configure
+
+    configure()
+
+    async def work() -> None:
+        from server import db
+        from server.notifications import queue
+        from server.social import config as social_config
+        from server.social.runtime import SocialRuntime
+        from server.video import jobs
+        from server.video import runtime as video_runtime
+
+        settings = get_settings()
+        redis = None
+        if settings.redis.url:
+            import redis.asyncio as aioredis
+
+            redis = aioredis.from_url(settings.redis.url)
+        social = SocialRuntime(social_config.from_env(), settings.security.secret_key, redis)
+        video = video_runtime.build(settings, social)
+        await db.start_pool(max_size=5)
+        await queue.open_queue()
+        await video.start()
+        try:
+            await jobs.run_worker(video, wait=True, signals=True)
+        finally:
+            await video.close()
+            await queue.close_queue()
+            await db.close_pool()
+            if redis is not None:
+                await redis.aclose()
+
+    def run() -> int:
+        _migrate()
+        try:
+            asyncio.run(work())
+        except KeyboardInterrupt:
+            pass
+        return 0
+
+    return _with_database(run)
+
+
 def cmd_create_admin(args: argparse.Namespace) -> int:
     from server.accounts.admin_cli import create_admin
     from server.errors import DomainError
@@ -202,6 +247,7 @@ def main(argv: list[str] | None = None) -> int:
     serve.set_defaults(func=cmd_serve)
     sub.add_parser("migrate", help="apply pending migrations").set_defaults(func=cmd_migrate)
     sub.add_parser("worker", help="run the notification delivery worker").set_defaults(func=cmd_worker)
+    sub.add_parser("video-worker", help="run the video processing worker").set_defaults(func=cmd_video_worker)
     admin = sub.add_parser("create-admin", help="create the first admin (password from $ADMIN_PASSWORD or a prompt)")
     admin.add_argument("username")
     admin.add_argument("email")

@@ -60,8 +60,18 @@ from server.social.controllers import CONTROLLERS as SOCIAL_CONTROLLERS
 from server.social.controllers import dependencies as social_dependencies
 from server.social.media import MediaController
 from server.social.runtime import SocialRuntime
+from server.video import jobs as video_jobs
+from server.video import realtime_hooks as video_realtime
+from server.video import runtime as video_runtime
+from server.video.controllers import API_CONTROLLERS as VIDEO_CONTROLLERS
+from server.video.controllers import MediaController as VideoMediaController
+from server.video.deps import dependencies as video_dependencies
+from server.video.middleware import tus_options_middleware
 
 log = structlog.get_logger(__name__)
+# tus clients in browsers read these from cross-origin answers.
+TUS_HEADERS = ["Location", "Upload-Offset", "Upload-Length", "Upload-Expires", "Tus-Resumable", "Tus-Version",
+               "Tus-Extension", "Tus-Max-Size", "Tus-Checksum-Algorithm", "Content-Range", "Accept-Ranges"]  # fmt: skip
 
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"  # the demo app at /app/
 
@@ -97,6 +107,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
         app.state.social = social
         social_realtime.wire(social)
         social.start()
+        video = video_runtime.build(settings, social)
+        await video.start()
+        app.state.video = video
+        video_realtime.wire()
+        video_worker = video_jobs.start_in_process(video) if video.settings.worker == "inprocess" else None
         app.state.ads = ads = AdsRuntime(ads_config.from_env(), settings.security.secret_key, redis)
         await ads.start()
         try:
@@ -116,6 +131,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
                     log.info("started", redis=bool(redis), notification_worker=inprocess)
                     yield
                 finally:
+                    if video_worker is not None:  # first: a transcode cut short now is requeued on start
+                        await video_jobs.stop_in_process(video_worker)
+                        video_worker = None
                     if worker is not None:
                         await notification_queue.stop_in_process(worker)
                     await live.stop()
@@ -123,7 +141,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
                         await sampler.stop()
                     await rt.stop()  # sockets close with 1001 first
         finally:
+            if video_worker is not None:
+                await video_jobs.stop_in_process(video_worker)
             await notification_queue.close_queue()
+            await video.close()
             await ads.stop()
             await social.stop()
             if redis is not None:
@@ -147,13 +168,20 @@ def create_app(settings: Settings | None = None) -> Litestar:
             NotificationController,
             PushTokenController,
             *SOCIAL_CONTROLLERS,
+            *VIDEO_CONTROLLERS,
             *LIVE_CONTROLLERS,
             *ADS_CONTROLLERS,
             *PAYMENT_CONTROLLERS,
             AccountDataController,
             ExportDownloadController,
         ],
-        dependencies={**social_dependencies, **ads_dependencies, **payment_dependencies, **live_deps.dependencies},
+        dependencies={
+            **social_dependencies,
+            **video_dependencies,
+            **ads_dependencies,
+            **payment_dependencies,
+            **live_deps.dependencies,
+        },
     )
 
     # Avatars are public files; post images go through MediaController (signed URLs for non-public posts).
@@ -179,6 +207,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             web_app,
             admin_mount(settings),
             MediaController,
+            VideoMediaController,
         ],
         lifespan=[lifespan],
         exception_handlers=exception_handlers,
@@ -186,9 +215,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
         middleware=[
             request_id_middleware,
             metrics_middleware,
+            tus_options_middleware,
             *([tracing_middleware] if settings.observability.otlp_endpoint else []),
         ],
-        cors_config=CORSConfig(allow_origins=list(settings.http.cors_origins), expose_headers=["X-Request-ID"]),
+        cors_config=CORSConfig(
+            allow_origins=list(settings.http.cors_origins), expose_headers=["X-Request-ID", *TUS_HEADERS]
+        ),
         request_max_body_size=settings.http.max_body_bytes,
         openapi_config=OpenAPIConfig(
             title="Social Flow",
@@ -205,6 +237,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ),
         state=State(
             {
+                "video": None,
                 "settings": settings,
                 "redis": None,
                 "limiter": RateLimiter(),

@@ -17,13 +17,14 @@ TYPES: tuple[str, ...] = (
     "subscription_started",
     "payout_paid",
     "system",
+    "video_ready",
     "data_export_ready",
 )
 CHANNELS: tuple[str, ...] = ("in_app", "push", "email")
 
 # Likes and reposts are frequent and low-stakes: in-app and push (collapsed), not email.
 # Money, requests and direct speech (mention, reply, comment) are worth a digest line.
-_NO_EMAIL = {"like", "repost", "follow_accepted", "new_post", "live_started"}
+_NO_EMAIL = {"like", "repost", "follow_accepted", "new_post", "live_started", "video_ready"}
 DEFAULTS: dict[str, dict[str, bool]] = {t: {"in_app": True, "push": True, "email": t not in _NO_EMAIL} for t in TYPES}
 
 # Types whose notifications fold into one group per subject (Mastodon's grouped notifications).

@@ -42,8 +42,15 @@ def _pool(**kwargs: Any) -> AsyncConnectionPool:
 
 
 queue = procrastinate.App(
-    connector=procrastinate.PsycopgConnector(pool_factory=_pool, min_size=1, max_size=4),
-    import_paths=["server.notifications.jobs", "server.account_data.jobs", "server.payments.jobs"],
+    # Each in-process worker (notifications, video) holds one connection for LISTEN for its whole life, and
+    # fetches, heartbeats and abort polls need more; 4 left a stopping worker waiting on the pool.
+    connector=procrastinate.PsycopgConnector(pool_factory=_pool, min_size=1, max_size=10),
+    import_paths=[
+        "server.notifications.jobs",
+        "server.account_data.jobs",
+        "server.payments.jobs",
+        "server.video.jobs",
+    ],
 )
 
 

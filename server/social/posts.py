@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import asyncpg
@@ -70,7 +71,14 @@ class PostService:
         price: schemas.Price | None = None,
     ) -> schemas.Post:
         tags, mentioned = text.hashtags(body), await self._mention_ids(viewer, body)
-        return await self._publish(viewer, body, visibility, tags, mentioned, None, media_ids or [], price)
+        return await self._publish(viewer, body, visibility, tags, mentioned, None, media_ids or [], price=price)
+
+    async def create_attached(
+        self, viewer: int, body: str, visibility: str, attach: Callable[[int], Awaitable[None]]
+    ) -> schemas.Post:
+        """A post whose attachment another domain links with ``attach(post_id)`` in the post's transaction."""
+        tags, mentioned = text.hashtags(body), await self._mention_ids(viewer, body)
+        return await self._publish(viewer, body, visibility, tags, mentioned, None, [], attach=attach)
 
     async def _publish(
         self,
@@ -81,6 +89,7 @@ class PostService:
         mentioned: list[int],
         original: Any,
         media_ids: list[int] | None = None,
+        attach: Callable[[int], Awaitable[None]] | None = None,
         price: schemas.Price | None = None,
     ) -> schemas.Post:
         post_id = new_id()
@@ -118,6 +127,8 @@ class PostService:
                 )
                 if sql.changed(status) != len(set(media_ids)):
                     raise ValidationFailed("media_ids must be your own uploads, not attached to another post")
+            if attach is not None:
+                await attach(post_id)
             post = (await visible_posts(viewer, [post_id], signer=self.rt.media))[post_id]
             aud = await fanout.audience(self.rt, author, visibility, mentioned)
             await fanout.emit_post_event("post.created", aud, post_id, tags, fanout.neutral(post))

@@ -89,6 +89,16 @@ class Media(msgspec.Struct):
     height: int
 
 
+class VideoAttachment(msgspec.Struct):
+    """The video a post carries (``GET /videos/{id}`` for its playback)."""
+
+    id: str
+    title: str
+    duration: float | None
+    width: int | None
+    height: int | None
+
+
 class Price(msgspec.Struct):
     """A paid post's price: minor units and a lower-case ISO currency."""
 
@@ -113,6 +123,7 @@ class Post(msgspec.Struct):
     bookmarked_by_me: bool
     media: list[Media] = msgspec.field(default_factory=list)
     repost_of: Post | None = None
+    video: VideoAttachment | None = None
     price: Price | None = None
     """Set on a paid post; until the viewer buys it (POST /payments/purchases) it is ``locked``."""
     locked: bool = False

@@ -53,10 +53,14 @@ SELECT p.id, p.text, p.visibility, p.hashtags, p.mentions, p.repost_of, p.create
          AS reposted_by_me,
        (SELECT json_agg(json_build_object('id', m.id::text, 'url', m.url, 'width', m.width, 'height', m.height)
                         ORDER BY m.id)
-          FROM post_media m WHERE m.post = p.id) AS media
+          FROM post_media m WHERE m.post = p.id) AS media,
+       (SELECT json_build_object('id', v.id::text, 'title', v.title, 'duration', v.duration, 'width', v.width,
+                                 'height', v.height)
+          FROM videos v WHERE v.post = p.id AND v.deleted_at IS NULL) AS video
 FROM posts p JOIN users a ON a.id = p.author
 """
 _MEDIA = msgspec.json.Decoder(list[schemas.Media])
+_VIDEO = msgspec.json.Decoder(schemas.VideoAttachment)
 
 
 async def visible_posts(
@@ -87,6 +91,8 @@ async def visible_posts(
             # Not public: only signed, expiring URLs open these files (see server.social.media).
             items = [msgspec.structs.replace(m, url=signer.url(m.url) if signer else m.url) for m in items]
         out[r["id"]] = post_view(r, names, original, items)
+        if r["video"] is not None:  # a video post (server.video publishes one per ready public video)
+            out[r["id"]].video = _VIDEO.decode(r["video"])
     return out
 
 

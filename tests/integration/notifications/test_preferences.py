@@ -20,6 +20,7 @@ TYPES = {
     "payout_paid",
     "system",
     "data_export_ready",  # part 2 of the contract
+    "video_ready",  # part 2 of the contract
 }
 
 

@@ -1,0 +1,1 @@
+"""The video domain: resumable uploads, HLS transcoding jobs, signed playback, discovery, analytics."""

@@ -1,0 +1,131 @@
+"""The ``video`` job queue: processing jobs, upload expiry, recovery of jobs whose worker died.
+
+Tasks run on the app's procrastinate queue (PostgreSQL) in a worker of their own (one transcode at a
+time by default: ffmpeg already uses every core). The worker is given the ``VideoRuntime`` as its
+context, so jobs use the same storage and settings as the app that built it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+import structlog
+from procrastinate import JobContext, RetryStrategy
+
+from server.notifications.queue import queue
+from server.social import sql
+from server.video import queries
+from server.video.processing import Processor
+from server.video.runtime import VideoRuntime
+from server.video.uploads import expire_stale
+
+log = structlog.get_logger(__name__)
+
+QUEUE = "video"
+STALLED_AFTER_SECONDS = 60
+
+
+def _runtime(context: JobContext) -> VideoRuntime:
+    rt = (context.additional_context or {}).get("video")
+    if rt is None:
+        raise RuntimeError("the video worker runs with its VideoRuntime as context")
+    return rt  # type: ignore[no-any-return]
+
+
+# Errors are retried; a cancellation (the video was deleted, or the worker is stopping) is not: a stopped
+# worker's videos are requeued by ``requeue_orphans`` when a worker starts again.
+RETRY = RetryStrategy(max_attempts=3, wait=5, retry_exceptions={Exception})
+
+
+@queue.task(name="video.process", queue=QUEUE, pass_context=True, retry=RETRY)
+async def process(context: JobContext, video_id: int) -> None:
+    """Probe and transcode ``video_id``; an unexpected error is retried, and on the last attempt fails it."""
+    rt = _runtime(context)
+    try:
+        await Processor(rt).run(video_id)
+    except Exception:
+        log.exception("video_process_error", video_id=video_id, attempt=context.job.attempts)
+        if context.job.attempts + 1 >= rt.settings.max_attempts:
+            await Processor(rt).fail(video_id, "processing_error")
+            return
+        raise
+
+
+@queue.periodic(cron="* * * * *")
+@queue.task(name="video.housekeeping", queue=QUEUE, queueing_lock="video.housekeeping", pass_context=True)
+async def housekeeping(context: JobContext, timestamp: int) -> None:
+    """Every minute: expire stale uploads and requeue jobs of workers that stopped beating."""
+    rt = _runtime(context)
+    await expire_stale(rt)
+    await recover_stalled()
+    await requeue_orphans()
+
+
+async def recover_stalled(seconds: float = STALLED_AFTER_SECONDS) -> int:
+    """Put ``video`` jobs left ``doing`` by a crashed worker back in the queue; how many."""
+    manager = queue.job_manager
+    stalled = list(await manager.get_stalled_jobs(queue=QUEUE, seconds_since_heartbeat=seconds))
+    for job in stalled:
+        if job.task_name == "video.process":
+            log.warning("video_job_recovered", job_id=job.id, worker_id=job.worker_id)
+            await manager.retry_job(job)
+    return len(stalled)
+
+
+async def requeue_orphans() -> int:
+    """Queue a job again for every live ``processing`` video whose job is no longer waiting or running."""
+    rows = await sql.fetch(
+        "SELECT v.id FROM videos v WHERE v.status = 'processing' AND v.deleted_at IS NULL AND NOT EXISTS "
+        "(SELECT 1 FROM procrastinate_jobs j WHERE j.id = v.job_id AND j.status IN ('todo', 'doing'))"
+    )
+    for r in rows:
+        async with sql.transaction():
+            job_id = await queries.enqueue_process(r["id"])
+            await sql.execute("UPDATE videos SET job_id = $2 WHERE id = $1", r["id"], job_id)
+        log.warning("video_job_requeued", video_id=r["id"], job_id=job_id)
+    return len(rows)
+
+
+async def run_worker(rt: VideoRuntime, *, wait: bool = True, signals: bool = False) -> None:
+    """Process ``video`` jobs until cancelled (or, with ``wait=False``, until none is due)."""
+    try:
+        await recover_stalled()
+        await requeue_orphans()
+    except Exception:
+        log.exception("video_recovery_failed")
+    await queue.run_worker_async(
+        queues=[QUEUE],
+        wait=wait,
+        concurrency=rt.settings.worker_concurrency,
+        install_signal_handlers=signals,
+        delete_jobs="successful",
+        name="video",
+        additional_context={"video": rt},
+        fetch_job_polling_interval=2.0,
+        abort_job_polling_interval=1.0,
+        shutdown_graceful_timeout=0,
+    )
+
+
+def start_in_process(rt: VideoRuntime) -> asyncio.Task[None]:
+    async def run() -> None:
+        try:
+            await run_worker(rt)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("video_worker_crashed")
+
+    return asyncio.create_task(run(), name="video-worker")
+
+
+async def stop_in_process(task: asyncio.Task[None], grace: float = 10.0) -> None:
+    """Cancel the worker (a running transcode is requeued on the next start); never hang shutdown on it."""
+    task.cancel()
+    done, _ = await asyncio.wait({task}, timeout=grace)
+    if not done:
+        log.warning("video_worker_stop_timeout", seconds=grace)
+        return
+    with contextlib.suppress(asyncio.CancelledError):
+        await task

@@ -1,0 +1,145 @@
+"""The video domain's SQL: the one "who may see this video" rule, and the reads the planner needs.
+
+Every read of a video (one object, every list, the media route, the channel policy) goes through
+``visible``: change the rule there and it changes everywhere.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from server.social import sql
+
+STAFF = ("moderator", "admin")
+
+# $1 is the viewer id (0 when anonymous). ``v`` is the video, ``a`` its owner (users row).
+_BLOCKED = (
+    "EXISTS (SELECT 1 FROM blocks b WHERE (b.blocker = $1 AND b.blocked = v.owner) "
+    "OR (b.blocker = v.owner AND b.blocked = $1))"
+)
+_FOLLOWS = "EXISTS (SELECT 1 FROM follows f WHERE f.follower = $1 AND f.followee = v.owner)"
+
+
+def subscriber_access() -> str:
+    """SQL: the viewer ($1) may see the owner's ``subscribers`` videos: an active subscription (payments' rule)."""
+    from server.payments.queries import subscriber_access as paid_access
+
+    return paid_access("v.owner")
+
+
+def visible(*, staff: bool = False) -> str:
+    """SQL predicate: viewer $1 may see video ``v`` (owner ``a``). THE visibility rule of the domain.
+
+    The owner sees their own videos in every state; staff see every live video (moderation). Anyone
+    else sees ready, approved videos of owners they are not blocked with (either way): public and
+    unlisted ones (public accounts; followers only for a private account), followers-only ones when
+    following, subscribers-only ones with ``subscriber_access``.
+    """
+    if staff:
+        return "v.deleted_at IS NULL"
+    return (
+        "v.deleted_at IS NULL AND (v.owner = $1 OR ("
+        f"v.status = 'ready' AND v.moderation = 'approved' AND NOT {_BLOCKED} AND ("
+        f"(v.visibility IN ('public', 'unlisted') AND (NOT a.is_private OR {_FOLLOWS}))"
+        f" OR (v.visibility = 'followers' AND {_FOLLOWS})"
+        f" OR (v.visibility = 'subscribers' AND {subscriber_access()}))))"
+    )
+
+
+def listed(*, staff: bool = False) -> str:
+    """``visible`` and meant for lists: ready, and not unlisted (unless it is the viewer's own)."""
+    return f"{visible(staff=staff)} AND v.status = 'ready' AND (v.visibility <> 'unlisted' OR v.owner = $1)"
+
+
+VIDEO_COLS = (
+    "v.id, v.owner, v.title, v.description, v.tags, v.visibility, v.status, v.failure_reason, v.moderation, "
+    "v.duration, v.width, v.height, v.renditions, v.thumbnail, v.view_count, v.like_count, v.created_at, "
+    "v.published_at, v.post, v.upload_length, v.upload_offset, v.job_id, v.source_path, v.size_bytes, "
+    "a.username AS a_username, a.display_name AS a_display_name, a.avatar_url AS a_avatar_url, "
+    "a.followers_count AS a_followers_count, a.following_count AS a_following_count, "
+    "a.posts_count AS a_posts_count, a.is_private AS a_is_private, "
+    'EXISTS (SELECT 1 FROM video_likes l WHERE l.video = v.id AND l."user" = $1) AS liked_by_me'
+)
+FROM = "FROM videos v JOIN users a ON a.id = v.owner"
+
+
+async def visible_row(viewer: int, video_id: int, *, staff: bool = False) -> Any:
+    """The video row if ``viewer`` may see it, else ``None``."""
+    return await sql.fetchrow(
+        f"SELECT {VIDEO_COLS} {FROM} WHERE v.id = $2 AND {visible(staff=staff)}", viewer, video_id
+    )
+
+
+async def rows_by_id(viewer: int, ids: list[int]) -> dict[int, Any]:
+    """The listable videos among ``ids`` for ``viewer``."""
+    if not ids:
+        return {}
+    rows = await sql.fetch(f"SELECT {VIDEO_COLS} {FROM} WHERE v.id = ANY($2) AND {listed()}", viewer, ids)
+    return {r["id"]: r for r in rows}
+
+
+async def newest(viewer: int, below: int, limit: int, owner: int | None = None) -> list[Any]:
+    """Newest listable videos below an id (keyset): the ``videos_ready_id`` / ``videos_owner_id`` ranges."""
+    by_owner = "AND v.owner = $4" if owner is not None else "AND $4::bigint IS NULL"
+    return await sql.fetch(
+        f"SELECT {VIDEO_COLS} {FROM} WHERE v.id < $2 {by_owner} AND {listed()} ORDER BY v.id DESC LIMIT $3",
+        viewer,
+        below,
+        limit,
+        owner,
+    )
+
+
+# Full-text rank first (words as typed, 'simple' dictionary: any language), then trigram similarity so
+# that a typo still finds the title. The two GIN indexes on search_text serve the two conditions.
+_SEARCH = (
+    f"SELECT {VIDEO_COLS}, ts_rank(to_tsvector('simple', v.search_text), plainto_tsquery('simple', $2)) AS rank, "
+    "word_similarity($2, v.search_text) AS sim "
+    f"{FROM} WHERE (to_tsvector('simple', v.search_text) @@ plainto_tsquery('simple', $2) "
+    "OR v.search_text %> $2) AND {listed} ORDER BY rank DESC, sim DESC, v.id DESC OFFSET $3 LIMIT $4"
+)
+
+
+async def search(viewer: int, q: str, offset: int, limit: int) -> list[Any]:
+    return await sql.fetch(_SEARCH.format(listed=listed()), viewer, q, offset, limit)
+
+
+async def related(viewer: int, video_id: int, tags: list[str], offset: int, limit: int) -> list[Any]:
+    """Videos sharing the most tags with ``video_id`` (GIN ``&&`` on tags), then newest."""
+    return await sql.fetch(
+        f"SELECT {VIDEO_COLS}, cardinality(ARRAY(SELECT unnest(v.tags) INTERSECT SELECT unnest($3::varchar[]))) "
+        f"AS shared {FROM} WHERE v.tags && $3::varchar[] AND v.id <> $2 AND {listed()} "
+        "ORDER BY shared DESC, v.id DESC OFFSET $4 LIMIT $5",
+        viewer,
+        video_id,
+        tags,
+        offset,
+        limit,
+    )
+
+
+async def used_bytes(owner: int) -> int:
+    """What ``owner``'s live videos count against the quota (declared lengths of uploads in progress too)."""
+    value = await sql.fetchval(
+        "SELECT coalesce(sum(greatest(size_bytes, coalesce(upload_length, 0))), 0) FROM videos "
+        "WHERE owner = $1 AND deleted_at IS NULL",
+        owner,
+    )
+    return int(value)
+
+
+async def enqueue_process(video_id: int) -> int:
+    """Queue the processing job in the caller's transaction; its procrastinate job id."""
+    return int(
+        await sql.fetchval(
+            "INSERT INTO procrastinate_jobs (queue_name, task_name, queueing_lock, lock, args) "
+            "VALUES ('video', 'video.process', $1, $1, $2::jsonb) RETURNING id",
+            f"video:{video_id}",
+            f'{{"video_id": {int(video_id)}}}',
+        )
+    )
+
+
+async def cancel_job(job_id: int) -> None:
+    """Cancel a waiting job, or ask the worker running it to abort (it kills ffmpeg)."""
+    await sql.fetchval("SELECT procrastinate_cancel_job_v1($1, true, false)", job_id)

@@ -1,0 +1,24 @@
+"""Where video meets the realtime layer: who may subscribe to ``video:{id}`` (its owner only)."""
+
+from __future__ import annotations
+
+from channels import names
+from server.realtime import authz
+from server.social import sql
+
+
+async def video_channel_policy(user_id: int, arg: str) -> bool:
+    """``video:{id}``: processing progress and stats, for the video's owner."""
+    if not arg.isdigit() or len(arg) > 19 or int(arg) >= 1 << 63:
+        return False
+    return bool(
+        await sql.fetchval(
+            "SELECT EXISTS (SELECT 1 FROM videos WHERE id = $1 AND owner = $2 AND deleted_at IS NULL)",
+            int(arg),
+            user_id,
+        )
+    )
+
+
+def wire() -> None:
+    authz.register_policy(names.VIDEO, video_channel_policy)

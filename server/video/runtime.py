@@ -1,0 +1,95 @@
+"""The video domain's long-lived objects: settings, storage, URL signing; built once in ``create_app``."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from server.video import signing
+from server.video.config import VideoSettings
+from server.video.storage import Storage
+
+if TYPE_CHECKING:
+    from server.social.runtime import SocialRuntime
+
+
+class VideoRuntime:
+    """Services and jobs receive this (by DI, or as the job worker's context)."""
+
+    def __init__(
+        self,
+        settings: VideoSettings,
+        storage: Storage,
+        *,
+        secret_key: str,
+        public_url: str,
+        social: SocialRuntime | None = None,
+    ) -> None:
+        self.settings = settings
+        self.storage = storage
+        self.secret_key = secret_key
+        self.public_url = public_url.rstrip("/")
+        self.social = social
+        # video id -> (checked at, anonymous may read its files): the media route's hot path asks once per
+        # few seconds per video instead of once per segment request.
+        self._public: dict[int, tuple[float, bool]] = {}
+
+    @property
+    def uploads_dir(self) -> Any:
+        return self.settings.data_dir / "uploads"
+
+    @property
+    def work_dir(self) -> Any:
+        return self.settings.data_dir / "transcode"
+
+    async def start(self) -> None:
+        self.uploads_dir.mkdir(parents=True, exist_ok=True)
+        self.work_dir.mkdir(parents=True, exist_ok=True)
+        await self.storage.start()
+
+    async def close(self) -> None:
+        await self.storage.close()
+
+    # -- URLs ------------------------------------------------------------------------------------
+
+    def media_token(self, video_id: int, public: bool) -> tuple[str, datetime | None]:
+        """The path segment that opens ``video_id``'s files: ``p`` when public, else a signed, expiring one."""
+        if public:
+            return signing.PUBLIC, None
+        token, expires = signing.sign(self.secret_key, video_id, self.settings.url_ttl_seconds)
+        return token, datetime.fromtimestamp(expires, UTC)
+
+    def media_url(self, video_id: int, token: str, name: str) -> str:
+        return f"{self.public_url}/media/videos/{video_id}/{token}/{name}"
+
+    def upload_url(self, video_id: int) -> str:
+        return f"{self.public_url}/api/v1/uploads/{video_id}"
+
+    # -- the media route's access cache ---------------------------------------------------------
+
+    def cached_public(self, video_id: int, ttl: float = 5.0) -> bool | None:
+        hit = self._public.get(video_id)
+        if hit is None or time.monotonic() - hit[0] > ttl:
+            return None
+        return hit[1]
+
+    def remember_public(self, video_id: int, public: bool) -> None:
+        if len(self._public) > 50_000:
+            self._public.clear()
+        self._public[video_id] = (time.monotonic(), public)
+
+    def forget(self, video_id: int) -> None:
+        self._public.pop(video_id, None)
+
+
+def build(settings: Any, social: SocialRuntime | None) -> VideoRuntime:
+    """The runtime for ``settings`` (a ``server.settings.Settings``): the app and the worker entry use this."""
+    from server.video import config
+    from server.video.storage import from_url
+
+    cfg = config.from_env(settings.data_dir)
+    storage = from_url(cfg.storage_url, settings.data_dir, cfg.s3_endpoint_url, cfg.s3_region)
+    return VideoRuntime(
+        cfg, storage, secret_key=settings.security.secret_key, public_url=settings.public_url, social=social
+    )

@@ -1,0 +1,235 @@
+"""Videos: create, read, edit, delete, playback, likes, reports and the approval queue."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import msgspec
+
+from channels import names
+from models.ids import new_id
+from server import outbox
+from server.deps import CurrentUser
+from server.errors import Conflict, DomainError, Forbidden, NotFound
+from server.social import sql
+from server.video import queries, schemas
+from server.video.queries import STAFF
+from server.video.runtime import VideoRuntime
+from server.video.views import anonymous_may_see, video_view
+
+
+class NotReady(DomainError):
+    status, code, title = 409, "not_ready", "The video is not ready yet"
+
+
+def may_upload(user: CurrentUser) -> bool:
+    """Creators and admins upload."""
+    from server.guards import has_capability
+
+    return has_capability(user, "creator")
+
+
+def search_text(title: str, description: str, tags: list[str]) -> str:
+    return " ".join([title, description, *tags])
+
+
+def clean_tags(tags: list[str]) -> list[str]:
+    return list(dict.fromkeys(t.strip().lower() for t in tags if t.strip()))
+
+
+class VideoService:
+    def __init__(self, runtime: VideoRuntime) -> None:
+        self.rt = runtime
+
+    async def _row(self, user: CurrentUser | None, video_id: int) -> Any:
+        viewer = user.id if user else 0
+        row = await queries.visible_row(viewer, video_id, staff=bool(user and user.role in STAFF))
+        if row is None:
+            raise NotFound("no such video")
+        return row
+
+    async def _own_row(self, user: CurrentUser, video_id: int) -> Any:
+        """The row, when ``user`` owns it or is staff; 404 when they cannot see it, 403 when only see."""
+        row = await self._row(user, video_id)
+        if row["owner"] != user.id and user.role not in STAFF:
+            raise Forbidden("only the owner or a moderator may change this video")
+        return row
+
+    async def create(
+        self, user: CurrentUser, data: schemas.VideoCreate, *, source_path: str | None = None
+    ) -> schemas.Video:
+        if not may_upload(user):
+            raise Forbidden("only creators and admins upload videos (POST /api/v1/creators/enroll)")
+        tags = clean_tags(data.tags)
+        expires = datetime.now(UTC) + timedelta(seconds=self.rt.settings.upload_expiry_seconds)
+        moderation = "pending" if self.rt.settings.require_approval and user.role not in STAFF else "approved"
+        video_id = new_id()
+        await sql.execute(
+            "INSERT INTO videos (id, owner, title, description, tags, search_text, visibility, status, moderation, "
+            "renditions, upload_offset, upload_expires_at, size_bytes, view_count, like_count, created_at, "
+            "updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 'uploading', $8, '[]'::jsonb, 0, $9, 0, 0, 0, "
+            "now(), now())",
+            video_id,
+            user.id,
+            data.title,
+            data.description,
+            tags,
+            search_text(data.title, data.description, tags),
+            data.visibility,
+            moderation,
+            expires,
+        )
+        return await self.get(user, video_id)
+
+    async def get(self, user: CurrentUser | None, video_id: int) -> schemas.Video:
+        return video_view(self.rt, await self._row(user, video_id), user.id if user else 0)
+
+    async def update(self, user: CurrentUser, video_id: int, data: schemas.VideoUpdate) -> schemas.Video:
+        row = await self._own_row(user, video_id)
+        title = row["title"] if data.title is msgspec.UNSET else data.title
+        description = row["description"] if data.description is msgspec.UNSET else data.description
+        tags = list(row["tags"]) if data.tags is msgspec.UNSET else clean_tags(data.tags)
+        visibility = row["visibility"] if data.visibility is msgspec.UNSET else data.visibility
+        await sql.execute(
+            "UPDATE videos SET title = $2, description = $3, tags = $4, search_text = $5, visibility = $6, "
+            "updated_at = now() WHERE id = $1",
+            video_id,
+            title,
+            description,
+            tags,
+            search_text(title, description, tags),
+            visibility,
+        )
+        self.rt.forget(video_id)
+        from server.video.publishing import sync_post
+
+        await sync_post(self.rt, video_id)
+        return await self.get(user, video_id)
+
+    async def delete(self, user: CurrentUser, video_id: int) -> None:
+        """Soft delete; a running job is cancelled, the files and the staged upload are removed."""
+        row = await self._own_row(user, video_id)
+        async with sql.transaction():
+            status = await sql.execute(
+                "UPDATE videos SET deleted_at = now(), job_id = NULL WHERE id = $1 AND deleted_at IS NULL", video_id
+            )
+            if not sql.changed(status):
+                raise NotFound("no such video")
+            if row["job_id"] is not None and row["status"] in ("uploading", "processing"):
+                await queries.cancel_job(row["job_id"])
+            if row["owner"] != user.id:
+                from server.social.posts import audit
+
+                await audit(user.id, row["owner"], "video.removed", {"video_id": str(video_id)})
+        self.rt.forget(video_id)
+        from server.video.publishing import remove_post
+        from server.video.uploads import discard_staged
+
+        await remove_post(self.rt, row, user)
+        discard_staged(self.rt, video_id, row["source_path"])
+        await self.rt.storage.delete_prefix(str(video_id))
+
+    async def playback(self, user: CurrentUser | None, video_id: int) -> schemas.Playback:
+        row = await self._row(user, video_id)
+        if row["status"] != "ready":
+            raise NotReady(f"the video is {row['status']}")
+        token, expires = self.rt.media_token(video_id, anonymous_may_see(row))
+        thumb = self.rt.media_url(video_id, token, row["thumbnail"]) if row["thumbnail"] else None
+        return schemas.Playback(
+            hls_url=self.rt.media_url(video_id, token, "master.m3u8"),
+            expires_at=expires,
+            thumbnail_url=thumb,
+            storyboard_url=self.rt.media_url(video_id, token, "storyboard.vtt"),
+        )
+
+    async def like(self, user: CurrentUser, video_id: int, on: bool) -> schemas.Video:
+        row = await self._row(user, video_id)
+        if row["status"] != "ready":
+            raise NotReady("only a ready video can be liked")
+        async with sql.transaction():
+            if on:
+                status = await sql.execute(
+                    'INSERT INTO video_likes (id, video, "user", created_at) VALUES ($1, $2, $3, now()) '
+                    "ON CONFLICT DO NOTHING",
+                    new_id(),
+                    video_id,
+                    user.id,
+                )
+            else:
+                status = await sql.execute(
+                    'DELETE FROM video_likes WHERE video = $1 AND "user" = $2', video_id, user.id
+                )
+            if sql.changed(status):
+                counts = await sql.fetchrow(
+                    "UPDATE videos SET like_count = like_count + $2 WHERE id = $1 RETURNING like_count, view_count",
+                    video_id,
+                    1 if on else -1,
+                )
+                assert counts is not None
+                await emit_stats(row, counts["like_count"], counts["view_count"])
+        if sql.changed(status):
+            await trend(self.rt, row, 2.0 if on else -2.0)
+        return await self.get(user, video_id)
+
+    async def report(self, user: CurrentUser, video_id: int, reason: str) -> schemas.ReportView:
+        await self._row(user, video_id)
+        row = await sql.fetchrow(
+            "INSERT INTO reports (id, reporter, target_type, target_id, reason, status, created_at) "
+            "VALUES ($1, $2, 'video', $3, $4, 'open', now()) RETURNING *",
+            new_id(),
+            user.id,
+            video_id,
+            reason.strip(),
+        )
+        assert row is not None
+        return schemas.ReportView(
+            id=str(row["id"]),
+            target_type="video",
+            target_id=str(video_id),
+            reason=row["reason"],
+            status=row["status"],
+            created_at=row["created_at"],
+        )
+
+    async def decide(self, user: CurrentUser, video_id: int, approve: bool, reason: str = "") -> schemas.Video:
+        """A moderator approves or rejects a video waiting in the queue."""
+        if user.role not in STAFF:
+            raise Forbidden("moderators only")
+        row = await self._row(user, video_id)
+        if row["moderation"] != "pending":
+            raise Conflict(f"the video is already {row['moderation']}")
+        from server.social.posts import audit
+
+        async with sql.transaction():
+            await sql.execute(
+                "UPDATE videos SET moderation = $2, updated_at = now() WHERE id = $1",
+                video_id,
+                "approved" if approve else "rejected",
+            )
+            action = "video.approved" if approve else "video.rejected"
+            await audit(user.id, row["owner"], action, {"video_id": str(video_id), "reason": reason})
+        self.rt.forget(video_id)
+        if approve:
+            from server.video.publishing import sync_post
+
+            await sync_post(self.rt, video_id)
+        return await self.get(user, video_id)
+
+
+async def emit_stats(row: Any, like_count: int, view_count: int) -> None:
+    """``video.stats`` on the video's channel and ``post.stats`` on its feed post, in the caller's transaction."""
+    data = {"id": str(row["id"]), "like_count": like_count, "view_count": view_count}
+    events: list[tuple[str, str, Any]] = [(names.video(row["id"]), "video.stats", data)]
+    if row["post"] is not None:
+        events.append((names.post(row["post"]), "video.stats", data))
+    await outbox.emit_many(events)
+
+
+async def trend(rt: VideoRuntime, row: Any, amount: float) -> None:
+    """Feed trending: public videos of public accounts gain time-decayed weight (like posts' trending)."""
+    import time
+
+    if rt.social is None or row["visibility"] != "public" or row["a_is_private"]:
+        return
+    await rt.social.store.trend_add("videos", str(row["id"]), amount, time.time())

@@ -1,0 +1,100 @@
+"""Signed playback URLs: private, followers and subscribers videos; tampering, expiry, other videos."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from tests.integration.social.helpers import signup
+from tests.integration.video.helpers import create_video, creator, path_of, upload, wait_status
+
+
+async def ready_video(actor: Any, data: bytes, **fields: Any) -> dict[str, Any]:
+    video = await upload(actor, data, **fields)
+    done = await wait_status(actor, video["id"])
+    assert done["status"] == "ready", done
+    return done  # type: ignore[no-any-return]
+
+
+async def test_playback_before_ready_is_409_not_ready(client: Any) -> None:
+    cara = await creator(client)
+    video = await create_video(cara)
+    res = await cara.get(f"/api/v1/videos/{video['id']}/playback")
+    assert res.status_code == 409 and res.json()["code"] == "not_ready"
+
+
+async def test_private_video_gets_signed_expiring_urls_for_every_file(client: Any, clips: dict[str, bytes]) -> None:
+    cara = await creator(client)
+    stranger = await signup(client, "stranger")
+    private = await ready_video(cara, clips["noaudio"], visibility="private")
+    other = await ready_video(cara, clips["noaudio"], visibility="private", title="another")
+    assert (await stranger.get(f"/api/v1/videos/{private['id']}")).status_code == 404
+    assert (await stranger.get(f"/api/v1/videos/{private['id']}/playback")).status_code == 404
+    play = (await cara.get(f"/api/v1/videos/{private['id']}/playback")).json()
+    assert play["expires_at"] is not None
+    url = path_of(play["hls_url"])
+    master = await client.get(url)  # no login needed: the signature is the capability
+    assert master.status_code == 200
+    variant_uri = re.search(r"^(\S+\.m3u8)$", master.text, re.M).group(1)  # type: ignore[union-attr]
+    base = url.rsplit("/", 1)[0]
+    variant = await client.get(f"{base}/{variant_uri}")
+    assert variant.status_code == 200
+    segment = re.search(r"^(seg_\d+\.ts)$", variant.text, re.M).group(1)  # type: ignore[union-attr]
+    seg = await client.get(f"{base}/{variant_uri.rsplit('/', 1)[0]}/{segment}")
+    assert seg.status_code == 200 and seg.headers["content-type"] == "video/mp2t"
+    # the same files without a signature, with the public token, or with a tampered one: refused
+    _, _, vid, token, name = url.split("/", 5)[1:]
+    assert (await client.get(f"/media/videos/{vid}/p/{name}")).status_code == 403
+    exp, sig = token.split("-", 1)
+    tampered = sig[:-1] + ("A" if sig[-1] != "A" else "B")
+    assert (await client.get(f"/media/videos/{vid}/{exp}-{tampered}/{name}")).status_code == 403
+    assert (await client.get(f"/media/videos/{vid}/{int(exp) + 60}-{sig}/{name}")).status_code == 403
+    # a signature for one video never opens another
+    assert (await client.get(f"/media/videos/{other['id']}/{token}/{name}")).status_code == 403
+
+
+async def test_expired_signature_is_403(app: Any, client: Any, clips: dict[str, bytes]) -> None:
+    from server.video import signing
+
+    cara = await creator(client)
+    video = await ready_video(cara, clips["noaudio"], visibility="private")
+    secret = app.state.video.secret_key
+    old, _ = signing.sign(secret, int(video["id"]), ttl=60, now=0)  # expired in 1970
+    assert (await client.get(f"/media/videos/{video['id']}/{old}/master.m3u8")).status_code == 403
+    fresh, _ = signing.sign(secret, int(video["id"]), ttl=60)
+    assert (await client.get(f"/media/videos/{video['id']}/{fresh}/master.m3u8")).status_code == 200
+
+
+async def test_followers_and_subscribers_visibility(client: Any, clips: dict[str, bytes]) -> None:
+    cara = await creator(client)
+    fan = await signup(client, "fan")
+    stranger = await signup(client, "stranger")
+    await fan.follow(cara)
+    followers = await ready_video(cara, clips["noaudio"], visibility="followers")
+    subs = await ready_video(cara, clips["noaudio"], visibility="subscribers")
+    res = await fan.get(f"/api/v1/videos/{followers['id']}/playback")
+    assert res.status_code == 200 and res.json()["expires_at"] is not None
+    assert (await client.get(path_of(res.json()["hls_url"]))).status_code == 200
+    assert (await stranger.get(f"/api/v1/videos/{followers['id']}/playback")).status_code == 404
+    # subscribers-only: the owner, and subscribers with access (payments), never a mere follower
+    assert (await fan.get(f"/api/v1/videos/{subs['id']}")).status_code == 404
+    assert (await cara.get(f"/api/v1/videos/{subs['id']}/playback")).status_code == 200
+    # a public video's token does not open a followers-only one
+    assert (await client.get(f"/media/videos/{followers['id']}/p/master.m3u8")).status_code == 403
+
+
+async def test_owner_and_staff_edit_and_delete_others_cannot(client: Any, clips: dict[str, bytes]) -> None:
+    from tests.integration.social.helpers import signup as make
+
+    cara = await creator(client)
+    other = await creator(client, "olga")
+    video = await create_video(cara)
+    res = await other.patch(f"/api/v1/videos/{video['id']}", json={"title": "mine now"})
+    assert res.status_code == 404  # not ready: others cannot even see it
+    res = await cara.patch(f"/api/v1/videos/{video['id']}", json={"title": "Renamed", "tags": ["a", "b"]})
+    assert res.status_code == 200 and res.json()["title"] == "Renamed" and res.json()["tags"] == ["a", "b"]
+    assert res.json()["visibility"] == "public"
+    assert (await cara.patch(f"/api/v1/videos/{video['id']}", json={"title": ""})).status_code == 422
+    mod = await make(client, "mod", role="moderator")
+    assert (await mod.delete(f"/api/v1/videos/{video['id']}")).status_code == 204
+    assert (await cara.get(f"/api/v1/videos/{video['id']}")).status_code == 404
