@@ -10,7 +10,7 @@ SRC := $(wildcard server channels models tests bench)
 PY := $(VENV)/bin/python
 export UV_PROJECT_ENVIRONMENT := $(abspath $(VENV))
 
-.PHONY: run test bench lint typecheck fmt migrate worker seed clean install
+.PHONY: run test test-live bench lint typecheck fmt migrate worker seed clean install
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -31,6 +31,14 @@ migrate: install
 
 test: install
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# Live ingest end to end: a real nginx with Debian's RTMP module (installed when missing), ffmpeg from its wheel.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+test-live: install
+	@if ! command -v nginx >/dev/null 2>&1 || [ ! -e /usr/lib/nginx/modules/ngx_rtmp_module.so ]; then \
+		$(SUDO) apt-get update && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y nginx libnginx-mod-rtmp; \
+	fi
+	SF_MEDIA_TESTS=1 $(PY) -m pytest tests/media $(PYTEST_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check $(SRC)

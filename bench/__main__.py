@@ -24,6 +24,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--stack-seconds", type=float, default=40.0, help="budget of the rising steps per stack")
     parser.add_argument("--no-e2e", action="store_true", help="skip the post -> 1,000 followers end to end run")
     parser.add_argument("--no-feed", action="store_true", help="skip the home feed run")
+    parser.add_argument("--no-live", action="store_true", help="skip the live room run (bench/live_room.py)")
     parser.add_argument("--no-docs", action="store_true", help="print the table only; leave docs/ alone")
     return parser.parse_args(argv)
 
@@ -64,6 +65,12 @@ def main(argv: list[str] | None = None) -> int:
             if SOCIAL_FLOW_KEY in keys:
                 results.append(sf.pop("fanout"))
             extra.update(sf)
+        if not args.no_live:
+            from bench import live_room
+
+            print("[bench] one live room", file=sys.stderr, flush=True)
+            rooms = live_room.run(redis, work, live_room.load_spec(live_room.parse([])), ["social_flow", "node_ws"])
+            extra["live_room"] = live_room.table(rooms) + "\n\n" + live_room.NOTE
     finally:
         redis.stop()
     extra["seconds"] = time.monotonic() - started

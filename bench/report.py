@@ -316,9 +316,11 @@ def write_docs(results: list[dict[str, Any]], extra: dict[str, Any], work: Path)
         "",
         f"Ads on the home feed, same server and load: {_ads_cost(extra.get('feed') or {})}.",
         "",
-        "## Steps per stack",
-        "",
     ]
+    if extra.get("live_room"):
+        md += ["## One live room: 5,000 viewers, 50 chat/s + 500 reactions/s (`bench/live_room.py`)", ""]
+        md += [extra["live_room"], ""]
+    md += ["## Steps per stack", ""]
     for r in results:
         if r.get("steps"):
             md += [f"### {r['label']}", "", *steps_table(r), ""]

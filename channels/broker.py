@@ -57,7 +57,7 @@ DEFAULT_HISTORY: dict[str, HistoryPolicy] = {
     "timeline:public": HistoryPolicy(500, 600),
     "hashtag": HistoryPolicy(200, 600),
     "post": HistoryPolicy(100, 600),
-    "live": HistoryPolicy(100, 300),
+    "live": HistoryPolicy(1000, 300),  # chat, reactions and viewer counts share it: room for 5 minutes
 }
 FALLBACK_HISTORY = HistoryPolicy(100, 600)
 # The epoch outlives the history it names, so an idle channel keeps its epoch after its events expire.

@@ -53,12 +53,32 @@ class Unauthenticated(Exception):
     """The token is not valid (raised by the injected ``authenticate``)."""
 
 
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """What a client's ``publish`` becomes on the channel: ``event`` with JSON ``data``."""
+
+    event: str
+    data: bytes
+
+
+class PublishRefused(Exception):
+    """A policy refuses a client's publish: the client gets an ``error`` frame with ``code``; the socket stays."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
 class Policy(Protocol):
-    """Who may subscribe to, and publish on, a channel."""
+    """Who may subscribe to a channel, and what a client's publish on one becomes."""
 
     async def may_subscribe(self, user_id: int, channel: names.Channel) -> bool: ...
 
-    async def may_publish(self, user_id: int, channel: names.Channel) -> bool: ...
+    async def publish(self, user_id: int, channel: names.Channel, event: str, data: bytes) -> Outgoing | None:
+        """``Outgoing`` to publish as is, ``None`` when the policy took the publish itself (stored it
+        and queued its event, or folded it into a coalesced one); raise ``PublishRefused`` to refuse."""
+        ...
 
 
 class Presence(Protocol):
@@ -602,11 +622,20 @@ class Gateway:
         if not names.valid_event(frame.event):
             conn.reply(protocol.Error(code=BAD_REQUEST, message="invalid event name", id=frame.id))
             return
-        if not await self.policy.may_publish(conn.identity.user_id, channel):
-            conn.reply(protocol.Error(code=FORBIDDEN, message="clients may not publish here", id=frame.id))
+        try:
+            out = await self.policy.publish(conn.identity.user_id, channel, frame.event, bytes(frame.data))
+        except PublishRefused as exc:
+            conn.reply(protocol.Error(code=exc.code, message=exc.message, id=frame.id))
+            return
+        except Exception:
+            log.exception("publish policy failed", channel=frame.channel)
+            conn.reply(protocol.Error(code=UNAVAILABLE, message="cannot take the publish now; retry", id=frame.id))
+            return
+        if out is None:  # accepted; its event reaches the channel through the policy's own path
+            conn.reply(protocol.Published(channel=frame.channel, id=frame.id))
             return
         try:
-            pos = await self.broker.publish(frame.channel, frame.event, bytes(frame.data))
+            pos = await self.broker.publish(frame.channel, out.event, out.data)
         except BrokerUnavailable:
             conn.reply(protocol.Error(code=UNAVAILABLE, message="realtime store unavailable; retry", id=frame.id))
             return

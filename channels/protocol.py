@@ -87,9 +87,11 @@ class Unsubscribed(Struct, tag="unsubscribed", omit_defaults=True):
 
 
 class Published(Struct, tag="published", omit_defaults=True):
+    """A publish was accepted; ``offset``/``epoch`` are absent when its event is queued or coalesced."""
+
     channel: str
-    offset: int
-    epoch: str
+    offset: int | None = None
+    epoch: str | None = None
     id: int | None = None
 
 

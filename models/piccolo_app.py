@@ -12,6 +12,7 @@ TABLE_MODULES = [
     "models.outbox",
     "models.social",
     "models.notifications",
+    "models.live",
     "models.ads",
     "models.payments",
     "models.account_data",

@@ -28,6 +28,10 @@ from server.ads.runtime import AdsRuntime
 from server.deps import dependencies
 from server.errors import exception_handlers
 from server.health import HealthController
+from server.live import deps as live_deps
+from server.live import tips as live_tips
+from server.live.controllers import CONTROLLERS as LIVE_CONTROLLERS
+from server.live.runtime import LiveRuntime
 from server.logging import configure as configure_logging
 from server.middleware import request_id_middleware
 from server.notifications import handlers as notification_handlers
@@ -60,6 +64,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or get_settings()
     configure_logging()
     notification_handlers.register()
+    live_tips.register()
     payments = payments_runtime.build(settings)
 
     @asynccontextmanager
@@ -88,6 +93,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             async with accounts_runtime(app, settings, redis):
                 app.state.realtime = rt = await realtime.start(settings)
                 notification_seams.use_realtime(rt.presence.is_online, rt.broker.position)
+                app.state.live = live = LiveRuntime(settings.live, redis, rt.broker, rt.presence)
+                live_deps.wire(live)
+                live.start()
                 sampler = None
                 if settings.observability.metrics_token:
                     app.state.metrics_sampler = sampler = Sampler(rt, settings.observability.sample_seconds)
@@ -100,6 +108,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 finally:
                     if worker is not None:
                         await notification_queue.stop_in_process(worker)
+                    await live.stop()
                     if sampler is not None:
                         await sampler.stop()
                     await rt.stop()  # sockets close with 1001 first
@@ -126,12 +135,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
             NotificationController,
             PushTokenController,
             *SOCIAL_CONTROLLERS,
+            *LIVE_CONTROLLERS,
             *ADS_CONTROLLERS,
             *PAYMENT_CONTROLLERS,
             AccountDataController,
             ExportDownloadController,
         ],
-        dependencies={**social_dependencies, **ads_dependencies, **payment_dependencies},
+        dependencies={**social_dependencies, **ads_dependencies, **payment_dependencies, **live_deps.dependencies},
     )
 
     media_dirs = {kind: settings.data_dir / "media" / kind for kind in ("avatars", "images")}

@@ -62,6 +62,13 @@ class Commented(DomainEvent, frozen=True):
     mentioned_ids: tuple[int, ...] = ()
 
 
+class LiveStarted(DomainEvent, frozen=True):
+    """``actor_id`` went live on ``stream_id`` (``visibility``: public, followers or private)."""
+
+    stream_id: int
+    visibility: str
+
+
 class Blocked(DomainEvent, frozen=True):
     """``actor_id`` blocked ``target_id`` (neither sees the other's posts or ads any more)."""
 

@@ -138,6 +138,28 @@ class PushSettings(msgspec.Struct, frozen=True):
     digest_after_hours: float = 24.0
 
 
+class LiveSettings(msgspec.Struct, frozen=True):
+    """Live streaming: the media server's hook secret, where publishers and players go, room limits."""
+
+    hook_secret: str | None = None
+    """``LIVE_HOOK_SECRET``: the media server sends it (header ``X-Live-Hook-Secret``); unset = hooks answer 404."""
+    rtmp_url: str = "rtmp://127.0.0.1:1935/live"
+    """Where OBS publishes (the stream key is the stream name)."""
+    relay_url: str = "rtmp://127.0.0.1:1935/hls"
+    """The media server's internal application, as the media server itself reaches it: an accepted publish
+    is pushed there under the stream id."""
+    hls_url: str = "http://127.0.0.1:8080/hls"
+    """Base of the media server's HLS output; a live stream plays at ``{hls_url}/{stream id}/index.m3u8``."""
+    recordings_dir: str | None = None
+    """Where the media server records (``record_path``); recordings elsewhere are never read."""
+    chat_limit: Limit = Limit(5, 10)
+    """Chat messages per user per room (fixed window), on top of the socket's own command rate."""
+    reaction_interval: float = 0.25
+    viewers_interval: float = 1.0
+    heartbeat_ttl: float = 30.0
+    """Seconds an HLS playback heartbeat counts a viewer."""
+
+
 class PaymentsSettings(msgspec.Struct, frozen=True):
     """Stripe. Without ``secret_key`` and ``webhook_secret`` every payment endpoint answers 503."""
 
@@ -182,6 +204,7 @@ class Settings(msgspec.Struct, frozen=True):
     push: PushSettings = PushSettings()
     payments: PaymentsSettings = PaymentsSettings()
     public_url: str = "http://127.0.0.1:8000"
+    live: LiveSettings = LiveSettings()
     observability: ObservabilitySettings = ObservabilitySettings()
 
 
@@ -236,12 +259,25 @@ def from_env(env: dict[str, str] | None = None) -> Settings:
         push=_push_settings(env),
         payments=_payments_settings(env),
         public_url=env.get("PUBLIC_URL") or f"http://{host}:{port}",
+        live=_live(env),
         observability=ObservabilitySettings(
             metrics_token=env.get("METRICS_TOKEN") or None,
             sample_seconds=float(env.get("METRICS_SAMPLE_SECONDS") or 5.0),
             otlp_endpoint=env.get("OTEL_EXPORTER_OTLP_ENDPOINT") or None,
             service_name=env.get("OTEL_SERVICE_NAME") or "social-flow",
         ),
+    )
+
+
+def _live(env: dict[str, str]) -> LiveSettings:
+    d = LiveSettings()
+    return LiveSettings(
+        hook_secret=env.get("LIVE_HOOK_SECRET") or None,
+        rtmp_url=env.get("LIVE_RTMP_URL") or d.rtmp_url,
+        relay_url=(env.get("LIVE_RELAY_URL") or d.relay_url).rstrip("/"),
+        hls_url=(env.get("LIVE_HLS_URL") or d.hls_url).rstrip("/"),
+        recordings_dir=env.get("LIVE_RECORDINGS_DIR") or None,
+        chat_limit=parse_limit(env["LIVE_CHAT_LIMIT"]) if env.get("LIVE_CHAT_LIMIT") else d.chat_limit,
     )
 
 

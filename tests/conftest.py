@@ -19,6 +19,9 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 TEST_DB = "socialflow_test"
 
+# tests/media drives a real nginx-rtmp: `make test-live` installs it and runs them (SF_MEDIA_TESTS=1).
+collect_ignore = [] if os.environ.get("SF_MEDIA_TESTS") else ["media"]
+
 
 def _with_database(url: str, name: str) -> str:
     parts = urlsplit(url)

@@ -55,6 +55,15 @@ async def on_post_published(e: events.PostPublished) -> None:
             await notify(row["user_id"], "new_post", e.actor_id, "post", e.post_id)
 
 
+async def on_live_started(e: events.LiveStarted) -> None:
+    """Followers hear that someone they follow went live (a private stream tells no one)."""
+    if e.visibility == "private":
+        return
+    rows = await AuthorSubscription.raw("SELECT follower AS user_id FROM follows WHERE followee = {}", e.actor_id)
+    for row in rows:
+        await notify(row["user_id"], "live_started", e.actor_id, "live", e.stream_id)
+
+
 async def _subscribers(author_id: int, visibility: str) -> list[dict[str, int]]:
     rows = await AuthorSubscription.raw(
         'SELECT "user" AS user_id FROM author_subscriptions WHERE author = {}', author_id
@@ -93,6 +102,7 @@ def register() -> None:
     events.subscribe(events.Liked, on_liked)
     events.subscribe(events.Commented, on_commented)
     events.subscribe(events.PostPublished, on_post_published)
+    events.subscribe(events.LiveStarted, on_live_started)
     events.subscribe(events.PaymentReceived, on_payment_received)
     events.subscribe(events.SubscriptionStarted, on_subscription_started)
     events.subscribe(events.PayoutPaid, on_payout_paid)

@@ -2,7 +2,8 @@
 
 Other domains register the kinds they own: ``register_policy("post", may_see_post)`` where the callable is
 ``async (user_id, channel_arg) -> bool``. A kind without a policy is denied. Client publish is off for
-every kind until it opts in with ``allow_client_publish``.
+every kind until it opts in with ``allow_client_publish(kind, handler)``, where the handler is
+``async (user_id, channel_arg, event, data) -> Outgoing | None`` and raises ``PublishRefused`` to refuse.
 """
 
 from __future__ import annotations
@@ -10,8 +11,11 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from channels import names
+from channels.gateway import Outgoing, PublishRefused
+from channels.protocol import FORBIDDEN
 
 ChannelCheck = Callable[[int, str], Awaitable[bool]]
+PublishHandler = Callable[[int, str, str, bytes], Awaitable[Outgoing | None]]
 
 
 async def only_that_user(user_id: int, arg: str) -> bool:
@@ -29,7 +33,7 @@ SUBSCRIBE: dict[str, ChannelCheck] = {
     names.HASHTAG: any_authenticated,
     # names.POST: registered by social (post visibility and blocks); names.LIVE: by live.
 }
-PUBLISH: dict[str, ChannelCheck] = {}
+PUBLISH: dict[str, PublishHandler] = {}
 
 
 def register_policy(kind: str, check: ChannelCheck) -> None:
@@ -39,11 +43,11 @@ def register_policy(kind: str, check: ChannelCheck) -> None:
     SUBSCRIBE[kind] = check
 
 
-def allow_client_publish(kind: str, check: ChannelCheck) -> None:
-    """Let clients publish on ``kind`` channels when ``check`` says so (ephemeral, skips the outbox)."""
+def allow_client_publish(kind: str, handler: PublishHandler) -> None:
+    """Let ``handler`` decide what clients' publishes on ``kind`` channels become."""
     if kind not in names.KINDS:
         raise ValueError(f"unknown channel kind {kind!r}")
-    PUBLISH[kind] = check
+    PUBLISH[kind] = handler
 
 
 class ChannelPolicy:
@@ -53,6 +57,8 @@ class ChannelPolicy:
         check = SUBSCRIBE.get(channel.kind)
         return check is not None and await check(user_id, channel.arg)
 
-    async def may_publish(self, user_id: int, channel: names.Channel) -> bool:
-        check = PUBLISH.get(channel.kind)
-        return check is not None and await check(user_id, channel.arg)
+    async def publish(self, user_id: int, channel: names.Channel, event: str, data: bytes) -> Outgoing | None:
+        handler = PUBLISH.get(channel.kind)
+        if handler is None:
+            raise PublishRefused(FORBIDDEN, "clients may not publish here")
+        return await handler(user_id, channel.arg, event, data)

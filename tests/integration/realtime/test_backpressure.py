@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 
-from channels.gateway import Gateway, GatewayConfig, Identity
+from channels.gateway import Gateway, GatewayConfig, Identity, PublishRefused
 from channels.hub import Hub
 
 
@@ -51,8 +51,8 @@ class Everyone:
     async def may_subscribe(self, user_id, channel):
         return True
 
-    async def may_publish(self, user_id, channel):
-        return False
+    async def publish(self, user_id, channel, event, data):
+        raise PublishRefused("forbidden", "no publishing here")
 
 
 async def test_slow_consumer_is_cut_at_its_bound_while_others_flow(broker):

@@ -8,6 +8,7 @@ import time
 
 import jwt
 
+from channels.gateway import Outgoing
 from tests.integration.realtime.helpers import account, connect, registered
 
 
@@ -218,8 +219,11 @@ async def test_client_publish_is_off_until_a_kind_opts_in(rt):
         async def anyone(user_id: int, arg: str) -> bool:
             return True
 
+        async def as_is(user_id: int, arg: str, event: str, data: bytes) -> Outgoing:
+            return Outgoing(event, data)
+
         authz.register_policy("live", anyone)
-        authz.allow_client_publish("live", anyone)
+        authz.allow_client_publish("live", as_is)
         try:
             await watcher.subscribe("live:5")
             ok = await ws.call({"type": "publish", "channel": "live:5", "event": "chat.message", "data": {"t": "hi"}})

@@ -1,0 +1,1 @@
+"""Live streaming: streams with hashed ingest keys, the media server's hooks, and the live room on ``live:{id}``."""

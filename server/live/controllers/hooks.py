@@ -1,0 +1,62 @@
+"""``POST /live/hooks/{event}``: the media server's callbacks, authenticated by ``LIVE_HOOK_SECRET``.
+
+nginx-rtmp cannot add headers to its callbacks, and a secret in the callback URL would end up in logs:
+so the shipped nginx config sends them through a loopback-only ``http`` location of the same nginx that
+adds ``X-Live-Hook-Secret`` (see deploy/nginx-rtmp and docs/live.md).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from litestar import Controller, Request, Response, post
+from litestar.connection import ASGIConnection
+from litestar.handlers.base import BaseRouteHandler
+from litestar.params import PathParameter
+
+from server.errors import NotFound, Unauthorized
+from server.live import hooks
+from server.openapi import problems
+from server.security import constant_time_equals
+from server.settings import Settings
+
+HEADER = "x-live-hook-secret"
+
+
+def hook_secret_guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """404 while ``LIVE_HOOK_SECRET`` is unset; 401 unless the header carries it."""
+    settings: Settings = connection.app.state["settings"]
+    secret = settings.live.hook_secret
+    if secret is None:
+        raise NotFound("live ingest hooks are not enabled (LIVE_HOOK_SECRET)")
+    given = connection.headers.get(HEADER)
+    if not given or not constant_time_equals(given, secret):
+        raise Unauthorized("missing or wrong X-Live-Hook-Secret")
+
+
+class HookController(Controller):
+    path = "/live/hooks"
+    tags = ["live"]
+
+    @post(
+        "/{event:str}",
+        guards=[hook_secret_guard],
+        status_code=200,
+        summary="Media server callback (nginx-rtmp on_publish / on_publish_done / on_record_done, form-encoded)",
+        responses=problems(401, 403, 404, 422),
+    )
+    async def hook(
+        self, event: Annotated[str, PathParameter(max_length=32)], request: Request[Any, Any, Any]
+    ) -> Response[bytes]:
+        form = await request.form()
+        call = hooks.parse(event, {k: v for k, v in form.items() if isinstance(v, str)})
+        settings: Settings = request.app.state["settings"]
+        if event == "publish":
+            stream_id = await hooks.on_publish(call, settings.live)
+            # nginx-rtmp: a 3xx whose Location is an rtmp:// URL pushes the stream there (under the id).
+            return Response(b"", status_code=302, headers={"Location": f"{settings.live.relay_url}/{stream_id}"})
+        if event == "publish_done":
+            await hooks.on_publish_done(call, settings.live)
+        else:
+            await hooks.on_record_done(call, settings.live)
+        return Response(b"", status_code=200)

@@ -1,0 +1,141 @@
+"""The media server's callbacks (nginx-rtmp ``on_publish``, ``on_publish_done``, ``on_record_done``).
+
+nginx-rtmp posts them form-encoded: ``call, name, app, addr, clientid, tcurl`` (and ``path`` for a
+recording). ``name`` is what the encoder published to: the stream key. An accepted publish is answered
+with a redirect to ``{LIVE_RELAY_URL}/{stream id}``: nginx-rtmp pushes the stream to its internal
+application under the id, which writes the HLS files and the recording, so the key never appears in a
+playback URL or a file name. Its ``on_publish_done`` / ``on_record_done`` callbacks carry the id.
+(A plain-name redirect is not enough: nginx-rtmp's HLS module takes the name before the notify module
+renames it, so the playlist would still be named after the key.)
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import msgspec
+import structlog
+
+from channels import names
+from server import events, outbox
+from server.errors import Forbidden, NotFound, ValidationFailed
+from server.live import keys, schemas, views
+from server.settings import LiveSettings
+from server.social import sql
+
+log = structlog.get_logger(__name__)
+
+EVENTS = ("publish", "publish_done", "record_done")
+
+
+class HookCall(msgspec.Struct, kw_only=True):
+    """The fields of an nginx-rtmp notify call this app reads (it sends more: they are ignored)."""
+
+    call: str = ""
+    name: str = ""
+    app: str = ""
+    addr: str = ""
+    clientid: str = ""
+    tcurl: str = ""
+    path: str = ""
+
+
+def parse(event: str, form: dict[str, str]) -> HookCall:
+    if event not in EVENTS:
+        raise NotFound(f"unknown hook {event!r}; the media server calls {', '.join(EVENTS)}")
+    hook = HookCall(**{f: str(form.get(f, "")) for f in HookCall.__struct_fields__})
+    if hook.call and hook.call != event:
+        raise ValidationFailed(f"call {hook.call!r} sent to the {event!r} hook")
+    if not hook.name or len(hook.name) > 200:
+        raise ValidationFailed("name (the stream key) is required")
+    return hook
+
+
+def _event(row: Any, settings: LiveSettings) -> schemas.StreamEvent:
+    live = row["status"] == "live"
+    return schemas.StreamEvent(
+        id=str(row["id"]),
+        status=row["status"],
+        started_at=row["started_at"],
+        ended_at=row["ended_at"],
+        playback=views.playback(settings, row["id"]) if live else None,
+    )
+
+
+async def on_publish(hook: HookCall, settings: LiveSettings) -> int:
+    """Accept a publish by its key: the stream goes live. Returns the stream id to redirect the publish to."""
+    async with sql.transaction():
+        row = await sql.fetchrow(
+            "SELECT id, owner, visibility, status FROM live_streams WHERE key_hash = $1 FOR UPDATE",
+            keys.key_hash(hook.name),
+        )
+        if row is None:
+            raise Forbidden("unknown or rotated stream key")
+        if row["status"] == "ended":
+            raise Forbidden("this stream has ended; create a new one")
+        # live -> live: the encoder reconnected before the media server reported the old connection done.
+        was_live = row["status"] == "live"
+        updated = await sql.fetchrow(
+            "UPDATE live_streams SET status = 'live', started_at = COALESCE(started_at, now()), client_id = $2 "
+            "WHERE id = $1 RETURNING id, status, started_at, ended_at",
+            row["id"],
+            hook.clientid[:64],
+        )
+        if not was_live:
+            await events.dispatch(
+                events.LiveStarted(actor_id=row["owner"], stream_id=row["id"], visibility=row["visibility"])
+            )
+            await outbox.emit(names.live(row["id"]), "live.started", _event(updated, settings))
+    log.info("live publish accepted", stream=row["id"], addr=hook.addr)
+    return int(row["id"])
+
+
+async def _by_name(name: str) -> Any:
+    """The stream a callback names: its id (after the redirect) or, from older setups, its key."""
+    if name.isdigit() and len(name) <= 19:
+        return await sql.fetchrow("SELECT id, status, client_id FROM live_streams WHERE id = $1 FOR UPDATE", int(name))
+    return await sql.fetchrow(
+        "SELECT id, status, client_id FROM live_streams WHERE key_hash = $1 FOR UPDATE", keys.key_hash(name)
+    )
+
+
+async def on_publish_done(hook: HookCall, settings: LiveSettings) -> None:
+    """The publisher stopped: the stream ends (for good; a new broadcast is a new stream)."""
+    async with sql.transaction():
+        row = await _by_name(hook.name)
+        if row is None:
+            raise NotFound("no such stream")
+        if row["status"] != "live":
+            return  # already ended (both applications may report the same publish)
+        updated = await sql.fetchrow(
+            "UPDATE live_streams SET status = 'ended', ended_at = now(), current_viewers = 0 WHERE id = $1 "
+            "RETURNING id, status, started_at, ended_at",
+            row["id"],
+        )
+        await outbox.emit(names.live(row["id"]), "live.ended", _event(updated, settings))
+    log.info("live publish done", stream=row["id"])
+
+
+def recording_path(hook: HookCall, settings: LiveSettings) -> Path:
+    """The recorded file, only if it lies inside the configured recordings directory."""
+    if settings.recordings_dir is None:
+        raise NotFound("recordings are not configured (LIVE_RECORDINGS_DIR)")
+    root = Path(settings.recordings_dir).resolve()
+    path = Path(hook.path).resolve()
+    if not hook.path or root not in path.parents or not path.is_file():
+        raise ValidationFailed("path is not a recording in LIVE_RECORDINGS_DIR")
+    return path
+
+
+async def on_record_done(hook: HookCall, settings: LiveSettings) -> tuple[int, int, Path] | None:
+    """A recording was closed: ``(stream id, owner, file)`` to turn into the replay, or ``None`` if already done."""
+    path = recording_path(hook, settings)
+    row = await _by_name(hook.name)
+    if row is None:
+        raise NotFound("no such stream")
+    owner = await sql.fetchrow("SELECT owner, replay_video FROM live_streams WHERE id = $1", row["id"])
+    assert owner is not None
+    if owner["replay_video"] is not None:
+        return None
+    return int(row["id"]), int(owner["owner"]), path

@@ -1,0 +1,102 @@
+"""The SQL live needs: who may see a stream (one predicate), the room's state for a publish, chat pages.
+
+Raw SQL because each of these is one round trip on a hot path (every chat line, every subscribe) that
+the builder would split into several.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from server.outbox import EMIT_LOCK, NOTIFY_CHANNEL
+from server.social import sql
+from server.social.views import USER_COLS
+
+# _CHAT_AND_EMIT spells the outbox's emit lock out: it must stay the same lock.
+assert EMIT_LOCK == (0x5F10, 1)
+
+STAFF = ("moderator", "admin")
+CHAT_USER = "u.id AS u_id, u.username AS u_username, u.display_name AS u_display_name, u.avatar_url AS u_avatar_url"
+
+# $1 is the viewer (0 for anonymous), ``s`` the stream. Staff see every stream (they moderate them).
+VISIBLE = (
+    "(s.owner = $1 OR (SELECT role FROM users WHERE id = $1) IN ('moderator', 'admin') OR ("
+    "NOT EXISTS (SELECT 1 FROM blocks b WHERE (b.blocker = $1 AND b.blocked = s.owner) "
+    "OR (b.blocker = s.owner AND b.blocked = $1)) AND (s.visibility = 'public' OR (s.visibility = 'followers' "
+    "AND EXISTS (SELECT 1 FROM follows f WHERE f.follower = $1 AND f.followee = s.owner)))))"
+)
+
+_STREAM_COLS = (
+    "s.id, s.owner, s.title, s.visibility, s.status, s.slow_mode_seconds, s.started_at, s.ended_at, "
+    "s.current_viewers, s.peak_viewers, s.replay_video, s.created_at, "
+    + ", ".join(f"o.{c} AS o_{c}" for c in USER_COLS.split(", "))
+)
+_FROM = "FROM live_streams s JOIN users o ON o.id = s.owner"
+
+
+async def visible_stream(viewer: int, stream_id: int) -> Any:
+    """The stream with its owner's columns (``o_*``) if ``viewer`` may see it, else ``None``."""
+    return await sql.fetchrow(f"SELECT {_STREAM_COLS} {_FROM} WHERE s.id = $2 AND {VISIBLE}", viewer, stream_id)
+
+
+async def live_streams(viewer: int, before: int | None, limit: int) -> list[Any]:
+    """Live streams ``viewer`` may see, newest first (the partial status index keeps this small)."""
+    return await sql.fetch(
+        f"SELECT {_STREAM_COLS} {_FROM} WHERE s.status = 'live' AND ($2::bigint IS NULL OR s.id < $2) "
+        f"AND {VISIBLE} ORDER BY s.id DESC LIMIT $3",
+        viewer,
+        before,
+        limit,
+    )
+
+
+async def can_see(viewer: int, stream_id: int) -> bool:
+    return bool(
+        await sql.fetchval(
+            f"SELECT EXISTS (SELECT 1 FROM live_streams s WHERE s.id = $2 AND {VISIBLE})", viewer, stream_id
+        )
+    )
+
+
+async def room_state(user_id: int, stream_id: int) -> Any:
+    """Everything a chat publish is judged on, and its author, in one round trip (``None``: no such stream)."""
+    return await sql.fetchrow(
+        f"SELECT s.status, s.owner, s.slow_mode_seconds, {VISIBLE} AS visible, u.role, "
+        'EXISTS (SELECT 1 FROM live_bans lb WHERE lb.stream = s.id AND lb."user" = $1 '
+        "AND (lb.until IS NULL OR lb.until > now())) AS banned, "
+        f"{CHAT_USER} FROM live_streams s, users u WHERE s.id = $2 AND u.id = $1",
+        user_id,
+        stream_id,
+    )
+
+
+# One statement, so one round trip and one transaction: the outbox's emit lock first (see server.outbox:
+# taken before any outbox id is drawn, held to commit), then the chat row, then its outbox event.
+_CHAT_AND_EMIT = (
+    "WITH emit_lock AS (SELECT pg_advisory_xact_lock(24336, 1)), "
+    "msg AS (INSERT INTO live_chat_messages (id, stream, author, kind, text, created_at) "
+    "SELECT $1, $2, $3, 'chat', $4, $5 FROM emit_lock RETURNING id), "
+    "ev AS (INSERT INTO outbox_events (channel, event, data, created_at) "
+    "SELECT $6, 'chat.message', $7::jsonb, now() FROM msg RETURNING id) "
+    f"SELECT pg_notify('{NOTIFY_CHANNEL}', '') FROM ev"
+)
+
+
+async def insert_chat(
+    message_id: int, stream_id: int, author: int, text: str, created_at: Any, channel: str, event: bytes
+) -> None:
+    """Store a chat line and queue its ``chat.message`` event, atomically, in one round trip."""
+    await sql.execute(_CHAT_AND_EMIT, message_id, stream_id, author, text, created_at, channel, event.decode())
+
+
+async def chat_page(stream_id: int, before: int | None, limit: int) -> list[Any]:
+    """Undeleted chat lines and tips, newest first, older than ``before``."""
+    return await sql.fetch(
+        f"SELECT m.id, m.kind, m.text, m.amount, m.currency, m.created_at, m.author, {CHAT_USER} "
+        "FROM live_chat_messages m LEFT JOIN users u ON u.id = m.author "
+        "WHERE m.stream = $1 AND m.deleted_at IS NULL AND ($2::bigint IS NULL OR m.id < $2) "
+        "ORDER BY m.id DESC LIMIT $3",
+        stream_id,
+        before,
+        limit,
+    )

@@ -1,0 +1,144 @@
+"""The live domain's long-lived state in one process: shared counters and the two room tickers.
+
+- Reactions: each node sums its own, and every ``reaction_interval`` hands them to the shared counters,
+  which let one node per interval take every node's sums and publish one ``reactions {counts}``.
+- Viewers: every ``viewers_interval`` one node per live stream counts presence on ``live:{id}`` plus HLS
+  heartbeats, stores current/peak and publishes ``viewers {count}`` when it changed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections import Counter
+from typing import Any
+
+import msgspec
+import structlog
+
+from channels import names
+from channels.broker import Broker
+from channels.presence import Presence
+from server.live import schemas
+from server.live.counters import SharedCounters
+from server.ratelimit import RateLimiter
+from server.settings import LiveSettings
+from server.social import sql
+
+log = structlog.get_logger(__name__)
+
+PERMISSION_TTL = 2.0
+"""Seconds a node trusts "may react here" (reactions are too frequent to ask the database each time)."""
+
+
+class LiveRuntime:
+    """Created once per app in the lifespan; the room and the services receive it."""
+
+    def __init__(self, settings: LiveSettings, redis: Any | None, broker: Broker, presence: Presence) -> None:
+        self.settings = settings
+        self.broker = broker
+        self.presence = presence
+        self.counters = SharedCounters(redis)
+        self.limiter = RateLimiter(redis, prefix="sf:rl:live:")
+        self._reactions: dict[int, Counter[str]] = {}
+        self._dirty: set[int] = set()
+        self._allowed: dict[tuple[int, int], float] = {}
+        self._tasks: list[asyncio.Task[None]] = []
+
+    # --- reactions -------------------------------------------------------------------------------
+
+    def add_reaction(self, stream_id: int, kind: str) -> None:
+        """Count one reaction; it reaches the room in the next coalesced ``reactions`` event."""
+        self._reactions.setdefault(stream_id, Counter())[kind] += 1
+        self._dirty.add(stream_id)
+
+    async def flush_reactions(self) -> None:
+        interval = self.settings.reaction_interval
+        for stream_id in list(self._dirty):
+            add = self._reactions.pop(stream_id, Counter())
+            try:
+                counts = await self.counters.take_reactions(stream_id, add, interval)
+            except Exception as exc:  # the shared store is down: these counts are lost, the room goes on
+                log.warning("live reactions not shared", stream=stream_id, error=str(exc))
+                self._dirty.discard(stream_id)
+                continue
+            if counts is None:  # another node published within the interval: try again next round
+                continue
+            self._dirty.discard(stream_id)
+            if counts:
+                data = msgspec.json.encode(schemas.Reactions(counts))
+                await self.broker.publish(names.live(stream_id), "reactions", data)
+
+    # --- viewers ---------------------------------------------------------------------------------
+
+    async def count_viewers(self, stream_id: int, owner: int) -> int:
+        """Distinct viewers: users with a socket in the room or a playing HLS player, plus anonymous players."""
+        users = set(await self.presence.members(names.live(stream_id)))
+        anonymous = 0
+        for member in await self.counters.watchers(stream_id):
+            kind, _, ident = member.partition(":")
+            if kind == "u":
+                users.add(ident)
+            else:
+                anonymous += 1
+        users.discard(str(owner))
+        return len(users) + anonymous
+
+    async def publish_viewers(self) -> None:
+        interval = self.settings.viewers_interval
+        rows = await sql.fetch("SELECT id, owner, current_viewers FROM live_streams WHERE status = 'live'")
+        for row in rows:
+            stream_id = row["id"]
+            if not await self.counters.may_count_viewers(stream_id, interval):
+                continue
+            count = await self.count_viewers(stream_id, row["owner"])
+            if count == row["current_viewers"]:
+                continue
+            await sql.execute(
+                "UPDATE live_streams SET current_viewers = $2, peak_viewers = GREATEST(peak_viewers, $2) "
+                "WHERE id = $1 AND status = 'live'",
+                stream_id,
+                count,
+            )
+            await self.broker.publish(names.live(stream_id), "viewers", msgspec.json.encode(schemas.Viewers(count)))
+
+    # --- permissions cache -----------------------------------------------------------------------
+
+    def allowed(self, stream_id: int, user_id: int) -> bool:
+        return self._allowed.get((stream_id, user_id), 0.0) > time.monotonic()
+
+    def remember_allowed(self, stream_id: int, user_id: int) -> None:
+        if len(self._allowed) > 100_000:
+            self._allowed.clear()
+        self._allowed[(stream_id, user_id)] = time.monotonic() + PERMISSION_TTL
+
+    def forget_permission(self, stream_id: int, user_id: int) -> None:
+        self._allowed.pop((stream_id, user_id), None)
+
+    # --- lifecycle -------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self._tasks = [
+            asyncio.create_task(
+                self._every(self.settings.reaction_interval, self.flush_reactions), name="live-reactions"
+            ),
+            asyncio.create_task(self._every(self.settings.viewers_interval, self.publish_viewers), name="live-viewers"),
+        ]
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(BaseException):
+                await task
+        self._tasks = []
+
+    @staticmethod
+    async def _every(seconds: float, step: Any) -> None:
+        while True:
+            await asyncio.sleep(seconds)
+            try:
+                await step()
+            except Exception as exc:
+                log.warning("live ticker step failed", step=step.__name__, error=str(exc))

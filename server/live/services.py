@@ -1,0 +1,156 @@
+"""Streams: create, read, list, rotate the key, edit, moderate (bans, chat deletion), chat history, heartbeats."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import msgspec
+
+from channels import names
+from models.ids import new_id
+from server import outbox
+from server.deps import CurrentUser
+from server.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from server.live import keys, queries, schemas, views
+from server.live.runtime import LiveRuntime
+from server.pagination import decode_cursor, next_cursor
+from server.social import sql
+from server.social.moderation import parse_id
+
+STAFF = ("moderator", "admin")
+
+
+class StreamService:
+    def __init__(self, runtime: LiveRuntime) -> None:
+        self.rt = runtime
+        self.settings = runtime.settings
+
+    async def _visible(self, viewer: int, stream_id: int) -> Any:
+        row = await queries.visible_stream(viewer, stream_id)
+        if row is None:
+            raise NotFound("no such stream")
+        return row
+
+    async def _moderated(self, user: CurrentUser, raw_id: str) -> tuple[int, int]:
+        """``(stream id, owner)`` of a stream ``user`` may moderate (owner or staff); 404 / 403 otherwise."""
+        stream_id = parse_id(raw_id)
+        row = await queries.visible_stream(user.id, stream_id)
+        if row is None:
+            raise NotFound("no such stream")
+        if row["owner"] != user.id and user.role not in STAFF:
+            raise Forbidden("only the stream's owner and moderators moderate its room")
+        return stream_id, row["owner"]
+
+    async def create(self, user: CurrentUser, data: schemas.StreamCreate) -> schemas.Stream:
+        key, stream_id = keys.new_key(), new_id()
+        await sql.execute(
+            "INSERT INTO live_streams (id, owner, title, visibility, status, key_hash, slow_mode_seconds, "
+            "current_viewers, peak_viewers, client_id, created_at) "
+            "VALUES ($1, $2, $3, $4, 'idle', $5, 0, 0, 0, '', now())",
+            stream_id,
+            user.id,
+            data.title,
+            data.visibility,
+            keys.key_hash(key),
+        )
+        return views.stream(await self._visible(user.id, stream_id), self.settings, user.id, key)
+
+    async def get(self, viewer: int | None, raw_id: str) -> schemas.Stream:
+        return views.stream(await self._visible(viewer or 0, parse_id(raw_id)), self.settings, viewer or 0)
+
+    async def live_now(self, viewer: int | None, limit: int, cursor: str | None) -> schemas.StreamPage:
+        rows = await queries.live_streams(viewer or 0, decode_cursor(cursor), limit + 1)
+        items = [views.stream(r, self.settings, viewer or 0) for r in rows[:limit]]
+        return schemas.StreamPage(items, next_cursor([r["id"] for r in rows], limit))
+
+    async def rotate_key(self, user: CurrentUser, raw_id: str) -> schemas.Ingest:
+        """A new key; the old one is refused from now on (a publisher already live stays on air)."""
+        stream_id = parse_id(raw_id)
+        row = await self._visible(user.id, stream_id)
+        if row["owner"] != user.id:
+            raise Forbidden("only the owner has the stream key")
+        key = keys.new_key()
+        await sql.execute("UPDATE live_streams SET key_hash = $2 WHERE id = $1", stream_id, keys.key_hash(key))
+        return schemas.Ingest(self.settings.rtmp_url, key)
+
+    async def update(self, user: CurrentUser, raw_id: str, data: schemas.StreamUpdate) -> schemas.Stream:
+        stream_id = parse_id(raw_id)
+        row = await self._visible(user.id, stream_id)
+        if row["owner"] != user.id:
+            raise Forbidden("only the owner edits the stream")
+        if data.title is not msgspec.UNSET:
+            await sql.execute("UPDATE live_streams SET title = $2 WHERE id = $1", stream_id, data.title)
+        if data.slow_mode_seconds is not msgspec.UNSET:
+            await sql.execute(
+                "UPDATE live_streams SET slow_mode_seconds = $2 WHERE id = $1", stream_id, data.slow_mode_seconds
+            )
+        return views.stream(await self._visible(user.id, stream_id), self.settings, user.id)
+
+    async def ban(self, user: CurrentUser, raw_id: str, data: schemas.BanCreate) -> schemas.Ban:
+        """Ban (or, with ``seconds``, time out) a user from the room's chat and reactions."""
+        stream_id, owner = await self._moderated(user, raw_id)
+        target = await sql.fetchrow(
+            "SELECT id, username, display_name, avatar_url, role FROM users WHERE username = $1", data.username.lower()
+        )
+        if target is None:
+            raise NotFound("no such user")
+        if target["id"] == owner or target["role"] in STAFF:
+            raise ValidationFailed("the owner and moderators cannot be banned from a room")
+        until = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=data.seconds) if data.seconds else None
+        async with sql.transaction():
+            await sql.execute('DELETE FROM live_bans WHERE stream = $1 AND "user" = $2', stream_id, target["id"])
+            row = await sql.fetchrow(
+                'INSERT INTO live_bans (id, stream, "user", until, created_by, created_at) '
+                "VALUES ($1, $2, $3, $4, $5, now()) RETURNING until, created_at",
+                new_id(),
+                stream_id,
+                target["id"],
+                until,
+                user.id,
+            )
+        assert row is not None
+        self.rt.forget_permission(stream_id, target["id"])
+        person = schemas.ChatUser(str(target["id"]), target["username"], target["display_name"], target["avatar_url"])
+        return schemas.Ban(user=person, until=row["until"], created_at=row["created_at"])
+
+    async def unban(self, user: CurrentUser, raw_id: str, username: str) -> None:
+        stream_id, _ = await self._moderated(user, raw_id)
+        await sql.execute(
+            'DELETE FROM live_bans WHERE stream = $1 AND "user" = (SELECT id FROM users WHERE username = $2)',
+            stream_id,
+            username.lower(),
+        )
+
+    async def delete_chat(self, user: CurrentUser, raw_id: str, raw_message: str) -> None:
+        """Remove a chat line: gone from the history, and every viewer gets ``chat.deleted``."""
+        stream_id, _ = await self._moderated(user, raw_id)
+        message_id = parse_id(raw_message)
+        async with sql.transaction():
+            status = await sql.execute(
+                "UPDATE live_chat_messages SET deleted_at = now(), deleted_by = $3 "
+                "WHERE id = $2 AND stream = $1 AND kind = 'chat' AND deleted_at IS NULL",
+                stream_id,
+                message_id,
+                user.id,
+            )
+            if sql.changed(status) == 0:
+                raise NotFound("no such chat message")
+            await outbox.emit(names.live(stream_id), "chat.deleted", schemas.Deleted(str(message_id)))
+
+    async def chat(self, viewer: int | None, raw_id: str, limit: int, cursor: str | None) -> schemas.ChatPage:
+        """The room's chat and tips, newest first: what the channel's history no longer holds."""
+        stream_id = parse_id(raw_id)
+        await self._visible(viewer or 0, stream_id)
+        rows = await queries.chat_page(stream_id, decode_cursor(cursor), limit + 1)
+        items = [views.chat_message(r) for r in rows[:limit]]
+        return schemas.ChatPage(items, next_cursor([r["id"] for r in rows], limit))
+
+    async def heartbeat(self, viewer: int | None, raw_id: str, data: schemas.Heartbeat) -> None:
+        """An HLS player without a socket counts as a viewer while its heartbeats keep coming."""
+        stream_id = parse_id(raw_id)
+        row = await self._visible(viewer or 0, stream_id)
+        if row["status"] != "live":
+            raise Conflict("the stream is not live")
+        member = f"u:{viewer}" if viewer else f"s:{data.session_id}"
+        await self.rt.counters.heartbeat(stream_id, member, self.settings.heartbeat_ttl)

@@ -1,0 +1,108 @@
+"""The media server's callbacks, in nginx-rtmp's wire format: keys, redirects, the stream's life cycle."""
+
+from __future__ import annotations
+
+from tests.integration.live.helpers import API, creator, hook, new_stream
+from tests.integration.realtime.helpers import connect
+from tests.integration.social.helpers import signup
+
+
+async def _until(ws, event: str) -> dict:
+    while True:
+        frame = await ws.event()
+        if frame["event"] == event:
+            return frame
+
+
+async def test_publish_with_the_key_goes_live_under_the_stream_id_and_done_ends_it(live):
+    alice = await creator(live, "alice")
+    bob = await signup(live, "bob")
+    await bob.follow(alice)
+    stream = await new_stream(alice)
+    key, sid = stream["ingest"]["stream_key"], stream["id"]
+    async with connect(live, bob.token) as ws:
+        assert (await ws.subscribe(f"live:{sid}"))["type"] == "subscribed"
+        res = await hook(live, "publish", key)
+        # nginx-rtmp pushes an accepted publish to the Location: its internal app, under the stream id.
+        assert res.status_code == 302
+        assert res.headers["location"] == f"rtmp://127.0.0.1:1935/hls/{sid}"
+        started = await _until(ws, "live.started")
+        assert started["data"]["id"] == sid and started["data"]["status"] == "live"
+        assert started["data"]["playback"]["hls_url"].endswith(f"/{sid}/index.m3u8")
+
+        seen = (await bob.get(f"{API}/live/{sid}")).json()
+        assert seen["status"] == "live" and seen["started_at"] is not None
+        assert seen["playback"]["hls_url"] == started["data"]["playback"]["hls_url"]
+        assert key not in seen["playback"]["hls_url"]
+        notes = (await bob.get(f"{API}/notifications")).json()["items"]
+        assert [(n["type"], n["subject"]) for n in notes] == [("live_started", {"type": "live", "id": sid})]
+
+        # The internal application reports the end under the stream id.
+        assert (await hook(live, "publish_done", sid)).status_code == 200
+        ended = await _until(ws, "live.ended")
+        assert ended["data"]["status"] == "ended" and ended["data"]["playback"] is None
+    after = (await bob.get(f"{API}/live/{sid}")).json()
+    assert after["status"] == "ended" and after["ended_at"] is not None and after["playback"] is None
+    assert (await hook(live, "publish_done", sid)).status_code == 200  # twice (both apps report): no effect
+
+
+async def test_a_private_stream_notifies_no_one(live):
+    alice = await creator(live, "alice")
+    bob = await signup(live, "bob")
+    await bob.follow(alice)
+    stream = await new_stream(alice, visibility="private")
+    assert (await hook(live, "publish", stream["ingest"]["stream_key"])).status_code == 302
+    assert (await bob.get(f"{API}/notifications")).json()["items"] == []
+
+
+async def test_unknown_rotated_and_ended_keys_are_refused(live):
+    alice = await creator(live, "alice")
+    stream = await new_stream(alice)
+    old = stream["ingest"]["stream_key"]
+    res = await hook(live, "publish", "sk_" + "x" * 32)
+    assert res.status_code == 403 and res.json()["code"] == "forbidden"
+
+    rotated = await alice.post(f"{API}/live/{stream['id']}/key")
+    assert rotated.status_code == 200
+    new = rotated.json()["stream_key"]
+    assert new != old and rotated.json()["rtmp_url"].startswith("rtmp://")
+    assert (await hook(live, "publish", old)).status_code == 403
+    assert (await hook(live, "publish", new)).status_code == 302
+    assert (await hook(live, "publish_done", new)).status_code == 200
+    res = await hook(live, "publish", new)
+    assert res.status_code == 403 and "ended" in res.json()["detail"]
+    assert (await live.get(f"{API}/live/{stream['id']}")).json()["status"] == "ended"
+
+
+async def test_hooks_need_the_secret(live):
+    alice = await creator(live, "alice")
+    stream = await new_stream(alice)
+    key = stream["ingest"]["stream_key"]
+    for secret in (None, "", "wrong"):
+        res = await hook(live, "publish", key, secret=secret)
+        assert res.status_code == 401 and res.json()["code"] == "unauthorized", secret
+    # A user's bearer token is not the media server's secret.
+    res = await live.post(f"{API}/live/hooks/publish", data={"call": "publish", "name": key}, headers=alice.headers)
+    assert res.status_code == 401
+    assert (await live.get(f"{API}/live/{stream['id']}")).json()["status"] == "idle"
+
+
+async def test_hooks_answer_404_while_no_secret_is_configured(make_live):
+    async with make_live(hook_secret=None) as client:
+        res = await client.post(f"{API}/live/hooks/publish", data={"call": "publish", "name": "sk_x"})
+        assert res.status_code == 404
+
+
+async def test_malformed_hook_calls_are_4xx(live):
+    alice = await creator(live, "alice")
+    stream = await new_stream(alice)
+    key = stream["ingest"]["stream_key"]
+    assert (await hook(live, "play", key)).status_code == 404
+    res = await hook(live, "publish", key, call="publish_done")
+    assert res.status_code == 422
+    res = await hook(live, "publish", "")
+    assert res.status_code == 422
+    res = await hook(live, "record_done", stream["id"], path="/etc/passwd")
+    assert res.status_code == 422
+    assert (await hook(live, "publish_done", "999999")).status_code == 404
+    assert (await live.get(f"{API}/live/{stream['id']}")).json()["status"] == "idle"
