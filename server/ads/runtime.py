@@ -8,7 +8,6 @@ clicks and spend from the hot state to PostgreSQL in batches and ends campaigns 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import math
 import secrets
 import time
@@ -43,6 +42,7 @@ class AdsRuntime:
         self._tasks: list[asyncio.Task[None]] = []
         self._refresh_lock = asyncio.Lock()
         self._flush_lock = asyncio.Lock()
+        self._stopping = False
 
     # -- snapshot ----------------------------------------------------------------------------------
 
@@ -105,7 +105,9 @@ class AdsRuntime:
     # -- lifecycle -----------------------------------------------------------------------------------
 
     async def _every(self, seconds: float, step: Any, name: str) -> None:
-        while True:
+        # The flag as well as the cancellation: redis-py can swallow a cancellation on Python 3.11 (its
+        # wait_for), and a loop that lost it must still end instead of holding up shutdown.
+        while not self._stopping:
             await asyncio.sleep(seconds)
             try:
                 await step()
@@ -130,15 +132,20 @@ class AdsRuntime:
         ]
 
     async def stop(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        self._stopping = True
+        pending = set(self._tasks)
+        for _ in range(3):  # cancel again if a client library swallowed the first cancellation
+            for task in pending:
+                task.cancel()
+            _, pending = await asyncio.wait(pending, timeout=2)
+            if not pending:
+                break
+        if pending:
+            log.error("ads_loops_did_not_stop", count=len(pending))
         for event_type, method in self._HANDLERS:
             events.unsubscribe(event_type, getattr(self, method))
         try:
-            await self.flush()
+            await asyncio.wait_for(self.flush(), 10)
         except Exception:
             log.exception("ads_final_flush_failed")  # the batch stays in the hot state (Redis) for the next run
 

@@ -64,6 +64,8 @@ def verify(key: bytes, token: str, purpose: str) -> AdToken:
         body, sig = _unb64(body_text), _unb64(sig_text)
     except ValueError as exc:  # binascii.Error is a ValueError
         raise TokenInvalid("malformed token") from exc
+    if _b64(body) != body_text or _b64(sig) != sig_text:
+        raise TokenInvalid("not the canonical encoding")  # one token, one spelling
     if not hmac.compare_digest(sig, hmac.new(key, body, hashlib.sha256).digest()[:_SIG_BYTES]):
         raise TokenInvalid("bad signature")
     try:

@@ -123,3 +123,24 @@ async def test_public_feed_carries_ads_for_signed_in_viewers_only(client: Any) -
     assert signed.status_code == 200 and len(signed.json()["ads"]) == 1
     anonymous = await client.get("/api/v1/feeds/public", headers=WEB)
     assert anonymous.status_code == 200 and anonymous.json()["ads"] == []
+
+
+async def test_a_full_page_carries_one_ad_per_five_posts_highest_bid_first(client: Any) -> None:
+    adv, mod = await advertiser(client, "acme"), await moderator(client)
+    low = await live(adv, mod, name="low", bid_cpm=1_000)
+    high = await live(adv, mod, name="high", bid_cpm=3_000)
+    mid = await live(adv, mod, name="mid", bid_cpm=2_000)
+    reader = await viewer_with_posts(client, "reader", posts=20)
+    page = await home(reader, limit=20)
+    assert [s["after"] for s in page["ads"]] == [4, 9, 14]  # three eligible campaigns, four slots
+    assert [s["ad"]["campaign_id"] for s in page["ads"]] == [high["id"], mid["id"], low["id"]]
+
+
+async def test_a_daily_budget_for_one_impression_serves_once_that_day(client: Any) -> None:
+    adv, mod = await advertiser(client, "acme"), await moderator(client)
+    # 1,000 per 1,000 impressions = 1 per impression: a daily budget of 1 pays for one impression a day.
+    await live(adv, mod, budget_daily=1, bid_cpm=1_000)
+    reader = await viewer_with_posts(client, "reader")
+    ad = (await home(reader))["ads"][0]["ad"]
+    assert (await reader.post("/api/v1/ads/impressions", json={"token": ad["impression_token"]})).status_code == 204
+    assert (await home(reader))["ads"] == []  # today's budget is spent; even pacing allows no more
