@@ -112,6 +112,7 @@ def token_hash(token: str) -> str:
 
 
 def constant_time_equals(a: str, b: str) -> bool:
+    """Compare secrets in constant time; any text (hmac refuses ``str`` with non-ASCII characters)."""
     return hmac.compare_digest(a.encode(), b.encode())
 
 
@@ -159,7 +160,7 @@ def match_totp(secret: str, code: str, *, last_step: int | None, now: float | No
     for step in (current - 1, current, current + 1):
         if last_step is not None and step <= last_step:
             continue
-        if hmac.compare_digest(totp.generate_otp(step), code):
+        if constant_time_equals(totp.generate_otp(step), code):
             return step
     return None
 
@@ -198,4 +199,4 @@ def check_path_signature(path: str, expires: str, signature: str, secret_key: st
         return False
     if int(expires) < (now if now is not None else time.time()):
         return False
-    return hmac.compare_digest(sign_path(path, int(expires), secret_key), signature)
+    return constant_time_equals(sign_path(path, int(expires), secret_key), signature)

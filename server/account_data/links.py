@@ -6,6 +6,8 @@ import hashlib
 import hmac
 import time
 
+from server.security import constant_time_equals
+
 
 def signature(secret_key: str, export_id: int, expires: int) -> str:
     msg = f"data-export:{export_id}:{expires}".encode()
@@ -21,4 +23,4 @@ def valid(secret_key: str, export_id: int, expires: int, given: str, now: float 
     """The signature matches and the link has not expired."""
     if expires < (now if now is not None else time.time()):
         return False
-    return hmac.compare_digest(signature(secret_key, export_id, expires), given)
+    return constant_time_equals(signature(secret_key, export_id, expires), given)

@@ -12,6 +12,8 @@ import hashlib
 import hmac
 import time
 
+from server.security import constant_time_equals
+
 PUBLIC = "p"
 """The token of a public or unlisted video's files: no signature needed."""
 
@@ -39,7 +41,7 @@ def verify(secret: str, video_id: int, token: str, now: float | None = None) -> 
     if not sep or not raw_exp.isdigit() or len(raw_exp) > 12:
         return None
     expires = int(raw_exp)
-    if not hmac.compare_digest(mac, _mac(secret, video_id, expires)):
+    if not constant_time_equals(mac, _mac(secret, video_id, expires)):
         return None
     if expires < (time.time() if now is None else now):
         return None
