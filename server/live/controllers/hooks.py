@@ -15,7 +15,7 @@ from litestar.handlers.base import BaseRouteHandler
 from litestar.params import PathParameter
 
 from server.errors import NotFound, Unauthorized
-from server.live import hooks
+from server.live import hooks, replays
 from server.openapi import problems
 from server.security import constant_time_equals
 from server.settings import Settings
@@ -58,5 +58,8 @@ class HookController(Controller):
         if event == "publish_done":
             await hooks.on_publish_done(call, settings.live)
         else:
-            await hooks.on_record_done(call, settings.live)
+            recording = await hooks.on_record_done(call, settings.live)
+            if recording is not None:
+                stream_id, owner, path = recording
+                await replays.make_replay(request.app.state["video"], stream_id, owner, path)
         return Response(b"", status_code=200)

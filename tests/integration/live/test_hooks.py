@@ -106,3 +106,33 @@ async def test_malformed_hook_calls_are_4xx(live):
     assert res.status_code == 422
     assert (await hook(live, "publish_done", "999999")).status_code == 404
     assert (await live.get(f"{API}/live/{stream['id']}")).json()["status"] == "idle"
+
+
+async def test_a_closed_recording_becomes_the_streams_replay_video(live, tmp_path):
+    import asyncio
+
+    from tests.support.media import clip
+
+    alice = await creator(live, "alice")
+    stream = await new_stream(alice, title="Friday show")
+    sid = stream["id"]
+    assert (await hook(live, "publish", stream["ingest"]["stream_key"])).status_code == 302
+    assert (await hook(live, "publish_done", sid)).status_code == 200
+    recording = clip(tmp_path / f"{sid}-1700000000.mp4", seconds=1.0)
+
+    assert (await hook(live, "record_done", sid, path=str(recording))).status_code == 200
+    replay = (await alice.get(f"{API}/live/{sid}")).json()["replay_video_id"]
+    assert replay is not None
+    # The same recording reported twice (both nginx apps may) makes no second video.
+    assert (await hook(live, "record_done", sid, path=str(recording))).status_code == 200
+    assert (await alice.get(f"{API}/live/{sid}")).json()["replay_video_id"] == replay
+
+    video = {}
+    for _ in range(240):  # the in-process video worker transcodes it like an upload
+        video = (await alice.get(f"{API}/videos/{replay}")).json()
+        if video["status"] in ("ready", "failed"):
+            break
+        await asyncio.sleep(0.5)
+    assert video["status"] == "ready", video
+    assert video["title"] == "Friday show (replay)" and video["owner"]["username"] == "alice"
+    assert (await alice.get(f"{API}/videos/{replay}/playback")).status_code == 200
