@@ -167,6 +167,21 @@ async def test_obs_to_viewers_through_nginx_rtmp(media, clean_db, redis_client):
         recordings = list(Path(nginx.recordings).glob(f"{sid}-*.flv"))
         assert recordings and recordings[0].stat().st_size > 10_000
         assert all(key not in name for name in nginx.files())
+
+        # nginx's on_record_done hands the recording to the video pipeline: the stream's replay.
+        async def replay_id() -> str | None:
+            return (await http.get(f"/api/v1/live/{sid}", headers=alice)).json()["replay_video_id"]  # type: ignore[no-any-return]
+
+        replay = await wait_for(replay_id, 60)
+
+        async def processed() -> dict | None:  # type: ignore[type-arg]
+            video = (await http.get(f"/api/v1/videos/{replay}", headers=alice)).json()
+            return video if video["status"] in ("ready", "failed") else None
+
+        video = await wait_for(processed, 180)
+        assert video["status"] == "ready", video
+        assert video["title"] == "testsrc2 (replay)" and video["duration"] > 0
+        assert (await http.get(f"/api/v1/videos/{replay}/playback", headers=alice)).status_code == 200
         # The key of an ended stream is refused too.
         again = publish(f"{nginx.ingest}/{key}", 3)
         assert again.wait(30) != 0
