@@ -150,6 +150,7 @@ MATRIX: dict[str, Case] = {
     "POST /api/v1/ads/campaigns/{campaign_id}/approve": Case("campaign", **_STAFF_ONLY),
     "POST /api/v1/ads/campaigns/{campaign_id}/reject": Case("campaign", **_STAFF_ONLY, body={"reason": "no"}),
     "GET /media/images/{name}": Case("image:followers", stranger=HIDDEN, blocked=HIDDEN, follower=HIDDEN, owner=HIDDEN),
+    "GET /api/v1/users/{username}/videos": Case("user", stranger=OK, blocked=HIDDEN, follower=OK, owner=OK),
 }
 
 # Routes that landed on main before their matrix entries: their owners turn each into a ``Case`` (the
@@ -163,6 +164,22 @@ PENDING = {
     "DELETE /api/v1/live/{stream_id}/chat/{message_id}": "live",
     "POST /api/v1/live/{stream_id}/heartbeat": "live",
     "POST /api/v1/live/{stream_id}/key": "live",
+    "DELETE /api/v1/uploads/{video_id}": "video (landed 05:40; ownership tested in tests/integration/video)",
+    "DELETE /api/v1/videos/{video_id}": "video",
+    "DELETE /api/v1/videos/{video_id}/like": "video",
+    "GET /api/v1/videos/{video_id}": "video",
+    "GET /api/v1/videos/{video_id}/analytics": "video",
+    "GET /api/v1/videos/{video_id}/playback": "video",
+    "GET /api/v1/videos/{video_id}/related": "video",
+    "GET /media/videos/{video_id}/{token}/{name}": "video",
+    "PATCH /api/v1/uploads/{video_id}": "video",
+    "PATCH /api/v1/videos/{video_id}": "video",
+    "POST /api/v1/admin/videos/{video_id}/approve": "video",
+    "POST /api/v1/admin/videos/{video_id}/reject": "video",
+    "POST /api/v1/uploads/{video_id}": "video",
+    "POST /api/v1/videos/{video_id}/like": "video",
+    "POST /api/v1/videos/{video_id}/report": "video",
+    "POST /api/v1/videos/{video_id}/views": "video",
 }
 
 EXEMPT = {
