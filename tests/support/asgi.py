@@ -36,7 +36,14 @@ async def running(app: Any, timeout: float = 30) -> AsyncIterator[Any]:
         yield per_request
     finally:
         await inbox.put({"type": "lifespan.shutdown"})
-        await expect("lifespan.shutdown.complete")
+        try:
+            await expect("lifespan.shutdown.complete")
+        except TimeoutError:
+            # Which task holds the shutdown: the clue for the known teardown flake.
+            for other in asyncio.all_tasks():
+                if other is not asyncio.current_task():
+                    other.print_stack(limit=8)
+            raise
         await task
 
 
