@@ -10,7 +10,7 @@ SRC := $(wildcard server channels models tests bench browser_tests scripts)
 PY := $(VENV)/bin/python
 export UV_PROJECT_ENVIRONMENT := $(abspath $(VENV))
 
-.PHONY: run test suites schemathesis soak test-live bench lint typecheck fmt migrate worker seed clean install test-browser sdk chromium
+.PHONY: run test suites schemathesis soak test-live bench lint typecheck fmt migrate worker seed clean install test-browser sdk chromium web-vendor
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -75,7 +75,15 @@ sdk: install
 	for f in clients/js/dist/*.js; do cmp "$$f" "web/sdk/$$(basename $$f)" || \
 	  { echo "web/sdk is stale: cp clients/js/dist/*.js web/sdk/ and commit" >&2; exit 1; }; done
 
-test-browser: install chromium sdk
+# The demo app's third-party browser code (hls.js), pinned exactly in clients/web-vendor/package-lock.json;
+# web/vendor holds the committed copy (so `make run` needs no npm), checked to be that pinned file.
+WEB_VENDOR := hls.js/dist/hls.light.min.mjs
+web-vendor:
+	cd clients/web-vendor && npm ci --no-audit --no-fund
+	for f in $(WEB_VENDOR); do cmp "clients/web-vendor/node_modules/$$f" "web/vendor/$$(basename $$f)" || \
+	  { echo "web/vendor is stale: cp clients/web-vendor/node_modules/$$f web/vendor/ and commit" >&2; exit 1; }; done
+
+test-browser: install chromium sdk web-vendor
 	cd clients/js && npm test
 	$(PY) -m pytest browser_tests -q -p no:cacheprovider $(PYTEST_ARGS)
 

@@ -7,6 +7,7 @@ Run by ``make test-browser`` (which installs Chromium when it is missing). Scree
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -23,6 +24,8 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "artifacts" / "browser"
 PASSWORD = "correct horse battery"  # noqa: S105 - a test account
+# The media server's callback secret, made per run: the live-room test starts a stream the way nginx-rtmp would.
+HOOK_SECRET = secrets.token_urlsafe(24)
 
 
 def _free_port() -> int:
@@ -36,7 +39,7 @@ def server() -> Iterator[str]:
     data_dir = Path(tempfile.mkdtemp(prefix="sf-browser-"))
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "SECRET_KEY")}
-    env.update(DATA_DIR=str(data_dir), HOST="127.0.0.1", PORT=str(port))
+    env.update(DATA_DIR=str(data_dir), HOST="127.0.0.1", PORT=str(port), LIVE_HOOK_SECRET=HOOK_SECRET)
     log = data_dir / "server.log"
     with log.open("wb") as out:
         proc = subprocess.Popen(
@@ -100,3 +103,10 @@ def register(base: str, username: str) -> dict[str, str]:
     )
     assert res.status_code == 201, res.text
     return res.json()  # type: ignore[no-any-return]
+
+
+def login(base: str, username: str) -> dict[str, str]:
+    """Bearer headers for ``username`` (set-up done over the API, not in the page under test)."""
+    res = httpx.post(f"{base}/api/v1/auth/login", json={"login": username, "password": PASSWORD}, timeout=30)
+    assert res.status_code == 200, res.text
+    return {"Authorization": f"Bearer {res.json()['access_token']}"}

@@ -1,5 +1,7 @@
 // The demo app: plain ES modules over the SDK's built output (./sdk/, a copy of clients/js/dist).
 import { ApiError, Realtime, SocialFlowClient } from "./sdk/index.js";
+import { LiveRooms } from "./live.js";
+import { Videos } from "./videos.js";
 
 const $ = (id) => document.getElementById(id);
 const storage = (area, key) => ({
@@ -20,15 +22,38 @@ const postChannels = new Map(); // post id -> subscription (likes/comments live)
 
 function show(signedIn) {
   $("auth").hidden = signedIn;
-  $("home").hidden = !signedIn;
   $("nav").hidden = !signedIn;
   if (!signedIn) {
-    $("notifications").hidden = true;
-    $("settings").hidden = true;
+    for (const id of ["home", "videos", "live-view", "notifications", "settings"]) $(id).hidden = true;
   }
 }
 
+// --- views: #home, #videos[/{id}], #live[/{id}] -------------------------------------------------------
+
+const views = { home: "home", videos: "videos", live: "live-view" };
+const errorText = (err) => (err instanceof ApiError ? `${err.message} (${err.code})` : String(err?.message ?? err));
+const videos = new Videos({ client, realtime: () => rt, errorText });
+const rooms = new LiveRooms({ client, realtime: () => rt, errorText });
+
+async function route() {
+  if (!me) return;
+  const [view, id] = (location.hash.replace(/^#/, "") || "home").split("/");
+  const name = views[view] ? view : "home";
+  for (const [v, section] of Object.entries(views)) $(section).hidden = v !== name;
+  for (const tab of document.querySelectorAll("nav .tab")) tab.classList.toggle("active", tab.dataset.view === name);
+  if (name !== "live") rooms.leave();
+  try {
+    if (name === "videos") await videos.show(me, id || null);
+    else if (name === "live") await rooms.show(me, id || null);
+  } catch (err) {
+    $(name === "videos" ? "videos-error" : name === "live" ? "room-error" : "home-error").textContent = errorText(err);
+  }
+}
+window.addEventListener("hashchange", () => route());
+for (const tab of document.querySelectorAll("nav .tab")) tab.addEventListener("click", () => (location.hash = `#${tab.dataset.view}`));
+
 function showSignedOut(message = "") {
+  rooms.leave();
   rt?.close();
   rt = null;
   me = null;
@@ -43,10 +68,6 @@ function setLive(on) {
   $("live").textContent = on ? "live" : "offline";
   $("live").className = `live ${on ? "on" : "off"}`;
   document.body.dataset.realtime = on ? "open" : "closed";
-}
-
-function errorText(err) {
-  return err instanceof ApiError ? `${err.message} (${err.code})` : String(err);
 }
 
 // --- auth -------------------------------------------------------------------------------------------
@@ -353,6 +374,7 @@ async function start() {
     onReset: () => loadNotifications(),
   });
   for (const id of document.querySelectorAll(".post")) watchPost(id.dataset.id);
+  await route();
 }
 
 if (client.signedIn) start().catch(() => showSignedOut());
