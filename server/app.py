@@ -53,6 +53,7 @@ from server.realtime import runtime as realtime
 from server.realtime.asyncapi import AsyncAPIController
 from server.realtime.controllers import RealtimeController, ws_endpoint
 from server.realtime.deps import dependencies as realtime_dependencies
+from server.replicas import record_writes_middleware
 from server.settings import Settings, get_settings
 from server.social import config as social_config
 from server.social import realtime_hooks as social_realtime
@@ -100,6 +101,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             )
             redis = aioredis.Redis.from_pool(pool)  # owns the pool: aclose() disconnects it
         app.state.redis = redis
+        await db.start_replicas(settings.database, redis)
         await notification_queue.open_queue()
         social = SocialRuntime(
             social_config.from_env(), settings.security.secret_key, redis, media_dir=settings.data_dir / "media"
@@ -150,6 +152,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             if redis is not None:
                 await redis.aclose()
             await payments_runtime.close(payments)
+            await db.stop_replicas()
             await db.close_pool()
             log.info("stopped")
             if tracing is not None:
@@ -214,6 +217,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         dependencies={**dependencies, **realtime_dependencies},
         middleware=[
             request_id_middleware,
+            record_writes_middleware,
             metrics_middleware,
             tus_options_middleware,
             *([tracing_middleware] if settings.observability.otlp_endpoint else []),

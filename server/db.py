@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from typing import Any
 
 from piccolo.engine import engine_finder
 from piccolo.engine.postgres import PostgresEngine
+
+from server import replicas
+from server.settings import DatabaseSettings
 
 # Any 64-bit constant shared by every node: only one of them migrates at a time.
 _MIGRATION_LOCK = 0x5F10_0001
@@ -20,6 +24,28 @@ def engine() -> PostgresEngine:
 
 async def start_pool(max_size: int = 10) -> None:
     await engine().start_connection_pool(min_size=1, max_size=max_size)
+
+
+async def start_replicas(settings: DatabaseSettings, redis: Any | None) -> None:
+    """Open the read replicas' pools and start polling them (nothing without ``DATABASE_REPLICA_URLS``)."""
+    if not settings.replica_urls:
+        return
+    rs = replicas.ReplicaSet(
+        list(settings.replica_urls),
+        primary=lambda: engine().pool,
+        redis=redis,
+        max_lag=settings.replica_max_lag,
+        poll=settings.replica_poll,
+    )
+    await rs.start()
+    replicas.install(rs)
+
+
+async def stop_replicas() -> None:
+    rs = replicas.installed()
+    replicas.install(None)
+    if rs is not None:
+        await rs.stop()
 
 
 async def close_pool(grace: float = 10.0) -> None:

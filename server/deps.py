@@ -94,6 +94,12 @@ async def user_from_connection(connection: ASGIConnection[Any, Any, Any, Any]) -
     return user
 
 
+def signed_in_user_id(scope: Any) -> int | None:
+    """The id of the user this request authenticated as, if it did (read after the handler ran)."""
+    user = scope.get("state", {}).get(_SCOPE_KEY)
+    return user.id if user is not None else None
+
+
 def provide_settings(state: State) -> Settings:
     return state["settings"]  # type: ignore[no-any-return]
 

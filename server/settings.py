@@ -28,6 +28,12 @@ class HTTPSettings(msgspec.Struct, frozen=True):
 class DatabaseSettings(msgspec.Struct, frozen=True):
     url: str | None
     """``None`` means an embedded PostgreSQL is started inside ``DATA_DIR``."""
+    replica_urls: tuple[str, ...] = ()
+    """Streaming replicas for list and feed reads (``server.replicas``); empty: every read on the primary."""
+    replica_max_lag: float = 5.0
+    """A replica further behind the primary than this (seconds) is skipped."""
+    replica_poll: float = 0.5
+    """How often each replica's replay position is polled (seconds)."""
 
 
 class RedisSettings(msgspec.Struct, frozen=True):
@@ -261,7 +267,12 @@ def from_env(env: dict[str, str] | None = None) -> Settings:
             forwarded_allow_ips=_csv(env.get("FORWARDED_ALLOW_IPS")),
             keepalive_seconds=int(env.get("HTTP_KEEPALIVE_SECONDS") or 75),
         ),
-        database=DatabaseSettings(url=env.get("DATABASE_URL") or None),
+        database=DatabaseSettings(
+            url=env.get("DATABASE_URL") or None,
+            replica_urls=_csv(env.get("DATABASE_REPLICA_URLS")),
+            replica_max_lag=float(env.get("DATABASE_REPLICA_MAX_LAG") or 5.0),
+            replica_poll=float(env.get("DATABASE_REPLICA_POLL_SECONDS") or 0.5),
+        ),
         redis=RedisSettings(url=env.get("REDIS_URL") or None),
         security=SecuritySettings(secret_key=secret),
         realtime=_realtime(env),

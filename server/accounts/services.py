@@ -11,7 +11,7 @@ from email_validator import EmailNotValidError, validate_email
 from piccolo.columns.combination import Or
 
 from models.accounts import AuthSession, RefreshToken, User
-from server import security
+from server import replicas, security
 from server.accounts import audit, passwords, sessions, tokens, twofactor
 from server.accounts.audit import ClientInfo
 from server.accounts.passwords import is_common_password
@@ -171,6 +171,8 @@ class AccountService:
             ).returning(AuthSession.id)
             session_id = rows[0]["id"]
             refresh = await self._new_refresh(session_id, expires)
+        # A new sign-in (a new account too) reads its own writes: not yet a signed-in request, so said here.
+        await replicas.wrote(user["id"])
         return self._issue(user, session_id, refresh)
 
     async def _new_refresh(self, session_id: int, expires: datetime) -> str:

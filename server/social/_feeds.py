@@ -8,6 +8,7 @@ from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
 from litestar.params import JSONBody, PathParameter
 
+from server import replicas
 from server.ads.deps import page_ads
 from server.deps import MaybeUser
 from server.openapi import problems
@@ -33,7 +34,8 @@ class FeedController(Controller):
         limit: Limit = 20,
         cursor: Cursor = None,
     ) -> schemas.HomePage:
-        page = await feeds.home(viewer.id, limit, cursor)
+        async with replicas.reads(viewer.id):
+            page = await feeds.home(viewer.id, limit, cursor)
         # First page: where to subscribe `timeline:home:{id}` from, so no live post falls in the gap.
         position = await feeds.rt.home_position(viewer.id) if cursor is None else None
         ads = await page_ads(request, viewer.id, len(page.items))
@@ -49,7 +51,8 @@ class FeedController(Controller):
         cursor: Cursor = None,
     ) -> schemas.PublicPage:
         viewer = maybe_user.id if maybe_user else None
-        page = await feeds.public(viewer, limit, cursor)
+        async with replicas.reads(viewer):
+            page = await feeds.public(viewer, limit, cursor)
         ads = await page_ads(request, viewer, len(page.items))
         return schemas.PublicPage(items=page.items, next_cursor=page.next_cursor, ads=ads)
 
@@ -57,7 +60,8 @@ class FeedController(Controller):
     async def trending(
         self, maybe_user: MaybeUser, feeds: NamedDependency[FeedService], limit: Limit = 20, cursor: Cursor = None
     ) -> schemas.PostPage:
-        return await feeds.trending_posts(maybe_user.id if maybe_user else None, limit, cursor)
+        async with replicas.reads(maybe_user.id if maybe_user else None):
+            return await feeds.trending_posts(maybe_user.id if maybe_user else None, limit, cursor)
 
 
 class HashtagController(Controller):
@@ -79,7 +83,8 @@ class HashtagController(Controller):
         limit: Limit = 20,
         cursor: Cursor = None,
     ) -> schemas.PostPage:
-        return await feeds.hashtag(maybe_user.id if maybe_user else None, tag, limit, cursor)
+        async with replicas.reads(maybe_user.id if maybe_user else None):
+            return await feeds.hashtag(maybe_user.id if maybe_user else None, tag, limit, cursor)
 
 
 class ReportController(Controller):

@@ -9,6 +9,7 @@ from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, JSONBody, Parameter
 
+from server import replicas
 from server.deps import MaybeUser
 from server.errors import Forbidden
 from server.guards import has_capability
@@ -173,7 +174,8 @@ class PostController(Controller):
     ) -> schemas.CommentPage:
         parent = parse_id(parent_id) if parent_id is not None else None
         viewer = maybe_user.id if maybe_user else None
-        return await comments.list(viewer, parse_id(post_id), order, parent, limit, cursor)
+        async with replicas.reads(viewer):
+            return await comments.list(viewer, parse_id(post_id), order, parent, limit, cursor)
 
     @post(
         "/{post_id:str}/comments",

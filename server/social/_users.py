@@ -9,6 +9,7 @@ from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, JSONBody, Parameter, PathParameter
 
+from server import replicas
 from server.deps import MaybeUser
 from server.openapi import problems
 from server.ratelimit import write_limit
@@ -80,7 +81,8 @@ class MeController(Controller):
     async def bookmarks(
         self, viewer: Viewer, feeds: NamedDependency[FeedService], limit: Limit = 20, cursor: Cursor = None
     ) -> schemas.PostPage:
-        return await feeds.bookmarks(viewer.id, limit, cursor)
+        async with replicas.reads(viewer.id):
+            return await feeds.bookmarks(viewer.id, limit, cursor)
 
 
 class UserController(Controller):
@@ -96,13 +98,15 @@ class UserController(Controller):
         limit: Limit = 20,
         cursor: Cursor = None,
     ) -> schemas.UserPage:
-        return await graph.search(maybe_user.id if maybe_user else None, q, limit, cursor)
+        async with replicas.reads(maybe_user.id if maybe_user else None):
+            return await graph.search(maybe_user.id if maybe_user else None, q, limit, cursor)
 
     @get("/{username:str}", summary="A user's profile", responses=problems(404))
     async def profile(
         self, username: Username, maybe_user: MaybeUser, graph: NamedDependency[GraphService]
     ) -> schemas.Profile:
-        return await graph.profile(username, maybe_user.id if maybe_user else None)
+        async with replicas.reads(maybe_user.id if maybe_user else None):
+            return await graph.profile(username, maybe_user.id if maybe_user else None)
 
     @get("/{username:str}/posts", summary="A user's posts, newest first", responses=problems(404, 422))
     async def posts(
@@ -113,7 +117,8 @@ class UserController(Controller):
         limit: Limit = 20,
         cursor: Cursor = None,
     ) -> schemas.PostPage:
-        return await feeds.user_posts(maybe_user.id if maybe_user else None, username, limit, cursor)
+        async with replicas.reads(maybe_user.id if maybe_user else None):
+            return await feeds.user_posts(maybe_user.id if maybe_user else None, username, limit, cursor)
 
     @post(
         "/{username:str}/follow",
@@ -148,7 +153,8 @@ class UserController(Controller):
         limit: Limit = 20,
         cursor: Cursor = None,
     ) -> schemas.UserPage:
-        return await graph.connections(username, maybe_user.id if maybe_user else None, "followers", limit, cursor)
+        async with replicas.reads(maybe_user.id if maybe_user else None):
+            return await graph.connections(username, maybe_user.id if maybe_user else None, "followers", limit, cursor)
 
     @get("/{username:str}/following", summary="Followed accounts, newest first", responses=problems(403, 404, 422))
     async def following(
@@ -159,7 +165,8 @@ class UserController(Controller):
         limit: Limit = 20,
         cursor: Cursor = None,
     ) -> schemas.UserPage:
-        return await graph.connections(username, maybe_user.id if maybe_user else None, "following", limit, cursor)
+        async with replicas.reads(maybe_user.id if maybe_user else None):
+            return await graph.connections(username, maybe_user.id if maybe_user else None, "following", limit, cursor)
 
     @post(
         "/{username:str}/block",

@@ -12,6 +12,7 @@ from typing import Any
 
 import structlog
 
+from server import replicas
 from server.social import sql
 from server.social.config import SocialSettings
 from server.social.media import MediaSigner
@@ -95,7 +96,8 @@ class SocialRuntime:
         """
         if self._stopping or user_id in self._warming:
             return
-        task = asyncio.create_task(self._warm(user_id, rebuild), name=f"warm-home-{user_id}")
+        with replicas.on_primary():  # a timeline is built from the primary, never from a lagging replica
+            task = asyncio.create_task(self._warm(user_id, rebuild), name=f"warm-home-{user_id}")
         self._warming[user_id] = task
         task.add_done_callback(lambda _: self._warming.pop(user_id, None))
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import asyncpg
 
-from server import db
+from server import db, replicas
 
 
 @asynccontextmanager
@@ -29,19 +29,26 @@ async def _conn() -> AsyncIterator[asyncpg.Connection]:
         yield conn
 
 
-async def fetch(sql: str, *args: Any) -> list[asyncpg.Record]:
+async def _read(method: str, sql: str, args: tuple[Any, ...]) -> Any:
+    # Inside ``replicas.reads(...)`` and outside a transaction, a read may go to a replica.
+    if replicas.current() is not None and db.engine().current_transaction.get() is None:
+        done, result = await replicas.run_read(method, sql, args)
+        if done:
+            return result
     async with _conn() as conn:
-        return list(await conn.fetch(sql, *args))
+        return await getattr(conn, method)(sql, *args)
+
+
+async def fetch(sql: str, *args: Any) -> list[asyncpg.Record]:
+    return list(await _read("fetch", sql, args))
 
 
 async def fetchrow(sql: str, *args: Any) -> asyncpg.Record | None:
-    async with _conn() as conn:
-        return await conn.fetchrow(sql, *args)
+    return await _read("fetchrow", sql, args)  # type: ignore[no-any-return]
 
 
 async def fetchval(sql: str, *args: Any) -> Any:
-    async with _conn() as conn:
-        return await conn.fetchval(sql, *args)
+    return await _read("fetchval", sql, args)
 
 
 async def execute(sql: str, *args: Any) -> str:

@@ -1,0 +1,306 @@
+"""Read replicas: list and feed reads on PostgreSQL streaming replicas, read-your-writes for the writer.
+
+The primary stays the only writer (and the outbox stays on it). A handler opts a read in with
+``async with replicas.reads(viewer):``; inside it, ``server.social.sql``'s reads outside a transaction
+go to a replica that is
+
+- up (its last poll answered) and no further behind the primary than ``max_lag`` seconds, and
+- for a user who wrote recently, past the WAL position (LSN) the primary had when that write's
+  response was sent. That LSN is kept ``sticky`` seconds (in Redis when there is one, so every node
+  knows it; else in this process), and ``sticky`` > ``max_lag`` plus two polls: once it has expired,
+  any replica still in use has replayed the write.
+
+Anything else (no replica configured, all down or lagging, a connection lost mid-read, a write that
+slipped into a read scope) runs on the primary.
+
+Lag is measured without clocks: every poll samples the primary's LSN, and a replica is as far behind
+as the oldest sample it has not replayed yet.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+import contextvars
+import math
+import random
+import time
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import asyncpg
+import structlog
+
+log = structlog.get_logger(__name__)
+
+# What a lost or refused replica raises: the read is retried on the primary.
+UNAVAILABLE: tuple[type[BaseException], ...] = (
+    OSError,
+    TimeoutError,
+    asyncpg.InterfaceError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.ReadOnlySQLTransactionError,  # a write inside a read scope: the primary takes it
+    asyncpg.QueryCanceledError,  # a standby cancels reads that conflict with replay
+)
+_WRITER_KEY = "replica:lsn:{}"
+_LOCAL_MAX = 100_000
+
+
+def parse_lsn(text: str | None) -> int:
+    """``'16/B374D848'`` -> an integer that orders like the WAL position (0 for ``None``)."""
+    if not text:
+        return 0
+    hi, _, lo = str(text).partition("/")
+    return (int(hi, 16) << 32) | int(lo, 16)
+
+
+class Replica:
+    """One replica's pool and what the last poll said about it."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.pool: asyncpg.Pool | None = None
+        self.up = False
+        self.replay_lsn = 0
+        self.lag = math.inf  # seconds behind the primary at the last poll
+
+    @property
+    def name(self) -> str:
+        # Host and port only: the URL may carry a password, which is never logged.
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(self.url)
+        return f"{parts.hostname or 'socket'}:{parts.port or 5432}{parts.path}"
+
+
+_current: contextvars.ContextVar[Replica | None] = contextvars.ContextVar("sf_read_replica", default=None)
+
+
+def current() -> Replica | None:
+    """The replica this task's reads go to (``None``: the primary)."""
+    return _current.get()
+
+
+@contextlib.contextmanager
+def on_primary() -> Iterator[None]:
+    """Reads in this block go to the primary (background work started from a replica-read request)."""
+    token = _current.set(None)
+    try:
+        yield
+    finally:
+        _current.reset(token)
+
+
+class ReplicaSet:
+    def __init__(
+        self,
+        urls: list[str],
+        *,
+        primary: Any,
+        redis: Any | None = None,
+        max_lag: float = 5.0,
+        poll: float = 0.5,
+        pool_size: int = 10,
+    ) -> None:
+        self.replicas = [Replica(u) for u in urls]
+        self._primary = primary  # () -> the primary's asyncpg pool
+        self._redis = redis
+        self.max_lag = max_lag
+        self.poll = poll
+        self.sticky = max_lag + 3 * poll
+        self._pool_size = pool_size
+        # (monotonic time, primary LSN), newest last: enough to tell any lag up to past the bound.
+        self._samples: collections.deque[tuple[float, int]] = collections.deque()
+        self._local: collections.OrderedDict[int, tuple[int, float]] = collections.OrderedDict()
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        for r in self.replicas:
+            # min_size=0: a replica that is down at start does not stop the app; the poll finds it later.
+            r.pool = await asyncpg.create_pool(r.url, min_size=0, max_size=self._pool_size)
+        with contextlib.suppress(Exception):
+            await self.refresh()
+        self._task = asyncio.create_task(self._poller(), name="replica-poller")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        for r in self.replicas:
+            if r.pool is not None:
+                try:
+                    await asyncio.wait_for(r.pool.close(), 5)
+                except (TimeoutError, Exception):
+                    r.pool.terminate()
+                r.pool = None
+
+    # -- health ----------------------------------------------------------------------------------
+
+    async def _poller(self) -> None:
+        while True:
+            await asyncio.sleep(self.poll)
+            try:
+                await self.refresh()
+            except Exception:
+                log.exception("replica_poll_failed")
+
+    async def _primary_lsn(self) -> int:
+        pool = self._primary()
+        return parse_lsn(await asyncio.wait_for(pool.fetchval("SELECT pg_current_wal_lsn()::text"), 2))
+
+    async def refresh(self) -> None:
+        """Sample the primary's LSN, then ask every replica how far it has replayed."""
+        now = time.monotonic()
+        primary = await self._primary_lsn()
+        if not self._samples or self._samples[-1][1] != primary:
+            self._samples.append((now, primary))
+        horizon = now - 2 * self.max_lag - 2 * self.poll
+        # Keep the newest sample older than the horizon: it still dates a replica stuck before it.
+        while len(self._samples) > 1 and self._samples[1][0] < horizon:
+            self._samples.popleft()
+        await asyncio.gather(*(self._check(r, now) for r in self.replicas))
+
+    async def _check(self, r: Replica, now: float) -> None:
+        assert r.pool is not None
+        try:
+            text = await asyncio.wait_for(r.pool.fetchval("SELECT pg_last_wal_replay_lsn()::text"), 1.0)
+        except Exception as exc:
+            if r.up:
+                log.warning("replica_down", replica=r.name, error=type(exc).__name__)
+            r.up, r.lag = False, math.inf
+            return
+        if text is None:  # not a standby: it would serve stale nothing, but it is not a replica either
+            r.up, r.lag = False, math.inf
+            return
+        if not r.up:
+            log.info("replica_up", replica=r.name)
+        r.up, r.replay_lsn = True, parse_lsn(text)
+        # Behind by the age of the oldest primary position it has not reached (0 when caught up).
+        r.lag = next((now - t for t, lsn in self._samples if lsn > r.replay_lsn), 0.0)
+
+    def mark_down(self, r: Replica) -> None:
+        if r.up:
+            log.warning("replica_lost", replica=r.name)
+        r.up, r.lag = False, math.inf
+
+    # -- read-your-writes --------------------------------------------------------------------------
+
+    async def wrote(self, user_id: int) -> None:
+        """``user_id``'s write has committed: their reads stay on the primary until replicas replay it."""
+        lsn = await self._primary_lsn()
+        if self._redis is not None:
+            await self._redis.set(_WRITER_KEY.format(user_id), lsn, px=int(self.sticky * 1000))
+            return
+        self._local[user_id] = (lsn, time.monotonic() + self.sticky)
+        self._local.move_to_end(user_id)
+        while len(self._local) > _LOCAL_MAX:
+            self._local.popitem(last=False)
+
+    async def _written(self, user_id: int) -> int:
+        if self._redis is not None:
+            raw = await self._redis.get(_WRITER_KEY.format(user_id))
+            return int(raw) if raw is not None else 0
+        hit = self._local.get(user_id)
+        if hit is None:
+            return 0
+        if hit[1] < time.monotonic():
+            self._local.pop(user_id, None)
+            return 0
+        return hit[0]
+
+    async def choose(self, user_id: int | None) -> Replica | None:
+        """A replica fit for ``user_id``'s reads, or ``None`` for the primary."""
+        fit = [r for r in self.replicas if r.up and r.lag <= self.max_lag]
+        if not fit:
+            return None
+        if user_id:
+            floor = await self._written(user_id)
+            if floor:
+                fit = [r for r in fit if r.replay_lsn >= floor]
+        return random.choice(fit) if fit else None
+
+    @contextlib.asynccontextmanager
+    async def reads(self, user_id: int | None) -> AsyncIterator[Replica | None]:
+        replica = await self.choose(user_id)
+        token = _current.set(replica)
+        try:
+            yield replica
+        finally:
+            _current.reset(token)
+
+
+# The process's replica set (started with the pool by the app's lifespan; ``None`` without replicas).
+_set: ReplicaSet | None = None
+
+
+def installed() -> ReplicaSet | None:
+    return _set
+
+
+def install(replica_set: ReplicaSet | None) -> None:
+    global _set
+    _set = replica_set
+
+
+@contextlib.asynccontextmanager
+async def reads(user_id: int | None) -> AsyncIterator[None]:
+    """List and feed reads in this block may go to a replica (see the module docstring)."""
+    if _set is None:
+        yield
+        return
+    async with _set.reads(user_id):
+        yield
+
+
+async def run_read(method: str, query: str, args: tuple[Any, ...]) -> tuple[bool, Any]:
+    """Run a read on this task's replica: ``(True, result)``, or ``(False, None)`` to run it on the primary."""
+    replica = _current.get()
+    if replica is None or replica.pool is None or not replica.up:
+        return False, None
+    try:
+        async with replica.pool.acquire(timeout=2) as conn:
+            return True, await getattr(conn, method)(query, *args)
+    except UNAVAILABLE as exc:
+        if not isinstance(exc, asyncpg.ReadOnlySQLTransactionError | asyncpg.QueryCanceledError):
+            if _set is not None:
+                _set.mark_down(replica)
+        return False, None
+
+
+def record_writes_middleware(app: Any) -> Any:
+    """After a successful write by a signed-in user, remember the primary's LSN for their next reads.
+
+    Recorded before the response starts, so the client cannot read before the record exists.
+    """
+
+    async def middleware(scope: Any, receive: Any, send: Any) -> None:
+        if _set is None or scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
+            await app(scope, receive, send)
+            return
+
+        async def send_after_record(message: Any) -> None:
+            if message["type"] == "http.response.start" and message["status"] < 400 and _set is not None:
+                from server.deps import signed_in_user_id
+
+                user_id = signed_in_user_id(scope)
+                if user_id is not None:
+                    try:
+                        await _set.wrote(user_id)
+                    except Exception:
+                        # Without the record the next read may be stale for up to max_lag: say so.
+                        log.exception("replica_write_record_failed", user_id=user_id)
+            await send(message)
+
+        await app(scope, receive, send_after_record)
+
+    return middleware
+
+
+async def wrote(user_id: int) -> None:
+    """Record a write by ``user_id`` made outside a signed-in request (a login opens a session)."""
+    if _set is not None:
+        await _set.wrote(user_id)
