@@ -108,13 +108,25 @@ async def on_publish_done(hook: HookCall, settings: LiveSettings) -> None:
             raise NotFound("no such stream")
         if row["status"] != "live":
             return  # already ended (both applications may report the same publish)
-        updated = await sql.fetchrow(
-            "UPDATE live_streams SET status = 'ended', ended_at = now(), current_viewers = 0 WHERE id = $1 "
-            "RETURNING id, status, started_at, ended_at",
-            row["id"],
-        )
-        await outbox.emit(names.live(row["id"]), "live.ended", _event(updated, settings))
+        await end(row["id"], settings, ("live",))
     log.info("live publish done", stream=row["id"])
+
+
+async def end(stream_id: int, settings: LiveSettings, from_status: tuple[str, ...] = ("idle", "live")) -> Any:
+    """End a stream for good (``live.ended`` to the room), inside the caller's transaction.
+
+    The publisher stopped, or staff ended it: an ended stream's key is refused from then on. Returns the
+    ended row, or None when the stream was not in ``from_status``.
+    """
+    updated = await sql.fetchrow(
+        "UPDATE live_streams SET status = 'ended', ended_at = now(), current_viewers = 0 "
+        "WHERE id = $1 AND status = ANY($2::text[]) RETURNING id, owner, status, started_at, ended_at",
+        stream_id,
+        list(from_status),
+    )
+    if updated is not None:
+        await outbox.emit(names.live(stream_id), "live.ended", _event(updated, settings))
+    return updated
 
 
 def recording_path(hook: HookCall, settings: LiveSettings) -> Path:

@@ -216,6 +216,29 @@ class VideoService:
             await sync_post(self.rt, video_id)
         return await self.get(user, video_id)
 
+    async def set_removed(self, user: CurrentUser, video_id: int, removed: bool, reason: str = "") -> schemas.Video:
+        """Staff hide a video from everyone but its owner and staff, or bring it back; the files stay."""
+        if user.role not in STAFF:
+            raise Forbidden("moderators only")
+        row = await self._row(user, video_id)
+        if removed == (row["moderation"] == "rejected"):
+            raise Conflict("the video is already removed" if removed else "the video is not removed")
+        from server.social.posts import audit
+
+        async with sql.transaction():
+            await sql.execute(
+                "UPDATE videos SET moderation = $2, updated_at = now() WHERE id = $1",
+                video_id,
+                "rejected" if removed else "approved",
+            )
+            action = "video.hidden" if removed else "video.restored"
+            await audit(user.id, row["owner"], action, {"video_id": str(video_id), "reason": reason})
+        self.rt.forget(video_id)
+        from server.video.publishing import sync_post
+
+        await sync_post(self.rt, video_id)  # its feed post goes (post.deleted) or comes back
+        return await self.get(user, video_id)
+
 
 async def emit_stats(row: Any, like_count: int, view_count: int) -> None:
     """``video.stats`` on the video's channel and ``post.stats`` on its feed post, in the caller's transaction."""

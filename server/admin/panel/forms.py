@@ -21,8 +21,10 @@ from server.admin import services as admin_services
 from server.admin.panel.auth import staff_account
 from server.deps import CurrentUser
 from server.errors import DomainError
+from server.live import hooks as live_hooks
 from server.social import sql
 from server.social.moderation import ModerationService
+from server.video.services import VideoService
 
 Endpoint = Callable[[Request, Any], Awaitable[str]]
 
@@ -231,6 +233,34 @@ def build(state: Callable[[], Any]) -> list[FormConfig]:
         )
         return f"Campaign {data.id} is {campaign.status}."
 
+    async def remove_video(request: Request, data: ObjectAction) -> str:
+        actor = await _actor(request)
+        await VideoService(state().video).set_removed(actor, _object_id(data.id), True, data.reason)
+        return f"Video {data.id} removed: only its owner and staff see it; its files are kept."
+
+    async def restore_video(request: Request, data: ObjectAction) -> str:
+        actor = await _actor(request)
+        await VideoService(state().video).set_removed(actor, _object_id(data.id), False, data.reason)
+        return f"Video {data.id} restored."
+
+    async def end_stream(request: Request, data: ObjectAction) -> str:
+        actor = await _actor(request)
+        stream_id = _object_id(data.id)
+        async with sql.transaction():
+            row = await live_hooks.end(stream_id, state().settings.live)
+            if row is None:
+                raise ValueError("no idle or live stream has that id")
+            await audit.record(
+                "admin_change",
+                user_id=row["owner"],
+                actor_id=actor.id,
+                client=_client(request),
+                change="live_ended",
+                stream_id=str(stream_id),
+                reason=data.reason,
+            )
+        return f"Stream {data.id} ended; its key is refused from now on."
+
     def form(name: str, model: type[BaseModel], endpoint: Endpoint, description: str, group: str) -> FormConfig:
         return FormConfig(
             name=name,
@@ -250,6 +280,15 @@ def build(state: Callable[[], Any]) -> list[FormConfig]:
         form("Restore post", ObjectAction, restore_post, "Bring back a post a moderator removed.", "Content"),
         form("Remove comment", ObjectAction, remove_comment, "Hide a comment.", "Content"),
         form("Restore comment", ObjectAction, restore_comment, "Bring back a removed comment.", "Content"),
+        form(
+            "Remove video",
+            ObjectAction,
+            remove_video,
+            "Hide a video from everyone but its owner (reversible).",
+            "Video",
+        ),
+        form("Restore video", ObjectAction, restore_video, "Bring back a video a moderator removed.", "Video"),
+        form("End live stream", ObjectAction, end_stream, "End an idle or live stream for good.", "Video"),
         form("Close report", ReportAction, close_report, "Resolve or dismiss an open report.", "Moderation"),
         form("Review campaign", CampaignAction, review_campaign, "Approve or reject an ad campaign in review.", "Ads"),
     ]

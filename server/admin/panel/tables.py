@@ -11,6 +11,7 @@ from piccolo_api.crud.validators import Validators
 
 from models.accounts import AuditEvent, AuthSession, User
 from models.ads import AdCampaign, AdDailyStat, AdSpendBatch
+from models.live import LiveChatMessage, LiveStream
 from models.payments import (
     FanSubscription,
     LedgerEntry,
@@ -24,6 +25,7 @@ from models.payments import (
     Tier,
 )
 from models.social import Comment, Post, Report
+from models.video import Video
 
 
 def _read_only(*_: Any, **__: Any) -> None:
@@ -77,6 +79,50 @@ def build() -> list[TableConfig]:
             [Post.id, Post.author, Post.text, Post.visibility, Post.created_at, Post.deleted_at, Post.removed_by],
         ),
         _config(Comment, "Content", [Comment.id, Comment.post, Comment.author, Comment.text, Comment.deleted_at]),
+        _config(
+            Video,
+            "Video",
+            [
+                Video.id,
+                Video.owner,
+                Video.title,
+                Video.visibility,
+                Video.status,
+                Video.moderation,
+                Video.duration,
+                Video.view_count,
+                Video.created_at,
+                Video.deleted_at,
+            ],
+        ),
+        _config(
+            LiveStream,
+            "Video",
+            [
+                LiveStream.id,
+                LiveStream.owner,
+                LiveStream.title,
+                LiveStream.visibility,
+                LiveStream.status,
+                LiveStream.current_viewers,
+                LiveStream.peak_viewers,
+                LiveStream.started_at,
+                LiveStream.ended_at,
+            ],
+        ),
+        _config(
+            LiveChatMessage,
+            "Video",
+            [
+                LiveChatMessage.id,
+                LiveChatMessage.stream,
+                LiveChatMessage.author,
+                LiveChatMessage.kind,
+                LiveChatMessage.text,
+                LiveChatMessage.created_at,
+                LiveChatMessage.deleted_at,
+            ],
+        ),
         _config(
             Report,
             "Moderation",

@@ -1,0 +1,52 @@
+"""The admin panel's live tables and the "End live stream" form: the room hears ``live.ended``, the key
+is refused from then on, and the change is audited."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from models.accounts import AuditEvent
+from tests.integration.live.helpers import creator, go_live, hook
+from tests.integration.ops.test_admin_panel import form, panel_login
+from tests.integration.realtime.helpers import connect
+from tests.integration.social.helpers import signup, signup_via_api
+
+API = "/api/v1"
+
+
+async def test_staff_see_streams_and_end_a_live_one_in_the_panel(live: Any) -> None:
+    mod = await signup_via_api(live, "mod", role="moderator")
+    olga = await creator(live, "olga")
+    bob = await signup(live, "bob")
+    stream = await go_live(live, olga, title="Late show")
+    sid = stream["id"]
+
+    await panel_login(live, "mod")
+    rows = (await live.get("/admin/api/tables/live_streams/?__readable=true")).json()["rows"]
+    assert [(str(r["id"]), r["title"], r["status"]) for r in rows] == [(sid, "Late show", "live")]
+    assert all("key_hash" not in r or r["key_hash"] is None for r in rows)  # the key's hash is not shown
+
+    async with connect(live, bob.token) as ws:
+        assert (await ws.subscribe(f"live:{sid}"))["type"] == "subscribed"
+        res = await form(live, "end-live-stream", {"id": sid, "reason": "terms of service"})
+        assert res.status_code == 200, res.text
+        frame = await ws.event()
+        while frame["event"] == "viewers":  # bob's arrival may be counted first
+            frame = await ws.event()
+        assert (frame["event"], frame["data"]["status"]) == ("live.ended", "ended")
+
+    assert (await bob.get(f"{API}/live/{sid}")).json()["status"] == "ended"
+    assert sid not in [s["id"] for s in (await bob.get(f"{API}/live")).json()["items"]]
+    refused = await hook(live, "publish", stream["ingest"]["stream_key"])  # the encoder tries again
+    assert refused.status_code == 403
+    again = await form(live, "end-live-stream", {"id": sid})
+    assert again.status_code == 422 and "no idle or live stream" in again.json()["custom_form_error"]
+
+    changes = (
+        await AuditEvent.select(AuditEvent.actor, AuditEvent.user, AuditEvent.details)
+        .where(AuditEvent.action == "admin_change")
+        .output(load_json=True)
+    )
+    assert [(c["actor"], c["user"], c["details"]["change"], c["details"]["stream_id"]) for c in changes] == [
+        (int(mod.id), int(olga.id), "live_ended", sid)
+    ]
