@@ -38,6 +38,7 @@ class Payment(Table, tablename="payments"):
     message = Text(default="")
     live_id = BigInt(null=True, default=None)
     post_id = BigInt(null=True, default=None, index=True, help_text="the bought post, for content")
+    video_id = BigInt(null=True, default=None, index=True, help_text="the bought video, for content")
     refunded = BigInt(default=0, help_text="refunded so far (mirrors the ledger)")
     disputed = Boolean(default=False)
     created_at = Timestamptz(default=TimestamptzNow())

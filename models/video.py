@@ -66,6 +66,8 @@ class Video(Table, tablename="videos"):
     size_bytes = BigInt(default=0, help_text="bytes counted against the owner's quota")
     job_id = BigInt(null=True, default=None, help_text="the procrastinate job processing it")
     post = BigInt(null=True, default=None, index=True, help_text="the feed post that carries it")
+    price_amount = BigInt(null=True, default=None, help_text="paid video: minor units; viewers buy it to watch it")
+    price_currency = Varchar(length=3, null=True, default=None)
     view_count = BigInt(default=0)
     like_count = Integer(default=0)
     created_at = Timestamptz(default=TimestamptzNow())

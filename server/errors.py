@@ -71,6 +71,12 @@ class Conflict(DomainError):
     status, code, title = 409, "conflict", "Conflict"
 
 
+class PaymentRequired(DomainError):
+    """Visible but paid for: the teaser is free, the content needs a succeeded purchase."""
+
+    status, code, title = 402, "payment_required", "Payment required"
+
+
 class TooLarge(DomainError):
     status, code, title = 413, "too_large", "Request too large"
 

@@ -13,6 +13,7 @@ _DESCRIPTIONS = {
     400: "Bad request (`validation_error`)",
     401: "Not authenticated (`unauthorized`)",
     403: "Not allowed (`forbidden`)",
+    402: "Paid content not bought yet (`payment_required`)",
     404: "Not found (`not_found`)",
     409: "Conflict (`conflict`)",
     413: "Body too large (`too_large`)",

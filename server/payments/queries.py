@@ -3,6 +3,18 @@
 from __future__ import annotations
 
 
+def bought(column: str, target: str) -> str:
+    """SQL: viewer ``$1`` bought ``target`` (``payments.{column}``: ``post_id`` or ``video_id``) and keeps it.
+
+    A purchase counts once Stripe said it succeeded (``payment_intent.succeeded`` sets ``status``) and
+    until it is fully refunded (``refunded`` mirrors the ledger); a partial refund keeps access.
+    """
+    return (
+        f"EXISTS (SELECT 1 FROM payments b WHERE b.{column} = {target} AND b.payer = $1 "
+        "AND b.status = 'succeeded' AND b.refunded < b.amount)"
+    )
+
+
 def subscriber_access(owner: str) -> str:
     """SQL: viewer ``$1`` has access to ``owner``'s (a column) subscriber-only content right now.
 

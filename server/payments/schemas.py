@@ -25,9 +25,10 @@ class TipCreate(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class PurchaseCreate(msgspec.Struct, forbid_unknown_fields=True):
-    """Buy a paid post (``post_id``); the amount and currency are the post's price."""
+    """Buy a paid post (``post_id``) or video (``video_id``), exactly one; the amount is its price."""
 
-    post_id: Id
+    post_id: Id | None = None
+    video_id: Id | None = None
 
 
 class Payment(msgspec.Struct):
@@ -45,6 +46,7 @@ class Payment(msgspec.Struct):
     disputed: bool = False
     message: str = ""
     post_id: str | None = None
+    video_id: str | None = None
     live_id: str | None = None
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import msgspec
 
-from server.payments.queries import subscriber_access
+from server.payments.queries import bought, subscriber_access
 from server.social import schemas, sql
 
 USER_COLS = "id, username, display_name, avatar_url, followers_count, following_count, posts_count, is_private"
@@ -44,8 +44,7 @@ def user_summary(row: Any, prefix: str = "") -> schemas.UserSummary:
 _POST_SELECT = f"""
 SELECT p.id, p.text, p.visibility, p.hashtags, p.mentions, p.repost_of, p.created_at, p.edited_at,
        p.like_count, p.comment_count, p.repost_count, p.price_amount, p.price_currency,
-       (p.price_amount IS NULL OR p.author = $1 OR EXISTS (SELECT 1 FROM payments b WHERE b.post_id = p.id
-          AND b.payer = $1 AND b.status = 'succeeded' AND b.refunded < b.amount)) AS unlocked,
+       (p.price_amount IS NULL OR p.author = $1 OR {bought("post_id", "p.id")}) AS unlocked,
        {", ".join(f"a.{c} AS a_{c}" for c in USER_COLS.split(", "))},
        EXISTS (SELECT 1 FROM post_likes l WHERE l.post = p.id AND l."user" = $1) AS liked_by_me,
        EXISTS (SELECT 1 FROM bookmarks k WHERE k.post = p.id AND k."user" = $1) AS bookmarked_by_me,

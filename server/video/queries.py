@@ -27,6 +27,14 @@ def subscriber_access() -> str:
     return paid_access("v.owner")
 
 
+def unlocked() -> str:
+    """SQL: viewer $1 may watch video ``v`` past its teaser: it is free, theirs, staff's to review, or bought."""
+    from server.payments.queries import bought
+
+    staff = "EXISTS (SELECT 1 FROM users st WHERE st.id = $1 AND st.role IN ('moderator', 'admin'))"
+    return f"(v.price_amount IS NULL OR v.owner = $1 OR {staff} OR {bought('video_id', 'v.id')})"
+
+
 def visible(*, staff: bool = False) -> str:
     """SQL predicate: viewer $1 may see video ``v`` (owner ``a``). THE visibility rule of the domain.
 
@@ -51,10 +59,12 @@ def listed(*, staff: bool = False) -> str:
     return f"{visible(staff=staff)} AND v.status = 'ready' AND (v.visibility <> 'unlisted' OR v.owner = $1)"
 
 
+# Constant columns and the constant unlocked() rule: nothing from a request is spliced in.
 VIDEO_COLS = (
-    "v.id, v.owner, v.title, v.description, v.tags, v.visibility, v.status, v.failure_reason, v.moderation, "
+    "v.id, v.owner, v.title, v.description, v.tags, v.visibility, v.status, v.failure_reason, v.moderation, "  # noqa: S608
     "v.duration, v.width, v.height, v.renditions, v.thumbnail, v.view_count, v.like_count, v.created_at, "
     "v.published_at, v.post, v.upload_length, v.upload_offset, v.job_id, v.source_path, v.size_bytes, "
+    "v.price_amount, v.price_currency, " + unlocked() + " AS unlocked, "
     "a.username AS a_username, a.display_name AS a_display_name, a.avatar_url AS a_avatar_url, "
     "a.followers_count AS a_followers_count, a.following_count AS a_following_count, "
     "a.posts_count AS a_posts_count, a.is_private AS a_is_private, "

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from server.social.schemas import UserSummary
+from server.social.schemas import Price, UserSummary
 
 Title = Annotated[str, msgspec.Meta(min_length=1, max_length=255)]
 Description = Annotated[str, msgspec.Meta(max_length=5000)]
@@ -22,6 +22,8 @@ class VideoCreate(msgspec.Struct, forbid_unknown_fields=True):
     visibility: Visibility = "public"
     description: Description = ""
     tags: Tags = msgspec.field(default_factory=list)
+    price: Price | None = None
+    """A paid video: viewers see a teaser until they buy it (``POST /payments/purchases {video_id}``)."""
 
 
 class VideoUpdate(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
@@ -31,6 +33,8 @@ class VideoUpdate(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True
     description: Description | msgspec.UnsetType = msgspec.UNSET
     tags: Tags | msgspec.UnsetType = msgspec.UNSET
     visibility: Visibility | msgspec.UnsetType = msgspec.UNSET
+    price: Price | msgspec.UnsetType | None = msgspec.UNSET
+    """``null`` makes the video free; earlier buyers keep access either way."""
 
 
 class RenditionView(msgspec.Struct):
@@ -64,6 +68,9 @@ class Video(msgspec.Struct):
     upload_url: str | None = None
     """Where to send the bytes (tus 1.0.0), while the video is ``uploading`` (owner only)."""
     upload_offset: int | None = None
+    price: Price | None = None
+    """Set on a paid video; until the viewer buys it, it is ``locked``: no playback, thumbnail or storyboard."""
+    locked: bool = False
 
 
 class VideoPage(msgspec.Struct):

@@ -11,7 +11,7 @@ from channels import names
 from models.ids import new_id
 from server import outbox
 from server.deps import CurrentUser
-from server.errors import Conflict, DomainError, Forbidden, NotFound
+from server.errors import Conflict, DomainError, Forbidden, NotFound, PaymentRequired
 from server.social import sql
 from server.video import queries, schemas
 from server.video.queries import STAFF
@@ -67,9 +67,9 @@ class VideoService:
         video_id = new_id()
         await sql.execute(
             "INSERT INTO videos (id, owner, title, description, tags, search_text, visibility, status, moderation, "
-            "renditions, upload_offset, upload_expires_at, size_bytes, view_count, like_count, created_at, "
-            "updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 'uploading', $8, '[]'::jsonb, 0, $9, 0, 0, 0, "
-            "now(), now())",
+            "renditions, upload_offset, upload_expires_at, size_bytes, view_count, like_count, price_amount, "
+            "price_currency, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 'uploading', $8, "
+            "'[]'::jsonb, 0, $9, 0, 0, 0, $10, $11, now(), now())",
             video_id,
             user.id,
             data.title,
@@ -79,6 +79,8 @@ class VideoService:
             data.visibility,
             moderation,
             expires,
+            data.price.amount if data.price else None,
+            data.price.currency if data.price else None,
         )
         return await self.get(user, video_id)
 
@@ -91,15 +93,23 @@ class VideoService:
         description = row["description"] if data.description is msgspec.UNSET else data.description
         tags = list(row["tags"]) if data.tags is msgspec.UNSET else clean_tags(data.tags)
         visibility = row["visibility"] if data.visibility is msgspec.UNSET else data.visibility
+        if data.price is msgspec.UNSET:
+            amount, currency = row["price_amount"], row["price_currency"]
+        elif row["owner"] != user.id:
+            raise Forbidden("only the owner sets a video's price")
+        else:
+            amount, currency = (data.price.amount, data.price.currency) if data.price else (None, None)
         await sql.execute(
             "UPDATE videos SET title = $2, description = $3, tags = $4, search_text = $5, visibility = $6, "
-            "updated_at = now() WHERE id = $1",
+            "price_amount = $7, price_currency = $8, updated_at = now() WHERE id = $1",
             video_id,
             title,
             description,
             tags,
             search_text(title, description, tags),
             visibility,
+            amount,
+            currency,
         )
         self.rt.forget(video_id)
         from server.video.publishing import sync_post
@@ -134,6 +144,8 @@ class VideoService:
         row = await self._row(user, video_id)
         if row["status"] != "ready":
             raise NotReady(f"the video is {row['status']}")
+        if not row["unlocked"]:
+            raise PaymentRequired("buy this video to watch it (POST /api/v1/payments/purchases with video_id)")
         token, expires = self.rt.media_token(video_id, anonymous_may_see(row))
         thumb = self.rt.media_url(video_id, token, row["thumbnail"]) if row["thumbnail"] else None
         return schemas.Playback(

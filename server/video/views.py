@@ -6,7 +6,7 @@ from typing import Any
 
 import msgspec
 
-from server.social.schemas import UserSummary
+from server.social.schemas import Price, UserSummary
 from server.video import schemas
 from server.video.runtime import VideoRuntime
 
@@ -30,6 +30,7 @@ def anonymous_may_see(r: Any) -> bool:
     """Whether the files may be served without a signature (what ``queries.visible`` says for nobody)."""
     return (
         r["visibility"] in PUBLIC_VISIBILITIES
+        and r["price_amount"] is None
         and r["status"] == "ready"
         and r["moderation"] == "approved"
         and not r["a_is_private"]
@@ -41,8 +42,11 @@ _RENDITIONS = msgspec.json.Decoder(list[schemas.RenditionView])
 
 def video_view(rt: VideoRuntime, r: Any, viewer: int) -> schemas.Video:
     ready = r["status"] == "ready"
+    price = Price(amount=r["price_amount"], currency=r["price_currency"]) if r["price_amount"] is not None else None
+    locked = not r["unlocked"]
     thumb = storyboard = None
-    if ready:
+    # A token opens every file of the video: a viewer who has not bought it gets none, not even the poster's.
+    if ready and not locked:
         token, _ = rt.media_token(r["id"], anonymous_may_see(r))
         if r["thumbnail"]:
             thumb = rt.media_url(r["id"], token, r["thumbnail"])
@@ -78,4 +82,6 @@ def video_view(rt: VideoRuntime, r: Any, viewer: int) -> schemas.Video:
         published_at=r["published_at"],
         upload_url=rt.upload_url(r["id"]) if uploading else None,
         upload_offset=r["upload_offset"] if uploading else None,
+        price=price,
+        locked=locked,
     )

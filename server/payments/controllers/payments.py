@@ -30,7 +30,12 @@ class PaymentController(Controller):
     ) -> schemas.Payment:
         return await charges.tip(current_user, data, required_key(idempotency_key))
 
-    @post("/purchases", status_code=201, summary="Buy a paid post", responses=problems(401, 404, 409, 422, 503))
+    @post(
+        "/purchases",
+        status_code=201,
+        summary="Buy a paid post or video",
+        responses=problems(401, 404, 409, 422, 503),
+    )
     async def purchase(
         self,
         current_user: AuthUser,

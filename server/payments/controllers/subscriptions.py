@@ -15,6 +15,7 @@ from server.pagination import Cursor, Limit, Page
 from server.payments import schemas
 from server.payments.controllers.params import IdemKey
 from server.payments.services.subscriptions import SubscriptionService
+from server.social.moderation import body_id
 
 
 class TierController(Controller):
@@ -85,7 +86,7 @@ class SubscriptionController(Controller):
         sub_id: FromPath[int],
         data: JSONBody[schemas.SubscriptionChange],
     ) -> schemas.SubscriptionView:
-        return await subscriptions.change_tier(current_user, sub_id, int(data.tier_id))
+        return await subscriptions.change_tier(current_user, sub_id, body_id(data.tier_id))
 
     @delete(
         "/{sub_id:int}",

@@ -17,6 +17,7 @@ from server.pagination import Page, decode_cursor, next_cursor
 from server.payments import ledger, schemas
 from server.payments.services.common import Context, connect_account, lock, transaction, user_by_name, users_by_id
 from server.social import sql
+from server.social.moderation import body_id
 
 
 def _view(r: Any, users: dict[int, Any], viewer: int) -> schemas.Payment:
@@ -36,6 +37,7 @@ def _view(r: Any, users: dict[int, Any], viewer: int) -> schemas.Payment:
         disputed=r["disputed"],
         message=r["message"],
         post_id=str(r["post_id"]) if r["post_id"] is not None else None,
+        video_id=str(r["video_id"]) if r["video_id"] is not None else None,
         live_id=str(r["live_id"]) if r["live_id"] is not None else None,
     )
 
@@ -55,37 +57,61 @@ class ChargeService:
         recipient = await user_by_name(data.recipient)
         if recipient["id"] == payer.id:
             raise ValidationFailed("you cannot tip yourself")
-        live_id = int(data.live_id) if data.live_id is not None else None
+        live_id = None
+        if data.live_id is not None:
+            live_id = body_id(data.live_id)
+            from server.live.queries import visible_stream
+
+            # The room the tip shows in: one the payer can see (else 404, like any hidden object) and the
+            # recipient's own (a tip for one creator never appears in another's room).
+            stream = await visible_stream(payer.id, live_id)
+            if stream is None:
+                raise NotFound("no such live stream")
+            if stream["owner"] != recipient["id"]:
+                raise ValidationFailed("live_id must be a stream of the recipient")
         return await self._create(
             payer, "tip", recipient["id"], data.amount, currency, key, message=data.message, live_id=live_id
         )
 
     async def purchase(self, payer: CurrentUser, data: schemas.PurchaseCreate, key: str) -> schemas.Payment:
+        """Buy a paid post or video the payer can see (its teaser); the amount is its price."""
         self.ctx.require()
+        if (data.post_id is None) == (data.video_id is None):
+            raise ValidationFailed("give exactly one of post_id and video_id")
+        from server.payments.queries import bought
         from server.social.views import VISIBLE
+        from server.video import queries as video_queries
 
-        row = await sql.fetchrow(
-            "SELECT p.id, p.author, p.price_amount, p.price_currency FROM posts p JOIN users a ON a.id = p.author "
-            f"WHERE p.id = $2 AND {VISIBLE}",
-            payer.id,
-            int(data.post_id),
-        )
+        if data.post_id is not None:
+            what, column = "post", "post_id"
+            row = await sql.fetchrow(
+                "SELECT p.id, p.author AS owner, p.price_amount, p.price_currency, "
+                f"{bought('post_id', 'p.id')} AS bought FROM posts p JOIN users a ON a.id = p.author "
+                f"WHERE p.id = $2 AND {VISIBLE}",
+                payer.id,
+                body_id(data.post_id),
+            )
+        else:
+            what, column = "video", "video_id"
+            row = await sql.fetchrow(
+                "SELECT v.id, v.owner, v.price_amount, v.price_currency, v.status, "
+                f"{bought('video_id', 'v.id')} AS bought {video_queries.FROM} "
+                f"WHERE v.id = $2 AND {video_queries.visible()}",
+                payer.id,
+                body_id(data.video_id or "0"),
+            )
+            if row is not None and row["status"] != "ready":
+                row = None  # only the owner sees it before it is ready, and the owner cannot buy it
         if row is None:
-            raise NotFound("no such post")
+            raise NotFound(f"no such {what}")
         if row["price_amount"] is None:
-            raise ValidationFailed("this post is free")
-        if row["author"] == payer.id:
-            raise ValidationFailed("you cannot buy your own post")
-        bought = await sql.fetchval(
-            "SELECT EXISTS (SELECT 1 FROM payments WHERE payer = $1 AND post_id = $2 AND status = 'succeeded' "
-            "AND refunded < amount)",
-            payer.id,
-            row["id"],
-        )
-        if bought:
-            raise Conflict("you already bought this post")
+            raise ValidationFailed(f"this {what} is free")
+        if row["owner"] == payer.id:
+            raise ValidationFailed(f"you cannot buy your own {what}")
+        if row["bought"]:
+            raise Conflict(f"you already bought this {what}")
         return await self._create(
-            payer, "content", row["author"], row["price_amount"], row["price_currency"], key, post_id=row["id"]
+            payer, "content", row["owner"], row["price_amount"], row["price_currency"], key, **{column: row["id"]}
         )
 
     async def _create(
@@ -100,6 +126,7 @@ class ChargeService:
         message: str = "",
         live_id: int | None = None,
         post_id: int | None = None,
+        video_id: int | None = None,
     ) -> schemas.Payment:
         idem = f"{payer.id}:{key}"
         async with transaction():
@@ -114,6 +141,8 @@ class ChargeService:
                     metadata["live_id"] = str(live_id)
                 if post_id is not None:
                     metadata["post_id"] = str(post_id)
+                if video_id is not None:
+                    metadata["video_id"] = str(video_id)
                 stripe = self.ctx.stripe
                 intent = await stripe.call(
                     "payment_intents.create",
@@ -133,9 +162,9 @@ class ChargeService:
                 )
                 row = await sql.fetchrow(
                     "INSERT INTO payments (id, kind, payer, recipient, amount, currency, fee, status, intent_id, "
-                    "client_secret, idem_key, message, live_id, post_id, refunded, disputed, "
-                    "created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 0, false, "
-                    "now()) RETURNING *",
+                    "client_secret, idem_key, message, live_id, post_id, video_id, refunded, disputed, "
+                    "created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 0, "
+                    "false, now()) RETURNING *",
                     new_id(),
                     kind,
                     payer.id,
@@ -150,8 +179,16 @@ class ChargeService:
                     message,
                     live_id,
                     post_id,
+                    video_id,
                 )
-            elif (row["kind"], row["recipient"], row["amount"], row["currency"]) != (kind, recipient, amount, currency):
+            elif (row["kind"], row["recipient"], row["amount"], row["currency"], row["post_id"], row["video_id"]) != (
+                kind,
+                recipient,
+                amount,
+                currency,
+                post_id,
+                video_id,
+            ):
                 raise Conflict("this Idempotency-Key was used for a different payment")
         return (await views([row], payer.id))[0]
 

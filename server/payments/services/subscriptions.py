@@ -17,6 +17,7 @@ from server.pagination import Page, decode_cursor, next_cursor
 from server.payments import schemas
 from server.payments.services.common import Context, connect_account, lock, transaction, user_by_name, users_by_id
 from server.social import sql
+from server.social.moderation import body_id
 
 LIVE_STATUSES = ("incomplete", "trialing", "active", "past_due", "unpaid")
 
@@ -102,7 +103,7 @@ class SubscriptionService:
         self, fan: CurrentUser, data: schemas.SubscriptionCreate, key: str | None
     ) -> schemas.SubscriptionView:
         self.ctx.require()
-        tier = await sql.fetchrow("SELECT * FROM subscription_tiers WHERE id = $1", int(data.tier_id))
+        tier = await sql.fetchrow("SELECT * FROM subscription_tiers WHERE id = $1", body_id(data.tier_id))
         if tier is None:
             raise NotFound("no such tier")
         if tier["creator"] == fan.id:

@@ -95,8 +95,8 @@ class VideoController(Controller):
 
     @get(
         "/{video_id:str}/playback",
-        summary="The HLS master playlist URL (signed and expiring unless public)",
-        responses=problems(404, 409),
+        summary="The HLS master playlist URL (signed and expiring unless public and free)",
+        responses=problems(402, 404, 409),
     )
     async def playback(
         self, video_id: PathId, maybe_user: MaybeUser, videos: NamedDependency[VideoService]
