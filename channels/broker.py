@@ -34,6 +34,9 @@ class Publication(msgspec.Struct, frozen=True, array_like=True):
     epoch: str
     event: str
     data: bytes
+    actor: int = 0
+    """The user whose action the event is (a chat line's author), or 0. Never sent: the gateway withholds
+    the event from sockets whose user is in a block relation with the actor (``channels.hub``)."""
 
 
 class History(msgspec.Struct, frozen=True):
@@ -99,11 +102,13 @@ class Broker(abc.ABC):
         """Disconnect and stop background work."""
 
     @abc.abstractmethod
-    async def publish(self, channel: str, event: str, data: bytes, *, idempotency_key: str | None = None) -> Position:
+    async def publish(
+        self, channel: str, event: str, data: bytes, *, idempotency_key: str | None = None, actor: int = 0
+    ) -> Position:
         """Append ``event`` with JSON ``data`` to the channel's history and fan it out; return its position.
 
         A publish repeated with the same ``idempotency_key`` (within ``IDEMPOTENCY_TTL``) publishes nothing
-        and returns the first one's position.
+        and returns the first one's position. ``actor`` travels with the publication (history included).
         """
 
     @abc.abstractmethod

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -20,7 +20,7 @@ import structlog
 
 from channels import names, protocol
 from channels.broker import BrokerUnavailable
-from channels.hub import Hub, Outbox, Sub
+from channels.hub import HIDDEN, Hub, Outbox, Sub
 from channels.protocol import (
     BAD_REQUEST,
     CLOSE_GOING_AWAY,
@@ -119,6 +119,8 @@ class GatewayConfig:
 
 
 Authenticate = Callable[[str], Awaitable[Identity]]
+Relations = Callable[[int], Awaitable[Iterable[int]]]
+"""The users in a block relation with a user (either way): their publications are withheld from them."""
 
 
 RAW_SEND = "channels.raw_send"
@@ -212,6 +214,12 @@ class Conn:
     """Only while a send is blocked (the transport pushes back): finishes it and drains the queue."""
     closed: bool = False
     closer: asyncio.Task[None] | None = None
+    blocked: set[int] = field(default_factory=set)
+    """Users in a block relation with this socket's user, loaded at its first subscribe and shared (as
+    ``Sub.hidden``) by all its subscriptions; ``Gateway.relations_changed`` keeps it current."""
+    relations_loaded: bool = False
+    relation_log: list[tuple[int, bool]] | None = None
+    """Changes seen while ``blocked`` is being loaded, replayed on top of what the load read."""
 
     def __post_init__(self) -> None:
         cfg = self.gateway.config
@@ -325,6 +333,7 @@ class Gateway:
         policy: Policy,
         config: GatewayConfig | None = None,
         presence: Presence | None = None,
+        relations: Relations | None = None,
     ) -> None:
         self.hub = hub
         self.broker = hub.broker
@@ -332,6 +341,7 @@ class Gateway:
         self.policy = policy
         self.config = config or GatewayConfig()
         self.presence = presence
+        self.relations = relations
         self.conns: set[Conn] = set()
         self.slow_closes = 0
         """Sockets closed with 4008 so far (read by the metrics sampler)."""
@@ -403,6 +413,52 @@ class Gateway:
                 conn.reply(protocol.Unsubscribed(channel=name, reason=FORBIDDEN))
                 ended += 1
         return ended
+
+    def relations_changed(self, changes: Iterable[tuple[int, int, bool]]) -> None:
+        """Users ``a`` and ``b`` entered (``True``) or left a block relation: update their sockets' sets now.
+
+        Synchronous on purpose: called as the change's event is delivered, it takes effect before any
+        publication that follows it on the broker reaches a socket of this node.
+        """
+        changes = list(changes)
+        for conn in self.conns:
+            identity = conn.identity
+            if identity is None:
+                continue
+            uid = identity.user_id
+            for a, b, on in changes:
+                other = b if uid == a else a if uid == b else None
+                if other is None:
+                    continue
+                if conn.relation_log is not None:
+                    conn.relation_log.append((other, on))
+                if on:
+                    conn.blocked.add(other)
+                else:
+                    conn.blocked.discard(other)
+
+    async def _load_relations(self, conn: Conn) -> bool:
+        """Fill ``conn.blocked`` once per socket (before its first subscription delivers anything)."""
+        if conn.relations_loaded or self.relations is None:
+            return True
+        assert conn.identity is not None
+        conn.relation_log = []
+        try:
+            others = await self.relations(conn.identity.user_id)
+        except Exception:
+            log.exception("relations lookup failed")
+            return False
+        finally:
+            changes, conn.relation_log = conn.relation_log, None
+        conn.blocked.clear()
+        conn.blocked.update(others)
+        for other, on in changes:
+            if on:
+                conn.blocked.add(other)
+            else:
+                conn.blocked.discard(other)
+        conn.relations_loaded = True
+        return True
 
     async def close_all(self, code: int = CLOSE_GOING_AWAY) -> None:
         """Close every socket with ``code`` (1001 on shutdown) and wait until they are closed."""
@@ -605,7 +661,13 @@ class Gateway:
         elif len(conn.subs) >= self.config.max_subscriptions:
             conn.reply(protocol.Error(code=TOO_MANY_SUBSCRIPTIONS, message="too many subscriptions", id=frame.id))
             return
-        sub = Sub(conn.out, frame.channel)  # the hot path appends straight to the socket's bounded queue
+        if not await self._load_relations(conn):
+            conn.reply(protocol.Error(code=UNAVAILABLE, message="cannot check access now; retry", id=frame.id))
+            return
+        if conn.close_code is not None:
+            return
+        # The hot path appends straight to the socket's bounded queue, skipping what ``blocked`` hides.
+        sub = Sub(conn.out, frame.channel, conn.blocked)
         conn.subs[frame.channel] = sub
         try:
             await self.hub.add(sub)
@@ -622,8 +684,12 @@ class Gateway:
             with contextlib.suppress(Exception):
                 await self.presence.join(conn.identity.user_id, frame.channel)  # type: ignore[union-attr]
         pos = history.position
+        hidden = conn.blocked
         pubs = [
-            protocol.Event(frame.channel, p.offset, p.epoch, p.event, msgspec.Raw(p.data)) for p in history.publications
+            protocol.Event(frame.channel, p.offset, p.epoch, p.event, msgspec.Raw(p.data))
+            if p.actor not in hidden
+            else protocol.Event(frame.channel, p.offset, p.epoch, HIDDEN, msgspec.Raw(b"{}"))
+            for p in history.publications
         ]
         conn.reply(
             protocol.Subscribed(
@@ -663,7 +729,7 @@ class Gateway:
             conn.reply(protocol.Published(channel=frame.channel, id=frame.id))
             return
         try:
-            pos = await self.broker.publish(frame.channel, out.event, out.data)
+            pos = await self.broker.publish(frame.channel, out.event, out.data, actor=conn.identity.user_id)
         except BrokerUnavailable:
             conn.reply(protocol.Error(code=UNAVAILABLE, message="realtime store unavailable; retry", id=frame.id))
             return

@@ -1,16 +1,29 @@
 """Local fan-out: this process's sockets per channel, fed once per publication by the broker.
 
 Each publication is encoded to its frame text once, then appended to every subscriber's bounded queue.
+A publication with an ``actor`` is withheld from subscribers whose ``hidden`` set holds that user (a block
+either way, kept per socket by the gateway): they get a ``hidden`` placeholder at the same offset instead,
+encoded once per publication too, so every subscriber still sees offsets rise by one with no gaps.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections import deque
+from collections.abc import Set
 from typing import Protocol
 
 from channels.broker import Broker, Publication
 from channels.protocol import CLOSE_SLOW, encode_event
+
+HIDDEN = "hidden"
+"""The event a subscriber gets in place of one whose actor it is in a block relation with (data ``{}``)."""
+NOBODY: frozenset[int] = frozenset()
+
+
+def veil(channel: str, pub: Publication) -> str:
+    """The ``hidden`` placeholder frame for ``pub``: its offset and epoch, nothing of its content."""
+    return encode_event(channel, pub.offset, pub.epoch, HIDDEN, b"{}")
 
 
 class Sink(Protocol):
@@ -22,11 +35,14 @@ class Sink(Protocol):
 class Sub:
     """One socket's subscription to one channel; buffers live events while its subscribe is answered."""
 
-    __slots__ = ("channel", "epoch", "offset", "pending", "sink")
+    __slots__ = ("channel", "epoch", "hidden", "offset", "pending", "sink")
 
-    def __init__(self, sink: Sink, channel: str) -> None:
+    def __init__(self, sink: Sink, channel: str, hidden: Set[int] = NOBODY) -> None:
         self.sink = sink
         self.channel = channel
+        self.hidden = hidden
+        """Users whose publications this subscriber gets only as ``hidden`` (a live view: the gateway
+        updates the set in place when a block starts or ends)."""
         self.offset = 0
         self.epoch = ""
         self.pending: list[tuple[Publication, str]] | None = []
@@ -38,7 +54,7 @@ class Sub:
         for pub, text in pending:
             if pub.epoch != self.epoch or pub.offset > self.offset:
                 self.offset, self.epoch = pub.offset, pub.epoch
-                self.sink.push(text)
+                self.sink.push(veil(self.channel, pub) if pub.actor in self.hidden else text)
 
 
 class _Local:
@@ -99,6 +115,8 @@ class Hub:
         if local is None:
             return
         text = encode_event(channel, pub.offset, pub.epoch, pub.event, pub.data)
+        actor = pub.actor
+        veiled: str | None = None
         pushed = 0
         for sub in local.subs:
             if sub.pending is not None:
@@ -106,7 +124,12 @@ class Hub:
             elif pub.offset > sub.offset or pub.epoch != sub.epoch:
                 sub.offset = pub.offset
                 sub.epoch = pub.epoch
-                sub.sink.push(text)
+                if actor and actor in sub.hidden:  # the per-socket block predicate: a set lookup
+                    if veiled is None:
+                        veiled = veil(channel, pub)
+                    sub.sink.push(veiled)
+                else:
+                    sub.sink.push(text)
                 pushed += 1
         self.delivered += pushed
 

@@ -55,14 +55,16 @@ class MemoryBroker(Broker):
             stream.pubs.clear()
         return stream
 
-    async def publish(self, channel: str, event: str, data: bytes, *, idempotency_key: str | None = None) -> Position:
+    async def publish(
+        self, channel: str, event: str, data: bytes, *, idempotency_key: str | None = None, actor: int = 0
+    ) -> Position:
         if idempotency_key is not None:
             seen = self._idempotent.get((channel, idempotency_key))
             if seen is not None:
                 return seen
         stream = self._stream(channel)
         stream.offset += 1
-        pub = Publication(stream.offset, stream.epoch, event, data)
+        pub = Publication(stream.offset, stream.epoch, event, data, actor)
         stream.pubs.append(pub)
         now = time.monotonic()
         stream.expires = now + self.policy(channel).ttl

@@ -2,7 +2,8 @@
 
 Keys per channel (hash-tagged so a cluster keeps them in one slot): ``{prefix}:{channel}:m`` is a hash of
 ``e`` (epoch) and ``o`` (last offset); ``{prefix}:{channel}:s`` is a stream whose ids are ``offset-0``.
-The pub/sub channel ``{prefix}:p:{channel}`` carries ``offset\\nepoch\\nevent\\ndata``.
+The pub/sub channel ``{prefix}:p:{channel}`` carries ``offset\\nepoch\\nactor\\nevent\\ndata``; a stream
+entry holds ``v`` (``event\\ndata``) and ``a`` (the actor, ``0`` for none).
 
 This process holds one pub/sub connection and subscribes to a channel once. If Redis goes away the
 reader reconnects with backoff, re-subscribes everything, and fills what it missed from history; a gap
@@ -37,7 +38,7 @@ from channels.protocol import Position
 log = structlog.get_logger(__name__)
 
 # KEYS: meta, stream, idempotency key ('' for none).
-# ARGV: new epoch, maxlen, stream ttl, meta ttl, "event\ndata", pubsub channel, idempotency ttl.
+# ARGV: new epoch, maxlen, stream ttl, meta ttl, "event\ndata", pubsub channel, idempotency ttl, actor.
 _PUBLISH = """
 if KEYS[3] ~= '' then
   local seen = redis.call('GET', KEYS[3])
@@ -53,10 +54,10 @@ if not epoch then
   redis.call('HSET', KEYS[1], 'e', epoch, 'o', 0)
 end
 local offset = redis.call('HINCRBY', KEYS[1], 'o', 1)
-redis.call('XADD', KEYS[2], 'MAXLEN', ARGV[2], offset .. '-0', 'v', ARGV[5])
+redis.call('XADD', KEYS[2], 'MAXLEN', ARGV[2], offset .. '-0', 'v', ARGV[5], 'a', ARGV[8])
 redis.call('EXPIRE', KEYS[2], ARGV[3])
 redis.call('EXPIRE', KEYS[1], ARGV[4])
-redis.call('PUBLISH', ARGV[6], offset .. '\\n' .. epoch .. '\\n' .. ARGV[5])
+redis.call('PUBLISH', ARGV[6], offset .. '\\n' .. epoch .. '\\n' .. ARGV[8] .. '\\n' .. ARGV[5])
 if KEYS[3] ~= '' then
   redis.call('SET', KEYS[3], offset .. ':' .. epoch, 'EX', ARGV[7])
 end
@@ -154,7 +155,9 @@ class RedisBroker(Broker):
         except _ERRORS:
             return False
 
-    async def publish(self, channel: str, event: str, data: bytes, *, idempotency_key: str | None = None) -> Position:
+    async def publish(
+        self, channel: str, event: str, data: bytes, *, idempotency_key: str | None = None, actor: int = 0
+    ) -> Position:
         policy = self.policy(channel)
         args: list[Any] = [new_epoch(), policy.size, policy.ttl, max(META_TTL, policy.ttl)]
         idem = f"{self._prefix}:{{{channel}}}:i:{idempotency_key}" if idempotency_key is not None else ""
@@ -162,7 +165,7 @@ class RedisBroker(Broker):
             async with asyncio.timeout(_COMMAND_TIMEOUT):
                 offset, epoch = await self._publish(
                     keys=[*self._keys(channel), idem],
-                    args=[*args, event.encode() + b"\n" + data, self._topic(channel), IDEMPOTENCY_TTL],
+                    args=[*args, event.encode() + b"\n" + data, self._topic(channel), IDEMPOTENCY_TTL, actor],
                 )
         except _ERRORS as exc:
             raise BrokerUnavailable(str(exc)) from exc
@@ -181,7 +184,8 @@ class RedisBroker(Broker):
         pubs = []
         for entry_id, fields in entries:
             event, _, data = fields[1].partition(b"\n")
-            pubs.append(Publication(int(entry_id.split(b"-", 1)[0]), epoch, event.decode(), data))
+            actor = int(fields[3]) if len(fields) > 3 else 0
+            pubs.append(Publication(int(entry_id.split(b"-", 1)[0]), epoch, event.decode(), data, actor))
         return Position(int(offset), epoch), pubs
 
     async def position(self, channel: str) -> Position:
@@ -282,8 +286,8 @@ class RedisBroker(Broker):
         channel = topic.decode()[len(self._prefix) + 3 :]
         if channel not in self._channels:
             return
-        raw_offset, raw_epoch, event, data = msg["data"].split(b"\n", 3)
-        pub = Publication(int(raw_offset), raw_epoch.decode(), event.decode(), data)
+        raw_offset, raw_epoch, actor, event, data = msg["data"].split(b"\n", 4)
+        pub = Publication(int(raw_offset), raw_epoch.decode(), event.decode(), data, int(actor))
         last = self._last.get(channel)
         if last is not None and last.epoch == pub.epoch:
             if pub.offset <= last.offset:

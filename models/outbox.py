@@ -14,6 +14,11 @@ class OutboxEvent(Table, tablename="outbox_events"):
     data = JSONB()
     created_at = Timestamptz(default=TimestamptzNow())
     published_at = Timestamptz(null=True, default=None, index=True)
+    actor = BigInt(
+        null=True,
+        default=None,
+        help_text="the user whose action this is (a comment's author): hidden from users in a block relation",
+    )
     seq = BigInt(
         null=True,
         default=None,

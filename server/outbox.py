@@ -27,8 +27,8 @@ NOTIFY_CHANNEL = "outbox"
 # kept for writers that spell it out (server.live.queries), where it now only serializes themselves.
 EMIT_LOCK = (0x5F10, 1)
 _EMIT_ONE = (
-    "WITH ins AS (INSERT INTO outbox_events (channel, event, data, created_at) "
-    "SELECT {}, {}, {}::jsonb, now() RETURNING id) SELECT pg_notify({}, '')"
+    "WITH ins AS (INSERT INTO outbox_events (channel, event, data, actor, created_at) "
+    "SELECT {}, {}, {}::jsonb, {}::bigint, now() RETURNING id) SELECT pg_notify({}, '')"
 )
 _EMIT_MANY = (
     "WITH ins AS (INSERT INTO outbox_events (channel, event, data, created_at) "
@@ -37,10 +37,14 @@ _EMIT_MANY = (
 )
 
 
-async def emit(channel: str, event: str, data: Any) -> None:
-    """Queue ``event`` with ``data`` (anything msgspec encodes) for ``channel``, in the current transaction."""
+async def emit(channel: str, event: str, data: Any, *, actor: int | None = None) -> None:
+    """Queue ``event`` with ``data`` (anything msgspec encodes) for ``channel``, in the current transaction.
+
+    ``actor``: the user whose action the event is; sockets of users in a block relation with them get a
+    ``hidden`` placeholder instead (see ``channels.hub``).
+    """
     payload = msgspec.json.encode(data).decode()
-    await OutboxEvent.raw(_EMIT_ONE, channel, event, payload, NOTIFY_CHANNEL)
+    await OutboxEvent.raw(_EMIT_ONE, channel, event, payload, actor, NOTIFY_CHANNEL)
 
 
 async def emit_many(events: list[tuple[str, str, Any]]) -> None:

@@ -76,8 +76,8 @@ _CHAT_AND_EMIT = (
     "WITH emit_lock AS (SELECT pg_advisory_xact_lock(24336, 1)), "
     "msg AS (INSERT INTO live_chat_messages (id, stream, author, kind, text, created_at) "
     "SELECT $1, $2, $3, 'chat', $4, $5 FROM emit_lock RETURNING id), "
-    "ev AS (INSERT INTO outbox_events (channel, event, data, created_at) "
-    "SELECT $6, 'chat.message', $7::jsonb, now() FROM msg RETURNING id) "
+    "ev AS (INSERT INTO outbox_events (channel, event, data, actor, created_at) "
+    "SELECT $6, 'chat.message', $7::jsonb, $3, now() FROM msg RETURNING id) "
     f"SELECT pg_notify('{NOTIFY_CHANNEL}', '') FROM ev"
 )
 
@@ -89,14 +89,18 @@ async def insert_chat(
     await sql.execute(_CHAT_AND_EMIT, message_id, stream_id, author, text, created_at, channel, event.decode())
 
 
-async def chat_page(stream_id: int, before: int | None, limit: int) -> list[Any]:
-    """Undeleted chat lines and tips, newest first, older than ``before``."""
+async def chat_page(viewer: int, stream_id: int, before: int | None, limit: int) -> list[Any]:
+    """Undeleted chat lines and tips, newest first, older than ``before``, without those of users in a
+    block relation with ``viewer`` (as the room's channel hides them)."""
     return await sql.fetch(
         f"SELECT m.id, m.kind, m.text, m.amount, m.currency, m.created_at, m.author, {CHAT_USER} "
         "FROM live_chat_messages m LEFT JOIN users u ON u.id = m.author "
         "WHERE m.stream = $1 AND m.deleted_at IS NULL AND ($2::bigint IS NULL OR m.id < $2) "
+        "AND NOT EXISTS (SELECT 1 FROM blocks b WHERE (b.blocker = $4 AND b.blocked = m.author) "
+        "OR (b.blocker = m.author AND b.blocked = $4)) "
         "ORDER BY m.id DESC LIMIT $3",
         stream_id,
         before,
         limit,
+        viewer,
     )

@@ -142,7 +142,7 @@ class StreamService:
         """The room's chat and tips, newest first: what the channel's history no longer holds."""
         stream_id = parse_id(raw_id)
         await self._visible(viewer or 0, stream_id)
-        rows = await queries.chat_page(stream_id, decode_cursor(cursor), limit + 1)
+        rows = await queries.chat_page(viewer or 0, stream_id, decode_cursor(cursor), limit + 1)
         items = [views.chat_message(r) for r in rows[:limit]]
         return schemas.ChatPage(items, next_cursor([r["id"] for r in rows], limit))
 

@@ -4,6 +4,10 @@ A service calls ``await request(users=..., kinds=...)`` inside the transaction t
 request travels through the outbox (so it is acted on only once committed) on the internal channel
 ``names.RECHECK`` to every node, whose gateway asks the subscribe policy again and ends the subscriptions
 no longer allowed with ``{"type": "unsubscribed", "channel": …, "reason": "forbidden"}``.
+
+A block or an unblock also says which pair of users entered or left a block relation (``relations``): each
+gateway updates those users' per-socket block sets as the event is delivered, before any later event,
+so a chat line or comment published after the block never reaches the other user's sockets.
 """
 
 from __future__ import annotations
@@ -27,14 +31,22 @@ class Recheck(msgspec.Struct):
     """Every subscription of these users is checked again."""
     kinds: list[str] = []
     """Every subscription of these channel kinds (anyone's) is checked again."""
+    relations: list[tuple[int, int, bool]] = []
+    """``(a, b, True)``: a and b are now in a block relation (either way); ``False``: no longer."""
 
 
 _EVENT = msgspec.json.Decoder(dict[str, Any])
 
 
-async def request(users: Iterable[int] = (), kinds: Iterable[str] = ()) -> None:
-    """Queue a re-check in the caller's transaction."""
-    await outbox.emit(names.RECHECK, "recheck", Recheck(users=sorted(set(users)), kinds=sorted(set(kinds))))
+async def request(
+    users: Iterable[int] = (), kinds: Iterable[str] = (), relations: Iterable[tuple[int, int, bool]] = ()
+) -> None:
+    """Queue a re-check (and block-relation changes) in the caller's transaction."""
+    await outbox.emit(
+        names.RECHECK,
+        "recheck",
+        Recheck(users=sorted(set(users)), kinds=sorted(set(kinds)), relations=list(relations)),
+    )
 
 
 class RecheckSink:
@@ -50,6 +62,8 @@ class RecheckSink:
         except (msgspec.DecodeError, msgspec.ValidationError, KeyError):
             log.warning("bad recheck event")
             return
+        if data.relations:
+            self.gateway.relations_changed(data.relations)
         if not (data.users or data.kinds):
             return
         users, kinds = set(data.users) or None, set(data.kinds) or None

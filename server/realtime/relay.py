@@ -134,7 +134,7 @@ class Relay:
     async def drain(self, conn: asyncpg.Connection) -> int:
         """Publish one batch of unpublished rows in id order; return how many there were."""
         rows = await conn.fetch(
-            "SELECT id, channel, event, data::text AS data FROM outbox_events "
+            "SELECT id, channel, event, data::text AS data, actor FROM outbox_events "
             "WHERE published_at IS NULL ORDER BY seq LIMIT $1",
             BATCH,
         )
@@ -145,7 +145,11 @@ class Relay:
                     break
                 started = time.perf_counter()
                 await self.broker.publish(
-                    row["channel"], row["event"], row["data"].encode(), idempotency_key=f"outbox:{row['id']}"
+                    row["channel"],
+                    row["event"],
+                    row["data"].encode(),
+                    idempotency_key=f"outbox:{row['id']}",
+                    actor=row["actor"] or 0,
                 )
                 RELAY_PUBLISH.observe(time.perf_counter() - started)
                 done.append(row["id"])

@@ -136,7 +136,11 @@ async def start(settings: Settings) -> Realtime:
         rate=rt.command_rate,
         allowed_origins=settings.http.allowed_origins,
     )
-    gateway = Gateway(Hub(broker), make_authenticate(settings), ChannelPolicy(), config, presence)
+    from server.social.views import block_relations  # social imports realtime: bind it at start-up
+
+    gateway = Gateway(
+        Hub(broker), make_authenticate(settings), ChannelPolicy(), config, presence, relations=block_relations
+    )
     _gateways.add(gateway)
     if not _registered:
         revocation.on_revoked(_revoked)

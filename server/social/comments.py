@@ -95,7 +95,7 @@ class CommentService:
             row = await sql.fetchrow(_SELECT + "WHERE c.id = $2", viewer, comment_id)
             view = _view(row)
             data = schemas.Comment(**{**_asdict(view), "liked_by_me": False})
-            await outbox.emit(f"post:{post_id}", "comment.created", data)
+            await outbox.emit(f"post:{post_id}", "comment.created", data, actor=viewer)
             await events.dispatch(
                 events.Commented(
                     actor_id=viewer,

@@ -25,6 +25,13 @@ async def _bump_pair(follower: int, followee: int, delta: int) -> None:
         await _bump(uid, "following_count" if uid == follower else "followers_count", delta)
 
 
+async def _lock_pair(a: int, b: int) -> None:
+    """Serialize block changes between two users (either direction), so their relation events follow
+    commit order: an unblock that saw no reverse block cannot overtake a reverse block committing meanwhile."""
+    lo, hi = sorted((a, b))
+    await sql.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 7))", f"blocks:{lo}:{hi}")
+
+
 class GraphService:
     def __init__(self, runtime: SocialRuntime) -> None:
         self.rt = runtime
@@ -201,6 +208,7 @@ class GraphService:
         if tid == viewer:
             raise ValidationFailed("you cannot block yourself")
         async with sql.transaction():
+            await _lock_pair(viewer, tid)
             await sql.execute(
                 "INSERT INTO blocks (id, blocker, blocked, created_at) VALUES ($1, $2, $3, now()) "
                 "ON CONFLICT DO NOTHING",
@@ -217,14 +225,21 @@ class GraphService:
                 viewer,
                 tid,
             )
-            await recheck.request(users=[viewer, tid])
+            await recheck.request(users=[viewer, tid], relations=[(viewer, tid, True)])
             await events.dispatch(events.Blocked(actor_id=viewer, target_id=tid))
         await self.rt.graph_changed(viewer)
         await self.rt.graph_changed(tid)
 
     async def unblock(self, viewer: int, username: str) -> None:
         tid = (await self.user_row(username, viewer))["id"]
-        await sql.execute("DELETE FROM blocks WHERE blocker = $1 AND blocked = $2", viewer, tid)
+        async with sql.transaction():
+            await _lock_pair(viewer, tid)
+            status = await sql.execute("DELETE FROM blocks WHERE blocker = $1 AND blocked = $2", viewer, tid)
+            if sql.changed(status) and not await sql.fetchval(
+                "SELECT EXISTS (SELECT 1 FROM blocks WHERE blocker = $1 AND blocked = $2)", tid, viewer
+            ):
+                # No block left either way: their events reach each other's sockets again.
+                await recheck.request(relations=[(viewer, tid, False)])
 
     async def mute(self, viewer: int, username: str, on: bool) -> None:
         tid = (await self.user_row(username, viewer))["id"]

@@ -160,3 +160,12 @@ async def is_blocked_either_way(a: int, b: int) -> bool:
             b,
         )
     )
+
+
+async def block_relations(user_id: int) -> list[int]:
+    """Everyone in a block relation with ``user_id``, either way (the gateway hides their events from them)."""
+    rows = await sql.fetch(
+        "SELECT blocked AS other FROM blocks WHERE blocker = $1 UNION SELECT blocker FROM blocks WHERE blocked = $1",
+        user_id,
+    )
+    return [r["other"] for r in rows]

@@ -92,7 +92,7 @@ async def payment_intent(ctx: Context, event: dict[str, Any]) -> str:
         if row["kind"] == "tip" and row["live_id"] is not None:
             payer = (await users_by_id({row["payer"]}))[row["payer"]]
             data = {"from": payer, "amount": amount, "currency": currency, "message": row["message"]}
-            await outbox.emit(names.live(row["live_id"]), "tip", data)
+            await outbox.emit(names.live(row["live_id"]), "tip", data, actor=row["payer"])
     return "applied"
 
 
