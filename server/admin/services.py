@@ -55,8 +55,8 @@ async def suspend(actor: CurrentUser, user_id: int, reason: str, client: ClientI
                 reason=reason[:500],
                 sessions_revoked=len(revoked),
             )
-            # Their posts are no longer readable: whoever watches one loses it now.
-            await recheck.request(users=[user_id], kinds=[names.POST])
+            # Their posts and streams are no longer readable: whoever watches one loses it now.
+            await recheck.request(users=[user_id], kinds=[names.POST, names.LIVE])
     await sessions.announce(revoked)
     return await get_user(user_id)
 

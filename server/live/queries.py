@@ -18,12 +18,16 @@ assert EMIT_LOCK == (0x5F10, 1)
 STAFF = ("moderator", "admin")
 CHAT_USER = "u.id AS u_id, u.username AS u_username, u.display_name AS u_display_name, u.avatar_url AS u_avatar_url"
 
-# $1 is the viewer (0 for anonymous), ``s`` the stream. Staff see every stream (they moderate them).
+# $1 is the viewer (0 for anonymous), ``s`` the stream. Staff see every stream (they moderate them). As for
+# posts and videos, a private account's public stream is for its followers, and a suspended owner's
+# streams are nobody's (the owner row is read by id: the callers join ``users`` for other purposes).
 VISIBLE = (
     "(s.owner = $1 OR (SELECT role FROM users WHERE id = $1) IN ('moderator', 'admin') OR ("
     "NOT EXISTS (SELECT 1 FROM blocks b WHERE (b.blocker = $1 AND b.blocked = s.owner) "
-    "OR (b.blocker = s.owner AND b.blocked = $1)) AND (s.visibility = 'public' OR (s.visibility = 'followers' "
-    "AND EXISTS (SELECT 1 FROM follows f WHERE f.follower = $1 AND f.followee = s.owner)))))"
+    "OR (b.blocker = s.owner AND b.blocked = $1)) AND EXISTS (SELECT 1 FROM users so WHERE so.id = s.owner "
+    "AND so.suspended_at IS NULL AND ((s.visibility = 'public' AND NOT so.is_private) "
+    "OR (s.visibility IN ('public', 'followers') "
+    "AND EXISTS (SELECT 1 FROM follows f WHERE f.follower = $1 AND f.followee = s.owner))))))"
 )
 
 _STREAM_COLS = (

@@ -107,8 +107,8 @@ class GraphService:
                 await sql.execute(f"UPDATE users SET {', '.join(sets)}, updated_at = now() WHERE id = $1", *args)
                 if data.is_private is False:
                     await self._accept_all(viewer)
-                if data.is_private is True:  # strangers watching this account's posts lose them now
-                    await recheck.request(kinds=[names.POST])
+                if data.is_private is True:  # strangers watching this account's posts and streams lose them now
+                    await recheck.request(kinds=[names.POST, names.LIVE])
         return await self.profile_by_id(viewer)
 
     async def _accept_all(self, viewer: int) -> None:

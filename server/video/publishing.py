@@ -31,6 +31,10 @@ async def sync_post(rt: VideoRuntime, video_id: int) -> None:
     row = await _row(video_id)
     if row is None:
         return
+    if await sql.fetchval("SELECT suspended_at IS NOT NULL FROM users WHERE id = $1", row["owner"]):
+        # A suspended owner's posts are hidden with the account (and none can be made for it): a
+        # moderator's edit leaves the video's post as it is until the account is restored.
+        return
     wanted = row["status"] == "ready" and row["moderation"] == "approved" and row["visibility"] in FEED_VISIBILITIES
     posts = PostService(rt.social)
     if row["post"] is not None:

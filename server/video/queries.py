@@ -41,12 +41,13 @@ def visible(*, staff: bool = False) -> str:
     The owner sees their own videos in every state; staff see every live video (moderation). Anyone
     else sees ready, approved videos of owners they are not blocked with (either way): public and
     unlisted ones (public accounts; followers only for a private account), followers-only ones when
-    following, subscribers-only ones with ``subscriber_access``.
+    following, subscribers-only ones with ``subscriber_access``. A suspended owner's videos are nobody's
+    to see but staff's (as their posts: ``server.social.views.VISIBLE``).
     """
     if staff:
         return "v.deleted_at IS NULL"
     return (
-        "v.deleted_at IS NULL AND (v.owner = $1 OR ("
+        "v.deleted_at IS NULL AND a.suspended_at IS NULL AND (v.owner = $1 OR ("
         f"v.status = 'ready' AND v.moderation = 'approved' AND NOT {_BLOCKED} AND ("
         f"(v.visibility IN ('public', 'unlisted') AND (NOT a.is_private OR {_FOLLOWS}))"
         f" OR (v.visibility = 'followers' AND {_FOLLOWS})"
