@@ -19,6 +19,12 @@ class OutboxEvent(Table, tablename="outbox_events"):
         default=None,
         help_text="the user whose action this is (a comment's author): hidden from users in a block relation",
     )
+    traceparent = Varchar(
+        length=55,
+        null=True,
+        default=None,
+        help_text="W3C traceparent of the span that emitted it (tracing on): the relay's publish span continues it",
+    )
     seq = BigInt(
         null=True,
         default=None,

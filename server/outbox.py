@@ -21,19 +21,20 @@ from typing import Any
 import msgspec
 
 from models.outbox import OutboxEvent
+from server.observability.tracing import current_traceparent
 
 NOTIFY_CHANNEL = "outbox"
 # The former global emit lock. ``emit`` no longer takes it (rows are ordered at commit, see above); it is
 # kept for writers that spell it out (server.live.queries), where it now only serializes themselves.
 EMIT_LOCK = (0x5F10, 1)
 _EMIT_ONE = (
-    "WITH ins AS (INSERT INTO outbox_events (channel, event, data, actor, created_at) "
-    "SELECT {}, {}, {}::jsonb, {}::bigint, now() RETURNING id) SELECT pg_notify({}, '')"
+    "WITH ins AS (INSERT INTO outbox_events (channel, event, data, actor, traceparent, created_at) "
+    "SELECT {}, {}, {}::jsonb, {}::bigint, {}, now() RETURNING id) SELECT pg_notify({}, '')"
 )
 _EMIT_MANY = (
-    "WITH ins AS (INSERT INTO outbox_events (channel, event, data, created_at) "
-    "SELECT c, e, d::jsonb, now() FROM unnest({}::text[], {}::text[], {}::text[]) WITH ORDINALITY AS t(c, e, d, n) "
-    "ORDER BY n RETURNING id) SELECT pg_notify({}, '')"
+    "WITH ins AS (INSERT INTO outbox_events (channel, event, data, traceparent, created_at) "
+    "SELECT c, e, d::jsonb, {}, now() FROM unnest({}::text[], {}::text[], {}::text[]) "
+    "WITH ORDINALITY AS t(c, e, d, n) ORDER BY n RETURNING id) SELECT pg_notify({}, '')"
 )
 
 
@@ -41,10 +42,12 @@ async def emit(channel: str, event: str, data: Any, *, actor: int | None = None)
     """Queue ``event`` with ``data`` (anything msgspec encodes) for ``channel``, in the current transaction.
 
     ``actor``: the user whose action the event is; sockets of users in a block relation with them get a
-    ``hidden`` placeholder instead (see ``channels.hub``).
+    ``hidden`` placeholder instead (see ``channels.hub``). With tracing on, the row keeps the current
+    span's W3C ``traceparent``: the relay's publish of it is then part of the trace of the request or
+    job that made the change.
     """
     payload = msgspec.json.encode(data).decode()
-    await OutboxEvent.raw(_EMIT_ONE, channel, event, payload, actor, NOTIFY_CHANNEL)
+    await OutboxEvent.raw(_EMIT_ONE, channel, event, payload, actor, current_traceparent(), NOTIFY_CHANNEL)
 
 
 async def emit_many(events: list[tuple[str, str, Any]]) -> None:
@@ -54,4 +57,4 @@ async def emit_many(events: list[tuple[str, str, Any]]) -> None:
     channels = [c for c, _, _ in events]
     names = [e for _, e, _ in events]
     payloads = [msgspec.json.encode(d).decode() for _, _, d in events]
-    await OutboxEvent.raw(_EMIT_MANY, channels, names, payloads, NOTIFY_CHANNEL)
+    await OutboxEvent.raw(_EMIT_MANY, current_traceparent(), channels, names, payloads, NOTIFY_CHANNEL)

@@ -1,15 +1,19 @@
 """OpenTelemetry tracing, on when ``OTEL_EXPORTER_OTLP_ENDPOINT`` is set (OTLP over HTTP).
 
 Spans: every HTTP request (``HTTP <method> <route template>``, continuing an incoming ``traceparent``),
-every PostgreSQL query (asyncpg) and Redis command (redis-py), and every job. A job's span continues
-the trace that enqueued it: ``enqueue`` stores the W3C ``traceparent`` with the job, so a request, the
-outbox events and jobs it caused are one trace. Log lines carry ``trace_id`` while a span is current.
+every PostgreSQL query (asyncpg) and Redis command (redis-py), every job, and the relay's publish of
+each outbox event. A job's span continues the trace that enqueued it (``enqueue`` stores the W3C
+``traceparent`` in the job's args); an outbox row keeps the ``traceparent`` of the span that emitted it
+and the relay's ``outbox publish <event>`` span continues it. So a request, the jobs it queued, the
+events either emitted and their publication are one trace. Log lines carry ``trace_id`` while a span is
+current.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any, ParamSpec, TypeVar
 
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
@@ -67,6 +71,17 @@ def current_traceparent() -> str | None:
     if trace.get_current_span().get_span_context().is_valid:
         _PROPAGATOR.inject(carrier)
     return carrier.get("traceparent")
+
+
+@contextlib.contextmanager
+def continued(name: str, traceparent: str | None, **attributes: Any) -> Iterator[trace.Span | None]:
+    """A consumer span continuing a stored ``traceparent`` (an outbox row's); nothing without one."""
+    if not traceparent:
+        yield None
+        return
+    parent = _PROPAGATOR.extract({"traceparent": traceparent})
+    with tracer().start_as_current_span(name, context=parent, kind=SpanKind.CONSUMER, attributes=attributes) as span:
+        yield span
 
 
 def tracing_middleware(app: ASGIApp) -> ASGIApp:

@@ -28,6 +28,7 @@ import structlog
 
 from channels.broker import Broker, BrokerUnavailable
 from server.observability.metrics import RELAY_PUBLISH
+from server.observability.tracing import continued
 from server.outbox import NOTIFY_CHANNEL
 
 log = structlog.get_logger(__name__)
@@ -134,7 +135,7 @@ class Relay:
     async def drain(self, conn: asyncpg.Connection) -> int:
         """Publish one batch of unpublished rows in id order; return how many there were."""
         rows = await conn.fetch(
-            "SELECT id, channel, event, data::text AS data, actor FROM outbox_events "
+            "SELECT id, channel, event, data::text AS data, actor, traceparent FROM outbox_events "
             "WHERE published_at IS NULL ORDER BY seq LIMIT $1",
             BATCH,
         )
@@ -144,13 +145,19 @@ class Relay:
                 if self._stopping:
                     break
                 started = time.perf_counter()
-                await self.broker.publish(
-                    row["channel"],
-                    row["event"],
-                    row["data"].encode(),
-                    idempotency_key=f"outbox:{row['id']}",
-                    actor=row["actor"] or 0,
-                )
+                # Part of the trace of the request or job that emitted the row (when it was traced).
+                with continued(
+                    f"outbox publish {row['event']}",
+                    row["traceparent"],
+                    **{"messaging.destination.name": row["channel"], "outbox.id": row["id"]},
+                ):
+                    await self.broker.publish(
+                        row["channel"],
+                        row["event"],
+                        row["data"].encode(),
+                        idempotency_key=f"outbox:{row['id']}",
+                        actor=row["actor"] or 0,
+                    )
                 RELAY_PUBLISH.observe(time.perf_counter() - started)
                 done.append(row["id"])
                 self.published += 1

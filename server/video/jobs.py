@@ -14,6 +14,7 @@ import structlog
 from procrastinate import JobContext, RetryStrategy
 
 from server.notifications.queue import queue
+from server.observability.tracing import traced_job
 from server.social import sql
 from server.video import queries
 from server.video.processing import Processor
@@ -39,6 +40,7 @@ RETRY = RetryStrategy(max_attempts=3, wait=5, retry_exceptions={Exception})
 
 
 @queue.task(name="video.process", queue=QUEUE, pass_context=True, retry=RETRY)
+@traced_job("video.process")  # continues the trace of the upload that finished (the last tus PATCH)
 async def process(context: JobContext, video_id: int) -> None:
     """Probe and transcode ``video_id``; an unexpected error is retried, and on the last attempt fails it."""
     rt = _runtime(context)

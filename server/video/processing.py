@@ -114,6 +114,7 @@ class Processor:
                 "video.ready",
                 {"id": str(video_id), "duration": probe.duration, "renditions": views},
             )
+        log.info("video_ready", video_id=video_id, duration=probe.duration, renditions=len(views))
         self.rt.forget(video_id)
         discard_staged(self.rt, video_id, source)
         await sync_post(self.rt, video_id)

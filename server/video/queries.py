@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import msgspec
+
 from server.social import sql
 
 STAFF = ("moderator", "admin")
@@ -139,6 +141,14 @@ async def used_bytes(owner: int) -> int:
     return int(value)
 
 
+def job_args(video_id: int) -> dict[str, Any]:
+    """The processing job's args: the video, and the enqueuing span's ``traceparent`` (tracing on)."""
+    from server.observability.tracing import TRACEPARENT_ARG, current_traceparent
+
+    traceparent = current_traceparent()
+    return {"video_id": int(video_id), **({TRACEPARENT_ARG: traceparent} if traceparent else {})}
+
+
 async def enqueue_process(video_id: int) -> int:
     """Queue the processing job in the caller's transaction; its procrastinate job id."""
     return int(
@@ -146,7 +156,7 @@ async def enqueue_process(video_id: int) -> int:
             "INSERT INTO procrastinate_jobs (queue_name, task_name, queueing_lock, lock, args) "
             "VALUES ('video', 'video.process', $1, $1, $2::jsonb) RETURNING id",
             f"video:{video_id}",
-            f'{{"video_id": {int(video_id)}}}',
+            msgspec.json.encode(job_args(video_id)).decode(),
         )
     )
 
