@@ -4,7 +4,8 @@ The purge deletes the account and, through the foreign keys, what only its owner
 likes, follows, sessions, notifications, tokens, exports). What others still see in their own threads,
 comments on other people's posts, stays but is anonymized: it moves to the ``deleted`` placeholder
 account. Counters others see (followers, likes) are corrected, and the audit log keeps events with the
-user's id nulled (its foreign key is ``SET NULL``).
+user's id nulled (its foreign key is ``SET NULL``). Money records are never deleted: subscriptions
+are cancelled at Stripe and ended, payments and payouts move to the placeholder, the ledger is untouched.
 """
 
 from __future__ import annotations
@@ -104,15 +105,74 @@ async def _placeholder() -> int:
     return int(row["id"])
 
 
+_OPEN_SUBSCRIPTIONS = (
+    "SELECT id, subscription_id FROM fan_subscriptions WHERE (subscriber = {} OR creator = {}) AND ended_at IS NULL"
+)
+
+
+async def _cancel_subscriptions(user_id: int, settings: Settings) -> None:
+    """Cancel at Stripe, now, every subscription the account pays or is paid by: nobody is billed for a
+    creator who is gone, and a deleted fan is billed no more. A Stripe failure stops the purge (retried
+    on the next hourly run) rather than delete an account whose subscriptions still charge."""
+    from server.payments import runtime
+
+    rows = await User.raw(_OPEN_SUBSCRIPTIONS, user_id, user_id)
+    if not rows:
+        return
+    async with runtime.from_settings(settings) as ctx:
+        if not ctx.settings.enabled:
+            log.warning("account_purge_subscriptions_not_cancelled_at_stripe", user_id=user_id, count=len(rows))
+            return
+        stripe = ctx.stripe
+        for row in rows:
+            await _cancel_at_stripe(stripe, str(row["subscription_id"]))
+
+
+async def _cancel_at_stripe(stripe: Any, sub_id: str) -> None:
+    sub = await stripe.call("subscriptions.retrieve", lambda: stripe.v1.subscriptions.retrieve_async(sub_id))
+    if sub["status"] not in ("canceled", "incomplete_expired"):
+        await stripe.call("subscriptions.cancel", lambda: stripe.v1.subscriptions.cancel_async(sub_id))
+
+
+async def _keep_money_records(user_id: int, placeholder: int) -> None:
+    """Money records outlive the account: payments, refunds, payouts and the ledger are never deleted.
+
+    Payments and payouts it made or received move to the placeholder (the other party still sees theirs,
+    by "Deleted user"); the ledger holds no foreign key to users and is left exactly as it is. Its
+    subscriptions end now; those of its fans stay in the fans' lists, ended, with the tier they paid for
+    (moved to the placeholder, whose tiers nobody can list or subscribe to: it is suspended); its own
+    subscriptions to others go with it.
+    """
+    await User.raw(
+        "UPDATE fan_subscriptions SET status = 'canceled', ended_at = now(), cancel_at_period_end = false, "
+        "access_until = LEAST(access_until, now()) WHERE (subscriber = {} OR creator = {}) AND ended_at IS NULL",
+        user_id,
+        user_id,
+    )
+    await User.raw("UPDATE fan_subscriptions SET creator = {} WHERE creator = {}", placeholder, user_id)
+    await User.raw("UPDATE subscription_tiers SET creator = {} WHERE creator = {}", placeholder, user_id)
+    await User.raw("UPDATE payments SET payer = {} WHERE payer = {}", placeholder, user_id)
+    await User.raw("UPDATE payments SET recipient = {} WHERE recipient = {}", placeholder, user_id)
+    await User.raw("UPDATE payment_refunds SET requested_by = {} WHERE requested_by = {}", placeholder, user_id)
+    await User.raw("UPDATE payouts SET creator = {} WHERE creator = {}", placeholder, user_id)
+
+
 async def purge(user_id: int, settings: Settings) -> None:
     """Hard-delete one account whose grace period is over, anonymizing what others still see."""
     placeholder = await _placeholder()
+    due = await AccountDeletion.raw(
+        'SELECT "user" FROM account_deletions WHERE "user" = {} AND purge_after <= now()', user_id
+    )
+    if not due:
+        return
+    await _cancel_subscriptions(user_id, settings)  # Stripe first, outside the transaction
     async with User._meta.db.transaction():
         due = await AccountDeletion.raw(
             'SELECT "user" FROM account_deletions WHERE "user" = {} AND purge_after <= now() FOR UPDATE', user_id
         )
         if not due:
             return  # cancelled by a login, or not due yet
+        await _keep_money_records(user_id, placeholder)
         # Comments in other people's threads stay, by the placeholder; the rest goes with the account.
         await User.raw(
             "UPDATE comments SET author = {} WHERE author = {} AND post IN (SELECT id FROM posts WHERE author <> {})",

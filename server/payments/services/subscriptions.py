@@ -103,7 +103,12 @@ class SubscriptionService:
         self, fan: CurrentUser, data: schemas.SubscriptionCreate, key: str | None
     ) -> schemas.SubscriptionView:
         self.ctx.require()
-        tier = await sql.fetchrow("SELECT * FROM subscription_tiers WHERE id = $1", body_id(data.tier_id))
+        # A suspended creator's tiers (a deletion pending, or the purged accounts' placeholder) take no one new.
+        tier = await sql.fetchrow(
+            "SELECT t.* FROM subscription_tiers t JOIN users u ON u.id = t.creator "
+            "WHERE t.id = $1 AND u.suspended_at IS NULL",
+            body_id(data.tier_id),
+        )
         if tier is None:
             raise NotFound("no such tier")
         if tier["creator"] == fan.id:
