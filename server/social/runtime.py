@@ -48,6 +48,7 @@ class SocialRuntime:
         # Home timelines being rebuilt in the background, one task per user at most (see ``warm``).
         self._warming: dict[int, asyncio.Task[None]] = {}
         self._stopping = False
+        self._stopped = asyncio.Event()
 
     async def sweep_orphan_media(self) -> int:
         """Delete uploads never attached to a post within ``orphan_media_seconds`` (rows and files)."""
@@ -62,9 +63,16 @@ class SocialRuntime:
                 (self.media_dir / "images" / name).unlink(missing_ok=True)
         return len(rows)
 
+    async def _pause(self, seconds: float) -> bool:
+        """Wait ``seconds``; False once ``stop`` was called (a stop never depends on a cancellation arriving:
+        on 3.11 a library's ``asyncio.wait_for`` can swallow one, and the loop would go on and hold shutdown)."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(seconds):
+                await self._stopped.wait()
+        return not self._stopping
+
     async def _sweep_loop(self) -> None:
-        while True:
-            await asyncio.sleep(self.settings.orphan_sweep_seconds)
+        while await self._pause(self.settings.orphan_sweep_seconds):
             try:
                 removed = await self.sweep_orphan_media()
                 if removed:
@@ -150,8 +158,7 @@ class SocialRuntime:
 
     async def _flusher(self) -> None:
         # Coalescing: however many likes land, each post gets at most one post.stats per tick.
-        while True:
-            await asyncio.sleep(self.settings.stats_flush_seconds)
+        while await self._pause(self.settings.stats_flush_seconds):
             try:
                 await self.flush_stats()
             except Exception:
@@ -163,6 +170,7 @@ class SocialRuntime:
 
     async def stop(self) -> None:
         self._stopping = True
+        self._stopped.set()
         warming = list(self._warming.values())
         for task in warming:
             task.cancel()
@@ -170,6 +178,7 @@ class SocialRuntime:
             await asyncio.wait(warming)
         for background in (self._task, self._sweeper):
             if background is not None:
+                await asyncio.wait([background], timeout=2.0)  # ends at its next pause, or after its step
                 background.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await background
