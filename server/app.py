@@ -120,7 +120,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             async with accounts_runtime(app, settings, redis):
                 app.state.realtime = rt = await realtime.start(settings)
                 notification_seams.use_realtime(rt.presence.is_online, rt.broker.position)
-                app.state.live = live = LiveRuntime(settings.live, redis, rt.broker, rt.presence)
+                app.state.live = live = LiveRuntime(
+                    settings.live, redis, rt.broker, rt.presence, settings.security.secret_key
+                )
                 live_deps.wire(live)
                 live.start()
                 sampler = None

@@ -168,7 +168,12 @@ class LiveSettings(msgspec.Struct, frozen=True):
     """The media server's internal application, as the media server itself reaches it: an accepted publish
     is pushed there under the stream id."""
     hls_url: str = "http://127.0.0.1:8080/hls"
-    """Base of the media server's HLS output; a live stream plays at ``{hls_url}/{stream id}/index.m3u8``."""
+    """Base of the media server's HLS output; a live stream plays at ``{hls_url}/{stream id}/{token}/index.m3u8``."""
+    playback_ttl: int = 4 * 3600
+    """Seconds a signed HLS playback URL stays valid (a player past it asks ``GET /live/{id}`` for a new one)."""
+    control_url: str | None = None
+    """``LIVE_CONTROL_URL``: nginx-rtmp's ``rtmp_control`` location (``http://media:8088/control``); a key
+    rotated while live drops the publisher through it. Unset: the publisher stays on air until it stops."""
     recordings_dir: str | None = None
     """Where the media server records (``record_path``); recordings elsewhere are never read."""
     chat_limit: Limit = Limit(5, 10)
@@ -302,6 +307,8 @@ def _live(env: dict[str, str]) -> LiveSettings:
         relay_url=(env.get("LIVE_RELAY_URL") or d.relay_url).rstrip("/"),
         hls_url=(env.get("LIVE_HLS_URL") or d.hls_url).rstrip("/"),
         recordings_dir=env.get("LIVE_RECORDINGS_DIR") or None,
+        playback_ttl=int(env.get("LIVE_PLAYBACK_TTL") or d.playback_ttl),
+        control_url=(env.get("LIVE_CONTROL_URL") or "").rstrip("/") or None,
         chat_limit=parse_limit(env["LIVE_CHAT_LIMIT"]) if env.get("LIVE_CHAT_LIMIT") else d.chat_limit,
     )
 

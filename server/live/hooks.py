@@ -14,6 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import httpx
 import msgspec
 import structlog
 
@@ -52,18 +53,17 @@ def parse(event: str, form: dict[str, str]) -> HookCall:
     return hook
 
 
-def _event(row: Any, settings: LiveSettings) -> schemas.StreamEvent:
-    live = row["status"] == "live"
+def _event(row: Any, playback: schemas.Playback | None = None) -> schemas.StreamEvent:
     return schemas.StreamEvent(
         id=str(row["id"]),
         status=row["status"],
         started_at=row["started_at"],
         ended_at=row["ended_at"],
-        playback=views.playback(settings, row["id"]) if live else None,
+        playback=playback,
     )
 
 
-async def on_publish(hook: HookCall, settings: LiveSettings) -> int:
+async def on_publish(hook: HookCall, settings: LiveSettings, secret: str) -> int:
     """Accept a publish by its key: the stream goes live. Returns the stream id to redirect the publish to."""
     async with sql.transaction():
         row = await sql.fetchrow(
@@ -86,7 +86,9 @@ async def on_publish(hook: HookCall, settings: LiveSettings) -> int:
             await events.dispatch(
                 events.LiveStarted(actor_id=row["owner"], stream_id=row["id"], visibility=row["visibility"])
             )
-            await outbox.emit(names.live(row["id"]), "live.started", _event(updated, settings))
+            await outbox.emit(
+                names.live(row["id"]), "live.started", _event(updated, views.playback(settings, secret, row["id"]))
+            )
     log.info("live publish accepted", stream=row["id"], addr=hook.addr)
     return int(row["id"])
 
@@ -125,8 +127,27 @@ async def end(stream_id: int, settings: LiveSettings, from_status: tuple[str, ..
         list(from_status),
     )
     if updated is not None:
-        await outbox.emit(names.live(stream_id), "live.ended", _event(updated, settings))
+        await outbox.emit(names.live(stream_id), "live.ended", _event(updated))
     return updated
+
+
+async def drop_publisher(settings: LiveSettings, client_id: str) -> int | None:
+    """Ask nginx-rtmp's control API (``LIVE_CONTROL_URL``) to cut the publisher connection ``client_id``
+    (the ``clientid`` its ``on_publish`` sent). How many it dropped; ``None`` if it could not be asked."""
+    if settings.control_url is None or settings.hook_secret is None or not client_id.isdigit():
+        return None
+    try:
+        async with httpx.AsyncClient(timeout=5.0) as http:
+            res = await http.get(
+                f"{settings.control_url}/drop/publisher",
+                params={"clientid": client_id},
+                headers={"X-Live-Hook-Secret": settings.hook_secret},
+            )
+        res.raise_for_status()
+        return int(res.text.strip() or 0)
+    except (httpx.HTTPError, ValueError) as exc:
+        log.warning("live: could not drop the publisher", client_id=client_id, error=str(exc))
+        return None
 
 
 def recording_path(hook: HookCall, settings: LiveSettings) -> Path:

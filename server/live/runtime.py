@@ -35,8 +35,12 @@ PERMISSION_TTL = 2.0
 class LiveRuntime:
     """Created once per app in the lifespan; the room and the services receive it."""
 
-    def __init__(self, settings: LiveSettings, redis: Any | None, broker: Broker, presence: Presence) -> None:
+    def __init__(
+        self, settings: LiveSettings, redis: Any | None, broker: Broker, presence: Presence, secret_key: str
+    ) -> None:
         self.settings = settings
+        self.secret_key = secret_key
+        """Signs the HLS playback URLs (``server.live.views.playback``)."""
         self.broker = broker
         self.presence = presence
         self.counters = SharedCounters(redis)

@@ -12,7 +12,7 @@ from models.ids import new_id
 from server import outbox
 from server.deps import CurrentUser
 from server.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from server.live import keys, queries, schemas, views
+from server.live import hooks, keys, queries, schemas, views
 from server.live.runtime import LiveRuntime
 from server.pagination import decode_cursor, next_cursor
 from server.social import sql
@@ -54,24 +54,33 @@ class StreamService:
             data.visibility,
             keys.key_hash(key),
         )
-        return views.stream(await self._visible(user.id, stream_id), self.settings, user.id, key)
+        return views.stream(await self._visible(user.id, stream_id), self.settings, self.rt.secret_key, user.id, key)
 
     async def get(self, viewer: int | None, raw_id: str) -> schemas.Stream:
-        return views.stream(await self._visible(viewer or 0, parse_id(raw_id)), self.settings, viewer or 0)
+        return views.stream(
+            await self._visible(viewer or 0, parse_id(raw_id)), self.settings, self.rt.secret_key, viewer or 0
+        )
 
     async def live_now(self, viewer: int | None, limit: int, cursor: str | None) -> schemas.StreamPage:
         rows = await queries.live_streams(viewer or 0, decode_cursor(cursor), limit + 1)
-        items = [views.stream(r, self.settings, viewer or 0) for r in rows[:limit]]
+        items = [views.stream(r, self.settings, self.rt.secret_key, viewer or 0) for r in rows[:limit]]
         return schemas.StreamPage(items, next_cursor([r["id"] for r in rows], limit))
 
     async def rotate_key(self, user: CurrentUser, raw_id: str) -> schemas.Ingest:
-        """A new key; the old one is refused from now on (a publisher already live stays on air)."""
+        """A new key; the old one is refused from now on, and a publisher live on it is cut (through the
+        media server's control API, ``LIVE_CONTROL_URL``): the broadcast ends as if it had stopped."""
         stream_id = parse_id(raw_id)
         row = await self._visible(user.id, stream_id)
         if row["owner"] != user.id:
             raise Forbidden("only the owner has the stream key")
         key = keys.new_key()
-        await sql.execute("UPDATE live_streams SET key_hash = $2 WHERE id = $1", stream_id, keys.key_hash(key))
+        now = await sql.fetchrow(
+            "UPDATE live_streams SET key_hash = $2 WHERE id = $1 RETURNING status, client_id",
+            stream_id,
+            keys.key_hash(key),
+        )
+        if now is not None and now["status"] == "live" and now["client_id"]:
+            await hooks.drop_publisher(self.settings, now["client_id"])
         return schemas.Ingest(self.settings.rtmp_url, key)
 
     async def update(self, user: CurrentUser, raw_id: str, data: schemas.StreamUpdate) -> schemas.Stream:
@@ -85,7 +94,7 @@ class StreamService:
             await sql.execute(
                 "UPDATE live_streams SET slow_mode_seconds = $2 WHERE id = $1", stream_id, data.slow_mode_seconds
             )
-        return views.stream(await self._visible(user.id, stream_id), self.settings, user.id)
+        return views.stream(await self._visible(user.id, stream_id), self.settings, self.rt.secret_key, user.id)
 
     async def ban(self, user: CurrentUser, raw_id: str, data: schemas.BanCreate) -> schemas.Ban:
         """Ban (or, with ``seconds``, time out) a user from the room's chat and reactions."""

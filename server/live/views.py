@@ -7,14 +7,25 @@ from typing import Any
 from server.live import schemas
 from server.settings import LiveSettings
 from server.social.views import user_summary
+from server.video import signing
 
 
-def playback(settings: LiveSettings, stream_id: int) -> schemas.Playback:
-    """The HLS playlist nginx-rtmp writes under the stream id (the publish was redirected to it)."""
-    return schemas.Playback(hls_url=f"{settings.hls_url}/{stream_id}/index.m3u8")
+def playback(settings: LiveSettings, secret: str, stream_id: int) -> schemas.Playback:
+    """The HLS playlist nginx-rtmp writes under the stream id (the publish was redirected to it), behind
+    a signed, expiring token in the path: nginx asks the app (``POST /live/hooks/playback``) before serving
+    the playlist or a segment, and the playlist's relative segment names carry the token along."""
+    token, _ = signing.sign(secret, stream_id, settings.playback_ttl, scope="live")
+    return schemas.Playback(hls_url=f"{settings.hls_url}/{stream_id}/{token}/index.m3u8")
 
 
-def stream(row: Any, settings: LiveSettings, viewer: int, key: str | None = None) -> schemas.Stream:
+def playback_allowed(secret: str, stream_id: str, token: str) -> bool:
+    """Whether ``token`` is a valid, unexpired playback token for the stream ``stream_id``."""
+    if not stream_id.isdigit() or len(stream_id) > 19 or len(token) > 64:
+        return False
+    return signing.verify(secret, int(stream_id), token, scope="live") is not None
+
+
+def stream(row: Any, settings: LiveSettings, secret: str, viewer: int, key: str | None = None) -> schemas.Stream:
     """The stream as ``viewer`` sees it; ``key`` is only given right after it was made."""
     live = row["status"] == "live"
     ingest = schemas.Ingest(settings.rtmp_url, key) if row["owner"] == viewer else None
@@ -29,7 +40,7 @@ def stream(row: Any, settings: LiveSettings, viewer: int, key: str | None = None
         slow_mode_seconds=row["slow_mode_seconds"],
         started_at=row["started_at"],
         ended_at=row["ended_at"],
-        playback=playback(settings, row["id"]) if live else None,
+        playback=playback(settings, secret, row["id"]) if live else None,
         replay_video_id=str(row["replay_video"]) if row["replay_video"] else None,
         created_at=row["created_at"],
         ingest=ingest,

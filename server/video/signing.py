@@ -1,8 +1,9 @@
-"""HMAC-signed, expiring playback tokens: one token opens every file of one video, until it expires.
+"""HMAC-signed, expiring playback tokens: one token opens every file of one video (or live stream), until it expires.
 
 The token is a path segment (``{expires}-{signature}``) so the relative URIs inside HLS playlists
 carry it to every variant playlist and segment without rewriting them. It is a capability for media
-files only, never an auth token.
+files only, never an auth token. ``scope`` keeps the kinds apart (``video``; ``live`` for a live stream's
+HLS, checked by the media server through ``POST /live/hooks/playback``): each has a key of its own.
 """
 
 from __future__ import annotations
@@ -18,30 +19,30 @@ PUBLIC = "p"
 """The token of a public or unlisted video's files: no signature needed."""
 
 
-def _key(secret: str) -> bytes:
+def _key(secret: str, scope: str) -> bytes:
     # A key of its own, derived from the app secret: a media signature can never double as anything else.
-    return hmac.new(secret.encode(), b"social-flow video url v1", hashlib.sha256).digest()
+    return hmac.new(secret.encode(), f"social-flow {scope} url v1".encode(), hashlib.sha256).digest()
 
 
-def _mac(secret: str, video_id: int, expires: int) -> str:
-    digest = hmac.new(_key(secret), f"{video_id}.{expires}".encode(), hashlib.sha256).digest()
+def _mac(secret: str, video_id: int, expires: int, scope: str) -> str:
+    digest = hmac.new(_key(secret, scope), f"{video_id}.{expires}".encode(), hashlib.sha256).digest()
     return base64.urlsafe_b64encode(digest[:18]).decode()
 
 
-def sign(secret: str, video_id: int, ttl: int, now: float | None = None) -> tuple[str, int]:
+def sign(secret: str, video_id: int, ttl: int, now: float | None = None, *, scope: str = "video") -> tuple[str, int]:
     """``(token, expires_at)`` for ``video_id``; ``expires_at`` is rounded up to the minute (cacheable URLs)."""
     now = time.time() if now is None else now
     expires = int((now + ttl) // 60 + 1) * 60
-    return f"{expires}-{_mac(secret, video_id, expires)}", expires
+    return f"{expires}-{_mac(secret, video_id, expires, scope)}", expires
 
 
-def verify(secret: str, video_id: int, token: str, now: float | None = None) -> int | None:
+def verify(secret: str, video_id: int, token: str, now: float | None = None, *, scope: str = "video") -> int | None:
     """The expiry of a valid, unexpired token for ``video_id``; ``None`` when tampered or expired."""
     raw_exp, sep, mac = token.partition("-")
     if not sep or not raw_exp.isdigit() or len(raw_exp) > 12:
         return None
     expires = int(raw_exp)
-    if not constant_time_equals(mac, _mac(secret, video_id, expires)):
+    if not constant_time_equals(mac, _mac(secret, video_id, expires, scope)):
         return None
     if expires < (time.time() if now is None else now):
         return None

@@ -35,12 +35,14 @@ class Nginx:
         self.hls = workdir / "hls"
         self.recordings = workdir / "recordings"
         self.rtmp_port, self.http_port, self.hook_port = free_port(), free_port(), free_port()
+        self.control_port = free_port()
         self.values = {
             "RTMP_MODULE": str(MODULE),
             "RUN_DIR": str(workdir / "run"),
             "RTMP_PORT": str(self.rtmp_port),
             "HTTP_PORT": f"127.0.0.1:{self.http_port}",
             "HOOK_PORT": str(self.hook_port),
+            "CONTROL_PORT": f"127.0.0.1:{self.control_port}",
             "HLS_DIR": str(self.hls),
             "RECORD_DIR": str(self.recordings),
             "LIVE_HOOK_SECRET": secret,
@@ -59,6 +61,10 @@ class Nginx:
     @property
     def hls_url(self) -> str:
         return f"http://127.0.0.1:{self.http_port}/hls"
+
+    @property
+    def control_url(self) -> str:
+        return f"http://127.0.0.1:{self.control_port}/control"
 
     def config(self) -> str:
         text = TEMPLATE.read_text()

@@ -2,7 +2,9 @@
 
 ffmpeg (the imageio-ffmpeg wheel) publishes a ``testsrc2`` stream over RTMP with the stream key; nginx
 asks the app, which marks the stream live and redirects the publish to the stream id; the HLS playlist
-appears under the id (never the key); one viewer's chat reaches another; stopping ends the stream.
+appears under the id (never the key), served by nginx only with the signed token the app gives viewers
+who may see the stream; one viewer's chat reaches another; rotating the key cuts the publisher (through
+nginx-rtmp's control API), which ends the stream; the recording becomes the replay.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ def media(
         "LIVE_RELAY_URL": nginx.relay,
         "LIVE_HLS_URL": nginx.hls_url,
         "LIVE_RECORDINGS_DIR": str(nginx.recordings),
+        "LIVE_CONTROL_URL": nginx.control_url,
     }
     node = Node(env)
     node.port, node.url, node.ws_url = app_port_holder.port, app_port_holder.url, app_port_holder.ws_url
@@ -122,24 +125,33 @@ async def test_obs_to_viewers_through_nginx_rtmp(media, clean_db, redis_client):
     async with httpx.AsyncClient(base_url=node.url, timeout=10) as http:
         alice = await login(http, "alice")
         assert (await http.post("/api/v1/creators/enroll", headers=alice)).status_code == 200
-        stream = (await http.post("/api/v1/live", json={"title": "testsrc2"}, headers=alice)).json()
+        body = {"title": "testsrc2", "visibility": "followers"}
+        stream = (await http.post("/api/v1/live", json=body, headers=alice)).json()
         sid, key = stream["id"], stream["ingest"]["stream_key"]
         assert stream["ingest"]["rtmp_url"] == nginx.ingest
-        bob, carol = await login(http, "bob"), await login(http, "carol")
+        bob, carol, dave = await login(http, "bob"), await login(http, "carol"), await login(http, "dave")
+        for fan in (bob, carol):
+            assert (await http.post("/api/v1/users/alice/follow", headers=fan)).status_code in (200, 201)
+        # Another stream, live without video (the app's side of a publish), whose playback dave may have.
+        other = (await http.post("/api/v1/live", json={"title": "public"}, headers=alice)).json()
+        form = {"call": "publish", "app": "live", "name": other["ingest"]["stream_key"], "clientid": "1"}
+        res = await http.post("/api/v1/live/hooks/publish", data=form, headers={"X-Live-Hook-Secret": SECRET})
+        assert res.status_code == 302
 
         # A wrong key: nginx asks the app, gets 403 and drops the publisher.
         bad = publish(f"{nginx.ingest}/sk_not-a-real-key", 3)
         assert bad.wait(30) != 0
-        assert (await http.get(f"/api/v1/live/{sid}")).json()["status"] == "idle"
+        assert (await http.get(f"/api/v1/live/{sid}", headers=bob)).json()["status"] == "idle"
 
         rooms = [room(node, h, f"live:{sid}") for h in (bob, carol)]
         bob_room, carol_room = await anext(rooms[0]), await anext(rooms[1])
-        encoder = publish(f"{nginx.ingest}/{key}", 20)
+        encoder = publish(f"{nginx.ingest}/{key}", 90)
         try:
             started = await bob_room.event("live.started")
             hls_url = started["data"]["playback"]["hls_url"]
-            assert hls_url == f"{nginx.hls_url}/{sid}/index.m3u8" and key not in hls_url
-            assert (await http.get(f"/api/v1/live/{sid}")).json()["status"] == "live"
+            base = f"{nginx.hls_url}/{sid}/"
+            assert hls_url.startswith(base) and hls_url.endswith("/index.m3u8") and key not in hls_url
+            assert (await http.get(f"/api/v1/live/{sid}", headers=bob)).json()["status"] == "live"
 
             async def playlist() -> str | None:
                 res = await http.get(hls_url)
@@ -152,17 +164,36 @@ async def test_obs_to_viewers_through_nginx_rtmp(media, clean_db, redis_client):
             assert seg.status_code == 200 and len(seg.content) > 1000 and seg.content[0] == 0x47  # MPEG-TS sync
             assert all(key not in name for name in nginx.files())
 
+            # A stranger gets no URL for this followers-only stream, and nginx serves nothing without one.
+            assert (await http.get(f"/api/v1/live/{sid}", headers=dave)).status_code == 404
+            other_url = (await http.get(f"/api/v1/live/{other['id']}", headers=dave)).json()["playback"]["hls_url"]
+            other_token = other_url.split("/")[-2]
+            token = hls_url.split("/")[-2]
+            forged = token[:-1] + ("A" if token[-1] != "A" else "B")
+            for path in (f"{sid}/index.m3u8", f"{sid}/{segment}", f"{sid}/{other_token}/index.m3u8",
+                         f"{sid}/{forged}/index.m3u8", f"{sid}/{forged}/{segment}", f"{sid}/p/index.m3u8"):  # fmt: skip
+                res = await http.get(f"{nginx.hls_url}/{path}")
+                assert res.status_code in (403, 404), (path, res.status_code)
+            assert (await http.get(hls_url)).status_code == 200  # still fine for those who may see it
+
             frame = {"type": "publish", "channel": f"live:{sid}", "event": "chat.message", "data": {"text": "hi all"}}
             assert (await bob_room.call(frame))["type"] == "published"
             chat = await carol_room.event("chat.message")
             assert chat["data"]["text"] == "hi all" and chat["data"]["user"]["username"] == "bob"
+
+            # The key leaked: rotating it cuts the publisher now (nginx-rtmp's control API), long
+            # before its 90 s are over, and the stream ends as if the broadcaster had stopped.
+            new = (await http.post(f"/api/v1/live/{sid}/key", headers=alice)).json()
+            assert new["stream_key"] != key
+            await asyncio.to_thread(encoder.wait, 30)  # cut: it would have run for another minute
         finally:
-            encoder.terminate()  # the broadcaster stops
-            encoder.wait(20)
+            if encoder.poll() is None:
+                encoder.terminate()
+                encoder.wait(20)
 
         ended = await carol_room.event("live.ended")
         assert ended["data"]["status"] == "ended"
-        seen = (await http.get(f"/api/v1/live/{sid}")).json()
+        seen = (await http.get(f"/api/v1/live/{sid}", headers=bob)).json()
         assert seen["status"] == "ended" and seen["playback"] is None
         recordings = list(Path(nginx.recordings).glob(f"{sid}-*.flv"))
         assert recordings and recordings[0].stat().st_size > 10_000
@@ -182,8 +213,10 @@ async def test_obs_to_viewers_through_nginx_rtmp(media, clean_db, redis_client):
         assert video["status"] == "ready", video
         assert video["title"] == "testsrc2 (replay)" and video["duration"] > 0
         assert (await http.get(f"/api/v1/videos/{replay}/playback", headers=alice)).status_code == 200
-        # The key of an ended stream is refused too.
-        again = publish(f"{nginx.ingest}/{key}", 3)
-        assert again.wait(30) != 0
+        # The rotated key is refused (and the new one too: the stream has ended).
+        for stale in (key, new["stream_key"]):
+            again = publish(f"{nginx.ingest}/{stale}", 3)
+            assert again.wait(30) != 0
+        assert (await http.get(f"/api/v1/live/{sid}", headers=bob)).json()["status"] == "ended"
         for gen in rooms:
             await gen.aclose()

@@ -15,7 +15,7 @@ from litestar.handlers.base import BaseRouteHandler
 from litestar.params import PathParameter
 
 from server.errors import NotFound, Unauthorized
-from server.live import hooks, replays
+from server.live import hooks, replays, views
 from server.openapi import problems
 from server.security import constant_time_equals
 from server.settings import Settings
@@ -42,17 +42,25 @@ class HookController(Controller):
         "/{event:str}",
         guards=[hook_secret_guard],
         status_code=200,
-        summary="Media server callback (nginx-rtmp on_publish / on_publish_done / on_record_done, form-encoded)",
+        summary="Media server callback (nginx-rtmp on_publish / on_publish_done / on_record_done, form-encoded; "
+        "playback: nginx's auth_request for an HLS file, `name` = stream id, `token`)",
         responses=problems(401, 403, 404, 422),
     )
     async def hook(
         self, event: Annotated[str, PathParameter(max_length=32)], request: Request[Any, Any, Any]
     ) -> Response[bytes]:
         form = await request.form()
-        call = hooks.parse(event, {k: v for k, v in form.items() if isinstance(v, str)})
+        fields = {k: v for k, v in form.items() if isinstance(v, str)}
         settings: Settings = request.app.state["settings"]
+        secret = settings.security.secret_key
+        if event == "playback":
+            # nginx's auth_request before it serves an HLS playlist or segment: 200 serves it, 403 refuses
+            # (any other answer would be a 500 to the player). No database: the token is the grant.
+            allowed = views.playback_allowed(secret, fields.get("name", ""), fields.get("token", ""))
+            return Response(b"", status_code=200 if allowed else 403)
+        call = hooks.parse(event, fields)
         if event == "publish":
-            stream_id = await hooks.on_publish(call, settings.live)
+            stream_id = await hooks.on_publish(call, settings.live, secret)
             # nginx-rtmp: a 3xx whose Location is an rtmp:// URL pushes the stream there (under the id).
             return Response(b"", status_code=302, headers={"Location": f"{settings.live.relay_url}/{stream_id}"})
         if event == "publish_done":

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import re
+import time
+
+from tests.integration.live.conftest import HOOK_SECRET
 from tests.integration.live.helpers import API, creator, hook, new_stream
 from tests.integration.realtime.helpers import connect
 from tests.integration.social.helpers import signup
@@ -12,6 +16,10 @@ async def _until(ws, event: str) -> dict:
         frame = await ws.event()
         if frame["event"] == event:
             return frame
+
+
+def playback(event: dict) -> str:
+    return event["data"]["playback"]["hls_url"]  # type: ignore[no-any-return]
 
 
 async def test_publish_with_the_key_goes_live_under_the_stream_id_and_done_ends_it(live):
@@ -28,11 +36,12 @@ async def test_publish_with_the_key_goes_live_under_the_stream_id_and_done_ends_
         assert res.headers["location"] == f"rtmp://127.0.0.1:1935/hls/{sid}"
         started = await _until(ws, "live.started")
         assert started["data"]["id"] == sid and started["data"]["status"] == "live"
-        assert started["data"]["playback"]["hls_url"].endswith(f"/{sid}/index.m3u8")
+        hls = re.fullmatch(rf"http://127\.0\.0\.1:8080/hls/{sid}/(\d+-[\w-]{{24}})/index\.m3u8", playback(started))
+        assert hls is not None, playback(started)
 
         seen = (await bob.get(f"{API}/live/{sid}")).json()
         assert seen["status"] == "live" and seen["started_at"] is not None
-        assert seen["playback"]["hls_url"] == started["data"]["playback"]["hls_url"]
+        assert seen["playback"]["hls_url"].rsplit("/", 2)[0] == playback(started).rsplit("/", 2)[0]
         assert key not in seen["playback"]["hls_url"]
         notes = (await bob.get(f"{API}/notifications")).json()["items"]
         assert [(n["type"], n["subject"]) for n in notes] == [("live_started", {"type": "live", "id": sid})]
@@ -136,3 +145,41 @@ async def test_a_closed_recording_becomes_the_streams_replay_video(live, tmp_pat
     assert video["status"] == "ready", video
     assert video["title"] == "Friday show (replay)" and video["owner"]["username"] == "alice"
     assert (await alice.get(f"{API}/videos/{replay}/playback")).status_code == 200
+
+
+async def playback_check(client, sid: str, token: str, secret: str | None = HOOK_SECRET) -> int:
+    """nginx's auth_request before it serves ``/hls/{sid}/{token}/<file>`` (see deploy/nginx-rtmp)."""
+    headers = {"X-Live-Hook-Secret": secret} if secret is not None else {}
+    form = {"call": "playback", "name": sid, "token": token}
+    return (await client.post(f"{API}/live/hooks/playback", data=form, headers=headers)).status_code  # type: ignore[no-any-return]
+
+
+async def test_hls_opens_only_with_the_signed_token_of_that_stream(live):
+    from server.settings import get_settings
+    from server.video import signing
+
+    alice = await creator(live, "alice")
+    fan, stranger = await signup(live, "fan"), await signup(live, "stranger")
+    await fan.follow(alice)
+    friends, other = await new_stream(alice, visibility="followers"), await new_stream(alice)
+    for stream in (friends, other):
+        assert (await hook(live, "publish", stream["ingest"]["stream_key"])).status_code == 302
+    sid = friends["id"]
+    url = (await fan.get(f"{API}/live/{sid}")).json()["playback"]["hls_url"]
+    token = url.split("/")[-2]
+    assert await playback_check(live, sid, token) == 200  # a follower's player gets the playlist and segments
+    # A stranger never gets a URL, and cannot make one: another stream's token, a forged or an expired one.
+    assert (await stranger.get(f"{API}/live/{sid}")).status_code == 404
+    other_token = (await stranger.get(f"{API}/live/{other['id']}")).json()["playback"]["hls_url"].split("/")[-2]
+    assert await playback_check(live, sid, other_token) == 403
+    assert await playback_check(live, other["id"], other_token) == 200
+    secret = get_settings().security.secret_key
+    expired, _ = signing.sign(secret, int(sid), 60, now=time.time() - 3600, scope="live")
+    as_video, _ = signing.sign(secret, int(sid), 600)  # a video token for the same id is no live token
+    for bad in (expired, as_video, token[:-1] + ("A" if token[-1] != "A" else "B"), "", "p", "1-" + "x" * 80):
+        assert await playback_check(live, sid, bad) == 403, bad
+    for name in ("", "abc", "9" * 30):
+        assert await playback_check(live, name, token) == 403
+    # Only the media server asks.
+    assert await playback_check(live, sid, token, secret=None) == 401
+    assert await playback_check(live, sid, token, secret="wrong") == 401
