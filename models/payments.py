@@ -138,6 +138,12 @@ class LedgerTransaction(Table, tablename="ledger_transactions"):
     type = Varchar(length=32, help_text="charge, refund, dispute_hold, dispute_release, dispute_lost, payout...")
     kind = Varchar(length=16, default="", help_text="tip, content, subscription, ads: what the money was for")
     creator = BigInt(null=True, default=None, index=True, help_text="the creator whose earnings moved")
+    available_on = Timestamptz(
+        null=True, default=None, index=True, help_text="charges: when Stripe makes the funds available"
+    )
+    source = Varchar(
+        length=200, null=True, default=None, index=True, help_text="the charge (its reference) a posting adjusts"
+    )
     created_at = Timestamptz(default=TimestamptzNow())
 
 

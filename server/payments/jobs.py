@@ -14,3 +14,14 @@ async def process_event(event_id: str) -> None:
     """Apply one webhook event; a failure (Stripe down) rolls it back and the job runs again later."""
     async with runtime.from_settings() as ctx:
         await process(ctx, event_id)
+
+
+@queue.periodic(cron="*/5 * * * *")
+@queue.task(name="payments.release_due", queue=QUEUE, queueing_lock="payments.release_due")
+async def release_due_job(timestamp: int) -> None:
+    """Every five minutes: charges whose ``available_on`` came become available to pay out."""
+    from server.payments import ledger
+    from server.payments.services.common import transaction
+
+    async with transaction():
+        await ledger.release_due()

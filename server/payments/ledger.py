@@ -10,6 +10,7 @@ Accounts (see docs/payments.md):
   platform:revenue           application fees we keep (income, credit)
   platform:ads_revenue       advertisers' spend (income, credit)
   platform:stripe_fees       Stripe's processing fees (expense, debit)
+  creator:{id}:pending       a creator's share of a charge until Stripe's ``available_on`` (liability, credit)
   creator:{id}:available     what we owe a creator and they may pay out (liability, credit)
   creator:{id}:held          a creator's funds frozen by an open dispute
   creator:{id}:in_transit    a requested payout not yet at their bank
@@ -20,6 +21,7 @@ Accounts (see docs/payments.md):
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, datetime
 
 from models.ids import new_id
 from server.social import sql
@@ -30,6 +32,8 @@ ADS_REVENUE = "platform:ads_revenue"
 STRIPE_FEES = "platform:stripe_fees"
 BANK = "bank:payouts"
 KINDS = ("tip", "subscription", "content", "ads")
+EARNING_BUCKETS = ("pending", "available", "held")
+"""Where a creator's earnings sit until paid out: what charges, refunds and lost disputes moved there is earned."""
 
 
 def creator_account(user_id: int, bucket: str = "available") -> str:
@@ -52,19 +56,27 @@ async def post(
     *,
     kind: str = "",
     creator: int | None = None,
+    available_on: datetime | None = None,
+    source: str | None = None,
 ) -> bool:
-    """Write one balanced transaction in the caller's DB transaction; ``False`` if ``ref`` was posted before."""
+    """Write one balanced transaction in the caller's DB transaction; ``False`` if ``ref`` was posted before.
+
+    ``available_on``: a charge's, when Stripe makes its funds available. ``source``: the charge (its ``ref``)
+    this posting adjusts (a refund, a dispute hold), so what is still pending of a charge can be summed.
+    """
     lines = [(account, int(amount)) for account, amount in lines if amount != 0]
     if sum(amount for _, amount in lines) != 0:
         raise Unbalanced(f"{ref}: entries sum to {sum(a for _, a in lines)}")
     txn = await sql.fetchval(
-        "INSERT INTO ledger_transactions (id, reference, type, kind, creator, created_at) "
-        "VALUES ($1, $2, $3, $4, $5, now()) ON CONFLICT (reference) DO NOTHING RETURNING id",
+        "INSERT INTO ledger_transactions (id, reference, type, kind, creator, available_on, source, created_at) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, now()) ON CONFLICT (reference) DO NOTHING RETURNING id",
         new_id(),
         ref,
         type_,
         kind,
         creator,
+        available_on,
+        source,
     )
     if txn is None:
         return False
@@ -87,6 +99,94 @@ async def balance(account: str, currency: str) -> int:
         "SELECT COALESCE(sum(amount), 0) FROM ledger_entries WHERE account = $1 AND currency = $2", account, currency
     )
     return int(value)
+
+
+async def post_charge(
+    ref: str,
+    currency: str,
+    *,
+    creator: int,
+    kind: str,
+    amount: int,
+    fee: int,
+    stripe_fee: int,
+    available_on: datetime | None,
+) -> bool:
+    """A succeeded destination charge: the platform keeps ``fee``, pays Stripe's ``stripe_fee``, and owes the
+    creator the rest, pending until ``available_on`` (Stripe's schedule; ``None``: available now).
+
+    Call it in the transaction that handles the payment; ``False`` if ``ref`` was posted before.
+    """
+    posted = await post(
+        ref,
+        "charge",
+        currency,
+        [
+            (CLEARING, amount),
+            (REVENUE, -fee),
+            (creator_account(creator, "pending"), -(amount - fee)),
+            (STRIPE_FEES, stripe_fee),
+            (CLEARING, -stripe_fee),
+        ],
+        kind=kind,
+        creator=creator,
+        available_on=available_on or datetime.now(UTC),
+    )
+    if posted:
+        await release_due(creator)
+    return posted
+
+
+async def pending_of(ref: str, creator: int) -> int:
+    """What is still pending of charge ``ref``: its creator's share less the refunds and holds taken from it."""
+    value = await sql.fetchval(
+        "SELECT COALESCE(-sum(e.amount), 0) FROM ledger_transactions t JOIN ledger_entries e ON e.txn = t.id "
+        "WHERE (t.reference = $1 OR t.source = $1) AND e.account = $2",
+        ref,
+        creator_account(creator, "pending"),
+    )
+    return int(value)
+
+
+async def released(ref: str) -> bool:
+    """Whether charge ``ref``'s funds became available (its release was posted)."""
+    return bool(
+        await sql.fetchval("SELECT EXISTS (SELECT 1 FROM ledger_transactions WHERE reference = $1)", f"release:{ref}")
+    )
+
+
+async def share_bucket(ref: str, creator: int) -> str:
+    """Where charge ``ref``'s creator share sits now: ``pending`` or ``available`` (call after ``release_due``)."""
+    return "available" if await released(ref) else "pending"
+
+
+async def release_due(creator: int | None = None, now: datetime | None = None) -> int:
+    """Make available every charge whose ``available_on`` has come (of one creator, or all); how many.
+
+    Each release moves what is still pending of one charge to ``available``, once (``release:{ref}``), under
+    the creator's lock, so a refund or a dispute racing it sees the funds in exactly one place.
+    """
+    rows = await sql.fetch(
+        "SELECT t.reference, t.creator FROM ledger_transactions t WHERE t.type = 'charge' AND t.creator IS NOT NULL "
+        "AND t.available_on <= $1 AND ($2::bigint IS NULL OR t.creator = $2) AND NOT EXISTS "
+        "(SELECT 1 FROM ledger_transactions r WHERE r.reference = 'release:' || t.reference) ORDER BY t.creator, t.id",
+        now or datetime.now(UTC),
+        creator,
+    )
+    count = 0
+    for r in rows:
+        ref, owner = r["reference"], r["creator"]
+        await sql.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 7))", f"creator:{owner}")
+        currency = await sql.fetchval(
+            "SELECT e.currency FROM ledger_entries e JOIN ledger_transactions t ON t.id = e.txn "
+            "WHERE t.reference = $1 LIMIT 1",
+            ref,
+        )
+        left = await pending_of(ref, owner)
+        lines = [(creator_account(owner, "pending"), left), (creator_account(owner), -left)]
+        if await post(f"release:{ref}", "release", str(currency), lines, creator=owner, source=ref):
+            count += 1
+    return count
 
 
 async def post_ad_revenue(advertiser_id: int, amount: int, currency: str, ref: str) -> bool:
@@ -124,6 +224,13 @@ async def check() -> list[str]:
         "GROUP BY account, currency HAVING sum(amount) > 0"
     )
     problems += [f"{r['account']} is negative in {r['currency']}: {-r['total']}" for r in rows]
+    rows = await sql.fetch(
+        "SELECT r.source AS ref, sum(e.amount) AS left FROM ledger_transactions r "
+        "JOIN ledger_transactions t ON t.reference = r.source OR t.source = r.source "
+        "JOIN ledger_entries e ON e.txn = t.id AND e.account = 'creator:' || r.creator || ':pending' "
+        "WHERE r.type = 'release' GROUP BY r.source HAVING sum(e.amount) <> 0"
+    )
+    problems += [f"charge {r['ref']} was released with {-r['left']} still pending" for r in rows]
     rows = await sql.fetch(
         "SELECT p.id, p.refunded, COALESCE((SELECT sum(-e.amount) FROM payment_refunds r "
         "JOIN ledger_transactions t ON t.reference = 'refund:' || r.refund_id "

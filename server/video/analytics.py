@@ -12,7 +12,7 @@ from typing import Any
 
 from models.ids import new_id
 from server.deps import CurrentUser
-from server.errors import Forbidden, NotFound
+from server.errors import Forbidden, NotFound, PaymentRequired
 from server.social import sql
 from server.video import queries, schemas
 from server.video.runtime import VideoRuntime
@@ -53,6 +53,8 @@ class AnalyticsService:
             raise NotFound("no such video")
         if row["status"] != "ready":
             raise NotReady("only a ready video can be watched")
+        if not row["unlocked"]:
+            raise PaymentRequired("a paid video counts views of those who bought it")
         duration = float(row["duration"] or 0.0)
         key = self.viewer_key(user, client)
         position = min(beat.position, duration) if duration else beat.position

@@ -38,7 +38,7 @@ class AnalyticsService:
             "SELECT to_char(date_trunc('month', t.created_at), 'YYYY-MM') AS month, t.kind, -sum(e.amount) AS total "
             "FROM ledger_entries e JOIN ledger_transactions t ON t.id = e.txn WHERE e.account = ANY($1) "
             "AND e.currency = $2 AND t.type IN ('charge', 'refund', 'dispute_lost') GROUP BY 1, 2 ORDER BY 1",
-            [ledger.creator_account(user_id, b) for b in ("available", "held")],
+            [ledger.creator_account(user_id, b) for b in ledger.EARNING_BUCKETS],
             cur,
         )
         months: dict[str, schemas.MonthEarnings] = {}

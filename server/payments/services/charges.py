@@ -241,11 +241,10 @@ class ChargeService:
                 raise ValidationFailed("this payment is fully refunded")
             if amount > remaining:
                 raise ValidationFailed(f"at most {remaining} can still be refunded")
-            # The creator's share comes back out of their balance; it must be there (not yet paid out).
-            await lock(f"creator:{row['recipient']}")
+            # The creator's share comes back out of the charge's pending funds, or out of their available
+            # balance once Stripe made them available; it must still be there (not paid out).
             creator_part = amount - row["fee"] * amount // row["amount"]
-            available = -await ledger.balance(ledger.creator_account(row["recipient"]), row["currency"])
-            if creator_part > available:
+            if creator_part > await refundable_share(row):
                 raise ValidationFailed("the creator's available balance cannot cover this refund")
             stripe = self.ctx.stripe
             refund = await stripe.call(
@@ -277,6 +276,16 @@ def _refund_view(r: Any) -> schemas.RefundView:
     )
 
 
+async def refundable_share(payment: Any) -> int:
+    """How much of the creator's money a refund of ``payment`` can take back now (takes the creator's lock)."""
+    creator, ref = payment["recipient"], f"charge:{payment['intent_id']}"
+    await lock(f"creator:{creator}")
+    await ledger.release_due(creator)
+    if await ledger.share_bucket(ref, creator) == "pending":
+        return await ledger.pending_of(ref, creator)
+    return -await ledger.balance(ledger.creator_account(creator), payment["currency"])
+
+
 async def record_refund(payment: Any, refund_id: str, amount: int, status: str, by: int, idem: str) -> Any:
     """Store a refund and post it to the ledger once (by its Stripe id); ``payment`` is locked by the caller."""
     row = await sql.fetchrow(
@@ -297,16 +306,21 @@ async def record_refund(payment: Any, refund_id: str, amount: int, status: str, 
     # The fee is refunded in proportion (refund_application_fee) and the transfer reversed.
     platform_part = payment["fee"] * amount // payment["amount"]
     creator_part = amount - platform_part
+    creator, charge_ref = payment["recipient"], f"charge:{payment['intent_id']}"
+    await lock(f"creator:{creator}")
+    await ledger.release_due(creator)
+    bucket = await ledger.share_bucket(charge_ref, creator)
     await ledger.post(
         f"refund:{refund_id}",
         "refund",
         payment["currency"],
         [
-            (ledger.creator_account(payment["recipient"]), creator_part),
+            (ledger.creator_account(creator, bucket), creator_part),
             (ledger.REVENUE, platform_part),
             (ledger.CLEARING, -amount),
         ],
         kind=payment["kind"],
-        creator=payment["recipient"],
+        creator=creator,
+        source=charge_ref,
     )
     return row

@@ -42,6 +42,26 @@ def _id(value: Any) -> str | None:
     return value
 
 
+def settlement(pi: dict[str, Any]) -> tuple[int, datetime | None]:
+    """Stripe's fee and ``available_on`` from a PaymentIntent with ``latest_charge.balance_transaction`` expanded."""
+    charge = pi.get("latest_charge")
+    txn = charge.get("balance_transaction") if isinstance(charge, dict) else None
+    if not isinstance(txn, dict):
+        return 0, None
+    when = txn.get("available_on")
+    return int(txn.get("fee") or 0), datetime.fromtimestamp(int(when), UTC) if when else None
+
+
+async def retrieve_settled(ctx: Context, intent_id: str) -> dict[str, Any]:
+    stripe = ctx.stripe
+    return await stripe.call(
+        "payment_intents.retrieve",
+        lambda: stripe.v1.payment_intents.retrieve_async(
+            intent_id, params={"expand": ["latest_charge.balance_transaction"]}
+        ),
+    )
+
+
 async def payment_intent(ctx: Context, event: dict[str, Any]) -> str:
     intent_id = _obj(event)["id"]
     row = await sql.fetchrow("SELECT * FROM payments WHERE intent_id = $1 FOR UPDATE", intent_id)
@@ -50,33 +70,21 @@ async def payment_intent(ctx: Context, event: dict[str, Any]) -> str:
         if (_obj(event).get("metadata") or {}).get("payer"):
             raise NotYet(intent_id)
         return "ignored"
-    stripe = ctx.stripe
-    pi = await stripe.call(
-        "payment_intents.retrieve",
-        lambda: stripe.v1.payment_intents.retrieve_async(
-            intent_id, params={"expand": ["latest_charge.balance_transaction"]}
-        ),
-    )
+    pi = await retrieve_settled(ctx, intent_id)
     await sql.execute("UPDATE payments SET status = $2 WHERE id = $1", row["id"], pi["status"])
     if pi["status"] != "succeeded":
         return "applied"
-    charge = pi.get("latest_charge") if isinstance(pi.get("latest_charge"), dict) else {}
-    txn = (charge or {}).get("balance_transaction")
-    stripe_fee = int(txn.get("fee") or 0) if isinstance(txn, dict) else 0
+    stripe_fee, available_on = settlement(pi)
     amount, fee, currency = row["amount"], row["fee"], row["currency"]
-    posted = await ledger.post(
+    posted = await ledger.post_charge(
         f"charge:{intent_id}",
-        "charge",
         currency,
-        [
-            (ledger.CLEARING, amount),
-            (ledger.REVENUE, -fee),
-            (ledger.creator_account(row["recipient"]), -(amount - fee)),
-            (ledger.STRIPE_FEES, stripe_fee),
-            (ledger.CLEARING, -stripe_fee),
-        ],
-        kind=row["kind"],
         creator=row["recipient"],
+        kind=row["kind"],
+        amount=amount,
+        fee=fee,
+        stripe_fee=stripe_fee,
+        available_on=available_on,
     )
     if posted:
         await events.dispatch(
@@ -128,19 +136,29 @@ async def dispute(ctx: Context, event: dict[str, Any]) -> str:
         return "ignored"
     creator, currency = row["recipient"], row["currency"]
     await lock(f"creator:{creator}")
-    available = ledger.creator_account(creator)
+    await ledger.release_due(creator)
+    # The creator's share of this charge is still pending at Stripe, or available: the hold takes it from there.
+    charge_ref = f"charge:{row['intent_id']}"
+    bucket = await ledger.share_bucket(charge_ref, creator)
+    source = ledger.creator_account(creator, bucket)
     held = ledger.creator_account(creator, "held")
     if dp["status"] not in ("won", "lost"):
         gross = min(int(dp["amount"]), row["amount"] - row["refunded"])
         share = gross * (row["amount"] - row["fee"]) // row["amount"]
-        share = max(0, min(share, -await ledger.balance(available, currency)))
+        there = (
+            await ledger.pending_of(charge_ref, creator)
+            if bucket == "pending"
+            else -await ledger.balance(source, currency)
+        )
+        share = max(0, min(share, there))
         await ledger.post(
             f"dispute:{dispute_id}:hold",
             "dispute_hold",
             currency,
-            [(available, share), (held, -share)],
+            [(source, share), (held, -share)],
             kind=row["kind"],
             creator=creator,
+            source=charge_ref,
         )
         await sql.execute("UPDATE payments SET disputed = true WHERE id = $1", row["id"])
         return "applied"
@@ -156,9 +174,10 @@ async def dispute(ctx: Context, event: dict[str, Any]) -> str:
             f"dispute:{dispute_id}:closed",
             "dispute_release",
             currency,
-            [(held, hold), (available, -hold)],
+            [(held, hold), (source, -hold)],
             kind=row["kind"],
             creator=creator,
+            source=charge_ref,
         )
         await sql.execute("UPDATE payments SET disputed = false WHERE id = $1", row["id"])
     else:
@@ -170,6 +189,7 @@ async def dispute(ctx: Context, event: dict[str, Any]) -> str:
             [(held, hold), ("platform:dispute_losses", lost - hold), (ledger.CLEARING, -lost)],
             kind=row["kind"],
             creator=creator,
+            source=charge_ref,
         )
     return "applied"
 
@@ -234,12 +254,24 @@ def _invoice_subscription(inv: dict[str, Any]) -> str | None:
     return _id(parent.get("subscription")) or _id(inv.get("subscription"))
 
 
+def _invoice_intent(inv: dict[str, Any]) -> str | None:
+    """The PaymentIntent that paid the invoice (its ``payments``, expanded), for Stripe's fee and schedule."""
+    for item in (inv.get("payments") or {}).get("data") or []:
+        payment = item.get("payment") or {}
+        if item.get("status") == "paid" and payment.get("type") == "payment_intent":
+            return _id(payment.get("payment_intent"))
+    return None
+
+
 async def invoice_paid(ctx: Context, event: dict[str, Any]) -> str:
     """Access starts (or resumes): until further notice; the first one notifies the creator."""
     stripe = ctx.stripe
     inv_id = _obj(event)["id"]
     try:
-        inv = await stripe.call("invoices.retrieve", lambda: stripe.v1.invoices.retrieve_async(inv_id))
+        inv = await stripe.call(
+            "invoices.retrieve",
+            lambda: stripe.v1.invoices.retrieve_async(inv_id, params={"expand": ["payments"]}),
+        )
     except StripeNotFound:
         return "ignored"
     found = await _subscription_row(ctx, _invoice_subscription(inv))
@@ -253,13 +285,19 @@ async def invoice_paid(ctx: Context, event: dict[str, Any]) -> str:
     currency = inv["currency"]
     if paid > 0:
         fee = int(inv.get("application_fee_amount") or ctx.fee(paid))
-        await ledger.post(
+        stripe_fee, available_on = 0, None
+        intent_id = _invoice_intent(inv)
+        if intent_id is not None:
+            stripe_fee, available_on = settlement(await retrieve_settled(ctx, intent_id))
+        await ledger.post_charge(
             f"invoice:{inv_id}",
-            "charge",
             currency,
-            [(ledger.CLEARING, paid), (ledger.REVENUE, -fee), (ledger.creator_account(row["creator"]), -(paid - fee))],
-            kind="subscription",
             creator=row["creator"],
+            kind="subscription",
+            amount=paid,
+            fee=fee,
+            stripe_fee=stripe_fee,
+            available_on=available_on,
         )
     if sub["status"] not in ENDED:
         await sql.execute(

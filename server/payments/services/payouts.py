@@ -25,8 +25,12 @@ def payout_view(r: Any) -> schemas.PayoutView:
 
 
 async def earnings(user_id: int, currency: str) -> schemas.Earnings:
-    """Available, pending (held by disputes or on the way to the bank), lifetime net, by kind."""
+    """Available, pending (not yet available at Stripe, held by disputes, on the way to the bank), lifetime, by kind."""
+    async with transaction():
+        await lock(f"creator:{user_id}")
+        await ledger.release_due(user_id)
     available = -await ledger.balance(ledger.creator_account(user_id), currency)
+    pending = -await ledger.balance(ledger.creator_account(user_id, "pending"), currency)
     held = -await ledger.balance(ledger.creator_account(user_id, "held"), currency)
     in_transit = -await ledger.balance(ledger.creator_account(user_id, "in_transit"), currency)
     # Net earnings: what charges credited, less refunds and lost disputes (wherever the money sat).
@@ -34,14 +38,14 @@ async def earnings(user_id: int, currency: str) -> schemas.Earnings:
         "SELECT t.kind, -sum(e.amount) AS total FROM ledger_entries e JOIN ledger_transactions t ON t.id = e.txn "
         "WHERE e.account = ANY($1) AND e.currency = $2 AND t.type IN ('charge', 'refund', 'dispute_lost') "
         "GROUP BY t.kind",
-        [ledger.creator_account(user_id, b) for b in ("available", "held")],
+        [ledger.creator_account(user_id, b) for b in ledger.EARNING_BUCKETS],
         currency,
     )
     by_kind = {r["kind"]: int(r["total"]) for r in rows if r["kind"] in ledger.KINDS}
     return schemas.Earnings(
         currency=currency,
         available=available,
-        pending=held + in_transit,
+        pending=pending + held + in_transit,
         lifetime=sum(by_kind.values()),
         by_kind=schemas.ByKind(**by_kind),
     )
@@ -121,6 +125,7 @@ class PayoutService:
             account = await sql.fetchrow('SELECT * FROM payout_accounts WHERE "user" = $1', creator.id)
             if account is None or not account["payouts_enabled"]:
                 raise ValidationFailed("finish payout onboarding first")
+            await ledger.release_due(creator.id)
             available = -await ledger.balance(ledger.creator_account(creator.id), currency)
             if data.amount > available:
                 raise ValidationFailed(f"amount is over your available balance ({available} {currency})")

@@ -115,7 +115,7 @@ class VideoController(Controller):
         "/{video_id:str}/views",
         status_code=204,
         summary="Player heartbeat; a session counts as a view after 3 s watched",
-        responses=problems(404, 409, 422),
+        responses=problems(402, 404, 409, 422),
     )
     async def view(
         self,

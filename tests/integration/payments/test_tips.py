@@ -118,14 +118,16 @@ async def test_declined_card_leaves_nothing_counted(client: Any, stripe: StripeS
 
 async def test_tip_in_a_live_room_is_an_outbox_event_on_the_live_channel(client: Any, stripe: StripeStandin) -> None:
     from models.outbox import OutboxEvent
+    from tests.integration.live.helpers import new_stream
 
     alice = await creator(client, stripe, "alice")
     bob = await signup(client, "bob")
-    payment = await tip(bob, alice, 300, live_id="4242", message="hi!")
-    rows = await OutboxEvent.raw("SELECT channel, event, data FROM outbox_events WHERE channel = 'live:4242'")
-    assert rows == []  # not on the client's word
+    channel = f"live:{(await new_stream(alice, 'tips'))['id']}"
+    payment = await tip(bob, alice, 300, live_id=channel.split(":")[1], message="hi!")
+    query = "SELECT channel, event, data FROM outbox_events WHERE channel = {} AND event = 'tip'"
+    assert await OutboxEvent.raw(query, channel) == []  # not on the client's word
     await pay(client, stripe, payment)
-    rows = await OutboxEvent.raw("SELECT channel, event, data FROM outbox_events WHERE channel = 'live:4242'")
+    rows = await OutboxEvent.raw(query, channel)
     assert len(rows) == 1 and rows[0]["event"] == "tip"
     import json
 

@@ -70,6 +70,8 @@ async def test_a_paid_video_plays_for_its_owner_and_buyers_until_refunded(
     assert await listed(eve, "/api/v1/videos", vid)
     res = await playback(eve, vid)
     assert res.status_code == 402 and res.json()["code"] == "payment_required"
+    beat = {"session_id": "eve-session-1", "position": 1.0, "watched": 5.0}
+    assert (await eve.post(f"/api/v1/videos/{vid}/views", json=beat)).status_code == 402  # no views of a teaser
     assert (await client.get(f"/media/videos/{vid}/p/master.m3u8")).status_code == 403  # a public video's token
     # Buying: the price is the video's; nothing plays on the client's word, only once Stripe confirms.
     res = await buy(bob, video_id=vid)

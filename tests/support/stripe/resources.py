@@ -21,6 +21,8 @@ class Resources:
         self.objects: dict[str, dict[str, Any]] = {}
         self.balances: dict[str, int] = {}
         """Connected account id -> available balance (transfers in, reversals and payouts out)."""
+        self.available_after = 0
+        """Seconds from a charge to its funds' ``available_on`` (Stripe: about two days; 0 keeps tests short)."""
         self.routes = [
             ("POST", r"/v1/payment_intents", self.create_intent),
             ("GET", r"/v1/payment_intents/(?P<id>[\w]+)", self.get_intent),
@@ -34,7 +36,8 @@ class Resources:
             ("GET", r"/v1/subscriptions/(?P<id>[\w]+)", self.get_subscription),
             ("POST", r"/v1/subscriptions/(?P<id>[\w]+)", self.update_subscription),
             ("DELETE", r"/v1/subscriptions/(?P<id>[\w]+)", self.cancel_subscription),
-            ("GET", r"/v1/invoices/(?P<id>[\w]+)", self.get_object),
+            ("GET", r"/v1/invoices/(?P<id>[\w]+)", self.get_invoice),
+            ("GET", r"/v1/balance_transactions/(?P<id>[\w]+)", self.get_object),
             ("POST", r"/v1/accounts", self.create_account),
             ("GET", r"/v1/accounts/(?P<id>[\w]+)", self.get_object),
             ("POST", r"/v1/account_links", self.create_account_link),
@@ -71,6 +74,8 @@ class Resources:
             value = out.get(head)
             if isinstance(value, str) and value in self.objects:
                 out[head] = self._expand(self.objects[value], [rest] if rest else [])
+                if out[head].get("object") == "invoice" and not rest.startswith("payments"):
+                    out[head].pop("payments", None)  # includable: only when asked for
             elif isinstance(value, dict) and rest:
                 out[head] = self._expand(value, [rest])
         return out
@@ -133,16 +138,24 @@ class Resources:
 
     def _succeed(self, pi: dict[str, Any]) -> None:
         amount, fee = pi["amount"], pi["application_fee_amount"] or 0
+        stripe_fee = amount * 29 // 1000 + 30  # 2.9 % + 30¢, Stripe's US card pricing
+        now = _now()
         txn = self._put(
             {
                 "id": new_id("txn"),
                 "object": "balance_transaction",
                 "amount": amount,
                 "currency": pi["currency"],
-                "fee": amount * 29 // 1000 + 30,
-                "net": amount - (amount * 29 // 1000 + 30),
-                "status": "available",
-                "available_on": _now(),
+                "fee": stripe_fee,
+                "fee_details": [
+                    {"amount": stripe_fee, "currency": pi["currency"], "type": "stripe_fee", "description": None}
+                ],
+                "net": amount - stripe_fee,
+                "status": "pending" if self.available_after else "available",
+                "available_on": now + self.available_after,
+                "created": now,
+                "reporting_category": "charge",
+                "source": None,
                 "type": "charge",
             }
         )
@@ -192,6 +205,7 @@ class Resources:
                         "charge": charge["id"],
                     }
                 )["id"]
+        txn["source"] = charge["id"]
         pi.update(status="succeeded", amount_received=amount, latest_charge=charge["id"])
         self.server.emit(event("charge.succeeded", charge))
         self.server.emit(event("payment_intent.succeeded", pi))
@@ -348,6 +362,7 @@ class Resources:
                 "status": "open" if amount else "draft",
                 "parent": {"type": "subscription_details", "subscription_details": {"subscription": sub["id"]}},
                 "confirmation_secret": None,
+                "payments": {"object": "list", "data": [], "has_more": False, "url": "/v1/invoice_payments"},
                 "created": _now(),
             }
         )
@@ -365,11 +380,33 @@ class Resources:
                 invoice=invoice["id"],
             )
             invoice["confirmation_secret"] = {"client_secret": pi["client_secret"], "type": "payment_intent"}
-            invoice["payment_intent_id"] = pi["id"]
+            invoice["payments"]["data"].append(
+                {
+                    "id": new_id("inpay"),
+                    "object": "invoice_payment",
+                    "invoice": invoice["id"],
+                    "amount_requested": amount,
+                    "amount_paid": None,
+                    "currency": price["currency"],
+                    "is_default": True,
+                    "payment": {"type": "payment_intent", "payment_intent": pi["id"]},
+                    "status": "open",
+                    "created": _now(),
+                }
+            )
         return invoice
+
+    def get_invoice(self, *, id: str, params: dict[str, Any], account: str | None) -> Any:
+        """``payments`` is includable: Stripe sends it only when asked (``expand[]=payments``)."""
+        invoice = self._get(id, "invoice")
+        if "payments" in (params.get("expand") or []):
+            return invoice
+        return {k: v for k, v in invoice.items() if k != "payments"}
 
     def _invoice_paid(self, invoice: dict[str, Any]) -> None:
         invoice.update(status="paid", amount_paid=invoice["amount_due"])
+        for payment in invoice["payments"]["data"]:
+            payment.update(status="paid", amount_paid=payment["amount_requested"])
         sub = self.objects[invoice["parent"]["subscription_details"]["subscription"]]
         if sub["status"] in ("incomplete", "past_due", "unpaid"):
             sub["status"] = "active"
@@ -531,7 +568,8 @@ class Resources:
                 item = sub["items"]["data"][0]
                 item["current_period_end"] = _now() + self._period(price)
                 invoice = self._new_invoice(sub, max(amount, 0), "subscription_cycle")
-                pi = self.objects.get(invoice.get("payment_intent_id", ""))
+                payments = invoice["payments"]["data"]
+                pi = self.objects.get(payments[0]["payment"]["payment_intent"]) if payments else None
                 if as_bool(params.get("fail")):
                     self._invoice_failed(invoice)
                 elif pi is not None:
