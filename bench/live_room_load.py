@@ -177,9 +177,13 @@ async def phase(
         pace(react, spec["reaction_rate"] if reactions else 0, seconds, reaction_frame),
     )
     cpu1, wall1 = server_cpu(spec["server_pid"]), time.monotonic()
-    await asyncio.sleep(spec.get("drain_seconds", 2.0))
-    lat = sorted(probes.latencies)
+    # Late lines count too (a p99 over only the lines that made it by a fixed drain would flatter a slow
+    # server): wait until every probe has every line, up to ``drain_seconds``.
     expected = sent_chat * spec["probes"]
+    drain_until = time.monotonic() + spec.get("drain_seconds", 10.0)
+    while len(probes.latencies) < expected and time.monotonic() < drain_until:  # noqa: ASYNC110 - a bounded poll
+        await asyncio.sleep(0.1)
+    lat = sorted(probes.latencies)
     return {
         "chat_sent": sent_chat,
         "reactions_sent": sent_reactions,
