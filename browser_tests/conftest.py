@@ -6,6 +6,7 @@ Run by ``make test-browser`` (which installs Chromium when it is missing). Scree
 
 from __future__ import annotations
 
+import asyncio
 import os
 import secrets
 import shutil
@@ -14,12 +15,16 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
+
+from tests.support.stripe.server import LocalStripe, StripeStandin, webhook_secret
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "artifacts" / "browser"
@@ -34,12 +39,68 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+class Stripe:
+    """The integration tests' Stripe stand-in (a real localstripe behind it), on an event loop of its own:
+    the server under test calls it as ``STRIPE_API_BASE``; tests confirm payments and deliver webhooks."""
+
+    def __init__(self) -> None:
+        self.localstripe = LocalStripe()
+        self.standin = StripeStandin(self.localstripe, webhook_secret())
+        self.secret_key = "sk_test_" + secrets.token_hex(12)
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, name="stripe-standin", daemon=True)
+
+    def run(self, coro: Coroutine[Any, Any, Any]) -> Any:
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(60)
+
+    def start(self) -> Stripe:
+        self.localstripe.start()
+        self.thread.start()
+        self.run(self.standin.start())
+        return self
+
+    def stop(self) -> None:
+        self.run(self.standin.stop())
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(10)
+        self.localstripe.stop()
+
+    def post(self, path: str, **params: Any) -> tuple[int, Any]:
+        """A call to the stand-in as Stripe.js or the Dashboard would make it."""
+        from tests.integration.payments.helpers import stripe_post
+
+        return self.run(stripe_post(self.standin, path, **params))  # type: ignore[no-any-return]
+
+    def deliver(self, base: str) -> list[int]:
+        """Send the queued webhook events to the server, signed, as ``stripe listen`` would."""
+
+        async def go() -> list[int]:
+            async with httpx.AsyncClient(base_url=base, timeout=30) as client:
+                return await self.standin.deliver(client)
+
+        return self.run(go())  # type: ignore[no-any-return]
+
+
 @pytest.fixture(scope="session")
-def server() -> Iterator[str]:
+def stripe() -> Iterator[Stripe]:
+    s = Stripe().start()
+    try:
+        yield s
+    finally:
+        s.stop()
+
+
+@pytest.fixture(scope="session")
+def server(stripe: Stripe) -> Iterator[str]:
     data_dir = Path(tempfile.mkdtemp(prefix="sf-browser-"))
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "SECRET_KEY")}
     env.update(DATA_DIR=str(data_dir), HOST="127.0.0.1", PORT=str(port), LIVE_HOOK_SECRET=HOOK_SECRET)
+    env.update(
+        STRIPE_SECRET_KEY=stripe.secret_key,
+        STRIPE_WEBHOOK_SECRET=stripe.standin.webhook_secret,
+        STRIPE_API_BASE=stripe.standin.base,
+    )
     log = data_dir / "server.log"
     with log.open("wb") as out:
         proc = subprocess.Popen(

@@ -1,11 +1,13 @@
 """Video and live in the demo app: a creator uploads a clip over tus and watches the progress, then plays it
-with hls.js; two people in one live room chat, react and see the viewer count, and see the stream end."""
+with hls.js; two people in one live room chat, react, see a tip arrive and the viewer count, and the end."""
 
 from __future__ import annotations
 
+import secrets
+
 import httpx
 
-from browser_tests.conftest import HOOK_SECRET, login, register
+from browser_tests.conftest import HOOK_SECRET, Stripe, login, register
 from browser_tests.test_demo_app import WAIT, sign_in
 from tests.support.media import clip
 
@@ -53,11 +55,16 @@ def test_upload_with_progress_then_play_with_hls(server, browser, artifacts, tmp
     ctx.close()
 
 
-def _live_stream(base: str, owner: str, title: str) -> str:
-    """A creator's stream, made live the way nginx-rtmp's ``on_publish`` callback does it."""
+def _live_stream(base: str, stripe: Stripe, owner: str, title: str) -> str:
+    """A creator who can take tips, and their stream made live the way nginx-rtmp's ``on_publish`` does it."""
     register(base, owner)
     auth = login(base, owner)
     assert httpx.post(f"{base}/api/v1/creators/enroll", headers=auth, timeout=30).status_code == 200
+    res = httpx.post(f"{base}/api/v1/creators/me/payout-account", headers=auth, timeout=30)
+    assert res.status_code == 200, res.text
+    status, _ = stripe.post(f"/_test/accounts/{res.json()['account_id']}/onboard")
+    assert status == 200
+    assert set(stripe.deliver(base)) <= {200}
     res = httpx.post(f"{base}/api/v1/live", json={"title": title, "visibility": "public"}, headers=auth, timeout=30)
     assert res.status_code == 201, res.text
     stream = res.json()
@@ -71,8 +78,20 @@ def _live_stream(base: str, owner: str, title: str) -> str:
     return str(stream["id"])
 
 
-def test_two_viewers_chat_react_and_count_in_a_live_room(server, browser, artifacts):
-    stream_id = _live_stream(server, "olga", "Sunday jam")
+def _tip(base: str, stripe: Stripe, payer: str, recipient: str, amount: int, stream_id: str, message: str) -> None:
+    """A tip in the room: created over the API, confirmed as Stripe.js would, Stripe's webhooks delivered."""
+    body = {"recipient": recipient, "amount": amount, "currency": "usd", "message": message, "live_id": stream_id}
+    headers = {**login(base, payer), "Idempotency-Key": secrets.token_hex(8)}
+    res = httpx.post(f"{base}/api/v1/payments/tips", json=body, headers=headers, timeout=30)
+    assert res.status_code == 201, res.text
+    intent = res.json()["client_secret"].split("_secret_")[0]
+    status, _ = stripe.post(f"/v1/payment_intents/{intent}/confirm", payment_method="pm_card_visa")
+    assert status == 200
+    assert set(stripe.deliver(base)) <= {200}
+
+
+def test_two_viewers_chat_react_tip_and_count_in_a_live_room(server, stripe, browser, artifacts):
+    stream_id = _live_stream(server, stripe, "olga", "Sunday jam")
     register(server, "rhea")
     register(server, "sam")
     rhea_ctx = browser.new_context(viewport={"width": 900, "height": 900})
@@ -100,6 +119,11 @@ def test_two_viewers_chat_react_and_count_in_a_live_room(server, browser, artifa
 
     sam.click("#reactions .reaction[data-kind=fire]")
     rhea.wait_for_selector("#reaction-counts:has-text('fire: 1')", timeout=WAIT)
+
+    # Sam tips the streamer; once Stripe confirms it, both rooms show it (never on the client's word).
+    _tip(server, stripe, "sam", "olga", 500, stream_id, "love this tune")
+    for page in (rhea, sam):
+        page.wait_for_selector("#chat li.tip:has-text('@sam'):has-text('tipped $5.00: love this tune')", timeout=WAIT)
     rhea.screenshot(path=str(artifacts / "9-live-room-rhea.png"), full_page=True)
     sam.screenshot(path=str(artifacts / "10-live-room-sam.png"), full_page=True)
 

@@ -84,7 +84,11 @@ export class LiveRooms {
     const sub = this.realtime().subscribe(`live:${streamId}`, {
       onEvent: (ev) => this.onEvent(ev),
       onError: (code, message) => ($("room-error").textContent = `${message} (${code})`),
-      onReset: () => this.loadChat(streamId),
+      onReset: () => {
+        // History could not be replayed: show the room's chat as the server has it.
+        $("chat").replaceChildren();
+        this.loadChat(streamId);
+      },
     });
     this.room = { id: streamId, sub };
     await this.loadChat(streamId);
