@@ -162,7 +162,9 @@ def cmd_video_worker(_: argparse.Namespace) -> int:
         if settings.redis.url:
             import redis.asyncio as aioredis
 
-            redis = aioredis.from_url(settings.redis.url)
+            redis = aioredis.from_url(
+                settings.redis.url, socket_timeout=None, socket_connect_timeout=5
+            )  # see server/app.py
         social = SocialRuntime(social_config.from_env(), settings.security.secret_key, redis)
         video = video_runtime.build(settings, social)
         await db.start_pool(max_size=5)

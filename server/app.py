@@ -97,7 +97,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
             # and no socket_timeout: redis-py enforces it with asyncio.wait_for, which on Python 3.11 can
             # swallow a cancellation (background loops then never stop). Connects are still bounded.
             pool = aioredis.BlockingConnectionPool.from_url(
-                settings.redis.url, max_connections=64, timeout=5, socket_connect_timeout=5, health_check_interval=15
+                settings.redis.url,
+                max_connections=64,
+                timeout=5,
+                socket_timeout=None,
+                socket_connect_timeout=5,
+                health_check_interval=15,
             )
             redis = aioredis.Redis.from_pool(pool)  # owns the pool: aclose() disconnects it
         app.state.redis = redis
