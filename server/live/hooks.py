@@ -122,7 +122,7 @@ async def end(stream_id: int, settings: LiveSettings, from_status: tuple[str, ..
     """
     updated = await sql.fetchrow(
         "UPDATE live_streams SET status = 'ended', ended_at = now(), current_viewers = 0 "
-        "WHERE id = $1 AND status = ANY($2::text[]) RETURNING id, owner, status, started_at, ended_at",
+        "WHERE id = $1 AND status = ANY($2::text[]) RETURNING id, owner, status, started_at, ended_at, client_id",
         stream_id,
         list(from_status),
     )

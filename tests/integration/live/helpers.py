@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 from typing import Any
 
 from tests.integration.live.conftest import HOOK_SECRET
@@ -54,3 +57,33 @@ async def go_live(client: Any, owner: Actor, **kw: Any) -> dict[str, Any]:
     res = await hook(client, "publish", stream["ingest"]["stream_key"])
     assert res.status_code == 302, res.text
     return stream
+
+
+@contextlib.asynccontextmanager
+async def control_api() -> AsyncIterator[tuple[str, list[str]]]:
+    """A stand-in for nginx-rtmp's control API (``rtmp_control``): ``(LIVE_CONTROL_URL, request heads)``.
+
+    It answers like nginx-rtmp's ``drop`` (200, the number of sessions dropped as text) and keeps each
+    request's line and headers.
+    """
+    heads: list[str] = []
+
+    async def control(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        heads.append((await reader.readuntil(b"\r\n\r\n")).decode())
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 1\r\nConnection: close\r\n\r\n1")
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(control, "127.0.0.1", 0)
+    try:
+        yield f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}/control", heads
+    finally:
+        server.close()
+        await server.wait_closed()
+
+
+def drop_request(head: str) -> tuple[str, str | None]:
+    """``(request line, X-Live-Hook-Secret)`` of a request the control API received."""
+    line, *headers = head.split("\r\n")
+    secret = next((h.split(":", 1)[1].strip() for h in headers if h.lower().startswith("x-live-hook-secret:")), None)
+    return line, secret

@@ -6,7 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from models.accounts import AuditEvent
-from tests.integration.live.helpers import creator, go_live, hook
+from tests.integration.live.conftest import HOOK_SECRET
+from tests.integration.live.helpers import control_api, creator, drop_request, go_live, hook, new_stream
 from tests.integration.ops.test_admin_panel import form, panel_login
 from tests.integration.realtime.helpers import connect
 from tests.integration.social.helpers import signup, signup_via_api
@@ -50,3 +51,16 @@ async def test_staff_see_streams_and_end_a_live_one_in_the_panel(live: Any) -> N
     assert [(c["actor"], c["user"], c["details"]["change"], c["details"]["stream_id"]) for c in changes] == [
         (int(mod.id), int(olga.id), "live_ended", sid)
     ]
+
+
+async def test_ending_a_live_stream_in_the_panel_cuts_its_publisher(make_live: Any) -> None:
+    async with control_api() as (url, heads), make_live(control_url=url) as client:
+        await signup_via_api(client, "mod", role="moderator")
+        olga = await creator(client, "olga")
+        idle = await new_stream(olga, title="never started")
+        stream = await go_live(client, olga)  # nginx's on_publish said clientid 7
+        await panel_login(client, "mod")
+        assert (await form(client, "end-live-stream", {"id": idle["id"]})).status_code == 200
+        assert heads == []  # an idle stream has no publisher to cut
+        assert (await form(client, "end-live-stream", {"id": stream["id"]})).status_code == 200
+        assert [drop_request(h) for h in heads] == [("GET /control/drop/publisher?clientid=7 HTTP/1.1", HOOK_SECRET)]

@@ -6,7 +6,7 @@ import re
 import time
 
 from tests.integration.live.conftest import HOOK_SECRET
-from tests.integration.live.helpers import API, creator, hook, new_stream
+from tests.integration.live.helpers import API, control_api, creator, drop_request, hook, new_stream
 from tests.integration.realtime.helpers import connect
 from tests.integration.social.helpers import signup
 
@@ -186,34 +186,13 @@ async def test_hls_opens_only_with_the_signed_token_of_that_stream(live):
 
 
 async def test_rotating_the_key_while_live_has_the_media_server_drop_the_publisher(make_live):
-    """A stand-in for nginx-rtmp's control API (``rtmp_control``): its request line, header and answer."""
-    import asyncio
-
-    heads: list[str] = []
-
-    async def control(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        heads.append((await reader.readuntil(b"\r\n\r\n")).decode())
-        writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 1\r\nConnection: close\r\n\r\n1")
-        await writer.drain()
-        writer.close()
-
-    server = await asyncio.start_server(control, "127.0.0.1", 0)
-    port = server.sockets[0].getsockname()[1]
-    try:
-        async with make_live(control_url=f"http://127.0.0.1:{port}/control") as client:
-            alice = await creator(client, "alice")
-            stream = await new_stream(alice)
-            sid = stream["id"]
-            idle_key = (await alice.post(f"{API}/live/{sid}/key")).json()["stream_key"]
-            assert heads == []  # nobody to drop while idle
-            assert (await hook(client, "publish", idle_key, clientid="4711")).status_code == 302
-            res = await alice.post(f"{API}/live/{sid}/key")
-            assert res.status_code == 200 and res.json()["stream_key"] != idle_key
-            assert len(heads) == 1
-            request_line, *headers = heads[0].split("\r\n")
-            assert request_line == "GET /control/drop/publisher?clientid=4711 HTTP/1.1"
-            assert f"x-live-hook-secret: {HOOK_SECRET}" in [h.lower() for h in headers]
-            assert (await hook(client, "publish", idle_key)).status_code == 403  # the old key, refused
-    finally:
-        server.close()
-        await server.wait_closed()
+    async with control_api() as (url, heads), make_live(control_url=url) as client:
+        alice = await creator(client, "alice")
+        sid = (await new_stream(alice))["id"]
+        idle_key = (await alice.post(f"{API}/live/{sid}/key")).json()["stream_key"]
+        assert heads == []  # nobody to drop while idle
+        assert (await hook(client, "publish", idle_key, clientid="4711")).status_code == 302
+        res = await alice.post(f"{API}/live/{sid}/key")
+        assert res.status_code == 200 and res.json()["stream_key"] != idle_key
+        assert [drop_request(h) for h in heads] == [("GET /control/drop/publisher?clientid=4711 HTTP/1.1", HOOK_SECRET)]
+        assert (await hook(client, "publish", idle_key)).status_code == 403  # the old key, refused
