@@ -195,7 +195,7 @@ def sign_path(path: str, expires: int, secret_key: str) -> str:
 
 def check_path_signature(path: str, expires: str, signature: str, secret_key: str, now: float | None = None) -> bool:
     """Whether ``signature`` signs ``path`` until ``expires`` and that time has not passed."""
-    if not expires.isdigit() or len(expires) > 12:
+    if not (expires.isascii() and expires.isdigit()) or len(expires) > 12:
         return False
     if int(expires) < (now if now is not None else time.time()):
         return False

@@ -21,7 +21,7 @@ from server.settings import Settings
 
 
 def _id(raw: str) -> int:
-    if not raw.isdigit() or len(raw) > 19 or int(raw) >= 1 << 63:
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 19 or int(raw) >= 1 << 63:
         raise NotFound("no such export")
     return int(raw)
 

@@ -24,7 +24,7 @@ def provide_credentials(accounts: NamedDependency[AccountService]) -> Credential
 
 
 def _session_id(raw: str) -> int:
-    if not raw.isdigit() or len(raw) > 19 or int(raw) >= 1 << 63:
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 19 or int(raw) >= 1 << 63:
         raise NotFound("no such session")
     return int(raw)
 

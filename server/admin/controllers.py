@@ -21,7 +21,7 @@ UserId = Annotated[str, Parameter(description="The user's id")]
 
 
 def _id(raw: str) -> int:
-    if not raw.isdigit() or len(raw) > 19 or int(raw) >= 1 << 63:
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 19 or int(raw) >= 1 << 63:
         raise NotFound("user not found")
     return int(raw)
 
@@ -90,7 +90,7 @@ class AdminController(Controller):
     ) -> AuditPage:
         if action is not None and action not in audit.ACTIONS:
             raise ValidationFailed(f"action must be one of {sorted(audit.ACTIONS)}")
-        if user_id is not None and not (user_id.isdigit() and len(user_id) <= 18):
+        if user_id is not None and not ((user_id.isascii() and user_id.isdigit()) and len(user_id) <= 18):
             raise ValidationFailed("user_id must be a user id")
         rows, next_cursor = await audit.list_events(
             limit=limit, cursor=cursor, user_id=int(user_id) if user_id else None, action=action

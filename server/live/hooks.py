@@ -95,7 +95,7 @@ async def on_publish(hook: HookCall, settings: LiveSettings, secret: str) -> int
 
 async def _by_name(name: str) -> Any:
     """The stream a callback names: its id (after the redirect) or, from older setups, its key."""
-    if name.isdigit() and len(name) <= 19:
+    if (name.isascii() and name.isdigit()) and len(name) <= 19:
         return await sql.fetchrow("SELECT id, status, client_id FROM live_streams WHERE id = $1 FOR UPDATE", int(name))
     return await sql.fetchrow(
         "SELECT id, status, client_id FROM live_streams WHERE key_hash = $1 FOR UPDATE", keys.key_hash(name)

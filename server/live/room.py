@@ -28,7 +28,7 @@ STAFF = ("moderator", "admin")
 
 
 def _stream_id(arg: str) -> int:
-    if not arg.isdigit() or len(arg) > 19 or int(arg) >= 1 << 63:
+    if not (arg.isascii() and arg.isdigit()) or len(arg) > 19 or int(arg) >= 1 << 63:
         raise PublishRefused(FORBIDDEN, "no such stream")
     return int(arg)
 

@@ -20,7 +20,7 @@ def playback(settings: LiveSettings, secret: str, stream_id: int) -> schemas.Pla
 
 def playback_allowed(secret: str, stream_id: str, token: str) -> bool:
     """Whether ``token`` is a valid, unexpired playback token for the stream ``stream_id``."""
-    if not stream_id.isdigit() or len(stream_id) > 19 or len(token) > 64:
+    if not (stream_id.isascii() and stream_id.isdigit()) or len(stream_id) > 19 or len(token) > 64:
         return False
     return signing.verify(secret, int(stream_id), token, scope="live") is not None
 

@@ -137,7 +137,7 @@ class PushTokenController(Controller):
     async def unregister(
         self, token_id: FromPath[str], current_user: AuthUser, push_tokens: NamedDependency[PushTokenService]
     ) -> None:
-        if not token_id.isdigit() or len(token_id) > 19 or int(token_id) >= 1 << 63:
+        if not (token_id.isascii() and token_id.isdigit()) or len(token_id) > 19 or int(token_id) >= 1 << 63:
             raise NotFound("no such push token")
         await push_tokens.delete(current_user.id, int(token_id))
 

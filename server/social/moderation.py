@@ -13,14 +13,14 @@ from server.social.runtime import SocialRuntime
 
 def parse_id(raw: str) -> int:
     """A path or body id; anything that is not one is simply not found."""
-    if not raw.isdigit() or len(raw) > 19 or int(raw) >= 1 << 63:
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 19 or int(raw) >= 1 << 63:
         raise NotFound("no such object")
     return int(raw)
 
 
 def body_id(raw: str) -> int:
     """An id sent in a body; one that cannot exist is a 422."""
-    if not raw.isdigit() or int(raw) >= 1 << 63:
+    if not (raw.isascii() and raw.isdigit()) or int(raw) >= 1 << 63:
         raise ValidationFailed("not a valid id")
     return int(raw)
 

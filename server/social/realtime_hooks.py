@@ -9,7 +9,7 @@ from server.social.runtime import SocialRuntime
 
 async def post_channel_policy(user_id: int, arg: str) -> bool:
     """``post:{id}``: whoever can see the post (visibility and blocks)."""
-    if not arg.isdigit() or len(arg) > 19 or int(arg) >= 1 << 63:
+    if not (arg.isascii() and arg.isdigit()) or len(arg) > 19 or int(arg) >= 1 << 63:
         return False
     return await can_view_post(user_id, int(arg))
 

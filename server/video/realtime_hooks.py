@@ -9,7 +9,7 @@ from server.social import sql
 
 async def video_channel_policy(user_id: int, arg: str) -> bool:
     """``video:{id}``: processing progress and stats, for the video's owner."""
-    if not arg.isdigit() or len(arg) > 19 or int(arg) >= 1 << 63:
+    if not (arg.isascii() and arg.isdigit()) or len(arg) > 19 or int(arg) >= 1 << 63:
         return False
     return bool(
         await sql.fetchval(

@@ -39,7 +39,7 @@ def sign(secret: str, video_id: int, ttl: int, now: float | None = None, *, scop
 def verify(secret: str, video_id: int, token: str, now: float | None = None, *, scope: str = "video") -> int | None:
     """The expiry of a valid, unexpired token for ``video_id``; ``None`` when tampered or expired."""
     raw_exp, sep, mac = token.partition("-")
-    if not sep or not raw_exp.isdigit() or len(raw_exp) > 12:
+    if not sep or not (raw_exp.isascii() and raw_exp.isdigit()) or len(raw_exp) > 12:
         return None
     expires = int(raw_exp)
     if not constant_time_equals(mac, _mac(secret, video_id, expires, scope)):

@@ -318,6 +318,6 @@ def _size(path: Path) -> int:
 
 
 def _int(raw: str) -> int:
-    if not raw.isdigit() or len(raw) > 19:
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 19:
         raise NotFound("no such video")
     return int(raw)

@@ -77,7 +77,7 @@ async def _user_id(username: str) -> int:
 
 
 def _object_id(raw: str) -> int:
-    if not raw.strip().isdigit() or int(raw) >= 1 << 63:
+    if not (raw.strip().isascii() and raw.strip().isdigit()) or int(raw) >= 1 << 63:
         raise ValueError("not a valid id")
     return int(raw)
 

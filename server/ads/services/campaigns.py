@@ -21,7 +21,7 @@ TOP = (1 << 63) - 1
 
 def parse_id(value: str) -> int:
     """A path id, or 404 (an id that cannot exist names nothing)."""
-    if not value.isdigit() or not 0 < int(value) < TOP:
+    if not (value.isascii() and value.isdigit()) or not 0 < int(value) < TOP:
         raise NotFound("no such campaign")
     return int(value)
 

@@ -39,7 +39,7 @@ def _int_header(request: Request, name: str, *, required: bool = True) -> int | 
         if required:
             raise BadRequest(f"the {name} header is required")
         return None
-    if not raw.strip().isdigit() or len(raw.strip()) > 19:
+    if not (raw.strip().isascii() and raw.strip().isdigit()) or len(raw.strip()) > 19:
         raise BadRequest(f"{name} must be a non-negative integer")
     return int(raw)
 

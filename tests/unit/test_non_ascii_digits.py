@@ -1,0 +1,37 @@
+"""Ids, expiries and counts typed by anyone: digits outside ASCII are a wrong answer, never a server error.
+
+``str.isdigit()`` is true for "³" or "²", which ``int()`` refuses (ValueError -> 500): schemathesis found
+``GET /api/v1/videos/³/analytics``. Every check that gates an ``int()`` asks for ASCII digits.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from server import security
+from server.errors import NotFound, ValidationFailed
+from server.social.moderation import body_id, parse_id
+from server.video import signing
+
+ODD = ["³", "²³", "1²", "٣", "\uff11\uff12", "Ⅻ"]  # superscripts, Arabic-Indic, fullwidth, Roman
+
+
+@pytest.mark.parametrize("raw", ODD)
+def test_path_and_body_ids_refuse_non_ascii_digits(raw: str) -> None:
+    with pytest.raises(NotFound):
+        parse_id(raw)
+    with pytest.raises(ValidationFailed):
+        body_id(raw)
+    assert parse_id("42") == 42 and body_id("42") == 42
+
+
+@pytest.mark.parametrize("raw", ODD)
+def test_signed_urls_with_non_ascii_expiries_are_just_invalid(raw: str) -> None:
+    token, _ = signing.sign("k", 7, 60)
+    assert signing.verify("k", 7, token) is not None
+    assert signing.verify("k", 7, f"{raw}-{token.split('-', 1)[1]}") is None
+    expires = str(int(time.time()) + 3600)
+    sig = security.sign_path("/media/x", int(expires), "k")
+    assert not security.check_path_signature("/media/x", raw, sig, "k")
