@@ -17,10 +17,8 @@ from litestar.static_files import create_static_files_router
 
 from server import db
 from server.account_data.controllers import AccountDataController, ExportDownloadController
-from server.accounts.capabilities import EnrollmentController
-from server.accounts.controllers import AuthController
+from server.accounts.controllers import AuthController, CredentialController, EnrollmentController, SessionController
 from server.accounts.runtime import accounts_runtime
-from server.accounts.self_service import CredentialController, SessionController
 from server.admin.controllers import AdminController
 from server.admin.panel.mount import admin_mount
 from server.ads import config as ads_config
@@ -58,7 +56,7 @@ from server.settings import Settings, get_settings
 from server.social import config as social_config
 from server.social import realtime_hooks as social_realtime
 from server.social.controllers import CONTROLLERS as SOCIAL_CONTROLLERS
-from server.social.controllers import dependencies as social_dependencies
+from server.social.deps import dependencies as social_dependencies
 from server.social.media import MediaController
 from server.social.runtime import SocialRuntime
 from server.video import jobs as video_jobs

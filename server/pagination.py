@@ -7,17 +7,13 @@ from __future__ import annotations
 
 import base64
 import binascii
-from typing import Annotated, Generic, TypeVar
+from typing import Generic, TypeVar
 
 import msgspec
-from litestar.params import Parameter
 
 from server.errors import ValidationFailed
 
 T = TypeVar("T")
-
-Limit = Annotated[int, Parameter(ge=1, le=100, description="Page size, 1..100")]
-Cursor = Annotated[str | None, Parameter(max_length=200, description="`next_cursor` of the previous page")]
 
 
 class Page(msgspec.Struct, Generic[T]):

@@ -12,18 +12,12 @@ from litestar.response import File
 
 from server.account_data import deletion, export
 from server.account_data.schemas import DeletionRequest, DeletionView, ExportView
-from server.accounts.controllers import client_info
+from server.accounts.deps import client_info
 from server.deps import AuthUser
-from server.errors import NotFound
 from server.openapi import problems
+from server.params import parse_id
 from server.ratelimit import RateLimiter
 from server.settings import Settings
-
-
-def _id(raw: str) -> int:
-    if not (raw.isascii() and raw.isdigit()) or len(raw) > 19 or int(raw) >= 1 << 63:
-        raise NotFound("no such export")
-    return int(raw)
 
 
 class AccountDataController(Controller):
@@ -48,7 +42,7 @@ class AccountDataController(Controller):
         current_user: AuthUser,
         settings: NamedDependency[Settings],
     ) -> ExportView:
-        return await export.get_export(current_user.id, _id(export_id), settings)
+        return await export.get_export(current_user.id, parse_id(export_id, "no such export"), settings)
 
     @delete(
         "/",
@@ -86,5 +80,5 @@ class ExportDownloadController(Controller):
         signature: Annotated[str, Parameter(description="HMAC of the link", max_length=128)],
         settings: NamedDependency[Settings],
     ) -> File:
-        path, name = await export.open_download(_id(export_id), expires, signature, settings)
+        path, name = await export.open_download(parse_id(export_id, "no such export"), expires, signature, settings)
         return File(path=path, filename=name, media_type="application/zip")

@@ -9,17 +9,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from litestar import Controller, Request, post
-
 from models.accounts import User
 from server.accounts import audit, revocation
 from server.accounts.audit import ClientInfo
-from server.accounts.controllers import client_info, me_view
 from server.accounts.revocation import effective_capabilities
-from server.accounts.schemas import Me
-from server.deps import AuthUser
 from server.errors import NotFound
-from server.openapi import problems
 
 Capability = Literal["creator", "advertiser"]
 
@@ -41,25 +35,3 @@ async def enroll(user_id: int, capability: Capability, client: ClientInfo) -> di
         await audit.record("capability_enrolled", user_id=user_id, client=client, capability=capability, role=role)
     await revocation.current().users_changed([user_id])
     return {**row, "capabilities": caps, "role": role}
-
-
-class EnrollmentController(Controller):
-    tags = ["accounts"]
-
-    @post(
-        "/creators/enroll",
-        status_code=200,
-        summary="Become a creator (upload videos, go live, offer tiers)",
-        responses=problems(401, 404),
-    )
-    async def creator(self, current_user: AuthUser, request: Request) -> Me:
-        return me_view(await enroll(current_user.id, "creator", client_info(request)))
-
-    @post(
-        "/advertisers/enroll",
-        status_code=200,
-        summary="Become an advertiser (run ad campaigns)",
-        responses=problems(401, 404),
-    )
-    async def advertiser(self, current_user: AuthUser, request: Request) -> Me:
-        return me_view(await enroll(current_user.id, "advertiser", client_info(request)))

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 import msgspec
+
+from server.accounts.revocation import effective_capabilities
 
 Username = Annotated[str, msgspec.Meta(min_length=3, max_length=30, pattern=r"^[A-Za-z0-9_]+$")]
 Password = Annotated[str, msgspec.Meta(min_length=10, max_length=256)]
@@ -108,3 +110,74 @@ class Session(msgspec.Struct):
 class SessionPage(msgspec.Struct):
     items: list[Session]
     next_cursor: str | None
+
+
+OTPBody = Annotated[str, msgspec.Meta(min_length=6, max_length=32)]
+
+
+PasswordBody = Annotated[str, msgspec.Meta(min_length=1, max_length=1024)]
+
+
+class PasswordRequest(msgspec.Struct, forbid_unknown_fields=True):
+    """Re-authentication for a sensitive change: the account's current password."""
+
+    password: PasswordBody
+
+
+class PasswordOTPRequest(msgspec.Struct, forbid_unknown_fields=True):
+    password: PasswordBody
+    otp: OTPBody
+
+
+class TwoFactorSetup(msgspec.Struct):
+    secret: str
+    otpauth_url: str
+
+
+class RecoveryCodes(msgspec.Struct):
+    recovery_codes: list[str]
+
+
+class OAuth2PasswordForm(msgspec.Struct):
+    username: str
+    password: str
+    grant_type: str = "password"
+    scope: str = ""
+    otp: str | None = None
+
+
+def user_public(row: dict[str, Any]) -> UserPublic:
+    return UserPublic(
+        id=str(row["id"]),
+        username=row["username"],
+        display_name=row["display_name"],
+        avatar_url=row["avatar_url"],
+        bio=row["bio"],
+        followers_count=row["followers_count"],
+        following_count=row["following_count"],
+        posts_count=row["posts_count"],
+        is_private=row["is_private"],
+        created_at=row["created_at"],
+    )
+
+
+def me_view(row: dict[str, Any]) -> Me:
+    return Me(
+        id=str(row["id"]),
+        username=row["username"],
+        email=row["email"],
+        email_verified=row["email_verified_at"] is not None,
+        display_name=row["display_name"],
+        avatar_url=row["avatar_url"],
+        bio=row["bio"],
+        role=row["role"],
+        capabilities=list(effective_capabilities(row)),
+        two_factor_enabled=row["totp_enabled"],
+        is_private=row["is_private"],
+        followers_count=row["followers_count"],
+        following_count=row["following_count"],
+        posts_count=row["posts_count"],
+        locale=row["locale"],
+        timezone=row["timezone"],
+        created_at=row["created_at"],
+    )

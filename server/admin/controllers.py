@@ -8,22 +8,16 @@ from litestar import Controller, Request, get, post, put
 from litestar.params import JSONBody, Parameter
 
 from server.accounts import audit
-from server.accounts.controllers import client_info
+from server.accounts.deps import client_info
 from server.admin import services
 from server.admin.schemas import AdminUser, AuditEntry, AuditPage, RoleChange, Suspension
 from server.deps import AuthUser
-from server.errors import NotFound, ValidationFailed
+from server.errors import ValidationFailed
 from server.guards import requires_admin
 from server.openapi import problems
-from server.pagination import Cursor, Limit
+from server.params import Cursor, Limit, as_id, parse_id
 
 UserId = Annotated[str, Parameter(description="The user's id")]
-
-
-def _id(raw: str) -> int:
-    if not (raw.isascii() and raw.isdigit()) or len(raw) > 19 or int(raw) >= 1 << 63:
-        raise NotFound("user not found")
-    return int(raw)
 
 
 def admin_user(row: dict[str, Any]) -> AdminUser:
@@ -47,7 +41,7 @@ class AdminController(Controller):
 
     @get("/users/{user_id:str}", summary="A user, as admins see them", responses=problems(401, 403, 404))
     async def get_user(self, user_id: UserId) -> AdminUser:
-        return admin_user(await services.get_user(_id(user_id)))
+        return admin_user(await services.get_user(parse_id(user_id, "user not found")))
 
     @put(
         "/users/{user_id:str}/role",
@@ -57,7 +51,9 @@ class AdminController(Controller):
     async def set_role(
         self, user_id: UserId, data: JSONBody[RoleChange], current_user: AuthUser, request: Request
     ) -> AdminUser:
-        return admin_user(await services.set_role(current_user, _id(user_id), data.role, client_info(request)))
+        return admin_user(
+            await services.set_role(current_user, parse_id(user_id, "user not found"), data.role, client_info(request))
+        )
 
     @post(
         "/users/{user_id:str}/suspend",
@@ -69,7 +65,9 @@ class AdminController(Controller):
         self, user_id: UserId, current_user: AuthUser, request: Request, data: JSONBody[Suspension | None] = None
     ) -> AdminUser:
         reason = data.reason if data else ""
-        return admin_user(await services.suspend(current_user, _id(user_id), reason, client_info(request)))
+        return admin_user(
+            await services.suspend(current_user, parse_id(user_id, "user not found"), reason, client_info(request))
+        )
 
     @post(
         "/users/{user_id:str}/unsuspend",
@@ -78,7 +76,9 @@ class AdminController(Controller):
         responses=problems(401, 403, 404),
     )
     async def unsuspend(self, user_id: UserId, current_user: AuthUser, request: Request) -> AdminUser:
-        return admin_user(await services.unsuspend(current_user, _id(user_id), client_info(request)))
+        return admin_user(
+            await services.unsuspend(current_user, parse_id(user_id, "user not found"), client_info(request))
+        )
 
     @get("/audit", summary="The security audit log, newest first", responses=problems(401, 403, 422))
     async def audit_log(
@@ -90,11 +90,10 @@ class AdminController(Controller):
     ) -> AuditPage:
         if action is not None and action not in audit.ACTIONS:
             raise ValidationFailed(f"action must be one of {sorted(audit.ACTIONS)}")
-        if user_id is not None and not ((user_id.isascii() and user_id.isdigit()) and len(user_id) <= 18):
+        subject = as_id(user_id) if user_id is not None else None
+        if user_id is not None and subject is None:
             raise ValidationFailed("user_id must be a user id")
-        rows, next_cursor = await audit.list_events(
-            limit=limit, cursor=cursor, user_id=int(user_id) if user_id else None, action=action
-        )
+        rows, next_cursor = await audit.list_events(limit=limit, cursor=cursor, user_id=subject, action=action)
         return AuditPage(
             items=[
                 AuditEntry(

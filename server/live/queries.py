@@ -10,7 +10,7 @@ from typing import Any
 
 from server.outbox import EMIT_LOCK, NOTIFY_CHANNEL
 from server.social import sql
-from server.social.views import USER_COLS
+from server.social.queries import USER_COLS
 
 # _CHAT_AND_EMIT spells the outbox's emit lock out: it must stay the same lock.
 assert EMIT_LOCK == (0x5F10, 1)

@@ -21,6 +21,7 @@ from models.ids import new_id
 from server.errors import RateLimited
 from server.live import queries, schemas, views
 from server.live.runtime import LiveRuntime
+from server.params import as_id
 
 _CHAT = msgspec.json.Decoder(schemas.ChatIn)
 _REACTION = msgspec.json.Decoder(schemas.ReactionIn)
@@ -28,9 +29,10 @@ STAFF = ("moderator", "admin")
 
 
 def _stream_id(arg: str) -> int:
-    if not (arg.isascii() and arg.isdigit()) or len(arg) > 19 or int(arg) >= 1 << 63:
+    stream_id = as_id(arg)
+    if stream_id is None:
         raise PublishRefused(FORBIDDEN, "no such stream")
-    return int(arg)
+    return stream_id
 
 
 class Room:

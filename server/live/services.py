@@ -15,8 +15,8 @@ from server.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from server.live import hooks, keys, queries, schemas, views
 from server.live.runtime import LiveRuntime
 from server.pagination import decode_cursor, next_cursor
+from server.params import parse_id
 from server.social import sql
-from server.social.moderation import parse_id
 
 STAFF = ("moderator", "admin")
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from server.live import schemas
 from server.settings import LiveSettings
-from server.social.views import user_summary
+from server.social.services.visibility import user_summary
 from server.video import signing
 
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 from models.accounts import User
 from models.ids import new_id
 from models.notifications import AuthorSubscription
-from server.accounts.controllers import user_public
-from server.accounts.schemas import UserPublic
+from server.accounts.schemas import UserPublic, user_public
 from server.errors import NotFound, ValidationFailed
 from server.notifications import seams
 

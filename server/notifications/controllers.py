@@ -28,11 +28,10 @@ from server.notifications.schemas import (
 )
 from server.notifications.services import NotificationService
 from server.openapi import problems
+from server.params import Cursor, Limit, parse_id
 from server.ratelimit import write_limit
 from server.settings import Settings
 
-Limit = Annotated[int, Parameter(ge=1, le=100, description="1..100")]
-Cursor = Annotated[str | None, Parameter(max_length=200, description="next_cursor of the previous page")]
 Types = Annotated[list[str] | None, Parameter(description="only these types (repeatable)")]
 
 
@@ -137,9 +136,7 @@ class PushTokenController(Controller):
     async def unregister(
         self, token_id: FromPath[str], current_user: AuthUser, push_tokens: NamedDependency[PushTokenService]
     ) -> None:
-        if not (token_id.isascii() and token_id.isdigit()) or len(token_id) > 19 or int(token_id) >= 1 << 63:
-            raise NotFound("no such push token")
-        await push_tokens.delete(current_user.id, int(token_id))
+        await push_tokens.delete(current_user.id, parse_id(token_id, "no such push token"))
 
     @get("/vapid-key", summary="The Web Push application server key", responses=problems(404))
     async def vapid_key(self) -> VapidKey:

@@ -11,8 +11,7 @@ from models.accounts import User
 from models.ids import new_id
 from models.notifications import Notification as NotificationRow
 from server import outbox
-from server.accounts.controllers import user_public
-from server.accounts.schemas import UserPublic
+from server.accounts.schemas import UserPublic, user_public
 from server.errors import NotFound, ValidationFailed
 from server.notifications import catalog, cursor, preferences, queue, seams
 from server.notifications.schemas import (

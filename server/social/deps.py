@@ -2,24 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 from litestar import Request
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
-from litestar.params import Parameter, PathParameter
 
 from server.deps import CurrentUser, user_from_connection
-from server.social.comments import CommentService
-from server.social.feeds import FeedService
-from server.social.graph import GraphService
-from server.social.moderation import ModerationService
-from server.social.posts import PostService
 from server.social.runtime import SocialRuntime
-
-Limit = Annotated[int, Parameter(ge=1, le=100, description="page size, 1..100")]
-PathId = Annotated[str, PathParameter(description="an id (string)")]
-Cursor = Annotated[str | None, Parameter(max_length=512, description="opaque cursor from `next_cursor`")]
+from server.social.services.comments import CommentService
+from server.social.services.feeds import FeedService
+from server.social.services.graph import GraphService
+from server.social.services.moderation import ModerationService
+from server.social.services.posts import PostService
 
 
 def provide_runtime(state: State) -> SocialRuntime:

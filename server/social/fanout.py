@@ -12,8 +12,9 @@ from typing import Any
 import msgspec
 
 from server import outbox
-from server.social import schemas, sql, views
+from server.social import schemas, sql
 from server.social.runtime import SocialRuntime
+from server.social.services.visibility import locked
 
 
 class Audience(msgspec.Struct):
@@ -64,7 +65,7 @@ def neutral(post: schemas.Post) -> schemas.Post:
         post, liked_by_me=False, reposted_by_me=False, bookmarked_by_me=False, repost_of=inner
     )
     # A broadcast reaches people who have not bought a paid post: they get its teaser.
-    return views.locked(out, out.price) if out.price is not None else out
+    return locked(out, out.price) if out.price is not None else out
 
 
 async def emit_post_event(event: str, aud: Audience, post_id: int, hashtags: list[str], data: Any) -> None:

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
+from server.params import as_id
 from server.realtime import api, authz
-from server.social.posts import can_view_post
 from server.social.runtime import SocialRuntime
+from server.social.services.posts import can_view_post
 
 
 async def post_channel_policy(user_id: int, arg: str) -> bool:
     """``post:{id}``: whoever can see the post (visibility and blocks)."""
-    if not (arg.isascii() and arg.isdigit()) or len(arg) > 19 or int(arg) >= 1 << 63:
-        return False
-    return await can_view_post(user_id, int(arg))
+    post_id = as_id(arg)
+    return post_id is not None and await can_view_post(user_id, post_id)
 
 
 async def position_of(channel: str) -> tuple[int, str] | None:

@@ -26,7 +26,7 @@ async def sync_post(rt: VideoRuntime, video_id: int) -> None:
     """Give the video a post when it should have one (ready, approved, public/followers); remove it otherwise."""
     if rt.social is None:
         return
-    from server.social.posts import PostService
+    from server.social.services.posts import PostService
 
     row = await _row(video_id)
     if row is None:
@@ -57,7 +57,7 @@ async def sync_post(rt: VideoRuntime, video_id: int) -> None:
 
 
 async def _drop(rt: VideoRuntime, row: Any, by: CurrentUser | None = None) -> None:
-    from server.social.posts import PostService
+    from server.social.services.posts import PostService
 
     assert rt.social is not None
     await sql.execute("UPDATE videos SET post = NULL WHERE id = $1", row["id"])

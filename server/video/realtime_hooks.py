@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 from channels import names
+from server.params import as_id
 from server.realtime import authz
 from server.social import sql
 
 
 async def video_channel_policy(user_id: int, arg: str) -> bool:
     """``video:{id}``: processing progress and stats, for the video's owner."""
-    if not (arg.isascii() and arg.isdigit()) or len(arg) > 19 or int(arg) >= 1 << 63:
+    video_id = as_id(arg)
+    if video_id is None:
         return False
     return bool(
         await sql.fetchval(
             "SELECT EXISTS (SELECT 1 FROM videos WHERE id = $1 AND owner = $2 AND deleted_at IS NULL)",
-            int(arg),
+            video_id,
             user_id,
         )
     )

@@ -129,7 +129,7 @@ class VideoService:
             if row["job_id"] is not None and row["status"] in ("uploading", "processing"):
                 await queries.cancel_job(row["job_id"])
             if row["owner"] != user.id:
-                from server.social.posts import audit
+                from server.social.services.posts import audit
 
                 await audit(user.id, row["owner"], "video.removed", {"video_id": str(video_id)})
         self.rt.forget(video_id)
@@ -211,7 +211,7 @@ class VideoService:
         row = await self._row(user, video_id)
         if row["moderation"] != "pending":
             raise Conflict(f"the video is already {row['moderation']}")
-        from server.social.posts import audit
+        from server.social.services.posts import audit
 
         async with sql.transaction():
             await sql.execute(

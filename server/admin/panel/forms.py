@@ -22,8 +22,9 @@ from server.admin.panel.auth import staff_account
 from server.deps import CurrentUser
 from server.errors import DomainError
 from server.live import hooks as live_hooks
+from server.params import as_id
 from server.social import sql
-from server.social.moderation import ModerationService
+from server.social.services.moderation import ModerationService
 from server.video.services import VideoService
 
 Endpoint = Callable[[Request, Any], Awaitable[str]]
@@ -77,9 +78,10 @@ async def _user_id(username: str) -> int:
 
 
 def _object_id(raw: str) -> int:
-    if not (raw.strip().isascii() and raw.strip().isdigit()) or int(raw) >= 1 << 63:
+    value = as_id(raw.strip())
+    if value is None:
         raise ValueError("not a valid id")
-    return int(raw)
+    return value
 
 
 def _guarded(fn: Endpoint) -> Endpoint:
@@ -259,8 +261,6 @@ def build(state: Callable[[], Any]) -> list[FormConfig]:
                 stream_id=str(stream_id),
                 reason=data.reason,
             )
-        if row["client_id"]:  # it was live: cut the publisher too (LIVE_CONTROL_URL), as a key rotation does
-            await live_hooks.drop_publisher(state().settings.live, row["client_id"])
         return f"Stream {data.id} ended; its key is refused from now on."
 
     def form(name: str, model: type[BaseModel], endpoint: Endpoint, description: str, group: str) -> FormConfig:

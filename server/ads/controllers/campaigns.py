@@ -12,7 +12,7 @@ from server.ads.services.campaigns import parse_id
 from server.deps import AuthUser
 from server.guards import requires_advertiser
 from server.openapi import problems
-from server.social._deps import Cursor, Limit, PathId
+from server.params import Cursor, Limit, PathId
 
 
 class CampaignController(Controller):

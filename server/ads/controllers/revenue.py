@@ -9,7 +9,7 @@ from server.ads import schemas
 from server.ads.services import ReportService
 from server.guards import requires_admin
 from server.openapi import problems
-from server.social._deps import Cursor, Limit
+from server.params import Cursor, Limit
 
 
 class RevenueController(Controller):

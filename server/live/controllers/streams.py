@@ -10,7 +10,7 @@ from server.guards import requires_creator
 from server.live import schemas
 from server.live.deps import StreamId, Streams
 from server.openapi import problems
-from server.pagination import Cursor, Limit
+from server.params import Cursor, Limit
 
 
 class StreamController(Controller):

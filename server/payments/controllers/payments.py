@@ -8,7 +8,8 @@ from litestar.params import FromPath, JSONBody
 
 from server.deps import AuthUser
 from server.openapi import problems
-from server.pagination import Cursor, Limit, Page
+from server.pagination import Page
+from server.params import Cursor, Limit
 from server.payments import schemas
 from server.payments.controllers.params import IdemKey, required_key
 from server.payments.services.charges import ChargeService

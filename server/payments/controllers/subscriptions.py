@@ -11,7 +11,8 @@ from litestar.params import FromPath, JSONBody, Parameter
 from server.deps import AuthUser
 from server.guards import requires_creator
 from server.openapi import problems
-from server.pagination import Cursor, Limit, Page
+from server.pagination import Page
+from server.params import Cursor, Limit
 from server.payments import schemas
 from server.payments.controllers.params import IdemKey
 from server.payments.services.subscriptions import SubscriptionService

@@ -17,7 +17,7 @@ from server.pagination import Page, decode_cursor, next_cursor
 from server.payments import ledger, schemas
 from server.payments.services.common import Context, connect_account, lock, transaction, user_by_name, users_by_id
 from server.social import sql
-from server.social.moderation import body_id
+from server.params import body_id
 
 
 def _view(r: Any, users: dict[int, Any], viewer: int) -> schemas.Payment:
@@ -79,7 +79,7 @@ class ChargeService:
         if (data.post_id is None) == (data.video_id is None):
             raise ValidationFailed("give exactly one of post_id and video_id")
         from server.payments.queries import bought
-        from server.social.views import VISIBLE
+        from server.social.queries import VISIBLE
         from server.video import queries as video_queries
 
         if data.post_id is not None:

@@ -5,8 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from server import db
-from server.accounts.controllers import user_public
-from server.accounts.schemas import UserPublic
+from server.accounts.schemas import UserPublic, user_public
 from server.errors import NotFound, ValidationFailed
 from server.payments.gateway import PaymentsUnavailable, StripeGateway
 from server.settings import PaymentsSettings

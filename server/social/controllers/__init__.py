@@ -1,9 +1,10 @@
-"""The social domain's controllers, and its DI providers, for ``server.app`` to wire."""
+"""The social domain's controllers, one module per resource, for ``server.app`` to wire."""
 
-from server.social._deps import dependencies
-from server.social._feeds import FeedController, HashtagController, ModerationController, ReportController
-from server.social._posts import CommentController, PostController
-from server.social._users import MeController, UserController
+from server.social.controllers.comments import CommentController
+from server.social.controllers.feeds import FeedController, HashtagController
+from server.social.controllers.moderation import ModerationController, ReportController
+from server.social.controllers.posts import PostController
+from server.social.controllers.users import MeController, UserController
 
 CONTROLLERS = [
     MeController,
@@ -16,4 +17,4 @@ CONTROLLERS = [
     ModerationController,
 ]
 
-__all__ = ["CONTROLLERS", "dependencies"]
+__all__ = ["CONTROLLERS"]

@@ -1,22 +1,21 @@
-"""Feeds, hashtags, reports and moderation endpoints."""
+"""Feeds and hashtags: home, public, trending."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from litestar import Controller, Request, get, post
+from litestar import Controller, Request, get
 from litestar.di import NamedDependency
-from litestar.params import JSONBody, PathParameter
+from litestar.params import PathParameter
 
 from server import replicas
 from server.ads.deps import page_ads
 from server.deps import MaybeUser
 from server.openapi import problems
-from server.ratelimit import write_limit
+from server.params import Cursor, Limit
 from server.social import schemas
-from server.social._deps import Cursor, Limit, PathId, Viewer
-from server.social.feeds import FeedService
-from server.social.moderation import ModerationService, parse_id
+from server.social.deps import Viewer
+from server.social.services.feeds import FeedService
 
 Tag = Annotated[str, PathParameter(max_length=101)]
 
@@ -85,50 +84,3 @@ class HashtagController(Controller):
     ) -> schemas.PostPage:
         async with replicas.reads(maybe_user.id if maybe_user else None):
             return await feeds.hashtag(maybe_user.id if maybe_user else None, tag, limit, cursor)
-
-
-class ReportController(Controller):
-    path = "/reports"
-    tags = ["moderation"]
-
-    @post(
-        "/",
-        status_code=201,
-        summary="Report a post, comment or user",
-        guards=[write_limit("reports")],
-        responses=problems(401, 404, 422),
-    )
-    async def report(
-        self, data: JSONBody[schemas.ReportCreate], viewer: Viewer, moderation: NamedDependency[ModerationService]
-    ) -> schemas.ReportView:
-        return await moderation.report(viewer.id, data)
-
-
-class ModerationController(Controller):
-    path = "/moderation"
-    tags = ["moderation"]
-
-    @get("/reports", summary="Open reports (moderators)", responses=problems(401, 403, 422))
-    async def queue(
-        self,
-        viewer: Viewer,
-        moderation: NamedDependency[ModerationService],
-        limit: Limit = 20,
-        cursor: Cursor = None,
-    ) -> schemas.ReportPage:
-        return await moderation.queue(viewer.role, limit, cursor)
-
-    @post(
-        "/posts/{post_id:str}/remove",
-        status_code=204,
-        summary="Remove a post (audited)",
-        responses=problems(401, 403, 404, 422),
-    )
-    async def remove_post(
-        self,
-        post_id: PathId,
-        data: JSONBody[schemas.Removal],
-        viewer: Viewer,
-        moderation: NamedDependency[ModerationService],
-    ) -> None:
-        await moderation.remove_post(viewer.id, viewer.role, parse_id(post_id), data.reason)

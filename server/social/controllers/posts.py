@@ -1,4 +1,4 @@
-"""Posts and comments endpoints."""
+"""Posts: publish, read, edit, delete, like, repost, bookmark, and a post's comments."""
 
 from __future__ import annotations
 
@@ -14,15 +14,15 @@ from server.deps import MaybeUser
 from server.errors import Forbidden
 from server.guards import has_capability
 from server.openapi import problems
+from server.params import Cursor, Limit, PathId, body_id, parse_id
 from server.ratelimit import write_limit
 from server.settings import Settings
 from server.social import schemas
-from server.social._deps import Cursor, Limit, PathId, Viewer
 from server.social.avatars import store_post_image
-from server.social.comments import CommentService
-from server.social.moderation import body_id, parse_id
-from server.social.posts import PostService
+from server.social.deps import Viewer
 from server.social.runtime import SocialRuntime
+from server.social.services.comments import CommentService
+from server.social.services.posts import PostService
 
 Order = Annotated[Literal["oldest", "newest"], Parameter(description="comment order")]
 ParentId = Annotated[str | None, Parameter(max_length=20, description="only replies to this comment")]
@@ -193,35 +193,3 @@ class PostController(Controller):
     ) -> schemas.Comment:
         parent = body_id(data.parent_id) if data.parent_id is not None else None
         return await comments.add(viewer.id, parse_id(post_id), data.text, parent)
-
-
-class CommentController(Controller):
-    path = "/comments"
-    tags = ["posts"]
-
-    @delete(
-        "/{comment_id:str}",
-        status_code=204,
-        summary="Delete (its author, the post's author, a moderator)",
-        responses=problems(401, 403, 404),
-    )
-    async def remove(self, comment_id: PathId, viewer: Viewer, comments: NamedDependency[CommentService]) -> None:
-        await comments.delete(viewer.id, viewer.role, parse_id(comment_id))
-
-    @post(
-        "/{comment_id:str}/like",
-        guards=[write_limit("likes")],
-        status_code=200,
-        summary="Like a comment (idempotent)",
-        responses=problems(401, 404),
-    )
-    async def like(
-        self, comment_id: PathId, viewer: Viewer, comments: NamedDependency[CommentService]
-    ) -> schemas.Comment:
-        return await comments.like(viewer.id, parse_id(comment_id), on=True)
-
-    @delete("/{comment_id:str}/like", status_code=200, summary="Unlike a comment", responses=problems(401, 404))
-    async def unlike(
-        self, comment_id: PathId, viewer: Viewer, comments: NamedDependency[CommentService]
-    ) -> schemas.Comment:
-        return await comments.like(viewer.id, parse_id(comment_id), on=False)

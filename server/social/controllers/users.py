@@ -12,14 +12,15 @@ from litestar.params import Body, JSONBody, Parameter, PathParameter
 from server import replicas
 from server.deps import MaybeUser
 from server.openapi import problems
+from server.params import Cursor, Limit
 from server.ratelimit import write_limit
 from server.settings import Settings
 from server.social import schemas
-from server.social._deps import Cursor, Limit, Viewer
 from server.social.avatars import store_avatar
-from server.social.feeds import FeedService
-from server.social.graph import GraphService
+from server.social.deps import Viewer
 from server.social.runtime import SocialRuntime
+from server.social.services.feeds import FeedService
+from server.social.services.graph import GraphService
 
 Username = Annotated[str, PathParameter(max_length=30)]
 Query = Annotated[str, Parameter(min_length=1, max_length=64)]

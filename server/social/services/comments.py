@@ -8,9 +8,10 @@ from models.ids import new_id
 from server import events, outbox
 from server.errors import Forbidden, NotFound, ValidationFailed
 from server.social import cursor, schemas, sql, text
-from server.social.posts import STAFF, PostService, audit
+from server.social.queries import USER_COLS, who_can_see
 from server.social.runtime import SocialRuntime
-from server.social.views import USER_COLS, user_summary, who_can_see
+from server.social.services.posts import STAFF, PostService, audit
+from server.social.services.visibility import user_summary
 
 _SELECT = (
     "SELECT c.id, c.post, c.parent, c.text, c.like_count, c.reply_count, c.created_at, "

@@ -11,10 +11,11 @@ from collections.abc import Awaitable, Callable
 
 from server.errors import Forbidden, ValidationFailed
 from server.social import cursor, schemas, sql
-from server.social.graph import GraphService
+from server.social.queries import NOT_MUTED, VISIBLE
 from server.social.runtime import SocialRuntime
+from server.social.services.graph import GraphService
+from server.social.services.visibility import in_order
 from server.social.text import normalize_tag
-from server.social.views import NOT_MUTED, VISIBLE, in_order
 
 Source = Callable[[int | None, int], Awaitable[list[int]]]
 CELEBRITIES_TTL = 60  # seconds a viewer's followed-celebrity list is reused between graph changes

@@ -11,8 +11,9 @@ from server import events
 from server.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from server.realtime import recheck
 from server.social import cursor, schemas, sql
+from server.social.queries import USER_COLS, is_blocked_either_way
 from server.social.runtime import SocialRuntime
-from server.social.views import USER_COLS, is_blocked_either_way, user_summary
+from server.social.services.visibility import user_summary
 
 
 async def _bump(user_id: int, column: str, delta: int) -> None:

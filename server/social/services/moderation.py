@@ -4,25 +4,12 @@ from __future__ import annotations
 
 from models.ids import new_id
 from server.errors import Forbidden, NotFound, ValidationFailed
+from server.params import body_id
 from server.social import cursor, schemas, sql
-from server.social.comments import CommentService
-from server.social.graph import GraphService
-from server.social.posts import STAFF, PostService
 from server.social.runtime import SocialRuntime
-
-
-def parse_id(raw: str) -> int:
-    """A path or body id; anything that is not one is simply not found."""
-    if not (raw.isascii() and raw.isdigit()) or len(raw) > 19 or int(raw) >= 1 << 63:
-        raise NotFound("no such object")
-    return int(raw)
-
-
-def body_id(raw: str) -> int:
-    """An id sent in a body; one that cannot exist is a 422."""
-    if not (raw.isascii() and raw.isdigit()) or int(raw) >= 1 << 63:
-        raise ValidationFailed("not a valid id")
-    return int(raw)
+from server.social.services.comments import CommentService
+from server.social.services.graph import GraphService
+from server.social.services.posts import STAFF, PostService
 
 
 class ModerationService:

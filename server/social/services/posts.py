@@ -12,8 +12,9 @@ from models.ids import new_id
 from server import events
 from server.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from server.social import cursor, fanout, schemas, sql, text
+from server.social.queries import VISIBLE, who_can_see
 from server.social.runtime import SocialRuntime
-from server.social.views import VISIBLE, visible_posts, who_can_see
+from server.social.services.visibility import visible_posts
 
 STAFF = ("moderator", "admin")
 WEIGHTS = {"like": 1.0, "comment": 2.0, "repost": 3.0}

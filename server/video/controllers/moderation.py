@@ -8,8 +8,8 @@ from litestar.params import JSONBody
 
 from server.guards import requires_moderator
 from server.openapi import problems
-from server.social._deps import Cursor, Limit, PathId, Viewer
-from server.social.moderation import parse_id
+from server.params import Cursor, Limit, PathId, parse_id
+from server.social.deps import Viewer
 from server.video import schemas
 from server.video.discovery import DiscoveryService
 from server.video.services import VideoService

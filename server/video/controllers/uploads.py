@@ -12,8 +12,8 @@ from litestar.di import NamedDependency
 
 from server.deps import CurrentUser
 from server.openapi import problems
-from server.social._deps import PathId, Viewer
-from server.social.moderation import parse_id
+from server.params import PathId, parse_id
+from server.social.deps import Viewer
 from server.video.uploads import (
     TUS_VERSION,
     BadRequest,

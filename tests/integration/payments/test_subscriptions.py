@@ -68,7 +68,7 @@ async def test_subscribe_pay_and_see_subscriber_posts_everywhere(client: Any, st
     fee = 800 * 1000 // 10_000
     assert (await earnings(alice))["by_kind"]["subscription"] == 800 - fee
     # The post: channel follows the same rule.
-    from server.social.posts import can_view_post
+    from server.social.services.posts import can_view_post
 
     assert await can_view_post(int(bob.id), int(post["id"]))
     assert not await can_view_post(int(eve.id), int(post["id"]))

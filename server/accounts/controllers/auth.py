@@ -1,102 +1,34 @@
-"""Auth endpoints: register, login (JSON and OAuth2 form), refresh, logout, me, 2FA."""
+"""Auth: register, login (JSON and OAuth2 form), refresh, logout, me, 2FA."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
-import msgspec
 from litestar import Controller, Request, get, post
-from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, JSONBody
 
-from server.accounts.revocation import effective_capabilities
-from server.accounts.schemas import LoginRequest, Me, RefreshRequest, RegisterRequest, TokenPair, UserPublic
-from server.accounts.services import AccountService, ClientInfo, Issued
+from server.accounts.deps import client_info, provide_accounts
+from server.accounts.schemas import (
+    LoginRequest,
+    Me,
+    OAuth2PasswordForm,
+    PasswordOTPRequest,
+    PasswordRequest,
+    RecoveryCodes,
+    RefreshRequest,
+    RegisterRequest,
+    TokenPair,
+    TwoFactorSetup,
+    UserPublic,
+    me_view,
+    user_public,
+)
+from server.accounts.services import AccountService, Issued
 from server.deps import AuthUser
 from server.errors import ValidationFailed
 from server.openapi import problems
-from server.settings import Settings
-
-OTPBody = Annotated[str, msgspec.Meta(min_length=6, max_length=32)]
-
-
-PasswordBody = Annotated[str, msgspec.Meta(min_length=1, max_length=1024)]
-
-
-class PasswordRequest(msgspec.Struct, forbid_unknown_fields=True):
-    """Re-authentication for a sensitive change: the account's current password."""
-
-    password: PasswordBody
-
-
-class PasswordOTPRequest(msgspec.Struct, forbid_unknown_fields=True):
-    password: PasswordBody
-    otp: OTPBody
-
-
-class TwoFactorSetup(msgspec.Struct):
-    secret: str
-    otpauth_url: str
-
-
-class RecoveryCodes(msgspec.Struct):
-    recovery_codes: list[str]
-
-
-class OAuth2PasswordForm(msgspec.Struct):
-    username: str
-    password: str
-    grant_type: str = "password"
-    scope: str = ""
-    otp: str | None = None
-
-
-def provide_accounts(settings: NamedDependency[Settings], state: State) -> AccountService:
-    return AccountService(settings, limiter=state.get("limiter"), mailer=state.get("mailer"))
-
-
-def client_info(request: Request[Any, Any, Any]) -> ClientInfo:
-    ip = request.client.host if request.client else ""
-    return ClientInfo(ip=ip, user_agent=request.headers.get("user-agent", "")[:400])
-
-
-def user_public(row: dict[str, Any]) -> UserPublic:
-    return UserPublic(
-        id=str(row["id"]),
-        username=row["username"],
-        display_name=row["display_name"],
-        avatar_url=row["avatar_url"],
-        bio=row["bio"],
-        followers_count=row["followers_count"],
-        following_count=row["following_count"],
-        posts_count=row["posts_count"],
-        is_private=row["is_private"],
-        created_at=row["created_at"],
-    )
-
-
-def me_view(row: dict[str, Any]) -> Me:
-    return Me(
-        id=str(row["id"]),
-        username=row["username"],
-        email=row["email"],
-        email_verified=row["email_verified_at"] is not None,
-        display_name=row["display_name"],
-        avatar_url=row["avatar_url"],
-        bio=row["bio"],
-        role=row["role"],
-        capabilities=list(effective_capabilities(row)),
-        two_factor_enabled=row["totp_enabled"],
-        is_private=row["is_private"],
-        followers_count=row["followers_count"],
-        following_count=row["following_count"],
-        posts_count=row["posts_count"],
-        locale=row["locale"],
-        timezone=row["timezone"],
-        created_at=row["created_at"],
-    )
 
 
 def _pair(issued: Issued) -> TokenPair:

@@ -1,0 +1,1 @@
+"""The social domain's rules: posts, comments, the graph, feeds, reports and moderation."""
