@@ -16,9 +16,12 @@ CAPABILITIES = ("creator", "advertiser")
 Guard = Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], Awaitable[None]]
 
 
-def has_role(user: CurrentUser, *roles: str) -> bool:
-    """For services: whether ``user`` holds one of ``roles`` (admins hold every role)."""
-    return user.role in roles or user.role == "admin"
+def has_role(role: str, *roles: str) -> bool:
+    """For services: whether a user whose role is ``role`` holds one of ``roles`` (admins hold every role).
+
+    The one role check: ``has_role(user.role, "moderator")`` is "staff" (moderators and admins).
+    """
+    return role in roles or role == "admin"
 
 
 def requires_role(*roles: str) -> Guard:
@@ -29,7 +32,7 @@ def requires_role(*roles: str) -> Guard:
 
     async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
         user = await user_from_connection(connection)
-        if not has_role(user, *roles):
+        if not has_role(user.role, *roles):
             raise Forbidden(f"this needs the {' or '.join(roles)} role")
 
     guard.__name__ = f"requires_role_{'_'.join(roles)}"

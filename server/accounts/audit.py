@@ -35,6 +35,12 @@ ACTIONS = frozenset(
         "account_deletion_cancelled",
         "account_deleted",
         "admin_change",
+        # Moderation by staff on someone else's content (social, video).
+        "post.removed",
+        "comment.removed",
+        "video.removed",
+        "video.approved",
+        "video.rejected",
     }
 )
 

@@ -10,12 +10,11 @@ from typing import Any
 
 from server.outbox import EMIT_LOCK, NOTIFY_CHANNEL
 from server.social import sql
-from server.social.queries import USER_COLS
+from server.social.queries import USER_COLS, blocked_either_way
 
 # _CHAT_AND_EMIT spells the outbox's emit lock out: it must stay the same lock.
 assert EMIT_LOCK == (0x5F10, 1)
 
-STAFF = ("moderator", "admin")
 CHAT_USER = "u.id AS u_id, u.username AS u_username, u.display_name AS u_display_name, u.avatar_url AS u_avatar_url"
 
 # $1 is the viewer (0 for anonymous), ``s`` the stream. Staff see every stream (they moderate them). As for
@@ -23,8 +22,7 @@ CHAT_USER = "u.id AS u_id, u.username AS u_username, u.display_name AS u_display
 # streams are nobody's (the owner row is read by id: the callers join ``users`` for other purposes).
 VISIBLE = (
     "(s.owner = $1 OR (SELECT role FROM users WHERE id = $1) IN ('moderator', 'admin') OR ("
-    "NOT EXISTS (SELECT 1 FROM blocks b WHERE (b.blocker = $1 AND b.blocked = s.owner) "
-    "OR (b.blocker = s.owner AND b.blocked = $1)) AND EXISTS (SELECT 1 FROM users so WHERE so.id = s.owner "
+    "NOT " + blocked_either_way("$1", "s.owner") + " AND EXISTS (SELECT 1 FROM users so WHERE so.id = s.owner "
     "AND so.suspended_at IS NULL AND ((s.visibility = 'public' AND NOT so.is_private) "
     "OR (s.visibility IN ('public', 'followers') "
     "AND EXISTS (SELECT 1 FROM follows f WHERE f.follower = $1 AND f.followee = s.owner))))))"

@@ -19,13 +19,13 @@ from channels.gateway import Outgoing, PublishRefused
 from channels.protocol import BAD_REQUEST, FORBIDDEN, RATE_LIMITED
 from models.ids import new_id
 from server.errors import RateLimited
+from server.guards import has_role
 from server.live import queries, schemas, views
 from server.live.runtime import LiveRuntime
 from server.params import as_id
 
 _CHAT = msgspec.json.Decoder(schemas.ChatIn)
 _REACTION = msgspec.json.Decoder(schemas.ReactionIn)
-STAFF = ("moderator", "admin")
 
 
 def _stream_id(arg: str) -> int:
@@ -93,7 +93,7 @@ class Room:
             await self.rt.limiter.hit(f"chat:{stream_id}:{user_id}", self.rt.settings.chat_limit)
         except RateLimited as exc:
             raise PublishRefused(RATE_LIMITED, f"too many chat messages; retry in {exc.retry_after} s") from None
-        moderator = row["owner"] == user_id or row["role"] in STAFF
+        moderator = row["owner"] == user_id or has_role(row["role"], "moderator")
         slow = row["slow_mode_seconds"]
         if slow and not moderator and not await self.rt.counters.slow_mode_allows(stream_id, user_id, slow):
             raise PublishRefused(RATE_LIMITED, f"slow mode: one message every {slow} s")

@@ -12,13 +12,12 @@ from models.ids import new_id
 from server import outbox
 from server.deps import CurrentUser
 from server.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from server.guards import has_role
 from server.live import hooks, keys, queries, schemas, views
 from server.live.runtime import LiveRuntime
 from server.pagination import decode_cursor, next_cursor
 from server.params import parse_id
 from server.social import sql
-
-STAFF = ("moderator", "admin")
 
 
 class StreamService:
@@ -38,7 +37,7 @@ class StreamService:
         row = await queries.visible_stream(user.id, stream_id)
         if row is None:
             raise NotFound("no such stream")
-        if row["owner"] != user.id and user.role not in STAFF:
+        if row["owner"] != user.id and not has_role(user.role, "moderator"):
             raise Forbidden("only the stream's owner and moderators moderate its room")
         return stream_id, row["owner"]
 
@@ -104,7 +103,7 @@ class StreamService:
         )
         if target is None:
             raise NotFound("no such user")
-        if target["id"] == owner or target["role"] in STAFF:
+        if target["id"] == owner or has_role(target["role"], "moderator"):
             raise ValidationFailed("the owner and moderators cannot be banned from a room")
         until = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=data.seconds) if data.seconds else None
         async with sql.transaction():

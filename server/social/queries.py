@@ -14,13 +14,23 @@ from server.social import sql
 
 USER_COLS = "id, username, display_name, avatar_url, followers_count, following_count, posts_count, is_private"
 
+
+def blocked_either_way(a: str, b: str) -> str:
+    """SQL: whether users ``a`` and ``b`` (SQL expressions: columns or ``$n``) block each other, either way.
+
+    The one spelling of the block rule; every read that hides blocked people (posts, comments, mentions,
+    follower lists, search, videos, live streams, notifications) splices it in.
+    """
+    return (
+        f"EXISTS (SELECT 1 FROM blocks b WHERE (b.blocker = {a} AND b.blocked = {b}) "
+        f"OR (b.blocker = {b} AND b.blocked = {a}))"
+    )
+
+
 # $1 is the viewer id (0 for anonymous). ``p`` is the post, ``a`` its author.
-BLOCKED = (
-    "EXISTS (SELECT 1 FROM blocks b WHERE (b.blocker = $1 AND b.blocked = {u}) OR (b.blocker = {u} AND b.blocked = $1))"
-)
 VISIBLE = (
     "p.deleted_at IS NULL AND a.suspended_at IS NULL AND (p.author = $1 OR (NOT "
-    + BLOCKED.format(u="p.author")
+    + blocked_either_way("$1", "p.author")
     + " AND ((p.visibility = 'private' AND $1 = ANY(p.mentions))"
     " OR (p.visibility = 'public' AND NOT a.is_private)"
     # Subscribers-only: an active (or in-grace) subscription to the author, kept by payments' webhooks.
@@ -78,14 +88,7 @@ async def who_can_see(post_id: int, user_ids: list[int] | tuple[int, ...]) -> li
 
 
 async def is_blocked_either_way(a: int, b: int) -> bool:
-    return bool(
-        await sql.fetchval(
-            "SELECT EXISTS (SELECT 1 FROM blocks WHERE (blocker = $1 AND blocked = $2) "
-            "OR (blocker = $2 AND blocked = $1))",
-            a,
-            b,
-        )
-    )
+    return bool(await sql.fetchval("SELECT " + blocked_either_way("$1", "$2"), a, b))
 
 
 async def block_relations(user_id: int) -> list[int]:

@@ -13,6 +13,7 @@ from typing import Any
 from models.ids import new_id
 from server.deps import CurrentUser
 from server.errors import Forbidden, NotFound, PaymentRequired
+from server.guards import has_role
 from server.social import sql
 from server.video import queries, schemas
 from server.video.runtime import VideoRuntime
@@ -123,7 +124,7 @@ class AnalyticsService:
         return True
 
     async def analytics(self, user: CurrentUser, video_id: int) -> schemas.Analytics:
-        row = await queries.visible_row(user.id, video_id, staff=user.role in queries.STAFF)
+        row = await queries.visible_row(user.id, video_id, staff=has_role(user.role, "moderator"))
         if row is None:
             raise NotFound("no such video")
         if row["owner"] != user.id:

@@ -8,6 +8,7 @@ from typing import Any
 from server.deps import CurrentUser
 from server.errors import NotFound, ValidationFailed
 from server.social import cursor, sql
+from server.social.queries import is_blocked_either_way
 from server.video import queries, schemas
 from server.video.runtime import VideoRuntime
 from server.video.views import video_view
@@ -41,12 +42,7 @@ class DiscoveryService:
         if owner is None:
             raise NotFound("no such user")
         viewer = user.id if user else 0
-        if viewer and await sql.fetchval(
-            "SELECT EXISTS (SELECT 1 FROM blocks WHERE (blocker = $1 AND blocked = $2) "
-            "OR (blocker = $2 AND blocked = $1))",
-            viewer,
-            owner,
-        ):
+        if viewer and await is_blocked_either_way(viewer, owner):
             raise NotFound("no such user")
         return await self.newest(user, limit, cur, owner)
 

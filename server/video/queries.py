@@ -11,14 +11,10 @@ from typing import Any
 import msgspec
 
 from server.social import sql
-
-STAFF = ("moderator", "admin")
+from server.social.queries import blocked_either_way
 
 # $1 is the viewer id (0 when anonymous). ``v`` is the video, ``a`` its owner (users row).
-_BLOCKED = (
-    "EXISTS (SELECT 1 FROM blocks b WHERE (b.blocker = $1 AND b.blocked = v.owner) "
-    "OR (b.blocker = v.owner AND b.blocked = $1))"
-)
+_BLOCKED = blocked_either_way("$1", "v.owner")
 _FOLLOWS = "EXISTS (SELECT 1 FROM follows f WHERE f.follower = $1 AND f.followee = v.owner)"
 
 

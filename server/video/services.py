@@ -10,11 +10,12 @@ import msgspec
 from channels import names
 from models.ids import new_id
 from server import outbox
+from server.accounts import audit
 from server.deps import CurrentUser
 from server.errors import Conflict, DomainError, Forbidden, NotFound, PaymentRequired
+from server.guards import has_capability, has_role
 from server.social import sql
 from server.video import queries, schemas
-from server.video.queries import STAFF
 from server.video.runtime import VideoRuntime
 from server.video.views import anonymous_may_see, video_view
 
@@ -25,8 +26,6 @@ class NotReady(DomainError):
 
 def may_upload(user: CurrentUser) -> bool:
     """Creators and admins upload."""
-    from server.guards import has_capability
-
     return has_capability(user, "creator")
 
 
@@ -44,7 +43,7 @@ class VideoService:
 
     async def _row(self, user: CurrentUser | None, video_id: int) -> Any:
         viewer = user.id if user else 0
-        row = await queries.visible_row(viewer, video_id, staff=bool(user and user.role in STAFF))
+        row = await queries.visible_row(viewer, video_id, staff=bool(user and has_role(user.role, "moderator")))
         if row is None:
             raise NotFound("no such video")
         return row
@@ -52,7 +51,7 @@ class VideoService:
     async def _own_row(self, user: CurrentUser, video_id: int) -> Any:
         """The row, when ``user`` owns it or is staff; 404 when they cannot see it, 403 when only see."""
         row = await self._row(user, video_id)
-        if row["owner"] != user.id and user.role not in STAFF:
+        if row["owner"] != user.id and not has_role(user.role, "moderator"):
             raise Forbidden("only the owner or a moderator may change this video")
         return row
 
@@ -63,7 +62,9 @@ class VideoService:
             raise Forbidden("only creators and admins upload videos (POST /api/v1/creators/enroll)")
         tags = clean_tags(data.tags)
         expires = datetime.now(UTC) + timedelta(seconds=self.rt.settings.upload_expiry_seconds)
-        moderation = "pending" if self.rt.settings.require_approval and user.role not in STAFF else "approved"
+        moderation = (
+            "pending" if self.rt.settings.require_approval and not has_role(user.role, "moderator") else "approved"
+        )
         video_id = new_id()
         await sql.execute(
             "INSERT INTO videos (id, owner, title, description, tags, search_text, visibility, status, moderation, "
@@ -129,9 +130,7 @@ class VideoService:
             if row["job_id"] is not None and row["status"] in ("uploading", "processing"):
                 await queries.cancel_job(row["job_id"])
             if row["owner"] != user.id:
-                from server.social.services.posts import audit
-
-                await audit(user.id, row["owner"], "video.removed", {"video_id": str(video_id)})
+                await audit.record("video.removed", user_id=row["owner"], actor_id=user.id, video_id=str(video_id))
         self.rt.forget(video_id)
         from server.video.publishing import remove_post
         from server.video.uploads import discard_staged
@@ -206,13 +205,11 @@ class VideoService:
 
     async def decide(self, user: CurrentUser, video_id: int, approve: bool, reason: str = "") -> schemas.Video:
         """A moderator approves or rejects a video waiting in the queue."""
-        if user.role not in STAFF:
+        if not has_role(user.role, "moderator"):
             raise Forbidden("moderators only")
         row = await self._row(user, video_id)
         if row["moderation"] != "pending":
             raise Conflict(f"the video is already {row['moderation']}")
-        from server.social.services.posts import audit
-
         async with sql.transaction():
             await sql.execute(
                 "UPDATE videos SET moderation = $2, updated_at = now() WHERE id = $1",
@@ -220,7 +217,7 @@ class VideoService:
                 "approved" if approve else "rejected",
             )
             action = "video.approved" if approve else "video.rejected"
-            await audit(user.id, row["owner"], action, {"video_id": str(video_id), "reason": reason})
+            await audit.record(action, user_id=row["owner"], actor_id=user.id, video_id=str(video_id), reason=reason)
         self.rt.forget(video_id)
         if approve:
             from server.video.publishing import sync_post

@@ -21,9 +21,9 @@ from models.admin_panel import AdminOperator, AdminPanelSession
 from server import security
 from server.accounts import audit, passwords, sessions, twofactor
 from server.errors import InvalidOTP
+from server.guards import has_role
 from server.settings import Settings
 
-STAFF = ("moderator", "admin")
 USER_AGENT = "Social Flow admin panel"
 
 
@@ -43,7 +43,7 @@ class PanelOperator(AdminOperator, tablename="admin_operators"):
         if user is None or not ok:
             await audit.record("login_failed", user_id=user["id"] if user else None, reason="password", via="admin")
             return None
-        if user["role"] not in STAFF or user["suspended_at"] is not None:
+        if not has_role(user["role"], "moderator") or user["suspended_at"] is not None:
             await audit.record("login_failed", user_id=user["id"], reason="not_staff", via="admin")
             return None
         return await sync_operator(user)
@@ -78,7 +78,7 @@ async def staff_account(operator_id: int) -> dict[str, Any] | None:
     rows = await User.raw(
         "SELECT u.* FROM users u JOIN admin_operators o ON o.account = u.id WHERE o.id = {}", operator_id
     )
-    if not rows or rows[0]["role"] not in STAFF or rows[0]["suspended_at"] is not None:
+    if not rows or not has_role(rows[0]["role"], "moderator") or rows[0]["suspended_at"] is not None:
         return None
     return rows[0]
 

@@ -6,11 +6,13 @@ from typing import Any
 
 from models.ids import new_id
 from server import events, outbox
+from server.accounts import audit
 from server.errors import Forbidden, NotFound, ValidationFailed
+from server.guards import has_role
 from server.social import cursor, schemas, sql, text
-from server.social.queries import USER_COLS, who_can_see
+from server.social.queries import USER_COLS, blocked_either_way, who_can_see
 from server.social.runtime import SocialRuntime
-from server.social.services.posts import STAFF, PostService, audit
+from server.social.services.posts import PostService
 from server.social.services.visibility import user_summary
 
 _SELECT = (
@@ -19,10 +21,7 @@ _SELECT = (
     + ', EXISTS (SELECT 1 FROM comment_likes l WHERE l.comment = c.id AND l."user" = $1) AS liked_by_me '
     "FROM comments c JOIN users u ON u.id = c.author "
 )
-_NOT_BLOCKED = (
-    "NOT EXISTS (SELECT 1 FROM blocks b WHERE (b.blocker = $1 AND b.blocked = c.author) "
-    "OR (b.blocker = c.author AND b.blocked = $1))"
-)
+_NOT_BLOCKED = "NOT " + blocked_either_way("$1", "c.author")
 
 
 def _view(r: Any) -> schemas.Comment:
@@ -126,7 +125,7 @@ class CommentService:
 
     async def delete(self, viewer: int, role: str, comment_id: int) -> None:
         row, post = await self._row(viewer, comment_id)
-        if viewer not in (row["author"], post["author"]) and role not in STAFF:
+        if viewer not in (row["author"], post["author"]) and not has_role(role, "moderator"):
             raise Forbidden("only the comment's author, the post's author or a moderator may delete it")
         async with sql.transaction():
             status = await sql.execute(
@@ -142,7 +141,9 @@ class CommentService:
                     "UPDATE comments SET reply_count = greatest(reply_count - 1, 0) WHERE id = $1", row["parent"]
                 )
             if viewer not in (row["author"], post["author"]):
-                await audit(viewer, row["author"], "comment.removed", {"comment_id": str(comment_id)})
+                await audit.record(
+                    "comment.removed", user_id=row["author"], actor_id=viewer, comment_id=str(comment_id)
+                )
         await self.rt.store.mark_dirty(row["post"])
 
     async def like(self, viewer: int, comment_id: int, on: bool) -> schemas.Comment:

@@ -11,7 +11,7 @@ from server import events
 from server.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from server.realtime import recheck
 from server.social import cursor, schemas, sql
-from server.social.queries import USER_COLS, is_blocked_either_way
+from server.social.queries import USER_COLS, blocked_either_way, is_blocked_either_way
 from server.social.runtime import SocialRuntime
 from server.social.services.visibility import user_summary
 
@@ -273,8 +273,7 @@ class GraphService:
         rows = await sql.fetch(
             f"SELECT f.id AS fid, {', '.join('u.' + c for c in USER_COLS.split(', '))} FROM follows f "
             f"JOIN users u ON u.id = f.{other} WHERE f.{mine} = $1 AND f.id < $2 "
-            "AND NOT EXISTS (SELECT 1 FROM blocks b WHERE (b.blocker = $3 AND b.blocked = u.id) "
-            "OR (b.blocker = u.id AND b.blocked = $3)) ORDER BY f.id DESC LIMIT $4",
+            f"AND NOT {blocked_either_way('$3', 'u.id')} ORDER BY f.id DESC LIMIT $4",
             tid,
             int(after[0]) if after else (1 << 63) - 1,
             viewer or 0,
@@ -301,8 +300,7 @@ class GraphService:
             f"SELECT {USER_COLS}, greatest(similarity(username, $1), similarity(lower(display_name), $1)) AS rank "
             "FROM users u WHERE suspended_at IS NULL AND (username % $1 OR lower(display_name) % $1 "
             "OR username LIKE $2 OR lower(display_name) LIKE $2) "
-            "AND NOT EXISTS (SELECT 1 FROM blocks b WHERE (b.blocker = $3 AND b.blocked = u.id) "
-            "OR (b.blocker = u.id AND b.blocked = $3)) "
+            f"AND NOT {blocked_either_way('$3', 'u.id')} "
             "ORDER BY (username = $1) DESC, rank DESC, followers_count DESC, id LIMIT $4 OFFSET $5",
             q,
             _like_prefix(q),

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from models.ids import new_id
 from server.errors import Forbidden, NotFound, ValidationFailed
+from server.guards import has_role
 from server.params import body_id
 from server.social import cursor, schemas, sql
 from server.social.runtime import SocialRuntime
 from server.social.services.comments import CommentService
 from server.social.services.graph import GraphService
-from server.social.services.posts import STAFF, PostService
+from server.social.services.posts import PostService
 
 
 class ModerationService:
@@ -41,7 +42,7 @@ class ModerationService:
         return _view(row)
 
     async def queue(self, role: str, limit: int, cur: str | None) -> schemas.ReportPage:
-        if role not in STAFF:
+        if not has_role(role, "moderator"):
             raise Forbidden("moderators only")
         after = cursor.decode(self.rt.secret_key, "reports", cur)
         rows = await sql.fetch(
@@ -55,7 +56,7 @@ class ModerationService:
         return schemas.ReportPage(items=[_view(r) for r in rows], next_cursor=nxt)
 
     async def remove_post(self, viewer: int, role: str, post_id: int, reason: str) -> None:
-        if role not in STAFF:
+        if not has_role(role, "moderator"):
             raise Forbidden("moderators only")
         await PostService(self.rt).delete(viewer, role, post_id, reason=reason)
         await sql.execute(

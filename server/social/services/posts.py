@@ -10,13 +10,14 @@ import asyncpg
 
 from models.ids import new_id
 from server import events
+from server.accounts import audit
 from server.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from server.guards import has_role
 from server.social import cursor, fanout, schemas, sql, text
-from server.social.queries import VISIBLE, who_can_see
+from server.social.queries import VISIBLE, blocked_either_way, who_can_see
 from server.social.runtime import SocialRuntime
 from server.social.services.visibility import visible_posts
 
-STAFF = ("moderator", "admin")
 WEIGHTS = {"like": 1.0, "comment": 2.0, "repost": 3.0}
 MAX_MENTIONS = 10
 
@@ -54,9 +55,7 @@ class PostService:
             # Each mention is a notification (and a push): a cap keeps one post from paging a crowd.
             raise ValidationFailed(f"at most {MAX_MENTIONS} different @mentions per text")
         rows = await sql.fetch(
-            "SELECT id FROM users u WHERE username = ANY($1) AND id <> $2 AND NOT EXISTS "
-            "(SELECT 1 FROM blocks b WHERE (b.blocker = u.id AND b.blocked = $2) "
-            "OR (b.blocker = $2 AND b.blocked = u.id))",
+            "SELECT id FROM users u WHERE username = ANY($1) AND id <> $2 AND NOT " + blocked_either_way("u.id", "$2"),
             names,
             author,
         )
@@ -205,9 +204,9 @@ class PostService:
 
     async def delete(self, viewer: int, role: str, post_id: int, *, reason: str | None = None) -> None:
         """Soft delete by the author, or removal by a moderator/admin (audited)."""
-        row = await self._visible_row(viewer, post_id, staff=role in STAFF)
+        row = await self._visible_row(viewer, post_id, staff=has_role(role, "moderator"))
         staff = row["author"] != viewer
-        if staff and role not in STAFF:
+        if staff and not has_role(role, "moderator"):
             raise Forbidden("only the author or a moderator may delete this post")
         async with sql.transaction():
             status = await sql.execute(
@@ -229,7 +228,9 @@ class PostService:
             aud = await fanout.audience(self.rt, author, row["visibility"], list(row["mentions"]))
             await fanout.emit_post_event("post.deleted", aud, post_id, list(row["hashtags"]), {"id": str(post_id)})
             if staff:
-                await audit(viewer, row["author"], "post.removed", {"post_id": str(post_id), "reason": reason or ""})
+                await audit.record(
+                    "post.removed", user_id=row["author"], actor_id=viewer, post_id=str(post_id), reason=reason or ""
+                )
 
     async def like(self, viewer: int, post_id: int, on: bool) -> schemas.Post:
         row = await self._visible_row(viewer, post_id)
@@ -297,20 +298,6 @@ class PostService:
         else:
             await sql.execute('DELETE FROM bookmarks WHERE post = $1 AND "user" = $2', post_id, viewer)
         return await self.get(viewer, post_id)
-
-
-async def audit(actor: int, user: int | None, action: str, details: dict[str, Any]) -> None:
-    import msgspec
-
-    await sql.execute(
-        'INSERT INTO audit_events (id, "user", actor, action, ip, user_agent, details, created_at) '
-        "VALUES ($1, $2, $3, $4, '', '', $5::jsonb, now())",
-        new_id(),
-        user,
-        actor,
-        action,
-        msgspec.json.encode(details).decode(),
-    )
 
 
 async def can_view_post(viewer_id: int, post_id: int) -> bool:

@@ -152,8 +152,8 @@ async def test_domain_events_for_notifications(client):
 
 @pytest.mark.parametrize("visibility", ["public", "followers"])
 async def test_can_view_post_policy(client, visibility):
-    from server.social.services.posts import can_view_post
     from server.social.realtime_hooks import post_channel_policy
+    from server.social.services.posts import can_view_post
 
     alice, bob, carol = await users(client, "alice", "bob", "carol")
     await bob.follow(alice)
