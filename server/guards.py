@@ -16,11 +16,13 @@ CAPABILITIES = ("creator", "advertiser")
 Guard = Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], Awaitable[None]]
 
 
-def has_role(role: str, *roles: str) -> bool:
-    """For services: whether a user whose role is ``role`` holds one of ``roles`` (admins hold every role).
+def has_role(who: CurrentUser | str, *roles: str) -> bool:
+    """Whether ``who`` (a user, or a user's role) holds one of ``roles``; admins hold every role.
 
-    The one role check: ``has_role(user.role, "moderator")`` is "staff" (moderators and admins).
+    The one role check, for guards and services alike: ``has_role(user, "moderator")`` is "staff"
+    (moderators and admins). Services that hold only a row pass its role: ``has_role(row["role"], ...)``.
     """
+    role = who if isinstance(who, str) else who.role
     return role in roles or role == "admin"
 
 
@@ -32,7 +34,7 @@ def requires_role(*roles: str) -> Guard:
 
     async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
         user = await user_from_connection(connection)
-        if not has_role(user.role, *roles):
+        if not has_role(user, *roles):
             raise Forbidden(f"this needs the {' or '.join(roles)} role")
 
     guard.__name__ = f"requires_role_{'_'.join(roles)}"

@@ -6,7 +6,7 @@ from datetime import date
 from typing import Any
 
 from models.ids import new_id
-from server.social import sql
+from server import sql
 
 _USER_COLS = "id, username, display_name, avatar_url, followers_count, following_count, posts_count, is_private"
 _SPONSOR = ", ".join(f"u.{c} AS u_{c}" for c in _USER_COLS.split(", "))  # constant column names only

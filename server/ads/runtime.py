@@ -17,7 +17,7 @@ from typing import Any
 import structlog
 
 from channels import names
-from server import events
+from server import db, events
 from server.ads import queries, tokens
 from server.ads.config import AdsSettings
 from server.ads.delivery import AdDelivery, utc_day
@@ -26,7 +26,6 @@ from server.ads.schemas import Media, Sponsor
 from server.ads.snapshot import ActiveCampaign, Snapshot, epoch
 from server.outbox import emit_many
 from server.payments import ledger
-from server.social import sql
 
 log = structlog.get_logger(__name__)
 
@@ -68,7 +67,7 @@ class AdsRuntime:
             written = 0
             for key, counts in await self.hot.take_batches(f"{int(time.time() * 1000)}-{secrets.token_hex(4)}"):
                 lines = _lines(counts)
-                async with sql.transaction():
+                async with db.transaction():
                     spent = await queries.apply_batch(key, lines)
                     if spent:
                         await _record_revenue(key, spent)

@@ -9,7 +9,7 @@ import msgspec
 
 from channels import names
 from models.ids import new_id
-from server import outbox
+from server import db, outbox, sql
 from server.deps import CurrentUser
 from server.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from server.guards import has_role
@@ -17,7 +17,6 @@ from server.live import hooks, keys, queries, schemas, views
 from server.live.runtime import LiveRuntime
 from server.pagination import decode_cursor, next_cursor
 from server.params import parse_id
-from server.social import sql
 
 
 class StreamService:
@@ -37,7 +36,7 @@ class StreamService:
         row = await queries.visible_stream(user.id, stream_id)
         if row is None:
             raise NotFound("no such stream")
-        if row["owner"] != user.id and not has_role(user.role, "moderator"):
+        if row["owner"] != user.id and not has_role(user, "moderator"):
             raise Forbidden("only the stream's owner and moderators moderate its room")
         return stream_id, row["owner"]
 
@@ -106,7 +105,7 @@ class StreamService:
         if target["id"] == owner or has_role(target["role"], "moderator"):
             raise ValidationFailed("the owner and moderators cannot be banned from a room")
         until = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=data.seconds) if data.seconds else None
-        async with sql.transaction():
+        async with db.transaction():
             await sql.execute('DELETE FROM live_bans WHERE stream = $1 AND "user" = $2', stream_id, target["id"])
             row = await sql.fetchrow(
                 'INSERT INTO live_bans (id, stream, "user", until, created_by, created_at) '
@@ -134,7 +133,7 @@ class StreamService:
         """Remove a chat line: gone from the history, and every viewer gets ``chat.deleted``."""
         stream_id, _ = await self._moderated(user, raw_id)
         message_id = parse_id(raw_message)
-        async with sql.transaction():
+        async with db.transaction():
             status = await sql.execute(
                 "UPDATE live_chat_messages SET deleted_at = now(), deleted_by = $3 "
                 "WHERE id = $2 AND stream = $1 AND kind = 'chat' AND deleted_at IS NULL",

@@ -11,10 +11,10 @@ import hashlib
 from typing import Any
 
 from models.ids import new_id
+from server import db, sql
 from server.deps import CurrentUser
 from server.errors import Forbidden, NotFound, PaymentRequired
 from server.guards import has_role
-from server.social import sql
 from server.video import queries, schemas
 from server.video.runtime import VideoRuntime
 from server.video.services import NotReady, emit_stats, trend
@@ -60,7 +60,7 @@ class AnalyticsService:
         key = self.viewer_key(user, client)
         position = min(beat.position, duration) if duration else beat.position
         counted_now = False
-        async with sql.transaction():
+        async with db.transaction():
             session = await sql.fetchrow(
                 "SELECT id, viewer_key, watched, counted_at, extract(epoch FROM now() - created_at) AS age "
                 "FROM video_views WHERE video = $1 AND session_id = $2 FOR UPDATE",
@@ -124,7 +124,7 @@ class AnalyticsService:
         return True
 
     async def analytics(self, user: CurrentUser, video_id: int) -> schemas.Analytics:
-        row = await queries.visible_row(user.id, video_id, staff=has_role(user.role, "moderator"))
+        row = await queries.visible_row(user.id, video_id, staff=has_role(user, "moderator"))
         if row is None:
             raise NotFound("no such video")
         if row["owner"] != user.id:

@@ -9,12 +9,11 @@ import msgspec
 
 from channels import names
 from models.ids import new_id
-from server import outbox
+from server import db, outbox, sql
 from server.accounts import audit
 from server.deps import CurrentUser
 from server.errors import Conflict, DomainError, Forbidden, NotFound, PaymentRequired
 from server.guards import has_capability, has_role
-from server.social import sql
 from server.video import queries, schemas
 from server.video.runtime import VideoRuntime
 from server.video.views import anonymous_may_see, video_view
@@ -43,7 +42,7 @@ class VideoService:
 
     async def _row(self, user: CurrentUser | None, video_id: int) -> Any:
         viewer = user.id if user else 0
-        row = await queries.visible_row(viewer, video_id, staff=bool(user and has_role(user.role, "moderator")))
+        row = await queries.visible_row(viewer, video_id, staff=bool(user and has_role(user, "moderator")))
         if row is None:
             raise NotFound("no such video")
         return row
@@ -51,7 +50,7 @@ class VideoService:
     async def _own_row(self, user: CurrentUser, video_id: int) -> Any:
         """The row, when ``user`` owns it or is staff; 404 when they cannot see it, 403 when only see."""
         row = await self._row(user, video_id)
-        if row["owner"] != user.id and not has_role(user.role, "moderator"):
+        if row["owner"] != user.id and not has_role(user, "moderator"):
             raise Forbidden("only the owner or a moderator may change this video")
         return row
 
@@ -63,7 +62,7 @@ class VideoService:
         tags = clean_tags(data.tags)
         expires = datetime.now(UTC) + timedelta(seconds=self.rt.settings.upload_expiry_seconds)
         moderation = (
-            "pending" if self.rt.settings.require_approval and not has_role(user.role, "moderator") else "approved"
+            "pending" if self.rt.settings.require_approval and not has_role(user, "moderator") else "approved"
         )
         video_id = new_id()
         await sql.execute(
@@ -121,7 +120,7 @@ class VideoService:
     async def delete(self, user: CurrentUser, video_id: int) -> None:
         """Soft delete; a running job is cancelled, the files and the staged upload are removed."""
         row = await self._own_row(user, video_id)
-        async with sql.transaction():
+        async with db.transaction():
             status = await sql.execute(
                 "UPDATE videos SET deleted_at = now(), job_id = NULL WHERE id = $1 AND deleted_at IS NULL", video_id
             )
@@ -158,7 +157,7 @@ class VideoService:
         row = await self._row(user, video_id)
         if row["status"] != "ready":
             raise NotReady("only a ready video can be liked")
-        async with sql.transaction():
+        async with db.transaction():
             if on:
                 status = await sql.execute(
                     'INSERT INTO video_likes (id, video, "user", created_at) VALUES ($1, $2, $3, now()) '
@@ -205,12 +204,12 @@ class VideoService:
 
     async def decide(self, user: CurrentUser, video_id: int, approve: bool, reason: str = "") -> schemas.Video:
         """A moderator approves or rejects a video waiting in the queue."""
-        if not has_role(user.role, "moderator"):
+        if not has_role(user, "moderator"):
             raise Forbidden("moderators only")
         row = await self._row(user, video_id)
         if row["moderation"] != "pending":
             raise Conflict(f"the video is already {row['moderation']}")
-        async with sql.transaction():
+        async with db.transaction():
             await sql.execute(
                 "UPDATE videos SET moderation = $2, updated_at = now() WHERE id = $1",
                 video_id,

@@ -75,9 +75,9 @@ class CampaignService:
     async def owned(self, user: CurrentUser, campaign_id: int, *, staff_may_read: bool = False) -> Any:
         """The campaign if ``user`` owns it (or is staff, for reads); another's is a 404, never a 403."""
         row = await self.load(campaign_id)
-        if row["advertiser"] == user.id or has_role(user.role, "admin"):
+        if row["advertiser"] == user.id or has_role(user, "admin"):
             return row
-        if staff_may_read and has_role(user.role, "moderator"):
+        if staff_may_read and has_role(user, "moderator"):
             return row
         raise NotFound("no such campaign")
 
