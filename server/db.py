@@ -22,6 +22,16 @@ def engine() -> PostgresEngine:
     return db
 
 
+def transaction() -> Any:  # Any: SafeTransaction.__aexit__ -> bool would read to mypy as "may swallow"
+    """``async with db.transaction():`` — the one way to open a transaction.
+
+    Piccolo's builder, ``server.sql`` and ``server.outbox.emit`` all join it; nested calls join the
+    outer one. It is ``piccolo_conf.SafeTransaction``: its connection goes back to the pool whatever
+    happens (see there).
+    """
+    return engine().transaction()
+
+
 async def start_pool(max_size: int = 10) -> None:
     await engine().start_connection_pool(min_size=1, max_size=max_size)
 

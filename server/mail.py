@@ -21,6 +21,7 @@ import aiosmtplib
 import structlog
 
 from models.accounts import MailOutbox
+from server import db
 from server.settings import MailSettings, Settings
 
 log = structlog.get_logger(__name__)
@@ -90,7 +91,7 @@ class Mailer:
 
     async def deliver_pending(self, batch: int = 20) -> int:
         """Send up to ``batch`` queued mails; return how many were attempted."""
-        async with MailOutbox._meta.db.transaction():
+        async with db.transaction():
             rows = await MailOutbox.raw(
                 "SELECT * FROM mail_outbox WHERE sent_at IS NULL AND attempts < {} "
                 "ORDER BY id LIMIT {} FOR UPDATE SKIP LOCKED",

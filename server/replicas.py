@@ -1,7 +1,7 @@
 """Read replicas: list and feed reads on PostgreSQL streaming replicas, read-your-writes for the writer.
 
 The primary stays the only writer (and the outbox stays on it). A handler opts a read in with
-``async with replicas.reads(viewer):``; inside it, ``server.social.sql``'s reads outside a transaction
+``async with replicas.reads(viewer):``; inside it, ``server.sql``'s reads outside a transaction
 go to a replica that is
 
 - up (its last poll answered) and no further behind the primary than ``max_lag`` seconds, and

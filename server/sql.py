@@ -63,8 +63,3 @@ def changed(status: str) -> int:
         return int(status.rsplit(" ", 1)[-1])
     except ValueError:
         return 0
-
-
-def transaction() -> Any:
-    """``async with transaction():`` — a Piccolo transaction, so ``server.outbox.emit`` joins it."""
-    return db.engine().transaction()

@@ -19,6 +19,7 @@ import structlog
 from models.account_data import AccountDeletion, DataExport
 from models.accounts import AuthSession, User
 from models.ids import new_id
+from server import db
 from server.account_data.export import exports_dir, media_files
 from server.account_data.schemas import DeletionView
 from server.accounts import audit, passwords, sessions
@@ -47,7 +48,7 @@ async def request_deletion(
         raise Unauthorized("the password is wrong")
     await limiter.clear(key)
     now = datetime.now(UTC)
-    async with User._meta.db.transaction():
+    async with db.transaction():
         await User.update({User.suspended_at: now, User.updated_at: now}).where(User.id == user_id)
         await AccountDeletion.raw(
             'INSERT INTO account_deletions ("user", requested_at, purge_after) VALUES ({}, {}, {}) '
@@ -74,7 +75,7 @@ async def cancel_on_login(user: dict[str, Any], client: ClientInfo) -> bool:
 
     Returns whether there was one (a moderator's suspension is not lifted here).
     """
-    async with User._meta.db.transaction():
+    async with db.transaction():
         rows = await AccountDeletion.raw('DELETE FROM account_deletions WHERE "user" = {} RETURNING "user"', user["id"])
         if not rows:
             return False
@@ -166,7 +167,7 @@ async def purge(user_id: int, settings: Settings) -> None:
     if not due:
         return
     await _cancel_subscriptions(user_id, settings)  # Stripe first, outside the transaction
-    async with User._meta.db.transaction():
+    async with db.transaction():
         due = await AccountDeletion.raw(
             'SELECT "user" FROM account_deletions WHERE "user" = {} AND purge_after <= now() FOR UPDATE', user_id
         )

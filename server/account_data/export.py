@@ -19,7 +19,7 @@ import structlog
 
 from channels import names
 from models.account_data import DataExport
-from server import outbox
+from server import db, outbox
 from server.account_data import links
 from server.account_data.schemas import ExportView
 from server.errors import NotFound
@@ -125,7 +125,7 @@ def view(row: dict[str, Any], settings: Settings) -> ExportView:
 
 async def request_export(user_id: int, settings: Settings) -> ExportView:
     """Queue an export; one already pending or running is answered instead of starting a second."""
-    async with DataExport._meta.db.transaction():
+    async with db.transaction():
         # Serialize one user's requests so two clicks make one export.
         await DataExport.raw("SELECT pg_advisory_xact_lock(24337, hashtext({}))", str(user_id))
         open_ = (
@@ -152,7 +152,7 @@ async def get_export(user_id: int, export_id: int, settings: Settings) -> Export
 
 
 async def _progress(export_id: int, user_id: int, percent: int, status: str = "running") -> None:
-    async with DataExport._meta.db.transaction():
+    async with db.transaction():
         await DataExport.update({DataExport.progress: percent, DataExport.status: status}).where(
             DataExport.id == export_id
         )
@@ -220,7 +220,7 @@ async def build(export_id: int, settings: Settings) -> None:
     now = datetime.now(UTC)
     expires = (now + LINK_TTL).replace(microsecond=0)
     url = links.download_url(settings.public_url, settings.security.secret_key, export_id, int(expires.timestamp()))
-    async with DataExport._meta.db.transaction():
+    async with db.transaction():
         await DataExport.update(
             {
                 DataExport.status: "ready",

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from models.accounts import User
+from server import db
 from server.accounts import audit, revocation
 from server.accounts.audit import ClientInfo
 from server.accounts.revocation import effective_capabilities
@@ -20,7 +21,7 @@ Capability = Literal["creator", "advertiser"]
 
 async def enroll(user_id: int, capability: Capability, client: ClientInfo) -> dict[str, Any]:
     """Add ``capability`` to the user (idempotent); a plain user's role becomes it. Applies to live sessions at once."""
-    async with User._meta.db.transaction():
+    async with db.transaction():
         row = await User.select(*User.all_columns()).where(User.id == user_id).first().run()
         if row is None:
             raise NotFound("user not found")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from models.accounts import AuthSession, User
+from server import db
 from server.accounts import audit, passwords, sessions, tokens
 from server.accounts.audit import ClientInfo
 from server.accounts.services import AccountService, check_password_strength, normalize_email
@@ -36,7 +37,7 @@ class CredentialService:
             raise ValidationFailed("new_password must differ from the current one")
         check_password_strength(new, username=user["username"], email=user["email"])
         new_hash = await passwords.hash_password(new)
-        async with User._meta.db.transaction():
+        async with db.transaction():
             await User.update({User.password_hash: new_hash, User.updated_at: _now()}).where(User.id == user_id)
             revoked = await sessions.mark_revoked(
                 (AuthSession.user == user_id) & (AuthSession.id != session_id), "password_changed"
@@ -57,7 +58,7 @@ class CredentialService:
         )
         if user is None or user["suspended_at"] is not None:
             return
-        async with User._meta.db.transaction():
+        async with db.transaction():
             token = await tokens.issue(
                 user["id"], tokens.RESET_PASSWORD, self.settings.security.password_reset_ttl_seconds
             )
@@ -75,7 +76,7 @@ class CredentialService:
         # Checked before the token is spent, so a rejected password leaves the link usable.
         check_password_strength(new_password, username=user["username"], email=user["email"])
         new_hash = await passwords.hash_password(new_password)
-        async with User._meta.db.transaction():
+        async with db.transaction():
             if await tokens.consume(token, tokens.RESET_PASSWORD) != user_id:
                 raise ValidationFailed(_INVALID_LINK)
             await User.update(
@@ -97,13 +98,13 @@ class CredentialService:
         user = await self.accounts.get_user(user_id)
         if user["email_verified_at"] is not None:
             raise Conflict("the email address is already verified")
-        async with User._meta.db.transaction():
+        async with db.transaction():
             await self.accounts._queue_verification(user)
         self.accounts._kick_mail()
 
     async def verify_email(self, token: str, client: ClientInfo) -> None:
         await self.limiter.hit(f"reset:ip:{client.ip}", self.limits.reset_ip)
-        async with User._meta.db.transaction():
+        async with db.transaction():
             user_id = await tokens.consume(token, tokens.VERIFY_EMAIL)
             if user_id is None:
                 raise ValidationFailed(_INVALID_LINK)

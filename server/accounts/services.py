@@ -11,7 +11,7 @@ from email_validator import EmailNotValidError, validate_email
 from piccolo.columns.combination import Or
 
 from models.accounts import AuthSession, RefreshToken, User
-from server import replicas, security
+from server import db, replicas, security
 from server.accounts import audit, passwords, sessions, tokens, twofactor
 from server.accounts.audit import ClientInfo
 from server.accounts.passwords import is_common_password
@@ -85,7 +85,7 @@ class AccountService:
         email, email_normalized = normalize_email(email)
         check_password_strength(password, username=username, email=email)
         password_hash = await passwords.hash_password(password)
-        async with User._meta.db.transaction():
+        async with db.transaction():
             taken = await User.exists().where(Or(User.username == username, User.email_normalized == email_normalized))
             if taken:
                 raise Conflict("username or email is already registered")
@@ -165,7 +165,7 @@ class AccountService:
 
     async def open_session(self, user: dict[str, Any], client: ClientInfo) -> Issued:
         expires = _now() + timedelta(seconds=self.sec.refresh_ttl_seconds)
-        async with AuthSession._meta.db.transaction():
+        async with db.transaction():
             rows = await AuthSession.insert(
                 AuthSession(user=user["id"], ip=client.ip[:64], user_agent=client.user_agent[:400], expires_at=expires)
             ).returning(AuthSession.id)
@@ -199,7 +199,7 @@ class AccountService:
         """Rotate: the presented token is spent and a new pair issued. A spent token revokes its session."""
         digest = security.token_hash(token)
         reused: dict[str, Any] | None = None
-        async with RefreshToken._meta.db.transaction():
+        async with db.transaction():
             row = await RefreshToken.raw(
                 "SELECT rt.id, rt.session, rt.used_at, rt.expires_at, s.revoked_at, s.user AS user_id "
                 "FROM refresh_tokens rt JOIN auth_sessions s ON s.id = rt.session "

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from models.accounts import RecoveryCode, User
-from server import security
+from server import db, security
 from server.errors import Conflict, InvalidOTP, ValidationFailed
 from server.settings import Settings
 
@@ -76,7 +76,7 @@ async def enable(settings: Settings, user_id: int, otp: str) -> list[str]:
         raise ValidationFailed("call /auth/2fa/setup first")
     if not await _accept_totp(settings, user, otp):
         raise InvalidOTP("the one-time code is wrong or was already used")
-    async with User._meta.db.transaction():
+    async with db.transaction():
         codes = await _replace_recovery_codes(user_id)
         await User.update({User.totp_enabled: True}).where(User.id == user_id)
     return codes
@@ -98,7 +98,7 @@ async def regenerate_recovery_codes(settings: Settings, user_id: int, otp: str) 
     if not user["totp_enabled"]:
         raise Conflict("two-factor authentication is not on")
     await verify_login_otp(settings, user, otp)
-    async with User._meta.db.transaction():
+    async with db.transaction():
         return await _replace_recovery_codes(user_id)
 
 
@@ -108,7 +108,7 @@ async def disable(settings: Settings, user_id: int, otp: str) -> None:
     if not user["totp_enabled"]:
         raise Conflict("two-factor authentication is not on")
     await verify_login_otp(settings, user, otp)
-    async with User._meta.db.transaction():
+    async with db.transaction():
         await RecoveryCode.delete().where(RecoveryCode.user == user_id)
         await User.update({User.totp_enabled: False, User.totp_secret_enc: None, User.totp_last_step: None}).where(
             User.id == user_id

@@ -7,6 +7,7 @@ from typing import Any
 
 from channels import names
 from models.accounts import AuthSession, User
+from server import db
 from server.accounts import audit, revocation, sessions
 from server.accounts.audit import ClientInfo
 from server.deps import CurrentUser
@@ -25,7 +26,7 @@ async def set_role(actor: CurrentUser, user_id: int, role: str, client: ClientIn
     """Give ``user_id`` a new role; it applies to their live sessions at once."""
     if user_id == actor.id:
         raise Conflict("admins cannot change their own role")  # so the last admin cannot lock everyone out
-    async with User._meta.db.transaction():
+    async with db.transaction():
         user = await get_user(user_id)
         if user["role"] != role:
             await User.update({User.role: role, User.updated_at: datetime.now(UTC)}).where(User.id == user_id)
@@ -41,7 +42,7 @@ async def suspend(actor: CurrentUser, user_id: int, reason: str, client: ClientI
     """Suspend: no more logins or refreshes, and every session dies now (sockets close with 4009)."""
     if user_id == actor.id:
         raise Conflict("admins cannot suspend themselves")
-    async with User._meta.db.transaction():
+    async with db.transaction():
         user = await get_user(user_id)
         revoked: list[int] = []
         if user["suspended_at"] is None:
@@ -62,7 +63,7 @@ async def suspend(actor: CurrentUser, user_id: int, reason: str, client: ClientI
 
 
 async def unsuspend(actor: CurrentUser, user_id: int, client: ClientInfo) -> dict[str, Any]:
-    async with User._meta.db.transaction():
+    async with db.transaction():
         user = await get_user(user_id)
         if user["suspended_at"] is not None:
             await User.update({User.suspended_at: None}).where(User.id == user_id)

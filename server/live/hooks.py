@@ -19,11 +19,10 @@ import msgspec
 import structlog
 
 from channels import names
-from server import events, outbox
+from server import db, events, outbox, sql
 from server.errors import Forbidden, NotFound, ValidationFailed
 from server.live import keys, schemas, views
 from server.settings import LiveSettings
-from server.social import sql
 
 log = structlog.get_logger(__name__)
 
@@ -65,7 +64,7 @@ def _event(row: Any, playback: schemas.Playback | None = None) -> schemas.Stream
 
 async def on_publish(hook: HookCall, settings: LiveSettings, secret: str) -> int:
     """Accept a publish by its key: the stream goes live. Returns the stream id to redirect the publish to."""
-    async with sql.transaction():
+    async with db.transaction():
         row = await sql.fetchrow(
             "SELECT id, owner, visibility, status FROM live_streams WHERE key_hash = $1 FOR UPDATE",
             keys.key_hash(hook.name),
@@ -104,7 +103,7 @@ async def _by_name(name: str) -> Any:
 
 async def on_publish_done(hook: HookCall, settings: LiveSettings) -> None:
     """The publisher stopped: the stream ends (for good; a new broadcast is a new stream)."""
-    async with sql.transaction():
+    async with db.transaction():
         row = await _by_name(hook.name)
         if row is None:
             raise NotFound("no such stream")

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from server import sql
 from server.outbox import EMIT_LOCK, NOTIFY_CHANNEL
-from server.social import sql
 from server.social.queries import USER_COLS, blocked_either_way
 
 # _CHAT_AND_EMIT spells the outbox's emit lock out: it must stay the same lock.

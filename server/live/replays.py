@@ -7,7 +7,7 @@ from typing import Any
 
 import structlog
 
-from server.social import sql
+from server import sql
 from server.video.processing import create_from_file
 
 log = structlog.get_logger(__name__)

@@ -20,11 +20,11 @@ import structlog
 from channels import names
 from channels.broker import Broker
 from channels.presence import Presence
+from server import sql
 from server.live import schemas
 from server.live.counters import SharedCounters
 from server.ratelimit import RateLimiter
 from server.settings import LiveSettings
-from server.social import sql
 
 log = structlog.get_logger(__name__)
 

@@ -7,8 +7,7 @@ that same transaction (``PaymentReceived``) and keeps the tip in the chat histor
 from __future__ import annotations
 
 from models.ids import new_id
-from server import events
-from server.social import sql
+from server import events, sql
 
 
 async def on_payment_received(e: events.PaymentReceived) -> None:

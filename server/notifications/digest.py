@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from models.accounts import MailOutbox
-from server import mail
+from server import db, mail
 from server.notifications import preferences, seams, templates
 from server.settings import get_settings
 
@@ -30,7 +30,7 @@ async def send_digests(now: datetime | None = None) -> int:
     for row in candidates:
         if await seams.is_online(row["user_id"]):
             continue
-        async with MailOutbox._meta.db.transaction():
+        async with db.transaction():
             sent += await _digest_one(row["user_id"])
     return sent
 

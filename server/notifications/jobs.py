@@ -9,6 +9,7 @@ import msgspec
 import structlog
 
 from models.notifications import Notification, PushToken
+from server import db
 from server.errors import NotFound
 from server.notifications import digest, preferences, seams, templates
 from server.notifications.providers import registry
@@ -76,7 +77,7 @@ async def fan_out(user_id: int, group_key: str, now: datetime | None = None) -> 
     until = prefs.quiet_until(now)
     if until is not None:
         raise HoldUntil(until)
-    async with Notification._meta.db.transaction():
+    async with db.transaction():
         rows = await Notification.raw(
             "SELECT n.id, n.type, n.read_at, n.actor, n.extra FROM notifications n WHERE n.recipient = {} "
             "AND n.group_key = {} AND n.pushed_at IS NULL ORDER BY n.id DESC FOR UPDATE SKIP LOCKED",

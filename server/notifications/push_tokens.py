@@ -13,6 +13,7 @@ import msgspec
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from models.notifications import PushToken
+from server import db
 from server.errors import NotFound, ValidationFailed
 from server.notifications.providers import netguard
 from server.notifications.schemas import PushTokenCreate, PushTokenView
@@ -110,7 +111,7 @@ class PushTokenService:
         """Register (or refresh ``last_seen_at`` of) a token; it moves to ``user_id`` if another had it."""
         token, keys, environment = validate(data, self.allow)
         token_hash = hashlib.sha256(f"{data.platform}:{token}".encode()).hexdigest()
-        async with PushToken._meta.db.transaction():
+        async with db.transaction():
             rows = await PushToken.raw(
                 'INSERT INTO push_tokens (id, "user", platform, token, token_hash, keys, environment, device_id, '
                 "locale, created_at, last_seen_at) VALUES ({}, {}, {}, {}, {}, {}::jsonb, {}, {}, {}, now(), now()) "

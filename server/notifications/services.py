@@ -10,7 +10,7 @@ import msgspec
 from models.accounts import User
 from models.ids import new_id
 from models.notifications import Notification as NotificationRow
-from server import outbox
+from server import db, outbox
 from server.accounts.schemas import UserPublic, user_public
 from server.errors import NotFound, ValidationFailed
 from server.notifications import catalog, cursor, preferences, queue, seams
@@ -120,7 +120,7 @@ async def notify_now(
     extra: dict[str, Any] | None = None,
 ) -> Notification | None:
     """``notify`` in a transaction of its own (for producers that are not inside one, e.g. ``system``)."""
-    async with NotificationRow._meta.db.transaction():
+    async with db.transaction():
         return await notify(recipient_id, type_, actor_id, subject_type, subject_id, extra)
 
 
@@ -211,7 +211,7 @@ class NotificationService:
         """Mark ``data.ids`` (all the caller's own, else 404 and nothing changes) or everything read."""
         if data.all == bool(data.ids):
             raise ValidationFailed("give either a non-empty ids list or all: true")
-        async with NotificationRow._meta.db.transaction():
+        async with db.transaction():
             if data.all:
                 rows = await NotificationRow.raw(
                     "UPDATE notifications SET read_at = now() WHERE recipient = {} AND read_at IS NULL RETURNING id",

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import sys
 
+from server import sql
 from server.payments import ledger
-from server.social import sql
 
 
 async def ledger_check() -> int:

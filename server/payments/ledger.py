@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from models.ids import new_id
-from server.social import sql
+from server import sql
 
 CLEARING = "stripe:clearing"
 REVENUE = "platform:revenue"

@@ -12,8 +12,8 @@ from typing import Any
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from server import sql
 from server.errors import TooLarge, ValidationFailed
-from server.social import sql
 
 ALLOWED = {"JPEG", "PNG", "WEBP", "GIF"}
 

@@ -11,8 +11,8 @@ from typing import Any
 
 import msgspec
 
-from server import outbox
-from server.social import schemas, sql
+from server import outbox, sql
+from server.social import schemas
 from server.social.runtime import SocialRuntime
 from server.social.services.visibility import locked
 

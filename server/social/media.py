@@ -16,9 +16,8 @@ from litestar.datastructures import State
 from litestar.params import FromPath, FromQuery
 from litestar.response import File
 
-from server import security
+from server import security, sql
 from server.errors import NotFound
-from server.social import sql
 
 PREFIX = "/media/images/"
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from server import sql
 from server.payments.queries import bought, subscriber_access
-from server.social import sql
 
 USER_COLS = "id, username, display_name, avatar_url, followers_count, following_count, posts_count, is_private"
 

@@ -12,8 +12,7 @@ from typing import Any
 
 import structlog
 
-from server import replicas
-from server.social import sql
+from server import db, replicas, sql
 from server.social.config import SocialSettings
 from server.social.media import MediaSigner
 from server.social.store import MemoryStore, RedisStore, Store
@@ -140,7 +139,7 @@ class SocialRuntime:
         ids = await self.store.pop_dirty(500)
         if not ids:
             return 0
-        async with sql.transaction():
+        async with db.transaction():
             rows = await sql.fetch(
                 "SELECT id, like_count, comment_count FROM posts WHERE id = ANY($1) AND deleted_at IS NULL", ids
             )

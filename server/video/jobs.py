@@ -13,9 +13,9 @@ import contextlib
 import structlog
 from procrastinate import JobContext, RetryStrategy
 
+from server import db, sql
 from server.notifications.queue import queue
 from server.observability.tracing import traced_job
-from server.social import sql
 from server.video import queries
 from server.video.processing import Processor
 from server.video.runtime import VideoRuntime
@@ -82,7 +82,7 @@ async def requeue_orphans() -> int:
         "(SELECT 1 FROM procrastinate_jobs j WHERE j.id = v.job_id AND j.status IN ('todo', 'doing'))"
     )
     for r in rows:
-        async with sql.transaction():
+        async with db.transaction():
             job_id = await queries.enqueue_process(r["id"])
             await sql.execute("UPDATE videos SET job_id = $2 WHERE id = $1", r["id"], job_id)
         log.warning("video_job_requeued", video_id=r["id"], job_id=job_id)

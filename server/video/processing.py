@@ -17,8 +17,7 @@ import structlog
 
 from channels import names
 from models.ids import new_id
-from server import outbox
-from server.social import sql
+from server import db, outbox, sql
 from server.video import media, queries
 from server.video.publishing import sync_post
 from server.video.runtime import VideoRuntime
@@ -84,7 +83,7 @@ class Processor:
             if percent <= last["percent"] or now - last["at"] < 1.0:
                 return
             last.update(percent=percent, at=now)
-            async with sql.transaction():
+            async with db.transaction():
                 await outbox.emit(names.video(video_id), "video.progress", {"id": str(video_id), "percent": percent})
 
         return report
@@ -93,7 +92,7 @@ class Processor:
         from server.notifications.services import notify
 
         views = [{"height": r.height, "width": r.width, "bandwidth": r.bandwidth} for r in renditions]
-        async with sql.transaction():
+        async with db.transaction():
             row = await sql.fetchrow(
                 "UPDATE videos SET status = 'ready', failure_reason = NULL, duration = $2, width = $3, height = $4, "
                 "renditions = $5::jsonb, thumbnail = 'poster.jpg', published_at = now(), source_path = NULL, "
@@ -120,7 +119,7 @@ class Processor:
         await sync_post(self.rt, video_id)
 
     async def fail(self, video_id: int, reason: str) -> None:
-        async with sql.transaction():
+        async with db.transaction():
             row = await sql.fetchrow(
                 "UPDATE videos SET status = 'failed', failure_reason = $2, job_id = NULL, updated_at = now() "
                 "WHERE id = $1 AND deleted_at IS NULL AND status = 'processing' RETURNING source_path",
@@ -153,7 +152,7 @@ async def create_from_file(
     moderation = "pending" if rt.settings.require_approval else "approved"
     video_id = new_id()
     size = path.stat().st_size  # noqa: ASYNC240
-    async with sql.transaction():
+    async with db.transaction():
         await sql.execute(
             "INSERT INTO videos (id, owner, title, description, tags, search_text, visibility, status, moderation, "
             "renditions, upload_length, upload_offset, source_path, size_bytes, view_count, like_count, "

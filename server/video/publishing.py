@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from server import sql
 from server.deps import CurrentUser
 from server.errors import Conflict, NotFound
-from server.social import sql
 from server.video import queries
 from server.video.runtime import VideoRuntime
 

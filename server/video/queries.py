@@ -10,7 +10,7 @@ from typing import Any
 
 import msgspec
 
-from server.social import sql
+from server import sql
 from server.social.queries import blocked_either_way
 
 # $1 is the viewer id (0 when anonymous). ``v`` is the video, ``a`` its owner (users row).

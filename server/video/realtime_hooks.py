@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from channels import names
+from server import sql
 from server.params import as_id
 from server.realtime import authz
-from server.social import sql
 
 
 async def video_channel_policy(user_id: int, arg: str) -> bool:

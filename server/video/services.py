@@ -61,9 +61,7 @@ class VideoService:
             raise Forbidden("only creators and admins upload videos (POST /api/v1/creators/enroll)")
         tags = clean_tags(data.tags)
         expires = datetime.now(UTC) + timedelta(seconds=self.rt.settings.upload_expiry_seconds)
-        moderation = (
-            "pending" if self.rt.settings.require_approval and not has_role(user, "moderator") else "approved"
-        )
+        moderation = "pending" if self.rt.settings.require_approval and not has_role(user, "moderator") else "approved"
         video_id = new_id()
         await sql.execute(
             "INSERT INTO videos (id, owner, title, description, tags, search_text, visibility, status, moderation, "

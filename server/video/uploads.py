@@ -22,10 +22,9 @@ from typing import Any
 
 import anyio
 
-from server import outbox
+from server import db, outbox, sql
 from server.deps import CurrentUser
 from server.errors import Conflict, DomainError, NotFound, TooLarge, ValidationFailed
-from server.social import sql
 from server.video import queries, schemas
 from server.video.runtime import VideoRuntime
 from server.video.services import VideoService
@@ -277,7 +276,7 @@ class UploadService:
         from channels import names
 
         path = staged_path(self.rt, video_id)
-        async with sql.transaction():
+        async with db.transaction():
             row = await sql.fetchrow(
                 "UPDATE videos SET status = 'processing', size_bytes = upload_length, source_path = $2, "
                 "upload_expires_at = NULL, updated_at = now() WHERE id = $1 AND status = 'uploading' RETURNING id",

@@ -15,6 +15,7 @@ from starlette.requests import Request
 
 from models.accounts import User
 from models.ads import AdCampaign
+from server import db, sql
 from server.accounts import audit
 from server.accounts.audit import ClientInfo
 from server.admin import services as admin_services
@@ -23,7 +24,6 @@ from server.deps import CurrentUser
 from server.errors import DomainError
 from server.live import hooks as live_hooks
 from server.params import as_id
-from server.social import sql
 from server.social.services.moderation import ModerationService
 from server.video.services import VideoService
 
@@ -125,7 +125,7 @@ def build(state: Callable[[], Any]) -> list[FormConfig]:
     async def restore_post(request: Request, data: ObjectAction) -> str:
         actor = await _actor(request)
         post_id = _object_id(data.id)
-        async with sql.transaction():
+        async with db.transaction():
             row = await sql.fetchrow(
                 "UPDATE posts SET deleted_at = NULL, removed_by = NULL WHERE id = $1 AND removed_by IS NOT NULL "
                 "RETURNING author",
@@ -148,7 +148,7 @@ def build(state: Callable[[], Any]) -> list[FormConfig]:
     async def remove_comment(request: Request, data: ObjectAction) -> str:
         actor = await _actor(request)
         comment_id = _object_id(data.id)
-        async with sql.transaction():
+        async with db.transaction():
             row = await sql.fetchrow(
                 "UPDATE comments SET deleted_at = now() WHERE id = $1 AND deleted_at IS NULL RETURNING author, post",
                 comment_id,
@@ -173,7 +173,7 @@ def build(state: Callable[[], Any]) -> list[FormConfig]:
     async def restore_comment(request: Request, data: ObjectAction) -> str:
         actor = await _actor(request)
         comment_id = _object_id(data.id)
-        async with sql.transaction():
+        async with db.transaction():
             row = await sql.fetchrow(
                 "UPDATE comments SET deleted_at = NULL WHERE id = $1 AND deleted_at IS NOT NULL RETURNING author, post",
                 comment_id,
@@ -196,7 +196,7 @@ def build(state: Callable[[], Any]) -> list[FormConfig]:
     async def close_report(request: Request, data: ReportAction) -> str:
         actor = await _actor(request)
         report_id = _object_id(data.id)
-        async with sql.transaction():
+        async with db.transaction():
             row = await sql.fetchrow(
                 "UPDATE reports SET status = $2, resolved_at = now(), resolved_by = $3 WHERE id = $1 "
                 "AND status = 'open' RETURNING reporter",

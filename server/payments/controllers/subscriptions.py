@@ -16,7 +16,7 @@ from server.params import Cursor, Limit
 from server.payments import schemas
 from server.payments.controllers.params import IdemKey
 from server.payments.services.subscriptions import SubscriptionService
-from server.social.moderation import body_id
+from server.params import body_id
 
 
 class TierController(Controller):

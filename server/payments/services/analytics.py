@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from server import sql
 from server.payments import ledger, schemas
 from server.payments.services.common import Context
-from server.social import sql
 
 # Monthly value of the subscriptions that give access now (a yearly price counts 1/12 per month).
 _MRR = (

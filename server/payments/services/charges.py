@@ -11,13 +11,13 @@ from __future__ import annotations
 from typing import Any
 
 from models.ids import new_id
+from server import db, sql
 from server.deps import CurrentUser
 from server.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from server.pagination import Page, decode_cursor, next_cursor
 from server.payments import ledger, schemas
-from server.payments.services.common import Context, connect_account, lock, transaction, user_by_name, users_by_id
-from server.social import sql
 from server.params import body_id
+from server.payments.services.common import Context, connect_account, lock, user_by_name, users_by_id
 
 
 def _view(r: Any, users: dict[int, Any], viewer: int) -> schemas.Payment:
@@ -129,7 +129,7 @@ class ChargeService:
         video_id: int | None = None,
     ) -> schemas.Payment:
         idem = f"{payer.id}:{key}"
-        async with transaction():
+        async with db.transaction():
             await lock(f"payment:{idem}")
             row = await sql.fetchrow("SELECT * FROM payments WHERE idem_key = $1", idem)
             if row is None:
@@ -219,7 +219,7 @@ class ChargeService:
     ) -> schemas.RefundView:
         """Refund all or part of a succeeded payment; the recipient or an admin only."""
         self.ctx.require()
-        async with transaction():
+        async with db.transaction():
             # The row lock serializes refunds with each other and with dispute processing.
             row = await sql.fetchrow("SELECT * FROM payments WHERE id = $1 FOR UPDATE", payment_id)
             is_admin = actor.role == "admin"

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from server import db
+from server import sql
 from server.accounts.schemas import UserPublic, user_public
 from server.errors import NotFound, ValidationFailed
 from server.payments.gateway import PaymentsUnavailable, StripeGateway
 from server.settings import PaymentsSettings
-from server.social import sql
 
 USER_COLUMNS = (
     "id, username, display_name, avatar_url, bio, followers_count, following_count, posts_count, "
@@ -75,10 +74,6 @@ class Context:
 async def lock(name: str) -> None:
     """A transaction-scoped advisory lock on ``name``: concurrent requests on one key take turns."""
     await sql.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 7))", name)
-
-
-def transaction() -> Any:
-    return db.engine().transaction()
 
 
 async def users_by_id(ids: set[int]) -> dict[int, UserPublic]:

@@ -13,13 +13,12 @@ from typing import Any
 import structlog
 
 from channels import names
-from server import events, outbox
+from server import events, outbox, sql
 from server.payments import ledger
 from server.payments.gateway import StripeNotFound
 from server.payments.services.charges import record_refund
 from server.payments.services.common import Context, lock, users_by_id
 from server.payments.services.subscriptions import period_end
-from server.social import sql
 
 log = structlog.get_logger(__name__)
 Handler = Callable[[Context, dict[str, Any]], Awaitable[str]]

@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from models.ids import new_id
+from server import db, sql
 from server.deps import CurrentUser
 from server.errors import ValidationFailed
 from server.pagination import Page, decode_cursor, next_cursor
 from server.payments import ledger, schemas
-from server.payments.services.common import Context, lock, transaction
-from server.social import sql
+from server.payments.services.common import Context, lock
 
 
 def payout_view(r: Any) -> schemas.PayoutView:
@@ -59,7 +59,7 @@ class PayoutService:
         """The creator's Express account (made once) and a fresh onboarding link."""
         self.ctx.require()
         stripe = self.ctx.stripe
-        async with transaction():
+        async with db.transaction():
             await lock(f"creator:{creator.id}")
             row = await sql.fetchrow('SELECT * FROM payout_accounts WHERE "user" = $1', creator.id)
             if row is None:
@@ -117,7 +117,7 @@ class PayoutService:
         currency = await self._currency(creator.id, data.currency)
         idem = f"{creator.id}:{key or new_id()}"
         stripe = self.ctx.stripe
-        async with transaction():
+        async with db.transaction():
             await lock(f"creator:{creator.id}")
             row = await sql.fetchrow("SELECT * FROM payouts WHERE idem_key = $1", idem)
             if row is not None:

@@ -11,13 +11,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from models.ids import new_id
+from server import db, sql
 from server.deps import CurrentUser
 from server.errors import Conflict, NotFound, ValidationFailed
 from server.pagination import Page, decode_cursor, next_cursor
 from server.payments import schemas
-from server.payments.services.common import Context, connect_account, lock, transaction, user_by_name, users_by_id
-from server.social import sql
-from server.social.moderation import body_id
+from server.params import body_id
+from server.payments.services.common import Context, connect_account, lock, user_by_name, users_by_id
 
 LIVE_STATUSES = ("incomplete", "trialing", "active", "past_due", "unpaid")
 
@@ -53,7 +53,7 @@ class SubscriptionService:
         currency = self.ctx.money(data.amount, data.currency)
         idem = f"{creator.id}:{key or new_id()}"
         stripe = self.ctx.stripe
-        async with transaction():
+        async with db.transaction():
             await lock(f"tier:{idem}")
             row = await sql.fetchrow("SELECT * FROM subscription_tiers WHERE idem_key = $1", idem)
             if row is None:
@@ -115,7 +115,7 @@ class SubscriptionService:
             raise ValidationFailed("you cannot subscribe to your own tier")
         idem = f"{fan.id}:{key or new_id()}"
         stripe = self.ctx.stripe
-        async with transaction():
+        async with db.transaction():
             await lock(f"fan:{fan.id}:{tier['creator']}")
             row = await sql.fetchrow("SELECT * FROM fan_subscriptions WHERE idem_key = $1", idem)
             if row is not None:
@@ -174,7 +174,7 @@ class SubscriptionService:
         """Upgrade or downgrade to another tier of the same creator, prorated by Stripe."""
         self.ctx.require()
         stripe = self.ctx.stripe
-        async with transaction():
+        async with db.transaction():
             row = await self._mine(fan, sub_id, for_update=True)
             tier = await sql.fetchrow("SELECT * FROM subscription_tiers WHERE id = $1", tier_id)
             if tier is None or tier["creator"] != row["creator"]:
@@ -208,7 +208,7 @@ class SubscriptionService:
         """Cancel at the period's end (access continues until then) or now (access ends now)."""
         self.ctx.require()
         stripe = self.ctx.stripe
-        async with transaction():
+        async with db.transaction():
             row = await self._mine(fan, sub_id, for_update=True)
             if row["ended_at"] is not None:
                 return await self._view(row)

@@ -14,12 +14,12 @@ import msgspec
 import stripe
 import structlog
 
+from server import db, sql
 from server.errors import DomainError
 from server.notifications.queue import enqueue
 from server.observability.metrics import record_webhook
 from server.payments.services import events
-from server.payments.services.common import Context, transaction
-from server.social import sql
+from server.payments.services.common import Context
 
 log = structlog.get_logger(__name__)
 TASK = "payments.process_event"
@@ -56,7 +56,7 @@ class WebhookService:
         except (stripe.SignatureVerificationError, UnicodeDecodeError, ValueError, msgspec.ValidationError) as exc:
             record_webhook("unknown", "bad_signature")
             raise BadSignature(str(exc) or None) from exc
-        async with transaction():
+        async with db.transaction():
             new = await sql.fetchval(
                 "INSERT INTO stripe_events (id, type, created, payload, received_at, outcome) "
                 "VALUES ($1, $2, $3, $4::jsonb, now(), '') ON CONFLICT (id) DO NOTHING RETURNING true",
@@ -74,7 +74,7 @@ class WebhookService:
 
 async def process(ctx: Context, event_id: str) -> str | None:
     """Apply one stored event once; the outcome (``applied``, ``ignored``...), ``None`` if already done."""
-    async with transaction():
+    async with db.transaction():
         row = await sql.fetchrow(
             "SELECT * FROM stripe_events WHERE id = $1 AND processed_at IS NULL FOR UPDATE", event_id
         )

@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from models.ids import new_id
-from server import events, outbox
+from server import db, events, outbox, sql
 from server.accounts import audit
 from server.errors import Forbidden, NotFound, ValidationFailed
 from server.guards import has_role
-from server.social import cursor, schemas, sql, text
+from server.social import cursor, schemas, text
 from server.social.queries import USER_COLS, blocked_either_way, who_can_see
 from server.social.runtime import SocialRuntime
 from server.social.services.posts import PostService
@@ -69,7 +69,7 @@ class CommentService:
         post = await self.posts._visible_row(viewer, post_id)
         mentioned = await self.posts._mention_ids(viewer, body)
         comment_id = new_id()
-        async with sql.transaction():
+        async with db.transaction():
             parent_author = None
             if parent_id is not None:
                 parent = await sql.fetchrow(
@@ -127,7 +127,7 @@ class CommentService:
         row, post = await self._row(viewer, comment_id)
         if viewer not in (row["author"], post["author"]) and not has_role(role, "moderator"):
             raise Forbidden("only the comment's author, the post's author or a moderator may delete it")
-        async with sql.transaction():
+        async with db.transaction():
             status = await sql.execute(
                 "UPDATE comments SET deleted_at = now() WHERE id = $1 AND deleted_at IS NULL", comment_id
             )
@@ -148,7 +148,7 @@ class CommentService:
 
     async def like(self, viewer: int, comment_id: int, on: bool) -> schemas.Comment:
         await self._row(viewer, comment_id)
-        async with sql.transaction():
+        async with db.transaction():
             if on:
                 status = await sql.execute(
                     'INSERT INTO comment_likes (id, comment, "user", created_at) VALUES ($1, $2, $3, now()) '

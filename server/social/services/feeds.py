@@ -9,8 +9,9 @@ from __future__ import annotations
 import time
 from collections.abc import Awaitable, Callable
 
+from server import sql
 from server.errors import Forbidden, ValidationFailed
-from server.social import cursor, schemas, sql
+from server.social import cursor, schemas
 from server.social.queries import NOT_MUTED, VISIBLE
 from server.social.runtime import SocialRuntime
 from server.social.services.graph import GraphService

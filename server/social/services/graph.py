@@ -7,10 +7,10 @@ from typing import Any
 import msgspec
 
 from channels import names
-from server import events
+from server import db, events, sql
 from server.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from server.realtime import recheck
-from server.social import cursor, schemas, sql
+from server.social import cursor, schemas
 from server.social.queries import USER_COLS, blocked_either_way, is_blocked_either_way
 from server.social.runtime import SocialRuntime
 from server.social.services.visibility import user_summary
@@ -104,7 +104,7 @@ class GraphService:
             args.append(msgspec.json.encode(data.links).decode())
             sets.append(f"links = ${len(args)}::jsonb")
         if sets:
-            async with sql.transaction():
+            async with db.transaction():
                 await sql.execute(f"UPDATE users SET {', '.join(sets)}, updated_at = now() WHERE id = $1", *args)
                 if data.is_private is False:
                     await self._accept_all(viewer)
@@ -127,7 +127,7 @@ class GraphService:
             raise ValidationFailed("you cannot follow yourself")
         if await sql.fetchval("SELECT EXISTS (SELECT 1 FROM blocks WHERE blocker = $1 AND blocked = $2)", viewer, tid):
             raise Conflict("you block this user: unblock them first")
-        async with sql.transaction():
+        async with db.transaction():
             if await sql.fetchval(
                 "SELECT EXISTS (SELECT 1 FROM follows WHERE follower = $1 AND followee = $2)", viewer, tid
             ):
@@ -169,7 +169,7 @@ class GraphService:
 
     async def unfollow(self, viewer: int, username: str) -> schemas.FollowResult:
         tid = (await self.user_row(username, viewer))["id"]
-        async with sql.transaction():
+        async with db.transaction():
             await self._remove_follow(viewer, tid)
             await sql.execute("DELETE FROM follow_requests WHERE requester = $1 AND target = $2", viewer, tid)
             await recheck.request(users=[viewer])  # followers-only posts they watched
@@ -195,7 +195,7 @@ class GraphService:
 
     async def answer_request(self, viewer: int, username: str, accept: bool) -> None:
         rid = (await self.user_row(username, viewer))["id"]
-        async with sql.transaction():
+        async with db.transaction():
             status = await sql.execute("DELETE FROM follow_requests WHERE requester = $1 AND target = $2", rid, viewer)
             if not sql.changed(status):
                 raise NotFound("no pending request from this user")
@@ -208,7 +208,7 @@ class GraphService:
         tid = (await self.user_row(username, viewer))["id"]
         if tid == viewer:
             raise ValidationFailed("you cannot block yourself")
-        async with sql.transaction():
+        async with db.transaction():
             await _lock_pair(viewer, tid)
             await sql.execute(
                 "INSERT INTO blocks (id, blocker, blocked, created_at) VALUES ($1, $2, $3, now()) "
@@ -233,7 +233,7 @@ class GraphService:
 
     async def unblock(self, viewer: int, username: str) -> None:
         tid = (await self.user_row(username, viewer))["id"]
-        async with sql.transaction():
+        async with db.transaction():
             await _lock_pair(viewer, tid)
             status = await sql.execute("DELETE FROM blocks WHERE blocker = $1 AND blocked = $2", viewer, tid)
             if sql.changed(status) and not await sql.fetchval(

@@ -9,11 +9,11 @@ from typing import Any
 import asyncpg
 
 from models.ids import new_id
-from server import events
+from server import db, events, sql
 from server.accounts import audit
 from server.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from server.guards import has_role
-from server.social import cursor, fanout, schemas, sql, text
+from server.social import cursor, fanout, schemas, text
 from server.social.queries import VISIBLE, blocked_either_way, who_can_see
 from server.social.runtime import SocialRuntime
 from server.social.services.visibility import visible_posts
@@ -93,7 +93,7 @@ class PostService:
         price: schemas.Price | None = None,
     ) -> schemas.Post:
         post_id = new_id()
-        async with sql.transaction():
+        async with db.transaction():
             author = await sql.fetchrow(
                 "UPDATE users SET posts_count = posts_count + 1 WHERE id = $1 "
                 "RETURNING id, followers_count, is_private",
@@ -167,7 +167,7 @@ class PostService:
         if row["repost_of"] is not None:
             raise Conflict("a repost has no text to edit")
         mentioned = await self._mention_ids(viewer, body)
-        async with sql.transaction():
+        async with db.transaction():
             await sql.execute(
                 "INSERT INTO post_edits (id, post, text, created_at) VALUES ($1, $2, $3, now())",
                 new_id(),
@@ -208,7 +208,7 @@ class PostService:
         staff = row["author"] != viewer
         if staff and not has_role(role, "moderator"):
             raise Forbidden("only the author or a moderator may delete this post")
-        async with sql.transaction():
+        async with db.transaction():
             status = await sql.execute(
                 "UPDATE posts SET deleted_at = now(), removed_by = $2 WHERE id = $1 AND deleted_at IS NULL",
                 post_id,
@@ -234,7 +234,7 @@ class PostService:
 
     async def like(self, viewer: int, post_id: int, on: bool) -> schemas.Post:
         row = await self._visible_row(viewer, post_id)
-        async with sql.transaction():
+        async with db.transaction():
             if on:
                 status = await sql.execute(
                     'INSERT INTO post_likes (id, post, "user", created_at) VALUES ($1, $2, $3, now()) '

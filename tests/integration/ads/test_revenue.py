@@ -6,8 +6,8 @@ from typing import Any
 
 import msgspec
 
+from server import sql
 from server.ads import queries
-from server.social import sql
 from tests.integration.ads.helpers import advertiser, home, live, moderator, report, viewer_with_posts
 from tests.integration.social.helpers import signup
 

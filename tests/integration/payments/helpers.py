@@ -92,7 +92,7 @@ async def outbox_published() -> None:
     """Wait until this app's relay published every outbox row (before an extra app shuts down)."""
     import asyncio
 
-    from server.social import sql
+    from server import sql
 
     for _ in range(200):
         if not await sql.fetchval("SELECT EXISTS (SELECT 1 FROM outbox_events WHERE published_at IS NULL)"):

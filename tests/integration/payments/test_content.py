@@ -96,7 +96,7 @@ async def test_ad_revenue_posting_is_balanced_and_idempotent(client: Any, stripe
 async def test_ledger_check_command(client: Any, stripe: StripeStandin) -> None:
     """``python -m server ledger-check`` passes on real traffic and fails on an unbalanced transaction."""
     from models.ids import new_id
-    from server.social import sql
+    from server import sql
 
     alice = await creator(client, stripe, "alice")
     bob = await signup(client, "bob")

@@ -35,7 +35,7 @@ async def sees(user: Actor, post_id: str) -> bool:
 
 
 async def stripe_sub_id(sub: dict[str, Any]) -> str:
-    from server.social import sql
+    from server import sql
 
     return str(await sql.fetchval("SELECT subscription_id FROM fan_subscriptions WHERE id = $1", int(sub["id"])))
 
@@ -101,7 +101,7 @@ async def test_trial_grants_access_and_own_tier_is_422(client: Any, stripe: Stri
 async def test_past_due_keeps_access_for_the_grace_period_and_deleted_ends_it(
     client: Any, stripe: StripeStandin
 ) -> None:
-    from server.social import sql
+    from server import sql
 
     alice = await creator(client, stripe, "alice")
     bob = await signup(client, "bob")
@@ -208,7 +208,7 @@ async def test_subscriber_posts_reach_only_subscribers_live_and_in_notifications
     client: Any, stripe: StripeStandin
 ) -> None:
     """Fan-out: live timeline events, the post: channel and new_post notifications skip non-payers."""
-    from server.social import sql
+    from server import sql
     from tests.integration.realtime.helpers import connect
 
     alice = await creator(client, stripe, "alice")

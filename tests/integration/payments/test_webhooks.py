@@ -15,13 +15,13 @@ HOOK = "/api/v1/payments/webhooks/stripe"
 
 
 async def stored_events() -> int:
-    from server.social import sql
+    from server import sql
 
     return int(await sql.fetchval("SELECT count(*) FROM stripe_events"))
 
 
 async def ledger_txns() -> int:
-    from server.social import sql
+    from server import sql
 
     return int(await sql.fetchval("SELECT count(*) FROM ledger_transactions"))
 
@@ -74,7 +74,7 @@ async def test_replayed_and_concurrent_deliveries_apply_once(client: Any, stripe
 
 
 async def test_unknown_object_is_200_and_ignored(client: Any, stripe: StripeStandin) -> None:
-    from server.social import sql
+    from server import sql
 
     for type_, obj in [
         ("payment_intent.succeeded", {"id": "pi_unknown", "object": "payment_intent"}),
@@ -116,7 +116,7 @@ async def test_an_older_event_never_overwrites_newer_state(client: Any, stripe: 
 
 
 async def test_stripe_down_is_503_with_nothing_written_and_a_retry_finishes(client: Any, stripe: StripeStandin) -> None:
-    from server.social import sql
+    from server import sql
 
     alice = await creator(client, stripe, "alice")
     bob = await signup(client, "bob")
@@ -142,9 +142,9 @@ async def test_stripe_down_is_503_with_nothing_written_and_a_retry_finishes(clie
 
 async def test_stripe_unreachable_is_503(client: Any, stripe: StripeStandin, monkeypatch: Any) -> None:
     """The API base points at a port nobody listens on: 503 and nothing stored."""
+    from server import sql
     from server.app import create_app
     from server.settings import get_settings
-    from server.social import sql
     from tests.support.asgi import in_process_client
     from tests.support.stripe.server import free_port
 
@@ -167,7 +167,7 @@ async def test_stripe_unreachable_is_503(client: Any, stripe: StripeStandin, mon
 
 
 async def test_webhook_processing_retries_while_stripe_is_down(client: Any, stripe: StripeStandin) -> None:
-    from server.social import sql
+    from server import sql
 
     alice = await creator(client, stripe, "alice")
     bob = await signup(client, "bob")
@@ -218,7 +218,7 @@ async def test_without_stripe_keys_payments_answer_503_and_the_rest_works(
 
 async def test_an_event_faster_than_our_commit_is_retried_not_dropped(client: Any, stripe: StripeStandin) -> None:
     """Stripe may deliver payment_intent.succeeded before the row that names it commits: the job waits."""
-    from server.social import sql
+    from server import sql
 
     evt = event("payment_intent.succeeded", {"id": "pi_ours", "object": "payment_intent", "metadata": {"payer": "1"}})
     payload, header = stripe.signed(evt)

@@ -129,9 +129,9 @@ class World:
         if target == "user_id":
             return o.id
         if target == "session":
+            from server import sql
             from server.accounts.services import AccountService, ClientInfo
             from server.settings import get_settings
-            from server.social import sql
 
             row = await sql.fetchrow("SELECT * FROM users WHERE id = $1", int(o.id))
             issued = await AccountService(get_settings()).open_session(dict(row), ClientInfo(ip="127.0.0.1"))
@@ -261,7 +261,7 @@ class World:
     async def _payments(self, target: str) -> str:
         """Rows as Stripe's webhooks would have left them (no Stripe call is needed to check access)."""
         from models.ids import new_id
-        from server.social import sql
+        from server import sql
 
         o = self.owner
         rita = await signup(self.client, "rita", role="creator")

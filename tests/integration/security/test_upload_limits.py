@@ -40,7 +40,7 @@ async def test_uploads_never_attached_to_a_post_are_cleaned(client, app):
     orphan = res.json()
     kept = (await alice.post(f"{API}/posts/media", files={"data": ("b.png", _png(64, 64), "image/png")})).json()
     assert (await alice.post(f"{API}/posts", json={"text": "with media", "media_ids": [kept["id"]]})).status_code == 201
-    from server.social import sql
+    from server import sql
 
     await sql.execute("UPDATE post_media SET created_at = now() - interval '2 days'")
     social = app.state.social

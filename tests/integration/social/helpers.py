@@ -49,10 +49,9 @@ _HASH: list[str] = []
 async def signup(client: Any, username: str, role: str | None = None) -> Actor:
     """A user made directly (argon2 once per session keeps the suite fast) with a real login session."""
     from models.ids import new_id
-    from server import security
+    from server import security, sql
     from server.accounts.services import AccountService, ClientInfo
     from server.settings import get_settings
-    from server.social import sql
 
     if not _HASH:
         _HASH.append(security.hash_password("correct horse battery"))
@@ -79,7 +78,7 @@ async def signup_via_api(client: Any, username: str, role: str | None = None) ->
     assert res.status_code == 201, res.text
     user_id = res.json()["id"]
     if role:
-        from server.social import sql
+        from server import sql
 
         await sql.execute("UPDATE users SET role = $2 WHERE id = $1", int(user_id), role)
     tokens = (await client.post("/api/v1/auth/login", json={"login": username, "password": password})).json()

@@ -18,7 +18,7 @@ _MARK = [0]
 
 async def _outbox(event: str | None = None) -> list[tuple[str, str, Any]]:
     """Outbox rows written since the last ``_clear_outbox`` (the relay owns the table: never delete)."""
-    from server.social import sql
+    from server import sql
 
     rows = await sql.fetch("SELECT channel, event, data FROM outbox_events WHERE id > $1 ORDER BY id", _MARK[0])
     out = [(r["channel"], r["event"], msgspec.json.decode(r["data"])) for r in rows]
@@ -26,7 +26,7 @@ async def _outbox(event: str | None = None) -> list[tuple[str, str, Any]]:
 
 
 async def _clear_outbox() -> None:
-    from server.social import sql
+    from server import sql
 
     _MARK[0] = int(await sql.fetchval("SELECT coalesce(max(id), 0) FROM outbox_events"))
 

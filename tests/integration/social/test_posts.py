@@ -10,7 +10,7 @@ API = "/api/v1"
 
 
 async def _count(table: str) -> int:
-    from server.social import sql
+    from server import sql
 
     return int(await sql.fetchval(f"SELECT count(*) FROM {table}"))  # noqa: S608
 
@@ -197,7 +197,7 @@ async def test_reposts_and_bookmarks(client):
 
 
 async def test_reports_and_moderator_removal_is_audited(client):
-    from server.social import sql
+    from server import sql
 
     alice, bob = await users(client, "alice", "bob")
     mod = await signup(client, "mod", role="moderator")

@@ -133,7 +133,7 @@ async def test_progress_and_ready_reach_the_owner_live_with_a_notification(
 
 async def test_deleting_a_processing_video_cancels_its_job(app: Any, client: Any, tmp_path: Any) -> None:
     """Also the replay path: a file already on disk goes through the same job (``create_from_file``)."""
-    from server.social import sql
+    from server import sql
     from server.video.processing import create_from_file
     from tests.support import media
 
@@ -159,7 +159,7 @@ async def test_deleting_a_processing_video_cancels_its_job(app: Any, client: Any
 
 
 async def test_a_crashed_workers_job_is_retried(app: Any, client: Any, clips: dict[str, bytes]) -> None:
-    from server.social import sql
+    from server import sql
     from server.video.jobs import recover_stalled
 
     cara = await creator(client)
@@ -181,7 +181,7 @@ async def test_a_crashed_workers_job_is_retried(app: Any, client: Any, clips: di
 
 
 async def test_a_restart_mid_transcode_loses_nothing(clean_db: None, redis_client: Any, tmp_path: Any) -> None:
-    from server.social import sql
+    from server import sql
     from server.video.processing import create_from_file
     from tests.integration.video.helpers import app_client
     from tests.support import media
