@@ -41,6 +41,8 @@ ACTIONS = frozenset(
         "video.removed",
         "video.approved",
         "video.rejected",
+        "video.hidden",
+        "video.restored",
     }
 )
 

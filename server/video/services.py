@@ -224,21 +224,19 @@ class VideoService:
 
     async def set_removed(self, user: CurrentUser, video_id: int, removed: bool, reason: str = "") -> schemas.Video:
         """Staff hide a video from everyone but its owner and staff, or bring it back; the files stay."""
-        if user.role not in STAFF:
+        if not has_role(user, "moderator"):
             raise Forbidden("moderators only")
         row = await self._row(user, video_id)
         if removed == (row["moderation"] == "rejected"):
             raise Conflict("the video is already removed" if removed else "the video is not removed")
-        from server.social.posts import audit
-
-        async with sql.transaction():
+        async with db.transaction():
             await sql.execute(
                 "UPDATE videos SET moderation = $2, updated_at = now() WHERE id = $1",
                 video_id,
                 "rejected" if removed else "approved",
             )
             action = "video.hidden" if removed else "video.restored"
-            await audit(user.id, row["owner"], action, {"video_id": str(video_id), "reason": reason})
+            await audit.record(action, user_id=row["owner"], actor_id=user.id, video_id=str(video_id), reason=reason)
         self.rt.forget(video_id)
         from server.video.publishing import sync_post
 

@@ -248,7 +248,7 @@ def build(state: Callable[[], Any]) -> list[FormConfig]:
     async def end_stream(request: Request, data: ObjectAction) -> str:
         actor = await _actor(request)
         stream_id = _object_id(data.id)
-        async with sql.transaction():
+        async with db.transaction():
             row = await live_hooks.end(stream_id, state().settings.live)
             if row is None:
                 raise ValueError("no idle or live stream has that id")
