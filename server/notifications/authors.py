@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from models.accounts import User
-from models.ids import new_id
 from models.notifications import AuthorSubscription
 from server.accounts.schemas import UserPublic, user_public
 from server.errors import NotFound, ValidationFailed
-from server.notifications import seams
+from server.notifications import queries, seams
 
 
 async def _author(username: str) -> dict:
@@ -24,13 +23,7 @@ async def subscribe(user_id: int, username: str) -> UserPublic:
         raise ValidationFailed("you cannot subscribe to yourself")
     if await seams.is_silenced(author["id"], user_id):
         raise NotFound("no such user")
-    await AuthorSubscription.raw(
-        'INSERT INTO author_subscriptions (id, "user", author, created_at) VALUES ({}, {}, {}, now()) '
-        "ON CONFLICT DO NOTHING",
-        new_id(),
-        user_id,
-        author["id"],
-    )
+    await queries.subscribe_author(user_id, author["id"])
     return user_public(author)
 
 
@@ -42,9 +35,4 @@ async def unsubscribe(user_id: int, username: str) -> None:
 
 
 async def subscribed(user_id: int) -> list[UserPublic]:
-    rows = await User.raw(
-        "SELECT u.* FROM author_subscriptions s JOIN users u ON u.id = s.author "
-        'WHERE s."user" = {} ORDER BY s.id DESC LIMIT 1000',
-        user_id,
-    )
-    return [user_public(r) for r in rows]
+    return [user_public(r) for r in await queries.subscribed_authors(user_id)]

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from models.notifications import AuthorSubscription
 from server import events
+from server.notifications import queries
 from server.notifications.services import notify
 
 
@@ -50,36 +50,29 @@ async def on_post_published(e: events.PostPublished) -> None:
     if e.visibility == "private":
         return
     # A private account's "public" post is for its followers only: bell subscribers are filtered the same way.
-    rows = await _subscribers(e.actor_id, "followers" if e.author_private else e.visibility)
-    for row in rows:
-        if row["user_id"] not in told:
-            await notify(row["user_id"], "new_post", e.actor_id, "post", e.post_id)
+    for user_id in await _subscribers(e.actor_id, "followers" if e.author_private else e.visibility):
+        if user_id not in told:
+            await notify(user_id, "new_post", e.actor_id, "post", e.post_id)
 
 
 async def on_live_started(e: events.LiveStarted) -> None:
     """Followers hear that someone they follow went live (a private stream tells no one)."""
     if e.visibility == "private":
         return
-    rows = await AuthorSubscription.raw("SELECT follower AS user_id FROM follows WHERE followee = {}", e.actor_id)
-    for row in rows:
-        await notify(row["user_id"], "live_started", e.actor_id, "live", e.stream_id)
+    for follower in await queries.followers_of(e.actor_id):
+        await notify(follower, "live_started", e.actor_id, "live", e.stream_id)
 
 
-async def _subscribers(author_id: int, visibility: str) -> list[dict[str, int]]:
-    rows = await AuthorSubscription.raw(
-        'SELECT "user" AS user_id FROM author_subscriptions WHERE author = {}', author_id
-    )
+async def _subscribers(author_id: int, visibility: str) -> list[int]:
+    users = await queries.author_subscribers(author_id)
     if visibility == "public":
-        return rows
+        return users
     if visibility == "subscribers":  # only those whose paid subscription gives access hear of it
-        paying = await AuthorSubscription.raw(
-            "SELECT subscriber FROM fan_subscriptions WHERE creator = {} AND access_until > now()", author_id
-        )
-        allowed = {r["subscriber"] for r in paying}
-        return [r for r in rows if r["user_id"] in allowed]
+        allowed = await queries.paying_subscribers(author_id)
+        return [u for u in users if u in allowed]
     from server.notifications.seams import can_see_followers_only
 
-    return [r for r in rows if await can_see_followers_only(r["user_id"], author_id)]
+    return [u for u in users if await can_see_followers_only(u, author_id)]
 
 
 async def on_payment_received(e: events.PaymentReceived) -> None:

@@ -11,7 +11,7 @@ import structlog
 from models.notifications import Notification, PushToken
 from server import db
 from server.errors import NotFound
-from server.notifications import digest, preferences, seams, templates
+from server.notifications import digest, preferences, queries, seams, templates
 from server.notifications.providers import registry
 from server.notifications.providers.base import Message, Rejected, TokenGone
 from server.notifications.queue import HoldUntil, ProviderRetry, Retryable, enqueue, queue
@@ -118,7 +118,4 @@ async def fan_out(user_id: int, group_key: str, now: datetime | None = None) -> 
 async def _actor_name(actor_id: int | None) -> str:
     if actor_id is None:
         return templates.TITLE
-    rows = await Notification.raw("SELECT username, display_name FROM users WHERE id = {}", actor_id)
-    if not rows:
-        return templates.TITLE
-    return rows[0]["display_name"] or rows[0]["username"]
+    return await queries.display_name(actor_id) or templates.TITLE

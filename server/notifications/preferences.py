@@ -10,7 +10,7 @@ import msgspec
 
 from models.notifications import NotificationPreference
 from server.errors import NotFound, ValidationFailed
-from server.notifications import catalog
+from server.notifications import catalog, queries
 from server.notifications.schemas import Preferences, PreferencesUpdate, QuietHours
 
 
@@ -65,15 +65,9 @@ def _valid_zone(name: str) -> str:
 
 async def load(user_id: int) -> Prefs:
     """The preferences of ``user_id`` (defaults when they never saved any)."""
-    rows = await NotificationPreference.raw(
-        "SELECT p.matrix, p.quiet_start, p.quiet_end, coalesce(p.timezone, u.timezone) AS timezone, "
-        "coalesce(p.push_while_online, false) AS push_while_online, u.locale "
-        "FROM users u LEFT JOIN notification_preferences p ON p.user = u.id WHERE u.id = {}",
-        user_id,
-    )
-    if not rows:
+    row = await queries.preferences_row(user_id)
+    if row is None:
         raise NotFound("no such user")
-    row = rows[0]
     overrides = _as_dict(row["matrix"])
     return Prefs(
         matrix=catalog.effective(overrides),

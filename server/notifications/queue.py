@@ -22,7 +22,7 @@ from procrastinate.jobs import Job
 from procrastinate.retry import BaseRetryStrategy, RetryDecision
 from psycopg_pool import AsyncConnectionPool
 
-from models.outbox import OutboxEvent
+from server import sql
 from server.settings import get_settings
 
 log = structlog.get_logger(__name__)
@@ -109,9 +109,10 @@ async def enqueue(
         traceparent = current_traceparent()
         if traceparent:
             args = {**args, TRACEPARENT_ARG: traceparent}
-    await OutboxEvent.raw(
+    # Raw: procrastinate's table has no Piccolo model; its own ``defer`` would not join our transaction.
+    await sql.execute(
         "INSERT INTO procrastinate_jobs (queue_name, task_name, queueing_lock, args, scheduled_at) "
-        "VALUES ({}, {}, {}, {}::jsonb, {}) "
+        "VALUES ($1, $2, $3, $4::jsonb, $5) "
         "ON CONFLICT (queueing_lock) WHERE status = 'todo' DO NOTHING",
         queue_name,
         task_name,

@@ -7,13 +7,12 @@ from typing import Any
 
 import msgspec
 
-from models.accounts import User
 from models.ids import new_id
 from models.notifications import Notification as NotificationRow
 from server import db, outbox
 from server.accounts.schemas import UserPublic, user_public
 from server.errors import NotFound, ValidationFailed
-from server.notifications import catalog, cursor, preferences, queue, seams
+from server.notifications import catalog, cursor, preferences, queries, queue, seams
 from server.notifications.schemas import (
     ChannelPosition,
     GroupPage,
@@ -25,11 +24,6 @@ from server.notifications.schemas import (
 )
 from server.settings import Settings, get_settings
 
-_USER_COLUMNS = (
-    "id, username, display_name, avatar_url, bio, followers_count, following_count, posts_count, "
-    "is_private, role, created_at"
-)
-
 
 def user_channel(user_id: int) -> str:
     return f"user:{user_id}"
@@ -38,7 +32,7 @@ def user_channel(user_id: int) -> str:
 async def users_by_id(ids: set[int]) -> dict[int, UserPublic]:
     if not ids:
         return {}
-    rows = await User.raw(f"SELECT {_USER_COLUMNS} FROM users WHERE id = ANY({{}})", list(ids))  # noqa: S608
+    rows = await queries.users_public(list(ids))
     return {row["id"]: user_public(row) for row in rows}
 
 

@@ -1,0 +1,122 @@
+"""Notifications' raw SQL: reads of other domains' tables, and the set-based statements of its own.
+
+Raw, through ``server.sql``, because each one joins or filters across tables another domain owns
+(users, follows, fan subscriptions, sessions) or is an upsert / ``FOR UPDATE SKIP LOCKED`` batch the
+query builder does not express. Ordinary reads and writes of notifications' own tables use Piccolo.
+Values are always bind parameters ($n).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from models.ids import new_id
+from server import sql
+
+USER_PUBLIC_COLUMNS = (
+    "id, username, display_name, avatar_url, bio, followers_count, following_count, posts_count, "
+    "is_private, role, created_at"
+)
+
+
+async def users_public(ids: list[int]) -> list[Any]:
+    """Rows for ``accounts.schemas.user_public`` (actors shown on notifications)."""
+    return await sql.fetch(f"SELECT {USER_PUBLIC_COLUMNS} FROM users WHERE id = ANY($1)", ids)  # noqa: S608 — constant columns
+
+
+async def display_name(user_id: int) -> str | None:
+    """What a push title calls ``user_id``: the display name, else the username; ``None`` if gone."""
+    row = await sql.fetchrow("SELECT username, display_name FROM users WHERE id = $1", user_id)
+    if row is None:
+        return None
+    return str(row["display_name"] or row["username"])
+
+
+async def email_of(user_id: int) -> str:
+    return str(await sql.fetchval("SELECT email FROM users WHERE id = $1", user_id))
+
+
+async def followers_of(user_id: int) -> list[int]:
+    """Who follows ``user_id`` (social's ``follows``): told when they go live."""
+    rows = await sql.fetch("SELECT follower FROM follows WHERE followee = $1", user_id)
+    return [r["follower"] for r in rows]
+
+
+async def author_subscribers(author_id: int) -> list[int]:
+    """Who rang the bell on ``author_id``'s profile."""
+    rows = await sql.fetch('SELECT "user" FROM author_subscriptions WHERE author = $1', author_id)
+    return [r["user"] for r in rows]
+
+
+async def paying_subscribers(creator_id: int) -> set[int]:
+    """Whose paid subscription to ``creator_id`` gives access right now (payments' ``access_until`` rule)."""
+    rows = await sql.fetch(
+        "SELECT subscriber FROM fan_subscriptions WHERE creator = $1 AND access_until > now()", creator_id
+    )
+    return {r["subscriber"] for r in rows}
+
+
+async def subscribe_author(user_id: int, author_id: int) -> None:
+    """Ring the bell (idempotent: the unique (user, author) index absorbs a repeat)."""
+    await sql.execute(
+        'INSERT INTO author_subscriptions (id, "user", author, created_at) VALUES ($1, $2, $3, now()) '
+        "ON CONFLICT DO NOTHING",
+        new_id(),
+        user_id,
+        author_id,
+    )
+
+
+async def subscribed_authors(user_id: int) -> list[Any]:
+    """The users whose bell ``user_id`` rang, newest first (at most 1000)."""
+    return await sql.fetch(
+        "SELECT u.* FROM author_subscriptions s JOIN users u ON u.id = s.author "
+        'WHERE s."user" = $1 ORDER BY s.id DESC LIMIT 1000',
+        user_id,
+    )
+
+
+async def preferences_row(user_id: int) -> Any | None:
+    """The user's saved preferences merged with their account's time zone and locale; ``None``: no user."""
+    return await sql.fetchrow(
+        "SELECT p.matrix, p.quiet_start, p.quiet_end, coalesce(p.timezone, u.timezone) AS timezone, "
+        "coalesce(p.push_while_online, false) AS push_while_online, u.locale "
+        "FROM users u LEFT JOIN notification_preferences p ON p.user = u.id WHERE u.id = $1",
+        user_id,
+    )
+
+
+async def digest_candidates(away_since: datetime) -> list[int]:
+    """Users with unread, unmailed notifications, away (no session used, no digest) since ``away_since``."""
+    rows = await sql.fetch(
+        "SELECT DISTINCT n.recipient AS user_id FROM notifications n JOIN users u ON u.id = n.recipient "
+        "LEFT JOIN notification_preferences p ON p.user = u.id "
+        "WHERE n.read_at IS NULL AND n.emailed_at IS NULL AND u.suspended_at IS NULL "
+        "AND coalesce((SELECT max(s.last_used_at) FROM auth_sessions s WHERE s.user = u.id), u.created_at) < $1 "
+        "AND (p.last_digest_at IS NULL OR p.last_digest_at < $1) LIMIT 500",
+        away_since,
+    )
+    return [r["user_id"] for r in rows]
+
+
+async def unmailed_for_digest(user_id: int) -> list[Any]:
+    """The user's unread, unmailed notifications with their actor's name, locked (two digest jobs never share)."""
+    return await sql.fetch(
+        "SELECT n.id, n.type, n.group_key, coalesce(nullif(a.display_name, ''), a.username) AS actor "
+        "FROM notifications n LEFT JOIN users a ON a.id = n.actor WHERE n.recipient = $1 "
+        "AND n.read_at IS NULL AND n.emailed_at IS NULL ORDER BY n.id DESC FOR UPDATE OF n SKIP LOCKED",
+        user_id,
+    )
+
+
+async def mark_digest_sent(user_id: int) -> None:
+    await sql.execute(
+        'INSERT INTO notification_preferences ("user", last_digest_at) VALUES ($1, now()) '
+        'ON CONFLICT ("user") DO UPDATE SET last_digest_at = now()',
+        user_id,
+    )
+
+
+async def mark_emailed(ids: list[int]) -> None:
+    await sql.execute("UPDATE notifications SET emailed_at = now() WHERE id = ANY($1)", ids)
