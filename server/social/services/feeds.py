@@ -9,10 +9,10 @@ from __future__ import annotations
 import time
 from collections.abc import Awaitable, Callable
 
-from server import sql
 from server.errors import Forbidden, ValidationFailed
-from server.social import cursor, schemas
-from server.social.queries import NOT_MUTED, VISIBLE
+from server.params import MAX_ID
+from server.social import cursor, queries, schemas
+from server.social.queries import NOT_MUTED
 from server.social.runtime import SocialRuntime
 from server.social.services.graph import GraphService
 from server.social.services.visibility import in_order
@@ -20,22 +20,7 @@ from server.social.text import normalize_tag
 
 Source = Callable[[int | None, int], Awaitable[list[int]]]
 CELEBRITIES_TTL = 60  # seconds a viewer's followed-celebrity list is reused between graph changes
-TOP = (1 << 63) - 1  # "no upper bound" as a value, so the planner always gets a plain `id < $n` range
-
-
-# Public and hashtag feeds carry what their live channels carry: public posts of public accounts.
-# (A per-row scalar lookup: as NOT EXISTS the planner hashes every private user first, ~40 ms at 120k users.)
-_PUBLIC_AUTHOR = "(SELECT NOT a.is_private FROM users a WHERE a.id = posts.author)"
-
-
-# Newest posts of one author below an id: one (author, id DESC) index range per author, merged by the
-# caller. (As `author IN (...) ORDER BY id DESC` the planner walks every post backwards: ~300 ms at 1M.)
-_NEWEST = (
-    "SELECT id FROM posts WHERE author = {author} AND deleted_at IS NULL AND id < {below} "
-    "ORDER BY id DESC LIMIT {limit}"
-)
-
-_NEWEST_BELOW_2 = _NEWEST.format(author="au.author", below="$2", limit="$3")
+TOP = MAX_ID  # "no upper bound" as a value, so the planner always gets a plain `id < $n` range
 
 
 def _below(max_id: int | None) -> int:
@@ -78,13 +63,7 @@ class FeedService:
 
     async def public(self, viewer: int | None, limit: int, cur: str | None) -> schemas.PostPage:
         async def source(max_id: int | None, n: int) -> list[int]:
-            rows = await sql.fetch(
-                "SELECT id FROM posts WHERE visibility = 'public' AND deleted_at IS NULL "
-                f"AND id < $1 AND {_PUBLIC_AUTHOR} ORDER BY id DESC LIMIT $2",
-                _below(max_id),
-                n,
-            )
-            return [r["id"] for r in rows]
+            return await queries.public_post_ids(_below(max_id), n)
 
         return await self._page(viewer or 0, "public", cur, limit, source)
 
@@ -94,14 +73,7 @@ class FeedService:
             raise ValidationFailed("not a hashtag")
 
         async def source(max_id: int | None, n: int) -> list[int]:
-            rows = await sql.fetch(
-                "SELECT id FROM posts WHERE hashtags @> ARRAY[$1]::varchar[] AND visibility = 'public' "
-                f"AND deleted_at IS NULL AND id < $2 AND {_PUBLIC_AUTHOR} ORDER BY id DESC LIMIT $3",
-                norm,
-                _below(max_id),
-                n,
-            )
-            return [r["id"] for r in rows]
+            return await queries.hashtag_post_ids(norm, _below(max_id), n)
 
         return await self._page(viewer or 0, f"tag:{norm}", cur, limit, source)
 
@@ -110,26 +82,14 @@ class FeedService:
         tid = target["id"]
 
         async def source(max_id: int | None, n: int) -> list[int]:
-            rows = await sql.fetch(
-                "SELECT id FROM posts WHERE author = $1 AND deleted_at IS NULL AND id < $2 ORDER BY id DESC LIMIT $3",
-                tid,
-                _below(max_id),
-                n,
-            )
-            return [r["id"] for r in rows]
+            return await queries.author_post_ids(tid, _below(max_id), n)
 
         return await self._page(viewer or 0, f"user:{tid}", cur, limit, source)
 
     async def bookmarks(self, viewer: int, limit: int, cur: str | None) -> schemas.PostPage:
         # Keyset on the post id keeps one cursor shape for every post list.
         async def source(max_id: int | None, n: int) -> list[int]:
-            rows = await sql.fetch(
-                'SELECT post FROM bookmarks WHERE "user" = $1 AND post < $2 ORDER BY post DESC LIMIT $3',
-                viewer,
-                _below(max_id),
-                n,
-            )
-            return [r["post"] for r in rows]
+            return await queries.bookmarked_post_ids(viewer, _below(max_id), n)
 
         return await self._page(viewer, "bookmarks", cur, limit, source)
 
@@ -137,21 +97,7 @@ class FeedService:
 
     async def _pushed_ids(self, viewer: int, above: int) -> list[int]:
         """The newest post ids (above ``above``) of the pushed (non-celebrity) followees and self."""
-        rows = await sql.fetch(
-            f"""SELECT p.id FROM (
-                    SELECT $1::bigint AS author UNION
-                    SELECT f.followee FROM follows f JOIN users c ON c.id = f.followee
-                    WHERE f.follower = $1 AND c.followers_count < $2
-                ) au CROSS JOIN LATERAL ({_NEWEST.format(author="au.author", below=TOP, limit="$3")}) x
-                JOIN posts p ON p.id = x.id JOIN users a ON a.id = p.author
-                WHERE {VISIBLE} AND p.id > $4
-                ORDER BY p.id DESC LIMIT $3""",
-            viewer,
-            self.rt.settings.celebrity_threshold,
-            self.rt.store.cap,
-            above,
-        )
-        return [r["id"] for r in rows]
+        return await queries.pushed_post_ids(viewer, self.rt.settings.celebrity_threshold, self.rt.store.cap, above)
 
     async def rebuild_home(self, viewer: int) -> None:
         """Refill a cold timeline from PostgreSQL (in the background: ``SocialRuntime.warm``)."""
@@ -171,13 +117,7 @@ class FeedService:
         cached = await self.rt.store.celebrities(viewer)
         if cached is not None:
             return cached
-        rows = await sql.fetch(
-            "SELECT f.followee FROM follows f JOIN users c ON c.id = f.followee "
-            "WHERE f.follower = $1 AND c.followers_count >= $2",
-            viewer,
-            self.rt.settings.celebrity_threshold,
-        )
-        ids = [r["followee"] for r in rows]
+        ids = await queries.celebrity_followees(viewer, self.rt.settings.celebrity_threshold)
         await self.rt.store.set_celebrities(viewer, ids, CELEBRITIES_TTL)
         return ids
 
@@ -197,24 +137,10 @@ class FeedService:
             if not complete and len(pushed) < n:
                 # Below the capped window: read the rest of the push side from PostgreSQL.
                 floor = pushed[-1] if pushed else max_id
-                rows = await sql.fetch(
-                    "SELECT x.id FROM (SELECT $1::bigint AS author UNION SELECT followee FROM follows "
-                    f"WHERE follower = $1) au CROSS JOIN LATERAL ({_NEWEST_BELOW_2}) x ORDER BY x.id DESC LIMIT $3",
-                    viewer,
-                    _below(floor),
-                    n,
-                )
-                ids.update(r["id"] for r in rows)
+                ids.update(await queries.followed_post_ids(viewer, _below(floor), n))
             if celebrities:
                 # The pull side: celebrities' posts are merged at read time, never pushed.
-                rows = await sql.fetch(
-                    "SELECT x.id FROM unnest($1::bigint[]) AS au(author) CROSS JOIN LATERAL "
-                    f"({_NEWEST_BELOW_2}) x ORDER BY x.id DESC LIMIT $3",
-                    celebrities,
-                    _below(max_id),
-                    n,
-                )
-                ids.update(r["id"] for r in rows)
+                ids.update(await queries.authors_post_ids(celebrities, _below(max_id), n))
             return sorted(ids, reverse=True)[:n]
 
         return await self._page(viewer, "home", cur, limit, source)
