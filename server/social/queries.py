@@ -23,14 +23,14 @@ def blocked_either_way(a: str, b: str) -> str:
     follower lists, search, videos, live streams, notifications) splices it in.
     """
     return (
-        f"EXISTS (SELECT 1 FROM blocks b WHERE (b.blocker = {a} AND b.blocked = {b}) "
+        f"EXISTS (SELECT 1 FROM blocks b WHERE (b.blocker = {a} AND b.blocked = {b}) "  # noqa: S608 — a, b are SQL expressions from this module (columns, $n), never input
         f"OR (b.blocker = {b} AND b.blocked = {a}))"
     )
 
 
 # $1 is the viewer id (0 for anonymous). ``p`` is the post, ``a`` its author.
 VISIBLE = (
-    "p.deleted_at IS NULL AND a.suspended_at IS NULL AND (p.author = $1 OR (NOT "
+    "p.deleted_at IS NULL AND a.suspended_at IS NULL AND (p.author = $1 OR (NOT "  # noqa: S608 — the visibility rule, built from constants
     + blocked_either_way("$1", "p.author")
     + " AND ((p.visibility = 'private' AND $1 = ANY(p.mentions))"
     " OR (p.visibility = 'public' AND NOT a.is_private)"
@@ -58,7 +58,7 @@ SELECT p.id, p.text, p.visibility, p.hashtags, p.mentions, p.repost_of, p.create
                                  'height', v.height)
           FROM videos v WHERE v.post = p.id AND v.deleted_at IS NULL) AS video
 FROM posts p JOIN users a ON a.id = p.author
-"""
+"""  # noqa: S608 — constant column list
 
 
 async def visible_post_rows(viewer: int, ids: list[int], *, feed: bool = False) -> list[Any]:
@@ -79,7 +79,7 @@ async def who_can_see(post_id: int, user_ids: list[int] | tuple[int, ...]) -> li
         return []
     rule = VISIBLE.replace("$1", "v.id")
     rows = await sql.fetch(
-        "SELECT v.id FROM unnest($1::bigint[]) AS v(id) JOIN posts p ON p.id = $2 JOIN users a ON a.id = p.author "
+        "SELECT v.id FROM unnest($1::bigint[]) AS v(id) JOIN posts p ON p.id = $2 JOIN users a ON a.id = p.author "  # noqa: S608 — the visibility rule with the viewer column swapped in; values are $n
         f"WHERE {rule}",
         list(user_ids),
         post_id,
@@ -119,7 +119,7 @@ _NEWEST_BELOW_2 = _NEWEST.format(author="au.author", below="$2", limit="$3")
 
 async def public_post_ids(below: int, n: int) -> list[int]:
     rows = await sql.fetch(
-        "SELECT id FROM posts WHERE visibility = 'public' AND deleted_at IS NULL "
+        "SELECT id FROM posts WHERE visibility = 'public' AND deleted_at IS NULL "  # noqa: S608 — constant predicate; values are $n
         f"AND id < $1 AND {_PUBLIC_AUTHOR} ORDER BY id DESC LIMIT $2",
         below,
         n,
@@ -129,7 +129,7 @@ async def public_post_ids(below: int, n: int) -> list[int]:
 
 async def hashtag_post_ids(tag: str, below: int, n: int) -> list[int]:
     rows = await sql.fetch(
-        "SELECT id FROM posts WHERE hashtags @> ARRAY[$1]::varchar[] AND visibility = 'public' "
+        "SELECT id FROM posts WHERE hashtags @> ARRAY[$1]::varchar[] AND visibility = 'public' "  # noqa: S608 — constant predicate; values are $n
         f"AND deleted_at IS NULL AND id < $2 AND {_PUBLIC_AUTHOR} ORDER BY id DESC LIMIT $3",
         tag,
         below,
@@ -171,7 +171,7 @@ async def pushed_post_ids(viewer: int, celebrity_threshold: int, cap: int, above
             ) au CROSS JOIN LATERAL ({newest}) x
             JOIN posts p ON p.id = x.id JOIN users a ON a.id = p.author
             WHERE {VISIBLE} AND p.id > $4
-            ORDER BY p.id DESC LIMIT $3""",
+            ORDER BY p.id DESC LIMIT $3""",  # noqa: S608 — constant predicates; values are $n
         viewer,
         celebrity_threshold,
         cap,
@@ -194,7 +194,7 @@ async def celebrity_followees(viewer: int, celebrity_threshold: int) -> list[int
 async def followed_post_ids(viewer: int, below: int, n: int) -> list[int]:
     """Home, below the cached timeline's window: the newest posts of the viewer and everyone they follow."""
     rows = await sql.fetch(
-        "SELECT x.id FROM (SELECT $1::bigint AS author UNION SELECT followee FROM follows "
+        "SELECT x.id FROM (SELECT $1::bigint AS author UNION SELECT followee FROM follows "  # noqa: S608 — constant LATERAL template; values are $n
         f"WHERE follower = $1) au CROSS JOIN LATERAL ({_NEWEST_BELOW_2}) x ORDER BY x.id DESC LIMIT $3",
         viewer,
         below,
@@ -206,7 +206,7 @@ async def followed_post_ids(viewer: int, below: int, n: int) -> list[int]:
 async def authors_post_ids(authors: list[int], below: int, n: int) -> list[int]:
     """Home, read side: the newest posts of ``authors`` (the viewer's followed celebrities)."""
     rows = await sql.fetch(
-        "SELECT x.id FROM unnest($1::bigint[]) AS au(author) CROSS JOIN LATERAL "
+        "SELECT x.id FROM unnest($1::bigint[]) AS au(author) CROSS JOIN LATERAL "  # noqa: S608 — constant LATERAL template; values are $n
         f"({_NEWEST_BELOW_2}) x ORDER BY x.id DESC LIMIT $3",
         authors,
         below,

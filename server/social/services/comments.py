@@ -16,7 +16,7 @@ from server.social.services.posts import PostService
 from server.social.services.visibility import user_summary
 
 _SELECT = (
-    "SELECT c.id, c.post, c.parent, c.text, c.like_count, c.reply_count, c.created_at, "
+    "SELECT c.id, c.post, c.parent, c.text, c.like_count, c.reply_count, c.created_at, "  # noqa: S608 — constant column list
     + ", ".join(f"u.{col} AS u_{col}" for col in USER_COLS.split(", "))
     + ', EXISTS (SELECT 1 FROM comment_likes l WHERE l.comment = c.id AND l."user" = $1) AS liked_by_me '
     "FROM comments c JOIN users u ON u.id = c.author "
@@ -113,7 +113,7 @@ class CommentService:
 
     async def _row(self, viewer: int, comment_id: int) -> Any:
         row = await sql.fetchrow(
-            "SELECT c.id, c.post, c.author, c.parent FROM comments c WHERE c.id = $2 AND c.deleted_at IS NULL "
+            "SELECT c.id, c.post, c.author, c.parent FROM comments c WHERE c.id = $2 AND c.deleted_at IS NULL "  # noqa: S608 — constant block predicate; values are $n
             f"AND {_NOT_BLOCKED}",
             viewer,
             comment_id,

@@ -17,7 +17,7 @@ from server.social.services.visibility import user_summary
 
 
 async def _bump(user_id: int, column: str, delta: int) -> None:
-    await sql.execute(f"UPDATE users SET {column} = {column} + $2 WHERE id = $1", user_id, delta)
+    await sql.execute(f"UPDATE users SET {column} = {column} + $2 WHERE id = $1", user_id, delta)  # noqa: S608 — column is one of the counter names its callers pass as literals
 
 
 async def _bump_pair(follower: int, followee: int, delta: int) -> None:
@@ -40,7 +40,7 @@ class GraphService:
     async def user_row(self, username: str, viewer: int | None) -> Any:
         """The user called ``username`` as ``viewer`` may see it; 404 when missing or when they blocked the viewer."""
         row = await sql.fetchrow(
-            f"SELECT {USER_COLS}, bio, links, created_at FROM users WHERE username = $1 AND suspended_at IS NULL",
+            f"SELECT {USER_COLS}, bio, links, created_at FROM users WHERE username = $1 AND suspended_at IS NULL",  # noqa: S608 — constant column list; values are $n
             username.lower(),
         )
         if row is None:
@@ -74,7 +74,7 @@ class GraphService:
         return self._profile(row, await self.relationship(viewer, row["id"]))
 
     async def profile_by_id(self, user_id: int) -> schemas.Profile:
-        row = await sql.fetchrow(f"SELECT {USER_COLS}, bio, links, created_at FROM users WHERE id = $1", user_id)
+        row = await sql.fetchrow(f"SELECT {USER_COLS}, bio, links, created_at FROM users WHERE id = $1", user_id)  # noqa: S608 — constant column list; values are $n
         if row is None:
             raise NotFound("no such user")
         return self._profile(row, schemas.Relationship())
@@ -105,7 +105,7 @@ class GraphService:
             sets.append(f"links = ${len(args)}::jsonb")
         if sets:
             async with db.transaction():
-                await sql.execute(f"UPDATE users SET {', '.join(sets)}, updated_at = now() WHERE id = $1", *args)
+                await sql.execute(f"UPDATE users SET {', '.join(sets)}, updated_at = now() WHERE id = $1", *args)  # noqa: S608 — SET names come from ProfileUpdate's fields, values are $n
                 if data.is_private is False:
                     await self._accept_all(viewer)
                 if data.is_private is True:  # strangers watching this account's posts and streams lose them now
@@ -164,7 +164,7 @@ class GraphService:
         return True
 
     async def _result(self, state: str, tid: int) -> schemas.FollowResult:
-        row = await sql.fetchrow(f"SELECT {USER_COLS} FROM users WHERE id = $1", tid)
+        row = await sql.fetchrow(f"SELECT {USER_COLS} FROM users WHERE id = $1", tid)  # noqa: S608 — constant column list; values are $n
         return schemas.FollowResult(state=state, user=user_summary(row))  # type: ignore[arg-type]
 
     async def unfollow(self, viewer: int, username: str) -> schemas.FollowResult:
@@ -184,7 +184,7 @@ class GraphService:
     async def follow_requests(self, viewer: int, limit: int, cur: str | None) -> schemas.UserPage:
         after = cursor.decode(self.rt.secret_key, "requests", cur)
         rows = await sql.fetch(
-            f"SELECT r.id AS rid, {', '.join('u.' + c for c in USER_COLS.split(', '))} FROM follow_requests r "
+            f"SELECT r.id AS rid, {', '.join('u.' + c for c in USER_COLS.split(', '))} FROM follow_requests r "  # noqa: S608 — constant column list; values are $n
             "JOIN users u ON u.id = r.requester WHERE r.target = $1 AND r.id < $2 "
             "ORDER BY r.id DESC LIMIT $3",
             viewer,
@@ -271,7 +271,7 @@ class GraphService:
         after = cursor.decode(self.rt.secret_key, which, cur)
         mine, other = ("followee", "follower") if which == "followers" else ("follower", "followee")
         rows = await sql.fetch(
-            f"SELECT f.id AS fid, {', '.join('u.' + c for c in USER_COLS.split(', '))} FROM follows f "
+            f"SELECT f.id AS fid, {', '.join('u.' + c for c in USER_COLS.split(', '))} FROM follows f "  # noqa: S608 — columns chosen from two constants; values are $n
             f"JOIN users u ON u.id = f.{other} WHERE f.{mine} = $1 AND f.id < $2 "
             f"AND NOT {blocked_either_way('$3', 'u.id')} ORDER BY f.id DESC LIMIT $4",
             tid,
@@ -297,7 +297,7 @@ class GraphService:
             raise ValidationFailed("cursor belongs to another query")
         offset = int(after[1]) if after else 0
         rows = await sql.fetch(
-            f"SELECT {USER_COLS}, greatest(similarity(username, $1), similarity(lower(display_name), $1)) AS rank "
+            f"SELECT {USER_COLS}, greatest(similarity(username, $1), similarity(lower(display_name), $1)) AS rank "  # noqa: S608 — constant column list; values are $n
             "FROM users u WHERE suspended_at IS NULL AND (username % $1 OR lower(display_name) % $1 "
             "OR username LIKE $2 OR lower(display_name) LIKE $2) "
             f"AND NOT {blocked_either_way('$3', 'u.id')} "
