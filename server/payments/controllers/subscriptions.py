@@ -12,11 +12,10 @@ from server.deps import AuthUser
 from server.guards import requires_creator
 from server.openapi import problems
 from server.pagination import Page
-from server.params import Cursor, Limit
+from server.params import Cursor, Limit, body_id
 from server.payments import schemas
 from server.payments.controllers.params import IdemKey
 from server.payments.services.subscriptions import SubscriptionService
-from server.params import body_id
 
 
 class TierController(Controller):

@@ -15,8 +15,8 @@ from server import db, sql
 from server.deps import CurrentUser
 from server.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from server.pagination import Page, decode_cursor, next_cursor
-from server.payments import ledger, schemas
 from server.params import body_id
+from server.payments import ledger, schemas
 from server.payments.services.common import Context, connect_account, lock, user_by_name, users_by_id
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import msgspec
 
-from server import sql
+from server import db, sql
 from server.ads import queries
 from tests.integration.ads.helpers import advertiser, home, live, moderator, report, viewer_with_posts
 from tests.integration.social.helpers import signup
@@ -39,7 +39,7 @@ async def test_spend_reaches_postgres_once_with_an_ads_spend_event_and_the_admin
     # A batch key seen before is not applied again.
     rows = await sql.fetch("SELECT batch_key, lines FROM ad_spend_batches")
     assert len(rows) == 1
-    async with sql.transaction():
+    async with db.transaction():
         assert await queries.apply_batch(rows[0]["batch_key"], []) is None
     assert (await report(adv, campaign["id"]))["impressions"] == 3
     assert await ledger.balance(ledger.ADS_REVENUE, "usd") == -4
