@@ -9,10 +9,10 @@ import msgspec
 
 from models.ids import new_id
 from models.notifications import Notification as NotificationRow
-from server import db, outbox
+from server import cursor, db, outbox
 from server.accounts.schemas import UserPublic, user_public
 from server.errors import NotFound, ValidationFailed
-from server.notifications import catalog, cursor, preferences, queries, queue, seams
+from server.notifications import catalog, preferences, queries, queue, seams
 from server.notifications.schemas import (
     ChannelPosition,
     GroupPage,
@@ -140,7 +140,7 @@ class NotificationService:
 
     async def page(self, user_id: int, types: list[str] | None, limit: int, after: str | None) -> NotificationPage:
         wanted = self._types(types)
-        before = cursor.decode("n", after, self.key) if after else None
+        before = cursor.decode_id(self.key, "n", after) if after else None
         position = await self._position(user_id, after is None)
         rows = await NotificationRow.raw(
             "SELECT * FROM notifications WHERE recipient = {} AND type = ANY({}) AND ({}::bigint IS NULL OR id < {}) "
@@ -155,12 +155,12 @@ class NotificationService:
         rows = rows[:limit]
         actors = await users_by_id({r["actor"] for r in rows if r["actor"]})
         items = [_view(r, actors) for r in rows]
-        next_cursor = cursor.encode("n", rows[-1]["id"], self.key) if more else None
+        next_cursor = cursor.encode(self.key, "n", [rows[-1]["id"]]) if more else None
         return NotificationPage(items=items, next_cursor=next_cursor, position=position)
 
     async def grouped(self, user_id: int, types: list[str] | None, limit: int, after: str | None) -> GroupPage:
         wanted = self._types(types)
-        before = cursor.decode("g", after, self.key) if after else None
+        before = cursor.decode_id(self.key, "g", after) if after else None
         position = await self._position(user_id, after is None)
         rows = await NotificationRow.raw(
             "SELECT group_key, min(type) AS type, min(subject_type) AS subject_type, min(subject_id) AS subject_id, "
@@ -192,7 +192,7 @@ class NotificationService:
             )
             for r in rows
         ]
-        next_cursor = cursor.encode("g", rows[-1]["latest_id"], self.key) if more else None
+        next_cursor = cursor.encode(self.key, "g", [rows[-1]["latest_id"]]) if more else None
         return GroupPage(items=items, next_cursor=next_cursor, position=position)
 
     async def unread_count(self, user_id: int) -> int:

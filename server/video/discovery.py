@@ -5,10 +5,9 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from server import sql
+from server import cursor, sql
 from server.deps import CurrentUser
 from server.errors import NotFound, ValidationFailed
-from server.social import cursor
 from server.social.queries import is_blocked_either_way
 from server.video import queries, schemas
 from server.video.runtime import VideoRuntime

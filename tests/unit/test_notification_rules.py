@@ -6,8 +6,9 @@ from datetime import UTC, datetime
 
 import pytest
 
+from server import cursor
 from server.errors import ValidationFailed
-from server.notifications import catalog, cursor, templates
+from server.notifications import catalog, templates
 from server.notifications.preferences import Prefs
 from server.notifications.push_tokens import validate
 from server.notifications.queue import backoff
@@ -47,11 +48,11 @@ def test_backoff_grows_exponentially_with_jitter_and_a_cap():
 
 
 def test_cursors_are_signed_and_typed():
-    token = cursor.encode("n", 12345, "k1")
-    assert cursor.decode("n", token, "k1") == 12345
-    for bad in (token[:-2] + "AA", "garbage", "", cursor.encode("g", 12345, "k1"), cursor.encode("n", 12345, "k2")):
+    token = cursor.encode("k1", "n", [12345])
+    assert cursor.decode_id("k1", "n", token) == 12345
+    for bad in (token[:-2] + "AA", "garbage", "", cursor.encode("k1", "g", [12345]), cursor.encode("k2", "n", [12345])):
         with pytest.raises(ValidationFailed):
-            cursor.decode("n", bad, "k1")
+            cursor.decode_id("k1", "n", bad)
 
 
 def test_every_locale_has_every_template_and_plurals():

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from server import cursor
 from server.errors import ValidationFailed
-from server.social import cursor, text
+from server.social import text
 
 
 def test_hashtags_and_mentions_are_parsed_once_in_order():

@@ -8,13 +8,13 @@ from typing import Any
 import msgspec
 
 from models.ads import AdCampaign
+from server import cursor
 from server.ads import queries, schemas
 from server.ads.runtime import AdsRuntime
 from server.ads.targeting import normalize_hashtag
 from server.deps import CurrentUser
 from server.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from server.guards import has_capability, has_role
-from server.social import cursor
 
 TOP = (1 << 63) - 1
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+from server import cursor
 from server.ads import queries, schemas
 from server.ads.runtime import AdsRuntime
 from server.ads.services.campaigns import TOP, CampaignService
 from server.deps import CurrentUser
 from server.errors import ValidationFailed
-from server.social import cursor
 
 
 def _ecpm(spent_milli: int, impressions: int) -> int:

@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from models.ids import new_id
-from server import db, events, outbox, sql
+from server import cursor, db, events, outbox, sql
 from server.accounts import audit
 from server.errors import Forbidden, NotFound, ValidationFailed
 from server.guards import has_role
-from server.social import cursor, schemas, text
+from server.social import schemas, text
 from server.social.queries import USER_COLS, blocked_either_way, who_can_see
 from server.social.runtime import SocialRuntime
 from server.social.services.posts import PostService

@@ -9,9 +9,10 @@ from __future__ import annotations
 import time
 from collections.abc import Awaitable, Callable
 
+from server import cursor
 from server.errors import Forbidden, ValidationFailed
 from server.params import MAX_ID
-from server.social import cursor, queries, schemas
+from server.social import queries, schemas
 from server.social.queries import NOT_MUTED
 from server.social.runtime import SocialRuntime
 from server.social.services.graph import GraphService
@@ -32,13 +33,7 @@ class FeedService:
         self.rt = runtime
 
     def _max_id(self, kind: str, cur: str | None) -> int | None:
-        values = cursor.decode(self.rt.secret_key, kind, cur)
-        if values is None:
-            return None
-        try:
-            return int(values[0])
-        except (TypeError, ValueError, IndexError) as exc:
-            raise ValidationFailed("cursor is not valid for this list") from exc
+        return cursor.decode_id(self.rt.secret_key, kind, cur)
 
     async def _page(self, viewer: int, kind: str, cur: str | None, limit: int, source: Source) -> schemas.PostPage:
         """Pull candidate ids from ``source`` (newest first, below a max id) until ``limit`` visible posts."""

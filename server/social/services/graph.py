@@ -7,10 +7,10 @@ from typing import Any
 import msgspec
 
 from channels import names
-from server import db, events, sql
+from server import cursor, db, events, sql
 from server.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from server.realtime import recheck
-from server.social import cursor, schemas
+from server.social import schemas
 from server.social.queries import USER_COLS, blocked_either_way, is_blocked_either_way
 from server.social.runtime import SocialRuntime
 from server.social.services.visibility import user_summary

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from models.ids import new_id
-from server import sql
+from server import cursor, sql
 from server.errors import Forbidden, NotFound, ValidationFailed
 from server.guards import has_role
 from server.params import body_id
-from server.social import cursor, schemas
+from server.social import schemas
 from server.social.runtime import SocialRuntime
 from server.social.services.comments import CommentService
 from server.social.services.graph import GraphService

@@ -9,11 +9,11 @@ from typing import Any
 import asyncpg
 
 from models.ids import new_id
-from server import db, events, sql
+from server import cursor, db, events, sql
 from server.accounts import audit
 from server.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from server.guards import has_role
-from server.social import cursor, fanout, schemas, text
+from server.social import fanout, schemas, text
 from server.social.queries import VISIBLE, blocked_either_way, who_can_see
 from server.social.runtime import SocialRuntime
 from server.social.services.visibility import visible_posts

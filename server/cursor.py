@@ -1,4 +1,8 @@
-"""Opaque, HMAC-signed list cursors: a tampered or foreign cursor is a 422, never a 500."""
+"""Opaque, HMAC-signed list cursors: a tampered or foreign cursor is a 422, never a 500.
+
+The one cursor codec of the app: ``encode(key, kind, values)`` / ``decode(key, kind, cursor)``. ``kind``
+names the list (a cursor of one list is refused by another), ``key`` is the server's secret.
+"""
 
 from __future__ import annotations
 
@@ -38,3 +42,14 @@ def decode(key: str, kind: str, cursor: str | None) -> list[Any] | None:
     except (ValueError, TypeError, msgspec.DecodeError) as exc:
         raise ValidationFailed("cursor is not valid for this list") from exc
     return values
+
+
+def decode_id(key: str, kind: str, cursor: str | None) -> int | None:
+    """The id a keyset cursor made by ``encode(key, kind, [id])`` resumes after; ``None`` for no cursor."""
+    values = decode(key, kind, cursor)
+    if values is None:
+        return None
+    try:
+        return int(values[0])
+    except (TypeError, ValueError, IndexError) as exc:
+        raise ValidationFailed("cursor is not valid for this list") from exc
