@@ -136,7 +136,7 @@ async def start(settings: Settings) -> Realtime:
         rate=rt.command_rate,
         allowed_origins=settings.http.allowed_origins,
     )
-    from server.social.views import block_relations  # social imports realtime: bind it at start-up
+    from server.social.queries import block_relations  # social imports realtime: bind it at start-up
 
     gateway = Gateway(
         Hub(broker), make_authenticate(settings), ChannelPolicy(), config, presence, relations=block_relations
