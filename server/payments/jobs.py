@@ -20,8 +20,8 @@ async def process_event(event_id: str) -> None:
 @queue.task(name="payments.release_due", queue=QUEUE, queueing_lock="payments.release_due")
 async def release_due_job(timestamp: int) -> None:
     """Every five minutes: charges whose ``available_on`` came become available to pay out."""
+    from server import db
     from server.payments import ledger
-    from server.payments.services.common import transaction
 
-    async with transaction():
+    async with db.transaction():
         await ledger.release_due()

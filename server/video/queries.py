@@ -40,7 +40,7 @@ def visible(*, staff: bool = False) -> str:
     else sees ready, approved videos of owners they are not blocked with (either way): public and
     unlisted ones (public accounts; followers only for a private account), followers-only ones when
     following, subscribers-only ones with ``subscriber_access``. A suspended owner's videos are nobody's
-    to see but staff's (as their posts: ``server.social.views.VISIBLE``).
+    to see but staff's (as their posts: ``server.social.queries.VISIBLE``).
     """
     if staff:
         return "v.deleted_at IS NULL"

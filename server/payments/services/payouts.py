@@ -26,7 +26,7 @@ def payout_view(r: Any) -> schemas.PayoutView:
 
 async def earnings(user_id: int, currency: str) -> schemas.Earnings:
     """Available, pending (not yet available at Stripe, held by disputes, on the way to the bank), lifetime, by kind."""
-    async with transaction():
+    async with db.transaction():
         await lock(f"creator:{user_id}")
         await ledger.release_due(user_id)
     available = -await ledger.balance(ledger.creator_account(user_id), currency)

@@ -29,7 +29,7 @@ async def _delete_and_purge(client: Any, user: Actor) -> None:
 
 
 async def _money_rows() -> dict[str, Any]:
-    from server.social import sql
+    from server import sql
 
     return {
         "ledger": [tuple(r) for r in await sql.fetch("SELECT * FROM ledger_entries ORDER BY id")],

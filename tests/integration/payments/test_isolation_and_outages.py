@@ -45,7 +45,7 @@ async def test_someone_elses_subscription_earnings_and_payouts_stay_theirs(clien
 async def test_stripe_failing_mid_subscription_writes_nothing_and_the_same_key_finishes(
     client: Any, stripe: StripeStandin
 ) -> None:
-    from server.social import sql
+    from server import sql
 
     alice = await creator(client, stripe, "alice")
     bob = await signup(client, "bob")

@@ -56,7 +56,7 @@ async def test_stripes_fee_on_subscription_invoices_is_booked_like_on_charges(
     assert len(fees) == 3  # the tip, the first invoice, the renewal
     assert await booked_stripe_fees() == sum(fees)
     # Each invoice's fee is booked once, under the invoice's own ledger transaction, however often it is told.
-    from server.social import sql
+    from server import sql
 
     per_invoice = await sql.fetch(
         "SELECT t.reference, e.amount FROM ledger_transactions t JOIN ledger_entries e ON e.txn = t.id "

@@ -175,7 +175,7 @@ class World:
     async def _subscriber(self) -> Actor:
         """suzy, with an active subscription to olivia's tier (as ``invoice.paid`` leaves it)."""
         from models.ids import new_id
-        from server.social import sql
+        from server import sql
 
         suzy = await signup(self.client, "suzy")
         tier, sid = new_id(), new_id()
@@ -205,7 +205,7 @@ class World:
         import tempfile
         from pathlib import Path
 
-        from server.social import sql
+        from server import sql
         from server.video import signing
 
         visibility = kind if kind in ("public", "unlisted", "followers", "subscribers", "private") else "public"
@@ -235,7 +235,7 @@ class World:
     async def _stream(self, status: str, visibility: str) -> str:
         """A stream made through the API, put in ``status`` as the media server's hooks leave it; fran chatted."""
         from models.ids import new_id
-        from server.social import sql
+        from server import sql
 
         res = await self.owner.post(f"{API}/live", json={"title": f"a {status} stream", "visibility": visibility})
         assert res.status_code == 201, res.text

@@ -22,7 +22,7 @@ async def _creator(client: Any) -> tuple[Actor, Actor, Actor]:
 
 
 async def _ready_video(owner: Actor) -> str:
-    from server.social import sql
+    from server import sql
 
     res = await owner.post(f"{API}/videos", json={"title": "a clip", "visibility": "public"})
     assert res.status_code == 201, res.text
@@ -33,7 +33,7 @@ async def _ready_video(owner: Actor) -> str:
 
 
 async def _live_stream(owner: Actor) -> str:
-    from server.social import sql
+    from server import sql
 
     res = await owner.post(f"{API}/live", json={"title": "on air", "visibility": "public"})
     assert res.status_code == 201, res.text
