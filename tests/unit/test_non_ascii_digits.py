@@ -12,7 +12,7 @@ import pytest
 
 from server import security
 from server.errors import NotFound, ValidationFailed
-from server.social.moderation import body_id, parse_id
+from server.params import body_id, parse_id
 from server.video import signing
 
 ODD = ["³", "²³", "1²", "٣", "\uff11\uff12", "Ⅻ"]  # superscripts, Arabic-Indic, fullwidth, Roman

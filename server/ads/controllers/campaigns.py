@@ -8,11 +8,10 @@ from litestar.params import JSONBody
 
 from server.ads import schemas
 from server.ads.services import CampaignService, ReportService
-from server.ads.services.campaigns import parse_id
 from server.deps import AuthUser
 from server.guards import requires_advertiser
 from server.openapi import problems
-from server.params import Cursor, Limit, PathId
+from server.params import Cursor, Limit, PathId, parse_id
 
 
 class CampaignController(Controller):
@@ -48,7 +47,7 @@ class CampaignController(Controller):
     async def one(
         self, campaign_id: PathId, current_user: AuthUser, ad_campaigns: NamedDependency[CampaignService]
     ) -> schemas.Campaign:
-        return await ad_campaigns.get(current_user, parse_id(campaign_id))
+        return await ad_campaigns.get(current_user, parse_id(campaign_id, "no such campaign"))
 
     @patch(
         "/{campaign_id:str}", summary="Pause, resume, or change budgets and bid", responses=problems(401, 404, 409, 422)
@@ -60,7 +59,7 @@ class CampaignController(Controller):
         current_user: AuthUser,
         ad_campaigns: NamedDependency[CampaignService],
     ) -> schemas.Campaign:
-        return await ad_campaigns.update(current_user, parse_id(campaign_id), data)
+        return await ad_campaigns.update(current_user, parse_id(campaign_id, "no such campaign"), data)
 
     @get(
         "/{campaign_id:str}/report",
@@ -70,4 +69,4 @@ class CampaignController(Controller):
     async def report(
         self, campaign_id: PathId, current_user: AuthUser, ad_reports: NamedDependency[ReportService]
     ) -> schemas.Report:
-        return await ad_reports.campaign(current_user, parse_id(campaign_id))
+        return await ad_reports.campaign(current_user, parse_id(campaign_id, "no such campaign"))

@@ -8,11 +8,10 @@ from litestar.params import JSONBody
 
 from server.ads import schemas
 from server.ads.services import CampaignService
-from server.ads.services.campaigns import parse_id
 from server.deps import AuthUser
 from server.guards import requires_moderator
 from server.openapi import problems
-from server.params import Cursor, Limit, PathId
+from server.params import Cursor, Limit, PathId, parse_id
 
 
 class ReviewController(Controller):
@@ -35,7 +34,7 @@ class ReviewController(Controller):
     async def approve(
         self, campaign_id: PathId, current_user: AuthUser, ad_campaigns: NamedDependency[CampaignService]
     ) -> schemas.Campaign:
-        return await ad_campaigns.review(parse_id(campaign_id), current_user, approve=True)
+        return await ad_campaigns.review(parse_id(campaign_id, "no such campaign"), current_user, approve=True)
 
     @post(
         "/campaigns/{campaign_id:str}/reject",
@@ -51,4 +50,6 @@ class ReviewController(Controller):
         data: JSONBody[schemas.Rejection | None] = None,
     ) -> schemas.Campaign:
         note = data.reason if data is not None else ""
-        return await ad_campaigns.review(parse_id(campaign_id), current_user, approve=False, note=note)
+        return await ad_campaigns.review(
+            parse_id(campaign_id, "no such campaign"), current_user, approve=False, note=note
+        )

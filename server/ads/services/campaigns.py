@@ -19,13 +19,6 @@ from server.guards import has_capability, has_role
 TOP = (1 << 63) - 1
 
 
-def parse_id(value: str) -> int:
-    """A path id, or 404 (an id that cannot exist names nothing)."""
-    if not (value.isascii() and value.isdigit()) or not 0 < int(value) < TOP:
-        raise NotFound("no such campaign")
-    return int(value)
-
-
 def to_wire(r: Any) -> schemas.Campaign:
     t = r["targeting"] if isinstance(r["targeting"], dict) else msgspec.json.decode(r["targeting"] or "{}")
     return schemas.Campaign(
