@@ -26,7 +26,8 @@ def test_upload_with_progress_then_play_with_hls(server, browser, artifacts, tmp
     register(server, "vera")
     ctx = browser.new_context(viewport={"width": 900, "height": 1000})
     page = ctx.new_page()
-    sign_in(page, server, "vera")
+    # Opened as localhost while the API hands out 127.0.0.1 URLs (PUBLIC_URL): the page must stay on its origin.
+    sign_in(page, server.replace("127.0.0.1", "localhost"), "vera")
 
     page.click("#videos-btn")
     page.wait_for_selector("#creator-needed:not([hidden])", timeout=WAIT)  # a plain user cannot upload yet

@@ -6,6 +6,15 @@ import { play } from "./player.js";
 const $ = (id) => document.getElementById(id);
 const TUS = { "Tus-Resumable": "1.0.0" };
 
+/** This server's upload and media URLs, on the page's own origin. The API builds them from PUBLIC_URL
+ * (127.0.0.1:8000 by default); a page opened as localhost:8000 would otherwise send every chunk
+ * cross-origin (preflighted, and refused wherever CORS_ORIGINS does not list the page's origin). */
+function here(url) {
+  const u = new URL(url, location.href);
+  const ours = u.pathname.startsWith("/api/v1/uploads/") || u.pathname.startsWith("/media/videos/");
+  return ours && u.origin !== location.origin ? `${location.origin}${u.pathname}${u.search}` : u.href;
+}
+
 /** Chunks small enough that progress moves (about 20 steps), large enough not to waste requests. */
 function chunkSize(total) {
   return Math.min(4 << 20, Math.max(16 << 10, Math.ceil(total / 20)));
@@ -90,9 +99,9 @@ export class Videos {
 
     const token = await this.client.accessToken();
     const auth = { ...TUS, Authorization: `Bearer ${token}` };
-    const created = await fetch(video.upload_url, { method: "POST", headers: { ...auth, "Upload-Length": String(file.size) } });
+    const created = await fetch(here(video.upload_url), { method: "POST", headers: { ...auth, "Upload-Length": String(file.size) } });
     if (created.status !== 201) throw new Error(await tusFailure(created));
-    const url = new URL(created.headers.get("Location") ?? video.upload_url, location.href).href;
+    const url = here(created.headers.get("Location") ?? video.upload_url);
     let offset = 0;
     const step = chunkSize(file.size);
     while (offset < file.size) {
@@ -164,7 +173,7 @@ export class Videos {
     try {
       const playback = await this.client.call("/api/v1/videos/{video_id}/playback", "get", { params: { video_id: videoId } });
       $("player-status").textContent = `${video.renditions.map((r) => `${r.height}p`).join(" · ")} · ${Math.round(video.duration ?? 0)} s`;
-      play($("player"), playback.hls_url, { onError: (m) => ($("player-status").textContent = `Playback error: ${m}`) });
+      play($("player"), here(playback.hls_url), { onError: (m) => ($("player-status").textContent = `Playback error: ${m}`) });
     } catch (err) {
       if (err instanceof ApiError && err.code === "not_ready") $("player-status").textContent = `This video is ${video.status}.`;
       else throw err;
