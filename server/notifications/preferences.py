@@ -114,19 +114,7 @@ async def update(user_id: int, data: PreferencesUpdate) -> Prefs:
         stored_tz = _valid_zone(data.timezone) if data.timezone else None
     push_while_online = current.push_while_online if data.push_while_online is None else data.push_while_online
     matrix_json = msgspec.json.encode(overrides).decode()
-    await NotificationPreference.raw(
-        'INSERT INTO notification_preferences ("user", matrix, quiet_start, quiet_end, timezone, '
-        "push_while_online, updated_at) VALUES ({}, {}::jsonb, {}, {}, {}, {}, now()) "
-        'ON CONFLICT ("user") DO UPDATE SET matrix = excluded.matrix, quiet_start = excluded.quiet_start, '
-        "quiet_end = excluded.quiet_end, timezone = excluded.timezone, "
-        "push_while_online = excluded.push_while_online, updated_at = now()",
-        user_id,
-        matrix_json,
-        quiet_start,
-        quiet_end,
-        stored_tz,
-        push_while_online,
-    )
+    await queries.save_preferences(user_id, matrix_json, quiet_start, quiet_end, stored_tz, push_while_online)
     return await load(user_id)
 
 

@@ -15,6 +15,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from models.notifications import PushToken
 from server import db
 from server.errors import NotFound, ValidationFailed
+from server.notifications import queries
 from server.notifications.providers import netguard
 from server.notifications.schemas import PushTokenCreate, PushTokenView
 from server.settings import Settings
@@ -112,17 +113,7 @@ class PushTokenService:
         token, keys, environment = validate(data, self.allow)
         token_hash = hashlib.sha256(f"{data.platform}:{token}".encode()).hexdigest()
         async with db.transaction():
-            rows = await PushToken.raw(
-                'INSERT INTO push_tokens (id, "user", platform, token, token_hash, keys, environment, device_id, '
-                "locale, created_at, last_seen_at) VALUES ({}, {}, {}, {}, {}, {}::jsonb, {}, {}, {}, now(), now()) "
-                'ON CONFLICT (token_hash) DO UPDATE SET "user" = excluded."user", keys = excluded.keys, '
-                "environment = excluded.environment, device_id = excluded.device_id, locale = excluded.locale, "
-                "last_seen_at = now(), "
-                # Same device, new login: a new owner makes it a new registration.
-                'created_at = CASE WHEN push_tokens."user" = excluded."user" '
-                "THEN push_tokens.created_at ELSE now() END "
-                "RETURNING *",
-                _new_id(),
+            row = await queries.upsert_push_token(
                 user_id,
                 data.platform,
                 token,
@@ -132,43 +123,23 @@ class PushTokenService:
                 data.device_id,
                 data.locale,
             )
-            row = rows[0]
             if data.device_id:
                 # An app that got a fresh token for the same device: the old one is dead.
-                await PushToken.raw(
-                    'DELETE FROM push_tokens WHERE "user" = {} AND platform = {} AND device_id = {} AND id <> {}',
-                    user_id,
-                    data.platform,
-                    data.device_id,
-                    row["id"],
-                )
+                await queries.drop_device_tokens(user_id, data.platform, data.device_id, keep=row["id"])
             # Over the cap, the least recently seen registrations go: a phone reinstalled ten times
             # must not lock its owner out.
-            await PushToken.raw(
-                'DELETE FROM push_tokens WHERE "user" = {} AND id NOT IN (SELECT id FROM push_tokens '
-                'WHERE "user" = {} ORDER BY last_seen_at DESC, id DESC LIMIT {})',
-                user_id,
-                user_id,
-                self.cap,
-            )
+            await queries.keep_newest_push_tokens(user_id, self.cap)
         return view(row)
 
     async def mine(self, user_id: int) -> list[PushTokenView]:
-        rows = await PushToken.raw(
-            'SELECT * FROM push_tokens WHERE "user" = {} ORDER BY last_seen_at DESC, id DESC', user_id
+        rows = (
+            await PushToken.select()
+            .where(PushToken.user == user_id)
+            .order_by(PushToken.last_seen_at, PushToken.id, ascending=False)
         )
         return [view(r) for r in rows]
 
     async def delete(self, user_id: int, token_id: int) -> None:
         """Delete one of the caller's tokens; another user's is as unknown as a missing one (404)."""
-        rows = await PushToken.raw(
-            'DELETE FROM push_tokens WHERE id = {} AND "user" = {} RETURNING id', token_id, user_id
-        )
-        if not rows:
+        if not await queries.delete_push_token(user_id, token_id):
             raise NotFound("no such push token")
-
-
-def _new_id() -> int:
-    from models.ids import new_id
-
-    return new_id()

@@ -120,3 +120,83 @@ async def mark_digest_sent(user_id: int) -> None:
 
 async def mark_emailed(ids: list[int]) -> None:
     await sql.execute("UPDATE notifications SET emailed_at = now() WHERE id = ANY($1)", ids)
+
+
+async def save_preferences(
+    user_id: int, matrix_json: str, quiet_start: Any, quiet_end: Any, timezone: str | None, push_while_online: bool
+) -> None:
+    """Upsert the user's one preferences row (raw: ``ON CONFLICT ... DO UPDATE``)."""
+    await sql.execute(
+        'INSERT INTO notification_preferences ("user", matrix, quiet_start, quiet_end, timezone, '
+        "push_while_online, updated_at) VALUES ($1, $2::jsonb, $3, $4, $5, $6, now()) "
+        'ON CONFLICT ("user") DO UPDATE SET matrix = excluded.matrix, quiet_start = excluded.quiet_start, '
+        "quiet_end = excluded.quiet_end, timezone = excluded.timezone, "
+        "push_while_online = excluded.push_while_online, updated_at = now()",
+        user_id,
+        matrix_json,
+        quiet_start,
+        quiet_end,
+        timezone,
+        push_while_online,
+    )
+
+
+async def upsert_push_token(
+    user_id: int,
+    platform: str,
+    token: str,
+    token_hash: str,
+    keys_json: str,
+    environment: str,
+    device_id: str | None,
+    locale: str | None,
+) -> Any:
+    """Register a token or refresh it (raw: ``ON CONFLICT (token_hash)`` moves it to its new owner)."""
+    return await sql.fetchrow(
+        'INSERT INTO push_tokens (id, "user", platform, token, token_hash, keys, environment, device_id, '
+        "locale, created_at, last_seen_at) VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9, now(), now()) "
+        'ON CONFLICT (token_hash) DO UPDATE SET "user" = excluded."user", keys = excluded.keys, '
+        "environment = excluded.environment, device_id = excluded.device_id, locale = excluded.locale, "
+        "last_seen_at = now(), "
+        # Same device, new login: a new owner makes it a new registration.
+        'created_at = CASE WHEN push_tokens."user" = excluded."user" '
+        "THEN push_tokens.created_at ELSE now() END "
+        "RETURNING *",
+        new_id(),
+        user_id,
+        platform,
+        token,
+        token_hash,
+        keys_json,
+        environment,
+        device_id,
+        locale,
+    )
+
+
+async def drop_device_tokens(user_id: int, platform: str, device_id: str, *, keep: int) -> None:
+    """The device's other tokens of ``platform`` (an app that got a fresh token: the old one is dead)."""
+    await sql.execute(
+        'DELETE FROM push_tokens WHERE "user" = $1 AND platform = $2 AND device_id = $3 AND id <> $4',
+        user_id,
+        platform,
+        device_id,
+        keep,
+    )
+
+
+async def keep_newest_push_tokens(user_id: int, cap: int) -> None:
+    """Delete all but the ``cap`` most recently seen tokens of the user (raw: a set-based delete)."""
+    await sql.execute(
+        'DELETE FROM push_tokens WHERE "user" = $1 AND id NOT IN (SELECT id FROM push_tokens '
+        'WHERE "user" = $1 ORDER BY last_seen_at DESC, id DESC LIMIT $2)',
+        user_id,
+        cap,
+    )
+
+
+async def delete_push_token(user_id: int, token_id: int) -> bool:
+    """Delete one of the user's tokens; False when it is not theirs (or not there)."""
+    return (
+        sql.changed(await sql.execute('DELETE FROM push_tokens WHERE id = $1 AND "user" = $2', token_id, user_id)) > 0
+    )
