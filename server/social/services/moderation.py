@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from typing import Any
+
+from models.accounts import User
 from models.ids import new_id
-from server import cursor, sql
+from models.social import Report
+from server import cursor
 from server.errors import Forbidden, NotFound, ValidationFailed
 from server.guards import has_role
 from server.params import body_id
@@ -25,32 +30,33 @@ class ModerationService:
         elif data.target_type == "comment":
             await CommentService(self.rt)._row(viewer, target)
         else:
-            row = await sql.fetchrow("SELECT username FROM users WHERE id = $1", target)
+            row = await User.select(User.username).where(User.id == target).first()
             if row is None:
                 raise NotFound("no such user")
             await GraphService(self.rt).user_row(row["username"], viewer)
             if target == viewer:
                 raise ValidationFailed("you cannot report yourself")
-        row = await sql.fetchrow(
-            "INSERT INTO reports (id, reporter, target_type, target_id, reason, status, created_at) "
-            "VALUES ($1, $2, $3, $4, $5, 'open', now()) RETURNING *",
-            new_id(),
-            viewer,
-            data.target_type,
-            target,
-            data.reason.strip(),
-        )
-        return _view(row)
+        rows = await Report.insert(
+            Report(
+                id=new_id(),
+                reporter=viewer,
+                target_type=data.target_type,
+                target_id=target,
+                reason=data.reason.strip(),
+                status="open",
+                created_at=datetime.now(UTC),
+            )
+        ).returning(*Report.all_columns())
+        return _view(rows[0])
 
     async def queue(self, role: str, limit: int, cur: str | None) -> schemas.ReportPage:
         if not has_role(role, "moderator"):
             raise Forbidden("moderators only")
-        after = cursor.decode(self.rt.secret_key, "reports", cur)
-        rows = await sql.fetch(
-            "SELECT * FROM reports WHERE status = 'open' AND ($1::bigint IS NULL OR id < $1) ORDER BY id DESC LIMIT $2",
-            int(after[0]) if after else None,
-            limit + 1,
-        )
+        after = cursor.decode_id(self.rt.secret_key, "reports", cur)
+        query = Report.select().where(Report.status == "open")
+        if after is not None:
+            query = query.where(Report.id < after)
+        rows = await query.order_by(Report.id, ascending=False).limit(limit + 1)
         more = len(rows) > limit
         rows = rows[:limit]
         nxt = cursor.encode(self.rt.secret_key, "reports", [str(rows[-1]["id"])]) if more and rows else None
@@ -60,21 +66,17 @@ class ModerationService:
         if not has_role(role, "moderator"):
             raise Forbidden("moderators only")
         await PostService(self.rt).delete(viewer, role, post_id, reason=reason)
-        await sql.execute(
-            "UPDATE reports SET status = 'resolved', resolved_at = now(), resolved_by = $2 "
-            "WHERE target_type = 'post' AND target_id = $1 AND status = 'open'",
-            post_id,
-            viewer,
-        )
+        await Report.update(
+            {Report.status: "resolved", Report.resolved_at: datetime.now(UTC), Report.resolved_by: viewer}
+        ).where((Report.target_type == "post") & (Report.target_id == post_id) & (Report.status == "open"))
 
 
-def _view(r: object) -> schemas.ReportView:
-    row = r  # asyncpg.Record
+def _view(row: dict[str, Any]) -> schemas.ReportView:
     return schemas.ReportView(
-        id=str(row["id"]),  # type: ignore[index]
-        target_type=row["target_type"],  # type: ignore[index]
-        target_id=str(row["target_id"]),  # type: ignore[index]
-        reason=row["reason"],  # type: ignore[index]
-        status=row["status"],  # type: ignore[index]
-        created_at=row["created_at"],  # type: ignore[index]
+        id=str(row["id"]),
+        target_type=row["target_type"],
+        target_id=str(row["target_id"]),
+        reason=row["reason"],
+        status=row["status"],
+        created_at=row["created_at"],
     )
