@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from litestar.params import HeaderParameter
+from litestar.params import HeaderParameter, PathParameter
 
 from server.errors import ValidationFailed
 
@@ -15,6 +15,12 @@ IdemKey = Annotated[
         max_length=200,
         description="A key of your choice (e.g. a UUID): the same key again answers the same object",
     ),
+]
+
+
+ObjectId = Annotated[
+    int,
+    PathParameter(ge=1, le=(1 << 63) - 1, description="an id (64-bit); one that cannot exist is a 422, not a 500"),
 ]
 
 

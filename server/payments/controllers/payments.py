@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from litestar import Controller, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, JSONBody
+from litestar.params import JSONBody
 
 from server.deps import AuthUser
 from server.openapi import problems
 from server.pagination import Page
 from server.params import Cursor, Limit
 from server.payments import schemas
-from server.payments.controllers.params import IdemKey, required_key
+from server.payments.controllers.params import IdemKey, ObjectId, required_key
 from server.payments.services.charges import ChargeService
 
 
@@ -54,7 +54,7 @@ class PaymentController(Controller):
 
     @get("/{payment_id:int}", summary="One of the caller's payments", responses=problems(401, 404, 503))
     async def get_payment(
-        self, current_user: AuthUser, charges: NamedDependency[ChargeService], payment_id: FromPath[int]
+        self, current_user: AuthUser, charges: NamedDependency[ChargeService], payment_id: ObjectId
     ) -> schemas.Payment:
         return await charges.get(current_user, payment_id)
 
@@ -68,7 +68,7 @@ class PaymentController(Controller):
         self,
         current_user: AuthUser,
         charges: NamedDependency[ChargeService],
-        payment_id: FromPath[int],
+        payment_id: ObjectId,
         data: JSONBody[schemas.RefundCreate | None] = None,
         idempotency_key: IdemKey = None,
     ) -> schemas.RefundView:

@@ -14,7 +14,7 @@ from server.openapi import problems
 from server.pagination import Page
 from server.params import Cursor, Limit, body_id
 from server.payments import schemas
-from server.payments.controllers.params import IdemKey
+from server.payments.controllers.params import IdemKey, ObjectId
 from server.payments.services.subscriptions import SubscriptionService
 
 
@@ -70,7 +70,7 @@ class SubscriptionController(Controller):
 
     @get("/{sub_id:int}", summary="One of the caller's subscriptions", responses=problems(401, 404, 503))
     async def get_one(
-        self, current_user: AuthUser, subscriptions: NamedDependency[SubscriptionService], sub_id: FromPath[int]
+        self, current_user: AuthUser, subscriptions: NamedDependency[SubscriptionService], sub_id: ObjectId
     ) -> schemas.SubscriptionView:
         return await subscriptions.get(current_user, sub_id)
 
@@ -83,7 +83,7 @@ class SubscriptionController(Controller):
         self,
         current_user: AuthUser,
         subscriptions: NamedDependency[SubscriptionService],
-        sub_id: FromPath[int],
+        sub_id: ObjectId,
         data: JSONBody[schemas.SubscriptionChange],
     ) -> schemas.SubscriptionView:
         return await subscriptions.change_tier(current_user, sub_id, body_id(data.tier_id))
@@ -98,7 +98,7 @@ class SubscriptionController(Controller):
         self,
         current_user: AuthUser,
         subscriptions: NamedDependency[SubscriptionService],
-        sub_id: FromPath[int],
+        sub_id: ObjectId,
         immediately: Annotated[bool, Parameter(description="end access now")] = False,
     ) -> schemas.SubscriptionView:
         return await subscriptions.cancel(current_user, sub_id, immediately)

@@ -69,7 +69,7 @@ async def _authorize(rt: VideoRuntime, video_id: int, token: str) -> str:
 async def _serve(request: Request, video_id: int, token: str, name: str, *, body: bool) -> Response[Any]:
     rt: VideoRuntime = request.app.state["video"]
     name = name.lstrip("/")
-    if NAME.fullmatch(name) is None:
+    if NAME.fullmatch(name) is None or not 0 < video_id < 1 << 63:
         raise NotFound("no such file")
     cache = await _authorize(rt, video_id, token)
     if name.endswith((".ts", ".m4s", ".jpg")) and token == signing.PUBLIC:

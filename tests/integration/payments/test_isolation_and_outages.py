@@ -74,3 +74,22 @@ async def test_stripe_failing_mid_subscription_writes_nothing_and_the_same_key_f
     await confirm(client, stripe, res.json())
     assert (await bob.get(f"/api/v1/subscriptions/{res.json()['id']}")).json()["access"] is True
     await settle(client, stripe)
+
+
+async def test_ids_past_64_bits_are_a_problem_not_a_500(client: Any, stripe: StripeStandin) -> None:
+    """schemathesis, run with Stripe configured: a refund of payment 19087702782925705216 answered 500."""
+    bob = await signup(client, "bob")
+    huge = str(1 << 64)
+    for method, path in [
+        ("GET", f"/api/v1/payments/{huge}"),
+        ("POST", f"/api/v1/payments/{huge}/refund"),
+        ("GET", f"/api/v1/subscriptions/{huge}"),
+        ("PATCH", f"/api/v1/subscriptions/{huge}"),
+        ("DELETE", f"/api/v1/subscriptions/{huge}"),
+        ("GET", "/api/v1/payments/0"),
+    ]:
+        body = {"tier_id": "1"} if method == "PATCH" else None
+        res = await bob.client.request(method, path, json=body, headers=bob.headers)
+        assert res.status_code in (404, 422), (method, path, res.status_code, res.text)
+        assert res.headers["content-type"].startswith("application/problem+json")
+    assert (await client.get(f"/media/videos/{huge}/p/master.m3u8")).status_code == 404
