@@ -1,9 +1,16 @@
 """The websocket endpoint: auth, subscribe authorization, fan-out and backpressure, per socket.
 
 The gateway knows nothing of the app: it is given who a token belongs to (``authenticate``), who may
-subscribe or publish (``policy``), and a ``Broker``. Per socket it runs the reader (this coroutine) and
-a bounded queue; timers (auth timeout, token expiry) are loop callbacks. One flusher task per gateway
-drains every socket's queue; a socket gets a task of its own only while its transport pushes back.
+subscribe or publish (``policy``), and a ``Broker``. A socket arrives one of two ways:
+
+- served (``channels.wire.GatewayProtocol`` under uvicorn): the protocol calls ``open``, ``receive`` and
+  ``lost``; an idle socket has no task at all, a command that awaits runs in a short task of its own, and
+  event frames are written to the socket's transport as the very bytes the hub framed once per event;
+- as an ASGI websocket (``serve``; tests and other servers): its reader is that coroutine and frames go
+  through the server's ``send``.
+
+Either way a socket has a bounded queue, drained by one flusher task per gateway (a socket's frames of one
+turn leave in one write); timers (auth timeout, token expiry) are loop callbacks.
 """
 
 from __future__ import annotations
@@ -11,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -91,6 +99,20 @@ class Presence(Protocol):
     def tracks(self, channel: names.Channel) -> bool: ...
 
 
+class Wire(Protocol):
+    """A served socket's transport, as the gateway writes to it (``channels.wire.GatewayProtocol``)."""
+
+    def write(self, data: bytes) -> int:
+        """Write whole frames; return the bytes the transport still holds for this socket."""
+        ...
+
+    def send_close(self, code: int) -> None: ...
+
+    def pause_reading(self) -> None: ...
+
+    def resume_reading(self) -> None: ...
+
+
 class Socket(Protocol):
     """The ASGI websocket as the gateway uses it (Litestar's ``WebSocket`` is one)."""
 
@@ -111,6 +133,7 @@ class GatewayConfig:
     max_frame: int = 64 * 1024
     queue_count: int = 1000
     queue_chars: int = 4 * 1024 * 1024
+    """Bytes a socket may have unsent: queued frames, and for a served socket also its transport's buffer."""
     rate: float = 20.0
     """Commands per second a socket may send on average, with a burst of ``rate * 2``."""
     max_violations: int = 10
@@ -146,7 +169,8 @@ def serve_directly(app: Any, path: str, gateway: Callable[[], Gateway | None]) -
     A framework's routing and middleware stay suspended for a socket's whole life (a dozen coroutine
     frames per idle socket) and wrap ``send`` in layers that only matter for HTTP (one more coroutine
     per frame per socket on the fan-out path). Other websockets still reach ``app``, with the server's
-    ``send`` left under ``RAW_SEND`` for the gateway's event frames.
+    ``send`` left under ``RAW_SEND`` for the gateway's event frames. Under uvicorn with
+    ``channels.wire.GatewayProtocol``, sockets on ``path`` never become ASGI calls at all.
     """
 
     async def wrapped(scope: Any, receive: Any, send: Any) -> None:
@@ -158,6 +182,7 @@ def serve_directly(app: Any, path: str, gateway: Callable[[], Gateway | None]) -
             scope[RAW_SEND] = send
         await app(scope, receive, send)
 
+    wrapped.direct_route = (path, gateway)  # type: ignore[attr-defined]  # found by channels.wire
     return wrapped
 
 
@@ -197,10 +222,11 @@ class _Resume:
 
 @dataclass(eq=False, slots=True)
 class Conn:
-    """One connected socket."""
+    """One connected socket: an ASGI ``socket``, or a served ``wire``."""
 
-    socket: Socket
+    socket: Socket | None
     gateway: Gateway
+    wire: Wire | None = None
     identity: Identity | None = None
     subs: dict[str, Sub] = field(default_factory=dict)
     out: Outbox = field(init=False)
@@ -210,8 +236,11 @@ class Conn:
     stamp: float = 0.0
     violations: int = 0
     reader: asyncio.Task[Any] | None = None
+    """ASGI: the task reading the socket. Served: the task running commands, only while one awaits."""
+    inbox: deque[str | bytes] | None = None
+    """Served: frames that arrived while a command was running, in order (``None`` while none runs)."""
     writer: asyncio.Task[None] | None = None
-    """Only while a send is blocked (the transport pushes back): finishes it and drains the queue."""
+    """ASGI only, and only while a send is blocked (the transport pushes back): finishes it and drains the queue."""
     closed: bool = False
     closer: asyncio.Task[None] | None = None
     blocked: set[int] = field(default_factory=set)
@@ -227,12 +256,12 @@ class Conn:
         self.tokens = cfg.rate * 2
         self.stamp = time.monotonic()
 
-    def push(self, text: str) -> None:
+    def push(self, frame: bytes) -> None:
         if self.close_code is None:
-            self.out.push(text)
+            self.out.push(frame)
 
     def reply(self, frame: protocol.ServerFrame) -> None:
-        self.push(protocol.encode(frame))
+        self.push(protocol.encode_frame(frame))
 
     def kill(self, code: int) -> None:
         """Close with ``code``: a slow consumer at once, others after what is queued (error frames) is sent."""
@@ -243,6 +272,13 @@ class Conn:
             self.gateway.slow_closes += 1
         if self.timer is not None:
             self.timer.cancel()
+        if self.wire is not None:  # served: writes never wait, so the close is written now, behind the queue
+            if code == CLOSE_SLOW:
+                self.out.queue.clear()
+            self.flush()
+            self.closed = True
+            self.wire.send_close(code)
+            return
         self.closer = asyncio.get_running_loop().create_task(self._close(code))
         self.gateway._closers.add(self.closer)
 
@@ -261,7 +297,7 @@ class Conn:
         self.closed = True
         self.out.queue.clear()
         with contextlib.suppress(Exception):
-            await self.socket.send({"type": "websocket.close", "code": code, "reason": ""})
+            await self.socket.send({"type": "websocket.close", "code": code, "reason": ""})  # type: ignore[union-attr]
         if self.reader is not None and not self.reader.done():
             self.reader.cancel()
         self.gateway._closers.discard(asyncio.current_task())  # type: ignore[arg-type]
@@ -270,16 +306,26 @@ class Conn:
         """Send what is queued, without yielding while the transport takes it (the usual case)."""
         out = self.out
         queue = out.queue
-        if self.closed:
+        if self.closed or not queue:
             queue.clear()
             out.chars = 0
             out.scheduled = False
             return
+        wire = self.wire
+        if wire is not None:  # the frames as they are, in one write; the transport's buffer is the queue now
+            data = queue[0] if len(queue) == 1 else b"".join(queue)
+            queue.clear()
+            out.chars = 0
+            out.scheduled = False
+            if wire.write(data) > self.gateway.config.queue_chars:
+                self.kill(CLOSE_SLOW)
+            return
+        assert self.socket is not None
         send = self.socket.scope.get(RAW_SEND) or self.socket.send
         while queue:
-            text = queue.popleft()
-            out.chars -= len(text)
-            coro = send({"type": "websocket.send", "text": text})
+            frame = queue.popleft()
+            out.chars -= len(frame)
+            coro = send({"type": "websocket.send", "text": protocol.frame_payload(frame).decode()})
             try:
                 step = coro.send(None)
             except StopIteration:
@@ -295,13 +341,14 @@ class Conn:
 
     async def _write_slowly(self, pending: _Resume) -> None:
         out = self.out
+        assert self.socket is not None
         send = self.socket.scope.get(RAW_SEND) or self.socket.send
         try:
             await pending
             while out.queue and not self.closed:
-                text = out.queue.popleft()
-                out.chars -= len(text)
-                await send({"type": "websocket.send", "text": text})
+                frame = out.queue.popleft()
+                out.chars -= len(frame)
+                await send({"type": "websocket.send", "text": protocol.frame_payload(frame).decode()})
         except Exception:
             out.queue.clear()
             out.chars = 0
@@ -542,8 +589,7 @@ class Gateway:
         conn.subs.clear()
 
     async def _read(self, conn: Conn) -> None:
-        receive = conn.socket.receive
-        max_frame = self.config.max_frame
+        receive = conn.socket.receive  # type: ignore[union-attr]
         while True:
             message = await receive()
             kind = message["type"]
@@ -551,28 +597,121 @@ class Gateway:
                 return
             if kind != "websocket.receive":
                 continue
-            text = message.get("text")
-            if text is None:
-                if message.get("bytes") is not None and len(message["bytes"]) > max_frame:
-                    conn.kill(CLOSE_TOO_LARGE)
-                    return
-                conn.reply(protocol.Error(code=BAD_REQUEST, message="frames are JSON text"))
-                continue
-            if len(text) > max_frame:
-                conn.kill(CLOSE_TOO_LARGE)
+            frame = self._check(conn, message.get("text"), message.get("bytes"))
+            if conn.close_code is not None:
                 return
-            if not conn.allow():
-                if conn.violations >= self.config.max_violations:
-                    conn.kill(CLOSE_RATE_LIMITED)
-                    return
-                conn.reply(protocol.Error(code=RATE_LIMITED, message="too many commands; slow down"))
-                continue
-            try:
-                frame = protocol.decode(text)
-            except protocol.BadFrame as exc:
-                conn.reply(protocol.Error(code=BAD_REQUEST, message=str(exc), id=exc.id))
-                continue
-            await self._command(conn, frame)
+            if frame is not None:
+                await self._command(conn, frame)
+
+    def _check(self, conn: Conn, text: str | None, data: bytes | None) -> protocol.ClientFrame | None:
+        """A received message as a command, or ``None`` when it was answered (or closed the socket) here."""
+        max_frame = self.config.max_frame
+        if text is None:
+            if data is not None and len(data) > max_frame:
+                conn.kill(CLOSE_TOO_LARGE)
+                return None
+            conn.reply(protocol.Error(code=BAD_REQUEST, message="frames are JSON text"))
+            return None
+        if len(text) > max_frame:
+            conn.kill(CLOSE_TOO_LARGE)
+            return None
+        if not conn.allow():
+            if conn.violations >= self.config.max_violations:
+                conn.kill(CLOSE_RATE_LIMITED)
+                return None
+            conn.reply(protocol.Error(code=RATE_LIMITED, message="too many commands; slow down"))
+            return None
+        try:
+            return protocol.decode(text)
+        except protocol.BadFrame as exc:
+            conn.reply(protocol.Error(code=BAD_REQUEST, message=str(exc), id=exc.id))
+            return None
+
+    # --- served sockets (channels.wire): callbacks, no task while idle ------------------------------
+
+    def open(self, wire: Wire, origin: str | None, authorization: str | None) -> Conn | None:
+        """A served socket completed its handshake: returns its ``Conn``, or ``None`` if it was closed at once."""
+        conn = Conn(None, self, wire)
+        if self.closing:
+            conn.close_code = CLOSE_GOING_AWAY
+            wire.send_close(CLOSE_GOING_AWAY)
+            return None
+        allowed = self.config.allowed_origins
+        if origin is not None and "*" not in allowed and origin not in allowed:
+            conn.close_code = CLOSE_ORIGIN
+            wire.send_close(CLOSE_ORIGIN)
+            return None
+        self.conns.add(conn)
+        scheme, _, token = (authorization or "").partition(" ")
+        if scheme.lower() == "bearer" and token.strip():
+            self._run(conn, protocol.Auth(token=token.strip()))
+        else:
+            conn.timer = asyncio.get_running_loop().call_later(self.config.auth_timeout, conn.kill, CLOSE_UNAUTHORIZED)
+        return conn
+
+    def receive(self, conn: Conn, text: str | None, data: bytes | None = None) -> None:
+        """A served socket's message: answered now when no await is needed, else in order by a command task."""
+        if conn.close_code is not None:
+            return
+        if conn.inbox is not None:  # a command is running: this one waits its turn, and reading pauses
+            conn.inbox.append(text if text is not None else data or b"")
+            if len(conn.inbox) == 8:
+                conn.wire.pause_reading()  # type: ignore[union-attr]
+            return
+        frame = self._check(conn, text, data)
+        if frame is None:
+            return
+        if isinstance(frame, protocol.Ping):
+            conn.reply(protocol.Pong(id=frame.id))
+            return
+        self._run(conn, frame)
+
+    def _run(self, conn: Conn, frame: protocol.ClientFrame) -> None:
+        conn.inbox = deque()
+        conn.reader = asyncio.get_running_loop().create_task(self._commands(conn, frame))
+
+    async def _commands(self, conn: Conn, first: protocol.ClientFrame) -> None:
+        """Run ``first``, then what arrived meanwhile, one at a time (as a reader would), then end."""
+        inbox = conn.inbox
+        assert inbox is not None
+        try:
+            if isinstance(first, protocol.Auth):  # from the handshake's Authorization header
+                await self._auth(conn, first, reply=False)
+            else:
+                await self._command(conn, first)
+            while inbox and conn.close_code is None:
+                item = inbox.popleft()
+                if len(inbox) == 4:
+                    conn.wire.resume_reading()  # type: ignore[union-attr]
+                frame = self._check(conn, item, None) if isinstance(item, str) else self._check(conn, None, item)
+                if frame is not None:
+                    await self._command(conn, frame)
+        except Exception:
+            log.exception("websocket command failed")
+            conn.kill(CLOSE_GOING_AWAY)
+        finally:
+            if conn.reader is asyncio.current_task():
+                conn.reader = None
+                conn.inbox = None
+                if conn.wire is not None and conn.close_code is None:
+                    conn.wire.resume_reading()
+
+    def lost(self, conn: Conn) -> None:
+        """A served socket's connection is gone: unsubscribe it once its running command (if any) has ended."""
+        if conn.close_code is None:
+            conn.close_code = 1000
+        conn.closed = True
+        task = asyncio.get_running_loop().create_task(self._lost(conn))
+        self._closers.add(task)
+        task.add_done_callback(self._closers.discard)
+
+    async def _lost(self, conn: Conn) -> None:
+        task = conn.reader
+        if task is not None and not task.done():
+            task.cancel()
+            with contextlib.suppress(BaseException):
+                await task
+        await self._cleanup(conn)
 
     async def _command(self, conn: Conn, frame: protocol.ClientFrame) -> None:
         if isinstance(frame, protocol.Ping):

@@ -1,9 +1,10 @@
 """Local fan-out: this process's sockets per channel, fed once per publication by the broker.
 
-Each publication is encoded to its frame text once, then appended to every subscriber's bounded queue.
+Each publication is encoded once, to the websocket frame's bytes (server frames are unmasked, so the same
+bytes suit every socket), then appended to every subscriber's bounded queue.
 A publication with an ``actor`` is withheld from subscribers whose ``hidden`` set holds that user (a block
 either way, kept per socket by the gateway): they get a ``hidden`` placeholder at the same offset instead,
-encoded once per publication too, so every subscriber still sees offsets rise by one with no gaps.
+framed once per publication too, so every subscriber still sees offsets rise by one with no gaps.
 """
 
 from __future__ import annotations
@@ -14,22 +15,25 @@ from collections.abc import Set
 from typing import Protocol
 
 from channels.broker import Broker, Publication
-from channels.protocol import CLOSE_SLOW, encode_event
+from channels.protocol import CLOSE_SLOW, event_frame
 
 HIDDEN = "hidden"
 """The event a subscriber gets in place of one whose actor it is in a block relation with (data ``{}``)."""
 NOBODY: frozenset[int] = frozenset()
 
 
-def veil(channel: str, pub: Publication) -> str:
+def veil(channel: str, pub: Publication) -> bytes:
     """The ``hidden`` placeholder frame for ``pub``: its offset and epoch, nothing of its content."""
-    return encode_event(channel, pub.offset, pub.epoch, HIDDEN, b"{}")
+    return event_frame(channel, pub.offset, pub.epoch, HIDDEN, b"{}")
 
 
 class Sink(Protocol):
-    """A socket's send side: ``push`` must not await, and must not change any hub synchronously."""
+    """A socket's send side: ``push`` must not await, and must not change any hub synchronously.
 
-    def push(self, text: str) -> None: ...
+    ``frame`` is a whole websocket text frame (``protocol.frame_text``), shared by every sink.
+    """
+
+    def push(self, frame: bytes) -> None: ...
 
 
 class Sub:
@@ -45,16 +49,16 @@ class Sub:
         updates the set in place when a block starts or ends)."""
         self.offset = 0
         self.epoch = ""
-        self.pending: list[tuple[Publication, str]] | None = []
+        self.pending: list[tuple[Publication, bytes]] | None = []
 
     def settle(self, offset: int, epoch: str) -> None:
         """The subscribe reply covered up to ``offset``: send the buffered events after it, go live."""
         self.offset, self.epoch = offset, epoch
         pending, self.pending = self.pending or [], None
-        for pub, text in pending:
+        for pub, frame in pending:
             if pub.epoch != self.epoch or pub.offset > self.offset:
                 self.offset, self.epoch = pub.offset, pub.epoch
-                self.sink.push(veil(self.channel, pub) if pub.actor in self.hidden else text)
+                self.sink.push(veil(self.channel, pub) if pub.actor in self.hidden else frame)
 
 
 class _Local:
@@ -114,13 +118,13 @@ class Hub:
         local = self._locals.get(channel)
         if local is None:
             return
-        text = encode_event(channel, pub.offset, pub.epoch, pub.event, pub.data)
+        frame = event_frame(channel, pub.offset, pub.epoch, pub.event, pub.data)
         actor = pub.actor
-        veiled: str | None = None
+        veiled: bytes | None = None
         pushed = 0
         for sub in local.subs:
             if sub.pending is not None:
-                sub.pending.append((pub, text))
+                sub.pending.append((pub, frame))
             elif pub.offset > sub.offset or pub.epoch != sub.epoch:
                 sub.offset = pub.offset
                 sub.epoch = pub.epoch
@@ -129,13 +133,13 @@ class Hub:
                         veiled = veil(channel, pub)
                     sub.sink.push(veiled)
                 else:
-                    sub.sink.push(text)
+                    sub.sink.push(frame)
                 pushed += 1
         self.delivered += pushed
 
 
 class Outbox:
-    """A socket's bounded send queue (by count and by characters); overflow closes it with 4008.
+    """A socket's bounded send queue of frames (by count and by bytes); overflow closes it with 4008.
 
     It needs no task or future of its own while idle: when the queue turns non-empty it calls
     ``ready(self)`` once, and whoever drains it (the gateway's flusher) clears ``scheduled`` when done.
@@ -144,7 +148,7 @@ class Outbox:
     __slots__ = ("_kill", "_max_chars", "_max_count", "_ready", "chars", "conn", "queue", "scheduled")
 
     def __init__(self, max_count: int, max_chars: int, kill: object, ready: object, conn: object = None) -> None:
-        self.queue: deque[str] = deque()
+        self.queue: deque[bytes] = deque()
         self.chars = 0
         self._max_count = max_count
         self._max_chars = max_chars
@@ -153,10 +157,10 @@ class Outbox:
         self.scheduled = False
         self.conn = conn
 
-    def push(self, text: str) -> None:
+    def push(self, frame: bytes) -> None:
         queue = self.queue
-        queue.append(text)
-        self.chars += len(text)
+        queue.append(frame)
+        self.chars += len(frame)
         if len(queue) > self._max_count or self.chars > self._max_chars:
             queue.clear()
             self.chars = 0

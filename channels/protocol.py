@@ -5,6 +5,7 @@ Frames are JSON text objects tagged by ``type``. A command may carry an integer 
 
 from __future__ import annotations
 
+import struct
 from typing import Any
 
 import msgspec
@@ -182,5 +183,38 @@ def encode(frame: ServerFrame | ClientFrame) -> str:
 
 
 def encode_event(channel: str, offset: int, epoch: str, event: str, data: bytes) -> str:
-    """The ``event`` frame for one publication: built once per node, sent to every local subscriber."""
+    """The ``event`` frame's text for one publication."""
     return _encoder.encode(Event(channel, offset, epoch, event, Raw(data))).decode()
+
+
+def event_frame(channel: str, offset: int, epoch: str, event: str, data: bytes) -> bytes:
+    """The ``event`` frame for one publication as websocket bytes: built once per node, written to every socket."""
+    return frame_text(_encoder.encode(Event(channel, offset, epoch, event, Raw(data))))
+
+
+def encode_frame(frame: ServerFrame) -> bytes:
+    """A server frame as websocket bytes (``frame_text`` of its JSON)."""
+    return frame_text(_encoder.encode(frame))
+
+
+def frame_text(payload: bytes) -> bytes:
+    """``payload`` as one final, unmasked websocket text frame (RFC 6455 5.2).
+
+    A server never masks, so the bytes do not depend on the socket: one frame serves every subscriber.
+    """
+    n = len(payload)
+    if n < 126:
+        return bytes((0x81, n)) + payload
+    if n < 65536:
+        return _HEAD16.pack(0x81, 126, n) + payload
+    return _HEAD64.pack(0x81, 127, n) + payload
+
+
+def frame_payload(frame: bytes) -> bytes:
+    """The payload of a frame made by ``frame_text`` (for senders that frame themselves, like ASGI servers)."""
+    n = frame[1]
+    return frame[2 if n < 126 else 4 if n == 126 else 10 :]
+
+
+_HEAD16 = struct.Struct("!BBH")
+_HEAD64 = struct.Struct("!BBQ")

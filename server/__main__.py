@@ -94,7 +94,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             ws_ping_interval=20.0,
             ws_ping_timeout=20.0,
             ws_per_message_deflate=False,
-            ws=os.environ.get("UVICORN_WS", "websockets-sansio"),
+            ws=os.environ.get("UVICORN_WS", "channels.wire:GatewayProtocol"),
             timeout_graceful_shutdown=10,
             timeout_keep_alive=settings.http.keepalive_seconds,
         )

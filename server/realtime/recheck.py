@@ -19,7 +19,7 @@ from typing import Any
 import msgspec
 import structlog
 
-from channels import names
+from channels import names, protocol
 from channels.gateway import Gateway
 from server import outbox
 
@@ -56,9 +56,9 @@ class RecheckSink:
         self.gateway = gateway
         self.tasks: set[asyncio.Task[int]] = set()
 
-    def push(self, text: str) -> None:
+    def push(self, frame: bytes) -> None:
         try:
-            data = msgspec.convert(_EVENT.decode(text)["data"], Recheck)
+            data = msgspec.convert(_EVENT.decode(protocol.frame_payload(frame))["data"], Recheck)
         except (msgspec.DecodeError, msgspec.ValidationError, KeyError):
             log.warning("bad recheck event")
             return

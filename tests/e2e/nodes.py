@@ -44,7 +44,7 @@ class Node:
                     sys.executable, "-m", "uvicorn", "server.asgi:app",
                     "--host", "127.0.0.1", "--port", str(self.port),
                     "--ws-max-size", str(64 * 1024), "--ws-ping-interval", "20", "--ws-ping-timeout", "20",
-                    "--ws", "websockets-sansio", "--no-access-log",
+                    "--ws", "channels.wire:GatewayProtocol", "--no-access-log",
                 ],
                 cwd=ROOT, env=self._env, stdout=out, stderr=subprocess.STDOUT,
             )  # fmt: skip

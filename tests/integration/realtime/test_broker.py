@@ -77,11 +77,11 @@ async def test_same_idempotency_key_publishes_once(broker):
 
 class Collect:
     def __init__(self) -> None:
-        self.frames: list[str] = []
+        self.frames: list[bytes] = []
         self.arrived = asyncio.Event()
 
-    def push(self, text: str) -> None:
-        self.frames.append(text)
+    def push(self, frame: bytes) -> None:
+        self.frames.append(frame)
         self.arrived.set()
 
 
@@ -99,8 +99,8 @@ async def test_hub_delivers_each_publication_once_to_every_local_subscriber(brok
             sink.arrived.clear()
             await asyncio.wait_for(sink.arrived.wait(), 10)
     assert sinks[0].frames == sinks[1].frames == sinks[2].frames
-    assert [f'"n":{n}' in f for n, f in enumerate(sinks[0].frames)] == [True] * 5
-    # one encode per publication: every socket got the very same string object
+    assert [b'"n":%d' % n in f for n, f in enumerate(sinks[0].frames)] == [True] * 5
+    # one encode per publication: every socket got the very same frame bytes object
     assert all(a is b for a, b in zip(sinks[0].frames, sinks[1].frames, strict=True))
     for sub in subs:
         await hub.remove(sub)
