@@ -32,8 +32,21 @@ def transaction() -> Any:  # Any: SafeTransaction.__aexit__ -> bool would read t
     return engine().transaction()
 
 
+async def keep_session(conn: Any) -> None:
+    """The pool's ``reset``: nothing beyond asyncpg's own (it rolls back a transaction left open).
+
+    asyncpg's default reset sends ``pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET ALL`` on every
+    release: one round trip per acquire, two to four per API request. Pool connections here carry no
+    session state to undo: no ``SET`` (only transaction-scoped settings), no ``LISTEN`` (the outbox relay
+    listens on a connection of its own), no cursors, and only ``pg_advisory_xact_lock`` (released at
+    commit or rollback; the migration lock is taken on a connection of its own). The reset had been kept as
+    a workaround for shutdown hanging in ``pool.close()``; the cause was a transaction whose cancellation
+    skipped giving its connection back (fixed in ``piccolo_conf.SafeTransaction``), not the reset.
+    """
+
+
 async def start_pool(max_size: int = 10) -> None:
-    await engine().start_connection_pool(min_size=1, max_size=max_size)
+    await engine().start_connection_pool(min_size=1, max_size=max_size, reset=keep_session)
 
 
 async def start_replicas(settings: DatabaseSettings, redis: Any | None) -> None:
