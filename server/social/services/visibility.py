@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
+from datetime import datetime
 from typing import Any
 
 import msgspec
 
+from server import db
 from server.social import queries, schemas
 
 
@@ -26,13 +29,108 @@ _MEDIA = msgspec.json.Decoder(list[schemas.Media])
 _VIDEO = msgspec.json.Decoder(schemas.VideoAttachment)
 
 
+class Content(msgspec.Struct, array_like=True):
+    """A post's viewer-independent fields, as ``PostContent`` keeps them (msgpack-encoded)."""
+
+    text: str
+    hashtags: list[str]
+    mentions: list[int]
+    created_at: datetime
+    edited_at: datetime | None
+    like_count: int
+    comment_count: int
+    repost_count: int
+    price_amount: int | None
+    price_currency: str | None
+    media: str | None
+    """``post_media`` rows as JSON (URLs unsigned: signing depends on who reads, and expires)."""
+    video: str | None
+
+
+_CONTENT_ENCODER = msgspec.msgpack.Encoder()
+_CONTENT_DECODER = msgspec.msgpack.Decoder(Content)
+
+
+class PostContent:
+    """An in-process LRU of posts' viewer-independent content, as encoded bytes, keyed by row version.
+
+    No invalidation to miss: an entry is found only under the exact ``(xmin, video xmin)`` the viewer
+    query just read, and any change to a post (edit, delete, like/comment/repost counter, moderation,
+    video) writes a new row version, so the next read misses and loads the new content. That makes a
+    process-local cache exact on any number of processes, with or without Redis. Reads inside a
+    transaction are not stored (a later write in the same transaction keeps the same ``xmin``).
+    """
+
+    def __init__(self, size: int = 20_000) -> None:
+        self.size = size
+        self._entries: OrderedDict[int, tuple[str, str | None, bytes]] = OrderedDict()
+        self.hits = 0
+        self.misses = 0
+
+    def get(self, post_id: int, ver: str, video_ver: str | None) -> Content | None:
+        entry = self._entries.get(post_id)
+        if entry is None or entry[0] != ver or entry[1] != video_ver:
+            self.misses += 1
+            return None
+        self._entries.move_to_end(post_id)
+        self.hits += 1
+        return _CONTENT_DECODER.decode(entry[2])
+
+    def put(self, post_id: int, ver: str, video_ver: str | None, content: Content) -> None:
+        self._entries[post_id] = (ver, video_ver, _CONTENT_ENCODER.encode(content))
+        self._entries.move_to_end(post_id)
+        while len(self._entries) > self.size:
+            self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+
+CONTENT = PostContent()
+
+
+async def _contents(rows: list[Any]) -> dict[int, Content]:
+    """Each row's content, from ``CONTENT`` at the row's versions, the misses in one query."""
+    out: dict[int, Content] = {}
+    missing = []
+    for r in rows:
+        found = CONTENT.get(r["id"], r["ver"], r["video_ver"])
+        if found is None:
+            missing.append(r["id"])
+        else:
+            out[r["id"]] = found
+    if missing:
+        store = db.engine().current_transaction.get() is None
+        for c in await queries.post_contents(missing):
+            content = Content(
+                text=c["text"],
+                hashtags=list(c["hashtags"]),
+                mentions=list(c["mentions"]),
+                created_at=c["created_at"],
+                edited_at=c["edited_at"],
+                like_count=c["like_count"],
+                comment_count=c["comment_count"],
+                repost_count=c["repost_count"],
+                price_amount=c["price_amount"],
+                price_currency=c["price_currency"],
+                media=c["media"],
+                video=c["video"],
+            )
+            out[c["id"]] = content
+            if store:
+                CONTENT.put(c["id"], c["ver"], c["video_ver"], content)
+    return out
+
+
 async def visible_posts(
     viewer: int, ids: list[int], *, feed: bool = False, signer: Any = None
 ) -> dict[int, schemas.Post]:
     """The posts among ``ids`` that ``viewer`` may see (and, for feeds, has not muted), by id."""
     if not ids:
         return {}
-    rows = await queries.visible_post_rows(viewer, ids, feed=feed)
+    seen = await queries.visible_post_rows(viewer, ids, feed=feed)
+    contents = await _contents(seen)
+    rows = [{**dict(r), **msgspec.structs.asdict(contents[r["id"]])} for r in seen if r["id"] in contents]
     originals = {r["repost_of"] for r in rows if r["repost_of"] is not None}
     inner = await visible_posts(viewer, list(originals), signer=signer) if originals else {}
     mention_ids = {m for r in rows for m in r["mentions"]}
@@ -44,7 +142,7 @@ async def visible_posts(
             original = inner.get(r["repost_of"])
             if original is None:  # the original is gone or hidden: so is the repost
                 continue
-        media = r["media"]  # attached images come in the same row (NULL for most posts): no second query
+        media = r["media"]  # attached images come with the content (NULL for most posts)
         items = _MEDIA.decode(media) if media is not None else []
         if items and not (r["visibility"] == "public" and not r["a_is_private"]):
             # Not public: only signed, expiring URLs open these files (see server.social.media).
