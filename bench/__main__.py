@@ -24,6 +24,9 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--stack-seconds", type=float, default=40.0, help="budget of the rising steps per stack")
     parser.add_argument("--no-e2e", action="store_true", help="skip the post -> 1,000 followers end to end run")
     parser.add_argument("--no-feed", action="store_true", help="skip the home feed run")
+    parser.add_argument(
+        "--no-celebrity", action="store_true", help="skip the 10k (pushed) and 100k (pulled) follower post runs"
+    )
     parser.add_argument("--no-video", action="store_true", help="skip the video runs (transcode, upload, segments)")
     parser.add_argument("--video-upload-mib", type=int, default=1024, help="size of the tus upload run")
     parser.add_argument("--video-only", action="store_true", help="only the video runs (implies --no-docs)")
@@ -55,17 +58,24 @@ def main(argv: list[str] | None = None) -> int:
     extra: dict[str, Any] = {"redis": redis.version()}
     if args.video_only:
         keys, args.no_e2e, args.no_feed, args.no_docs = [], True, True, True
+        args.no_celebrity = True
     try:
         for stack in PEER_STACKS:
             if stack.key in keys:
                 print(f"[bench] {stack.label}", file=sys.stderr, flush=True)
                 results.append(fanout.run_peer(stack, redis, work, settings))
-        if SOCIAL_FLOW_KEY in keys or not (args.no_e2e and args.no_feed):
+        if SOCIAL_FLOW_KEY in keys or not (args.no_e2e and args.no_feed and args.no_celebrity):
             from bench import socialflow
 
             redis.flush()
             sf = socialflow.run(
-                redis, work, settings, fanout=SOCIAL_FLOW_KEY in keys, e2e=not args.no_e2e, feed=not args.no_feed
+                redis,
+                work,
+                settings,
+                fanout=SOCIAL_FLOW_KEY in keys,
+                e2e=not args.no_e2e,
+                feed=not args.no_feed,
+                celebrity=not args.no_celebrity,
             )
             if SOCIAL_FLOW_KEY in keys:
                 results.append(sf.pop("fanout"))

@@ -221,7 +221,7 @@ async def main(spec: Spec) -> dict[str, Any]:
 
 
 def run(path: str) -> None:
-    """Run the mode the spec names: ``fanout`` (default), ``e2e`` or ``http``."""
+    """Run the mode the spec names: ``fanout`` (default), ``e2e``, ``celebrity`` or ``http``."""
     import uvloop
 
     with open(path) as handle:
@@ -232,6 +232,10 @@ def run(path: str) -> None:
         from bench.e2e_load import run_e2e
 
         result = uvloop.run(run_e2e(raw))
+    elif mode == "celebrity":
+        from bench.celebrity_load import run_celebrity
+
+        result = uvloop.run(run_celebrity(raw))
     elif mode == "http":
         from bench.http_load import run_http
 

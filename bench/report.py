@@ -101,6 +101,7 @@ def extra_lines(extra: dict[str, Any]) -> list[str]:
         section = extra.get(name)
         if isinstance(section, dict):
             lines.append(f"{label}: " + feed_text(section))
+    lines += [f"celebrity: {line}" for line in celebrity_lines(extra.get("celebrity"))]
     if isinstance(extra.get("video"), dict):
         from bench.video import summary
 
@@ -111,6 +112,31 @@ def extra_lines(extra: dict[str, Any]) -> list[str]:
 
         lines.append("home feed with ads on (1,000 campaigns): " + feed_text(feed["ads_on"]))
         lines.append("ads cost on the home feed: " + compare(feed, feed["ads_on"]))
+    return lines
+
+
+def celebrity_lines(section: Any) -> list[str]:
+    """One line per celebrity run: sockets within 1 s, feeds within 10 s, others' feed p99 within 2x."""
+    if not isinstance(section, dict):
+        return []
+    if "runs" not in section:
+        return [str(section.get("pending") or section.get("error") or "not run")]
+    lines = []
+    for run in section["runs"]:
+        head = f"{run['followers']:,} followers ({'pulled at read time' if run.get('pulled') else 'pushed'})"
+        if run.get("error"):
+            lines.append(f"{head}: {run['error']}")
+            continue
+        before, during = run.get("others_p99_before_ms"), run.get("others_p99_during_ms")
+        ratio = during / before if before and during else None
+        lines.append(
+            f"{head}: {run['delivered']}/{run['online']} online sockets got it, last after "
+            f"{_n(run.get('socket_last_ms'), '{:.0f}')} ms (p50 {_n(run.get('socket_p50_ms'), '{:.0f}')} ms; goal "
+            f"all ≤ 1 s); {run['feed_seen']}/{run['readers']} followers' home feeds showed it, last after "
+            f"{_n(run.get('feed_last_ms'), '{:.0f}')} ms (goal ≤ 10 s); others' feed p99 "
+            f"{_n(before, '{:.1f}')} ms before, {_n(during, '{:.1f}')} ms during ({_n(ratio, '{:.2f}')}x; goal ≤ 2x) "
+            f"at {run['others_rate']:.0f} req/s; POST {run['rest_ms']:.0f} ms; setup {run['setup_seconds']:.0f} s"
+        )
     return lines
 
 
@@ -326,6 +352,10 @@ def write_docs(results: list[dict[str, Any]], extra: dict[str, Any], work: Path)
         f"Data set: {(extra.get('feed') or {}).get('data_set', '—')}.",
         "",
         f"Ads on the home feed, same server and load: {_ads_cost(extra.get('feed') or {})}.",
+        "",
+        "## Celebrity posts (same server, after the feed run; `SOCIAL_CELEBRITY_THRESHOLD` 50,000)",
+        "",
+        *([f"- {line}" for line in celebrity_lines(extra.get("celebrity"))] or ["Not run (`--no-celebrity`)."]),
         "",
         "## Video (transcode, tus upload, segment serving)",
         "",

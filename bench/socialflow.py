@@ -70,6 +70,8 @@ class Server:
             "SECRET_KEY": secrets.token_urlsafe(32),
             "ALLOWED_ORIGINS": "*",
             "WORKERS": "1",
+            # Between the celebrity runs' two authors: 10,000 followers are pushed, 100,000 pulled at read time.
+            "SOCIAL_CELEBRITY_THRESHOLD": str(CELEBRITY_THRESHOLD),
         }
         self.proc = procs.start(
             [sys.executable, "-m", "server", "serve"], self.env, work / "social_flow.log", procs.SERVER_CORE, cwd=ROOT
@@ -78,6 +80,8 @@ class Server:
         self.http = httpx.Client(base_url=self.base, timeout=30)
         self._wait_healthy()
         self.paths = set(self.http.get("/schema/openapi.json").json().get("paths", {}))
+        self.readers: list[dict[str, str]] = []
+        """Header sets of the seeded feed readers, once the feed run logged them in."""
 
     def _wait_healthy(self, timeout: float = 120.0) -> None:
         deadline = time.monotonic() + timeout
@@ -223,6 +227,57 @@ def run_e2e(server: Server, work: Path, followers: int) -> dict[str, Any]:
     return out
 
 
+#: The celebrity runs: (followers, online sockets, feed readers polled). The server's threshold sits between.
+CELEBRITY_RUNS = ((10_000, 1000, 10), (100_000, 1000, 10))
+CELEBRITY_THRESHOLD = 50_000
+CELEBRITY_OTHERS_RATE = 50.0  # other users' home feed reads per second during the run
+
+
+def run_celebrity(server: Server, work: Path, others: list[dict[str, str]]) -> dict[str, Any]:
+    """A post by a 10k-follower author (pushed to timelines) and by a 100k-follower one (pulled at read)."""
+    missing = server.has("/api/v1/posts", "/api/v1/feeds/home")
+    if server.ws_status() != 101 or missing:
+        return {"pending": f"needs the social endpoints on main (missing {', '.join(missing) or 'the gateway'})"}
+    if not others:
+        others = [{"Authorization": f"Bearer {u['token']}"} for u in server.bulk_users(10, f"o{secrets.token_hex(2)}_")]
+    runs = []
+    for followers, online, readers in CELEBRITY_RUNS:
+        author = server.register_login(f"celeb_{secrets.token_hex(3)}")
+        t0 = time.monotonic()
+        done = subprocess.run(  # noqa: S603
+            [sys.executable, "-m", "bench.sf_followers", author["id"], str(followers), f"c{secrets.token_hex(2)}_",
+             str(online + readers)],
+            env={**server.env, "PYTHONPATH": str(venvs.ROOT)},
+            cwd=ROOT, capture_output=True, text=True, check=False, timeout=300,
+        )  # fmt: skip
+        if done.returncode != 0:
+            runs.append({"followers": followers, "error": f"followers setup failed: {done.stderr[-400:]}"})
+            continue
+        fans = json.loads(done.stdout.strip().splitlines()[-1])
+        setup = time.monotonic() - t0
+        procs.wait_idle(server.proc.pid)
+        print(f"[bench] celebrity post, {followers:,} followers", file=sys.stderr, flush=True)
+        spec = {
+            "mode": "celebrity",
+            "host": "127.0.0.1",
+            "port": server.port,
+            "ws_path": "/api/v1/ws",
+            "online": fans[:online],
+            "readers": fans[online : online + readers],
+            "others": others,
+            "author_token": author["token"],
+            "rate": CELEBRITY_OTHERS_RATE,
+        }
+        try:
+            out = fanout.run_loadgen(spec, work, f"celebrity_{followers}", timeout=120)
+        except RuntimeError as exc:
+            runs.append({"followers": followers, "error": str(exc)})
+            continue
+        out.update(followers=followers, pulled=followers >= CELEBRITY_THRESHOLD, setup_seconds=setup)
+        runs.append(out)
+    return {"runs": runs}
+
+
 def _median(values: list[float | None]) -> float:
     clean = sorted(v for v in values if v is not None)
     return clean[len(clean) // 2] if clean else 0.0
@@ -338,6 +393,7 @@ def run_feed(server: Server, work: Path) -> dict[str, Any]:
     }
     out = fanout.run_loadgen(spec, work, "feed", timeout=120)
     out["data_set"] = data_set
+    server.readers = header_sets  # the celebrity runs' "everyone else" (tokens stay out of the results)
     # Same server, same load, then with 1,000 active ad campaigns (the run above had none: ads off).
     from bench import ads_feed
 
@@ -364,7 +420,14 @@ def run_json_ceiling(work: Path) -> dict[str, Any]:
 
 
 def run(
-    redis: procs.Redis, work: Path, settings: dict[str, Any], *, fanout: bool, e2e: bool, feed: bool
+    redis: procs.Redis,
+    work: Path,
+    settings: dict[str, Any],
+    *,
+    fanout: bool,
+    e2e: bool,
+    feed: bool,
+    celebrity: bool = False,
 ) -> dict[str, Any]:
     """Everything measured on Social Flow; each part reports ``pending`` when main lacks what it needs."""
     out: dict[str, Any] = {}
@@ -389,6 +452,7 @@ def run(
         for name, wanted, part in (
             ("e2e", e2e, lambda: run_e2e(server, work, settings.get("sockets", 1000))),
             ("feed", feed, lambda: run_feed(server, work)),
+            ("celebrity", celebrity, lambda: run_celebrity(server, work, server.readers)),
         ):
             if not wanted:
                 continue
