@@ -20,6 +20,19 @@ from server.social.store import MemoryStore, RedisStore, Store
 log = structlog.get_logger(__name__)
 
 
+def _stop_if_cancelled() -> None:
+    """End a background loop whose task was asked to stop even if the ``CancelledError`` never reached it.
+
+    On Python 3.11 a cancellation can be consumed inside a library call (``asyncio.wait_for`` returning a
+    result that completed in the same loop turn, or a driver turning it into its own error): the loop then
+    went back to sleep with the request pending and app shutdown waited on it for ever (the lifespan
+    teardown timeouts whose task dumps show ``_flusher`` "cancelling" in ``asyncio.sleep``).
+    """
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
+
+
 class SocialRuntime:
     """Created once per app in the lifespan; services receive it by DI."""
 
@@ -78,6 +91,7 @@ class SocialRuntime:
                     log.info("orphan_media_removed", count=removed)
             except Exception:
                 log.exception("orphan_media_sweep_failed")
+            _stop_if_cancelled()
 
     async def touch(self, user_id: int) -> None:
         """Mark ``user_id`` recently active (at most once a minute per process: it is on every request)."""
@@ -162,6 +176,7 @@ class SocialRuntime:
                 await self.flush_stats()
             except Exception:
                 log.exception("post_stats_flush_failed")
+            _stop_if_cancelled()
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._flusher())
