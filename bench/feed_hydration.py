@@ -19,8 +19,8 @@ from pathlib import Path
 
 
 async def measure(rounds: int) -> None:
-    from server import db
-    from server.social import sql, views
+    from server import db, sql
+    from server.social.services import visibility as views
 
     await db.start_pool(max_size=2)
     try:
