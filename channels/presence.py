@@ -12,9 +12,8 @@ import secrets
 import time
 from collections import Counter
 
-from redis.asyncio import BlockingConnectionPool, Redis
-
 from channels import names
+from channels.redis_cluster import connect
 
 TRACKED_KINDS = frozenset({names.LIVE})
 
@@ -78,10 +77,8 @@ class RedisPresence(Presence):
         # socket_timeout=None: redis-py's own (5 s by default) bounds writes with asyncio.wait_for, which on
         # Python 3.11 can swallow a cancellation (see channels.redis); commands use asyncio.timeout instead.
         # A blocking pool (see channels.redis): a burst of joins waits for a connection instead of failing.
-        pool = BlockingConnectionPool.from_url(
-            url, max_connections=32, timeout=None, socket_timeout=None, socket_connect_timeout=2
-        )
-        self._redis = Redis.from_pool(pool)
+        # (On a cluster, each key lives on its own shard: every command here touches one key.)
+        self._redis = connect(url, max_connections=32, timeout=None, socket_timeout=None, socket_connect_timeout=2)
         self._prefix = prefix
         self._node = secrets.token_hex(6)
         self._task: asyncio.Task[None] | None = None

@@ -89,12 +89,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
         await db.start_pool()
         redis = None
         if settings.redis.url:
-            import redis.asyncio as aioredis
+            from channels.redis_cluster import connect
 
             # A blocking pool waits for a free connection instead of failing the 101st concurrent command,
             # and no socket_timeout: redis-py enforces it with asyncio.wait_for, which on Python 3.11 can
             # swallow a cancellation (background loops then never stop). Connects are still bounded.
-            pool = aioredis.BlockingConnectionPool.from_url(
+            # A redis+cluster:// URL gives a RedisCluster client instead (channels.redis_cluster).
+            redis = connect(
                 settings.redis.url,
                 max_connections=64,
                 timeout=5,
@@ -102,7 +103,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 socket_connect_timeout=5,
                 health_check_interval=15,
             )
-            redis = aioredis.Redis.from_pool(pool)  # owns the pool: aclose() disconnects it
+            if hasattr(redis, "nodes_manager"):
+                # A cluster client learns the slot map on its first command; pub/sub (session revocations)
+                # needs it before any command ran.
+                await redis.initialize()
         app.state.redis = redis
         await db.start_replicas(settings.database, redis)
         await notification_queue.open_queue()

@@ -70,6 +70,19 @@ def services() -> Iterator[dict[str, str]]:
 
 
 @pytest.fixture(scope="session")
+def redis_cluster() -> Iterator[object]:
+    """A real 3-shard Redis Cluster (valkey-server in cluster mode), started once when a test asks for it."""
+    from tests.support.valkey_cluster import LocalCluster
+
+    cluster = LocalCluster(shards=3)
+    try:
+        cluster.start()
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture(scope="session")
 async def database(services: dict[str, str]) -> AsyncIterator[None]:
     """The schema, migrated once per session. Each app under test opens its own pool."""
     from server import db

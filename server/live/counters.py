@@ -55,7 +55,8 @@ class SharedCounters:
             return {k: v for k, v in counts.items() if v}
         args: list[Any] = [x for kind, n in add.items() for x in (kind, n)]
         args.append(int(interval * 1000))
-        keys = [f"{self.prefix}:rx:{stream_id}", f"{self.prefix}:rx:{stream_id}:lock"]
+        # One hash tag per stream: the script touches both keys, so on a cluster they share a slot.
+        keys = [f"{self.prefix}:rx:{{{stream_id}}}", f"{self.prefix}:rx:{{{stream_id}}}:lock"]
         took, flat = await self._script(keys=keys, args=args)
         if not int(took):
             return None

@@ -18,6 +18,7 @@ from channels.hub import Hub, Sub
 from channels.memory import MemoryBroker
 from channels.presence import Presence, RedisPresence
 from channels.redis import RedisBroker
+from channels.redis_cluster import ClusterBroker, is_cluster
 from server import db, security
 from server.accounts import revocation
 from server.errors import Unauthorized
@@ -120,7 +121,11 @@ async def start(settings: Settings) -> Realtime:
     broker: Broker
     presence: Presence
     if settings.redis.url:
-        broker = RedisBroker(settings.redis.url, history=history)
+        broker = (
+            ClusterBroker(settings.redis.url, history=history)
+            if is_cluster(settings.redis.url)
+            else RedisBroker(settings.redis.url, history=history)
+        )
         presence = RedisPresence(settings.redis.url, ttl=rt.presence_ttl)
     else:
         broker = MemoryBroker(history=history)

@@ -78,6 +78,7 @@ class RedisStore:
     def __init__(self, redis: Any, *, cap: int, ttl: int, half_life: float, prefix: str = "social:") -> None:
         self.redis, self.cap, self.ttl, self.half_life, self.p = redis, cap, ttl, half_life, prefix
         self._push = redis.register_script(_PUSH_LUA)
+        self._cluster = hasattr(redis, "nodes_manager")  # a redis.asyncio.RedisCluster
 
     def _tl(self, user_id: int) -> str:
         return f"{self.p}tl:home:{user_id}"
@@ -111,7 +112,27 @@ class RedisStore:
     async def push(self, user_ids: list[int], post_id: int) -> None:
         for start in range(0, len(user_ids), 1000):
             keys = [self._tl(u) for u in user_ids[start : start + 1000]]
-            await self._push(keys=keys, args=[post_id, str(post_id), self.cap])
+            if self._cluster:
+                await self._push_each(keys, post_id)
+            else:
+                await self._push(keys=keys, args=[post_id, str(post_id), self.cap])
+
+    async def _push_each(self, keys: list[str], post_id: int) -> None:
+        """On a cluster the timelines are spread over every shard: one script call per timeline, pipelined
+        (the cluster pipeline sends each shard its own calls)."""
+        from redis.exceptions import NoScriptError
+
+        for attempt in (1, 2):
+            pipe = self.redis.pipeline(transaction=False)
+            for key in keys:
+                pipe.evalsha(self._push.sha, 1, key, post_id, str(post_id), self.cap)
+            try:
+                await pipe.execute()
+                return
+            except NoScriptError:
+                if attempt == 2:
+                    raise
+                await self.redis.script_load(_PUSH_LUA)  # every primary (a restarted shard forgot it)
 
     async def drop_timeline(self, user_id: int) -> None:
         await self.redis.delete(self._tl(user_id), self._celebs(user_id))
@@ -138,9 +159,18 @@ class RedisStore:
         await self.redis.zremrangebyscore(key, "-inf", since)
         return [int(m) for m in await self.redis.zrangebyscore(key, since, "+inf")]
 
+    # A kind's buckets and snapshots share one hash tag: the snapshot unions two buckets and renames
+    # into place, so on a Redis Cluster they must live in one slot.
+    def _trend(self, kind: str, bucket: int) -> str:
+        return f"{self.p}trend:{{{kind}}}:{bucket}"
+
+    def _snap(self, name: str) -> str:
+        kind = name.rsplit("-", 1)[0]
+        return f"{self.p}trend:snap:{{{kind}}}:{name}"
+
     async def trend_add(self, kind: str, member: str, amount: float, now: float) -> None:
         bucket, start = trend_bucket(now)
-        key = f"{self.p}trend:{kind}:{bucket}"
+        key = self._trend(kind, bucket)
         pipe = self.redis.pipeline(transaction=False)
         pipe.zincrby(key, amount * _growth(now, start, self.half_life), member)
         pipe.expire(key, 3 * 86400)
@@ -150,14 +180,14 @@ class RedisStore:
         """Today's and yesterday's scores (one decay scale) frozen once per ``SNAPSHOT_SECONDS``, so paging
         is stable and readers share one copy (a copy per request would let anyone multiply Redis memory)."""
         name = snapshot_name(kind, now)
-        snap = f"{self.p}trend:snap:{name}"
+        snap = self._snap(name)
         if await self.redis.exists(snap):
             return name
         half_life = self.half_life
         bucket, _ = trend_bucket(now)
         keys = {
-            f"{self.p}trend:{kind}:{bucket}": 1.0,
-            f"{self.p}trend:{kind}:{bucket - 1}": 2.0 ** (-86400 / half_life),
+            self._trend(kind, bucket): 1.0,
+            self._trend(kind, bucket - 1): 2.0 ** (-86400 / half_life),
         }
         # Built aside and renamed only if absent: concurrent first readers never swap a snapshot someone
         # is already paging through.
@@ -171,7 +201,7 @@ class RedisStore:
         return name
 
     async def trend_page(self, snapshot: str, offset: int, count: int) -> list[tuple[str, float]] | None:
-        key = f"{self.p}trend:snap:{snapshot}"
+        key = self._snap(snapshot)
         if not await self.redis.exists(key):
             # An empty snapshot has no key (Redis keeps no empty sets): a first page is just empty.
             return [] if offset == 0 else None

@@ -47,7 +47,11 @@ async def call(ws, frame: dict) -> dict:
 
 
 async def test_a_socket_on_one_node_receives_what_the_other_publishes_and_resumes_there(nodes, clean_db, redis_client):
-    a, b = nodes
+    await deliver_across_nodes_and_resume(*nodes)
+
+
+async def deliver_across_nodes_and_resume(a: Node, b: Node) -> None:
+    """A socket on ``a`` gets what ``b`` publishes; three missed events are recovered on ``b``."""
     key = {"X-API-Key": os.environ["REALTIME_API_KEY"]}
     async with httpx.AsyncClient(base_url=a.url) as http_a, httpx.AsyncClient(base_url=b.url) as http_b:
         uid, token = await login(http_a, "alice")

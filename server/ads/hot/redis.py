@@ -84,7 +84,9 @@ return redis.call('SMEMBERS', KEYS[3])
 
 
 class RedisHotState:
-    def __init__(self, redis: Any, prefix: str = "ads:") -> None:
+    def __init__(self, redis: Any, prefix: str = "{ads}:") -> None:
+        # One hash tag for every key: the scripts touch a user's keys and many campaigns' at once, so on a
+        # Redis Cluster all of them live in one slot (one shard holds the ads state; it is small and hot).
         self.redis, self.p = redis, prefix
         self._select = redis.register_script(_SELECT)
         self._charge = redis.register_script(_CHARGE)

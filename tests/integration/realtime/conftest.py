@@ -10,13 +10,21 @@ import msgspec
 import pytest
 
 
-@pytest.fixture(params=["memory", "redis"])
+@pytest.fixture(params=["memory", "redis", "cluster"])
 async def broker(request: pytest.FixtureRequest, redis_client: Any, services: dict[str, str]) -> AsyncIterator[Any]:
-    """A started broker of each kind (Redis flushed first)."""
+    """A started broker of each kind (Redis flushed first); ``cluster``: sharded, on a real 3-shard cluster."""
     from channels.memory import MemoryBroker
     from channels.redis import RedisBroker
+    from channels.redis_cluster import ClusterBroker
 
-    b = MemoryBroker() if request.param == "memory" else RedisBroker(services["redis_url"])
+    b: Any
+    if request.param == "cluster":
+        cluster = request.getfixturevalue("redis_cluster")
+        cluster.flush()
+        b = ClusterBroker(cluster.url)
+        b.forget = lambda channel: cluster.flush()  # history lost, as test_lost_history_changes_the_epoch needs
+    else:
+        b = MemoryBroker() if request.param == "memory" else RedisBroker(services["redis_url"])
     await b.start()
     yield b
     await b.close()

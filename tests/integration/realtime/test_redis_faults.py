@@ -32,8 +32,9 @@ def free_port() -> int:
 class Reader:
     """A client that follows the protocol: on a gap or a new epoch it resubscribes with ``since``."""
 
-    def __init__(self, ws: Any) -> None:
+    def __init__(self, ws: Any, channel: str = CHANNEL) -> None:
         self.ws = ws
+        self.channel = channel
         self.offset = 0
         self.epoch = ""
         self.got: list[tuple[str, int, int]] = []  # (epoch, offset, n)
@@ -47,7 +48,7 @@ class Reader:
     async def resubscribe(self) -> None:
         while True:
             self.next_id += 1
-            await self.ws.send({"type": "subscribe", "id": self.next_id, "channel": CHANNEL,
+            await self.ws.send({"type": "subscribe", "id": self.next_id, "channel": self.channel,
                                 "since": {"offset": self.offset, "epoch": self.epoch}})  # fmt: skip
             while True:
                 reply = await self.ws.recv()
