@@ -92,11 +92,11 @@ def connect(url: str, *, max_connections: int = 64, **options: Any) -> Any:
 
 
 # The single-node publish script, sharded: SPUBLISH to the channel's own slot, and the idempotency key
-# always a real key of that slot (an empty key name would hash to slot 0), used when ARGV[8] is '1'.
+# always a real key of that slot (an empty key name would hash to slot 0), used when ARGV[9] is '1'.
 _SPUBLISH = _PUBLISH.replace("redis.call('PUBLISH',", "redis.call('SPUBLISH',").replace(
-    "KEYS[3] ~= ''", "ARGV[8] == '1'"
+    "KEYS[3] ~= ''", "ARGV[9] == '1'"
 )
-assert _SPUBLISH.count("SPUBLISH") == 1 and _SPUBLISH.count("ARGV[8] == '1'") == 2
+assert _SPUBLISH.count("SPUBLISH") == 1 and _SPUBLISH.count("ARGV[9] == '1'") == 2 and "ARGV[9]" not in _PUBLISH
 
 
 class ClusterBroker(RedisBroker):
@@ -129,11 +129,13 @@ class ClusterBroker(RedisBroker):
     def _topic(self, channel: str) -> bytes:
         return f"{self._prefix}:{{{channel}}}:p".encode()
 
-    async def publish(self, channel: str, event: str, data: bytes, *, idempotency_key: str | None = None) -> Position:
+    async def publish(
+        self, channel: str, event: str, data: bytes, *, idempotency_key: str | None = None, actor: int = 0
+    ) -> Position:
         policy = self.policy(channel)
         idem = f"{self._prefix}:{{{channel}}}:i:{idempotency_key or ''}"
         args: list[Any] = [new_epoch(), policy.size, policy.ttl, max(META_TTL, policy.ttl)]
-        args += [event.encode() + b"\n" + data, self._topic(channel), IDEMPOTENCY_TTL]
+        args += [event.encode() + b"\n" + data, self._topic(channel), IDEMPOTENCY_TTL, actor]
         args.append("1" if idempotency_key is not None else "0")
         async with self._on_owner(channel):
             offset, epoch = await self._publish(keys=[*self._keys(channel), idem], args=args)
@@ -314,8 +316,8 @@ class ClusterBroker(RedisBroker):
         channel = self._topics.get(topic)
         if channel is None or channel not in self._channels:
             return
-        raw_offset, raw_epoch, event, data = msg["data"].split(b"\n", 3)
-        pub = Publication(int(raw_offset), raw_epoch.decode(), event.decode(), data)
+        raw_offset, raw_epoch, actor, event, data = msg["data"].split(b"\n", 4)
+        pub = Publication(int(raw_offset), raw_epoch.decode(), event.decode(), data, int(actor))
         last = self._last.get(channel)
         if last is not None and last.epoch == pub.epoch:
             if pub.offset <= last.offset:
