@@ -12,6 +12,7 @@ the timeline when the user's graph changes.
 
 from __future__ import annotations
 
+import asyncio
 import bisect
 import math
 import secrets
@@ -29,6 +30,23 @@ for i, key in ipairs(KEYS) do
   end
 end
 return 0
+"""
+
+# KEYS: timeline. ARGV: ttl, then score, member pairs. Replaced whole, in one step.
+_BUILD_LUA = """
+redis.call('DEL', KEYS[1])
+for i = 2, #ARGV, 2000 do  -- unpack is bounded by Lua's stack: at most 1,000 pairs per ZADD
+  redis.call('ZADD', KEYS[1], unpack(ARGV, i, math.min(i + 1999, #ARGV)))
+end
+redis.call('EXPIRE', KEYS[1], ARGV[1])
+return 0
+"""
+
+# KEYS: snapshot being built, today's bucket, yesterday's. ARGV: their weights, the snapshot's ttl.
+_UNION_LUA = """
+local n = redis.call('ZUNIONSTORE', KEYS[1], 2, KEYS[2], KEYS[3], 'WEIGHTS', ARGV[1], ARGV[2])
+redis.call('EXPIRE', KEYS[1], ARGV[3])
+return n
 """
 
 
@@ -78,6 +96,9 @@ class RedisStore:
     def __init__(self, redis: Any, *, cap: int, ttl: int, half_life: float, prefix: str = "social:") -> None:
         self.redis, self.cap, self.ttl, self.half_life, self.p = redis, cap, ttl, half_life, prefix
         self._push = redis.register_script(_PUSH_LUA)
+        # Scripts, not MULTI: atomic on one key (or one hash-tagged slot) on a single Redis and a cluster alike.
+        self._build = redis.register_script(_BUILD_LUA)
+        self._union = redis.register_script(_UNION_LUA)
         self._cluster = hasattr(redis, "nodes_manager")  # a redis.asyncio.RedisCluster
 
     def _tl(self, user_id: int) -> str:
@@ -103,11 +124,10 @@ class RedisStore:
         key = self._tl(user_id)
         mapping = {str(i): i for i in ids[: self.cap]}
         mapping[_SENTINEL] = 0
-        pipe = self.redis.pipeline(transaction=True)
-        pipe.delete(key)
-        pipe.zadd(key, mapping)
-        pipe.expire(key, self.ttl)
-        await pipe.execute()
+        flat: list[Any] = []
+        for member, score in mapping.items():
+            flat += [score, member]
+        await self._build(keys=[key], args=[self.ttl, *flat])
 
     async def push(self, user_ids: list[int], post_id: int) -> None:
         for start in range(0, len(user_ids), 1000):
@@ -118,21 +138,11 @@ class RedisStore:
                 await self._push(keys=keys, args=[post_id, str(post_id), self.cap])
 
     async def _push_each(self, keys: list[str], post_id: int) -> None:
-        """On a cluster the timelines are spread over every shard: one script call per timeline, pipelined
-        (the cluster pipeline sends each shard its own calls)."""
-        from redis.exceptions import NoScriptError
-
-        for attempt in (1, 2):
-            pipe = self.redis.pipeline(transaction=False)
-            for key in keys:
-                pipe.evalsha(self._push.sha, 1, key, post_id, str(post_id), self.cap)
-            try:
-                await pipe.execute()
-                return
-            except NoScriptError:
-                if attempt == 2:
-                    raise
-                await self.redis.script_load(_PUSH_LUA)  # every primary (a restarted shard forgot it)
+        """On a cluster the timelines are spread over every shard and a script may touch one slot: one
+        call per timeline, 64 in flight (redis-py's cluster pipeline refuses scripts)."""
+        args = [post_id, str(post_id), self.cap]
+        for start in range(0, len(keys), 64):
+            await asyncio.gather(*(self._push(keys=[key], args=args) for key in keys[start : start + 64]))
 
     async def drop_timeline(self, user_id: int) -> None:
         await self.redis.delete(self._tl(user_id), self._celebs(user_id))
@@ -192,10 +202,8 @@ class RedisStore:
         # Built aside and renamed only if absent: concurrent first readers never swap a snapshot someone
         # is already paging through.
         tmp = f"{snap}:{secrets.token_hex(4)}"
-        pipe = self.redis.pipeline(transaction=True)
-        pipe.zunionstore(tmp, keys)
-        pipe.expire(tmp, SNAPSHOT_TTL)
-        count, _ = await pipe.execute()
+        (k1, w1), (k2, w2) = keys.items()
+        count = await self._union(keys=[tmp, k1, k2], args=[w1, w2, SNAPSHOT_TTL])
         if count and not await self.redis.renamenx(tmp, snap):  # nothing trends yet: no key to rename
             await self.redis.delete(tmp)
         return name
