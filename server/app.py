@@ -42,7 +42,7 @@ from server.observability.controllers import MetricsController
 from server.observability.http import metrics_middleware
 from server.observability.sampler import Sampler
 from server.observability.tracing import Tracing, tracing_middleware
-from server.openapi import add_default_problems
+from server.openapi import add_default_problems, add_links
 from server.payments import runtime as payments_runtime
 from server.payments.controllers import CONTROLLERS as PAYMENT_CONTROLLERS
 from server.payments.deps import dependencies as payment_dependencies
@@ -264,4 +264,5 @@ def create_app(settings: Settings | None = None) -> Litestar:
         debug=False,
     )
     add_default_problems(app)
+    add_links(app)
     return app

@@ -18,7 +18,10 @@ _DESCRIPTIONS = {
     409: "Conflict (`conflict`)",
     413: "Body too large (`too_large`)",
     422: "Invalid input (`validation_error`)",
+    410: "Gone (`gone`)",
+    412: "Precondition failed (`precondition_failed`: tus requests need `Tus-Resumable: 1.0.0`)",
     415: "Unsupported media type",
+    460: "Checksum mismatch (`checksum_mismatch`, tus `checksum` extension)",
     429: "Rate limited (`rate_limited`), with `Retry-After`",
     503: "A dependency is down (`unavailable`)",
 }
@@ -80,3 +83,37 @@ def _rate_limited_operations(app: Any) -> set[tuple[str, str]]:
                 path = re.sub(r"\{(\w+):[^}]+\}", r"{\1}", route.path)
                 out.update((path, m) for m in handler.http_methods)
     return out
+
+
+def add_links(app: Any, prefix: str = "/api/v1") -> None:
+    """OpenAPI links from each create to what it made: ``POST /x`` (201 with an ``id``) → ``/x/{param}``.
+
+    Clients and generators (schemathesis' stateful phase) follow them: create a post, then read, edit,
+    like and delete *that* post rather than random ids.
+    """
+    from litestar.openapi.spec import Link, Reference
+
+    paths = app.openapi_schema.paths or {}
+    for path, item in paths.items():
+        create = getattr(item, "post", None)
+        if not path.startswith(prefix) or "{" in path or create is None or "201" not in (create.responses or {}):
+            continue
+        created = create.responses["201"]
+        body = (getattr(created, "content", None) or {}).get("application/json")
+        if body is None or not isinstance(body.schema, Reference):
+            continue  # no object to read an id from (tus creation answers a Location)
+        links: dict[str, Any] = {}
+        for other, other_item in paths.items():
+            m = re.fullmatch(re.escape(path.rstrip("/")) + r"/\{(\w+)\}(/[\w/-]*)?", other)
+            if m is None or "{" in (m.group(2) or ""):
+                continue
+            for method in ("get", "put", "patch", "post", "delete"):
+                operation = getattr(other_item, method, None)
+                if operation is None or operation.operation_id is None:
+                    continue
+                links[f"{method.upper()} {other}"] = Link(
+                    operation_id=operation.operation_id,
+                    parameters={m.group(1): "$response.body#/id"},
+                )
+        if links:
+            created.links = {**(created.links or {}), **links}

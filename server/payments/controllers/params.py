@@ -17,7 +17,6 @@ IdemKey = Annotated[
     ),
 ]
 
-
 ObjectId = Annotated[
     int,
     PathParameter(ge=1, le=(1 << 63) - 1, description="an id (64-bit); one that cannot exist is a 422, not a 500"),

@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 from litestar import Controller, Response, delete, get, patch, post
 from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
+from litestar.openapi import ResponseSpec
 from litestar.params import Body, JSONBody, Parameter
 
 from server import replicas
@@ -85,8 +86,8 @@ class PostController(Controller):
     @patch(
         "/{post_id:str}",
         guards=[write_limit("edits")],
-        summary="Edit my post (the old text is kept in its history)",
-        responses=problems(401, 403, 404, 422),
+        summary="Edit my post (the old text is kept in its history); a repost has no text to edit (409)",
+        responses=problems(401, 403, 404, 409, 422),
     )
     async def edit(
         self, post_id: PathId, data: JSONBody[schemas.PostUpdate], viewer: Viewer, posts: NamedDependency[PostService]
@@ -141,7 +142,10 @@ class PostController(Controller):
         "/{post_id:str}/repost",
         guards=[write_limit("posts")],
         summary="Repost a public post (201 new, 200 already)",
-        responses=problems(401, 403, 404),
+        responses={
+            200: ResponseSpec(schemas.Post, description="Already reposted: the existing repost"),
+            **problems(401, 403, 404),
+        },
     )
     async def repost(
         self, post_id: PathId, viewer: Viewer, posts: NamedDependency[PostService]

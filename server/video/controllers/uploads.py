@@ -67,19 +67,19 @@ class UploadController(Controller):
             headers["Upload-Expires"] = http_date(expires)
         return _empty(201, headers)
 
-    @post("/", summary="tus creation: a new video from Upload-Metadata", responses=problems(400, 401, 403, 413))
+    @post("/", summary="tus creation: a new video from Upload-Metadata", responses=problems(400, 401, 403, 412, 413))
     async def create_bare(
         self, request: Request, viewer: Viewer, uploads: NamedDependency[UploadService]
     ) -> Response[bytes]:
         return await self._create(request, viewer, uploads, None)
 
-    @post("/{video_id:str}", summary="tus creation for a video", responses=problems(400, 401, 404, 409, 413))
+    @post("/{video_id:str}", summary="tus creation for a video", responses=problems(400, 401, 404, 409, 412, 413))
     async def create(
         self, request: Request, video_id: PathId, viewer: Viewer, uploads: NamedDependency[UploadService]
     ) -> Response[bytes]:
         return await self._create(request, viewer, uploads, parse_id(video_id))
 
-    @head("/{video_id:str}", summary="tus: the offset to resume from", responses=problems(401, 404, 410))
+    @head("/{video_id:str}", summary="tus: the offset to resume from", responses=problems(401, 404, 410, 412))
     async def offset(
         self, request: Request, video_id: PathId, viewer: Viewer, uploads: NamedDependency[UploadService]
     ) -> Response[None]:
@@ -93,7 +93,7 @@ class UploadController(Controller):
     @patch(
         "/{video_id:str}",
         summary="tus: append bytes at Upload-Offset",
-        responses=problems(400, 401, 404, 409, 410, 413, 415),
+        responses=problems(400, 401, 404, 409, 410, 412, 413, 415, 460),
         request_max_body_size=None,  # the declared Upload-Length is the limit, checked by the service
     )
     async def append(
@@ -118,7 +118,7 @@ class UploadController(Controller):
         "/{video_id:str}",
         status_code=204,
         summary="tus termination",
-        responses=problems(401, 404, 409),
+        responses=problems(401, 404, 409, 412),
         response_headers={"Tus-Resumable": TUS_VERSION},
     )
     async def terminate(
