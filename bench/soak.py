@@ -26,6 +26,17 @@ import websockets
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "correct horse battery"  # noqa: S105 - the soak accounts live in a throwaway DATA_DIR
+METRICS_TOKEN = os.urandom(16).hex()
+
+
+async def asyncio_tasks(base: str) -> int:
+    """The server's own gauge of live asyncio tasks (``/metrics``, sampled right before the scrape)."""
+    async with httpx.AsyncClient(base_url=base, timeout=30) as http:
+        res = await http.get("/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"})
+    for line in res.text.splitlines():
+        if line.startswith("socialflow_asyncio_tasks "):
+            return int(float(line.split()[1]))
+    return -1
 
 
 def sample(pid: int) -> dict[str, int]:
@@ -108,6 +119,7 @@ async def run(args: argparse.Namespace) -> int:
         RATE_LIMIT_REGISTER_IP="100000/60",
         RATE_LIMIT_WRITE_POSTS="1000000/60",
         RATE_LIMIT_WRITE_LIKES="1000000/60",
+        METRICS_TOKEN=METRICS_TOKEN,  # /metrics gives the asyncio task count, sampled each minute
     )
     log = (data_dir / "server.log").open("wb")
     proc = subprocess.Popen(  # noqa: ASYNC220 - started once, before any load
@@ -146,11 +158,11 @@ async def run(args: argparse.Namespace) -> int:
             await asyncio.sleep(0.5)
         tasks.append(asyncio.create_task(rest_load(base, [t for t, _ in users], args.rps, stats, stop)))
         rows = []
-        print("minute  rss_MiB  fds  threads  sockets_open  events  rest_ok  rest_errors  socket_drops")
+        print("minute  rss_MiB  fds  threads  tasks  sockets_open  events  rest_ok  rest_errors  socket_drops")
         start = time.monotonic()
         for minute in range(1, args.minutes + 1):
             await asyncio.sleep(max(0.0, start + minute * 60 * args.minute_scale - time.monotonic()))
-            s = sample(proc.pid)
+            s = {**sample(proc.pid), "tasks": await asyncio_tasks(base)}
             row = {
                 "minute": minute,
                 **s,
@@ -162,8 +174,8 @@ async def run(args: argparse.Namespace) -> int:
             }
             rows.append(row)
             print(
-                f"{minute:6d}  {s['rss_kib'] / 1024:7.1f}  {s['fds']:4d}  {s['threads']:7d}  {stats.open:12d}  "
-                f"{stats.events:6d}  {stats.rest_ok:7d}  {stats.rest_errors:11d}  {stats.drops:12d}",
+                f"{minute:6d}  {s['rss_kib'] / 1024:7.1f}  {s['fds']:4d}  {s['threads']:7d}  {s['tasks']:5d}  "
+                f"{stats.open:12d}  {stats.events:6d}  {stats.rest_ok:7d}  {stats.rest_errors:11d}  {stats.drops:12d}",
                 flush=True,
             )
         stop.set()
@@ -180,6 +192,7 @@ async def run(args: argparse.Namespace) -> int:
     failed = stats.rest_errors or stats.drops or rows[-1]["open"] < args.sockets
     print(
         f"RSS {first / 1024:.1f} -> {last / 1024:.1f} MiB ({growth:+.1%}), fds {rows[0]['fds']} -> {rows[-1]['fds']}, "
+        f"tasks {rows[0]['tasks']} -> {rows[-1]['tasks']}, "
         f"REST ok {stats.rest_ok} errors {stats.rest_errors}, socket drops {stats.drops}, events {stats.events}"
     )
     if failed or growth > args.rss_growth:

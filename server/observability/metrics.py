@@ -25,6 +25,11 @@ HTTP_LATENCY = Histogram(
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
 )
 WS_CONNECTIONS = Gauge(f"{PREFIX}_ws_connections", "Open websocket connections", multiprocess_mode="livesum")
+ASYNCIO_TASKS = Gauge(
+    f"{PREFIX}_asyncio_tasks",
+    "Asyncio tasks alive in the process (a leak shows as growth)",
+    multiprocess_mode="livesum",
+)
 WS_SUBSCRIPTIONS = Gauge(
     f"{PREFIX}_ws_subscriptions", "Websocket subscriptions, by channel kind", ["kind"], multiprocess_mode="livesum"
 )

@@ -71,6 +71,7 @@ class Sampler:
             await self._sample_database()
 
     def sample_gateway(self) -> None:
+        metrics.ASYNCIO_TASKS.set(len(asyncio.all_tasks()))
         gateway = self.realtime.gateway
         conns = list(gateway.conns)
         metrics.WS_CONNECTIONS.set(len(conns))
