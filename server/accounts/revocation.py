@@ -128,8 +128,9 @@ class Revocations:
                 async with self.redis.pipeline(transaction=False) as pipe:
                     for sid in ids:
                         pipe.set(_KEY + str(sid), 1, ex=self.access_ttl)
-                    pipe.publish(CHANNEL, msgspec.json.encode(_Message(node=self.node, revoked=ids)))
                     await pipe.execute()
+                # Not in the pipeline: a Redis Cluster's pipeline refuses PUBLISH (redis+cluster:// URLs).
+                await self.redis.publish(CHANNEL, msgspec.json.encode(_Message(node=self.node, revoked=ids)))
             except Exception as exc:
                 # Other nodes still re-read the database within session_cache_seconds.
                 log.error("revocation_publish_failed", error=type(exc).__name__, sessions=len(ids))
