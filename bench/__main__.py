@@ -31,6 +31,9 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--video-upload-mib", type=int, default=1024, help="size of the tus upload run")
     parser.add_argument("--video-only", action="store_true", help="only the video runs (implies --no-docs)")
     parser.add_argument("--no-live", action="store_true", help="skip the live room run (bench/live_room.py)")
+    parser.add_argument(
+        "--no-scaleout", action="store_true", help="skip 3 broker nodes on one Valkey vs a 3-shard cluster"
+    )
     parser.add_argument("--no-docs", action="store_true", help="print the table only; leave docs/ alone")
     return parser.parse_args(argv)
 
@@ -91,6 +94,11 @@ def main(argv: list[str] | None = None) -> int:
             print("[bench] one live room", file=sys.stderr, flush=True)
             rooms = live_room.run(redis, work, live_room.load_spec(live_room.parse([])), ["social_flow", "node_ws"])
             extra["live_room"] = live_room.table(rooms) + "\n\n" + live_room.NOTE
+        if not args.no_scaleout and not args.video_only:
+            from bench import scaleout
+
+            print("[bench] 3 broker nodes: one Valkey vs a 3-shard cluster", file=sys.stderr, flush=True)
+            extra["scaleout"] = scaleout.run(seconds=5.0)
     finally:
         redis.stop()
     extra["seconds"] = time.monotonic() - started

@@ -102,6 +102,10 @@ def extra_lines(extra: dict[str, Any]) -> list[str]:
         if isinstance(section, dict):
             lines.append(f"{label}: " + feed_text(section))
     lines += [f"celebrity: {line}" for line in celebrity_lines(extra.get("celebrity"))]
+    if isinstance(extra.get("scaleout"), dict):
+        from bench.scaleout import summary as scaleout_summary
+
+        lines.append("past one Redis: " + scaleout_summary(extra["scaleout"]))
     if isinstance(extra.get("video"), dict):
         from bench.video import summary
 
