@@ -110,27 +110,12 @@ def cmd_worker(_: argparse.Namespace) -> int:
     configure()
 
     async def work() -> None:
-        from server import db
-        from server.notifications import queue, seams
+        from server.notifications import queue
+        from server.runtime import Runtime
 
-        settings = get_settings()
-        presence = None
-        if settings.redis.url:
-            # Sockets live in the server processes; with Redis their presence is shared, so
-            # "no push while online" holds here too. Without Redis a separate worker cannot know.
-            from channels.presence import RedisPresence
-
-            presence = RedisPresence(settings.redis.url, ttl=settings.realtime.presence_ttl)
-            seams.set_online_check(presence.is_online)
-        await db.start_pool(max_size=5)
-        await queue.open_queue()
-        try:
-            await queue.run_worker(wait=True, signals=True)
-        finally:
-            await queue.close_queue()
-            await db.close_pool()
-            if presence is not None:
-                await presence.close()
+        runtime = Runtime(get_settings())  # the app's objects, through the app's factory
+        async with runtime.working():
+            await queue.run_worker(runtime.job_context(), wait=True, signals=True)
 
     def run() -> int:
         _migrate()
@@ -150,34 +135,12 @@ def cmd_video_worker(_: argparse.Namespace) -> int:
     configure()
 
     async def work() -> None:
-        from server import db
-        from server.notifications import queue
-        from server.social import config as social_config
-        from server.social.runtime import SocialRuntime
+        from server.runtime import Runtime
         from server.video import jobs
-        from server.video import runtime as video_runtime
 
-        settings = get_settings()
-        redis = None
-        if settings.redis.url:
-            import redis.asyncio as aioredis
-
-            redis = aioredis.from_url(
-                settings.redis.url, socket_timeout=None, socket_connect_timeout=5
-            )  # see server/app.py
-        social = SocialRuntime(social_config.from_env(), settings.security.secret_key, redis)
-        video = video_runtime.build(settings, social)
-        await db.start_pool(max_size=5)
-        await queue.open_queue()
-        await video.start()
-        try:
-            await jobs.run_worker(video, wait=True, signals=True)
-        finally:
-            await video.close()
-            await queue.close_queue()
-            await db.close_pool()
-            if redis is not None:
-                await redis.aclose()
+        runtime = Runtime(get_settings())  # the app's objects, through the app's factory
+        async with runtime.working():
+            await jobs.run_worker(runtime.video, wait=True, signals=True)
 
     def run() -> int:
         _migrate()

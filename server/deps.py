@@ -12,8 +12,9 @@ from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 
 from server import security
-from server.accounts.revocation import session_state
+from server.accounts.revocation import Revocations
 from server.errors import Unauthorized
+from server.ratelimit import RateLimiter
 from server.settings import SecuritySettings, Settings
 
 
@@ -30,6 +31,8 @@ class CurrentUser:
 # Handler parameters: ``current_user: AuthUser`` (401 without a valid token), ``maybe_user: MaybeUser``.
 AuthUser = NamedDependency[CurrentUser]
 MaybeUser = NamedDependency[CurrentUser | None]
+RevocationsDep = NamedDependency[Revocations]
+LimiterDep = NamedDependency[RateLimiter]
 
 
 def bearer_token(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
@@ -68,10 +71,10 @@ def verify_access_token(token: str, sec: SecuritySettings) -> tuple[int, int]:
     return user_id, session_id
 
 
-async def authenticate_token(token: str, settings: Settings) -> CurrentUser:
+async def authenticate_token(token: str, settings: Settings, revocations: Revocations) -> CurrentUser:
     """Verify an access token and its session; raise ``Unauthorized`` otherwise."""
     user_id, session_id = verify_access_token(token, settings.security)
-    state = await session_state(session_id)
+    state = await revocations.session_state(session_id)
     if state is None or state.user_id != user_id:
         raise Unauthorized("this session was revoked")
     # The role comes from the session cache, not the token: a demotion applies at once.
@@ -89,7 +92,8 @@ async def user_from_connection(connection: ASGIConnection[Any, Any, Any, Any]) -
     token = bearer_token(connection)
     if token is None:
         raise Unauthorized("missing bearer token", headers={"WWW-Authenticate": "Bearer"})
-    user = await authenticate_token(token, connection.app.state["settings"])
+    state = connection.app.state
+    user = await authenticate_token(token, state["settings"], state["revocations"])
     connection.scope.setdefault("state", {})[_SCOPE_KEY] = user
     return user
 
@@ -104,6 +108,14 @@ def provide_settings(state: State) -> Settings:
     return state["settings"]  # type: ignore[no-any-return]
 
 
+def provide_revocations(state: State) -> Revocations:
+    return state["revocations"]  # type: ignore[no-any-return]
+
+
+def provide_limiter(state: State) -> RateLimiter:
+    return state["limiter"]  # type: ignore[no-any-return]
+
+
 async def provide_current_user(request: Request) -> CurrentUser:
     return await user_from_connection(request)
 
@@ -116,6 +128,8 @@ async def provide_optional_user(request: Request) -> CurrentUser | None:
 
 dependencies = {
     "settings": Provide(provide_settings, sync_to_thread=False),
+    "revocations": Provide(provide_revocations, sync_to_thread=False),
+    "limiter": Provide(provide_limiter, sync_to_thread=False),
     "current_user": Provide(provide_current_user),
     "maybe_user": Provide(provide_optional_user),
 }

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import Controller, Request, delete, get, post
-from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.params import JSONBody, Parameter
 from litestar.response import File
@@ -13,10 +12,9 @@ from litestar.response import File
 from server.account_data import deletion, export
 from server.account_data.schemas import DeletionRequest, DeletionView, ExportView
 from server.accounts.deps import client_info
-from server.deps import AuthUser
+from server.deps import AuthUser, LimiterDep, RevocationsDep
 from server.openapi import problems
 from server.params import parse_id
-from server.ratelimit import RateLimiter
 from server.settings import Settings
 
 
@@ -56,11 +54,12 @@ class AccountDataController(Controller):
         data: JSONBody[DeletionRequest],
         current_user: AuthUser,
         settings: NamedDependency[Settings],
-        state: State,
         request: Request,
+        limiter: LimiterDep,
+        revocations: RevocationsDep,
     ) -> DeletionView:
-        limiter: RateLimiter = state.get("limiter") or RateLimiter()
-        return await deletion.request_deletion(current_user.id, data.password, client_info(request), limiter, settings)
+        client = client_info(request)
+        return await deletion.request_deletion(current_user.id, data.password, client, limiter, settings, revocations)
 
 
 class ExportDownloadController(Controller):

@@ -24,6 +24,7 @@ from server.account_data.export import exports_dir, media_files
 from server.account_data.schemas import DeletionView
 from server.accounts import audit, passwords, sessions
 from server.accounts.audit import ClientInfo
+from server.accounts.revocation import Revocations
 from server.errors import Unauthorized
 from server.ratelimit import RateLimiter
 from server.settings import Settings
@@ -36,7 +37,12 @@ JOB = "account_data.purge"
 
 
 async def request_deletion(
-    user_id: int, password: str, client: ClientInfo, limiter: RateLimiter, settings: Settings
+    user_id: int,
+    password: str,
+    client: ClientInfo,
+    limiter: RateLimiter,
+    settings: Settings,
+    revocations: Revocations,
 ) -> DeletionView:
     """Check the password, then suspend, schedule the purge and end every session (sockets close 4009)."""
     key = f"password:acct:{user_id}"
@@ -66,7 +72,7 @@ async def request_deletion(
             purge_after=(now + GRACE).isoformat(),
             sessions_revoked=len(revoked),
         )
-    await sessions.announce(revoked)
+    await sessions.announce(revocations, revoked)
     return DeletionView(status="scheduled", requested_at=now, purge_after=now + GRACE)
 
 

@@ -11,15 +11,15 @@ from typing import Any, Literal
 
 from models.accounts import User
 from server import db
-from server.accounts import audit, revocation
+from server.accounts import audit
 from server.accounts.audit import ClientInfo
-from server.accounts.revocation import effective_capabilities
+from server.accounts.revocation import Revocations, effective_capabilities
 from server.errors import NotFound
 
 Capability = Literal["creator", "advertiser"]
 
 
-async def enroll(user_id: int, capability: Capability, client: ClientInfo) -> dict[str, Any]:
+async def enroll(revocations: Revocations, user_id: int, capability: Capability, client: ClientInfo) -> dict[str, Any]:
     """Add ``capability`` to the user (idempotent); a plain user's role becomes it. Applies to live sessions at once."""
     async with db.transaction():
         row = await User.select(*User.all_columns()).where(User.id == user_id).first().run()
@@ -34,5 +34,5 @@ async def enroll(user_id: int, capability: Capability, client: ClientInfo) -> di
             User.id == user_id
         )
         await audit.record("capability_enrolled", user_id=user_id, client=client, capability=capability, role=role)
-    await revocation.current().users_changed([user_id])
+    await revocations.users_changed([user_id])
     return {**row, "capabilities": caps, "role": role}

@@ -43,7 +43,7 @@ class CredentialService:
                 (AuthSession.user == user_id) & (AuthSession.id != session_id), "password_changed"
             )
             await audit.record("password_changed", user_id=user_id, client=client, sessions_revoked=len(revoked))
-        await sessions.announce(revoked)
+        await sessions.announce(self.accounts.revocations, revoked)
         await self.limiter.clear(key)
 
     async def request_password_reset(self, email: str, client: ClientInfo) -> None:
@@ -89,7 +89,7 @@ class CredentialService:
             ).where(User.id == user_id)
             revoked = await sessions.mark_revoked(AuthSession.user == user_id, "password_reset")
             await audit.record("password_reset", user_id=user_id, client=client, sessions_revoked=len(revoked))
-        await sessions.announce(revoked)
+        await sessions.announce(self.accounts.revocations, revoked)
 
     async def request_verification(self, user_id: int, client: ClientInfo) -> None:
         """Mail a fresh verification token to the user's address."""

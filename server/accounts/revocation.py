@@ -1,8 +1,9 @@
 """Session revocation: one cheap per-request check, and one "session revoked" signal.
 
-The signal is what the realtime layer subscribes to (to close that session's sockets with 4009):
-``on_revoked(callback)`` registers a coroutine that receives revoked session ids on this process,
-whichever process revoked them (through Redis pub/sub when ``REDIS_URL`` is set).
+One ``Revocations`` per process, built by the composition root (``server.runtime``) and handed to whoever
+checks or revokes sessions. The signal is what the realtime layer subscribes to (to close that session's
+sockets with 4009): ``revocations.on_revoked(callback)`` registers a coroutine that receives revoked
+session ids on this process, whichever process revoked them (through Redis pub/sub when ``REDIS_URL`` is set).
 
 The check (``session_state``) costs, per request, a dict lookup plus, with Redis, one ``EXISTS``:
 
@@ -36,17 +37,6 @@ RevokedCallback = Callable[[list[int]], Awaitable[None]]
 CHANNEL = "sf:sessions"
 _KEY = "sf:session:revoked:"
 _MAX_ENTRIES = 200_000
-
-_callbacks: list[RevokedCallback] = []
-
-
-def on_revoked(callback: RevokedCallback) -> Callable[[], None]:
-    """Call ``callback(session_ids)`` whenever sessions are revoked (on any node).
-
-    Returns a function that unregisters it (for a lifespan's shutdown).
-    """
-    _callbacks.append(callback)
-    return lambda: _discard(_callbacks, callback)
 
 
 def _discard(callbacks: list[RevokedCallback], callback: RevokedCallback) -> None:
@@ -84,7 +74,7 @@ class Revocations:
         self._subscribed = asyncio.Event()
 
     def on_revoked(self, callback: RevokedCallback) -> Callable[[], None]:
-        """Like the module's ``on_revoked``, for this instance only (tests, embedded uses)."""
+        """Call ``callback(session_ids)`` whenever sessions are revoked (on any node); returns the unregister."""
         self._callbacks.append(callback)
         return lambda: _discard(self._callbacks, callback)
 
@@ -220,7 +210,7 @@ class Revocations:
                 self._active.pop(sid, None)
 
     async def _run_callbacks(self, ids: list[int]) -> None:
-        for callback in [*_callbacks, *self._callbacks]:
+        for callback in list(self._callbacks):
             try:
                 await callback(list(ids))
             except Exception:
@@ -246,35 +236,3 @@ def effective_capabilities(row: dict[str, Any]) -> tuple[str, ...]:
     if row["role"] in ("creator", "advertiser") and row["role"] not in caps:
         caps.insert(0, row["role"])
     return tuple(caps)
-
-
-# The node's instance: the app's lifespan installs one bound to its Redis; without it, in-process.
-_current = Revocations()
-
-
-def install(revocations: Revocations) -> None:
-    global _current
-    _current = revocations
-
-
-def uninstall(revocations: Revocations) -> None:
-    """Back to an in-process instance, if ``revocations`` is still the installed one."""
-    global _current
-    if _current is revocations:
-        _current = Revocations(access_ttl=revocations.access_ttl, cache_seconds=revocations.cache_seconds)
-
-
-def current() -> Revocations:
-    return _current
-
-
-async def session_state(session_id: int) -> SessionInfo | None:
-    return await _current.session_state(session_id)
-
-
-async def is_session_active(session_id: int) -> bool:
-    return await _current.session_state(session_id) is not None
-
-
-async def announce_revoked(session_ids: Iterable[int]) -> None:
-    await _current.revoked(session_ids)

@@ -15,6 +15,7 @@ from server import db, replicas, security
 from server.accounts import audit, passwords, sessions, tokens, twofactor
 from server.accounts.audit import ClientInfo
 from server.accounts.passwords import is_common_password
+from server.accounts.revocation import Revocations
 from server.errors import Conflict, Forbidden, InvalidOTP, MFARequired, NotFound, Unauthorized, ValidationFailed
 from server.mail import Mailer, enqueue
 from server.ratelimit import RateLimiter, subject_key
@@ -64,8 +65,16 @@ def _now() -> datetime:
 class AccountService:
     """Everything about who a user is and how they prove it."""
 
-    def __init__(self, settings: Settings, limiter: RateLimiter | None = None, mailer: Mailer | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        limiter: RateLimiter | None = None,
+        mailer: Mailer | None = None,
+        revocations: Revocations | None = None,
+    ) -> None:
         self.settings = settings
+        # The process's (from DI); a private in-process one for a CLI or a seed script that revokes nothing.
+        self.revocations = revocations or Revocations()
         self.sec = settings.security
         self.limits = settings.rate_limits
         self.limiter = limiter or RateLimiter()
@@ -232,19 +241,19 @@ class AccountService:
                 return self._issue(user, rt["session"], new)
         # Reuse of a spent token: someone holds a stolen copy. Kill the whole family.
         assert reused is not None
-        await sessions.revoke_session(reused["session"], "refresh_reuse")
+        await sessions.revoke_session(self.revocations, reused["session"], "refresh_reuse")
         await audit.record("refresh_reuse", user_id=reused["user_id"], client=client, session_id=str(reused["session"]))
         raise Unauthorized("refresh token was already used; the session has been revoked")
 
     async def revoke_session(self, session_id: int, *, reason: str) -> None:
-        await sessions.revoke_session(session_id, reason)
+        await sessions.revoke_session(self.revocations, session_id, reason)
 
     async def logout(self, user_id: int, session_id: int, client: ClientInfo) -> None:
-        await sessions.revoke_session(session_id, "logout")
+        await sessions.revoke_session(self.revocations, session_id, "logout")
         await audit.record("logout", user_id=user_id, client=client, session_id=str(session_id))
 
     async def revoke_own_session(self, user_id: int, session_id: int, client: ClientInfo) -> None:
-        await sessions.revoke_own(user_id, session_id)
+        await sessions.revoke_own(self.revocations, user_id, session_id)
         await audit.record("session_revoked", user_id=user_id, client=client, session_id=str(session_id))
 
     async def get_user(self, user_id: int) -> dict[str, Any]:

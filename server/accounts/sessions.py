@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from models.accounts import AuthSession
-from server.accounts import revocation
+from server.accounts.revocation import Revocations
 from server.errors import NotFound
 from server.pagination import decode_cursor, next_cursor
 
@@ -25,24 +25,26 @@ async def mark_revoked(where: Any, reason: str) -> list[int]:
     return [int(r["id"]) for r in rows]
 
 
-async def announce(session_ids: list[int]) -> None:
+async def announce(revocations: Revocations, session_ids: list[int]) -> None:
     """Tell every node (after the revoking transaction committed): tokens stop, sockets close."""
-    await revocation.announce_revoked(session_ids)
+    await revocations.revoked(session_ids)
 
 
-async def revoke_session(session_id: int, reason: str) -> list[int]:
+async def revoke_session(revocations: Revocations, session_id: int, reason: str) -> list[int]:
     ids = await mark_revoked(AuthSession.id == session_id, reason)
-    await announce(ids)
+    await announce(revocations, ids)
     return ids
 
 
-async def revoke_user_sessions(user_id: int, reason: str, *, keep: int | None = None) -> list[int]:
+async def revoke_user_sessions(
+    revocations: Revocations, user_id: int, reason: str, *, keep: int | None = None
+) -> list[int]:
     """Revoke every session of ``user_id`` (but ``keep``, the caller's own, if given)."""
     where: Any = AuthSession.user == user_id
     if keep is not None:
         where = where & (AuthSession.id != keep)
     ids = await mark_revoked(where, reason)
-    await announce(ids)
+    await announce(revocations, ids)
     return ids
 
 
@@ -68,9 +70,9 @@ async def list_sessions(user_id: int, *, limit: int, cursor: str | None) -> tupl
     return rows[:limit], next_cursor([r["id"] for r in rows], limit)
 
 
-async def revoke_own(user_id: int, session_id: int) -> None:
+async def revoke_own(revocations: Revocations, user_id: int, session_id: int) -> None:
     """Revoke one of the user's live sessions; anyone else's (or a dead one) is ``NotFound``."""
     ids = await mark_revoked((AuthSession.id == session_id) & (AuthSession.user == user_id) & _live(), "revoked")
     if not ids:
         raise NotFound("no such session")
-    await announce(ids)
+    await announce(revocations, ids)

@@ -11,7 +11,7 @@ from server.accounts import audit
 from server.accounts.deps import client_info
 from server.admin import services
 from server.admin.schemas import AdminUser, AuditEntry, AuditPage, RoleChange, Suspension
-from server.deps import AuthUser
+from server.deps import AuthUser, RevocationsDep
 from server.errors import ValidationFailed
 from server.guards import requires_admin
 from server.openapi import problems
@@ -49,11 +49,15 @@ class AdminController(Controller):
         responses=problems(401, 403, 404, 409, 422),
     )
     async def set_role(
-        self, user_id: UserId, data: JSONBody[RoleChange], current_user: AuthUser, request: Request
+        self,
+        user_id: UserId,
+        data: JSONBody[RoleChange],
+        current_user: AuthUser,
+        request: Request,
+        revocations: RevocationsDep,
     ) -> AdminUser:
-        return admin_user(
-            await services.set_role(current_user, parse_id(user_id, "user not found"), data.role, client_info(request))
-        )
+        target = parse_id(user_id, "user not found")
+        return admin_user(await services.set_role(revocations, current_user, target, data.role, client_info(request)))
 
     @post(
         "/users/{user_id:str}/suspend",
@@ -62,12 +66,16 @@ class AdminController(Controller):
         responses=problems(401, 403, 404, 409, 422),
     )
     async def suspend(
-        self, user_id: UserId, current_user: AuthUser, request: Request, data: JSONBody[Suspension | None] = None
+        self,
+        user_id: UserId,
+        current_user: AuthUser,
+        request: Request,
+        revocations: RevocationsDep,
+        data: JSONBody[Suspension | None] = None,
     ) -> AdminUser:
         reason = data.reason if data else ""
-        return admin_user(
-            await services.suspend(current_user, parse_id(user_id, "user not found"), reason, client_info(request))
-        )
+        target = parse_id(user_id, "user not found")
+        return admin_user(await services.suspend(revocations, current_user, target, reason, client_info(request)))
 
     @post(
         "/users/{user_id:str}/unsuspend",

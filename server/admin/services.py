@@ -8,8 +8,9 @@ from typing import Any
 from channels import names
 from models.accounts import AuthSession, User
 from server import db
-from server.accounts import audit, revocation, sessions
+from server.accounts import audit, sessions
 from server.accounts.audit import ClientInfo
+from server.accounts.revocation import Revocations
 from server.deps import CurrentUser
 from server.errors import Conflict, NotFound
 from server.realtime import recheck
@@ -22,7 +23,9 @@ async def get_user(user_id: int) -> dict[str, Any]:
     return row
 
 
-async def set_role(actor: CurrentUser, user_id: int, role: str, client: ClientInfo) -> dict[str, Any]:
+async def set_role(
+    revocations: Revocations, actor: CurrentUser, user_id: int, role: str, client: ClientInfo
+) -> dict[str, Any]:
     """Give ``user_id`` a new role; it applies to their live sessions at once."""
     if user_id == actor.id:
         raise Conflict("admins cannot change their own role")  # so the last admin cannot lock everyone out
@@ -34,11 +37,13 @@ async def set_role(actor: CurrentUser, user_id: int, role: str, client: ClientIn
                 "role_changed", user_id=user_id, actor_id=actor.id, client=client, old=user["role"], new=role
             )
             await recheck.request(users=[user_id])
-    await revocation.current().users_changed([user_id])
+    await revocations.users_changed([user_id])
     return await get_user(user_id)
 
 
-async def suspend(actor: CurrentUser, user_id: int, reason: str, client: ClientInfo) -> dict[str, Any]:
+async def suspend(
+    revocations: Revocations, actor: CurrentUser, user_id: int, reason: str, client: ClientInfo
+) -> dict[str, Any]:
     """Suspend: no more logins or refreshes, and every session dies now (sockets close with 4009)."""
     if user_id == actor.id:
         raise Conflict("admins cannot suspend themselves")
@@ -58,7 +63,7 @@ async def suspend(actor: CurrentUser, user_id: int, reason: str, client: ClientI
             )
             # Their posts and streams are no longer readable: whoever watches one loses it now.
             await recheck.request(users=[user_id], kinds=[names.POST, names.LIVE])
-    await sessions.announce(revoked)
+    await sessions.announce(revocations, revoked)
     return await get_user(user_id)
 
 

@@ -1,4 +1,4 @@
-"""DI providers of the live controllers, and where the room meets the realtime layer."""
+"""DI providers of the live controllers (the room's channel policy is registered by ``server.runtime``)."""
 
 from __future__ import annotations
 
@@ -8,22 +8,13 @@ from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 from litestar.params import PathParameter
 
-from server.live.room import Room
 from server.live.runtime import LiveRuntime
 from server.live.services import StreamService
-from server.realtime import authz
 
 StreamId = Annotated[str, PathParameter(max_length=20, description="a stream id (string)")]
 MessageId = Annotated[str, PathParameter(max_length=20, description="a chat message id (string)")]
 Username = Annotated[str, PathParameter(max_length=30, description="a username")]
 Streams = NamedDependency[StreamService]
-
-
-def wire(runtime: LiveRuntime) -> None:
-    """Register the ``live:{id}`` subscribe policy and what viewers may publish there."""
-    room = Room(runtime)
-    authz.register_policy("live", room.may_subscribe)
-    authz.allow_client_publish("live", room.publish)
 
 
 def _streams(state: State) -> StreamService:

@@ -12,8 +12,8 @@ from server.accounts.schemas import UserPublic
 from server.deps import AuthUser
 from server.errors import NotFound
 from server.notifications import authors, preferences
-from server.notifications.providers import registry
 from server.notifications.push_tokens import PushTokenService
+from server.notifications.runtime import NotificationsRuntime
 from server.notifications.schemas import (
     GroupPage,
     MarkRead,
@@ -35,8 +35,10 @@ from server.settings import Settings
 Types = Annotated[list[str] | None, Parameter(description="only these types (repeatable)")]
 
 
-def provide_notifications(settings: NamedDependency[Settings]) -> NotificationService:
-    return NotificationService(settings)
+def provide_notifications(
+    settings: NamedDependency[Settings], notifications_runtime: NamedDependency[NotificationsRuntime]
+) -> NotificationService:
+    return NotificationService(settings, notifications_runtime.position_of)
 
 
 def provide_push_tokens(settings: NamedDependency[Settings]) -> PushTokenService:
@@ -139,8 +141,8 @@ class PushTokenController(Controller):
         await push_tokens.delete(current_user.id, parse_id(token_id, "no such push token"))
 
     @get("/vapid-key", summary="The Web Push application server key", responses=problems(404))
-    async def vapid_key(self) -> VapidKey:
-        provider = registry.get("webpush")
+    async def vapid_key(self, notifications_runtime: NamedDependency[NotificationsRuntime]) -> VapidKey:
+        provider = notifications_runtime.providers.get("webpush")
         public_key = getattr(provider, "public_key", None)
         if not public_key:
             raise NotFound("Web Push is not configured")

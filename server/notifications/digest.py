@@ -5,27 +5,27 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from server import db, mail
-from server.notifications import preferences, queries, seams, templates
-from server.settings import get_settings
+from server.notifications import preferences, queries, templates
+from server.notifications.runtime import NotificationsRuntime
 
 MAX_LINES = 20
 
 
-async def send_digests(now: datetime | None = None) -> int:
+async def send_digests(rt: NotificationsRuntime, now: datetime | None = None) -> int:
     """Queue one digest mail per away user with unmailed, unread notifications; returns how many."""
     now = now or datetime.now(UTC)
-    away_since = now - timedelta(hours=get_settings().push.digest_after_hours)
+    away_since = now - timedelta(hours=rt.push.digest_after_hours)
     # Away: no session used since ``away_since`` and no digest since then either.
     sent = 0
     for user_id in await queries.digest_candidates(away_since):
-        if await seams.is_online(user_id):
+        if await rt.is_online(user_id):
             continue
         async with db.transaction():
-            sent += await _digest_one(user_id)
+            sent += await _digest_one(user_id, rt.public_url)
     return sent
 
 
-async def _digest_one(user_id: int) -> int:
+async def _digest_one(user_id: int, public_url: str) -> int:
     prefs = await preferences.load(user_id)
     rows = await queries.unmailed_for_digest(user_id)
     wanted = [r for r in rows if prefs.allows(r["type"], "email")]
@@ -49,6 +49,5 @@ async def _digest_one(user_id: int) -> int:
         shown.append(f"... (+{len(lines) - MAX_LINES})")
     email = await queries.email_of(user_id)
     subject = templates.render(prefs.locale, "_digest_subject", "", count=len(wanted))
-    public_url = get_settings().public_url
     await mail.enqueue(email, subject, "\n".join([*shown, "", public_url, ""]))
     return 1

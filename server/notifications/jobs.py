@@ -7,36 +7,37 @@ from typing import Any
 
 import msgspec
 import structlog
+from procrastinate import JobContext
 
 from models.notifications import Notification, PushToken
 from server import db
 from server.errors import NotFound
-from server.notifications import digest, preferences, queries, seams, templates
-from server.notifications.providers import registry
+from server.notifications import digest, preferences, queries, templates
 from server.notifications.providers.base import Message, Rejected, TokenGone
 from server.notifications.queue import HoldUntil, ProviderRetry, Retryable, enqueue, queue
+from server.notifications.runtime import NotificationsRuntime, from_job
 from server.observability.metrics import record_push
 from server.observability.tracing import traced_job
 
 log = structlog.get_logger(__name__)
 
 
-@queue.task(name="notifications.push", queue="push", retry=ProviderRetry())
+@queue.task(name="notifications.push", queue="push", retry=ProviderRetry(), pass_context=True)
 @traced_job("notifications.push")
-async def push(user_id: int, group_key: str) -> None:
+async def push(context: JobContext, user_id: int, group_key: str) -> None:
     """Push what is new in ``group_key`` to every device of ``user_id``, as one message per device."""
-    await fan_out(user_id, group_key)
+    await fan_out(from_job(context), user_id, group_key)
 
 
-@queue.task(name="notifications.send", queue="push", retry=ProviderRetry())
+@queue.task(name="notifications.send", queue="push", retry=ProviderRetry(), pass_context=True)
 @traced_job("notifications.send")
-async def send(token_id: int, message: dict[str, Any]) -> None:
+async def send(context: JobContext, token_id: int, message: dict[str, Any]) -> None:
     """Deliver one push to one token; prune the token if its provider says it is gone for good."""
     rows = await PushToken.raw("SELECT * FROM push_tokens WHERE id = {}", token_id)
     if not rows:
         return
     token = rows[0]
-    provider = registry.get(token["platform"])
+    provider = from_job(context).providers.get(token["platform"])
     platform = token["platform"]
     if provider is None:
         record_push(platform, "not_configured")
@@ -62,13 +63,13 @@ async def send(token_id: int, message: dict[str, Any]) -> None:
 
 
 @queue.periodic(cron="*/10 * * * *")
-@queue.task(name="notifications.digest", queue="digest", queueing_lock="digest")
-async def digest_job(timestamp: int) -> None:
+@queue.task(name="notifications.digest", queue="digest", queueing_lock="digest", pass_context=True)
+async def digest_job(context: JobContext, timestamp: int) -> None:
     """Mail a digest to users who have been away, every ten minutes."""
-    await digest.send_digests()
+    await digest.send_digests(from_job(context))
 
 
-async def fan_out(user_id: int, group_key: str, now: datetime | None = None) -> None:
+async def fan_out(rt: NotificationsRuntime, user_id: int, group_key: str, now: datetime | None = None) -> None:
     now = now or datetime.now(UTC)
     try:
         prefs = await preferences.load(user_id)
@@ -91,7 +92,7 @@ async def fan_out(user_id: int, group_key: str, now: datetime | None = None) -> 
         type_ = rows[0]["type"]
         if not fresh or not prefs.allows(type_, "push"):
             return
-        if not prefs.push_while_online and await seams.is_online(user_id):
+        if not prefs.push_while_online and await rt.is_online(user_id):
             return  # they are looking: the live event is enough
         stats = await Notification.raw(
             "SELECT count(DISTINCT actor) AS actors, count(*) AS n, "

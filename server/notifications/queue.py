@@ -128,15 +128,18 @@ async def open_queue() -> None:
 
 
 async def close_queue() -> None:
-    from server.notifications.providers import registry
-
-    await registry.close()
     await queue.close_async()
 
 
-async def run_worker(*, wait: bool = True, concurrency: int = 4, signals: bool = False) -> None:
-    """Run jobs from every notification queue; with ``wait=False`` return once none is due."""
+async def run_worker(
+    context: dict[str, Any], *, wait: bool = True, concurrency: int = 4, signals: bool = False
+) -> None:
+    """Run jobs from every notification queue; with ``wait=False`` return once none is due.
+
+    ``context`` is what jobs receive (``NotificationsRuntime`` under ``"notifications"``).
+    """
     await queue.run_worker_async(
+        additional_context=context,
         queues=list(QUEUES),
         wait=wait,
         concurrency=concurrency,
@@ -147,12 +150,12 @@ async def run_worker(*, wait: bool = True, concurrency: int = 4, signals: bool =
     )
 
 
-def start_in_process() -> asyncio.Task[None]:
+def start_in_process(context: dict[str, Any]) -> asyncio.Task[None]:
     """The worker as a task of this process (``make run``'s default)."""
 
     async def run() -> None:
         try:
-            await run_worker(wait=True)
+            await run_worker(context, wait=True)
         except asyncio.CancelledError:
             raise
         except Exception:

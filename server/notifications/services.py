@@ -13,6 +13,7 @@ from server import cursor, db, outbox
 from server.accounts.schemas import UserPublic, user_public
 from server.errors import NotFound, ValidationFailed
 from server.notifications import catalog, preferences, queries, queue, seams
+from server.notifications.runtime import PositionOf
 from server.notifications.schemas import (
     ChannelPosition,
     GroupPage,
@@ -121,8 +122,9 @@ async def notify_now(
 class NotificationService:
     """The caller's own notifications: list, grouped list, unread count, mark read."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, position_of: PositionOf) -> None:
         self.key = settings.security.secret_key
+        self.position_of = position_of
 
     def _types(self, types: list[str] | None) -> list[str]:
         unknown = sorted(set(types or ()) - set(catalog.TYPES))
@@ -135,8 +137,10 @@ class NotificationService:
             return None
         channel = user_channel(user_id)
         # Read before the rows, so a subscribe ``since`` it replays anything that lands after the page.
-        position = await seams.channel_position(channel)
-        return ChannelPosition(channel=channel, offset=position[0], epoch=position[1]) if position else None
+        position = await self.position_of(channel)
+        if position is None:
+            return None
+        return ChannelPosition(channel=channel, offset=int(position.offset), epoch=str(position.epoch))
 
     async def page(self, user_id: int, types: list[str] | None, limit: int, after: str | None) -> NotificationPage:
         wanted = self._types(types)

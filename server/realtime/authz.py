@@ -1,14 +1,14 @@
 """Who may subscribe to (and publish on) each channel kind: one table, checked at every subscribe.
 
-Other domains register the kinds they own: ``register_policy("post", may_see_post)`` where the callable is
-``async (user_id, channel_arg) -> bool``. A kind without a policy is denied. Client publish is off for
-every kind until it opts in with ``allow_client_publish(kind, handler)``, where the handler is
-``async (user_id, channel_arg, event, data) -> Outgoing | None`` and raises ``PublishRefused`` to refuse.
+The composition root (``server.runtime``) builds one ``ChannelPolicy`` from the policies the domains
+export: ``subscribe`` maps a kind to ``async (user_id, channel_arg) -> bool`` (a kind without one is
+denied); ``publish`` maps the kinds clients may publish on to ``async (user_id, channel_arg, event, data)
+-> Outgoing | None``, which raises ``PublishRefused`` to refuse (every other kind refuses).
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 
 from channels import names
 from channels.gateway import Outgoing, PublishRefused
@@ -26,39 +26,34 @@ async def any_authenticated(user_id: int, arg: str) -> bool:
     return True
 
 
-SUBSCRIBE: dict[str, ChannelCheck] = {
+# The kinds the realtime layer itself decides; the domains add theirs (post, video, live) in the root.
+BASE_SUBSCRIBE: dict[str, ChannelCheck] = {
     names.USER: only_that_user,
     names.HOME: only_that_user,
     names.PUBLIC: any_authenticated,
     names.HASHTAG: any_authenticated,
-    # names.POST: registered by social (post visibility and blocks); names.LIVE: by live.
 }
-PUBLISH: dict[str, PublishHandler] = {}
-
-
-def register_policy(kind: str, check: ChannelCheck) -> None:
-    """Decide who may subscribe to channels of ``kind`` (replaces any earlier policy for it)."""
-    if kind not in names.KINDS:
-        raise ValueError(f"unknown channel kind {kind!r}")
-    SUBSCRIBE[kind] = check
-
-
-def allow_client_publish(kind: str, handler: PublishHandler) -> None:
-    """Let ``handler`` decide what clients' publishes on ``kind`` channels become."""
-    if kind not in names.KINDS:
-        raise ValueError(f"unknown channel kind {kind!r}")
-    PUBLISH[kind] = handler
 
 
 class ChannelPolicy:
-    """The gateway's view of the tables above."""
+    """The gateway's policy: the subscribe and publish tables, fixed when it is built."""
+
+    def __init__(
+        self, subscribe: Mapping[str, ChannelCheck], publish: Mapping[str, PublishHandler] | None = None
+    ) -> None:
+        for kind in [*subscribe, *(publish or {})]:
+            if kind not in names.KINDS:
+                raise ValueError(f"unknown channel kind {kind!r}")
+        # Plain dicts, so a test can swap one kind's policy for its duration.
+        self.subscribe: dict[str, ChannelCheck] = dict(subscribe)
+        self.publishers: dict[str, PublishHandler] = dict(publish or {})
 
     async def may_subscribe(self, user_id: int, channel: names.Channel) -> bool:
-        check = SUBSCRIBE.get(channel.kind)
+        check = self.subscribe.get(channel.kind)
         return check is not None and await check(user_id, channel.arg)
 
     async def publish(self, user_id: int, channel: names.Channel, event: str, data: bytes) -> Outgoing | None:
-        handler = PUBLISH.get(channel.kind)
+        handler = self.publishers.get(channel.kind)
         if handler is None:
             raise PublishRefused(FORBIDDEN, "clients may not publish here")
         return await handler(user_id, channel.arg, event, data)

@@ -12,12 +12,15 @@ from typing import Any
 
 import structlog
 
+from channels.protocol import Position
 from server import db, replicas, sql
 from server.social.config import SocialSettings
 from server.social.media import MediaSigner
 from server.social.store import MemoryStore, RedisStore, Store
 
 log = structlog.get_logger(__name__)
+
+ChannelPositions = Callable[[str], Awaitable[Position]]
 
 
 def _stop_if_cancelled() -> None:
@@ -34,10 +37,15 @@ def _stop_if_cancelled() -> None:
 
 
 class SocialRuntime:
-    """Created once per app in the lifespan; services receive it by DI."""
+    """Created once per process by the composition root (``server.runtime``); services receive it by DI."""
 
     def __init__(
-        self, settings: SocialSettings, secret_key: str, redis: Any | None, media_dir: Path | None = None
+        self,
+        settings: SocialSettings,
+        secret_key: str,
+        redis: Any | None,
+        media_dir: Path | None = None,
+        positions: ChannelPositions | None = None,
     ) -> None:
         self.settings = settings
         self.media_dir = media_dir
@@ -53,8 +61,8 @@ class SocialRuntime:
             else MemoryStore(cap=cap, ttl=ttl, half_life=half)
         )
         self._touched: dict[int, float] = {}
-        # Set by server.app once realtime exposes channel positions: channel -> (offset, epoch).
-        self.position_of: Callable[[str], Awaitable[tuple[int, str] | None]] | None = None
+        # The broker's ``position(channel)`` (None in a process without the realtime layer, e.g. a worker).
+        self.positions = positions
         self._task: asyncio.Task[None] | None = None
         self._sweeper: asyncio.Task[None] | None = None
         # Home timelines being rebuilt in the background, one task per user at most (see ``warm``).
@@ -138,13 +146,13 @@ class SocialRuntime:
         return [u for u in active if u in wanted]
 
     async def home_position(self, user_id: int) -> Any:
-        """The ``timeline:home:{id}`` position ``{offset, epoch}`` (``None`` until realtime provides it)."""
+        """The ``timeline:home:{id}`` position ``{offset, epoch}`` (``None`` without the realtime layer)."""
         from server.social.schemas import Position
 
-        if self.position_of is None:
+        if self.positions is None:
             return None
-        pos = await self.position_of(f"timeline:home:{user_id}")
-        return Position(offset=pos[0], epoch=pos[1]) if pos is not None else None
+        pos = await self.positions(f"timeline:home:{user_id}")
+        return Position(offset=int(pos.offset), epoch=str(pos.epoch))
 
     async def flush_stats(self) -> int:
         """Emit one ``post.stats`` per post liked or commented since the last flush; how many."""

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from channels import names
 from server import sql
 from server.params import as_id
-from server.realtime import authz
 
 
 async def video_channel_policy(user_id: int, arg: str) -> bool:
@@ -20,7 +18,3 @@ async def video_channel_policy(user_id: int, arg: str) -> bool:
             user_id,
         )
     )
-
-
-def wire() -> None:
-    authz.register_policy(names.VIDEO, video_channel_policy)

@@ -7,7 +7,7 @@ from litestar import Controller, Request, post
 from server.accounts.capabilities import enroll
 from server.accounts.deps import client_info
 from server.accounts.schemas import Me, me_view
-from server.deps import AuthUser
+from server.deps import AuthUser, RevocationsDep
 from server.openapi import problems
 
 
@@ -20,8 +20,8 @@ class EnrollmentController(Controller):
         summary="Become a creator (upload videos, go live, offer tiers)",
         responses=problems(401, 404),
     )
-    async def creator(self, current_user: AuthUser, request: Request) -> Me:
-        return me_view(await enroll(current_user.id, "creator", client_info(request)))
+    async def creator(self, current_user: AuthUser, request: Request, revocations: RevocationsDep) -> Me:
+        return me_view(await enroll(revocations, current_user.id, "creator", client_info(request)))
 
     @post(
         "/advertisers/enroll",
@@ -29,5 +29,5 @@ class EnrollmentController(Controller):
         summary="Become an advertiser (run ad campaigns)",
         responses=problems(401, 404),
     )
-    async def advertiser(self, current_user: AuthUser, request: Request) -> Me:
-        return me_view(await enroll(current_user.id, "advertiser", client_info(request)))
+    async def advertiser(self, current_user: AuthUser, request: Request, revocations: RevocationsDep) -> Me:
+        return me_view(await enroll(revocations, current_user.id, "advertiser", client_info(request)))

@@ -122,7 +122,9 @@ class PanelSession(AdminPanelSession, tablename="admin_panel_sessions"):
         row = await cls.select(cls.auth_session, cls.account).where(cls.token == token).first()
         await super().remove_session(token)
         if row is not None and row["auth_session"] is not None:
-            await sessions.revoke_session(row["auth_session"], "logout")
+            # Only marked in the database: a panel session never had an access token or a socket to stop,
+            # and the panel re-reads ``revoked_at`` on every request (``get_user_id``).
+            await sessions.mark_revoked(AuthSession.id == row["auth_session"], "logout")
             await audit.record("logout", user_id=row["account"], session_id=str(row["auth_session"]), via="admin")
 
 

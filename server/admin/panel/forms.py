@@ -104,7 +104,9 @@ def build(state: Callable[[], Any]) -> list[FormConfig]:
 
     async def suspend(request: Request, data: UserAction) -> str:
         actor = await _actor(request, admin=True)
-        await admin_services.suspend(actor, await _user_id(data.username), data.reason, _client(request))
+        await admin_services.suspend(
+            state().revocations, actor, await _user_id(data.username), data.reason, _client(request)
+        )
         return f"{data.username} is suspended; their sessions and sockets were closed."
 
     async def unsuspend(request: Request, data: UserAction) -> str:
@@ -114,7 +116,9 @@ def build(state: Callable[[], Any]) -> list[FormConfig]:
 
     async def set_role(request: Request, data: RoleAction) -> str:
         actor = await _actor(request, admin=True)
-        await admin_services.set_role(actor, await _user_id(data.username), data.role, _client(request))
+        await admin_services.set_role(
+            state().revocations, actor, await _user_id(data.username), data.role, _client(request)
+        )
         return f"{data.username} is now {data.role}."
 
     async def remove_post(request: Request, data: ObjectAction) -> str:

@@ -27,13 +27,14 @@ class Collector:
 
 
 @pytest.fixture
-def signal():
-    """A callback registered on the module's ``on_revoked`` for the duration of a test."""
+def signal(app):
+    """A callback registered on the app's ``revocations.on_revoked`` for the duration of a test."""
+    revocations = app.state.revocations
     collector = Collector()
-    unregister = revocation.on_revoked(collector)
+    unregister = revocations.on_revoked(collector)
     yield collector
     unregister()
-    assert collector not in revocation._callbacks
+    assert collector not in revocations._callbacks
 
 
 async def _session_id(client, headers):

@@ -42,11 +42,12 @@ async def fire(event: events.DomainEvent) -> None:
         await events.dispatch(event)
 
 
-async def drain() -> None:
-    """Run every due job, then return."""
+async def drain(app: Any) -> None:
+    """Run every due job with ``app``'s notification runtime as the worker's context, then return."""
     from server.notifications import queue
+    from server.notifications.runtime import CONTEXT_KEY
 
-    await queue.run_worker(wait=False, concurrency=1)
+    await queue.run_worker({CONTEXT_KEY: app.state.notifications_runtime}, wait=False, concurrency=1)
 
 
 async def jobs_of(task: str) -> list[dict[str, Any]]:

@@ -22,7 +22,7 @@ async def _digests() -> list[dict]:
     return await MailOutbox.select().where(MailOutbox.subject.ilike("%new notification%"))
 
 
-async def test_digest_mails_away_users_once_with_email_enabled_types(client):
+async def test_digest_mails_away_users_once_with_email_enabled_types(app, client):
     alice = await member("alice")
     bob = await member("bob")
     carol = await member("carol")
@@ -33,7 +33,7 @@ async def test_digest_mails_away_users_once_with_email_enabled_types(client):
     await fire(events.Followed(actor_id=int(carol), target_id=int(alice)))
     await _away("alice")  # bob was just active: no digest for him
 
-    assert await digest.send_digests() == 1
+    assert await digest.send_digests(app.state.notifications_runtime) == 1
     [mail] = await _digests()
     assert mail["to_address"] == "alice@example.com"
     assert mail["subject"] == "You have 2 new notifications"  # mention + follow; likes are not mailed by default
@@ -41,11 +41,11 @@ async def test_digest_mails_away_users_once_with_email_enabled_types(client):
     assert "liked" not in mail["body"]
     assert len(await _digests()) == 1
 
-    assert await digest.send_digests() == 0  # nothing mailed twice
+    assert await digest.send_digests(app.state.notifications_runtime) == 0  # nothing mailed twice
     assert len(await _digests()) == 1
 
 
-async def test_digest_skips_read_notifications_and_respects_email_preference(client):
+async def test_digest_skips_read_notifications_and_respects_email_preference(app, client):
     alice, alice_h = await user(client, "alice")
     carol = await member("carol")
     await client.put("/api/v1/notifications/preferences", json={"types": {"follow": {"email": False}}}, headers=alice_h)
@@ -54,6 +54,6 @@ async def test_digest_skips_read_notifications_and_respects_email_preference(cli
     await client.post("/api/v1/notifications/read", json={"all": True}, headers=alice_h)
     await fire(events.Commented(actor_id=int(carol), post_id=5, post_author_id=int(alice), comment_id=6))
     await _away("alice")
-    assert await digest.send_digests() == 1
+    assert await digest.send_digests(app.state.notifications_runtime) == 1
     [mail] = await _digests()
     assert mail["subject"] == "You have a new notification" and "carol commented on your post" in mail["body"]

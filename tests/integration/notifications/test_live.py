@@ -5,14 +5,13 @@ from __future__ import annotations
 import asyncio
 
 from server import events
-from server.notifications import seams
 from tests.integration.notifications.helpers import drain, fcm_token, fire, member, user
 from tests.integration.realtime.helpers import connect
 
 POST = 31337
 
 
-async def test_like_arrives_live_after_the_lists_position_and_no_push_while_connected(client, push_env):
+async def test_like_arrives_live_after_the_lists_position_and_no_push_while_connected(app, client, push_env):
     alice, alice_h = await user(client, "alice")
     bob = await member("bob")
     token = alice_h["Authorization"].removeprefix("Bearer ")
@@ -35,7 +34,7 @@ async def test_like_arrives_live_after_the_lists_position_and_no_push_while_conn
         assert event["data"]["actor"]["username"] == "bob" and event["data"]["read"] is False
         assert (await client.get("/api/v1/notifications/unread-count", headers=alice_h)).json() == {"count": 2}
 
-        await drain()
+        await drain(app)
         assert push_env.http.requests == []  # she is looking: no push
 
         res = await client.post("/api/v1/notifications/read", json={"ids": [event["data"]["id"]]}, headers=alice_h)
@@ -46,9 +45,9 @@ async def test_like_arrives_live_after_the_lists_position_and_no_push_while_conn
 
     # Socket closed: once presence has forgotten it, the next notification is pushed.
     for _ in range(100):
-        if not await seams.is_online(int(alice)):
+        if not await app.state.realtime.presence.is_online(int(alice)):
             break
         await asyncio.sleep(0.05)
     await fire(events.Commented(actor_id=int(bob), post_id=POST, post_author_id=int(alice), comment_id=2))
-    await drain()
+    await drain(app)
     assert [r.json()["message"]["data"]["type"] for r in push_env.http.requests] == ["comment"]

@@ -46,13 +46,13 @@ async def _make_due(task: str = "notifications.send") -> None:
     )
 
 
-async def test_fcm_v1_wire_format_and_cached_oauth_token(client, push_env):
+async def test_fcm_v1_wire_format_and_cached_oauth_token(app, client, push_env):
     http = push_env.http
     alice, alice_h = await user(client, "alice")
     bob = await member("bob")
     await _register(client, alice_h, "fcm", fcm_token(1))
     await fire(events.Liked(actor_id=int(bob), post_id=POST, post_author_id=int(alice)))
-    await drain()
+    await drain(app)
 
     [sent] = http.requests
     assert sent.path == "/v1/projects/sf-test-project/messages:send"
@@ -66,19 +66,19 @@ async def test_fcm_v1_wire_format_and_cached_oauth_token(client, push_env):
     assert len(http.token_requests) == 1
 
     await fire(events.Commented(actor_id=int(bob), post_id=POST, post_author_id=int(alice), comment_id=9))
-    await drain()
+    await drain(app)
     assert [r.json()["message"]["notification"]["body"] for r in http.requests][1] == "bob commented on your post"
     assert len(http.token_requests) == 1  # the access token was reused, not fetched again
     assert await jobs_of("notifications.send") == []  # done jobs are deleted
 
 
-async def test_apns_http2_provider_token_and_headers(client, push_env):
+async def test_apns_http2_provider_token_and_headers(app, client, push_env):
     apns = push_env.apns
     alice, alice_h = await user(client, "alice")
     bob = await member("bob")
     await _register(client, alice_h, "apns", apns_token(3), environment="sandbox")
     await fire(events.Followed(actor_id=int(bob), target_id=int(alice)))
-    await drain()
+    await drain(app)
 
     [sent] = apns.requests
     assert sent.headers[":method"] == "POST" and sent.path == f"/3/device/{apns_token(3)}"
@@ -95,14 +95,14 @@ async def test_apns_http2_provider_token_and_headers(client, push_env):
     assert body["aps"]["badge"] == 1
 
 
-async def test_webpush_vapid_and_rfc8291_payload_decrypts(client, push_env):
+async def test_webpush_vapid_and_rfc8291_payload_decrypts(app, client, push_env):
     http = push_env.http
     alice, alice_h = await user(client, "alice")
     bob = await member("bob")
     sub, private_key, auth = subscription(http.base, "browser-1")
     await _register(client, alice_h, "webpush", sub)
     await fire(events.PostPublished(actor_id=int(bob), post_id=55, visibility="public", mentioned_ids=(int(alice),)))
-    await drain()
+    await drain(app)
 
     [sent] = http.requests
     assert sent.path == "/wp/browser-1"
@@ -119,27 +119,27 @@ async def test_webpush_vapid_and_rfc8291_payload_decrypts(client, push_env):
     assert payload["data"]["type"] == "mention"
 
 
-async def test_429_retry_after_is_honoured_then_delivered(client, push_env):
+async def test_429_retry_after_is_honoured_then_delivered(app, client, push_env):
     http = push_env.http
     alice, alice_h = await user(client, "alice")
     bob = await member("bob")
     await _register(client, alice_h, "fcm", fcm_token(1))
     http.script(fcm_token(1), (429, {"error": {"code": 429, "status": "RESOURCE_EXHAUSTED"}}, {"Retry-After": "120"}))
     await fire(events.Liked(actor_id=int(bob), post_id=POST, post_author_id=int(alice)))
-    await drain()
+    await drain(app)
 
     [job] = await jobs_of("notifications.send")
     assert job["status"] == "todo" and job["attempts"] == 1
     assert job["scheduled_at"] >= datetime.now(UTC) + timedelta(seconds=110)
-    await drain()
+    await drain(app)
     assert len(http.requests) == 1  # not before Retry-After
     await _make_due()
-    await drain()
+    await drain(app)
     assert len(http.requests) == 2 and await jobs_of("notifications.send") == []
     assert await _tokens(client, alice_h) == [fcm_token(1)]
 
 
-async def test_5xx_backs_off_exponentially_then_gives_up_keeping_the_token(client, push_env):
+async def test_5xx_backs_off_exponentially_then_gives_up_keeping_the_token(app, client, push_env):
     apns = push_env.apns
     alice, alice_h = await user(client, "alice")
     bob = await member("bob")
@@ -149,7 +149,7 @@ async def test_5xx_backs_off_exponentially_then_gives_up_keeping_the_token(clien
     delays = []
     for _ in range(3):
         before = datetime.now(UTC)
-        await drain()
+        await drain(app)
         [job] = await jobs_of("notifications.send")
         if job["status"] == "todo":
             delays.append((job["scheduled_at"] - before).total_seconds())
@@ -160,7 +160,7 @@ async def test_5xx_backs_off_exponentially_then_gives_up_keeping_the_token(clien
     assert await _tokens(client, alice_h) == [apns_token(9)]
 
 
-async def test_dead_tokens_are_pruned_on_permanent_errors(client, push_env):
+async def test_dead_tokens_are_pruned_on_permanent_errors(app, client, push_env):
     http, apns = push_env.http, push_env.apns
     alice, alice_h = await user(client, "alice")
     bob = await member("bob")
@@ -185,13 +185,13 @@ async def test_dead_tokens_are_pruned_on_permanent_errors(client, push_env):
     for name in ("gone-410", "gone-404"):
         await _register(client, alice_h, "webpush", subscription(http.base, name)[0])
     await fire(events.Liked(actor_id=int(bob), post_id=POST, post_author_id=int(alice)))
-    await drain()
+    await drain(app)
     assert len(http.requests) == 4 and len(apns.requests) == 2
     assert await _tokens(client, alice_h) == [fcm_token(2)]
     assert await jobs_of("notifications.send") == []
 
 
-async def test_burst_of_likes_is_one_push_per_device_per_window(client, push_env):
+async def test_burst_of_likes_is_one_push_per_device_per_window(app, client, push_env):
     http, apns = push_env.http, push_env.apns
     alice, alice_h = await user(client, "alice")
     likers = [await member(f"fan{i}") for i in range(4)]
@@ -201,19 +201,19 @@ async def test_burst_of_likes_is_one_push_per_device_per_window(client, push_env
         *(fire(events.Liked(actor_id=int(uid), post_id=POST, post_author_id=int(alice))) for uid in likers)
     )
     assert len(await jobs_of("notifications.push")) == 1
-    await drain()
+    await drain(app)
     assert len(http.requests) == 1 and len(apns.requests) == 1
     assert http.requests[0].json()["message"]["notification"]["body"].endswith("and 3 others liked your post")
     assert apns.requests[0].json()["aps"]["alert"]["body"].endswith("and 3 others liked your post")
 
     late = await member("latecomer")
     await fire(events.Liked(actor_id=int(late), post_id=POST, post_author_id=int(alice)))
-    await drain()
+    await drain(app)
     assert len(http.requests) == 2 and len(apns.requests) == 2
     assert http.requests[1].json()["message"]["notification"]["body"] == "latecomer and 4 others liked your post"
 
 
-async def test_collapse_window_delays_the_group_push(client, push_env, monkeypatch):
+async def test_collapse_window_delays_the_group_push(app, client, push_env, monkeypatch):
     from server.settings import get_settings
 
     alice, alice_h = await user(client, "alice")
@@ -224,14 +224,14 @@ async def test_collapse_window_delays_the_group_push(client, push_env, monkeypat
     before = datetime.now(UTC)
     await fire(events.Liked(actor_id=int(bob), post_id=POST, post_author_id=int(alice)))
     await fire(events.Followed(actor_id=int(bob), target_id=int(alice)))  # not a grouped-by-subject type
-    await drain()
+    await drain(app)
     [like_job] = await jobs_of("notifications.push")
     assert like_job["scheduled_at"] >= before + timedelta(seconds=59)
     assert [r.json()["message"]["data"]["type"] for r in push_env.http.requests] == ["follow"]
     get_settings.cache_clear()
 
 
-async def test_quiet_hours_hold_pushes_until_they_end_in_users_zone(client, push_env):
+async def test_quiet_hours_hold_pushes_until_they_end_in_users_zone(app, client, push_env):
     from zoneinfo import ZoneInfo
 
     http = push_env.http
@@ -250,7 +250,7 @@ async def test_quiet_hours_hold_pushes_until_they_end_in_users_zone(client, push
     )
     assert res.status_code == 200, res.text
     await fire(events.Liked(actor_id=int(bob), post_id=POST, post_author_id=int(alice)))
-    await drain()
+    await drain(app)
     assert http.requests == []
     [job] = await jobs_of("notifications.push")
     assert job["status"] == "todo" and job["scheduled_at"] == end.astimezone(UTC)
@@ -259,11 +259,11 @@ async def test_quiet_hours_hold_pushes_until_they_end_in_users_zone(client, push
 
     await client.put("/api/v1/notifications/preferences", json={"quiet_hours": None}, headers=alice_h)
     await _make_due("notifications.push")
-    await drain()
+    await drain(app)
     assert len(http.requests) == 1
 
 
-async def test_no_push_while_online_unless_always(client, push_env):
+async def test_no_push_while_online_unless_always(app, client, push_env):
     from tests.integration.realtime.helpers import connect
 
     http = push_env.http
@@ -272,15 +272,15 @@ async def test_no_push_while_online_unless_always(client, push_env):
     await _register(client, alice_h, "fcm", fcm_token(1))
     async with connect(client, alice_h["Authorization"].removeprefix("Bearer ")):
         await fire(events.Liked(actor_id=int(bob), post_id=POST, post_author_id=int(alice)))
-        await drain()
+        await drain(app)
         assert http.requests == []
         await client.put("/api/v1/notifications/preferences", json={"push_while_online": True}, headers=alice_h)
         await fire(events.Followed(actor_id=int(bob), target_id=int(alice)))
-        await drain()
+        await drain(app)
         assert [r.json()["message"]["data"]["type"] for r in http.requests] == ["follow"]
 
 
-async def test_preferences_switch_push_and_in_app_off(client, push_env):
+async def test_preferences_switch_push_and_in_app_off(app, client, push_env):
     http = push_env.http
     alice, alice_h = await user(client, "alice")
     bob = await member("bob")
@@ -292,17 +292,17 @@ async def test_preferences_switch_push_and_in_app_off(client, push_env):
     )
     await fire(events.Liked(actor_id=int(bob), post_id=POST, post_author_id=int(alice)))
     await fire(events.Followed(actor_id=int(bob), target_id=int(alice)))
-    await drain()
+    await drain(app)
     assert http.requests == []
     items = (await client.get("/api/v1/notifications", headers=alice_h)).json()["items"]
     assert [n["type"] for n in items] == ["like"]
 
 
-async def test_read_before_the_push_runs_sends_nothing(client, push_env):
+async def test_read_before_the_push_runs_sends_nothing(app, client, push_env):
     alice, alice_h = await user(client, "alice")
     bob = await member("bob")
     await _register(client, alice_h, "fcm", fcm_token(1))
     await fire(events.Liked(actor_id=int(bob), post_id=POST, post_author_id=int(alice)))
     await client.post("/api/v1/notifications/read", json={"all": True}, headers=alice_h)
-    await drain()
+    await drain(app)
     assert push_env.http.requests == []

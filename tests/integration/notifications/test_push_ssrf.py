@@ -46,7 +46,7 @@ async def test_local_and_private_endpoints_are_refused_at_registration(client, p
         assert res.status_code == 201, (endpoint, res.text)
 
 
-async def test_a_name_resolving_to_loopback_at_send_time_is_never_contacted(client, push_env):
+async def test_a_name_resolving_to_loopback_at_send_time_is_never_contacted(app, client, push_env):
     # A registration made before these checks (or a public name later rebound to a private address):
     # at send time the resolved address is checked, so the local service is never contacted.
     http = push_env.http
@@ -62,7 +62,7 @@ async def test_a_name_resolving_to_loopback_at_send_time_is_never_contacted(clie
         )
     )
     await fire(events.PostPublished(actor_id=int(bob), post_id=77, visibility="public", mentioned_ids=(int(alice),)))
-    await drain()
+    await drain(app)
     assert http.requests == []
     # The allow-listed stand-in itself still works (how tests reach a local push service).
     ok, _, _ = subscription(http.base, "allowed")

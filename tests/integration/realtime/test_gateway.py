@@ -171,7 +171,6 @@ async def test_every_bad_frame_gets_an_error_and_the_socket_lives(rt):
 
 
 async def test_subscribe_authorization_for_every_channel_kind(rt):
-    from server.realtime import authz
 
     uid, token = await account(rt, "kate")
     other, _ = await account(rt, "liam")
@@ -185,29 +184,24 @@ async def test_subscribe_authorization_for_every_channel_kind(rt):
         async def even_posts(user_id: int, arg: str) -> bool:
             return int(arg) % 2 == 0
 
-        saved = dict(authz.SUBSCRIBE)
-        authz.register_policy("post", even_posts)
-        try:
-            held = await ws.subscribe("post:124")
-            assert held["type"] == "subscribed"
-            assert (await ws.subscribe("post:125"))["code"] == "forbidden"
+        policy = rt.app.state.realtime.policy
+        policy.subscribe["post"] = even_posts
+        held = await ws.subscribe("post:124")
+        assert held["type"] == "subscribed"
+        assert (await ws.subscribe("post:125"))["code"] == "forbidden"
 
-            async def nobody(user_id: int, arg: str) -> bool:
-                return False  # e.g. the post became private, or its author blocked the user
+        async def nobody(user_id: int, arg: str) -> bool:
+            return False  # e.g. the post became private, or its author blocked the user
 
-            authz.register_policy("post", nobody)
-            resume = await ws.subscribe("post:124", since={"offset": held["offset"], "epoch": held["epoch"]})
-            assert resume["type"] == "error" and resume["code"] == "forbidden"  # re-checked on resume
-            await publish(rt, "post:124", "post.stats", {"id": "124"})
-            await publish(rt, f"user:{uid}", "notification.created", {"id": "next"})
-            assert (await ws.event())["channel"] == f"user:{uid}"  # nothing more from post:124
-        finally:
-            authz.SUBSCRIBE.clear()
-            authz.SUBSCRIBE.update(saved)
+        policy.subscribe["post"] = nobody
+        resume = await ws.subscribe("post:124", since={"offset": held["offset"], "epoch": held["epoch"]})
+        assert resume["type"] == "error" and resume["code"] == "forbidden"  # re-checked on resume
+        await publish(rt, "post:124", "post.stats", {"id": "124"})
+        await publish(rt, f"user:{uid}", "notification.created", {"id": "next"})
+        assert (await ws.event())["channel"] == f"user:{uid}"  # nothing more from post:124
 
 
 async def test_client_publish_is_off_until_a_kind_opts_in(rt):
-    from server.realtime import authz
 
     _, token = await account(rt, "mia")
     _, watcher_token = await account(rt, "ned")
@@ -222,17 +216,14 @@ async def test_client_publish_is_off_until_a_kind_opts_in(rt):
         async def as_is(user_id: int, arg: str, event: str, data: bytes) -> Outgoing:
             return Outgoing(event, data)
 
-        authz.register_policy("live", anyone)
-        authz.allow_client_publish("live", as_is)
-        try:
-            await watcher.subscribe("live:5")
-            ok = await ws.call({"type": "publish", "channel": "live:5", "event": "chat.message", "data": {"t": "hi"}})
-            assert ok["type"] == "published" and ok["offset"] == 1
-            ev = await watcher.event()
-            assert ev["channel"] == "live:5" and ev["data"] == {"t": "hi"}
-        finally:
-            authz.SUBSCRIBE.pop("live", None)
-            authz.PUBLISH.pop("live", None)
+        policy = rt.app.state.realtime.policy
+        policy.subscribe["live"] = anyone
+        policy.publishers["live"] = as_is
+        await watcher.subscribe("live:5")
+        ok = await ws.call({"type": "publish", "channel": "live:5", "event": "chat.message", "data": {"t": "hi"}})
+        assert ok["type"] == "published" and ok["offset"] == 1
+        ev = await watcher.event()
+        assert ev["channel"] == "live:5" and ev["data"] == {"t": "hi"}
 
 
 async def test_unsubscribe_stops_delivery(rt):
@@ -311,17 +302,13 @@ async def test_publish_frames_are_json_text_with_the_contract_shape(rt):
 
 
 async def test_a_failing_policy_answers_unavailable_and_the_socket_lives(rt):
-    from server.realtime import authz
 
     async def broken(user_id: int, arg: str) -> bool:
         raise ConnectionError("database went away")
 
     _, token = await account(rt, "vera")
-    authz.register_policy("post", broken)
-    try:
-        async with connect(rt, token) as ws:
-            err = await ws.subscribe("post:1")
-            assert err["type"] == "error" and err["code"] == "unavailable"
-            assert (await ws.call({"type": "ping"}))["type"] == "pong"
-    finally:
-        authz.SUBSCRIBE.pop("post", None)
+    rt.app.state.realtime.policy.subscribe["post"] = broken
+    async with connect(rt, token) as ws:
+        err = await ws.subscribe("post:1")
+        assert err["type"] == "error" and err["code"] == "unavailable"
+        assert (await ws.call({"type": "ping"}))["type"] == "pong"

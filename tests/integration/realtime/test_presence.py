@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 
-from server.realtime import api, authz
 from tests.integration.realtime.helpers import account, connect
 
 
@@ -19,25 +18,25 @@ async def wait_for(predicate) -> None:
 async def test_is_online_follows_authenticated_sockets(rt):
     uid, token = await account(rt, "alice")
     other, _ = await account(rt, "bob")
-    assert await api.is_online(int(uid)) is False
+    assert await rt.app.state.realtime.presence.is_online(int(uid)) is False
     async with connect(rt, token):
-        assert await api.is_online(int(uid)) is True
+        assert await rt.app.state.realtime.presence.is_online(int(uid)) is True
         async with connect(rt, token):
             pass
-        assert await api.is_online(int(uid)) is True  # one of two sockets left: still online
-        assert await api.is_online(int(other)) is False
-    await wait_for(lambda: _offline(int(uid)))
+        assert await rt.app.state.realtime.presence.is_online(int(uid)) is True  # one of two sockets left: still online
+        assert await rt.app.state.realtime.presence.is_online(int(other)) is False
+    await wait_for(lambda: _offline(rt, int(uid)))
 
 
-async def _offline(user_id: int) -> bool:
-    return not await api.is_online(user_id)
+async def _offline(rt, user_id: int) -> bool:
+    return not await rt.app.state.realtime.presence.is_online(user_id)
 
 
 async def test_presence_of_a_live_channel(rt):
     async def anyone(user_id: int, arg: str) -> bool:
         return True
 
-    authz.register_policy("live", anyone)
+    rt.app.state.realtime.policy.subscribe["live"] = anyone
     try:
         a, token_a = await account(rt, "carol")
         b, token_b = await account(rt, "dave")
@@ -54,7 +53,7 @@ async def test_presence_of_a_live_channel(rt):
             no_presence = await ws.call({"type": "presence", "channel": "timeline:public"})
         assert no_presence["type"] == "error" and no_presence["code"] == "bad_request"
     finally:
-        authz.SUBSCRIBE.pop("live", None)
+        rt.app.state.realtime.policy.subscribe.pop("live", None)
 
 
 async def _count(ws, n: int) -> bool:
@@ -65,7 +64,7 @@ async def _count(ws, n: int) -> bool:
 async def test_channel_position_for_list_endpoints(rt):
     import os
 
-    first = await api.position("timeline:home:42")
+    first = await rt.app.state.realtime.broker.position("timeline:home:42")
     assert first.offset == 0
     res = await rt.post(
         "/api/v1/realtime/publish",
@@ -73,4 +72,4 @@ async def test_channel_position_for_list_endpoints(rt):
         headers={"X-API-Key": os.environ["REALTIME_API_KEY"]},
     )
     assert res.json() == {"offset": 1, "epoch": first.epoch}
-    assert await api.position("timeline:home:42") == type(first)(1, first.epoch)
+    assert await rt.app.state.realtime.broker.position("timeline:home:42") == type(first)(1, first.epoch)

@@ -1,0 +1,206 @@
+"""The composition root: every long-lived object of one process, built once from the settings.
+
+``create_app(settings)`` builds one ``Runtime`` (constructors only, no I/O) and runs ``serving()`` as
+its lifespan; the worker entries (``python -m server worker|video-worker``) build the same ``Runtime``
+and run ``working()``. Domains receive these objects through their constructors and Litestar DI:
+``state()`` is the app's state, read only by the providers in each domain's ``deps.py``. No module
+holds a runtime object, and nothing is assigned into another object after it was built.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from typing import Any
+
+import structlog
+
+from channels import names
+from server import db
+from server.accounts.revocation import Revocations
+from server.ads import config as ads_config
+from server.ads.runtime import AdsRuntime
+from server.live.room import Room
+from server.live.runtime import LiveRuntime
+from server.mail import Mailer
+from server.notifications import queue as notification_queue
+from server.notifications.providers.registry import PushProviders
+from server.notifications.runtime import CONTEXT_KEY, NotificationsRuntime
+from server.observability.sampler import Sampler
+from server.payments import runtime as payments_runtime
+from server.ratelimit import RateLimiter
+from server.realtime import authz
+from server.realtime.runtime import Realtime, make_broker
+from server.settings import Settings
+from server.social import config as social_config
+from server.social.realtime_hooks import post_channel_policy
+from server.social.runtime import SocialRuntime
+from server.video import jobs as video_jobs
+from server.video import runtime as video_runtime
+from server.video.realtime_hooks import video_channel_policy
+
+log = structlog.get_logger(__name__)
+
+
+def make_redis(settings: Settings) -> Any | None:
+    """The process's one general-purpose Redis client (its pool is shared by every domain), or ``None``."""
+    if not settings.redis.url:
+        return None
+    from channels.redis_cluster import connect
+
+    # A blocking pool waits for a free connection instead of failing the 101st concurrent command,
+    # and no socket_timeout: redis-py enforces it with asyncio.wait_for, which on Python 3.11 can
+    # swallow a cancellation (background loops then never stop). Connects are still bounded.
+    # A redis+cluster:// URL gives a RedisCluster client instead (channels.redis_cluster).
+    return connect(
+        settings.redis.url,
+        max_connections=64,
+        timeout=5,
+        socket_timeout=None,
+        socket_connect_timeout=5,
+        health_check_interval=15,
+    )
+
+
+async def _ready_redis(redis: Any | None) -> None:
+    """A cluster client learns the slot map on its first command; pub/sub (session revocations) needs it first."""
+    if redis is not None and hasattr(redis, "nodes_manager"):
+        await redis.initialize()
+
+
+class Runtime:
+    """The runtime objects of one process (an app or a worker), wired through their constructors."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        key = settings.security.secret_key
+        self.redis = make_redis(settings)
+        self.revocations = Revocations(
+            self.redis,
+            access_ttl=settings.security.access_ttl_seconds,
+            cache_seconds=settings.security.session_cache_seconds,
+        )
+        self.limiter = RateLimiter(self.redis)
+        self.mailer = Mailer(settings)
+        broker, presence = make_broker(settings)
+        self.social = SocialRuntime(
+            social_config.from_env(), key, self.redis, media_dir=settings.data_dir / "media", positions=broker.position
+        )
+        self.video = video_runtime.build(settings, self.social)
+        self.ads = AdsRuntime(ads_config.from_env(), key, self.redis)
+        self.live = LiveRuntime(settings.live, self.redis, broker, presence, key)
+        room = Room(self.live)
+        # The subscribe policy of every channel kind, in one table (see ``server.realtime.authz``).
+        policy = authz.ChannelPolicy(
+            subscribe={
+                **authz.BASE_SUBSCRIBE,
+                names.POST: post_channel_policy,
+                names.VIDEO: video_channel_policy,
+                names.LIVE: room.may_subscribe,
+            },
+            publish={names.LIVE: room.publish},
+        )
+        self.realtime = Realtime(settings, broker, presence, policy, self.revocations)
+        self.payments = payments_runtime.build(settings)
+        self.notifications = NotificationsRuntime(
+            push=settings.push,
+            public_url=settings.public_url,
+            providers=PushProviders(settings.push),
+            is_online=presence.is_online,
+            position_of=self.realtime.position_of,
+        )
+        obs = settings.observability
+        self.sampler = Sampler(self.realtime, obs.sample_seconds) if obs.metrics_token else None
+
+    def state(self) -> dict[str, Any]:
+        """The app's state: what the DI providers hand to controllers and services."""
+        return {
+            "settings": self.settings,
+            "redis": self.redis,
+            "revocations": self.revocations,
+            "limiter": self.limiter,
+            "mailer": self.mailer,
+            "realtime": self.realtime,
+            "social": self.social,
+            "video": self.video,
+            "ads": self.ads,
+            "live": self.live,
+            "payments": self.payments,
+            "notifications_runtime": self.notifications,
+            "metrics_sampler": self.sampler,
+        }
+
+    def job_context(self) -> dict[str, Any]:
+        """What notification jobs receive (``server.notifications.runtime.from_job``)."""
+        return {CONTEXT_KEY: self.notifications}
+
+    @asynccontextmanager
+    async def serving(self) -> AsyncIterator[None]:
+        """Start everything an app node runs; stop it in the reverse order (sockets close with 1001 first)."""
+        settings = self.settings
+        async with AsyncExitStack() as stack:
+            if settings.observability.otlp_endpoint:
+                from server.observability.tracing import Tracing
+
+                tracing = Tracing(settings)
+                stack.callback(tracing.close)
+            await db.start_pool()
+            stack.push_async_callback(db.close_pool)
+            await _ready_redis(self.redis)
+            await db.start_replicas(settings.database, self.redis)
+            stack.push_async_callback(db.stop_replicas)
+            stack.push_async_callback(payments_runtime.close, self.payments)
+            if self.redis is not None:
+                stack.push_async_callback(self.redis.aclose)
+            self.social.start()
+            stack.push_async_callback(self.social.stop)
+            await self.ads.start()
+            stack.push_async_callback(self.ads.stop)
+            await self.video.start()
+            stack.push_async_callback(self.video.close)
+            await notification_queue.open_queue()
+            stack.push_async_callback(notification_queue.close_queue)
+            stack.push_async_callback(self.notifications.providers.close)
+            await self.revocations.start()
+            stack.push_async_callback(self.revocations.stop)
+            await self.mailer.start()
+            stack.push_async_callback(self.mailer.stop)
+            self.mailer.kick()  # mail queued while no node ran
+            await self.realtime.start()
+            stack.push_async_callback(self.realtime.stop)
+            if self.sampler is not None:
+                self.sampler.start()
+                stack.push_async_callback(self.sampler.stop)
+            self.live.start()
+            stack.push_async_callback(self.live.stop)
+            inprocess = settings.push.worker == "inprocess"
+            if inprocess:
+                worker = notification_queue.start_in_process(self.job_context())
+                stack.push_async_callback(notification_queue.stop_in_process, worker)
+            if self.video.settings.worker == "inprocess":
+                # Stopped first: a transcode cut short now is requeued on the next start.
+                video_worker = video_jobs.start_in_process(self.video)
+                stack.push_async_callback(video_jobs.stop_in_process, video_worker)
+            log.info("started", redis=self.redis is not None, notification_worker=inprocess)
+            yield
+        log.info("stopped")
+
+    @asynccontextmanager
+    async def working(self) -> AsyncIterator[None]:
+        """Start what a job worker process needs: the database, the queue, presence and video storage."""
+        async with AsyncExitStack() as stack:
+            await db.start_pool(max_size=5)
+            stack.push_async_callback(db.close_pool)
+            await _ready_redis(self.redis)
+            if self.redis is not None:
+                stack.push_async_callback(self.redis.aclose)
+            await notification_queue.open_queue()
+            stack.push_async_callback(notification_queue.close_queue)
+            stack.push_async_callback(self.notifications.providers.close)
+            # Sockets live in the server processes; with Redis their presence is shared, so "no push while
+            # online" holds in a worker too. Without Redis a separate worker sees nobody online.
+            await self.realtime.presence.start()
+            stack.push_async_callback(self.realtime.presence.close)
+            await self.video.start()
+            stack.push_async_callback(self.video.close)
+            yield
