@@ -265,6 +265,8 @@ def build(state: Callable[[], Any]) -> list[FormConfig]:
                 stream_id=str(stream_id),
                 reason=data.reason,
             )
+        if row["client_id"]:  # it was live: cut the publisher too (LIVE_CONTROL_URL), as a key rotation does
+            await live_hooks.drop_publisher(state().settings.live, row["client_id"])
         return f"Stream {data.id} ended; its key is refused from now on."
 
     def form(name: str, model: type[BaseModel], endpoint: Endpoint, description: str, group: str) -> FormConfig:
