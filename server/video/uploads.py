@@ -25,6 +25,7 @@ import anyio
 from server import db, outbox, sql
 from server.deps import CurrentUser
 from server.errors import Conflict, DomainError, NotFound, TooLarge, ValidationFailed
+from server.params import parse_id
 from server.video import queries, schemas
 from server.video.runtime import VideoRuntime
 from server.video.services import VideoService
@@ -143,7 +144,7 @@ class UploadService:
         if length < 0:
             raise BadRequest("Upload-Length must be a non-negative integer")
         if video_id is None:  # a bare tus client: the video comes from the metadata
-            video_id = (metadata.get("video_id") and _int(metadata["video_id"])) or None
+            video_id = (metadata.get("video_id") and parse_id(metadata["video_id"], "no such video")) or None
         if video_id is None:
             await self._check_size(user, length, None)
             title = (metadata.get("title") or metadata.get("filename") or metadata.get("name") or "Untitled")[:255]
@@ -314,9 +315,3 @@ def _size(path: Path) -> int:
         return path.stat().st_size
     except FileNotFoundError:
         return 0
-
-
-def _int(raw: str) -> int:
-    if not (raw.isascii() and raw.isdigit()) or len(raw) > 19:
-        raise NotFound("no such video")
-    return int(raw)

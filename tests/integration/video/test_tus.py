@@ -218,3 +218,13 @@ async def test_upload_helper_roundtrip(client: Any, clips: dict[str, bytes]) -> 
     cara = await creator(client)
     video = await upload(cara, clips["noaudio"], chunk=10_000)
     assert (await wait_status(cara, video["id"]))["status"] == "ready"
+
+
+async def test_a_metadata_video_id_past_bigint_is_not_found_not_a_500(client: Any) -> None:
+    cara = await creator(client)
+    for raw in (b"9223372036854775808", b"9" * 19, b"12\xc2\xb3"):  # 2**63, past bigint, a superscript digit
+        meta = "video_id " + base64.b64encode(raw).decode()
+        res = await client.post(
+            "/api/v1/uploads", headers={**TUS, **cara.headers, "Upload-Length": "10", "Upload-Metadata": meta}
+        )
+        assert res.status_code == 404, (raw, res.status_code, res.text)
