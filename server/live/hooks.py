@@ -22,6 +22,7 @@ from channels import names
 from server import db, events, outbox, sql
 from server.errors import Forbidden, NotFound, ValidationFailed
 from server.live import keys, schemas, views
+from server.params import as_id
 from server.settings import LiveSettings
 
 log = structlog.get_logger(__name__)
@@ -94,8 +95,9 @@ async def on_publish(hook: HookCall, settings: LiveSettings, secret: str) -> int
 
 async def _by_name(name: str) -> Any:
     """The stream a callback names: its id (after the redirect) or, from older setups, its key."""
-    if (name.isascii() and name.isdigit()) and len(name) <= 19:
-        return await sql.fetchrow("SELECT id, status, client_id FROM live_streams WHERE id = $1 FOR UPDATE", int(name))
+    stream_id = as_id(name)
+    if stream_id is not None:
+        return await sql.fetchrow("SELECT id, status, client_id FROM live_streams WHERE id = $1 FOR UPDATE", stream_id)
     return await sql.fetchrow(
         "SELECT id, status, client_id FROM live_streams WHERE key_hash = $1 FOR UPDATE", keys.key_hash(name)
     )

@@ -196,3 +196,9 @@ async def test_rotating_the_key_while_live_has_the_media_server_drop_the_publish
         assert res.status_code == 200 and res.json()["stream_key"] != idle_key
         assert [drop_request(h) for h in heads] == [("GET /control/drop/publisher?clientid=4711 HTTP/1.1", HOOK_SECRET)]
         assert (await hook(client, "publish", idle_key)).status_code == 403  # the old key, refused
+
+
+async def test_a_stream_name_past_bigint_is_unknown_not_a_500(live):
+    for name in ("9223372036854775808", "9" * 19):  # digits, as a redirected stream id, but past bigint
+        res = await hook(live, "publish_done", name)
+        assert res.status_code == 404, (name, res.status_code, res.text)
