@@ -10,7 +10,7 @@ SRC := $(wildcard server channels models tests bench browser_tests scripts)
 PY := $(VENV)/bin/python
 export UV_PROJECT_ENVIRONMENT := $(abspath $(VENV))
 
-.PHONY: run test suites schemathesis soak test-live bench lint typecheck fmt migrate worker seed clean install test-browser sdk chromium web-vendor
+.PHONY: run test suites schemathesis soak test-live bench lint typecheck fmt migrate clean install test-browser sdk chromium web-vendor
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)

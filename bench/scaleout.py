@@ -26,8 +26,9 @@ def _node(url: str, channels: list[str], ready: Any, counts: Any, index: int, st
     async def main() -> None:
         from channels.redis import RedisBroker
         from channels.redis_cluster import ClusterBroker, is_cluster
+        from server.realtime.kinds import HISTORY
 
-        broker: Any = ClusterBroker(url) if is_cluster(url) else RedisBroker(url)
+        broker: Any = ClusterBroker(url, history=HISTORY) if is_cluster(url) else RedisBroker(url, history=HISTORY)
         got = [0]
 
         def deliver(channel: str, pub: Any) -> None:
@@ -51,8 +52,9 @@ def _publisher(url: str, channels: list[str], start: Any, stop: Any, published: 
     async def main() -> None:
         from channels.redis import RedisBroker
         from channels.redis_cluster import ClusterBroker, is_cluster
+        from server.realtime.kinds import HISTORY
 
-        broker: Any = ClusterBroker(url) if is_cluster(url) else RedisBroker(url)
+        broker: Any = ClusterBroker(url, history=HISTORY) if is_cluster(url) else RedisBroker(url, history=HISTORY)
         await broker.start()
         start.wait()
         done = [0]

@@ -23,7 +23,6 @@ from collections.abc import Callable
 
 import msgspec
 
-from channels import names
 from channels.protocol import Position
 
 
@@ -54,14 +53,6 @@ class HistoryPolicy(msgspec.Struct, frozen=True):
     ttl: int
 
 
-DEFAULT_HISTORY: dict[str, HistoryPolicy] = {
-    "user": HistoryPolicy(200, 24 * 3600),
-    "timeline:home": HistoryPolicy(200, 3600),
-    "timeline:public": HistoryPolicy(500, 600),
-    "hashtag": HistoryPolicy(200, 600),
-    "post": HistoryPolicy(100, 600),
-    "live": HistoryPolicy(1000, 300),  # chat, reactions and viewer counts share it: room for 5 minutes
-}
 FALLBACK_HISTORY = HistoryPolicy(100, 600)
 # The epoch outlives the history it names, so an idle channel keeps its epoch after its events expire.
 META_TTL = 7 * 24 * 3600
@@ -79,21 +70,21 @@ def new_epoch() -> str:
 
 
 def channel_kind(channel: str) -> str:
-    try:
-        return names.parse(channel).kind
-    except names.InvalidChannel:
-        return channel.rpartition(":")[0] or channel
+    """The kind part of a well-formed name (``kind:arg`` -> ``kind``); a bare name is its own kind."""
+    return channel.rpartition(":")[0] or channel
 
 
 class Broker(abc.ABC):
     """Publish with offsets, read history since a position, and subscribe this process to channels."""
 
     def __init__(self, history: dict[str, HistoryPolicy] | None = None) -> None:
-        self.history_policy = {**DEFAULT_HISTORY, **(history or {})}
+        # Per kind (the application's, e.g. server/realtime/kinds.py); any other kind keeps FALLBACK_HISTORY.
+        self.history_policy = dict(history or {})
         self.deliver: Deliver = lambda channel, pub: None
 
     def policy(self, channel: str) -> HistoryPolicy:
-        return self.history_policy.get(channel_kind(channel), FALLBACK_HISTORY)
+        policy = self.history_policy.get(channel)  # a kind without argument (``timeline:public``)
+        return policy or self.history_policy.get(channel_kind(channel), FALLBACK_HISTORY)
 
     async def start(self) -> None:  # noqa: B027 - optional hook
         """Connect; called once before use."""
@@ -130,6 +121,13 @@ class Broker(abc.ABC):
     async def healthy(self) -> bool:
         """Whether the store answers now."""
         return True
+
+    def seen(self, channel: str, position: Position) -> None:  # noqa: B027 - optional hook
+        """``position`` of ``channel`` was delivered to a subscriber (the gateway calls this after each subscribe).
+
+        A broker that detects gaps in its live feed (Redis) remembers it, to fill a later gap from history;
+        one that cannot have gaps (memory) ignores it.
+        """
 
 
 def recover(since: Position | None, current: Position, publications: list[Publication]) -> History:

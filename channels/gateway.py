@@ -28,7 +28,7 @@ import structlog
 
 from channels import names, protocol
 from channels.broker import BrokerUnavailable
-from channels.hub import HIDDEN, Hub, Outbox, Sub
+from channels.hub import HIDDEN, Hub, SendQueue, Sub
 from channels.protocol import (
     BAD_REQUEST,
     CLOSE_GOING_AWAY,
@@ -44,6 +44,7 @@ from channels.protocol import (
     UNAUTHORIZED,
     UNAVAILABLE,
 )
+from channels.suppressed import suppressed
 
 log = structlog.get_logger(__name__)
 
@@ -89,7 +90,7 @@ class Policy(Protocol):
         ...
 
 
-class Presence(Protocol):
+class PresenceTracker(Protocol):
     async def join(self, user_id: int, channel: str | None) -> None: ...
 
     async def leave(self, user_id: int, channel: str | None) -> None: ...
@@ -229,7 +230,7 @@ class Conn:
     wire: Wire | None = None
     identity: Identity | None = None
     subs: dict[str, Sub] = field(default_factory=dict)
-    out: Outbox = field(init=False)
+    out: SendQueue = field(init=False)
     close_code: int | None = None
     timer: asyncio.TimerHandle | None = None
     tokens: float = 0.0
@@ -252,7 +253,7 @@ class Conn:
 
     def __post_init__(self) -> None:
         cfg = self.gateway.config
-        self.out = Outbox(cfg.queue_count, cfg.queue_chars, self.kill, self.gateway._schedule, self)
+        self.out = SendQueue(cfg.queue_count, cfg.queue_chars, self.kill, self.gateway.schedule, self)
         self.tokens = cfg.rate * 2
         self.stamp = time.monotonic()
 
@@ -280,7 +281,7 @@ class Conn:
             self.wire.send_close(code)
             return
         self.closer = asyncio.get_running_loop().create_task(self._close(code))
-        self.gateway._closers.add(self.closer)
+        self.gateway.closing_started(self.closer)
 
     async def _drained(self) -> None:
         while self.out.queue or self.writer is not None:  # noqa: ASYNC110 - a bounded wait at close only
@@ -296,11 +297,11 @@ class Conn:
                 await self.writer
         self.closed = True
         self.out.queue.clear()
-        with contextlib.suppress(Exception):
+        with suppressed("ws_close_frame_not_sent", level="debug", code=code):  # the peer may be gone already
             await self.socket.send({"type": "websocket.close", "code": code, "reason": ""})  # type: ignore[union-attr]
         if self.reader is not None and not self.reader.done():
             self.reader.cancel()
-        self.gateway._closers.discard(asyncio.current_task())  # type: ignore[arg-type]
+        self.gateway.closing_done(asyncio.current_task())
 
     def flush(self) -> None:
         """Send what is queued, without yielding while the transport takes it (the usual case)."""
@@ -379,10 +380,13 @@ class Gateway:
         authenticate: Authenticate,
         policy: Policy,
         config: GatewayConfig | None = None,
-        presence: Presence | None = None,
+        presence: PresenceTracker | None = None,
         relations: Relations | None = None,
+        *,
+        vocabulary: names.Vocabulary,
     ) -> None:
         self.hub = hub
+        self.vocabulary = vocabulary  # the channel kinds sockets may name; anything else is invalid
         self.broker = hub.broker
         self.authenticate = authenticate
         self.policy = policy
@@ -393,15 +397,23 @@ class Gateway:
         self.slow_closes = 0
         """Sockets closed with 4008 so far (read by the metrics sampler)."""
         self._by_session: dict[int, set[Conn]] = {}
-        self._closers: set[asyncio.Task[None]] = set()
+        self._closers: set[asyncio.Task[Any]] = set()
         self.closing = False
-        self._dirty: list[Outbox] = []
+        self._dirty: list[SendQueue] = []
         self._wake: asyncio.Future[None] | None = None
         self._flusher: asyncio.Task[None] | None = None
 
     # --- sending ---------------------------------------------------------------------------------
 
-    def _schedule(self, out: Outbox) -> None:
+    def closing_started(self, closer: asyncio.Task[None]) -> None:
+        """A socket started closing (``close_all`` waits for ``closer``)."""
+        self._closers.add(closer)
+
+    def closing_done(self, closer: asyncio.Task[Any] | None) -> None:
+        if closer is not None:
+            self._closers.discard(closer)
+
+    def schedule(self, out: SendQueue) -> None:
         """``out`` has something to send: the flusher takes it on its next turn."""
         self._dirty.append(out)
         if self._flusher is None or self._flusher.done():
@@ -422,7 +434,8 @@ class Gateway:
                     self._wake = None
             dirty, self._dirty = self._dirty, []
             for out in dirty:
-                out.conn.flush()  # type: ignore[attr-defined]
+                if out.conn is not None:
+                    out.conn.flush()
             await asyncio.sleep(0)  # let readers and the broker run between rounds
 
     # --- whole-process actions --------------------------------------------------------------------
@@ -443,7 +456,7 @@ class Gateway:
                 continue
             mine = users is not None and identity.user_id in users
             for name in list(conn.subs):
-                channel = names.parse(name)
+                channel = self.vocabulary.parse(name)
                 if not mine and (kinds is None or channel.kind not in kinds):
                     continue
                 try:
@@ -559,7 +572,7 @@ class Gateway:
             conn.reader = None  # no await since the try: from here on the closer never cancels us
             await self._cleanup(conn)
             if conn.closer is not None:  # return only once the close frame went out
-                with contextlib.suppress(Exception):
+                with suppressed("ws_closer_failed"):
                     await asyncio.shield(conn.closer)
 
     async def _cleanup(self, conn: Conn) -> None:
@@ -578,12 +591,12 @@ class Gateway:
                 if not sessions:
                     del self._by_session[conn.identity.session_id]
         for sub in list(conn.subs.values()):
-            with contextlib.suppress(Exception):
+            with suppressed("hub_remove_failed", channel=sub.channel):
                 await self.hub.remove(sub)
         if conn.identity is not None and self.presence is not None:
-            with contextlib.suppress(Exception):
+            with suppressed("presence_leave_failed"):
                 for channel in conn.subs:
-                    if self.presence.tracks(names.parse(channel)):
+                    if self.presence.tracks(self.vocabulary.parse(channel)):
                         await self.presence.leave(conn.identity.user_id, channel)
                 await self.presence.leave(conn.identity.user_id, None)
         conn.subs.clear()
@@ -762,14 +775,14 @@ class Gateway:
             delay = identity.expires_at + self.config.expiry_grace - time.time()
             conn.timer = asyncio.get_running_loop().call_later(max(delay, 0), conn.kill, CLOSE_UNAUTHORIZED)
         if first and self.presence is not None:
-            with contextlib.suppress(Exception):
+            with suppressed("presence_join_failed"):
                 await self.presence.join(identity.user_id, None)  # before "ready": online once ready
         if reply or first:
             conn.reply(protocol.Ready(user_id=str(identity.user_id), id=frame.id))
 
     async def _authorized(self, conn: Conn, name: str, frame_id: int | None) -> names.Channel | None:
         try:
-            channel = names.parse(name)
+            channel = self.vocabulary.parse(name)
         except names.InvalidChannel as exc:
             conn.reply(protocol.Error(code=BAD_REQUEST, message=str(exc), id=frame_id))
             return None
@@ -820,7 +833,7 @@ class Gateway:
             await self.hub.remove(sub)
             return
         if self.presence is not None and self.presence.tracks(channel):
-            with contextlib.suppress(Exception):
+            with suppressed("presence_join_failed", channel=frame.channel):
                 await self.presence.join(conn.identity.user_id, frame.channel)  # type: ignore[union-attr]
         pos = history.position
         hidden = conn.blocked
@@ -841,13 +854,11 @@ class Gateway:
             )
         )
         sub.settle(pos.offset, pos.epoch)
-        seen = getattr(self.broker, "seen", None)
-        if seen is not None:
-            seen(frame.channel, pos)
+        self.broker.seen(frame.channel, pos)
 
     async def _publish(self, conn: Conn, frame: protocol.Publish) -> None:
         try:
-            channel = names.parse(frame.channel)
+            channel = self.vocabulary.parse(frame.channel)
         except names.InvalidChannel as exc:
             conn.reply(protocol.Error(code=BAD_REQUEST, message=str(exc), id=frame.id))
             return
@@ -887,6 +898,6 @@ class Gateway:
     async def _presence_leave(self, conn: Conn, channel: str) -> None:
         if self.presence is None or conn.identity is None:
             return
-        with contextlib.suppress(Exception):
-            if self.presence.tracks(names.parse(channel)):
+        with suppressed("presence_leave_failed", channel=channel):
+            if self.presence.tracks(self.vocabulary.parse(channel)):
                 await self.presence.leave(conn.identity.user_id, channel)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import Set
+from collections.abc import Callable, Set
 from typing import Protocol
 
 from channels.broker import Broker, Publication
@@ -138,8 +138,16 @@ class Hub:
         self.delivered += pushed
 
 
-class Outbox:
+class Flushable(Protocol):
+    """Whoever sends a ``SendQueue``'s contents (the gateway's connection)."""
+
+    def flush(self) -> None: ...
+
+
+class SendQueue:
     """A socket's bounded send queue of frames (by count and by bytes); overflow closes it with 4008.
+
+    (Not to be confused with the transactional outbox of ``server.outbox``: this one is per socket, in memory.)
 
     It needs no task or future of its own while idle: when the queue turns non-empty it calls
     ``ready(self)`` once, and whoever drains it (the gateway's flusher) clears ``scheduled`` when done.
@@ -147,7 +155,14 @@ class Outbox:
 
     __slots__ = ("_kill", "_max_chars", "_max_count", "_ready", "chars", "conn", "queue", "scheduled")
 
-    def __init__(self, max_count: int, max_chars: int, kill: object, ready: object, conn: object = None) -> None:
+    def __init__(
+        self,
+        max_count: int,
+        max_chars: int,
+        kill: Callable[[int], None],
+        ready: Callable[[SendQueue], None],
+        conn: Flushable | None = None,
+    ) -> None:
         self.queue: deque[bytes] = deque()
         self.chars = 0
         self._max_count = max_count
@@ -164,8 +179,8 @@ class Outbox:
         if len(queue) > self._max_count or self.chars > self._max_chars:
             queue.clear()
             self.chars = 0
-            self._kill(CLOSE_SLOW)  # type: ignore[operator]
+            self._kill(CLOSE_SLOW)
             return
         if not self.scheduled:
             self.scheduled = True
-            self._ready(self)  # type: ignore[operator]
+            self._ready(self)

@@ -14,14 +14,14 @@ from collections import Counter
 
 from channels import names
 from channels.redis_cluster import connect
+from channels.suppressed import suppressed
 
-TRACKED_KINDS = frozenset({names.LIVE})
 
+class LocalPresence:
+    """In-process presence (one process only); ``RedisPresence`` shares it across processes."""
 
-class Presence:
-    """In-process presence (one process only)."""
-
-    def __init__(self, ttl: float = 30.0, kinds: frozenset[str] = TRACKED_KINDS) -> None:
+    def __init__(self, ttl: float = 30.0, kinds: frozenset[str] = frozenset()) -> None:
+        """``kinds``: the channel kinds whose members are tracked (the application's choice)."""
         self.ttl = ttl
         self.kinds = kinds
         # (channel or None for "connected at all", user id) -> local sockets
@@ -67,12 +67,10 @@ class Presence:
 _TIMEOUT = 5.0
 
 
-class RedisPresence(Presence):
+class RedisPresence(LocalPresence):
     """Presence shared by every process on one Redis."""
 
-    def __init__(
-        self, url: str, ttl: float = 30.0, kinds: frozenset[str] = TRACKED_KINDS, prefix: str = "sf:pr"
-    ) -> None:
+    def __init__(self, url: str, ttl: float = 30.0, kinds: frozenset[str] = frozenset(), prefix: str = "sf:pr") -> None:
         super().__init__(ttl, kinds)
         # socket_timeout=None: redis-py's own (5 s by default) bounds writes with asyncio.wait_for, which on
         # Python 3.11 can swallow a cancellation (see channels.redis); commands use asyncio.timeout instead.
@@ -97,7 +95,7 @@ class RedisPresence(Presence):
             self._task.cancel()
             with contextlib.suppress(BaseException):
                 await self._task
-        with contextlib.suppress(Exception):
+        with suppressed("presence_remove_on_close_failed"):  # the entries expire with their TTL anyway
             for channel, user_id in list(self._local):
                 await self._remove(channel, user_id)
         await self._redis.aclose()
@@ -105,7 +103,7 @@ class RedisPresence(Presence):
     async def _heartbeat(self) -> None:
         while True:
             await asyncio.sleep(self.ttl / 3)
-            with contextlib.suppress(Exception):
+            with suppressed("presence_heartbeat_failed"):  # retried next beat; entries live ``ttl``
                 await self._add(list(self._local))
 
     async def _add(self, entries: list[tuple[str | None, int]]) -> None:

@@ -135,8 +135,8 @@ CLOSE_SLOW = 4008
 CLOSE_REVOKED = 4009
 CLOSE_RATE_LIMITED = 4029
 
-_decoder = msgspec.json.Decoder(ClientFrame)
-_server_decoder = msgspec.json.Decoder(ServerFrame)
+_decoder: msgspec.json.Decoder[ClientFrame] = msgspec.json.Decoder(ClientFrame)
+_server_decoder: msgspec.json.Decoder[ServerFrame] = msgspec.json.Decoder(ServerFrame)
 _encoder = msgspec.json.Encoder()
 
 

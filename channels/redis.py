@@ -34,6 +34,7 @@ from channels.broker import (
     recover,
 )
 from channels.protocol import Position
+from channels.suppressed import suppressed
 
 log = structlog.get_logger(__name__)
 
@@ -145,7 +146,7 @@ class RedisBroker(Broker):
             with contextlib.suppress(BaseException):
                 await self._task
         for client in (self._redis, self._sub_client):
-            with contextlib.suppress(Exception):
+            with suppressed("redis_broker_client_close_failed"):
                 await client.aclose()
 
     async def healthy(self) -> bool:
@@ -234,7 +235,7 @@ class RedisBroker(Broker):
     async def _run(self) -> None:
         backoff = 0.05
         while not self._closing:
-            pubsub = self._sub_client.pubsub()
+            pubsub: Any = self._sub_client.pubsub()  # redis-py leaves PubSub.aclose untyped
             try:
                 topics = [self._topic(c) for c in self._channels]
                 async with asyncio.timeout(_COMMAND_TIMEOUT):
@@ -268,7 +269,7 @@ class RedisBroker(Broker):
                 log.warning("redis broker disconnected", error=str(exc), retry_in=backoff)
             finally:
                 self._live.clear()
-                with contextlib.suppress(Exception):
+                with suppressed("redis_broker_pubsub_close_failed", level="debug"):  # the connection is gone
                     await pubsub.aclose()
             await asyncio.sleep(backoff)
             backoff = min(backoff * 2, 2.0)

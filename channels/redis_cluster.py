@@ -38,6 +38,7 @@ from redis.exceptions import ConnectionError
 from channels.broker import IDEMPOTENCY_TTL, META_TTL, Broker, BrokerUnavailable, HistoryPolicy, Publication, new_epoch
 from channels.protocol import Position
 from channels.redis import _COMMAND_TIMEOUT, _ERRORS, _HISTORY, _IDLE_PING, _PUBLISH, RedisBroker
+from channels.suppressed import suppressed
 
 log = structlog.get_logger(__name__)
 
@@ -175,7 +176,7 @@ class ClusterBroker(RedisBroker):
             with contextlib.suppress(BaseException):
                 await self._task
         await self._drop_shards()
-        with contextlib.suppress(Exception):
+        with suppressed("cluster_broker_client_close_failed"):
             await self._redis.aclose()
 
     async def healthy(self) -> bool:
@@ -290,9 +291,9 @@ class ClusterBroker(RedisBroker):
             task.cancel()
             with contextlib.suppress(BaseException):
                 await task
-        with contextlib.suppress(Exception):
+        with suppressed("cluster_shard_pubsub_close_failed", level="debug"):  # its connection may be gone
             await pubsub.aclose()
-        with contextlib.suppress(Exception):
+        with suppressed("cluster_shard_client_close_failed", level="debug"):
             await client.aclose()
 
     async def _on_shard_message(self, msg: dict[str, Any]) -> None:

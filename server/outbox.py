@@ -24,7 +24,7 @@ from models.outbox import OutboxEvent
 from server.observability.tracing import current_traceparent
 
 NOTIFY_CHANNEL = "outbox"
-# The former global emit lock. ``emit`` no longer takes it (rows are ordered at commit, see above); it is
+# The former process-wide emit lock. ``emit`` no longer takes it (rows are ordered at commit, see above); it is
 # kept for writers that spell it out (server.live.queries), where it now only serializes themselves.
 EMIT_LOCK = (0x5F10, 1)
 _EMIT_ONE = (

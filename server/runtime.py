@@ -15,7 +15,6 @@ from typing import Any
 
 import structlog
 
-from channels import names
 from server import db
 from server.accounts.revocation import Revocations
 from server.ads import config as ads_config
@@ -29,7 +28,7 @@ from server.notifications.runtime import CONTEXT_KEY, NotificationsRuntime
 from server.observability.sampler import Sampler
 from server.payments import runtime as payments_runtime
 from server.ratelimit import RateLimiter
-from server.realtime import authz
+from server.realtime import authz, kinds
 from server.realtime.runtime import Realtime, make_broker
 from server.settings import Settings
 from server.social import config as social_config
@@ -94,11 +93,11 @@ class Runtime:
         policy = authz.ChannelPolicy(
             subscribe={
                 **authz.BASE_SUBSCRIBE,
-                names.POST: post_channel_policy,
-                names.VIDEO: video_channel_policy,
-                names.LIVE: room.may_subscribe,
+                kinds.POST: post_channel_policy,
+                kinds.VIDEO: video_channel_policy,
+                kinds.LIVE: room.may_subscribe,
             },
-            publish={names.LIVE: room.publish},
+            publish={kinds.LIVE: room.publish},
         )
         self.realtime = Realtime(settings, broker, presence, policy, self.revocations)
         self.payments = payments_runtime.build(settings)

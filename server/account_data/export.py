@@ -17,7 +17,6 @@ from typing import Any
 import msgspec
 import structlog
 
-from channels import names
 from models.account_data import DataExport
 from server import db, outbox
 from server.account_data import links
@@ -26,6 +25,7 @@ from server.errors import NotFound
 from server.notifications.queue import enqueue
 from server.notifications.services import notify
 from server.observability.metrics import DATA_EXPORTS
+from server.realtime import kinds
 from server.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -156,7 +156,7 @@ async def _progress(export_id: int, user_id: int, percent: int, status: str = "r
         await DataExport.update({DataExport.progress: percent, DataExport.status: status}).where(
             DataExport.id == export_id
         )
-        await outbox.emit(names.user(user_id), "export.progress", {"id": str(export_id), "percent": percent})
+        await outbox.emit(kinds.user(user_id), "export.progress", {"id": str(export_id), "percent": percent})
 
 
 def media_files(settings: Settings, urls: list[str]) -> list[tuple[Path, str]]:
@@ -231,7 +231,7 @@ async def build(export_id: int, settings: Settings) -> None:
                 DataExport.expires_at: expires,
             }
         ).where(DataExport.id == export_id)
-        await outbox.emit(names.user(user_id), "export.progress", {"id": str(export_id), "percent": 100})
+        await outbox.emit(kinds.user(user_id), "export.progress", {"id": str(export_id), "percent": 100})
         extra = {"export_id": str(export_id), "download_url": url, "expires_at": expires.isoformat()}
         await notify(user_id, "data_export_ready", None, "data_export", export_id, extra)
     DATA_EXPORTS.labels(outcome="ready").inc()

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from channels import names
 from models.accounts import AuthSession, User
 from server import db
 from server.accounts import audit, sessions
@@ -13,7 +12,7 @@ from server.accounts.audit import ClientInfo
 from server.accounts.revocation import Revocations
 from server.deps import CurrentUser
 from server.errors import Conflict, NotFound
-from server.realtime import recheck
+from server.realtime import kinds, recheck
 
 
 async def get_user(user_id: int) -> dict[str, Any]:
@@ -62,7 +61,7 @@ async def suspend(
                 sessions_revoked=len(revoked),
             )
             # Their posts and streams are no longer readable: whoever watches one loses it now.
-            await recheck.request(users=[user_id], kinds=[names.POST, names.LIVE])
+            await recheck.request(users=[user_id], kinds=[kinds.POST, kinds.LIVE])
     await sessions.announce(revocations, revoked)
     return await get_user(user_id)
 

@@ -16,7 +16,6 @@ from typing import Any
 
 import structlog
 
-from channels import names
 from server import db, events
 from server.ads import queries, tokens
 from server.ads.config import AdsSettings
@@ -26,6 +25,7 @@ from server.ads.schemas import Media, Sponsor
 from server.ads.snapshot import ActiveCampaign, Snapshot, epoch
 from server.outbox import emit_many
 from server.payments import ledger
+from server.realtime import kinds
 
 log = structlog.get_logger(__name__)
 
@@ -171,7 +171,7 @@ async def _record_revenue(batch: str, spent: list[Any]) -> None:
         if amount > 0:
             await ledger.post_ad_revenue(r["advertiser"], amount, r["currency"], ref=f"{batch}:campaign:{r['id']}")
             data = {"campaign_id": str(r["id"]), "amount": amount, "currency": r["currency"], "batch": batch}
-            out.append((names.user(r["advertiser"]), "ads.spend", data))
+            out.append((kinds.user(r["advertiser"]), "ads.spend", data))
     await emit_many(out)
 
 

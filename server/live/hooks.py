@@ -18,11 +18,11 @@ import httpx
 import msgspec
 import structlog
 
-from channels import names
 from server import db, events, outbox, sql
 from server.errors import Forbidden, NotFound, ValidationFailed
 from server.live import keys, schemas, views
 from server.params import as_id
+from server.realtime import kinds
 from server.settings import LiveSettings
 
 log = structlog.get_logger(__name__)
@@ -87,7 +87,7 @@ async def on_publish(hook: HookCall, settings: LiveSettings, secret: str) -> int
                 events.LiveStarted(actor_id=row["owner"], stream_id=row["id"], visibility=row["visibility"])
             )
             await outbox.emit(
-                names.live(row["id"]), "live.started", _event(updated, views.playback(settings, secret, row["id"]))
+                kinds.live(row["id"]), "live.started", _event(updated, views.playback(settings, secret, row["id"]))
             )
     log.info("live publish accepted", stream=row["id"], addr=hook.addr)
     return int(row["id"])
@@ -128,7 +128,7 @@ async def end(stream_id: int, settings: LiveSettings, from_status: tuple[str, ..
         list(from_status),
     )
     if updated is not None:
-        await outbox.emit(names.live(stream_id), "live.ended", _event(updated))
+        await outbox.emit(kinds.live(stream_id), "live.ended", _event(updated))
     return updated
 
 

@@ -14,7 +14,6 @@ from typing import Any
 
 import msgspec
 
-from channels import names
 from channels.gateway import Outgoing, PublishRefused
 from channels.protocol import BAD_REQUEST, FORBIDDEN, RATE_LIMITED
 from models.ids import new_id
@@ -23,6 +22,7 @@ from server.guards import has_role
 from server.live import queries, schemas, views
 from server.live.runtime import LiveRuntime
 from server.params import as_id
+from server.realtime import kinds
 
 _CHAT = msgspec.json.Decoder(schemas.ChatIn)
 _REACTION = msgspec.json.Decoder(schemas.ReactionIn)
@@ -99,5 +99,5 @@ class Room:
             raise PublishRefused(RATE_LIMITED, f"slow mode: one message every {slow} s")
         message_id, now = new_id(), dt.datetime.now(dt.UTC)
         message = schemas.ChatMessage(str(message_id), "chat", views.chat_user(row), text, now)
-        channel = names.live(stream_id)
+        channel = kinds.live(stream_id)
         await queries.insert_chat(message_id, stream_id, user_id, text, now, channel, msgspec.json.encode(message))

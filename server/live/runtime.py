@@ -17,13 +17,13 @@ from typing import Any
 import msgspec
 import structlog
 
-from channels import names
 from channels.broker import Broker
-from channels.presence import Presence
+from channels.presence import LocalPresence
 from server import sql
 from server.live import schemas
 from server.live.counters import SharedCounters
 from server.ratelimit import RateLimiter
+from server.realtime import kinds
 from server.settings import LiveSettings
 
 log = structlog.get_logger(__name__)
@@ -36,7 +36,7 @@ class LiveRuntime:
     """Created once per app in the lifespan; the room and the services receive it."""
 
     def __init__(
-        self, settings: LiveSettings, redis: Any | None, broker: Broker, presence: Presence, secret_key: str
+        self, settings: LiveSettings, redis: Any | None, broker: Broker, presence: LocalPresence, secret_key: str
     ) -> None:
         self.settings = settings
         self.secret_key = secret_key
@@ -72,13 +72,13 @@ class LiveRuntime:
             self._dirty.discard(stream_id)
             if counts:
                 data = msgspec.json.encode(schemas.Reactions(counts))
-                await self.broker.publish(names.live(stream_id), "reactions", data)
+                await self.broker.publish(kinds.live(stream_id), "reactions", data)
 
     # --- viewers ---------------------------------------------------------------------------------
 
     async def count_viewers(self, stream_id: int, owner: int) -> int:
         """Distinct viewers: users with a socket in the room or a playing HLS player, plus anonymous players."""
-        users = set(await self.presence.members(names.live(stream_id)))
+        users = set(await self.presence.members(kinds.live(stream_id)))
         anonymous = 0
         for member in await self.counters.watchers(stream_id):
             kind, _, ident = member.partition(":")
@@ -105,7 +105,7 @@ class LiveRuntime:
                 stream_id,
                 count,
             )
-            await self.broker.publish(names.live(stream_id), "viewers", msgspec.json.encode(schemas.Viewers(count)))
+            await self.broker.publish(kinds.live(stream_id), "viewers", msgspec.json.encode(schemas.Viewers(count)))
 
     # --- permissions cache -----------------------------------------------------------------------
 

@@ -7,7 +7,6 @@ from typing import Any
 
 import msgspec
 
-from channels import names
 from models.ids import new_id
 from server import db, outbox, sql
 from server.deps import CurrentUser
@@ -17,6 +16,7 @@ from server.live import hooks, keys, queries, schemas, views
 from server.live.runtime import LiveRuntime
 from server.pagination import decode_cursor, next_cursor
 from server.params import parse_id
+from server.realtime import kinds
 
 
 class StreamService:
@@ -143,7 +143,7 @@ class StreamService:
             )
             if sql.changed(status) == 0:
                 raise NotFound("no such chat message")
-            await outbox.emit(names.live(stream_id), "chat.deleted", schemas.Deleted(str(message_id)))
+            await outbox.emit(kinds.live(stream_id), "chat.deleted", schemas.Deleted(str(message_id)))
 
     async def chat(self, viewer: int | None, raw_id: str, limit: int, cursor: str | None) -> schemas.ChatPage:
         """The room's chat and tips, newest first: what the channel's history no longer holds."""

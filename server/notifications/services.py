@@ -23,11 +23,12 @@ from server.notifications.schemas import (
     NotificationPage,
     Subject,
 )
+from server.realtime import kinds
 from server.settings import Settings, get_settings
 
 
 def user_channel(user_id: int) -> str:
-    return f"user:{user_id}"
+    return kinds.user(user_id)
 
 
 async def users_by_id(ids: set[int]) -> dict[int, UserPublic]:

@@ -17,6 +17,7 @@ import structlog
 from channels import names
 from models.outbox import OutboxEvent
 from server.observability import metrics
+from server.realtime import kinds
 
 log = structlog.get_logger(__name__)
 
@@ -75,18 +76,18 @@ class Sampler:
         gateway = self.realtime.gateway
         conns = list(gateway.conns)
         metrics.WS_CONNECTIONS.set(len(conns))
-        kinds: Tally[str] = Tally()
+        by_kind: Tally[str] = Tally()
         for conn in conns:
             for channel in list(conn.subs):
                 try:
-                    kinds[names.parse(channel).kind] += 1
+                    by_kind[kinds.VOCABULARY.parse(channel).kind] += 1
                 except names.InvalidChannel:
                     continue
-        for kind in self._kinds - kinds.keys():
+        for kind in self._kinds - by_kind.keys():
             metrics.WS_SUBSCRIPTIONS.labels(kind=kind).set(0)
-        for kind, n in kinds.items():
+        for kind, n in by_kind.items():
             metrics.WS_SUBSCRIPTIONS.labels(kind=kind).set(n)
-        self._kinds |= kinds.keys()
+        self._kinds |= by_kind.keys()
         delivered = gateway.hub.delivered
         if delivered > self._delivered:
             metrics.WS_EVENTS_DELIVERED.inc(delivered - self._delivered)

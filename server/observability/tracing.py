@@ -52,7 +52,8 @@ class Tracing:
         self._instrumentors: list[Any] = [AsyncPGInstrumentor(), RedisInstrumentor()]
         for instrumentor in self._instrumentors:
             instrumentor.instrument(tracer_provider=self.provider)
-        # The global provider is what job wrappers and library code find (set only once per process).
+        # OpenTelemetry's process-wide provider (its own API, not our state) is what job wrappers and library
+        # code find; set only once per process.
         trace.set_tracer_provider(self.provider)
 
     def close(self) -> None:

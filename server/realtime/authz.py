@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from channels import names
 from channels.gateway import Outgoing, PublishRefused
 from channels.protocol import FORBIDDEN
+from server.realtime import kinds
 
 ChannelCheck = Callable[[int, str], Awaitable[bool]]
 PublishHandler = Callable[[int, str, str, bytes], Awaitable[Outgoing | None]]
@@ -28,10 +29,10 @@ async def any_authenticated(user_id: int, arg: str) -> bool:
 
 # The kinds the realtime layer itself decides; the domains add theirs (post, video, live) in the root.
 BASE_SUBSCRIBE: dict[str, ChannelCheck] = {
-    names.USER: only_that_user,
-    names.HOME: only_that_user,
-    names.PUBLIC: any_authenticated,
-    names.HASHTAG: any_authenticated,
+    kinds.USER: only_that_user,
+    kinds.HOME: only_that_user,
+    kinds.PUBLIC: any_authenticated,
+    kinds.HASHTAG: any_authenticated,
 }
 
 
@@ -42,7 +43,7 @@ class ChannelPolicy:
         self, subscribe: Mapping[str, ChannelCheck], publish: Mapping[str, PublishHandler] | None = None
     ) -> None:
         for kind in [*subscribe, *(publish or {})]:
-            if kind not in names.KINDS:
+            if kind not in kinds.VOCABULARY:
                 raise ValueError(f"unknown channel kind {kind!r}")
         # Plain dicts, so a test can swap one kind's policy for its duration.
         self.subscribe: dict[str, ChannelCheck] = dict(subscribe)

@@ -14,6 +14,7 @@ from channels import names
 from channels.broker import BrokerUnavailable
 from server.errors import NotFound, ServiceUnavailable, Unauthorized, ValidationFailed
 from server.openapi import problems
+from server.realtime import kinds
 from server.realtime.deps import BrokerDep
 from server.security import constant_time_equals
 from server.settings import Settings
@@ -57,7 +58,7 @@ class RealtimeController(Controller):
     )
     async def publish(self, data: JSONBody[PublishRequest], broker: BrokerDep) -> PublishResult:
         try:
-            names.parse(data.channel)
+            kinds.VOCABULARY.parse(data.channel)
         except names.InvalidChannel as exc:
             raise ValidationFailed(str(exc)) from None
         if not names.valid_event(data.event):

@@ -20,13 +20,14 @@ from channels.broker import Broker, HistoryPolicy
 from channels.gateway import Authenticate, Gateway, GatewayConfig, Identity, Unauthenticated
 from channels.hub import Hub, Sub
 from channels.memory import MemoryBroker
-from channels.presence import Presence, RedisPresence
+from channels.presence import LocalPresence, RedisPresence
 from channels.protocol import Position
 from channels.redis import RedisBroker
 from channels.redis_cluster import ClusterBroker, is_cluster
 from server import db, security
 from server.accounts.revocation import Revocations
 from server.errors import Unauthorized
+from server.realtime import kinds
 from server.realtime.authz import ChannelPolicy
 from server.realtime.recheck import RecheckSink
 from server.realtime.relay import Relay
@@ -55,25 +56,30 @@ def make_authenticate(settings: Settings, revocations: Revocations) -> Authentic
     return authenticate
 
 
-def make_broker(settings: Settings) -> tuple[Broker, Presence]:
-    """The broker and presence of this process: the Redis ones when ``REDIS_URL`` is set."""
+def make_broker(settings: Settings) -> tuple[Broker, LocalPresence]:
+    """The broker and presence of this process (the Redis ones when ``REDIS_URL`` is set), for the app's kinds."""
     rt = settings.realtime
-    history = {kind: HistoryPolicy(size, ttl) for kind, size, ttl in rt.history}
+    history = {**kinds.HISTORY, **{kind: HistoryPolicy(size, ttl) for kind, size, ttl in rt.history}}
     if settings.redis.url:
         broker: Broker = (
             ClusterBroker(settings.redis.url, history=history)
             if is_cluster(settings.redis.url)
             else RedisBroker(settings.redis.url, history=history)
         )
-        return broker, RedisPresence(settings.redis.url, ttl=rt.presence_ttl)
-    return MemoryBroker(history=history), Presence(ttl=rt.presence_ttl)
+        return broker, RedisPresence(settings.redis.url, ttl=rt.presence_ttl, kinds=kinds.PRESENCE)
+    return MemoryBroker(history=history), LocalPresence(ttl=rt.presence_ttl, kinds=kinds.PRESENCE)
 
 
 class Realtime:
     """Broker, gateway, presence and relay of one process; ``start`` then ``stop`` (once each)."""
 
     def __init__(
-        self, settings: Settings, broker: Broker, presence: Presence, policy: ChannelPolicy, revocations: Revocations
+        self,
+        settings: Settings,
+        broker: Broker,
+        presence: LocalPresence,
+        policy: ChannelPolicy,
+        revocations: Revocations,
     ) -> None:
         rt = settings.realtime
         self.broker = broker
@@ -91,8 +97,15 @@ class Realtime:
         self.policy = policy
         from server.social.queries import block_relations  # social imports realtime: bound here, not at import
 
+        authenticate = make_authenticate(settings, revocations)
         self.gateway = Gateway(
-            Hub(broker), make_authenticate(settings, revocations), policy, config, presence, relations=block_relations
+            Hub(broker),
+            authenticate,
+            policy,
+            config,
+            presence,
+            relations=block_relations,
+            vocabulary=kinds.VOCABULARY,
         )
         self.relay = Relay(str(db.engine().config["dsn"]), broker, poll=rt.relay_poll)
         self._unsubscribe_revocations: Callable[[], None] | None = None

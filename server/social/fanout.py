@@ -11,7 +11,9 @@ from typing import Any
 
 import msgspec
 
+from channels.names import InvalidChannel
 from server import outbox, sql
+from server.realtime import kinds
 from server.social import schemas
 from server.social.runtime import SocialRuntime
 from server.social.services.visibility import locked
@@ -68,12 +70,23 @@ def neutral(post: schemas.Post) -> schemas.Post:
     return locked(out, out.price) if out.price is not None else out
 
 
+def _hashtag_channels(hashtags: list[str]) -> list[str]:
+    """The hashtag channels of ``hashtags``; a tag outside the vocabulary has no channel (nobody could subscribe)."""
+    out = []
+    for tag in hashtags:
+        try:
+            out.append(kinds.hashtag(tag))
+        except InvalidChannel:
+            continue
+    return out
+
+
 async def emit_post_event(event: str, aud: Audience, post_id: int, hashtags: list[str], data: Any) -> None:
     """``post.created`` / ``post.deleted`` to every channel the post reaches, in the caller's transaction."""
-    out: list[tuple[str, str, Any]] = [(f"timeline:home:{u}", event, data) for u in dict.fromkeys(aud.live)]
+    out: list[tuple[str, str, Any]] = [(kinds.home(u), event, data) for u in dict.fromkeys(aud.live)]
     if aud.public:
-        out.append(("timeline:public", event, data))
-        out.extend((f"hashtag:{tag}", event, data) for tag in hashtags)
+        out.append((kinds.public(), event, data))
+        out.extend((channel, event, data) for channel in _hashtag_channels(hashtags))
     if event == "post.deleted":
-        out.append((f"post:{post_id}", event, data))
+        out.append((kinds.post(post_id), event, data))
     await outbox.emit_many(out)

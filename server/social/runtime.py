@@ -14,6 +14,7 @@ import structlog
 
 from channels.protocol import Position
 from server import db, replicas, sql
+from server.realtime import kinds
 from server.social.config import SocialSettings
 from server.social.media import MediaSigner
 from server.social.store import MemoryStore, RedisStore, Store
@@ -151,7 +152,7 @@ class SocialRuntime:
 
         if self.positions is None:
             return None
-        pos = await self.positions(f"timeline:home:{user_id}")
+        pos = await self.positions(kinds.home(user_id))
         return Position(offset=int(pos.offset), epoch=str(pos.epoch))
 
     async def flush_stats(self) -> int:
@@ -168,7 +169,7 @@ class SocialRuntime:
             await emit_many(
                 [
                     (
-                        f"post:{r['id']}",
+                        kinds.post(r["id"]),
                         "post.stats",
                         {"id": str(r["id"]), "like_count": r["like_count"], "comment_count": r["comment_count"]},
                     )

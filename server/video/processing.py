@@ -15,9 +15,9 @@ from typing import Any
 import msgspec
 import structlog
 
-from channels import names
 from models.ids import new_id
 from server import db, outbox, sql
+from server.realtime import kinds
 from server.video import media, queries
 from server.video.publishing import sync_post
 from server.video.runtime import VideoRuntime
@@ -84,7 +84,7 @@ class Processor:
                 return
             last.update(percent=percent, at=now)
             async with db.transaction():
-                await outbox.emit(names.video(video_id), "video.progress", {"id": str(video_id), "percent": percent})
+                await outbox.emit(kinds.video(video_id), "video.progress", {"id": str(video_id), "percent": percent})
 
         return report
 
@@ -109,7 +109,7 @@ class Processor:
                 return
             await notify(row["owner"], "video_ready", None, "video", video_id, {"title": row["title"]})
             await outbox.emit(
-                names.video(video_id),
+                kinds.video(video_id),
                 "video.ready",
                 {"id": str(video_id), "duration": probe.duration, "renditions": views},
             )
@@ -128,7 +128,7 @@ class Processor:
             )
             if row is None:
                 return
-            await outbox.emit(names.video(video_id), "video.failed", {"id": str(video_id), "failure_reason": reason})
+            await outbox.emit(kinds.video(video_id), "video.failed", {"id": str(video_id), "failure_reason": reason})
         discard_staged(self.rt, video_id, row["source_path"])
 
 

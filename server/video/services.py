@@ -7,13 +7,13 @@ from typing import Any
 
 import msgspec
 
-from channels import names
 from models.ids import new_id
 from server import db, outbox, sql
 from server.accounts import audit
 from server.deps import CurrentUser
 from server.errors import Conflict, DomainError, Forbidden, NotFound, PaymentRequired
 from server.guards import has_capability, has_role
+from server.realtime import kinds
 from server.video import queries, schemas
 from server.video.runtime import VideoRuntime
 from server.video.views import anonymous_may_see, video_view
@@ -247,9 +247,9 @@ class VideoService:
 async def emit_stats(row: Any, like_count: int, view_count: int) -> None:
     """``video.stats`` on the video's channel and ``post.stats`` on its feed post, in the caller's transaction."""
     data = {"id": str(row["id"]), "like_count": like_count, "view_count": view_count}
-    events: list[tuple[str, str, Any]] = [(names.video(row["id"]), "video.stats", data)]
+    events: list[tuple[str, str, Any]] = [(kinds.video(row["id"]), "video.stats", data)]
     if row["post"] is not None:
-        events.append((names.post(row["post"]), "video.stats", data))
+        events.append((kinds.post(row["post"]), "video.stats", data))
     await outbox.emit_many(events)
 
 

@@ -274,7 +274,7 @@ class UploadService:
 
     async def _complete(self, video_id: int) -> None:
         """The last byte arrived: the video moves to ``processing`` and its job is queued, atomically."""
-        from channels import names
+        from server.realtime import kinds
 
         path = staged_path(self.rt, video_id)
         async with db.transaction():
@@ -288,7 +288,7 @@ class UploadService:
                 return
             job_id = await queries.enqueue_process(video_id)
             await sql.execute("UPDATE videos SET job_id = $2 WHERE id = $1", video_id, job_id)
-            await outbox.emit(names.video(video_id), "video.progress", {"id": str(video_id), "percent": 0})
+            await outbox.emit(kinds.video(video_id), "video.progress", {"id": str(video_id), "percent": 0})
 
     async def terminate(self, user: CurrentUser, video_id: int) -> None:
         """tus termination: the upload and its video are gone, bytes included."""

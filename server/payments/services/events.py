@@ -12,13 +12,13 @@ from typing import Any
 
 import structlog
 
-from channels import names
 from server import events, outbox, sql
 from server.payments import ledger
 from server.payments.gateway import StripeNotFound
 from server.payments.services.charges import record_refund
 from server.payments.services.common import Context, lock, users_by_id
 from server.payments.services.subscriptions import period_end
+from server.realtime import kinds
 
 log = structlog.get_logger(__name__)
 Handler = Callable[[Context, dict[str, Any]], Awaitable[str]]
@@ -99,7 +99,7 @@ async def payment_intent(ctx: Context, event: dict[str, Any]) -> str:
         if row["kind"] == "tip" and row["live_id"] is not None:
             payer = (await users_by_id({row["payer"]}))[row["payer"]]
             data = {"from": payer, "amount": amount, "currency": currency, "message": row["message"]}
-            await outbox.emit(names.live(row["live_id"]), "tip", data, actor=row["payer"])
+            await outbox.emit(kinds.live(row["live_id"]), "tip", data, actor=row["payer"])
     return "applied"
 
 

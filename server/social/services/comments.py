@@ -9,6 +9,7 @@ from server import cursor, db, events, outbox, sql
 from server.accounts import audit
 from server.errors import Forbidden, NotFound, ValidationFailed
 from server.guards import has_role
+from server.realtime import kinds
 from server.social import schemas, text
 from server.social.queries import USER_COLS, blocked_either_way, who_can_see
 from server.social.runtime import SocialRuntime
@@ -95,7 +96,7 @@ class CommentService:
             row = await sql.fetchrow(_SELECT + "WHERE c.id = $2", viewer, comment_id)
             view = _view(row)
             data = schemas.Comment(**{**_asdict(view), "liked_by_me": False})
-            await outbox.emit(f"post:{post_id}", "comment.created", data, actor=viewer)
+            await outbox.emit(kinds.post(post_id), "comment.created", data, actor=viewer)
             await events.dispatch(
                 events.Commented(
                     actor_id=viewer,

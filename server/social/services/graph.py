@@ -6,10 +6,9 @@ from typing import Any
 
 import msgspec
 
-from channels import names
 from server import cursor, db, events, sql
 from server.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from server.realtime import recheck
+from server.realtime import kinds, recheck
 from server.social import schemas
 from server.social.queries import USER_COLS, blocked_either_way, is_blocked_either_way
 from server.social.runtime import SocialRuntime
@@ -109,7 +108,7 @@ class GraphService:
                 if data.is_private is False:
                     await self._accept_all(viewer)
                 if data.is_private is True:  # strangers watching this account's posts and streams lose them now
-                    await recheck.request(kinds=[names.POST, names.LIVE])
+                    await recheck.request(kinds=[kinds.POST, kinds.LIVE])
         return await self.profile_by_id(viewer)
 
     async def _accept_all(self, viewer: int) -> None:

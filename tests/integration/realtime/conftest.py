@@ -16,15 +16,16 @@ async def broker(request: pytest.FixtureRequest, redis_client: Any, services: di
     from channels.memory import MemoryBroker
     from channels.redis import RedisBroker
     from channels.redis_cluster import ClusterBroker
+    from server.realtime.kinds import HISTORY
 
     b: Any
     if request.param == "cluster":
         cluster = request.getfixturevalue("redis_cluster")
         cluster.flush()
-        b = ClusterBroker(cluster.url)
+        b = ClusterBroker(cluster.url, history=HISTORY)
         b.forget = lambda channel: cluster.flush()  # history lost, as test_lost_history_changes_the_epoch needs
     else:
-        b = MemoryBroker() if request.param == "memory" else RedisBroker(services["redis_url"])
+        b = MemoryBroker(HISTORY) if request.param == "memory" else RedisBroker(services["redis_url"], history=HISTORY)
     await b.start()
     yield b
     await b.close()

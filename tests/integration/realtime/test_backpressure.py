@@ -7,6 +7,7 @@ import json
 
 from channels.gateway import Gateway, GatewayConfig, Identity, PublishRefused
 from channels.hub import Hub
+from server.realtime import kinds
 
 
 class Peer:
@@ -59,7 +60,7 @@ async def test_slow_consumer_is_cut_at_its_bound_while_others_flow(broker):
     async def authenticate(token: str) -> Identity:
         return Identity(user_id=int(token), session_id=int(token))
 
-    gateway = Gateway(Hub(broker), authenticate, Everyone(), GatewayConfig(queue_count=50))
+    gateway = Gateway(Hub(broker), authenticate, Everyone(), GatewayConfig(queue_count=50), vocabulary=kinds.VOCABULARY)
     peers = [Peer() for _ in range(4)]
     tasks = [asyncio.create_task(gateway.serve(p)) for p in peers]
     for n, peer in enumerate(peers, start=1):
@@ -96,7 +97,7 @@ async def test_one_slow_consumer_among_a_thousand_sockets_leaves_the_others_unto
     async def authenticate(token: str) -> Identity:
         return Identity(user_id=int(token), session_id=int(token))
 
-    gateway = Gateway(Hub(broker), authenticate, Everyone(), GatewayConfig(queue_count=50))
+    gateway = Gateway(Hub(broker), authenticate, Everyone(), GatewayConfig(queue_count=50), vocabulary=kinds.VOCABULARY)
     peers = [Peer() for _ in range(1000)]
     tasks = [asyncio.create_task(gateway.serve(p)) for p in peers]
     for n, peer in enumerate(peers, start=1):

@@ -12,12 +12,13 @@ from channels.redis import RedisBroker
 from models.accounts import User
 from server import db
 from server.outbox import emit, emit_many
+from server.realtime.kinds import HISTORY
 from server.realtime.relay import Relay
 
 
 @pytest.fixture(params=["memory", "redis"])
 async def relay_broker(request, clean_db, redis_client, services):
-    b = MemoryBroker() if request.param == "memory" else RedisBroker(services["redis_url"])
+    b = MemoryBroker(HISTORY) if request.param == "memory" else RedisBroker(services["redis_url"], history=HISTORY)
     await b.start()
     yield b
     await b.close()

@@ -5,11 +5,12 @@ from __future__ import annotations
 import asyncio
 
 from channels.redis import RedisBroker
+from server.realtime.kinds import HISTORY
 
 
 async def test_a_thousand_sockets_subscribing_at_once_all_get_their_position(redis_client, services):
     """Each subscribe reads the channel's history; redis-py's default pool failed the 101st at once."""
-    broker = RedisBroker(services["redis_url"])
+    broker = RedisBroker(services["redis_url"], history=HISTORY)
     await broker.start()
     try:
         await broker.publish("timeline:public", "post.created", b'{"id": "1"}')

@@ -15,6 +15,7 @@ import pytest
 
 from channels.broker import BrokerUnavailable
 from channels.redis_cluster import ClusterBroker
+from server.realtime.kinds import HISTORY
 from server.settings import RedisSettings
 from tests.integration.realtime.conftest import app_client, realtime_settings
 from tests.integration.realtime.helpers import WAIT, account, connect
@@ -43,7 +44,7 @@ def cluster(redis_cluster: Any) -> Any:
 
 
 async def test_each_channel_lives_whole_on_the_shard_that_owns_its_slot(cluster):
-    broker = ClusterBroker(cluster.url)
+    broker = ClusterBroker(cluster.url, history=HISTORY)
     await broker.start()
     try:
         names = [f"user:{n}" for n in range(30)]
@@ -145,7 +146,7 @@ async def test_a_shard_killed_and_restarted_mid_fan_out_costs_only_its_own_chann
 
 
 async def test_a_subscription_follows_its_channel_when_the_slot_moves(cluster):
-    broker = ClusterBroker(cluster.url)
+    broker = ClusterBroker(cluster.url, history=HISTORY)
     await broker.start()
     got: list[Any] = []
     broker.deliver = lambda channel, pub: got.append((channel, pub.offset))  # type: ignore[method-assign]

@@ -12,6 +12,7 @@ from channels.redis import RedisBroker
 from models.accounts import User
 from server import db
 from server.outbox import emit_many
+from server.realtime.kinds import HISTORY
 from server.realtime.relay import Relay
 from tests.support.asgi import running
 
@@ -55,7 +56,7 @@ async def _assert_each_event_once(broker) -> None:  # type: ignore[no-untyped-de
 
 @pytest.fixture(params=["memory", "redis"])
 async def broker(request, clean_db, redis_client, services):  # type: ignore[no-untyped-def]
-    b = MemoryBroker() if request.param == "memory" else RedisBroker(services["redis_url"])
+    b = MemoryBroker(HISTORY) if request.param == "memory" else RedisBroker(services["redis_url"], history=HISTORY)
     await b.start()
     yield b
     await b.close()
@@ -95,7 +96,7 @@ async def test_app_shutdown_right_after_a_big_commit_is_prompt_and_loses_nothing
         await _emit_batch()
         await mid_batch.wait()  # shut down while the relay is publishing
     await db.start_pool()
-    broker = RedisBroker(services["redis_url"])
+    broker = RedisBroker(services["redis_url"], history=HISTORY)
     await broker.start()
     try:
         await _finish_with_a_new_relay(broker)

@@ -7,6 +7,7 @@ import json
 import pytest
 
 from channels import names, protocol
+from server.realtime import kinds
 
 
 @pytest.mark.parametrize(
@@ -73,7 +74,7 @@ def test_bad_frames_raise_with_the_id_when_readable(text, frame_id):
     ],
 )
 def test_channel_names_parse(name, kind, arg):
-    channel = names.parse(name)
+    channel = kinds.VOCABULARY.parse(name)
     assert (channel.kind, channel.arg, channel.name) == (kind, arg, name)
 
 
@@ -84,11 +85,11 @@ def test_channel_names_parse(name, kind, arg):
 )  # fmt: skip
 def test_names_outside_the_vocabulary_are_refused(name):
     with pytest.raises(names.InvalidChannel):
-        names.parse(name)
+        kinds.VOCABULARY.parse(name)
 
 
 def test_builders_match_the_parser():
-    assert names.user(5) == "user:5" and names.home("5") == "timeline:home:5"
-    assert names.hashtag("Cats") == "hashtag:cats" and names.public() == "timeline:public"
-    assert names.post(9) == "post:9" and names.live(3) == "live:3"
+    assert kinds.user(5) == "user:5" and kinds.home("5") == "timeline:home:5"
+    assert kinds.hashtag("Cats") == "hashtag:cats" and kinds.public() == "timeline:public"
+    assert kinds.post(9) == "post:9" and kinds.live(3) == "live:3"
     assert names.valid_event("post.created") and not names.valid_event("Post Created")
