@@ -1,3 +1,3 @@
 export { ApiError, fillPath, withQuery } from "./http.js";
 export { MemoryTokenStore, SocialFlowClient } from "./client.js";
-export { MemoryPositionStore, Realtime } from "./realtime.js";
+export { HIDDEN, MemoryPositionStore, Realtime } from "./realtime.js";

@@ -1,3 +1,8 @@
+/**
+ * The event a socket gets in place of one it may not see: its user and the event's author are in a block
+ * relation (either way). It keeps the channel's offsets gap-free; its `data` is `{}`.
+ */
+export const HIDDEN = "hidden";
 export class MemoryPositionStore {
     map = new Map();
     get(channel) {
@@ -239,7 +244,11 @@ export class Realtime {
         if (pos && ev.epoch === pos.epoch && ev.offset <= pos.offset)
             return; // seen already
         this.keep(sub, { offset: ev.offset, epoch: ev.epoch });
-        sub.handlers.onEvent(ev);
+        // A withheld event still takes its offset (so resume and the gap rule stay right); nothing to show.
+        if (ev.event === HIDDEN)
+            sub.handlers.onHidden?.(ev);
+        else
+            sub.handlers.onEvent(ev);
     }
     onFrame(frame) {
         const type = frame.type;

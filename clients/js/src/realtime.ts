@@ -1,5 +1,6 @@
 // One websocket per client: auth, subscribe/unsubscribe, resume with per-channel positions, the gap and
-// epoch rules of docs/realtime.md, reconnect with backoff and jitter, retry of `unavailable`.
+// epoch rules of docs/realtime.md, `hidden` placeholders (kept as positions, never shown), reconnect with
+// backoff and jitter, retry of `unavailable`.
 import type { SocialFlowClient } from "./client.js";
 
 export interface Position {
@@ -15,9 +16,20 @@ export interface RealtimeEvent<T = unknown> {
   data: T;
 }
 
+/**
+ * The event a socket gets in place of one it may not see: its user and the event's author are in a block
+ * relation (either way). It keeps the channel's offsets gap-free; its `data` is `{}`.
+ */
+export const HIDDEN = "hidden";
+
 export interface ChannelHandlers {
-  /** Each event once, in order (publications recovered after a gap first). */
+  /** Each event once, in order (publications recovered after a gap first); never a `hidden` one. */
   onEvent: (event: RealtimeEvent) => void;
+  /**
+   * Opt-in: a `hidden` placeholder arrived (and its offset is already the channel's position). Only for
+   * apps that count or debug them; there is nothing to show.
+   */
+  onHidden?: (event: RealtimeEvent<Record<string, never>>) => void;
   /** The history could not be filled (too old, or a new epoch): reload over REST. */
   onReset?: (position: Position) => void;
   /** Subscribed (again): `recovered` says nothing was lost since the last position. */
@@ -301,7 +313,9 @@ export class Realtime {
     const pos = sub.position;
     if (pos && ev.epoch === pos.epoch && ev.offset <= pos.offset) return; // seen already
     this.keep(sub, { offset: ev.offset, epoch: ev.epoch });
-    sub.handlers.onEvent(ev);
+    // A withheld event still takes its offset (so resume and the gap rule stay right); nothing to show.
+    if (ev.event === HIDDEN) sub.handlers.onHidden?.(ev as RealtimeEvent<Record<string, never>>);
+    else sub.handlers.onEvent(ev);
   }
 
   private onFrame(frame: Record<string, unknown>): void {

@@ -151,6 +151,63 @@ describe("realtime", () => {
     assert.equal(client.signedIn, false);
   });
 
+  test("a comment withheld by a block arrives as `hidden`: the position moves on, the app sees nothing, a resume finds no gap", async (t) => {
+    const carol = await signedIn("carol");
+    const alice = await signedIn("alice");
+    const bob = await signedIn("bob");
+    const post = await carol.client.call("/api/v1/posts", "post", { body: { text: "a post for all", visibility: "public" } });
+    const channel = `post:${post.id}`;
+    await alice.client.call("/api/v1/users/{username}/block", "post", { params: { username: bob.username } });
+    const comment = (who, text) =>
+      who.client.call("/api/v1/posts/{post_id}/comments", "post", { params: { post_id: post.id }, body: { text } });
+
+    const positions = new MemoryPositionStore();
+    const seen = [];
+    const hidden = [];
+    const subscribed = [];
+    let reset = null;
+    const handlers = {
+      onEvent: (e) => seen.push(e),
+      onHidden: (e) => hidden.push({ offset: e.offset, data: e.data, kept: positions.get(channel).offset }),
+      onSubscribed: (info) => subscribed.push(info.recovered),
+      onReset: (pos) => (reset = pos),
+    };
+    const comments = () => seen.filter((e) => e.event === "comment.created").map((e) => e.data.text);
+
+    let rt = new Realtime(alice.client, { WebSocket, positions });
+    t.after(() => rt.close()); // also when an assertion fails: an open socket would keep the run alive
+    rt.subscribe(channel, handlers);
+    await waitFor(() => subscribed.length === 1 && positions.get(channel), "subscribed");
+    const start = positions.get(channel).offset;
+
+    await comment(bob, "bob here");
+    await waitFor(() => hidden.length === 1, "the hidden placeholder");
+    assert.deepEqual(hidden[0].data, {});
+    assert.ok(hidden[0].offset > start);
+    assert.equal(hidden[0].kept, hidden[0].offset); // the position is the placeholder's offset
+    await comment(carol, "carol here");
+    await waitFor(() => comments().length === 1, "carol's comment");
+    assert.deepEqual(comments(), ["carol here"]);
+    assert.ok(seen.every((e) => e.event !== "hidden"));
+    assert.deepEqual(subscribed, [true]); // no gap seen live: no resubscribe
+    rt.close();
+
+    // Away: both comment again; a new socket resumes from the kept position (the hidden one in its history).
+    await comment(bob, "bob while away");
+    await comment(carol, "carol while away");
+    rt = new Realtime(alice.client, { WebSocket, positions });
+    rt.subscribe(channel, handlers);
+    await waitFor(() => subscribed.length === 2, "the resume");
+    assert.deepEqual(subscribed, [true, true]); // recovered: nothing missing, no gap
+    assert.equal(reset, null);
+    await waitFor(() => comments().length === 2, "carol's comment made while away");
+    assert.deepEqual(comments(), ["carol here", "carol while away"]);
+    assert.equal(hidden.length, 2);
+    assert.ok(hidden[1].offset > hidden[0].offset);
+    assert.ok(seen.every((e) => e.event !== "hidden" && !String(e.data?.text ?? "").startsWith("bob")));
+    assert.ok(positions.get(channel).offset >= hidden[1].offset);
+  });
+
   test("positions are kept per channel in the given store", async () => {
     const { client, user } = await signedIn("pos");
     const positions = new MemoryPositionStore();
