@@ -3,7 +3,8 @@
 Starts ``python -m server serve`` (embedded PostgreSQL in a temporary DATA_DIR, in-process broker),
 opens ``--sockets`` authenticated websockets (each on ``timeline:public`` and its user channel), keeps a
 steady REST load (publish, read feeds, like) and samples the server every minute: RSS, open file
-descriptors, threads, sockets still open, events received, errors. Passes when nothing failed and the
+descriptors, threads, asyncio tasks (the server's ``/metrics`` gauge), sockets still open, events
+received, errors. Passes when nothing failed and the
 RSS of the last minute is within ``--rss-growth`` of the first minute's. Never part of ``make test``.
 
     python -m bench.soak --minutes 10 --sockets 2000 --rps 20
