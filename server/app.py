@@ -40,7 +40,7 @@ from server.payments.deps import dependencies as payment_dependencies
 from server.realtime.asyncapi import AsyncAPIController
 from server.realtime.controllers import RealtimeController, ws_endpoint
 from server.realtime.deps import dependencies as realtime_dependencies
-from server.replicas import record_writes_middleware
+from server.replicas import record_writes
 from server.runtime import Runtime
 from server.settings import Settings, get_settings
 from server.social.controllers import CONTROLLERS as SOCIAL_CONTROLLERS
@@ -130,7 +130,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         dependencies={**dependencies, **realtime_dependencies, **notification_dependencies},
         middleware=[
             request_id_middleware,
-            record_writes_middleware,
+            record_writes(runtime.replicas),
             metrics_middleware,
             tus_options_middleware,
             *([tracing_middleware] if settings.observability.otlp_endpoint else []),

@@ -49,26 +49,17 @@ async def start_pool(max_size: int = 10) -> None:
     await engine().start_connection_pool(min_size=1, max_size=max_size, reset=keep_session)
 
 
-async def start_replicas(settings: DatabaseSettings, redis: Any | None) -> None:
-    """Open the read replicas' pools and start polling them (nothing without ``DATABASE_REPLICA_URLS``)."""
+def replica_set(settings: DatabaseSettings, redis: Any | None) -> replicas.ReplicaSet | None:
+    """The read replicas (``None`` without ``DATABASE_REPLICA_URLS``); the composition root starts and stops it."""
     if not settings.replica_urls:
-        return
-    rs = replicas.ReplicaSet(
+        return None
+    return replicas.ReplicaSet(
         list(settings.replica_urls),
         primary=lambda: engine().pool,
         redis=redis,
         max_lag=settings.replica_max_lag,
         poll=settings.replica_poll,
     )
-    await rs.start()
-    replicas.install(rs)
-
-
-async def stop_replicas() -> None:
-    rs = replicas.installed()
-    replicas.install(None)
-    if rs is not None:
-        await rs.stop()
 
 
 async def close_pool(grace: float = 10.0) -> None:

@@ -1,7 +1,7 @@
 """Read replicas: list and feed reads on PostgreSQL streaming replicas, read-your-writes for the writer.
 
 The primary stays the only writer (and the outbox stays on it). A handler opts a read in with
-``async with replicas.reads(viewer):``; inside it, ``server.sql``'s reads outside a transaction
+``async with replicas.reads(replica_set, viewer):``; inside it, ``server.sql``'s reads outside a transaction
 go to a replica that is
 
 - up (its last poll answered) and no further behind the primary than ``max_lag`` seconds, and
@@ -26,7 +26,7 @@ import contextvars
 import math
 import random
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 import asyncpg
@@ -75,12 +75,17 @@ class Replica:
         return f"{parts.hostname or 'socket'}:{parts.port or 5432}{parts.path}"
 
 
-_current: contextvars.ContextVar[Replica | None] = contextvars.ContextVar("sf_read_replica", default=None)
+# This task's replica and the set it belongs to (``None``: the primary). Task-local, not process state:
+# the set itself is built by the composition root (server/runtime.py) and handed down.
+_current: contextvars.ContextVar[tuple[ReplicaSet, Replica] | None] = contextvars.ContextVar(
+    "sf_read_replica", default=None
+)
 
 
 def current() -> Replica | None:
     """The replica this task's reads go to (``None``: the primary)."""
-    return _current.get()
+    chosen = _current.get()
+    return chosen[1] if chosen is not None else None
 
 
 @contextlib.contextmanager
@@ -226,70 +231,66 @@ class ReplicaSet:
     @contextlib.asynccontextmanager
     async def reads(self, user_id: int | None) -> AsyncIterator[Replica | None]:
         replica = await self.choose(user_id)
-        token = _current.set(replica)
+        token = _current.set((self, replica) if replica is not None else None)
         try:
             yield replica
         finally:
             _current.reset(token)
 
 
-# The process's replica set (started with the pool by the app's lifespan; ``None`` without replicas).
-_set: ReplicaSet | None = None
-
-
-def installed() -> ReplicaSet | None:
-    return _set
-
-
-def install(replica_set: ReplicaSet | None) -> None:
-    global _set
-    _set = replica_set
-
-
 @contextlib.asynccontextmanager
-async def reads(user_id: int | None) -> AsyncIterator[None]:
-    """List and feed reads in this block may go to a replica (see the module docstring)."""
-    if _set is None:
+async def reads(replica_set: ReplicaSet | None, user_id: int | None) -> AsyncIterator[None]:
+    """List and feed reads in this block may go to one of ``replica_set``'s replicas (see the module docstring)."""
+    if replica_set is None:
         yield
         return
-    async with _set.reads(user_id):
+    async with replica_set.reads(user_id):
         yield
 
 
 async def run_read(method: str, query: str, args: tuple[Any, ...]) -> tuple[bool, Any]:
     """Run a read on this task's replica: ``(True, result)``, or ``(False, None)`` to run it on the primary."""
-    replica = _current.get()
-    if replica is None or replica.pool is None or not replica.up:
+    chosen = _current.get()
+    if chosen is None:
+        return False, None
+    replica_set, replica = chosen
+    if replica.pool is None or not replica.up:
         return False, None
     try:
         async with replica.pool.acquire(timeout=2) as conn:
             return True, await getattr(conn, method)(query, *args)
     except UNAVAILABLE as exc:
         if not isinstance(exc, asyncpg.ReadOnlySQLTransactionError | asyncpg.QueryCanceledError):
-            if _set is not None:
-                _set.mark_down(replica)
+            replica_set.mark_down(replica)
         return False, None
 
 
-def record_writes_middleware(app: Any) -> Any:
-    """After a successful write by a signed-in user, remember the primary's LSN for their next reads.
+def record_writes(replica_set: ReplicaSet | None) -> Callable[[Any], Any]:
+    """ASGI middleware: after a successful write by a signed-in user, remember the primary's LSN for their
+    next reads (recorded before the response starts, so the client cannot read before the record exists)."""
 
-    Recorded before the response starts, so the client cannot read before the record exists.
-    """
+    def wrap(app: Any) -> Any:
+        if replica_set is None:
+            return app
+        return _recording(app, replica_set)
 
+    return wrap
+
+
+def _recording(app: Any, replica_set: ReplicaSet) -> Any:
     async def middleware(scope: Any, receive: Any, send: Any) -> None:
-        if _set is None or scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
+        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
             await app(scope, receive, send)
             return
 
         async def send_after_record(message: Any) -> None:
-            if message["type"] == "http.response.start" and message["status"] < 400 and _set is not None:
+            if message["type"] == "http.response.start" and message["status"] < 400:
                 from server.deps import signed_in_user_id
 
                 user_id = signed_in_user_id(scope)
                 if user_id is not None:
                     try:
-                        await _set.wrote(user_id)
+                        await replica_set.wrote(user_id)
                     except Exception:
                         # Without the record the next read may be stale for up to max_lag: say so.
                         log.exception("replica_write_record_failed", user_id=user_id)
@@ -298,9 +299,3 @@ def record_writes_middleware(app: Any) -> Any:
         await app(scope, receive, send_after_record)
 
     return middleware
-
-
-async def wrote(user_id: int) -> None:
-    """Record a write by ``user_id`` made outside a signed-in request (a login opens a session)."""
-    if _set is not None:
-        await _set.wrote(user_id)

@@ -82,8 +82,14 @@ class Runtime:
         self.limiter = RateLimiter(self.redis)
         self.mailer = Mailer(settings)
         broker, presence = make_broker(settings)
+        self.replicas = db.replica_set(settings.database, self.redis)
         self.social = SocialRuntime(
-            social_config.from_env(), key, self.redis, media_dir=settings.data_dir / "media", positions=broker.position
+            social_config.from_env(),
+            key,
+            self.redis,
+            media_dir=settings.data_dir / "media",
+            positions=broker.position,
+            replicas=self.replicas,
         )
         self.video = video_runtime.build(settings, self.social)
         self.ads = AdsRuntime(ads_config.from_env(), key, self.redis)
@@ -118,6 +124,7 @@ class Runtime:
             "redis": self.redis,
             "revocations": self.revocations,
             "limiter": self.limiter,
+            "replicas": self.replicas,
             "mailer": self.mailer,
             "realtime": self.realtime,
             "social": self.social,
@@ -146,8 +153,9 @@ class Runtime:
             await db.start_pool()
             stack.push_async_callback(db.close_pool)
             await _ready_redis(self.redis)
-            await db.start_replicas(settings.database, self.redis)
-            stack.push_async_callback(db.stop_replicas)
+            if self.replicas is not None:
+                await self.replicas.start()
+                stack.push_async_callback(self.replicas.stop)
             stack.push_async_callback(payments_runtime.close, self.payments)
             if self.redis is not None:
                 stack.push_async_callback(self.redis.aclose)

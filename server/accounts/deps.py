@@ -14,7 +14,7 @@ from server.settings import Settings
 
 
 def provide_accounts(settings: NamedDependency[Settings], state: State) -> AccountService:
-    return AccountService(settings, state["limiter"], state["mailer"], state["revocations"])
+    return AccountService(settings, state["limiter"], state["mailer"], state["revocations"], state["replicas"])
 
 
 def client_info(request: Request[Any, Any, Any]) -> ClientInfo:

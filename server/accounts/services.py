@@ -71,6 +71,7 @@ class AccountService:
         limiter: RateLimiter | None = None,
         mailer: Mailer | None = None,
         revocations: Revocations | None = None,
+        replica_set: replicas.ReplicaSet | None = None,
     ) -> None:
         self.settings = settings
         # The process's (from DI); a private in-process one for a CLI or a seed script that revokes nothing.
@@ -79,6 +80,7 @@ class AccountService:
         self.limits = settings.rate_limits
         self.limiter = limiter or RateLimiter()
         self.mailer = mailer
+        self.replica_set = replica_set
 
     def _kick_mail(self) -> None:
         if self.mailer is not None:
@@ -181,7 +183,8 @@ class AccountService:
             session_id = rows[0]["id"]
             refresh = await self._new_refresh(session_id, expires)
         # A new sign-in (a new account too) reads its own writes: not yet a signed-in request, so said here.
-        await replicas.wrote(user["id"])
+        if self.replica_set is not None:
+            await self.replica_set.wrote(user["id"])
         return self._issue(user, session_id, refresh)
 
     async def _new_refresh(self, session_id: int, expires: datetime) -> str:

@@ -15,6 +15,7 @@ import structlog
 from channels.protocol import Position
 from server import db, replicas, sql
 from server.realtime import kinds
+from server.replicas import ReplicaSet
 from server.social.config import SocialSettings
 from server.social.media import MediaSigner
 from server.social.store import MemoryStore, RedisStore, Store
@@ -47,8 +48,11 @@ class SocialRuntime:
         redis: Any | None,
         media_dir: Path | None = None,
         positions: ChannelPositions | None = None,
+        replicas: ReplicaSet | None = None,
     ) -> None:
         self.settings = settings
+        # Read replicas for list and feed reads (``replicas.reads(rt.replicas, viewer)``); None: the primary.
+        self.replicas = replicas
         self.media_dir = media_dir
         self.media = MediaSigner(secret_key)
         # Image decoding gets its own small pool: uploads never queue behind (or starve) password hashing

@@ -78,6 +78,11 @@ async def resolve_public(url: str, allow: tuple[str, ...] = ()) -> str | None:
     except OSError as exc:
         raise Refused(f"cannot resolve {host}") from exc
     addresses = [ipaddress.ip_address(info[4][0]) for info in infos]
-    if not addresses or any(not a.is_global for a in addresses):
+    if not addresses or not all(map(_public, addresses)):
         raise Refused("resolves to a non-public address")
     return str(addresses[0])
+
+
+def _public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    """Globally reachable per the IANA special-purpose registries (so not private, loopback or link-local)."""
+    return address.is_global

@@ -33,7 +33,7 @@ class FeedController(Controller):
         limit: Limit = 20,
         cursor: Cursor = None,
     ) -> schemas.HomePage:
-        async with replicas.reads(viewer.id):
+        async with replicas.reads(feeds.rt.replicas, viewer.id):
             page = await feeds.home(viewer.id, limit, cursor)
         # First page: where to subscribe `timeline:home:{id}` from, so no live post falls in the gap.
         position = await feeds.rt.home_position(viewer.id) if cursor is None else None
@@ -50,7 +50,7 @@ class FeedController(Controller):
         cursor: Cursor = None,
     ) -> schemas.PublicPage:
         viewer = maybe_user.id if maybe_user else None
-        async with replicas.reads(viewer):
+        async with replicas.reads(feeds.rt.replicas, viewer):
             page = await feeds.public(viewer, limit, cursor)
         ads = await page_ads(request, viewer, len(page.items))
         return schemas.PublicPage(items=page.items, next_cursor=page.next_cursor, ads=ads)
@@ -59,7 +59,7 @@ class FeedController(Controller):
     async def trending(
         self, maybe_user: MaybeUser, feeds: NamedDependency[FeedService], limit: Limit = 20, cursor: Cursor = None
     ) -> schemas.PostPage:
-        async with replicas.reads(maybe_user.id if maybe_user else None):
+        async with replicas.reads(feeds.rt.replicas, maybe_user.id if maybe_user else None):
             return await feeds.trending_posts(maybe_user.id if maybe_user else None, limit, cursor)
 
 
@@ -82,5 +82,5 @@ class HashtagController(Controller):
         limit: Limit = 20,
         cursor: Cursor = None,
     ) -> schemas.PostPage:
-        async with replicas.reads(maybe_user.id if maybe_user else None):
+        async with replicas.reads(feeds.rt.replicas, maybe_user.id if maybe_user else None):
             return await feeds.hashtag(maybe_user.id if maybe_user else None, tag, limit, cursor)

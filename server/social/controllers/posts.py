@@ -178,7 +178,7 @@ class PostController(Controller):
     ) -> schemas.CommentPage:
         parent = parse_id(parent_id) if parent_id is not None else None
         viewer = maybe_user.id if maybe_user else None
-        async with replicas.reads(viewer):
+        async with replicas.reads(comments.rt.replicas, viewer):
             return await comments.list(viewer, parse_id(post_id), order, parent, limit, cursor)
 
     @post(

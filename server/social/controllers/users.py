@@ -82,7 +82,7 @@ class MeController(Controller):
     async def bookmarks(
         self, viewer: Viewer, feeds: NamedDependency[FeedService], limit: Limit = 20, cursor: Cursor = None
     ) -> schemas.PostPage:
-        async with replicas.reads(viewer.id):
+        async with replicas.reads(feeds.rt.replicas, viewer.id):
             return await feeds.bookmarks(viewer.id, limit, cursor)
 
 
@@ -99,14 +99,14 @@ class UserController(Controller):
         limit: Limit = 20,
         cursor: Cursor = None,
     ) -> schemas.UserPage:
-        async with replicas.reads(maybe_user.id if maybe_user else None):
+        async with replicas.reads(graph.rt.replicas, maybe_user.id if maybe_user else None):
             return await graph.search(maybe_user.id if maybe_user else None, q, limit, cursor)
 
     @get("/{username:str}", summary="A user's profile", responses=problems(404))
     async def profile(
         self, username: Username, maybe_user: MaybeUser, graph: NamedDependency[GraphService]
     ) -> schemas.Profile:
-        async with replicas.reads(maybe_user.id if maybe_user else None):
+        async with replicas.reads(graph.rt.replicas, maybe_user.id if maybe_user else None):
             return await graph.profile(username, maybe_user.id if maybe_user else None)
 
     @get("/{username:str}/posts", summary="A user's posts, newest first", responses=problems(404, 422))
@@ -118,7 +118,7 @@ class UserController(Controller):
         limit: Limit = 20,
         cursor: Cursor = None,
     ) -> schemas.PostPage:
-        async with replicas.reads(maybe_user.id if maybe_user else None):
+        async with replicas.reads(feeds.rt.replicas, maybe_user.id if maybe_user else None):
             return await feeds.user_posts(maybe_user.id if maybe_user else None, username, limit, cursor)
 
     @post(
@@ -154,7 +154,7 @@ class UserController(Controller):
         limit: Limit = 20,
         cursor: Cursor = None,
     ) -> schemas.UserPage:
-        async with replicas.reads(maybe_user.id if maybe_user else None):
+        async with replicas.reads(graph.rt.replicas, maybe_user.id if maybe_user else None):
             return await graph.connections(username, maybe_user.id if maybe_user else None, "followers", limit, cursor)
 
     @get("/{username:str}/following", summary="Followed accounts, newest first", responses=problems(403, 404, 422))
@@ -166,7 +166,7 @@ class UserController(Controller):
         limit: Limit = 20,
         cursor: Cursor = None,
     ) -> schemas.UserPage:
-        async with replicas.reads(maybe_user.id if maybe_user else None):
+        async with replicas.reads(graph.rt.replicas, maybe_user.id if maybe_user else None):
             return await graph.connections(username, maybe_user.id if maybe_user else None, "following", limit, cursor)
 
     @post(

@@ -33,8 +33,16 @@ def replica(services: dict[str, str]) -> Iterator[StreamingReplica]:
 
 async def _client(replica: StreamingReplica, max_lag: float) -> AsyncIterator[Any]:
     app = app_with(**{"database.replica_urls": (replica.url,), "database.replica_max_lag": max_lag})
-    async with in_process_client(app) as c:
-        yield c
+    _running.append(app.state["replicas"])  # the replica set the app's composition root built
+    try:
+        async with in_process_client(app) as c:
+            yield c
+    finally:
+        _running.pop()
+
+
+# The replica set of the app under test (one at a time), for the helpers below.
+_running: list[Any] = []
 
 
 @pytest.fixture
@@ -44,9 +52,7 @@ async def client(clean_db: None, redis_client: object, replica: StreamingReplica
 
 
 def _set() -> Any:
-    from server import replicas
-
-    rs = replicas.installed()
+    rs = _running[-1]
     assert rs is not None
     return rs
 
