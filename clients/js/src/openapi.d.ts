@@ -885,7 +885,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Media server callback (nginx-rtmp on_publish / on_publish_done / on_record_done, form-encoded) */
+        /** Media server callback (nginx-rtmp on_publish / on_publish_done / on_record_done, form-encoded; playback: nginx's auth_request for an HLS file, `name` = stream id, `token`) */
         post: operations["ApiV1LiveHooksEventHook"];
         delete?: never;
         options?: never;
@@ -1319,7 +1319,7 @@ export interface paths {
         delete: operations["ApiV1PostsPostIdRemove"];
         options?: never;
         head?: never;
-        /** Edit my post (the old text is kept in its history) */
+        /** Edit my post (the old text is kept in its history); a repost has no text to edit (409) */
         patch: operations["ApiV1PostsPostIdEdit"];
         trace?: never;
     };
@@ -3259,9 +3259,9 @@ export interface operations {
     ApiV1AdminAuditAuditLog: {
         parameters: {
             query?: {
-                /** @description Page size, 1..100 */
+                /** @description page size, 1..100 */
                 limit?: number;
-                /** @description `next_cursor` of the previous page */
+                /** @description opaque cursor from `next_cursor` */
                 cursor?: string | null;
                 /** @description Only events about this user */
                 user_id?: string | null;
@@ -5685,9 +5685,9 @@ export interface operations {
     ApiV1AuthSessionsListSessions: {
         parameters: {
             query?: {
-                /** @description Page size, 1..100 */
+                /** @description page size, 1..100 */
                 limit?: number;
-                /** @description `next_cursor` of the previous page */
+                /** @description opaque cursor from `next_cursor` */
                 cursor?: string | null;
             };
             header?: never;
@@ -6515,9 +6515,9 @@ export interface operations {
     ApiV1CreatorsMePayoutsListPayouts: {
         parameters: {
             query?: {
-                /** @description Page size, 1..100 */
+                /** @description page size, 1..100 */
                 limit?: number;
-                /** @description `next_cursor` of the previous page */
+                /** @description opaque cursor from `next_cursor` */
                 cursor?: string | null;
             };
             header?: never;
@@ -7133,9 +7133,9 @@ export interface operations {
     ApiV1LiveLiveNow: {
         parameters: {
             query?: {
-                /** @description Page size, 1..100 */
+                /** @description page size, 1..100 */
                 limit?: number;
-                /** @description `next_cursor` of the previous page */
+                /** @description opaque cursor from `next_cursor` */
                 cursor?: string | null;
             };
             header?: never;
@@ -7646,9 +7646,9 @@ export interface operations {
     ApiV1LiveStreamIdChatChat: {
         parameters: {
             query?: {
-                /** @description Page size, 1..100 */
+                /** @description page size, 1..100 */
                 limit?: number;
-                /** @description `next_cursor` of the previous page */
+                /** @description opaque cursor from `next_cursor` */
                 cursor?: string | null;
             };
             header?: never;
@@ -8101,9 +8101,9 @@ export interface operations {
     ApiV1NotificationsListNotifications: {
         parameters: {
             query?: {
-                /** @description 1..100 */
+                /** @description page size, 1..100 */
                 limit?: number;
-                /** @description next_cursor of the previous page */
+                /** @description opaque cursor from `next_cursor` */
                 cursor?: string | null;
                 /** @description only these types (repeatable) */
                 types?: string[] | null;
@@ -8164,9 +8164,9 @@ export interface operations {
     ApiV1NotificationsGroupedGrouped: {
         parameters: {
             query?: {
-                /** @description 1..100 */
+                /** @description page size, 1..100 */
                 limit?: number;
-                /** @description next_cursor of the previous page */
+                /** @description opaque cursor from `next_cursor` */
                 cursor?: string | null;
                 /** @description only these types (repeatable) */
                 types?: string[] | null;
@@ -8663,9 +8663,9 @@ export interface operations {
     ApiV1PaymentsListPayments: {
         parameters: {
             query?: {
-                /** @description Page size, 1..100 */
+                /** @description page size, 1..100 */
                 limit?: number;
-                /** @description `next_cursor` of the previous page */
+                /** @description opaque cursor from `next_cursor` */
                 cursor?: string | null;
             };
             header?: never;
@@ -8946,6 +8946,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description an id (64-bit); one that cannot exist is a 422, not a 500 */
                 payment_id: number;
             };
             cookie?: never;
@@ -9016,6 +9017,7 @@ export interface operations {
                 "Idempotency-Key"?: string | null;
             };
             path: {
+                /** @description an id (64-bit); one that cannot exist is a 422, not a 500 */
                 payment_id: number;
             };
             cookie?: never;
@@ -9453,6 +9455,15 @@ export interface operations {
             };
             /** @description Not found (`not_found`) */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict (`conflict`) */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -10022,6 +10033,15 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description Already reposted: the existing repost */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Post"];
+                };
+            };
             /** @description Document created, URL follows */
             201: {
                 headers: {
@@ -10567,9 +10587,9 @@ export interface operations {
     ApiV1SubscriptionsMine: {
         parameters: {
             query?: {
-                /** @description Page size, 1..100 */
+                /** @description page size, 1..100 */
                 limit?: number;
-                /** @description `next_cursor` of the previous page */
+                /** @description opaque cursor from `next_cursor` */
                 cursor?: string | null;
             };
             header?: never;
@@ -10711,6 +10731,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description an id (64-bit); one that cannot exist is a 422, not a 500 */
                 sub_id: number;
             };
             cookie?: never;
@@ -10781,6 +10802,7 @@ export interface operations {
             };
             header?: never;
             path: {
+                /** @description an id (64-bit); one that cannot exist is a 422, not a 500 */
                 sub_id: number;
             };
             cookie?: never;
@@ -10848,6 +10870,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description an id (64-bit); one that cannot exist is a 422, not a 500 */
                 sub_id: number;
             };
             cookie?: never;
@@ -10968,6 +10991,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Precondition failed (`precondition_failed`: tus requests need `Tus-Resumable: 1.0.0`) */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Body too large (`too_large`) */
             413: {
                 headers: {
@@ -11047,6 +11079,15 @@ export interface operations {
             };
             /** @description Conflict (`conflict`) */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Precondition failed (`precondition_failed`: tus requests need `Tus-Resumable: 1.0.0`) */
+            412: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -11139,6 +11180,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Precondition failed (`precondition_failed`: tus requests need `Tus-Resumable: 1.0.0`) */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Invalid input (`validation_error`) */
             422: {
                 headers: {
@@ -11213,8 +11263,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem */
+            /** @description Gone (`gone`) */
             410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Precondition failed (`precondition_failed`: tus requests need `Tus-Resumable: 1.0.0`) */
+            412: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -11281,8 +11340,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem */
+            /** @description Gone (`gone`) */
             410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Precondition failed (`precondition_failed`: tus requests need `Tus-Resumable: 1.0.0`) */
+            412: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -11310,6 +11378,15 @@ export interface operations {
             };
             /** @description Invalid input (`validation_error`) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Checksum mismatch (`checksum_mismatch`, tus `checksum` extension) */
+            460: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -13826,6 +13903,15 @@ export interface operations {
             };
             /** @description Not authenticated (`unauthorized`) */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Paid content not bought yet (`payment_required`) */
+            402: {
                 headers: {
                     [name: string]: unknown;
                 };
