@@ -147,7 +147,7 @@ async def drop_publisher(settings: LiveSettings, client_id: str) -> int | None:
         res.raise_for_status()
         return int(res.text.strip() or 0)
     except (httpx.HTTPError, ValueError) as exc:
-        log.warning("live: could not drop the publisher", client_id=client_id, error=str(exc))
+        log.warning("live_publisher_drop_failed", client_id=client_id, error=str(exc))
         return None
 
 

@@ -151,7 +151,7 @@ async def enqueue_process(video_id: int) -> int:
         await sql.fetchval(
             "INSERT INTO procrastinate_jobs (queue_name, task_name, queueing_lock, lock, args) "
             "VALUES ('video', 'video.process', $1, $1, $2::jsonb) RETURNING id",
-            f"video:{video_id}",
+            f"video.process:{video_id}",  # the job's lock (one processing job per video), not a channel name
             msgspec.json.encode(job_args(video_id)).decode(),
         )
     )

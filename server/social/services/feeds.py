@@ -79,7 +79,8 @@ class FeedService:
         async def source(max_id: int | None, n: int) -> list[int]:
             return await queries.author_post_ids(tid, _below(max_id), n)
 
-        return await self._page(viewer or 0, f"user:{tid}", cur, limit, source)
+        # The cursor scope (not a channel name): a profile cursor only pages this profile.
+        return await self._page(viewer or 0, f"profile:{tid}", cur, limit, source)
 
     async def bookmarks(self, viewer: int, limit: int, cur: str | None) -> schemas.PostPage:
         # Keyset on the post id keeps one cursor shape for every post list.
