@@ -71,6 +71,10 @@ def _seeds(url: str) -> tuple[list[ClusterNode], dict[str, Any]]:
     return nodes, auth
 
 
+# Commands one broker runs at once (below the cluster client's per-node pool of 256, see ``connect``).
+_CONCURRENCY = 128
+
+
 def connect(url: str, *, max_connections: int = 64, **options: Any) -> Any:
     """A client for ``url``: ``RedisCluster`` for ``redis+cluster://``, else ``Redis`` on a blocking pool.
 
@@ -126,6 +130,11 @@ class ClusterBroker(RedisBroker):
         self._closers: set[asyncio.Task[None]] = set()
         self._pending: set[str] = set()  # channels not subscribed yet (their shard down, a stale slot map)
         self._down: dict[str, float] = {}  # shard -> until when commands on it fail fast
+        # RedisCluster's per-node pools do not wait: past max_connections a command fails at once with
+        # MaxConnectionsError (a ConnectionError, so its shard looked down). A burst (1,000 sockets
+        # subscribing together) waits here for one of _CONCURRENCY slots instead, as the single-node
+        # broker's blocking pool makes it wait; each holder is bounded by _COMMAND_TIMEOUT.
+        self._gate = asyncio.Semaphore(_CONCURRENCY)
 
     def _topic(self, channel: str) -> bytes:
         return f"{self._prefix}:{{{channel}}}:p".encode()
@@ -158,7 +167,7 @@ class ClusterBroker(RedisBroker):
         if self._down.get(node, 0.0) > time.monotonic():
             raise BrokerUnavailable(f"shard {node} is down")
         try:
-            async with asyncio.timeout(_COMMAND_TIMEOUT):
+            async with self._gate, asyncio.timeout(_COMMAND_TIMEOUT):
                 yield
         except BrokerUnavailable:
             raise
