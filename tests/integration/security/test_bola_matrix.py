@@ -46,13 +46,12 @@ def route_table(app: Any) -> set[str]:
     return out
 
 
-def test_every_object_route_has_a_matrix_entry():
-    import os
-
+def test_every_object_route_has_a_matrix_entry(services: dict[str, str]):
+    # ``services`` first: building the app imports piccolo_conf, which reads DATABASE_URL once; built before
+    # the session's PostgreSQL was exported, every later test in the run talked to the default DSN.
     from server.app import create_app
     from server.settings import get_settings
 
-    os.environ.setdefault("SECRET_KEY", "route-table-only")
     get_settings.cache_clear()
     routes = route_table(create_app())
     missing = sorted(routes - MATRIX.keys() - EXEMPT.keys())
