@@ -32,7 +32,15 @@ from typing import Any
 import asyncpg
 import structlog
 
+from server.observability.metrics import DB_REPLICA_LAG, DB_REPLICA_READS
+
 log = structlog.get_logger(__name__)
+
+# Where each read scope went (``socialflow_db_replica_reads_total``), bound once: this is on every feed read.
+_TO_REPLICA = DB_REPLICA_READS.labels(target="replica", reason="fit")
+_WRITTEN = DB_REPLICA_READS.labels(target="primary", reason="written")
+_UNAVAILABLE = DB_REPLICA_READS.labels(target="primary", reason="unavailable")
+_FALLBACK = DB_REPLICA_READS.labels(target="primary", reason="fallback")
 
 # What a lost or refused replica raises: the read is retried on the primary.
 UNAVAILABLE: tuple[type[BaseException], ...] = (
@@ -168,6 +176,8 @@ class ReplicaSet:
         while len(self._samples) > 1 and self._samples[1][0] < horizon:
             self._samples.popleft()
         await asyncio.gather(*(self._check(r, now) for r in self.replicas))
+        for r in self.replicas:
+            DB_REPLICA_LAG.labels(replica=r.name).set(r.lag)
 
     async def _check(self, r: Replica, now: float) -> None:
         assert r.pool is not None
@@ -221,12 +231,17 @@ class ReplicaSet:
         """A replica fit for ``user_id``'s reads, or ``None`` for the primary."""
         fit = [r for r in self.replicas if r.up and r.lag <= self.max_lag]
         if not fit:
+            _UNAVAILABLE.inc()
             return None
         if user_id:
             floor = await self._written(user_id)
             if floor:
                 fit = [r for r in fit if r.replay_lsn >= floor]
-        return random.choice(fit) if fit else None
+                if not fit:
+                    _WRITTEN.inc()
+                    return None
+        _TO_REPLICA.inc()
+        return random.choice(fit)
 
     @contextlib.asynccontextmanager
     async def reads(self, user_id: int | None) -> AsyncIterator[Replica | None]:
@@ -255,6 +270,7 @@ async def run_read(method: str, query: str, args: tuple[Any, ...]) -> tuple[bool
         return False, None
     replica_set, replica = chosen
     if replica.pool is None or not replica.up:
+        _FALLBACK.inc()
         return False, None
     try:
         async with replica.pool.acquire(timeout=2) as conn:
@@ -262,6 +278,7 @@ async def run_read(method: str, query: str, args: tuple[Any, ...]) -> tuple[bool
     except UNAVAILABLE as exc:
         if not isinstance(exc, asyncpg.ReadOnlySQLTransactionError | asyncpg.QueryCanceledError):
             replica_set.mark_down(replica)
+        _FALLBACK.inc()
         return False, None
 
 

@@ -70,6 +70,19 @@ PAYMENT_WEBHOOKS = Counter(
     "job's applied / ignored / unhandled",
     ["event", "outcome"],
 )
+DB_REPLICA_READS = Counter(
+    f"{PREFIX}_db_replica_reads_total",
+    "List and feed reads that may use a read replica (one per request), by where they went: target "
+    "replica, or target primary and why (written: the viewer's own write is not replayed yet; unavailable: "
+    "no replica up and within the lag bound; fallback: the replica failed mid-read, counted per query)",
+    ["target", "reason"],
+)
+DB_REPLICA_LAG = Gauge(
+    f"{PREFIX}_db_replica_lag_seconds",
+    "How far each read replica was behind the primary at the last poll (+Inf when down), by host:port/db",
+    ["replica"],
+    multiprocess_mode="livemax",
+)
 DATA_EXPORTS = Counter(f"{PREFIX}_data_exports_total", "Account data exports built, by outcome", ["outcome"])
 
 

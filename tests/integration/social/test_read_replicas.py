@@ -152,3 +152,44 @@ async def test_a_replica_that_goes_down_is_skipped_without_an_error(client, repl
         replica.start()
     await _caught_up()
     assert await _posts_of(bob, alice) == [post]
+
+
+def _routed(target: str, reason: str) -> float:
+    from prometheus_client import REGISTRY
+
+    value = REGISTRY.get_sample_value("socialflow_db_replica_reads_total", {"target": target, "reason": reason})
+    return value or 0.0
+
+
+async def test_metrics_say_where_reads_went_and_how_far_behind_the_replica_is(client, replica):
+    from prometheus_client import REGISTRY
+
+    alice, bob = await users(client, "alice", "bob")
+    await _caught_up()
+    assert REGISTRY.get_sample_value("socialflow_db_replica_lag_seconds", {"replica": _set().replicas[0].name}) == 0
+    to_replica, written = _routed("replica", "fit"), _routed("primary", "written")
+    await _posts_of(bob, alice)
+    assert _routed("replica", "fit") == to_replica + 1
+    await replica.pause()
+    try:
+        await alice.publish("read back from the primary")
+        await _posts_of(alice, alice)
+        assert _routed("primary", "written") == written + 1
+        assert _routed("replica", "fit") == to_replica + 1
+    finally:
+        await replica.resume()
+    await _caught_up()
+    fallback = _routed("primary", "fallback")
+    replica.stop()
+    try:
+        assert len(await _posts_of(bob, alice)) == 1  # the pooled connection is dead: the read falls back
+        assert _routed("primary", "fallback") > fallback
+        await _set().refresh()
+        unavailable = _routed("primary", "unavailable")
+        await _posts_of(bob, alice)
+        assert _routed("primary", "unavailable") == unavailable + 1
+        lag = REGISTRY.get_sample_value("socialflow_db_replica_lag_seconds", {"replica": _set().replicas[0].name})
+        assert lag == float("inf")
+    finally:
+        replica.start()
+    await _caught_up()
