@@ -9,12 +9,12 @@ from typing import Any
 import asyncpg
 
 from models.ids import new_id
-from server import cursor, db, events, sql
+from server import cursor, db, events
 from server.accounts import audit
 from server.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from server.guards import has_role
-from server.social import fanout, schemas, text
-from server.social.queries import VISIBLE, blocked_either_way, who_can_see
+from server.social import fanout, queries, schemas, text
+from server.social.queries import who_can_see
 from server.social.runtime import SocialRuntime
 from server.social.services.visibility import visible_posts
 
@@ -34,15 +34,7 @@ class PostService:
 
     async def _visible_row(self, viewer: int, post_id: int, *, staff: bool = False) -> Any:
         """The post's row if ``viewer`` may see it (moderators see every live post), else 404."""
-        cols = (
-            "p.id, p.author, p.visibility, p.hashtags, p.mentions, p.repost_of, p.text, a.is_private AS author_private"
-        )
-        where = "p.deleted_at IS NULL AND $1::bigint > 0" if staff else VISIBLE
-        row = await sql.fetchrow(
-            f"SELECT {cols} FROM posts p JOIN users a ON a.id = p.author WHERE p.id = $2 AND {where}",  # noqa: S608 — constant columns and visibility rule; values are $n
-            viewer,
-            post_id,
-        )
+        row = await queries.post_row(viewer, post_id, staff=staff)
         if row is None:
             raise NotFound("no such post")
         return row
@@ -54,12 +46,7 @@ class PostService:
         if len(set(names)) > MAX_MENTIONS:
             # Each mention is a notification (and a push): a cap keeps one post from paging a crowd.
             raise ValidationFailed(f"at most {MAX_MENTIONS} different @mentions per text")
-        rows = await sql.fetch(
-            "SELECT id FROM users u WHERE username = ANY($1) AND id <> $2 AND NOT " + blocked_either_way("u.id", "$2"),  # noqa: S608 — constant block predicate; values are $n
-            names,
-            author,
-        )
-        return [r["id"] for r in rows]
+        return await queries.mentionable_ids(names, author)
 
     async def create(
         self,
@@ -94,17 +81,10 @@ class PostService:
     ) -> schemas.Post:
         post_id = new_id()
         async with db.transaction():
-            author = await sql.fetchrow(
-                "UPDATE users SET posts_count = posts_count + 1 WHERE id = $1 "
-                "RETURNING id, followers_count, is_private",
-                viewer,
-            )
+            author = await queries.add_author_post(viewer)
             if author is None:
                 raise NotFound("no such user")
-            await sql.execute(
-                "INSERT INTO posts (id, author, text, visibility, hashtags, mentions, repost_of, like_count, "
-                "comment_count, repost_count, created_at, price_amount, price_currency) "
-                "VALUES ($1, $2, $3, $4, $5, $6, $7, 0, 0, 0, now(), $8, $9)",
+            await queries.insert_post(
                 post_id,
                 viewer,
                 body,
@@ -116,16 +96,10 @@ class PostService:
                 price.currency if price else None,
             )
             if original is not None:
-                await sql.execute("UPDATE posts SET repost_count = repost_count + 1 WHERE id = $1", original["id"])
+                await queries.add_repost_count(original["id"], 1)
             if media_ids:
                 # Only the caller's own, not yet attached uploads; anything else fails the whole post.
-                status = await sql.execute(
-                    "UPDATE post_media SET post = $1 WHERE id = ANY($2) AND owner = $3 AND post IS NULL",
-                    post_id,
-                    list(set(media_ids)),
-                    viewer,
-                )
-                if sql.changed(status) != len(set(media_ids)):
+                if await queries.attach_media(post_id, list(set(media_ids)), viewer) != len(set(media_ids)):
                     raise ValidationFailed("media_ids must be your own uploads, not attached to another post")
             if attach is not None:
                 await attach(post_id)
@@ -168,19 +142,8 @@ class PostService:
             raise Conflict("a repost has no text to edit")
         mentioned = await self._mention_ids(viewer, body)
         async with db.transaction():
-            await sql.execute(
-                "INSERT INTO post_edits (id, post, text, created_at) VALUES ($1, $2, $3, now())",
-                new_id(),
-                post_id,
-                row["text"],
-            )
-            await sql.execute(
-                "UPDATE posts SET text = $2, hashtags = $3, mentions = $4, edited_at = now() WHERE id = $1",
-                post_id,
-                body,
-                text.hashtags(body),
-                mentioned,
-            )
+            await queries.insert_post_edit(new_id(), post_id, row["text"])
+            await queries.update_post_text(post_id, body, text.hashtags(body), mentioned)
         return await self.get(viewer, post_id)
 
     async def history(
@@ -189,12 +152,7 @@ class PostService:
         """Earlier versions, oldest first, a page at a time."""
         await self._visible_row(viewer or 0, post_id)
         after = cursor.decode(self.rt.secret_key, f"edits:{post_id}", cur)
-        rows = await sql.fetch(
-            "SELECT id, text, created_at FROM post_edits WHERE post = $1 AND id > $2 ORDER BY id LIMIT $3",
-            post_id,
-            int(after[0]) if after else 0,
-            limit + 1,
-        )
+        rows = await queries.post_edits_page(post_id, int(after[0]) if after else 0, limit + 1)
         more = len(rows) > limit
         rows = rows[:limit]
         nxt = cursor.encode(self.rt.secret_key, f"edits:{post_id}", [str(rows[-1]["id"])]) if more else None
@@ -209,22 +167,11 @@ class PostService:
         if staff and not has_role(role, "moderator"):
             raise Forbidden("only the author or a moderator may delete this post")
         async with db.transaction():
-            status = await sql.execute(
-                "UPDATE posts SET deleted_at = now(), removed_by = $2 WHERE id = $1 AND deleted_at IS NULL",
-                post_id,
-                viewer if staff else None,
-            )
-            if not sql.changed(status):
+            if not await queries.soft_delete_post(post_id, viewer if staff else None):
                 raise NotFound("no such post")
-            author = await sql.fetchrow(
-                "UPDATE users SET posts_count = greatest(posts_count - 1, 0) WHERE id = $1 "
-                "RETURNING id, followers_count, is_private",
-                row["author"],
-            )
+            author = await queries.remove_author_post(row["author"])
             if row["repost_of"] is not None:
-                await sql.execute(
-                    "UPDATE posts SET repost_count = greatest(repost_count - 1, 0) WHERE id = $1", row["repost_of"]
-                )
+                await queries.add_repost_count(row["repost_of"], -1)
             aud = await fanout.audience(self.rt, author, row["visibility"], list(row["mentions"]))
             await fanout.emit_post_event("post.deleted", aud, post_id, list(row["hashtags"]), {"id": str(post_id)})
             if staff:
@@ -236,20 +183,11 @@ class PostService:
         row = await self._visible_row(viewer, post_id)
         async with db.transaction():
             if on:
-                status = await sql.execute(
-                    'INSERT INTO post_likes (id, post, "user", created_at) VALUES ($1, $2, $3, now()) '
-                    "ON CONFLICT DO NOTHING",
-                    new_id(),
-                    post_id,
-                    viewer,
-                )
+                changed = await queries.insert_post_like(new_id(), post_id, viewer)
             else:
-                status = await sql.execute('DELETE FROM post_likes WHERE post = $1 AND "user" = $2', post_id, viewer)
-            changed = bool(sql.changed(status))
+                changed = await queries.delete_post_like(post_id, viewer)
             if changed:
-                await sql.execute(
-                    "UPDATE posts SET like_count = like_count + $2 WHERE id = $1", post_id, 1 if on else -1
-                )
+                await queries.add_like_count(post_id, 1 if on else -1)
                 if row["author"] != viewer:
                     kind = events.Liked if on else events.Unliked
                     await events.dispatch(kind(actor_id=viewer, post_id=post_id, post_author_id=row["author"]))
@@ -265,46 +203,31 @@ class PostService:
             row = await self._visible_row(viewer, row["repost_of"])
         if row["visibility"] != "public" or row["author_private"]:
             raise Forbidden("only public posts of public accounts can be reposted")
-        existing = await sql.fetchval(
-            "SELECT id FROM posts WHERE author = $1 AND repost_of = $2 AND deleted_at IS NULL", viewer, row["id"]
-        )
+        existing = await queries.live_repost_id(viewer, row["id"])
         if existing is not None:
             return await self.get(viewer, existing), False
         try:
             return await self._publish(viewer, "", "public", [], [], row), True
         except asyncpg.UniqueViolationError:  # the same repost, concurrently: one wins (posts_one_repost)
-            existing = await sql.fetchval(
-                "SELECT id FROM posts WHERE author = $1 AND repost_of = $2 AND deleted_at IS NULL", viewer, row["id"]
-            )
+            existing = await queries.live_repost_id(viewer, row["id"])
+            if existing is None:  # the winner was deleted meanwhile
+                raise NotFound("no such post") from None
             return await self.get(viewer, existing), False
 
     async def unrepost(self, viewer: int, post_id: int) -> None:
-        existing = await sql.fetchval(
-            "SELECT id FROM posts WHERE author = $1 AND repost_of = $2 AND deleted_at IS NULL", viewer, post_id
-        )
+        existing = await queries.live_repost_id(viewer, post_id)
         if existing is not None:
             await self.delete(viewer, "user", existing)
 
     async def bookmark(self, viewer: int, post_id: int, on: bool) -> schemas.Post:
         await self._visible_row(viewer, post_id)
         if on:
-            await sql.execute(
-                'INSERT INTO bookmarks (id, post, "user", created_at) VALUES ($1, $2, $3, now()) '
-                "ON CONFLICT DO NOTHING",
-                new_id(),
-                post_id,
-                viewer,
-            )
+            await queries.insert_bookmark(new_id(), post_id, viewer)
         else:
-            await sql.execute('DELETE FROM bookmarks WHERE post = $1 AND "user" = $2', post_id, viewer)
+            await queries.delete_bookmark(post_id, viewer)
         return await self.get(viewer, post_id)
 
 
 async def can_view_post(viewer_id: int, post_id: int) -> bool:
     """Whether ``viewer_id`` may see ``post_id`` (visibility and blocks): the ``post:{id}`` channel policy."""
-    row = await sql.fetchval(
-        f"SELECT EXISTS (SELECT 1 FROM posts p JOIN users a ON a.id = p.author WHERE p.id = $2 AND {VISIBLE})",  # noqa: S608 — the constant visibility rule; values are $n
-        viewer_id,
-        post_id,
-    )
-    return bool(row)
+    return await queries.can_view_post(viewer_id, post_id)
