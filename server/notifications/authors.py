@@ -6,7 +6,7 @@ from models.accounts import User
 from models.notifications import AuthorSubscription
 from server.accounts.schemas import UserPublic, user_public
 from server.errors import NotFound, ValidationFailed
-from server.notifications import queries, seams
+from server.notifications import queries
 
 
 async def _author(username: str) -> dict:
@@ -21,7 +21,7 @@ async def subscribe(user_id: int, username: str) -> UserPublic:
     author = await _author(username)
     if author["id"] == user_id:
         raise ValidationFailed("you cannot subscribe to yourself")
-    if await seams.is_silenced(author["id"], user_id):
+    if await queries.is_silenced(author["id"], user_id):
         raise NotFound("no such user")
     await queries.subscribe_author(user_id, author["id"])
     return user_public(author)

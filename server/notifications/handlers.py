@@ -5,6 +5,7 @@ from __future__ import annotations
 from server import events
 from server.notifications import queries
 from server.notifications.services import notify
+from server.social import queries as social_queries
 
 
 async def on_followed(e: events.Followed) -> None:
@@ -70,9 +71,7 @@ async def _subscribers(author_id: int, visibility: str) -> list[int]:
     if visibility == "subscribers":  # only those whose paid subscription gives access hear of it
         allowed = await queries.paying_subscribers(author_id)
         return [u for u in users if u in allowed]
-    from server.notifications.seams import can_see_followers_only
-
-    return [u for u in users if await can_see_followers_only(u, author_id)]
+    return [u for u in users if await social_queries.follows(u, author_id)]  # followers-only: accepted followers
 
 
 async def on_payment_received(e: events.PaymentReceived) -> None:

@@ -9,7 +9,6 @@ import msgspec
 import structlog
 from procrastinate import JobContext
 
-from models.notifications import Notification, PushToken
 from server import db
 from server.errors import NotFound
 from server.notifications import digest, preferences, queries, templates
@@ -33,10 +32,9 @@ async def push(context: JobContext, user_id: int, group_key: str) -> None:
 @traced_job("notifications.send")
 async def send(context: JobContext, token_id: int, message: dict[str, Any]) -> None:
     """Deliver one push to one token; prune the token if its provider says it is gone for good."""
-    rows = await PushToken.raw("SELECT * FROM push_tokens WHERE id = {}", token_id)
-    if not rows:
+    token = await queries.push_token(token_id)
+    if token is None:
         return
-    token = rows[0]
     provider = from_job(context).providers.get(token["platform"])
     platform = token["platform"]
     if provider is None:
@@ -47,7 +45,7 @@ async def send(context: JobContext, token_id: int, message: dict[str, Any]) -> N
         await provider.send(token, msgspec.convert(message, Message))
     except TokenGone as exc:
         record_push(platform, "token_gone")
-        await PushToken.raw("DELETE FROM push_tokens WHERE id = {}", token_id)
+        await queries.prune_push_token(token_id)
         log.info("push_token_pruned", platform=platform, reason=str(exc))
     except Rejected as exc:
         record_push(platform, "rejected")
@@ -79,39 +77,26 @@ async def fan_out(rt: NotificationsRuntime, user_id: int, group_key: str, now: d
     if until is not None:
         raise HoldUntil(until)
     async with db.transaction():
-        rows = await Notification.raw(
-            "SELECT n.id, n.type, n.read_at, n.actor, n.extra FROM notifications n WHERE n.recipient = {} "
-            "AND n.group_key = {} AND n.pushed_at IS NULL ORDER BY n.id DESC FOR UPDATE SKIP LOCKED",
-            user_id,
-            group_key,
-        )
+        rows = await queries.take_unpushed(user_id, group_key)
         if not rows:
             return
-        await Notification.raw("UPDATE notifications SET pushed_at = now() WHERE id = ANY({})", [r["id"] for r in rows])
         fresh = [r for r in rows if r["read_at"] is None]
         type_ = rows[0]["type"]
         if not fresh or not prefs.allows(type_, "push"):
             return
         if not prefs.push_while_online and await rt.is_online(user_id):
             return  # they are looking: the live event is enough
-        stats = await Notification.raw(
-            "SELECT count(DISTINCT actor) AS actors, count(*) AS n, "
-            "(SELECT count(*) FROM notifications WHERE recipient = {} AND read_at IS NULL) AS unread "
-            "FROM notifications WHERE recipient = {} AND group_key = {} AND read_at IS NULL",
-            user_id,
-            user_id,
-            group_key,
-        )
+        stats = await queries.group_push_stats(user_id, group_key)
         actor_name = await _actor_name(fresh[0]["actor"])
-        tokens = await PushToken.raw('SELECT id, locale FROM push_tokens WHERE "user" = {}', user_id)
+        tokens = await queries.push_token_locales(user_id)
         for token in tokens:
             locale = token["locale"] or prefs.locale
             message = Message(
                 title=templates.TITLE,
-                body=templates.render(locale, type_, actor_name, stats[0]["actors"], stats[0]["n"]),
+                body=templates.render(locale, type_, actor_name, stats["actors"], stats["n"]),
                 collapse_key=group_key,
                 data={"type": type_, "group_key": group_key, "notification_id": str(fresh[0]["id"])},
-                badge=int(stats[0]["unread"]),
+                badge=int(stats["unread"]),
             )
             await enqueue("notifications.send", {"token_id": token["id"], "message": msgspec.to_builtins(message)})
 

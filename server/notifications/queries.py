@@ -1,9 +1,10 @@
 """Notifications' raw SQL: reads of other domains' tables, and the set-based statements of its own.
 
 Raw, through ``server.sql``, because each one joins or filters across tables another domain owns
-(users, follows, fan subscriptions, sessions) or is an upsert / ``FOR UPDATE SKIP LOCKED`` batch the
-query builder does not express. Ordinary reads and writes of notifications' own tables use Piccolo.
-Values are always bind parameters ($n).
+(users, follows, blocks, mutes, fan subscriptions, sessions), is an aggregate (groups, counts), or is an
+upsert / ``ON CONFLICT DO NOTHING RETURNING`` / ``FOR UPDATE SKIP LOCKED`` batch the query builder does not
+express. Ordinary reads and writes of notifications' own tables use Piccolo. Values are always bind
+parameters ($n).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 
 from models.ids import new_id
 from server import sql
+from server.social.queries import blocked_either_way
 
 USER_PUBLIC_COLUMNS = (
     "id, username, display_name, avatar_url, bio, followers_count, following_count, posts_count, "
@@ -200,3 +202,154 @@ async def delete_push_token(user_id: int, token_id: int) -> bool:
     return (
         sql.changed(await sql.execute('DELETE FROM push_tokens WHERE id = $1 AND "user" = $2', token_id, user_id)) > 0
     )
+
+
+# -- the social graph, as notifications see it ---------------------------------------------------------
+
+
+async def is_silenced(recipient_id: int, actor_id: int) -> bool:
+    """Whether nothing from ``actor_id`` may reach ``recipient_id`` (a block either way, or a mute)."""
+    return bool(
+        await sql.fetchval(
+            "SELECT " + blocked_either_way("$1", "$2") + " OR EXISTS "  # noqa: S608 — social's constant block predicate; values are $n
+            "(SELECT 1 FROM mutes WHERE muter = $1 AND muted = $2)",
+            recipient_id,
+            actor_id,
+        )
+    )
+
+
+# -- notifications: one insert per (recipient, group), pages, groups, read marks ----------------------------
+
+
+async def insert_notification(
+    nid: int,
+    recipient_id: int,
+    type_: str,
+    actor_id: int | None,
+    subject_type: str,
+    subject_id: int,
+    group_key: str,
+    extra_json: str,
+    created_at: datetime,
+) -> dict[str, Any] | None:
+    """The new notification's row; ``None`` when the same one exists (a unique index absorbs the repeat)."""
+    row = await sql.fetchrow(
+        "INSERT INTO notifications (id, recipient, type, actor, subject_type, subject_id, group_key, extra, "
+        "created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9) ON CONFLICT DO NOTHING RETURNING *",
+        nid,
+        recipient_id,
+        type_,
+        actor_id,
+        subject_type,
+        subject_id,
+        group_key,
+        extra_json,
+        created_at,
+    )
+    return dict(row) if row is not None else None
+
+
+async def notifications_page(user_id: int, types: list[str], before: int | None, n: int) -> list[Any]:
+    """The user's notifications of ``types`` below id ``before`` (``None``: from the newest), newest first."""
+    return await sql.fetch(
+        "SELECT * FROM notifications WHERE recipient = $1 AND type = ANY($2) AND ($3::bigint IS NULL OR id < $3) "
+        "ORDER BY id DESC LIMIT $4",
+        user_id,
+        types,
+        before,
+        n,
+    )
+
+
+async def notification_groups_page(user_id: int, types: list[str], before: int | None, n: int) -> list[Any]:
+    """The user's notifications of ``types`` collapsed by group key, groups whose latest id is below ``before``,
+    newest group first: counts, whether all are read, and up to three latest actors (``sample``)."""
+    return await sql.fetch(
+        "SELECT group_key, min(type) AS type, min(subject_type) AS subject_type, min(subject_id) AS subject_id, "
+        "max(id) AS latest_id, max(created_at) AS latest_at, count(*) AS n, "
+        "count(DISTINCT actor) AS actors_count, bool_and(read_at IS NOT NULL) AS read, "
+        "(array_agg(actor ORDER BY id DESC) FILTER (WHERE actor IS NOT NULL))[1:3] AS sample "
+        "FROM notifications WHERE recipient = $1 AND type = ANY($2) GROUP BY group_key "
+        "HAVING $3::bigint IS NULL OR max(id) < $3 ORDER BY max(id) DESC LIMIT $4",
+        user_id,
+        types,
+        before,
+        n,
+    )
+
+
+async def unread_count(user_id: int) -> int:
+    return int(
+        await sql.fetchval("SELECT count(*) FROM notifications WHERE recipient = $1 AND read_at IS NULL", user_id)
+    )
+
+
+async def owned_count(user_id: int, ids: list[int]) -> int:
+    """How many of ``ids`` are notifications of ``user_id``."""
+    return int(
+        await sql.fetchval("SELECT count(*) FROM notifications WHERE recipient = $1 AND id = ANY($2)", user_id, ids)
+    )
+
+
+async def mark_all_read(user_id: int) -> list[int]:
+    """Mark every unread notification of the user read; the ids that changed."""
+    rows = await sql.fetch(
+        "UPDATE notifications SET read_at = now() WHERE recipient = $1 AND read_at IS NULL RETURNING id", user_id
+    )
+    return [r["id"] for r in rows]
+
+
+async def mark_read(user_id: int, ids: list[int]) -> list[int]:
+    """Mark the user's unread notifications among ``ids`` read; the ids that changed."""
+    rows = await sql.fetch(
+        "UPDATE notifications SET read_at = now() WHERE recipient = $1 AND id = ANY($2) AND read_at IS NULL "
+        "RETURNING id",
+        user_id,
+        ids,
+    )
+    return [r["id"] for r in rows]
+
+
+# -- pushes: a collapsed group's unpushed rows, its counts, the user's devices ------------------------------
+
+
+async def take_unpushed(user_id: int, group_key: str) -> list[Any]:
+    """The group's not yet pushed notifications, newest first, locked (``SKIP LOCKED``: two push jobs of one
+    group never share) and marked pushed, in the caller's transaction."""
+    rows = await sql.fetch(
+        "SELECT n.id, n.type, n.read_at, n.actor, n.extra FROM notifications n WHERE n.recipient = $1 "
+        "AND n.group_key = $2 AND n.pushed_at IS NULL ORDER BY n.id DESC FOR UPDATE SKIP LOCKED",
+        user_id,
+        group_key,
+    )
+    if rows:
+        await sql.execute("UPDATE notifications SET pushed_at = now() WHERE id = ANY($1)", [r["id"] for r in rows])
+    return rows
+
+
+async def group_push_stats(user_id: int, group_key: str) -> Any:
+    """The group's unread ``actors`` and ``n``, and the user's whole ``unread`` count (the badge)."""
+    return await sql.fetchrow(
+        "SELECT count(DISTINCT actor) AS actors, count(*) AS n, "
+        "(SELECT count(*) FROM notifications WHERE recipient = $1 AND read_at IS NULL) AS unread "
+        "FROM notifications WHERE recipient = $1 AND group_key = $2 AND read_at IS NULL",
+        user_id,
+        group_key,
+    )
+
+
+async def push_token(token_id: int) -> dict[str, Any] | None:
+    """The token's row, as its provider reads it; ``None`` once pruned."""
+    row = await sql.fetchrow("SELECT * FROM push_tokens WHERE id = $1", token_id)
+    return dict(row) if row is not None else None
+
+
+async def push_token_locales(user_id: int) -> list[Any]:
+    """``id, locale`` of each of the user's push tokens."""
+    return await sql.fetch('SELECT id, locale FROM push_tokens WHERE "user" = $1', user_id)
+
+
+async def prune_push_token(token_id: int) -> None:
+    """Forget a token its provider said is gone for good."""
+    await sql.execute("DELETE FROM push_tokens WHERE id = $1", token_id)

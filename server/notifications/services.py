@@ -8,11 +8,10 @@ from typing import Any
 import msgspec
 
 from models.ids import new_id
-from models.notifications import Notification as NotificationRow
 from server import cursor, db, outbox
 from server.accounts.schemas import UserPublic, user_public
 from server.errors import NotFound, ValidationFailed
-from server.notifications import catalog, preferences, queries, queue, seams
+from server.notifications import catalog, preferences, queries, queue
 from server.notifications.runtime import PositionOf
 from server.notifications.schemas import (
     ChannelPosition,
@@ -70,7 +69,7 @@ async def notify(
     """
     if type_ not in catalog.TYPES:
         raise ValueError(f"unknown notification type {type_!r}")
-    if actor_id is not None and (actor_id == recipient_id or await seams.is_silenced(recipient_id, actor_id)):
+    if actor_id is not None and (actor_id == recipient_id or await queries.is_silenced(recipient_id, actor_id)):
         return None
     prefs = await preferences.load(recipient_id)
     if not prefs.allows(type_, "in_app"):
@@ -78,9 +77,7 @@ async def notify(
     nid = new_id()
     now = datetime.now(UTC)
     key = catalog.group_key(type_, subject_type, subject_id, nid, now.date().isoformat())
-    rows = await NotificationRow.raw(
-        "INSERT INTO notifications (id, recipient, type, actor, subject_type, subject_id, group_key, extra, "
-        "created_at) VALUES ({}, {}, {}, {}, {}, {}, {}, {}::jsonb, {}) ON CONFLICT DO NOTHING RETURNING *",
+    row = await queries.insert_notification(
         nid,
         recipient_id,
         type_,
@@ -91,9 +88,9 @@ async def notify(
         msgspec.json.encode(extra or {}).decode(),
         now,
     )
-    if not rows:
+    if row is None:
         return None
-    view = _view(rows[0], await users_by_id({actor_id} if actor_id else set()))
+    view = _view(row, await users_by_id({actor_id} if actor_id else set()))
     if prefs.allows(type_, "push"):
         delay = get_settings().push.collapse_seconds if key.split(":")[0] in catalog.GROUPED_BY_SUBJECT else 0
         await queue.enqueue(
@@ -147,15 +144,7 @@ class NotificationService:
         wanted = self._types(types)
         before = cursor.decode_id(self.key, "n", after) if after else None
         position = await self._position(user_id, after is None)
-        rows = await NotificationRow.raw(
-            "SELECT * FROM notifications WHERE recipient = {} AND type = ANY({}) AND ({}::bigint IS NULL OR id < {}) "
-            "ORDER BY id DESC LIMIT {}",
-            user_id,
-            wanted,
-            before,
-            before,
-            limit + 1,
-        )
+        rows = await queries.notifications_page(user_id, wanted, before, limit + 1)
         more = len(rows) > limit
         rows = rows[:limit]
         actors = await users_by_id({r["actor"] for r in rows if r["actor"]})
@@ -167,19 +156,7 @@ class NotificationService:
         wanted = self._types(types)
         before = cursor.decode_id(self.key, "g", after) if after else None
         position = await self._position(user_id, after is None)
-        rows = await NotificationRow.raw(
-            "SELECT group_key, min(type) AS type, min(subject_type) AS subject_type, min(subject_id) AS subject_id, "
-            "max(id) AS latest_id, max(created_at) AS latest_at, count(*) AS n, "
-            "count(DISTINCT actor) AS actors_count, bool_and(read_at IS NOT NULL) AS read, "
-            "(array_agg(actor ORDER BY id DESC) FILTER (WHERE actor IS NOT NULL))[1:3] AS sample "
-            "FROM notifications WHERE recipient = {} AND type = ANY({}) GROUP BY group_key "
-            "HAVING {}::bigint IS NULL OR max(id) < {} ORDER BY max(id) DESC LIMIT {}",
-            user_id,
-            wanted,
-            before,
-            before,
-            limit + 1,
-        )
+        rows = await queries.notification_groups_page(user_id, wanted, before, limit + 1)
         more = len(rows) > limit
         rows = rows[:limit]
         actors = await users_by_id({a for r in rows for a in (r["sample"] or [])})
@@ -201,10 +178,7 @@ class NotificationService:
         return GroupPage(items=items, next_cursor=next_cursor, position=position)
 
     async def unread_count(self, user_id: int) -> int:
-        rows = await NotificationRow.raw(
-            "SELECT count(*) AS n FROM notifications WHERE recipient = {} AND read_at IS NULL", user_id
-        )
-        return int(rows[0]["n"])
+        return await queries.unread_count(user_id)
 
     async def mark_read(self, user_id: int, data: MarkRead) -> None:
         """Mark ``data.ids`` (all the caller's own, else 404 and nothing changes) or everything read."""
@@ -212,30 +186,19 @@ class NotificationService:
             raise ValidationFailed("give either a non-empty ids list or all: true")
         async with db.transaction():
             if data.all:
-                rows = await NotificationRow.raw(
-                    "UPDATE notifications SET read_at = now() WHERE recipient = {} AND read_at IS NULL RETURNING id",
-                    user_id,
-                )
+                changed = await queries.mark_all_read(user_id)
             else:
                 ids = sorted({int(i) for i in data.ids or ()})
                 if ids[-1] >= 1 << 63:
                     raise NotFound("some of these notifications do not exist")
-                owned = await NotificationRow.raw(
-                    "SELECT count(*) AS n FROM notifications WHERE recipient = {} AND id = ANY({})", user_id, ids
-                )
-                if owned[0]["n"] != len(ids):
+                if await queries.owned_count(user_id, ids) != len(ids):
                     raise NotFound("some of these notifications do not exist")
-                rows = await NotificationRow.raw(
-                    "UPDATE notifications SET read_at = now() WHERE recipient = {} AND id = ANY({}) "
-                    "AND read_at IS NULL RETURNING id",
-                    user_id,
-                    ids,
-                )
-            if not rows and not data.all:
+                changed = await queries.mark_read(user_id, ids)
+            if not changed and not data.all:
                 return
             unread = await self.unread_count(user_id)
             await outbox.emit(
                 user_channel(user_id),
                 "notification.read",
-                {"ids": [str(r["id"]) for r in rows], "all": data.all, "unread_count": unread},
+                {"ids": [str(i) for i in changed], "all": data.all, "unread_count": unread},
             )
