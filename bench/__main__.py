@@ -21,7 +21,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--sockets", type=int, default=1000)
     parser.add_argument("--probes", type=int, default=50)
     parser.add_argument("--step-seconds", type=float, default=1.5)
-    parser.add_argument("--stack-seconds", type=float, default=40.0, help="budget of the rising steps per stack")
+    parser.add_argument("--stack-seconds", type=float, default=60.0, help="budget of the rising steps per stack")
     parser.add_argument("--no-e2e", action="store_true", help="skip the post -> 1,000 followers end to end run")
     parser.add_argument("--no-feed", action="store_true", help="skip the home feed run")
     parser.add_argument(
@@ -33,6 +33,9 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--no-live", action="store_true", help="skip the live room run (bench/live_room.py)")
     parser.add_argument(
         "--no-scaleout", action="store_true", help="skip 3 broker nodes on one Valkey vs a 3-shard cluster"
+    )
+    parser.add_argument(
+        "--no-replica", action="store_true", help="skip home feed reads on the primary vs one streaming replica"
     )
     parser.add_argument("--no-docs", action="store_true", help="print the table only; leave docs/ alone")
     return parser.parse_args(argv)
@@ -61,13 +64,13 @@ def main(argv: list[str] | None = None) -> int:
     extra: dict[str, Any] = {"redis": redis.version()}
     if args.video_only:
         keys, args.no_e2e, args.no_feed, args.no_docs = [], True, True, True
-        args.no_celebrity = True
+        args.no_celebrity = args.no_replica = True
     try:
         for stack in PEER_STACKS:
             if stack.key in keys:
                 print(f"[bench] {stack.label}", file=sys.stderr, flush=True)
                 results.append(fanout.run_peer(stack, redis, work, settings))
-        if SOCIAL_FLOW_KEY in keys or not (args.no_e2e and args.no_feed and args.no_celebrity):
+        if SOCIAL_FLOW_KEY in keys or not (args.no_e2e and args.no_feed and args.no_celebrity and args.no_replica):
             from bench import socialflow
 
             redis.flush()
@@ -79,6 +82,7 @@ def main(argv: list[str] | None = None) -> int:
                 e2e=not args.no_e2e,
                 feed=not args.no_feed,
                 celebrity=not args.no_celebrity,
+                replica=not args.no_replica,
             )
             if SOCIAL_FLOW_KEY in keys:
                 results.append(sf.pop("fanout"))

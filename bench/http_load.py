@@ -8,9 +8,21 @@ import sys
 import time
 from typing import Any
 
-from bench.loadgen import server_cpu_seconds
+import psutil
+
+from bench.loadgen import server_cpu_seconds, tree_cpu_seconds
 from bench.stats import summarize
 from bench.wire import HTTPPool, open_loop
+
+
+def busy_shares(before: list[Any], after: list[Any]) -> list[float]:
+    """Each core's busy share between two ``psutil.cpu_times(percpu=True)`` samples (1.0 = fully busy)."""
+    out = []
+    for a, b in zip(before, after, strict=False):
+        total = sum(b) - sum(a)
+        idle = (b.idle - a.idle) + (getattr(b, "iowait", 0.0) - getattr(a, "iowait", 0.0))
+        out.append(round(1 - idle / total, 3) if total > 0 else 0.0)
+    return out
 
 
 async def run_http(spec: dict[str, Any]) -> dict[str, Any]:
@@ -45,6 +57,10 @@ async def run_http(spec: dict[str, Any]) -> dict[str, Any]:
         usage = resource.getrusage(resource.RUSAGE_SELF)
         cpu0 = usage.ru_utime + usage.ru_stime
         server0 = server_cpu_seconds(spec.get("server_pid", 0))
+        # Optional process trees to watch (e.g. {"primary": postmaster pid}): their CPU share per step.
+        watch = spec.get("watch_pids") or {}
+        watched0 = {name: tree_cpu_seconds(pid) for name, pid in watch.items()}
+        cores0 = psutil.cpu_times(percpu=True)
         tasks = await open_loop(rate, spec.get("step_seconds", 2.0), fire)
         seconds = time.monotonic() - t0 + 1 / rate
         _, late = await asyncio.wait(tasks, timeout=spec.get("drain_seconds", 2.0))
@@ -57,7 +73,12 @@ async def run_http(spec: dict[str, Any]) -> dict[str, Any]:
         server_seconds = server_cpu_seconds(spec.get("server_pid", 0)) - server0
         step.server_cpu = server_seconds / wall
         step.per_cpu_second = len(latencies) / server_seconds if server_seconds > 0 else None
-        steps.append(step.to_dict())
+        extra: dict[str, Any] = {"cores": busy_shares(cores0, psutil.cpu_times(percpu=True))}
+        if watch:
+            extra["watched_cpu"] = {
+                name: (tree_cpu_seconds(pid) - watched0[name]) / wall for name, pid in watch.items()
+            }
+        steps.append({**step.to_dict(), **extra})
         print(
             f"  {rate:>7,.0f} req/s offered  {step.achieved:>7,.0f} ok/s  p50 {step.p50_ms or 0:6.1f} ms  "
             f"p99 {step.p99_ms or 0:6.1f} ms  server cpu {step.server_cpu:.0%}  client cpu {step.client_cpu:.0%}",

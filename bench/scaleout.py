@@ -6,35 +6,65 @@ subscribing to every channel; three publisher processes publish round-robin over
 as the broker takes them. Deliveries/s counts what the three nodes' brokers handed to their hubs
 (each publication counts once per node). Sockets are left out on purpose: the question is whether
 Redis is the bottleneck, and the websocket side is measured by the fan-out run of ``make bench``.
-On the shared 2-core machine every process competes for the same cores, so the ratio is what to read.
+
+Every process of this step may use every core (``make bench`` pins its harness to one core; this step
+lifts that for what it starts). Over the measured window it records the CPU share of the Redis server(s),
+the nodes and the publishers (1.0 = one core) and each core's busy share, so the summary can say whether
+Redis was the bottleneck: a Redis server near one core is; one well below it, while the cores are full of
+nodes and publishers, is not.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import inspect
 import multiprocessing as mp
+import os
 import sys
 import time
 from typing import Any
+
+import psutil
 
 NODES = 3
 PUBLISHERS = 3
 
 
-def _node(url: str, channels: list[str], ready: Any, counts: Any, index: int, stop: Any) -> None:
-    async def main() -> None:
-        from channels.redis import RedisBroker
-        from channels.redis_cluster import ClusterBroker, is_cluster
-        from server.realtime.kinds import HISTORY
+def _all_cores(pid: int = 0) -> None:
+    """Let ``pid`` (0: this process) run on every core: ``make bench`` pins its harness, and children inherit."""
+    cores = set(range(os.cpu_count() or 1))
+    try:
+        os.sched_setaffinity(pid, cores)
+    except (AttributeError, OSError):
+        pass
 
-        broker: Any = ClusterBroker(url, history=HISTORY) if is_cluster(url) else RedisBroker(url, history=HISTORY)
+
+def _broker(url: str, deliver: Any = None) -> Any:
+    """The broker an app node builds for ``url``, with ``deliver`` as its hand-off to the hub."""
+    from channels.redis import RedisBroker
+    from channels.redis_cluster import ClusterBroker, is_cluster
+    from server.realtime.kinds import HISTORY
+
+    cls: Any = ClusterBroker if is_cluster(url) else RedisBroker
+    if deliver is not None and "deliver" in inspect.signature(cls).parameters:
+        return cls(url, history=HISTORY, deliver=deliver)
+    broker = cls(url, history=HISTORY)
+    if deliver is not None:
+        broker.deliver = deliver
+    return broker
+
+
+def _node(url: str, channels: list[str], ready: Any, counts: Any, index: int, stop: Any) -> None:
+    _all_cores()
+
+    async def main() -> None:
         got = [0]
 
         def deliver(channel: str, pub: Any) -> None:
             got[0] += 1
 
-        broker.deliver = deliver
+        broker = _broker(url, deliver)
         await broker.start()
         for channel in channels:
             await broker.subscribe(channel)
@@ -49,12 +79,10 @@ def _node(url: str, channels: list[str], ready: Any, counts: Any, index: int, st
 
 
 def _publisher(url: str, channels: list[str], start: Any, stop: Any, published: Any, index: int) -> None:
-    async def main() -> None:
-        from channels.redis import RedisBroker
-        from channels.redis_cluster import ClusterBroker, is_cluster
-        from server.realtime.kinds import HISTORY
+    _all_cores()
 
-        broker: Any = ClusterBroker(url, history=HISTORY) if is_cluster(url) else RedisBroker(url, history=HISTORY)
+    async def main() -> None:
+        broker = _broker(url)
         await broker.start()
         start.wait()
         done = [0]
@@ -73,7 +101,18 @@ def _publisher(url: str, channels: list[str], start: Any, stop: Any, published: 
     asyncio.run(main())
 
 
-def measure(url: str, seconds: float, n_channels: int) -> dict[str, float]:
+def _cpu(pids: list[int]) -> list[float]:
+    out = []
+    for pid in pids:
+        try:
+            t = psutil.Process(pid).cpu_times()
+            out.append(t.user + t.system)
+        except psutil.Error:
+            out.append(0.0)
+    return out
+
+
+def measure(url: str, seconds: float, n_channels: int, redis_pids: list[int]) -> dict[str, Any]:
     ctx = mp.get_context("spawn")
     channels = [f"user:{n}" for n in range(n_channels)]
     ready = ctx.Semaphore(0)
@@ -87,18 +126,34 @@ def measure(url: str, seconds: float, n_channels: int) -> dict[str, float]:
     for _ in nodes:
         ready.acquire(timeout=60)
     time.sleep(0.5)  # publishers connected
+    for pid in redis_pids:
+        _all_cores(pid)
+    watched = {"redis": redis_pids, "nodes": [p.pid or 0 for p in nodes], "publishers": [p.pid or 0 for p in pubs]}
     before = sum(counts)
     start.set()
     t0 = time.monotonic()
+    cpu0 = {k: _cpu(v) for k, v in watched.items()}
+    cores0 = psutil.cpu_times(percpu=True)
     time.sleep(seconds)
     delivered = sum(counts) - before
     elapsed = time.monotonic() - t0
+    cpu = {k: [(b - a) / elapsed for a, b in zip(cpu0[k], _cpu(v), strict=True)] for k, v in watched.items()}
+    from bench.http_load import busy_shares
+
+    cores = busy_shares(cores0, psutil.cpu_times(percpu=True))
     stop.set()
     for p in pubs + nodes:
         p.join(timeout=15)
         if p.is_alive():
             p.kill()
-    return {"deliveries_per_s": delivered / elapsed, "publishes_per_s": sum(published) / elapsed}
+    return {
+        "deliveries_per_s": delivered / elapsed,
+        "publishes_per_s": sum(published) / elapsed,
+        "redis_cpu": cpu["redis"],  # per Redis server, share of one core
+        "nodes_cpu": sum(cpu["nodes"]),
+        "publishers_cpu": sum(cpu["publishers"]),
+        "cores": cores,
+    }
 
 
 def run(seconds: float = 8.0, n_channels: int = 96) -> dict[str, Any]:
@@ -112,23 +167,60 @@ def run(seconds: float = 8.0, n_channels: int = 96) -> dict[str, Any]:
     out: dict[str, Any] = {}
     single = Redis(Path(tempfile.mkdtemp(prefix="sf-scaleout-")))
     try:
-        out["single"] = measure(single.url, seconds, n_channels)
+        out["single"] = measure(single.url, seconds, n_channels, [single.proc.pid])
     finally:
         single.stop()
     cluster = LocalCluster(shards=3)
     try:
-        out["cluster"] = measure(cluster.start(), seconds, n_channels)
+        url = cluster.start()
+        out["cluster"] = measure(url, seconds, n_channels, [p.pid for p in cluster.procs if p is not None])
     finally:
         cluster.stop()
     return out
 
 
+def _where(r: dict[str, Any]) -> str:
+    if "redis_cpu" not in r:
+        return ""
+    shards = r["redis_cpu"]
+    redis = f"Valkey {shards[0]:.0%}" if len(shards) == 1 else "shards " + " + ".join(f"{c:.0%}" for c in shards)
+    cores = " / ".join(f"{c:.0%}" for c in r.get("cores", []))
+    return f" ({redis} of a core; nodes {r['nodes_cpu']:.0%}, publishers {r['publishers_cpu']:.0%}; cores busy {cores})"
+
+
 def summary(result: dict[str, Any]) -> str:
     one, three = result["single"], result["cluster"]
     ratio = three["deliveries_per_s"] / one["deliveries_per_s"] if one["deliveries_per_s"] else 0.0
+    text = (
+        f"{NODES} broker nodes, {PUBLISHERS} publishers: one Valkey {one['deliveries_per_s']:,.0f} deliveries/s"
+        f"{_where(one)}; 3-shard cluster {three['deliveries_per_s']:,.0f} deliveries/s{_where(three)}: {ratio:.2f}x."
+    )
+    return text + " " + verdict(result)
+
+
+def verdict(result: dict[str, Any]) -> str:
+    """Whether one Redis was the bottleneck, from its CPU share against the cores' and the other processes'."""
+    one = result["single"]
+    if "redis_cpu" not in one:
+        return ""
+    redis = one["redis_cpu"][0]
+    cores = one.get("cores") or [0.0]
+    ours = redis + one["nodes_cpu"] + one["publishers_cpu"]
+    if ours < 0.75 * sum(cores):
+        return (
+            f"Not conclusive: this step's processes got {ours:.0%} of a core while the {len(cores)} cores were "
+            f"{sum(cores):.0%} busy, so other work on the machine set these rates; rerun on an idle machine."
+        )
+    if redis >= 0.85:
+        return (
+            f"One Valkey was the bottleneck: its one thread used {redis:.0%} of a core; the cluster spreads that "
+            "over three shards."
+        )
     return (
-        f"{NODES} broker nodes, {PUBLISHERS} publishers: one Valkey {one['deliveries_per_s']:,.0f} deliveries/s, "
-        f"3-shard cluster {three['deliveries_per_s']:,.0f} deliveries/s ({ratio:.2f}x)"
+        f"One Valkey was not the bottleneck: it used {redis:.0%} of a core while the cores were "
+        f"{min(cores):.0%}-{max(cores):.0%} busy, mostly with the nodes ({one['nodes_cpu']:.0%}) and publishers "
+        f"({one['publishers_cpu']:.0%}); with {os.cpu_count()} cores a cluster's shards take CPU from them, so "
+        "its gain cannot show on this machine."
     )
 
 

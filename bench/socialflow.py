@@ -22,7 +22,19 @@ from bench.stacks import SOCIAL_FLOW_KEY, UVICORN_FLAGS
 ROOT = Path(os.environ.get("BENCH_SF_ROOT") or venvs.ROOT)
 CHANNEL = os.environ.get("BENCH_SF_CHANNEL", "timeline:public")
 FANOUT_USERS = 4  # sockets share these users' tokens: each REST registration costs an argon2 hash
-FEED_RATES = [25.0, 50.0, 100.0, 200.0, 300.0, 500.0, 800.0, 1200.0, 1600.0, 2400.0, 3200.0, 4000.0]
+
+
+def feed_rates(cap: float = 40_000.0) -> list[float]:
+    """Offered req/s of the home feed runs and their bare JSON ceiling: 300 (the goal's rate) among them, then
+    x1.5 until a cap far past any one worker, so every endpoint stops at a step it could not sustain."""
+    rates = [100.0, 200.0, 300.0, 500.0, 800.0]
+    while rates[-1] * 1.5 <= cap:
+        nxt = rates[-1] * 1.5
+        rates.append(float(round(nxt, 2 - len(str(int(nxt))))))  # two significant figures
+    return rates
+
+
+FEED_RATES = feed_rates()
 
 
 def project_versions() -> dict[str, str]:
@@ -327,7 +339,7 @@ def feed_spec(port: int, path: str, headers: dict[str, str]) -> dict[str, Any]:
         "headers": headers,
         "rates": FEED_RATES,
         "step_seconds": 2.0,
-        "deadline_seconds": 30.0,
+        "deadline_seconds": 40.0,
     }
 
 
@@ -404,6 +416,21 @@ def run_feed(server: Server, work: Path) -> dict[str, Any]:
     return out
 
 
+def run_replica(server: Server, work: Path, feed: dict[str, Any] | None) -> dict[str, Any]:
+    """Home feed reads on the primary only vs routed to one streaming replica (bench/replica.py)."""
+    from bench import replica
+    from bench.report import steps_of
+    from bench.stats import max_sustained
+
+    if server.has("/api/v1/feeds/home"):
+        return {"pending": "needs the home feed on main"}
+    readers = server.readers
+    if not readers and has_seed_cli():
+        readers, _ = seed_cli(server)
+    feed_best = max_sustained(steps_of(feed)) if feed and "steps" in feed else None
+    return replica.run(server, work, readers, feed_best)
+
+
 def run_json_ceiling(work: Path) -> dict[str, Any]:
     """A bare Litestar JSON endpoint under the same uvicorn flags, pinned the same way: the feed's ceiling."""
     python = venvs.ensure("litestar")
@@ -428,6 +455,7 @@ def run(
     e2e: bool,
     feed: bool,
     celebrity: bool = False,
+    replica: bool = False,
 ) -> dict[str, Any]:
     """Everything measured on Social Flow; each part reports ``pending`` when main lacks what it needs."""
     out: dict[str, Any] = {}
@@ -453,6 +481,7 @@ def run(
             ("e2e", e2e, lambda: run_e2e(server, work, settings.get("sockets", 1000))),
             ("feed", feed, lambda: run_feed(server, work)),
             ("celebrity", celebrity, lambda: run_celebrity(server, work, server.readers)),
+            ("replica", replica, lambda: run_replica(server, work, out.get("feed"))),  # last: it restarts the server
         ):
             if not wanted:
                 continue
