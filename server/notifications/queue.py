@@ -12,11 +12,13 @@ import asyncio
 import contextlib
 import os
 import random
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import msgspec
 import procrastinate
+import procrastinate.worker
 import structlog
 from procrastinate.jobs import Job
 from procrastinate.retry import BaseRetryStrategy, RetryDecision
@@ -131,6 +133,20 @@ async def close_queue() -> None:
     await queue.close_async()
 
 
+def _notification_options(context: dict[str, Any], *, wait: bool, concurrency: int, signals: bool) -> dict[str, Any]:
+    """The notification worker's options (``context`` is what jobs receive, see ``run_worker``)."""
+    return {
+        "additional_context": context,
+        "queues": list(QUEUES),
+        "wait": wait,
+        "concurrency": concurrency,
+        "install_signal_handlers": signals,
+        "delete_jobs": "successful",
+        "name": "notifications",
+        "fetch_job_polling_interval": 5.0,
+    }
+
+
 async def run_worker(
     context: dict[str, Any], *, wait: bool = True, concurrency: int = 4, signals: bool = False
 ) -> None:
@@ -138,33 +154,73 @@ async def run_worker(
 
     ``context`` is what jobs receive (``NotificationsRuntime`` under ``"notifications"``).
     """
-    await queue.run_worker_async(
-        additional_context=context,
-        queues=list(QUEUES),
-        wait=wait,
-        concurrency=concurrency,
-        install_signal_handlers=signals,
-        delete_jobs="successful",
-        name="notifications",
-        fetch_job_polling_interval=5.0,
-    )
+    await queue.run_worker_async(**_notification_options(context, wait=wait, concurrency=concurrency, signals=signals))
 
 
-def start_in_process(context: dict[str, Any]) -> asyncio.Task[None]:
-    """The worker as a task of this process (``make run``'s default)."""
+Prepare = Callable[[], Awaitable[None]]
 
-    async def run() -> None:
+
+class InProcessWorker:
+    """A procrastinate worker run as a task of this process, stopped through the worker's own ``stop()``.
+
+    Not by cancelling its task: a cancellation that lands while the worker is still starting (waiting for
+    a connection in psycopg_pool, whose waits go through ``asyncio.wait_for``) can be swallowed on Python
+    3.11, and the worker then ran on for ever with the task shown as "cancelling": the lifespan-shutdown
+    teardown flake. ``stop()`` sets the worker's stop event, which its run loop honours wherever it is (the
+    worker finishes or aborts its jobs, cancels its side tasks and unregisters). Only ``prepare`` (work
+    done before the worker runs) is cancelled, and a cancellation lost there is caught by the flag checked
+    before the worker starts.
+    """
+
+    def __init__(self, name: str, options: dict[str, Any], prepare: Prepare | None = None) -> None:
+        self.name = name
+        self._options = options
+        self._prepare = prepare
+        self._worker: procrastinate.worker.Worker | None = None
+        self._stopping = False
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name=self.name)
+
+    async def _run(self) -> None:
         try:
-            await run_worker(context, wait=True)
+            if self._prepare is not None and not self._stopping:
+                await self._prepare()
+            if self._stopping:
+                return
+            queue.perform_import_paths()
+            self._worker = procrastinate.worker.Worker(app=queue, **self._options)
+            # In the same step as the assignment: ``run()`` clears any earlier stop request before its first
+            # await, so a ``stop()`` from now on is never lost.
+            await self._worker.run()
         except asyncio.CancelledError:
             raise
         except Exception:
-            log.exception("notification_worker_crashed")
+            log.exception("job_worker_crashed", worker=self.name)
 
-    return asyncio.create_task(run(), name="notification-worker")
+    async def stop(self) -> None:
+        """Stop the worker and wait for it (its running jobs end as its ``shutdown_graceful_timeout`` says)."""
+        self._stopping = True
+        task = self._task
+        if task is None:
+            return
+        if self._worker is not None:
+            self._worker.stop()
+        else:
+            task.cancel()  # not running yet: before or inside ``prepare``
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
-async def stop_in_process(task: asyncio.Task[None]) -> None:
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
+def start_in_process(context: dict[str, Any]) -> InProcessWorker:
+    """The worker as a task of this process (``make run``'s default); ``await worker.stop()`` ends it."""
+    worker = InProcessWorker(
+        "notification-worker", _notification_options(context, wait=True, concurrency=4, signals=False)
+    )
+    worker.start()
+    return worker
+
+
+async def stop_in_process(worker: InProcessWorker) -> None:
+    await worker.stop()

@@ -8,13 +8,13 @@ context, so jobs use the same storage and settings as the app that built it.
 from __future__ import annotations
 
 import asyncio
-import contextlib
+from typing import Any
 
 import structlog
 from procrastinate import JobContext, RetryStrategy
 
 from server import db, sql
-from server.notifications.queue import queue
+from server.notifications.queue import InProcessWorker, queue
 from server.observability.tracing import traced_job
 from server.video import queries
 from server.video.processing import Processor
@@ -89,45 +89,47 @@ async def requeue_orphans() -> int:
     return len(rows)
 
 
-async def run_worker(rt: VideoRuntime, *, wait: bool = True, signals: bool = False) -> None:
-    """Process ``video`` jobs until cancelled (or, with ``wait=False``, until none is due)."""
+async def _recover() -> None:
+    """Before the worker starts: jobs whose worker died, videos left processing without a job."""
     try:
         await recover_stalled()
         await requeue_orphans()
     except Exception:
         log.exception("video_recovery_failed")
-    await queue.run_worker_async(
-        queues=[QUEUE],
-        wait=wait,
-        concurrency=rt.settings.worker_concurrency,
-        install_signal_handlers=signals,
-        delete_jobs="successful",
-        name="video",
-        additional_context={"video": rt},
-        fetch_job_polling_interval=2.0,
-        abort_job_polling_interval=1.0,
-        shutdown_graceful_timeout=0,
-    )
 
 
-def start_in_process(rt: VideoRuntime) -> asyncio.Task[None]:
-    async def run() -> None:
-        try:
-            await run_worker(rt)
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("video_worker_crashed")
+def _options(rt: VideoRuntime, *, wait: bool, signals: bool) -> dict[str, Any]:
+    return {
+        "queues": [QUEUE],
+        "wait": wait,
+        "concurrency": rt.settings.worker_concurrency,
+        "install_signal_handlers": signals,
+        "delete_jobs": "successful",
+        "name": "video",
+        "additional_context": {"video": rt},
+        "fetch_job_polling_interval": 2.0,
+        "abort_job_polling_interval": 1.0,
+        "shutdown_graceful_timeout": 0,
+    }
 
-    return asyncio.create_task(run(), name="video-worker")
+
+async def run_worker(rt: VideoRuntime, *, wait: bool = True, signals: bool = False) -> None:
+    """Process ``video`` jobs until stopped (or, with ``wait=False``, until none is due)."""
+    await _recover()
+    await queue.run_worker_async(**_options(rt, wait=wait, signals=signals))
 
 
-async def stop_in_process(task: asyncio.Task[None], grace: float = 10.0) -> None:
-    """Cancel the worker (a running transcode is requeued on the next start); never hang shutdown on it."""
-    task.cancel()
-    done, _ = await asyncio.wait({task}, timeout=grace)
+def start_in_process(rt: VideoRuntime) -> InProcessWorker:
+    worker = InProcessWorker("video-worker", _options(rt, wait=True, signals=False), prepare=_recover)
+    worker.start()
+    return worker
+
+
+async def stop_in_process(worker: InProcessWorker, grace: float = 10.0) -> None:
+    """Stop the worker (a running transcode is aborted, and requeued on the next start); never hang shutdown on it."""
+    stopping = asyncio.ensure_future(worker.stop())
+    done, _ = await asyncio.wait({stopping}, timeout=grace)
     if not done:
         log.warning("video_worker_stop_timeout", seconds=grace)
         return
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
+    await stopping

@@ -39,7 +39,7 @@ async def running(app: Any, timeout: float = 30) -> AsyncIterator[Any]:
         try:
             await expect("lifespan.shutdown.complete")
         except TimeoutError:
-            # Which task holds the shutdown: the clue for the known teardown flake.
+            # Which task holds the shutdown: each task's stack says what it waits on.
             for other in asyncio.all_tasks():
                 if other is not asyncio.current_task():
                     other.print_stack(limit=8)
