@@ -29,7 +29,7 @@ from server.live.controllers import CONTROLLERS as LIVE_CONTROLLERS
 from server.logging import configure as configure_logging
 from server.middleware import request_id_middleware
 from server.notifications import handlers as notification_handlers
-from server.notifications.controllers import NotificationController, PushTokenController
+from server.notifications.controllers import CONTROLLERS as NOTIFICATION_CONTROLLERS
 from server.notifications.deps import dependencies as notification_dependencies
 from server.observability.controllers import MetricsController
 from server.observability.http import metrics_middleware
@@ -81,8 +81,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             AdminController,
             RealtimeController,
             ws_endpoint,
-            NotificationController,
-            PushTokenController,
+            *NOTIFICATION_CONTROLLERS,
             *SOCIAL_CONTROLLERS,
             *VIDEO_CONTROLLERS,
             *LIVE_CONTROLLERS,
