@@ -101,6 +101,10 @@ class RateLimitSettings(msgspec.Struct, frozen=True):
     write_reports: Limit = Limit(60, 3600)
     write_uploads: Limit = Limit(120, 3600)
     write_push_tokens: Limit = Limit(30, 3600)
+    write_payments: Limit = Limit(120, 3600)
+    """Tips, purchases and subscriptions started (each one creates Stripe objects)."""
+    write_moderation: Limit = Limit(600, 3600)
+    """A live room owner's bans, unbans and chat deletions."""
 
 
 def parse_limit(raw: str) -> Limit:

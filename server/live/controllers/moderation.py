@@ -9,6 +9,7 @@ from server.deps import AuthUser
 from server.live import schemas
 from server.live.deps import MessageId, StreamId, Streams, Username
 from server.openapi import problems
+from server.ratelimit import write_limit
 
 
 class ModerationController(Controller):
@@ -19,14 +20,21 @@ class ModerationController(Controller):
         "/bans",
         status_code=201,
         summary="Ban a user from the room's chat (a time-out with `seconds`)",
-        responses=problems(401, 403, 404, 422),
+        responses=problems(401, 403, 404, 422, 429),
+        guards=[write_limit("moderation")],
     )
     async def ban(
         self, stream_id: StreamId, data: JSONBody[schemas.BanCreate], current_user: AuthUser, streams: Streams
     ) -> schemas.Ban:
         return await streams.ban(current_user, stream_id, data)
 
-    @delete("/bans/{username:str}", status_code=204, summary="Lift a ban", responses=problems(401, 403, 404))
+    @delete(
+        "/bans/{username:str}",
+        status_code=204,
+        summary="Lift a ban",
+        responses=problems(401, 403, 404, 429),
+        guards=[write_limit("moderation")],
+    )
     async def unban(self, stream_id: StreamId, username: Username, current_user: AuthUser, streams: Streams) -> None:
         await streams.unban(current_user, stream_id, username)
 
@@ -34,7 +42,8 @@ class ModerationController(Controller):
         "/chat/{message_id:str}",
         status_code=204,
         summary="Delete a chat message (viewers get `chat.deleted`)",
-        responses=problems(401, 403, 404),
+        responses=problems(401, 403, 404, 429),
+        guards=[write_limit("moderation")],
     )
     async def delete_chat(
         self,

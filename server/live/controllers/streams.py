@@ -11,6 +11,7 @@ from server.live import schemas
 from server.live.deps import StreamId, Streams
 from server.openapi import problems
 from server.params import Cursor, Limit
+from server.ratelimit import write_limit
 
 
 class StreamController(Controller):
@@ -21,8 +22,8 @@ class StreamController(Controller):
         "/",
         status_code=201,
         summary="Create a stream (creator or admin); the answer holds the stream key",
-        guards=[requires_creator],
-        responses=problems(401, 403, 422),
+        guards=[requires_creator, write_limit("posts")],
+        responses=problems(401, 403, 422, 429),
     )
     async def create(
         self, data: JSONBody[schemas.StreamCreate], current_user: AuthUser, streams: Streams
@@ -39,7 +40,12 @@ class StreamController(Controller):
     async def read(self, stream_id: StreamId, maybe_user: MaybeUser, streams: Streams) -> schemas.Stream:
         return await streams.get(maybe_user.id if maybe_user else None, stream_id)
 
-    @patch("/{stream_id:str}", summary="Edit my stream: title, slow mode", responses=problems(401, 403, 404, 422))
+    @patch(
+        "/{stream_id:str}",
+        summary="Edit my stream: title, slow mode",
+        responses=problems(401, 403, 404, 422, 429),
+        guards=[write_limit("edits")],
+    )
     async def update(
         self, stream_id: StreamId, data: JSONBody[schemas.StreamUpdate], current_user: AuthUser, streams: Streams
     ) -> schemas.Stream:
@@ -49,7 +55,8 @@ class StreamController(Controller):
         "/{stream_id:str}/key",
         status_code=200,
         summary="A new stream key; the old one is refused from now on",
-        responses=problems(401, 403, 404),
+        responses=problems(401, 403, 404, 429),
+        guards=[write_limit("edits")],
     )
     async def rotate_key(self, stream_id: StreamId, current_user: AuthUser, streams: Streams) -> schemas.Ingest:
         return await streams.rotate_key(current_user, stream_id)

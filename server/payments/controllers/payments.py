@@ -13,6 +13,7 @@ from server.params import Cursor, Limit
 from server.payments import schemas
 from server.payments.controllers.params import IdemKey, ObjectId, required_key
 from server.payments.services.charges import ChargeService
+from server.ratelimit import write_limit
 
 
 class PaymentController(Controller):
@@ -20,7 +21,11 @@ class PaymentController(Controller):
     tags = ["payments"]
 
     @post(
-        "/tips", status_code=201, summary="Tip a creator (a PaymentIntent)", responses=problems(401, 404, 409, 422, 503)
+        "/tips",
+        status_code=201,
+        summary="Tip a creator (a PaymentIntent)",
+        responses=problems(401, 404, 409, 422, 429, 503),
+        guards=[write_limit("payments")],
     )
     async def tip(
         self,
@@ -35,7 +40,8 @@ class PaymentController(Controller):
         "/purchases",
         status_code=201,
         summary="Buy a paid post or video",
-        responses=problems(401, 404, 409, 422, 503),
+        responses=problems(401, 404, 409, 422, 429, 503),
+        guards=[write_limit("payments")],
     )
     async def purchase(
         self,

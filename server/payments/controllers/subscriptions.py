@@ -16,6 +16,7 @@ from server.params import Cursor, Limit, body_id
 from server.payments import schemas
 from server.payments.controllers.params import IdemKey, ObjectId
 from server.payments.services.subscriptions import SubscriptionService
+from server.ratelimit import write_limit
 
 
 class TierController(Controller):
@@ -48,7 +49,13 @@ class SubscriptionController(Controller):
     path = "/subscriptions"
     tags = ["subscriptions"]
 
-    @post("/", status_code=201, summary="Subscribe to a tier", responses=problems(401, 404, 409, 422, 503))
+    @post(
+        "/",
+        status_code=201,
+        summary="Subscribe to a tier",
+        responses=problems(401, 404, 409, 422, 429, 503),
+        guards=[write_limit("payments")],
+    )
     async def subscribe(
         self,
         current_user: AuthUser,

@@ -12,6 +12,7 @@ from server.deps import MaybeUser
 from server.guards import requires_creator
 from server.openapi import problems
 from server.params import Cursor, Limit, PathId, parse_id
+from server.ratelimit import write_limit
 from server.social.deps import Viewer
 from server.video import schemas
 from server.video.analytics import AnalyticsService
@@ -29,8 +30,8 @@ class VideoController(Controller):
         "/",
         status_code=201,
         summary="Create a video (creators and admins); send its bytes with tus to `upload_url`",
-        responses=problems(401, 403, 422),
-        guards=[requires_creator],
+        responses=problems(401, 403, 422, 429),
+        guards=[requires_creator, write_limit("uploads")],
     )
     async def create(
         self, data: JSONBody[schemas.VideoCreate], viewer: Viewer, videos: NamedDependency[VideoService]
@@ -74,7 +75,12 @@ class VideoController(Controller):
     ) -> schemas.Video:
         return await videos.get(maybe_user, parse_id(video_id))
 
-    @patch("/{video_id:str}", summary="Edit (owner, moderator, admin)", responses=problems(401, 403, 404, 422))
+    @patch(
+        "/{video_id:str}",
+        summary="Edit (owner, moderator, admin)",
+        responses=problems(401, 403, 404, 422, 429),
+        guards=[write_limit("edits")],
+    )
     async def edit(
         self,
         video_id: PathId,
@@ -103,11 +109,23 @@ class VideoController(Controller):
     ) -> schemas.Playback:
         return await videos.playback(maybe_user, parse_id(video_id))
 
-    @post("/{video_id:str}/like", status_code=200, summary="Like (idempotent)", responses=problems(401, 404, 409))
+    @post(
+        "/{video_id:str}/like",
+        status_code=200,
+        summary="Like (idempotent)",
+        responses=problems(401, 404, 409, 429),
+        guards=[write_limit("likes")],
+    )
     async def like(self, video_id: PathId, viewer: Viewer, videos: NamedDependency[VideoService]) -> schemas.Video:
         return await videos.like(viewer, parse_id(video_id), on=True)
 
-    @delete("/{video_id:str}/like", status_code=200, summary="Unlike (idempotent)", responses=problems(401, 404, 409))
+    @delete(
+        "/{video_id:str}/like",
+        status_code=200,
+        summary="Unlike (idempotent)",
+        responses=problems(401, 404, 409, 429),
+        guards=[write_limit("likes")],
+    )
     async def unlike(self, video_id: PathId, viewer: Viewer, videos: NamedDependency[VideoService]) -> schemas.Video:
         return await videos.like(viewer, parse_id(video_id), on=False)
 
@@ -145,7 +163,13 @@ class VideoController(Controller):
     ) -> schemas.VideoPage:
         return await discovery.related(maybe_user, parse_id(video_id), limit, cursor)
 
-    @post("/{video_id:str}/report", status_code=201, summary="Report a video", responses=problems(401, 404, 422))
+    @post(
+        "/{video_id:str}/report",
+        status_code=201,
+        summary="Report a video",
+        responses=problems(401, 404, 422, 429),
+        guards=[write_limit("reports")],
+    )
     async def report(
         self,
         video_id: PathId,

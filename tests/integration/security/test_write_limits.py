@@ -104,3 +104,62 @@ def _png() -> bytes:
     out = io.BytesIO()
     Image.new("RGB", (8, 8), (200, 10, 10)).save(out, "PNG")
     return out.getvalue()
+
+
+@pytest.fixture
+async def media_app(clean_db, redis_client):
+    """Tight limits for the video, live and payment writes (payments answer 503 here: Stripe is not set)."""
+    return app_with(
+        **{
+            "rate_limits.write_posts": Limit(1, 600),
+            "rate_limits.write_edits": Limit(2, 600),
+            "rate_limits.write_uploads": Limit(1, 600),
+            "rate_limits.write_reports": Limit(1, 600),
+            "rate_limits.write_likes": Limit(1, 600),
+            "rate_limits.write_moderation": Limit(2, 600),
+            "rate_limits.write_payments": Limit(1, 600),
+        }
+    )
+
+
+async def test_video_live_and_payment_writes_are_limited_per_user(media_app):
+    from tests.integration.video.helpers import creator
+    from tests.support.asgi import in_process_client
+
+    async with in_process_client(media_app) as client:
+        cara = await creator(client)
+        bob, dan = await users(client, "bob", "dan")
+
+        video = await cara.post(f"{API}/videos", json={"title": "clip", "visibility": "public"})
+        assert video.status_code == 201, video.text
+        assert limited(await cara.post(f"{API}/videos", json={"title": "another", "visibility": "public"}))
+        vid = video.json()["id"]
+        for title in ("edit 1", "edit 2"):
+            assert (await cara.patch(f"{API}/videos/{vid}", json={"title": title})).status_code == 200
+        assert limited(await cara.patch(f"{API}/videos/{vid}", json={"title": "edit 3"}))
+        # the guard counts before the handler looks at the video: a script probing ids is limited too
+        assert (await bob.post(f"{API}/videos/{vid}/like")).status_code in (404, 409)
+        assert limited(await bob.post(f"{API}/videos/{vid}/like"))
+        assert (await bob.post(f"{API}/videos/{vid}/report", json={"reason": "spam"})).status_code in (201, 404)
+        assert limited(await bob.post(f"{API}/videos/{vid}/report", json={"reason": "spam"}))
+
+        stream = await cara.post(f"{API}/live", json={"title": "hello"})
+        assert stream.status_code == 201, stream.text
+        assert limited(await cara.post(f"{API}/live", json={"title": "again"}))
+        sid = stream.json()["id"]
+        # cara's edits were used up on the video: key rotation is an edit too
+        assert limited(await cara.post(f"{API}/live/{sid}/key"))
+        assert (await cara.post(f"{API}/live/{sid}/bans", json={"username": "bob"})).status_code == 201
+        assert (await cara.delete(f"{API}/live/{sid}/bans/bob")).status_code == 204
+        assert limited(await cara.post(f"{API}/live/{sid}/bans", json={"username": "bob"}))
+
+        tip = {"recipient": "cara", "amount": 500, "currency": "usd"}
+        first = await client.post(f"{API}/payments/tips", json=tip, headers={**dan.headers, "Idempotency-Key": "tip-1"})
+        assert first.status_code == 503 and first.json()["code"] == "payments_unavailable", first.text
+        assert limited(
+            await client.post(f"{API}/payments/tips", json=tip, headers={**dan.headers, "Idempotency-Key": "tip-2"})
+        )
+        # another user's budget is their own
+        assert (
+            await client.post(f"{API}/payments/tips", json=tip, headers={**bob.headers, "Idempotency-Key": "tip-3"})
+        ).status_code == 503
