@@ -32,7 +32,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--video-only", action="store_true", help="only the video runs (implies --no-docs)")
     parser.add_argument("--no-live", action="store_true", help="skip the live room run (bench/live_room.py)")
     parser.add_argument(
-        "--no-scaleout", action="store_true", help="skip 3 broker nodes on one Valkey vs a 3-shard cluster"
+        "--no-scaleout", action="store_true", help="skip 3 app nodes on one Valkey vs on a 3-shard cluster"
     )
     parser.add_argument(
         "--no-replica", action="store_true", help="skip home feed reads on the primary vs one streaming replica"
@@ -70,7 +70,9 @@ def main(argv: list[str] | None = None) -> int:
             if stack.key in keys:
                 print(f"[bench] {stack.label}", file=sys.stderr, flush=True)
                 results.append(fanout.run_peer(stack, redis, work, settings))
-        if SOCIAL_FLOW_KEY in keys or not (args.no_e2e and args.no_feed and args.no_celebrity and args.no_replica):
+        scaleout = not args.no_scaleout and not args.video_only
+        social = not (args.no_e2e and args.no_feed and args.no_celebrity and args.no_replica)
+        if SOCIAL_FLOW_KEY in keys or scaleout or social:
             from bench import socialflow
 
             redis.flush()
@@ -83,6 +85,7 @@ def main(argv: list[str] | None = None) -> int:
                 feed=not args.no_feed,
                 celebrity=not args.no_celebrity,
                 replica=not args.no_replica,
+                scaleout=scaleout,
             )
             if SOCIAL_FLOW_KEY in keys:
                 results.append(sf.pop("fanout"))
@@ -98,11 +101,6 @@ def main(argv: list[str] | None = None) -> int:
             print("[bench] one live room", file=sys.stderr, flush=True)
             rooms = live_room.run(redis, work, live_room.load_spec(live_room.parse([])), ["social_flow", "node_ws"])
             extra["live_room"] = live_room.table(rooms) + "\n\n" + live_room.NOTE
-        if not args.no_scaleout and not args.video_only:
-            from bench import scaleout
-
-            print("[bench] 3 broker nodes: one Valkey vs a 3-shard cluster", file=sys.stderr, flush=True)
-            extra["scaleout"] = scaleout.run(seconds=5.0)
     finally:
         redis.stop()
     extra["seconds"] = time.monotonic() - started

@@ -35,11 +35,17 @@ def default_rates() -> list[float]:
     return rates
 
 
-def run_loadgen(spec: dict[str, Any], work: Path, name: str, timeout: float) -> dict[str, Any]:
-    """Run ``bench.loadgen`` on the client core with ``spec``; return its JSON result."""
+def run_loadgen(
+    spec: dict[str, Any], work: Path, name: str, timeout: float, core: int | None = procs.CLIENT_CORE
+) -> dict[str, Any]:
+    """Run ``bench.loadgen`` on ``core`` (None: any core) with ``spec``; return its JSON result."""
     spec_path = work / f"{name}.spec.json"
     spec_path.write_text(json.dumps(spec))
-    argv = procs.pinned(procs.CLIENT_CORE, [sys.executable, "-m", "bench.loadgen", str(spec_path)])
+    argv = [sys.executable, "-m", "bench.loadgen", str(spec_path)]
+    if core is not None:
+        argv = procs.pinned(core, argv)
+    elif procs.pinning():  # the harness is pinned and children inherit it: every core, explicitly
+        argv = ["taskset", "-c", ",".join(str(c) for c in range(os.cpu_count() or 1)), *argv]
     done = subprocess.run(argv, cwd=ROOT, stdout=subprocess.PIPE, stderr=None, timeout=timeout, check=False)  # noqa: S603
     if done.returncode != 0:
         raise RuntimeError(f"load generator failed with {done.returncode}")

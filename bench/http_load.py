@@ -10,19 +10,9 @@ from typing import Any
 
 import psutil
 
-from bench.loadgen import server_cpu_seconds, tree_cpu_seconds
+from bench.loadgen import busy_shares, server_cpu_seconds, tree_cpu_seconds
 from bench.stats import summarize
 from bench.wire import HTTPPool, open_loop
-
-
-def busy_shares(before: list[Any], after: list[Any]) -> list[float]:
-    """Each core's busy share between two ``psutil.cpu_times(percpu=True)`` samples (1.0 = fully busy)."""
-    out = []
-    for a, b in zip(before, after, strict=False):
-        total = sum(b) - sum(a)
-        idle = (b.idle - a.idle) + (getattr(b, "iowait", 0.0) - getattr(a, "iowait", 0.0))
-        out.append(round(1 - idle / total, 3) if total > 0 else 0.0)
-    return out
 
 
 async def run_http(spec: dict[str, Any]) -> dict[str, Any]:

@@ -14,6 +14,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+import psutil
+
 from bench.stats import Step, summarize
 from bench.wire import HTTPPool, Tally, WSClient, encode_frame, open_loop
 
@@ -36,6 +38,18 @@ class Spec:
     server_pid: int = 0
     settle_seconds: float = 1.0
     deadline_seconds: float = 60.0
+    # Several app nodes (bench/scaleout_nodes.py): sockets and publishes spread round-robin over ``ports``;
+    # server CPU and RSS are summed over ``server_pids``; ``watch_pids`` ({name: [pid]}) get a CPU share per step.
+    ports: list[int] = field(default_factory=list)
+    server_pids: list[int] = field(default_factory=list)
+    watch_pids: dict[str, list[int]] = field(default_factory=dict)
+
+    def port_of(self, i: int) -> int:
+        return self.ports[i % len(self.ports)] if self.ports else self.port
+
+    @property
+    def pids(self) -> list[int]:
+        return self.server_pids or [self.server_pid]
 
 
 def payload(seq: int, size: int) -> bytes:
@@ -79,6 +93,16 @@ def tree_cpu_seconds(pid: int) -> float:
     return total
 
 
+def busy_shares(before: list[Any], after: list[Any]) -> list[float]:
+    """Each core's busy share between two ``psutil.cpu_times(percpu=True)`` samples (1.0 = fully busy)."""
+    out = []
+    for a, b in zip(before, after, strict=False):
+        total = sum(b) - sum(a)
+        idle = (b.idle - a.idle) + (getattr(b, "iowait", 0.0) - getattr(a, "iowait", 0.0))
+        out.append(round(1 - idle / total, 3) if total > 0 else 0.0)
+    return out
+
+
 def cpu_seconds() -> float:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
@@ -92,9 +116,10 @@ async def connect_all(spec: Spec, tally: Tally) -> list[WSClient]:
 
     async def one(i: int) -> WSClient:
         def factory() -> WSClient:
-            return WSClient(spec.host, spec.port, spec.ws_path, scripts[i % len(scripts)], tally, probe=i < spec.probes)
+            port = spec.port_of(i)
+            return WSClient(spec.host, port, spec.ws_path, scripts[i % len(scripts)], tally, probe=i < spec.probes)
 
-        _, client = await loop.create_connection(factory, spec.host, spec.port)
+        _, client = await loop.create_connection(factory, spec.host, spec.port_of(i))
         await asyncio.wait_for(client.ready, 15)
         return client
 
@@ -117,7 +142,9 @@ class Publisher:
         self.conf = spec.publish
         self.errors = 0
         self.last_error = ""
-        self.pool = HTTPPool(spec.host, spec.port, size=int(self.conf.get("connections", 16)))
+        size = int(self.conf.get("connections", 16))
+        self.pools = [HTTPPool(spec.host, p, size=size) for p in (spec.ports or [spec.port])]
+        self.pool = self.pools[0]
         self.ws: WSClient | None = None
 
     async def start(self) -> None:
@@ -149,7 +176,7 @@ class Publisher:
             self.ws.transport.write(encode_frame(body))
             return
         try:
-            status, answer = await self.pool.request(
+            status, answer = await self.pools[seq % len(self.pools)].request(
                 "POST", self.conf["path"], body, {"Content-Type": "application/json", **self.conf.get("headers", {})}
             )
         except (OSError, asyncio.IncompleteReadError) as exc:
@@ -159,11 +186,14 @@ class Publisher:
             self.last_error = f"{status} {answer[:200].decode(errors='replace')}"
 
 
-async def run_step(spec: Spec, tally: Tally, publisher: Publisher, offered: float) -> Step:
+async def run_step(spec: Spec, tally: Tally, publisher: Publisher, offered: float) -> tuple[Step, dict[str, Any]]:
+    """One step at ``offered`` deliveries/s: the step, and per-step extras (cores' busy shares, watched CPU)."""
     rate = offered / spec.sockets
     tally.latencies = []
     base = tally.frames
-    cpu0, server0, t0 = cpu_seconds(), server_cpu_seconds(spec.server_pid), time.monotonic()
+    cpu0, server0, t0 = cpu_seconds(), sum(server_cpu_seconds(p) for p in spec.pids), time.monotonic()
+    watched0 = {name: sum(tree_cpu_seconds(p) for p in pids) for name, pids in spec.watch_pids.items()}
+    cores0 = psutil.cpu_times(percpu=True)
     tasks = await open_loop(rate, spec.step_seconds, publisher.fire)
     seconds = time.monotonic() - t0 + 1 / rate
     expected = len(tasks) * spec.sockets
@@ -177,10 +207,16 @@ async def run_step(spec: Spec, tally: Tally, publisher: Publisher, offered: floa
     step = summarize(offered, seconds, expected, delivered, latencies)
     wall = max(time.monotonic() - t0, 1e-9)
     step.client_cpu = (cpu_seconds() - cpu0) / wall
-    server_seconds = server_cpu_seconds(spec.server_pid) - server0
+    server_seconds = sum(server_cpu_seconds(p) for p in spec.pids) - server0
     step.server_cpu = server_seconds / wall
     step.per_cpu_second = delivered / server_seconds if server_seconds > 0 else None
-    return step
+    extra: dict[str, Any] = {"cores": busy_shares(cores0, psutil.cpu_times(percpu=True))}
+    if spec.watch_pids:
+        extra["watched_cpu"] = {
+            name: (sum(tree_cpu_seconds(p) for p in pids) - watched0[name]) / wall
+            for name, pids in spec.watch_pids.items()
+        }
+    return step, extra
 
 
 async def settle(tally: Tally) -> None:
@@ -206,12 +242,12 @@ async def main(spec: Spec) -> dict[str, Any]:
     # One warm-up publish so lazily created server state is in the baseline RSS, not per socket.
     await publisher.fire(-1, time.monotonic())
     await asyncio.sleep(0.3)
-    rss_before = rss(spec.server_pid)
+    rss_before = sum(rss(p) for p in spec.pids)
     t0 = time.monotonic()
     clients = await connect_all(spec, tally)
     result["connect_seconds"] = time.monotonic() - t0
     await asyncio.sleep(spec.settle_seconds)
-    rss_after = rss(spec.server_pid)
+    rss_after = sum(rss(p) for p in spec.pids)
     result["rss_before"], result["rss_after"] = rss_before, rss_after
     result["idle_kib"] = (rss_after - rss_before) / 1024 / spec.sockets if spec.server_pid else None
     tally.frames = 0
@@ -219,15 +255,15 @@ async def main(spec: Spec) -> dict[str, Any]:
         if time.monotonic() - started > spec.deadline_seconds:
             result["stopped"] = "deadline"
             break
-        step = await run_step(spec, tally, publisher, offered)
+        step, extra = await run_step(spec, tally, publisher, offered)
         retried = False
         if not step.sustained and step.server_cpu < RETRY_BELOW_SERVER_CPU:
             # One retry: on a shared machine a neighbour's burst can sink a single short step.
             await settle(tally)
-            step, retried = await run_step(spec, tally, publisher, offered), True
+            (step, extra), retried = await run_step(spec, tally, publisher, offered), True
         if step.sustained:
             await settle(tally)
-        result["steps"].append({**step.to_dict(), "retried": retried})
+        result["steps"].append({**step.to_dict(), **extra, "retried": retried})
         print(
             f"  {offered:>9,.0f}/s offered  {step.achieved:>9,.0f}/s delivered "
             f"({step.delivered / max(step.expected, 1):.1%})  p50 {step.p50_ms or 0:6.1f} ms  "
@@ -238,14 +274,15 @@ async def main(spec: Spec) -> dict[str, Any]:
         if not step.sustained:
             break
     result["publish_errors"] = publisher.errors
-    result["publisher_dropped"] = publisher.pool.dropped
+    result["publisher_dropped"] = sum(pool.dropped for pool in publisher.pools)
     result["last_publish_error"] = publisher.last_error
     result["frame_bytes"] = len(tally.last_frame)
     result["sample_frame"] = tally.last_frame[:300].decode(errors="replace")
     result["closed_sockets"] = sum(1 for c in clients if c.closed)
     for client in clients:
         client.close()
-    publisher.pool.close()
+    for pool in publisher.pools:
+        pool.close()
     if publisher.ws is not None:
         publisher.ws.close()
     return result

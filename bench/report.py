@@ -104,10 +104,10 @@ def extra_lines(extra: dict[str, Any]) -> list[str]:
         if isinstance(section, dict):
             lines.append(f"{label}: " + feed_text(section))
     lines += [f"celebrity: {line}" for line in celebrity_lines(extra.get("celebrity"))]
-    if isinstance(extra.get("scaleout"), dict):
-        from bench.scaleout import summary as scaleout_summary
+    if isinstance(extra.get("scaleout_nodes"), dict):
+        from bench.scaleout_nodes import summary as nodes_summary
 
-        lines.append("past one Redis: " + scaleout_summary(extra["scaleout"]))
+        lines.append("past one Redis: " + nodes_summary(extra["scaleout_nodes"]))
     if isinstance(extra.get("replica"), dict):
         from bench.replica import summary as replica_summary
 
@@ -372,11 +372,16 @@ def write_docs(results: list[dict[str, Any]], extra: dict[str, Any], work: Path)
         *video_lines(extra),
         "",
     ]
-    md += ["## Past one Redis: 3 nodes on one Valkey vs a 3-shard cluster (`bench/scaleout.py`)", ""]
-    if isinstance(extra.get("scaleout"), dict):
-        from bench.scaleout import summary as scaleout_summary
+    md += ["## Past one Redis: 3 app nodes on one Valkey vs a 3-shard cluster (`bench/scaleout_nodes.py`)", ""]
+    if isinstance(extra.get("scaleout_nodes"), dict):
+        from bench.scaleout_nodes import summary as nodes_summary
 
-        md += [scaleout_summary(extra["scaleout"]), ""]
+        md += [nodes_summary(extra["scaleout_nodes"]), ""]
+        for layout in ("single", "cluster"):
+            section = extra["scaleout_nodes"].get(layout) or {}
+            if section.get("steps"):
+                md += [f"Steps, {'one Valkey' if layout == 'single' else '3-shard cluster'}:", ""]
+                md += [*steps_table(section), ""]
     else:
         md += ["Not run (`--no-scaleout`).", ""]
     md += ["## Past one PostgreSQL: home feed reads on a streaming replica (`bench/replica.py`)", ""]
@@ -450,9 +455,10 @@ METHOD = """## Method
 - Home feed: a fixed-rate (open-loop, wrk2-style) generator on keep-alive connections; each request's
   latency counts from when it was scheduled, so a stalled server cannot hide queueing. Rates 100, 200,
   300, 500, 800 req/s, then ×1.5 up to 32,000.
-- Past one Redis (`bench/scaleout.py`): 3 broker nodes and 3 publisher processes on one Valkey, then on a
-  3-shard Valkey Cluster, every process free to use both cores; the CPU share of the Valkey server(s), the
-  nodes and the publishers over the window says whether Redis was the bottleneck.
+- Past one Redis (`bench/scaleout_nodes.py`): 3 app nodes (`python -m server serve`) on one Valkey, then on a
+  3-shard Valkey Cluster, 1,000 sockets spread over them, publishes round-robin through their publish API;
+  every process of this step (nodes, Valkey, load generator) may use both cores. The CPU share of the Valkey
+  server(s) at the step that stopped each layout says whether Redis was the bottleneck.
 - Past one PostgreSQL (`bench/replica.py`): after the celebrity runs, a hot standby of the primary
   (`pg_basebackup`, on core 1 with the primary); the same home feed load on the primary only, then with the
   server restarted with `DATABASE_REPLICA_URLS`; the replica's share of reads from `/metrics`; both

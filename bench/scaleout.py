@@ -138,7 +138,7 @@ def measure(url: str, seconds: float, n_channels: int, redis_pids: list[int]) ->
     delivered = sum(counts) - before
     elapsed = time.monotonic() - t0
     cpu = {k: [(b - a) / elapsed for a, b in zip(cpu0[k], _cpu(v), strict=True)] for k, v in watched.items()}
-    from bench.http_load import busy_shares
+    from bench.loadgen import busy_shares
 
     cores = busy_shares(cores0, psutil.cpu_times(percpu=True))
     stop.set()

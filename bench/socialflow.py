@@ -456,6 +456,7 @@ def run(
     feed: bool,
     celebrity: bool = False,
     replica: bool = False,
+    scaleout: bool = False,
 ) -> dict[str, Any]:
     """Everything measured on Social Flow; each part reports ``pending`` when main lacks what it needs."""
     out: dict[str, Any] = {}
@@ -489,6 +490,15 @@ def run(
                 out[name] = part()
             except Exception as exc:
                 out[name] = {"error": f"{type(exc).__name__}: {exc}"}
+        if scaleout:
+            # Three app nodes on this database (accounts, sessions), once this server is out of their way.
+            from bench import scaleout_nodes
+
+            procs.stop(server.proc)
+            try:
+                out["scaleout_nodes"] = scaleout_nodes.run(server.env, work)
+            except Exception as exc:
+                out["scaleout_nodes"] = {"error": f"{type(exc).__name__}: {exc}"}
     finally:
         server.stop()
     if feed:

@@ -8,7 +8,7 @@ from typing import Any
 
 from bench import replica, scaleout
 from bench.fanout import RATE_CAP, default_rates
-from bench.http_load import busy_shares
+from bench.loadgen import busy_shares
 from bench.report import _limit
 from bench.socialflow import feed_rates
 from bench.stats import Step
@@ -109,3 +109,30 @@ def test_scaleout_verdict_reads_the_redis_servers_cpu() -> None:
     crowded = {"single": _layout(2000, [0.04], 0.1, 0.2), "cluster": _layout(1000, [0.02] * 3, 0.1, 0.2)}
     assert scaleout.verdict(crowded).startswith("Not conclusive")
     assert "0.78x" in scaleout.summary(idle) and "shards 20% + 20% + 20%" in scaleout.summary(idle)
+
+
+def _nodes_step(offered: float, ok: bool, redis: float, nodes: float, client: float) -> dict[str, Any]:
+    return {
+        "offered": offered, "seconds": 1.0, "expected": int(offered), "delivered": int(offered if ok else offered / 2),
+        "p50_ms": 2.0, "p99_ms": 9.0, "samples": 100, "client_cpu": client, "server_cpu": nodes,
+        "cores": [1.0, 1.0], "watched_cpu": {"redis": redis}, "sustained": ok,
+    }  # fmt: skip
+
+
+def test_app_nodes_summary_names_the_bottleneck_from_the_failing_step() -> None:
+    from bench import scaleout_nodes
+
+    assert scaleout_nodes.rates()[0] == scaleout_nodes.FIRST_RATE and scaleout_nodes.rates()[-1] >= 2_000_000
+    saturated = {"steps": [_nodes_step(50_000, True, 0.5, 1.0, 0.5), _nodes_step(75_000, False, 0.95, 0.6, 0.4)]}
+    spread = {"steps": [_nodes_step(50_000, True, 0.2, 1.1, 0.5), _nodes_step(75_000, True, 0.3, 1.2, 0.5),
+                        _nodes_step(112_000, False, 0.3, 1.2, 0.5)]}  # fmt: skip
+    text = scaleout_nodes.summary({"single": saturated, "cluster": spread})
+    assert "one Valkey 50,000 deliveries/s max sustained" in text and ": 1.50x." in text
+    assert text.endswith("One Valkey was the bottleneck (its one thread at 95% of a core).")
+    text = scaleout_nodes.summary({"single": spread, "cluster": saturated})
+    assert "One Valkey was not the bottleneck: at the step where it stopped it used 30% of a core" in text
+    crowded = {"steps": [_nodes_step(50_000, False, 0.01, 0.2, 0.06)]}
+    assert "Not conclusive" in scaleout_nodes.summary({"single": crowded, "cluster": crowded})
+    assert "3-shard cluster: ConnectionError" in scaleout_nodes.summary(
+        {"single": spread, "cluster": {"error": "ConnectionError"}}
+    )
