@@ -164,7 +164,7 @@ def _top(result: dict[str, Any]) -> dict[str, Any]:
 def _layout_text(name: str, result: dict[str, Any]) -> str:
     if "steps" not in result:
         return f"{name}: {result.get('error') or result.get('pending') or 'not run'}"
-    from bench.report import _limit, steps_of
+    from bench.report import _limit, _n, steps_of
 
     steps = steps_of(result)
     best = max_sustained(steps)
@@ -172,7 +172,7 @@ def _layout_text(name: str, result: dict[str, Any]) -> str:
     redis = (top.get("watched_cpu") or {}).get("redis", 0.0)
     cores = " / ".join(f"{c:.0%}" for c in top.get("cores", []))
     return (
-        f"{name} {best or 0:,.0f} deliveries/s max sustained (stopped by {_limit(steps[-1], result)}; at that step "
+        f"{name} {_n(best)} deliveries/s max sustained (stopped by {_limit(steps[-1], result)}; at that step "
         f"Valkey {redis:.0%} of a core, the 3 nodes {top.get('server_cpu', 0):.0%}, load generator "
         f"{top.get('client_cpu', 0):.0%}, cores busy {cores})"
     )
