@@ -76,9 +76,10 @@ def _restart(server: Any, env: dict[str, str]) -> None:
     from bench.socialflow import ROOT
 
     procs.stop(server.proc)
-    server.env = {**server.env, **env}
     argv = [sys.executable, "-m", "server", "serve"]
-    server.proc = procs.start(argv, server.env, server.work / "social_flow_replica.log", procs.SERVER_CORE, cwd=ROOT)
+    # server.env stays as it was: what runs after this step (the app nodes) must not inherit the replica.
+    env = {**server.env, **env}
+    server.proc = procs.start(argv, env, server.work / "social_flow_replica.log", procs.SERVER_CORE, cwd=ROOT)
     server._wait_healthy()
 
 
