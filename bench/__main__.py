@@ -65,17 +65,22 @@ def main(argv: list[str] | None = None) -> int:
     if args.video_only:
         keys, args.no_e2e, args.no_feed, args.no_docs = [], True, True, True
         args.no_celebrity = args.no_replica = True
+    timings: dict[str, float] = {}  # seconds per stage: where make bench's 8 minutes go
+    extra["timings"] = timings
     try:
         for stack in PEER_STACKS:
             if stack.key in keys:
                 print(f"[bench] {stack.label}", file=sys.stderr, flush=True)
+                t0 = time.monotonic()
                 results.append(fanout.run_peer(stack, redis, work, settings))
+                timings[stack.key] = time.monotonic() - t0
         scaleout = not args.no_scaleout and not args.video_only
         social = not (args.no_e2e and args.no_feed and args.no_celebrity and args.no_replica)
         if SOCIAL_FLOW_KEY in keys or scaleout or social:
             from bench import socialflow
 
             redis.flush()
+            t0 = time.monotonic()
             sf = socialflow.run(
                 redis,
                 work,
@@ -89,18 +94,25 @@ def main(argv: list[str] | None = None) -> int:
             )
             if SOCIAL_FLOW_KEY in keys:
                 results.append(sf.pop("fanout"))
+            parts = sf.pop("timings", {})
+            timings.update({f"social_flow: {k}": v for k, v in parts.items()})
+            timings["social_flow: server start and stop"] = time.monotonic() - t0 - sum(parts.values())
             extra.update(sf)
         if not args.no_video:
             from bench import video
 
             redis.flush()
+            t0 = time.monotonic()
             extra["video"] = video.run(redis, work, upload_mib=args.video_upload_mib)
+            timings["video"] = time.monotonic() - t0
         if not args.no_live:
             from bench import live_room
 
             print("[bench] one live room", file=sys.stderr, flush=True)
+            t0 = time.monotonic()
             rooms = live_room.run(redis, work, live_room.load_spec(live_room.parse([])), ["social_flow", "node_ws"])
             extra["live_room"] = live_room.table(rooms) + "\n\n" + live_room.NOTE
+            timings["live room"] = time.monotonic() - t0
     finally:
         redis.stop()
     extra["seconds"] = time.monotonic() - started
@@ -117,6 +129,7 @@ def main(argv: list[str] | None = None) -> int:
         print(line)
     if not args.no_docs:
         report.write_docs(results, extra, work)
+    print(f"[bench] seconds per stage: {report.timings_text(timings)}", file=sys.stderr)
     print(f"[bench] done in {extra['seconds']:.0f} s; logs in {work}", file=sys.stderr)
     return 0
 

@@ -125,6 +125,11 @@ def extra_lines(extra: dict[str, Any]) -> list[str]:
     return lines
 
 
+def timings_text(timings: dict[str, float]) -> str:
+    """``stage 12 s, ...``: where the run's time went (make bench must stay within 8 minutes)."""
+    return ", ".join(f"{name} {seconds:.0f} s" for name, seconds in timings.items()) or "—"
+
+
 def celebrity_lines(section: Any) -> list[str]:
     """One line per celebrity run: sockets within 1 s, feeds within 10 s, others' feed p99 within 2x."""
     if not isinstance(section, dict):
@@ -332,6 +337,8 @@ def write_docs(results: list[dict[str, Any]], extra: dict[str, Any], work: Path)
         f"    {extra.get('argv', 'make bench')}",
         "",
         f"Machine: {m['nproc']} cores, {m['cpu']}, {m['memory']} RAM, Linux {m['kernel']}, Python {m['python']}.",
+        "",
+        f"Seconds per stage: {timings_text(extra.get('timings') or {})}.",
         "",
         "## Fan-out: 1,000 sockets on one channel",
         "",
