@@ -20,13 +20,12 @@ async def run_http(spec: dict[str, Any]) -> dict[str, Any]:
     pool = HTTPPool(spec["host"], spec["port"], size=spec.get("connections", 64))
     # Requests rotate over these header sets (one per seeded user), or use the one ``headers``.
     header_sets = spec.get("header_sets") or [spec.get("headers", {})]
-    headers = header_sets[0]
     steps: list[dict[str, Any]] = []
     errors: dict[str, int] = {}
     started = time.monotonic()
-    # Warm the pool and the server's caches so the first step is not a cold start.
-    for _ in range(20):
-        await pool.request("GET", spec["path"], headers=headers)
+    # Warm the pool and the server's caches (every reader's) so the first step is not a cold start.
+    for i in range(max(20, 2 * len(header_sets))):
+        await pool.request("GET", spec["path"], headers=header_sets[i % len(header_sets)])
     for rate in spec["rates"]:
         if time.monotonic() - started > spec.get("deadline_seconds", 60.0):
             break

@@ -5,7 +5,7 @@ database and the same seeded readers (``python -m bench.replica`` runs it alone 
 
 1. a hot standby of the primary is made with the embedded wheel's ``pg_basebackup``
    (``tests/support/pg_replica.py``, the fixture the replica tests use);
-2. **primary only**: the running server (no ``DATABASE_REPLICA_URLS``), open-loop home feed reads at
+2. **primary only**: the server restarted (no ``DATABASE_REPLICA_URLS``), open-loop home feed reads at
    rising rates until a step is not sustained;
 3. **routed**: the same server restarted with ``DATABASE_REPLICA_URLS`` = the standby, the same steps;
    ``socialflow_db_replica_reads_total`` (``/metrics``) says which share of the reads the replica took;
@@ -39,7 +39,7 @@ START_SHARE = 0.6
 CAP = 40_000.0
 PHASE_SECONDS = 15.0  # per layout: the step's share of make bench's 8 minutes (reported as "deadline" if hit)
 STEP_SECONDS = 1.5
-LAG_SECONDS = 4.0
+LAG_SECONDS = 3.0
 LAG_WRITE_RATE = 20.0  # posts/s by the writers during the lag phase
 LAG_READ_SHARE = 0.5  # the lag phase's read rate, as a share of the routed run's max sustained
 WRITERS = 2  # of the seeded readers, who post during the lag phase (the others read)
@@ -125,6 +125,8 @@ def run(server: Any, work: Path, readers: list[dict[str, str]], feed_best: float
         standby.create()
         out["setup_seconds"] = time.monotonic() - t0
         watch = {"primary": primary_pid, "replica": _postmaster(standby.pgdata)}
+        # Both layouts on a freshly started server, so neither has the other's warm process.
+        _restart(server, {})
         print("[bench] home feed, reads on the primary only", file=sys.stderr, flush=True)
         offered = rates(feed_best)
         out["primary"] = _steps(server, work, "replica_off", readers, watch, offered)

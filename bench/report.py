@@ -467,8 +467,8 @@ METHOD = """## Method
   every process of this step (nodes, Valkey, load generator) may use both cores. The CPU share of the Valkey
   server(s) at the step that stopped each layout says whether Redis was the bottleneck.
 - Past one PostgreSQL (`bench/replica.py`): after the celebrity runs, a hot standby of the primary
-  (`pg_basebackup`, on core 1 with the primary); the same home feed load on the primary only, then with the
-  server restarted with `DATABASE_REPLICA_URLS`; the replica's share of reads from `/metrics`; both
+  (`pg_basebackup`, on core 1 with the primary); the same home feed load on the primary only, then with
+  `DATABASE_REPLICA_URLS` (the server freshly restarted for each); the replica's share of reads from `/metrics`; both
   PostgreSQL process trees' CPU per step; replica lag = from a post's 201 to its row on the standby.
 
 Known deviations, kept visible rather than hidden:
