@@ -71,7 +71,7 @@ def _delta(before: dict[str, float], after: dict[str, float]) -> dict[str, int]:
     return {k: round(after.get(k, 0.0) - before.get(k, 0.0)) for k in after}
 
 
-def _restart(server: Any, env: dict[str, str]) -> None:
+def _restart(server: Any, env: dict[str, str], tag: str) -> None:
     """The server process again, same port and database, with ``env`` added."""
     from bench.socialflow import ROOT
 
@@ -79,7 +79,7 @@ def _restart(server: Any, env: dict[str, str]) -> None:
     argv = [sys.executable, "-m", "server", "serve"]
     # server.env stays as it was: what runs after this step (the app nodes) must not inherit the replica.
     env = {**server.env, **env}
-    server.proc = procs.start(argv, env, server.work / "social_flow_replica.log", procs.SERVER_CORE, cwd=ROOT)
+    server.proc = procs.start(argv, env, server.work / f"social_flow_{tag}.log", procs.SERVER_CORE, cwd=ROOT)
     server._wait_healthy()
 
 
@@ -126,12 +126,12 @@ def run(server: Any, work: Path, readers: list[dict[str, str]], feed_best: float
         out["setup_seconds"] = time.monotonic() - t0
         watch = {"primary": primary_pid, "replica": _postmaster(standby.pgdata)}
         # Both layouts on a freshly started server, so neither has the other's warm process.
-        _restart(server, {})
+        _restart(server, {}, "replica_off")
         print("[bench] home feed, reads on the primary only", file=sys.stderr, flush=True)
         offered = rates(feed_best)
         out["primary"] = _steps(server, work, "replica_off", readers, watch, offered)
         token = "bench-metrics-" + str(server.port)
-        _restart(server, {"DATABASE_REPLICA_URLS": standby.url, "METRICS_TOKEN": token})
+        _restart(server, {"DATABASE_REPLICA_URLS": standby.url, "METRICS_TOKEN": token}, "replica_on")
         print("[bench] home feed, reads routed to one streaming replica", file=sys.stderr, flush=True)
         before = _routed(server, token)
         out["replica"] = _steps(server, work, "replica_on", readers, watch, offered)
