@@ -62,14 +62,19 @@ def _start_nodes(env: dict[str, str], redis_url: str, work: Path, tag: str) -> l
     for i in range(NODES):
         port = procs.free_port()
         node_env = {**env, "PORT": str(port), "REDIS_URL": redis_url, "WORKERS": "1"}
-        log = (work / f"node_{tag}_{i}.log").open("wb")
         argv = [sys.executable, "-m", "server", "serve"]
         if procs.pinning():
             argv = ["taskset", "-c", _every_core(), *argv]
-        proc = subprocess.Popen(argv, env=node_env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)  # noqa: S603
+        with (work / f"node_{tag}_{i}.log").open("wb") as log:  # the child keeps its own copy of the fd
+            proc = subprocess.Popen(argv, env=node_env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)  # noqa: S603
         nodes.append((proc, port))
-    for proc, port in nodes:
-        procs.wait_port(port, proc, timeout=120)
+    try:
+        for proc, port in nodes:
+            procs.wait_port(port, proc, timeout=120)
+    except BaseException:
+        for proc, _ in nodes:
+            procs.stop(proc)
+        raise
     return nodes
 
 
