@@ -34,7 +34,7 @@ from server.notifications.deps import dependencies as notification_dependencies
 from server.observability.controllers import MetricsController
 from server.observability.http import metrics_middleware
 from server.observability.tracing import tracing_middleware
-from server.openapi import add_default_problems, add_links
+from server.openapi import document
 from server.payments.controllers import CONTROLLERS as PAYMENT_CONTROLLERS
 from server.payments.deps import dependencies as payment_dependencies
 from server.realtime.asyncapi import AsyncAPIController
@@ -155,6 +155,5 @@ def create_app(settings: Settings | None = None) -> Litestar:
         logging_config=None,  # server.logging owns the handlers (JSON, redacted)
         debug=False,
     )
-    add_default_problems(app)
-    add_links(app)
+    document(app)  # default problem responses and links, added when the schema is first built
     return app

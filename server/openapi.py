@@ -1,13 +1,18 @@
-"""OpenAPI helpers: the documented problem responses of an operation."""
+"""OpenAPI helpers: the documented problem responses of an operation, and the app's schema plugin."""
 
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from litestar._openapi.plugin import OpenAPIPlugin
 from litestar.openapi import ResponseSpec
 
 from server.errors import Problem
+
+if TYPE_CHECKING:
+    from litestar import Litestar
+    from litestar.openapi.spec import OpenAPI
 
 _DESCRIPTIONS = {
     400: "Bad request (`validation_error`)",
@@ -43,12 +48,38 @@ def problems(*statuses: int) -> dict[int, ResponseSpec]:
 DEFAULT_PROBLEMS = (400, 401, 422, 503)
 
 
-def add_default_problems(app: Any, prefix: str = "/api/v1", statuses: tuple[int, ...] = DEFAULT_PROBLEMS) -> None:
+class _DocumentedOpenAPIPlugin(OpenAPIPlugin):
+    """Litestar's OpenAPI plugin, whose schema also has the default problems and the create links."""
+
+    __slots__ = ()
+
+    def _build_openapi(self) -> OpenAPI:
+        schema = super()._build_openapi()
+        add_default_problems(self.app, schema)
+        add_links(schema)
+        return schema
+
+
+def document(app: Litestar) -> None:
+    """Give ``app``'s OpenAPI schema the default problem responses and the create links.
+
+    They are added when Litestar builds the schema, on its first read (``/schema/...`` or
+    ``app.openapi_schema``), not when the app is built: building the schema costs about as much as
+    building the app, and most apps (every test's) never read it. Litestar offers no hook after the
+    build and looks its plugin up by exact type, so the plugin it made gets a subclass with the same
+    slots as its class instead of being replaced.
+    """
+    plugin = app.plugins.get(OpenAPIPlugin)
+    plugin.__class__ = _DocumentedOpenAPIPlugin
+
+
+def add_default_problems(
+    app: Any, schema: OpenAPI, prefix: str = "/api/v1", statuses: tuple[int, ...] = DEFAULT_PROBLEMS
+) -> None:
     """Add the ``statuses`` problem responses to every operation under ``prefix`` that lacks them."""
     from litestar.openapi.spec import OpenAPIMediaType, OpenAPIResponse, Reference, Schema
 
     limited = _rate_limited_operations(app)
-    schema = app.openapi_schema
     components = schema.components.schemas if schema.components and schema.components.schemas else {}
     problem: Schema | Reference = (
         Reference(ref="#/components/schemas/Problem") if "Problem" in components else Schema(type=None)
@@ -85,7 +116,7 @@ def _rate_limited_operations(app: Any) -> set[tuple[str, str]]:
     return out
 
 
-def add_links(app: Any, prefix: str = "/api/v1") -> None:
+def add_links(schema: OpenAPI, prefix: str = "/api/v1") -> None:
     """OpenAPI links from each create to what it made: ``POST /x`` (201 with an ``id``) → ``/x/{param}``.
 
     Clients and generators (schemathesis' stateful phase) follow them: create a post, then read, edit,
@@ -93,7 +124,7 @@ def add_links(app: Any, prefix: str = "/api/v1") -> None:
     """
     from litestar.openapi.spec import Link, Reference
 
-    paths = app.openapi_schema.paths or {}
+    paths = schema.paths or {}
     for path, item in paths.items():
         create = getattr(item, "post", None)
         if not path.startswith(prefix) or "{" in path or create is None or "201" not in (create.responses or {}):
