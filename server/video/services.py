@@ -40,9 +40,12 @@ class VideoService:
     def __init__(self, runtime: VideoRuntime) -> None:
         self.rt = runtime
 
-    async def _row(self, user: CurrentUser | None, video_id: int) -> Any:
+    async def _row(self, user: CurrentUser | None, video_id: int, *, as_staff: bool = True) -> Any:
+        """The row if ``user`` may see it. Staff see every video (to review it) unless ``as_staff`` is off:
+        social acts (likes, reports) follow what the moderator could see as an ordinary user."""
         viewer = user.id if user else 0
-        row = await queries.visible_row(viewer, video_id, staff=bool(user and has_role(user, "moderator")))
+        staff = as_staff and bool(user and has_role(user, "moderator"))
+        row = await queries.visible_row(viewer, video_id, staff=staff)
         if row is None:
             raise NotFound("no such video")
         return row
@@ -152,7 +155,7 @@ class VideoService:
         )
 
     async def like(self, user: CurrentUser, video_id: int, on: bool) -> schemas.Video:
-        row = await self._row(user, video_id)
+        row = await self._row(user, video_id, as_staff=False)
         if row["status"] != "ready":
             raise NotReady("only a ready video can be liked")
         async with db.transaction():
@@ -181,7 +184,7 @@ class VideoService:
         return await self.get(user, video_id)
 
     async def report(self, user: CurrentUser, video_id: int, reason: str) -> schemas.ReportView:
-        await self._row(user, video_id)
+        await self._row(user, video_id, as_staff=False)
         row = await sql.fetchrow(
             "INSERT INTO reports (id, reporter, target_type, target_id, reason, status, created_at) "
             "VALUES ($1, $2, 'video', $3, $4, 'open', now()) RETURNING *",

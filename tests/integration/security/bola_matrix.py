@@ -10,8 +10,11 @@ here (and is not in ``EXEMPT``) fails the test. To add your route:
    ``OK`` (2xx), ``HIDDEN`` (404: they may not know it exists), ``DENIED`` (403 or 404), ``REFUSED`` (any
    4xx, e.g. 422 for following oneself, 409 for a video not ready), ``ALLOWED`` (past the access check:
    neither 403 nor 404; a 503 from an unreachable Stripe counts, never a 500).
-   The callers: a stranger, a user olivia blocked, an accepted follower of olivia, olivia herself, and
-   (where a case sets ``subscriber``) a fan with an active subscription to olivia who does not follow her.
+   The callers: a stranger, a user olivia blocked, an accepted follower of olivia, olivia herself,
+   (where a case sets ``subscriber``) a fan with an active subscription to olivia who does not follow her,
+   and a site moderator, who gets what the stranger gets unless the case sets ``moderator``: staff
+   powers (reading every video and room, editing and deleting videos, room bans, approvals) are listed
+   where they apply, and nowhere else (payments, sessions, exports, push tokens stay the owner's).
 3. Other path parameters come from ``params`` (``str.format`` over what the world made with the object:
    ``{signed}``, ``{foreign}``, ``{message_id}``…), else they are the object's id.
 4. Routes without an object id to check (files, the schema UI) go in ``EXEMPT`` with the reason.
@@ -25,7 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 OK, HIDDEN, DENIED, REFUSED, ALLOWED = "ok", "hidden", "denied", "refused", "allowed"
-ACTORS = ("stranger", "blocked", "follower", "owner", "subscriber")
+ACTORS = ("stranger", "blocked", "follower", "owner", "subscriber", "moderator")
 
 TARGETS = {
     "post:public": "olivia's public post",
@@ -77,6 +80,8 @@ class Case:
     follower: str
     owner: str
     subscriber: str | None = None
+    moderator: str | None = None
+    """A site moderator (mona). Unset: what the stranger gets. Staff powers reach only moderation routes."""
     body: Any = None
     note: str = ""
     query: dict[str, str] = field(default_factory=dict)
@@ -85,9 +90,11 @@ class Case:
     params: dict[str, str] = field(default_factory=dict)
 
     def actors(self) -> tuple[str, ...]:
-        return tuple(a for a in ACTORS if getattr(self, a) is not None)
+        return tuple(a for a in ACTORS if a == "moderator" or getattr(self, a) is not None)
 
     def expect(self, actor: str) -> str:
+        if actor == "moderator" and self.moderator is None:
+            return self.stranger
         return str(getattr(self, actor))
 
 
@@ -121,55 +128,60 @@ _HLS_BEAT = {"session_id": "bola-player-1"}
 _PLAYLIST = {"token": "p", "name": "master.m3u8"}
 
 
-def _video_reads(**kw: Any) -> tuple[Case, ...]:
-    """Reading (or liking, watching, reporting) a ready video: whoever may see it, per visibility."""
+def _video_reads(staff: bool = False, **kw: Any) -> tuple[Case, ...]:
+    """Reading (or liking, watching, reporting) a ready video: whoever may see it, per visibility.
+
+    ``staff``: a moderator sees (and plays) every video, to review it; otherwise (likes, reports) a
+    moderator gets what a stranger gets."""
+    mod = {"moderator": OK} if staff else {}
     return (
-        Case("video:public", **_SEE_PUBLIC, **kw),
-        Case("video:unlisted", **_SEE_PUBLIC, **kw),
-        Case("video:followers", **_SEE_FOLLOWERS, **kw),
-        Case("video:subscribers", **_ONLY_OWNER, subscriber=OK, **kw),
-        Case("video:private", **_ONLY_OWNER, **kw),
-        Case("video:public@private", **_SEE_FOLLOWERS, **kw),
-        Case("video:public@suspended", **_SUSPENDED, **kw),
+        Case("video:public", **_SEE_PUBLIC, **mod, **kw),
+        Case("video:unlisted", **_SEE_PUBLIC, **mod, **kw),
+        Case("video:followers", **_SEE_FOLLOWERS, **mod, **kw),
+        Case("video:subscribers", **_ONLY_OWNER, subscriber=OK, **mod, **kw),
+        Case("video:private", **_ONLY_OWNER, **mod, **kw),
+        Case("video:public@private", **_SEE_FOLLOWERS, **mod, **kw),
+        Case("video:public@suspended", **_SUSPENDED, **mod, **kw),
     )
 
 
-def _video_owner_acts(**kw: Any) -> tuple[Case, ...]:
-    """Editing, deleting, analytics: the owner only (moderators too, not in this matrix)."""
+def _video_owner_acts(moderator: str = OK, **kw: Any) -> tuple[Case, ...]:
+    """Editing, deleting (the owner and moderators), analytics (the owner only: ``moderator=DENIED``)."""
     return (
-        Case("video:public", **_OWNER_ACTS_PUBLIC, **kw),
-        Case("video:followers", **_OWNER_ACTS_FOLLOWERS, **kw),
-        Case("video:subscribers", **_ONLY_OWNER, subscriber=DENIED, **kw),
-        Case("video:private", **_ONLY_OWNER, **kw),
-        Case("video:uploading", **_ONLY_OWNER, **kw),
-        Case("video:public@suspended", **_SUSPENDED, **kw),
+        Case("video:public", **_OWNER_ACTS_PUBLIC, moderator=moderator, **kw),
+        Case("video:followers", **_OWNER_ACTS_FOLLOWERS, moderator=moderator, **kw),
+        Case("video:subscribers", **_ONLY_OWNER, subscriber=DENIED, moderator=moderator, **kw),
+        Case("video:private", **_ONLY_OWNER, moderator=moderator, **kw),
+        Case("video:uploading", **_ONLY_OWNER, moderator=moderator, **kw),
+        Case("video:public@suspended", **_SUSPENDED, moderator=moderator, **kw),
     )
 
 
 def _stream_reads(**kw: Any) -> tuple[Case, ...]:
-    """A stream and its chat: whoever may see it, in every state."""
+    """A stream and its chat: whoever may see it, in every state (moderators see every room)."""
     return (
-        Case("stream:idle:public", **_SEE_PUBLIC, **kw),
-        Case("stream:live:public", **_SEE_PUBLIC, **kw),
-        Case("stream:ended:public", **_SEE_PUBLIC, **kw),
-        Case("stream:idle:followers", **_SEE_FOLLOWERS, **kw),
-        Case("stream:live:followers", **_SEE_FOLLOWERS, **kw),
-        Case("stream:live:private", **_ONLY_OWNER, **kw),
-        Case("stream:ended:private", **_ONLY_OWNER, **kw),
-        Case("stream:live:public@private", **_SEE_FOLLOWERS, **kw),
-        Case("stream:live:public@suspended", **_SUSPENDED, **kw),
+        Case("stream:idle:public", **_SEE_PUBLIC, moderator=OK, **kw),
+        Case("stream:live:public", **_SEE_PUBLIC, moderator=OK, **kw),
+        Case("stream:ended:public", **_SEE_PUBLIC, moderator=OK, **kw),
+        Case("stream:idle:followers", **_SEE_FOLLOWERS, moderator=OK, **kw),
+        Case("stream:live:followers", **_SEE_FOLLOWERS, moderator=OK, **kw),
+        Case("stream:live:private", **_ONLY_OWNER, moderator=OK, **kw),
+        Case("stream:ended:private", **_ONLY_OWNER, moderator=OK, **kw),
+        Case("stream:live:public@private", **_SEE_FOLLOWERS, moderator=OK, **kw),
+        Case("stream:live:public@suspended", **_SUSPENDED, moderator=OK, **kw),
     )
 
 
-def _stream_owner_acts(**kw: Any) -> tuple[Case, ...]:
-    """The owner's controls (title, key, bans, chat deletion); moderators too, not in this matrix."""
+def _stream_owner_acts(moderator: str, **kw: Any) -> tuple[Case, ...]:
+    """The owner's controls: title and key (the owner only: ``moderator=DENIED``), bans and chat deletion
+    (moderators too: ``moderator=OK``)."""
     return (
-        Case("stream:idle:public", **_OWNER_ACTS_PUBLIC, **kw),
-        Case("stream:live:public", **_OWNER_ACTS_PUBLIC, **kw),
-        Case("stream:ended:public", **_OWNER_ACTS_PUBLIC, **kw),
-        Case("stream:live:followers", **_OWNER_ACTS_FOLLOWERS, **kw),
-        Case("stream:live:private", **_ONLY_OWNER, **kw),
-        Case("stream:live:public@suspended", **_SUSPENDED, **kw),
+        Case("stream:idle:public", **_OWNER_ACTS_PUBLIC, moderator=moderator, **kw),
+        Case("stream:live:public", **_OWNER_ACTS_PUBLIC, moderator=moderator, **kw),
+        Case("stream:ended:public", **_OWNER_ACTS_PUBLIC, moderator=moderator, **kw),
+        Case("stream:live:followers", **_OWNER_ACTS_FOLLOWERS, moderator=moderator, **kw),
+        Case("stream:live:private", **_ONLY_OWNER, moderator=moderator, **kw),
+        Case("stream:live:public@suspended", **_SUSPENDED, moderator=moderator, **kw),
     )
 
 
@@ -193,7 +205,9 @@ MATRIX: dict[str, Case | tuple[Case, ...]] = {
     "DELETE /api/v1/comments/{comment_id}": Case("comment", **_AUTHOR_ONLY),
     "POST /api/v1/comments/{comment_id}/like": Case("comment", **_SEE_FOLLOWERS),
     "DELETE /api/v1/comments/{comment_id}/like": Case("comment", **_SEE_FOLLOWERS),
-    "POST /api/v1/moderation/posts/{post_id}/remove": Case("post:public", **_STAFF_ONLY, body={"reason": "x"}),
+    "POST /api/v1/moderation/posts/{post_id}/remove": Case(
+        "post:public", **_STAFF_ONLY, moderator=OK, body={"reason": "x"}
+    ),
     "GET /api/v1/users/{username}": Case("user", stranger=OK, blocked=HIDDEN, follower=OK, owner=OK),
     "GET /api/v1/users/{username}/posts": Case("user", stranger=OK, blocked=HIDDEN, follower=OK, owner=OK),
     "GET /api/v1/users/{username}/followers": Case(
@@ -250,22 +264,24 @@ MATRIX: dict[str, Case | tuple[Case, ...]] = {
         query={"expires": "9999999999", "signature": "forged"},
         note="only the signed link of the notification opens it",
     ),
-    "GET /api/v1/ads/campaigns/{campaign_id}": Case("campaign", **_ONLY_OWNER),
+    "GET /api/v1/ads/campaigns/{campaign_id}": Case("campaign", **_ONLY_OWNER, moderator=OK, note="staff review it"),
     "PATCH /api/v1/ads/campaigns/{campaign_id}": Case(
         "campaign", stranger=HIDDEN, blocked=HIDDEN, follower=HIDDEN, owner=ALLOWED, body={"bid_cpm": 2500}
     ),
-    "GET /api/v1/ads/campaigns/{campaign_id}/report": Case("campaign", **_ONLY_OWNER),
-    "POST /api/v1/ads/campaigns/{campaign_id}/approve": Case("campaign", **_STAFF_ONLY),
-    "POST /api/v1/ads/campaigns/{campaign_id}/reject": Case("campaign", **_STAFF_ONLY, body={"reason": "no"}),
+    "GET /api/v1/ads/campaigns/{campaign_id}/report": Case("campaign", **_ONLY_OWNER, moderator=OK),
+    "POST /api/v1/ads/campaigns/{campaign_id}/approve": Case("campaign", **_STAFF_ONLY, moderator=OK),
+    "POST /api/v1/ads/campaigns/{campaign_id}/reject": Case(
+        "campaign", **_STAFF_ONLY, moderator=OK, body={"reason": "no"}
+    ),
     "GET /media/images/{name}": Case("image:followers", stranger=HIDDEN, blocked=HIDDEN, follower=HIDDEN, owner=HIDDEN),
     "GET /api/v1/users/{username}/videos": Case("user", stranger=OK, blocked=HIDDEN, follower=OK, owner=OK),
     # -- videos (contract part 2, Video) ----------------------------------------------------------
-    "GET /api/v1/videos/{video_id}": (*_video_reads(), Case("video:uploading", **_ONLY_OWNER)),
+    "GET /api/v1/videos/{video_id}": (*_video_reads(staff=True), Case("video:uploading", **_ONLY_OWNER, moderator=OK)),
     "PATCH /api/v1/videos/{video_id}": _video_owner_acts(body={"title": "edited"}),
     "DELETE /api/v1/videos/{video_id}": _video_owner_acts(),
     "GET /api/v1/videos/{video_id}/playback": (
-        *_video_reads(),
-        Case("video:uploading", **_ONLY_OWNER_REFUSED, note="409 not_ready, only for the owner"),
+        *_video_reads(staff=True),
+        Case("video:uploading", **_ONLY_OWNER_REFUSED, moderator=REFUSED, note="409 not_ready for who may see it"),
     ),
     "POST /api/v1/videos/{video_id}/like": (
         *_video_reads(),
@@ -273,16 +289,16 @@ MATRIX: dict[str, Case | tuple[Case, ...]] = {
     ),
     "DELETE /api/v1/videos/{video_id}/like": _video_reads(),
     "POST /api/v1/videos/{video_id}/views": _video_reads(body=_BEAT),
-    "GET /api/v1/videos/{video_id}/analytics": _video_owner_acts(),
+    "GET /api/v1/videos/{video_id}/analytics": _video_owner_acts(moderator=DENIED),
     "GET /api/v1/videos/{video_id}/related": _video_reads(),
     "POST /api/v1/videos/{video_id}/report": _video_reads(body={"reason": "spam"}),
     "POST /api/v1/admin/videos/{video_id}/approve": (
-        Case("video:pending", **_STAFF_ONLY),
-        Case("video:private", **_STAFF_ONLY),
+        Case("video:pending", **_STAFF_ONLY, moderator=OK),
+        Case("video:private", **_STAFF_ONLY, moderator=REFUSED, note="409: already approved"),
     ),
     "POST /api/v1/admin/videos/{video_id}/reject": (
-        Case("video:pending", **_STAFF_ONLY, body={"reason": "no"}),
-        Case("video:private", **_STAFF_ONLY, body={"reason": "no"}),
+        Case("video:pending", **_STAFF_ONLY, moderator=OK, body={"reason": "no"}),
+        Case("video:private", **_STAFF_ONLY, moderator=REFUSED, body={"reason": "no"}, note="409: already approved"),
     ),
     # tus: someone else's upload is not found, whatever the video's visibility.
     "POST /api/v1/uploads/{video_id}": (
@@ -317,19 +333,19 @@ MATRIX: dict[str, Case | tuple[Case, ...]] = {
     # -- live streams (contract part 2, Live) ------------------------------------------------------
     "GET /api/v1/live/{stream_id}": _stream_reads(),
     "GET /api/v1/live/{stream_id}/chat": _stream_reads(),
-    "PATCH /api/v1/live/{stream_id}": _stream_owner_acts(body={"title": "renamed"}),
-    "POST /api/v1/live/{stream_id}/key": _stream_owner_acts(),
-    "POST /api/v1/live/{stream_id}/bans": _stream_owner_acts(body={"username": "sam", "seconds": 60}),
-    "DELETE /api/v1/live/{stream_id}/bans/{username}": _stream_owner_acts(params={"username": "sam"}),
-    "DELETE /api/v1/live/{stream_id}/chat/{message_id}": _stream_owner_acts(params={"message_id": "{message_id}"}),
+    "PATCH /api/v1/live/{stream_id}": _stream_owner_acts(DENIED, body={"title": "renamed"}),
+    "POST /api/v1/live/{stream_id}/key": _stream_owner_acts(DENIED),
+    "POST /api/v1/live/{stream_id}/bans": _stream_owner_acts(OK, body={"username": "sam", "seconds": 60}),
+    "DELETE /api/v1/live/{stream_id}/bans/{username}": _stream_owner_acts(OK, params={"username": "sam"}),
+    "DELETE /api/v1/live/{stream_id}/chat/{message_id}": _stream_owner_acts(OK, params={"message_id": "{message_id}"}),
     "POST /api/v1/live/{stream_id}/heartbeat": (
-        Case("stream:live:public", **_SEE_PUBLIC, body=_HLS_BEAT),
+        Case("stream:live:public", **_SEE_PUBLIC, moderator=OK, body=_HLS_BEAT),
         Case("stream:idle:public", **_NOT_LIVE, body=_HLS_BEAT, note="409: not live"),
         Case("stream:ended:public", **_NOT_LIVE, body=_HLS_BEAT),
-        Case("stream:live:followers", **_SEE_FOLLOWERS, body=_HLS_BEAT),
-        Case("stream:live:private", **_ONLY_OWNER, body=_HLS_BEAT),
-        Case("stream:live:public@private", **_SEE_FOLLOWERS, body=_HLS_BEAT),
-        Case("stream:live:public@suspended", **_SUSPENDED, body=_HLS_BEAT),
+        Case("stream:live:followers", **_SEE_FOLLOWERS, moderator=OK, body=_HLS_BEAT),
+        Case("stream:live:private", **_ONLY_OWNER, moderator=OK, body=_HLS_BEAT),
+        Case("stream:live:public@private", **_SEE_FOLLOWERS, moderator=OK, body=_HLS_BEAT),
+        Case("stream:live:public@suspended", **_SUSPENDED, moderator=OK, body=_HLS_BEAT),
     ),
 }
 
