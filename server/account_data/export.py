@@ -19,7 +19,7 @@ import structlog
 
 from models.account_data import DataExport
 from server import db, outbox
-from server.account_data import links
+from server.account_data import links, queries
 from server.account_data.schemas import ExportView
 from server.errors import NotFound
 from server.notifications.queue import enqueue
@@ -32,72 +32,6 @@ log = structlog.get_logger(__name__)
 
 LINK_TTL = timedelta(hours=24)
 JOB = "account_data.export"
-
-# One JSON file per section: what the user stored, never secrets (hashes, TOTP secrets, push tokens).
-SECTIONS: tuple[tuple[str, str], ...] = (
-    (
-        "profile.json",
-        "SELECT id::text, username, email, display_name, bio, avatar_url, role, is_private, locale, timezone, "
-        "links, created_at, email_verified_at, totp_enabled AS two_factor_enabled FROM users WHERE id = {}",
-    ),
-    (
-        "posts.json",
-        "SELECT id::text, text, visibility, hashtags, repost_of::text, like_count, comment_count, created_at, "
-        "edited_at FROM posts WHERE author = {} AND deleted_at IS NULL ORDER BY id",
-    ),
-    (
-        "comments.json",
-        "SELECT id::text, post::text, parent::text, text, created_at FROM comments "
-        "WHERE author = {} AND deleted_at IS NULL ORDER BY id",
-    ),
-    ("likes.json", 'SELECT post::text, created_at FROM post_likes WHERE "user" = {} ORDER BY id'),
-    ("bookmarks.json", 'SELECT post::text, created_at FROM bookmarks WHERE "user" = {} ORDER BY id'),
-    (
-        "following.json",
-        "SELECT u.username, f.created_at FROM follows f JOIN users u ON u.id = f.followee "
-        "WHERE f.follower = {} ORDER BY f.id",
-    ),
-    (
-        "followers.json",
-        "SELECT u.username, f.created_at FROM follows f JOIN users u ON u.id = f.follower "
-        "WHERE f.followee = {} ORDER BY f.id",
-    ),
-    (
-        "notifications.json",
-        "SELECT n.id::text, n.type, a.username AS actor, n.subject_type, n.subject_id::text, n.created_at, "
-        "n.read_at FROM notifications n LEFT JOIN users a ON a.id = n.actor WHERE n.recipient = {} ORDER BY n.id",
-    ),
-    (
-        "sessions.json",
-        'SELECT id::text, ip, user_agent, created_at, last_used_at, revoked_at FROM auth_sessions WHERE "user" = {} '
-        "ORDER BY id",
-    ),
-    (
-        "security_log.json",
-        'SELECT action, ip, user_agent, created_at FROM audit_events WHERE "user" = {} ORDER BY id',
-    ),
-    ("devices.json", 'SELECT platform, device_id, created_at FROM push_tokens WHERE "user" = {} ORDER BY id'),
-    ("media.json", "SELECT id::text, post::text, url, width, height, created_at FROM post_media WHERE owner = {}"),
-    (
-        "payments.json",
-        "SELECT p.id::text, p.kind, p.status, p.amount, p.currency, p.fee, p.refunded, p.message, "
-        "payer.username AS payer, recipient.username AS recipient, p.created_at FROM payments p "
-        "JOIN users payer ON payer.id = p.payer JOIN users recipient ON recipient.id = p.recipient "
-        "WHERE p.payer = {} OR p.recipient = {} ORDER BY p.id",
-    ),
-    (
-        "subscriptions.json",
-        "SELECT s.id::text, c.username AS creator, t.name AS tier, t.amount, t.currency, t.interval, s.status, "
-        "s.current_period_end, s.created_at, s.ended_at FROM fan_subscriptions s JOIN users c ON c.id = s.creator "
-        "JOIN subscription_tiers t ON t.id = s.tier WHERE s.subscriber = {} ORDER BY s.id",
-    ),
-    (
-        "tiers.json",
-        "SELECT id::text, name, description, amount, currency, interval, created_at FROM subscription_tiers "
-        "WHERE creator = {} ORDER BY id",
-    ),
-    ("payouts.json", "SELECT id::text, amount, currency, status, created_at FROM payouts WHERE creator = {}"),
-)
 
 
 def exports_dir(settings: Settings) -> Path:
@@ -127,7 +61,7 @@ async def request_export(user_id: int, settings: Settings) -> ExportView:
     """Queue an export; one already pending or running is answered instead of starting a second."""
     async with db.transaction():
         # Serialize one user's requests so two clicks make one export.
-        await DataExport.raw("SELECT pg_advisory_xact_lock(24337, hashtext({}))", str(user_id))
+        await queries.lock_user_exports(user_id)
         open_ = (
             await DataExport.select(*DataExport.all_columns())
             .where((DataExport.user == user_id) & DataExport.status.is_in(["pending", "running"]))
@@ -194,9 +128,9 @@ async def build(export_id: int, settings: Settings) -> None:
     user_id = row["user"]
     try:
         files: dict[str, bytes] = {}
-        steps = len(SECTIONS) + 1
-        for i, (name, sql) in enumerate(SECTIONS, start=1):
-            rows = await DataExport.raw(sql, *([user_id] * sql.count("{}")))
+        steps = len(queries.SECTIONS) + 1
+        for i, (name, query) in enumerate(queries.SECTIONS, start=1):
+            rows = await queries.export_section(query, user_id)
             payload: Any = rows[0] if name == "profile.json" and rows else rows
             files[name] = msgspec.json.format(msgspec.json.encode(payload), indent=2)
             await _progress(export_id, user_id, int(90 * i / steps))
@@ -253,11 +187,7 @@ async def open_download(export_id: int, expires: int, signature: str, settings: 
 
 async def purge_expired(settings: Settings) -> int:
     """Delete export files whose link expired; return how many."""
-    rows = await DataExport.raw(
-        "WITH old AS (SELECT id, file_name FROM data_exports WHERE expires_at < now() AND file_name IS NOT NULL "
-        "FOR UPDATE) UPDATE data_exports d SET file_name = NULL FROM old WHERE d.id = old.id "
-        "RETURNING old.file_name AS old_name",
-    )
-    for row in rows:
-        (exports_dir(settings) / row["old_name"]).unlink(missing_ok=True)
-    return len(rows)
+    names = await queries.expire_export_files()
+    for name in names:
+        (exports_dir(settings) / name).unlink(missing_ok=True)
+    return len(names)

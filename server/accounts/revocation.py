@@ -29,7 +29,7 @@ from typing import Any
 import msgspec
 import structlog
 
-from models.accounts import AuthSession
+from server.accounts import queries
 
 log = structlog.get_logger(__name__)
 
@@ -218,15 +218,9 @@ class Revocations:
 
 
 async def _load(session_id: int) -> SessionInfo | None:
-    rows = await AuthSession.raw(
-        "SELECT s.user AS user_id, u.role, u.capabilities FROM auth_sessions s JOIN users u ON u.id = s.user "
-        "WHERE s.id = {} AND s.revoked_at IS NULL AND s.expires_at > {} AND u.suspended_at IS NULL",
-        session_id,
-        datetime.now(UTC),
-    )
-    if not rows:
+    row = await queries.live_session_principal(session_id, datetime.now(UTC))
+    if row is None:
         return None
-    row = rows[0]
     return SessionInfo(user_id=int(row["user_id"]), role=str(row["role"]), capabilities=effective_capabilities(row))
 
 

@@ -12,7 +12,7 @@ from piccolo.columns.combination import Or
 
 from models.accounts import AuthSession, RefreshToken, User
 from server import db, replicas, security
-from server.accounts import audit, passwords, sessions, tokens, twofactor
+from server.accounts import audit, passwords, queries, sessions, tokens, twofactor
 from server.accounts.audit import ClientInfo
 from server.accounts.passwords import is_common_password
 from server.accounts.revocation import Revocations
@@ -212,15 +212,9 @@ class AccountService:
         digest = security.token_hash(token)
         reused: dict[str, Any] | None = None
         async with db.transaction():
-            row = await RefreshToken.raw(
-                "SELECT rt.id, rt.session, rt.used_at, rt.expires_at, s.revoked_at, s.user AS user_id "
-                "FROM refresh_tokens rt JOIN auth_sessions s ON s.id = rt.session "
-                "WHERE rt.token_hash = {} FOR UPDATE OF rt, s",
-                digest,
-            )
-            if not row:
+            rt = await queries.lock_refresh_token(digest)
+            if rt is None:
                 raise Unauthorized("invalid refresh token")
-            rt = row[0]
             if rt["revoked_at"] is not None:
                 raise Unauthorized("this session was revoked")
             if rt["used_at"] is not None:

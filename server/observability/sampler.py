@@ -15,12 +15,13 @@ from typing import Any
 import structlog
 
 from channels import names
-from models.outbox import OutboxEvent
+from server import sql
 from server.observability import metrics
 from server.realtime import kinds
 
 log = structlog.get_logger(__name__)
 
+# Raw: aggregates over the outbox and over procrastinate's own table, which has no Piccolo model.
 _OUTBOX_SQL = (
     "SELECT count(*) AS pending, coalesce(extract(epoch FROM now() - min(created_at)), 0) AS lag "
     "FROM outbox_events WHERE published_at IS NULL"
@@ -98,10 +99,11 @@ class Sampler:
         self._slow = slow
 
     async def _sample_database(self) -> None:
-        outbox = await OutboxEvent.raw(_OUTBOX_SQL)
-        metrics.OUTBOX_PENDING.set(outbox[0]["pending"])
-        metrics.OUTBOX_LAG.set(float(outbox[0]["lag"]))
-        rows = await OutboxEvent.raw(_JOBS_SQL)
+        outbox = await sql.fetchrow(_OUTBOX_SQL)
+        assert outbox is not None  # an aggregate without GROUP BY always answers one row
+        metrics.OUTBOX_PENDING.set(outbox["pending"])
+        metrics.OUTBOX_LAG.set(float(outbox["lag"]))
+        rows = await sql.fetch(_JOBS_SQL)
         queued: dict[tuple[str, str], int] = {}
         failed: dict[str, int] = {}
         for row in rows:

@@ -75,12 +75,11 @@ async def sync_operator(user: dict[str, Any]) -> int:
 
 async def staff_account(operator_id: int) -> dict[str, Any] | None:
     """The Social Flow account behind an operator, if it is still staff and not suspended."""
-    rows = await User.raw(
-        "SELECT u.* FROM users u JOIN admin_operators o ON o.account = u.id WHERE o.id = {}", operator_id
-    )
-    if not rows or not has_role(rows[0]["role"], "moderator") or rows[0]["suspended_at"] is not None:
+    operator = await AdminOperator.select(AdminOperator.account).where(AdminOperator.id == operator_id).first()
+    user = None if operator is None else await User.select().where(User.id == operator["account"]).first()
+    if user is None or not has_role(user["role"], "moderator") or user["suspended_at"] is not None:
         return None
-    return rows[0]
+    return user
 
 
 class PanelSession(AdminPanelSession, tablename="admin_panel_sessions"):
