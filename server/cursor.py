@@ -53,3 +53,9 @@ def decode_id(key: str, kind: str, cursor: str | None) -> int | None:
         return int(values[0])
     except (TypeError, ValueError, IndexError) as exc:
         raise ValidationFailed("cursor is not valid for this list") from exc
+
+
+def next_id(key: str, kind: str, ids: list[int], limit: int) -> str | None:
+    """The cursor after a keyset page that fetched ``limit + 1`` rows (``ids``, in page order) to see whether
+    more follow: it resumes after the page's last id; ``None`` on the last page. ``decode_id`` reads it."""
+    return encode(key, kind, [ids[limit - 1]]) if len(ids) > limit else None

@@ -8,7 +8,7 @@ from typing import Any
 import structlog
 
 from models.accounts import AuditEvent
-from server.pagination import decode_cursor, next_cursor
+from server import cursor as cursor_codec
 
 log = structlog.get_logger("audit")
 
@@ -80,10 +80,10 @@ async def record(
 
 
 async def list_events(
-    *, limit: int, cursor: str | None, user_id: int | None = None, action: str | None = None
+    *, key: str, limit: int, cursor: str | None, user_id: int | None = None, action: str | None = None
 ) -> tuple[list[dict[str, Any]], str | None]:
-    """Newest first; ``(rows, next_cursor)``."""
-    after = decode_cursor(cursor)
+    """Newest first; ``(rows, next_cursor)`` (cursors signed with ``key``)."""
+    after = cursor_codec.decode_id(key, "audit", cursor or None)
     query = AuditEvent.select(*AuditEvent.all_columns()).order_by(AuditEvent.id, ascending=False)
     if after is not None:
         query = query.where(AuditEvent.id < after)
@@ -92,4 +92,4 @@ async def list_events(
     if action is not None:
         query = query.where(AuditEvent.action == action)
     rows = await query.limit(limit + 1).output(load_json=True)
-    return rows[:limit], next_cursor([r["id"] for r in rows], limit)
+    return rows[:limit], cursor_codec.next_id(key, "audit", [r["id"] for r in rows], limit)

@@ -6,9 +6,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from models.accounts import AuthSession
+from server import cursor as cursor_codec
 from server.accounts.revocation import Revocations
 from server.errors import NotFound
-from server.pagination import decode_cursor, next_cursor
 
 
 def _live() -> Any:
@@ -48,9 +48,11 @@ async def revoke_user_sessions(
     return ids
 
 
-async def list_sessions(user_id: int, *, limit: int, cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
-    """The user's live sessions, newest first; ``(rows, next_cursor)``."""
-    after = decode_cursor(cursor)
+async def list_sessions(
+    user_id: int, *, key: str, limit: int, cursor: str | None
+) -> tuple[list[dict[str, Any]], str | None]:
+    """The user's live sessions, newest first; ``(rows, next_cursor)`` (cursors signed with ``key``)."""
+    after = cursor_codec.decode_id(key, "sessions", cursor or None)
     query = (
         AuthSession.select(
             AuthSession.id,
@@ -67,7 +69,7 @@ async def list_sessions(user_id: int, *, limit: int, cursor: str | None) -> tupl
     if after is not None:
         query = query.where(AuthSession.id < after)
     rows = await query
-    return rows[:limit], next_cursor([r["id"] for r in rows], limit)
+    return rows[:limit], cursor_codec.next_id(key, "sessions", [r["id"] for r in rows], limit)
 
 
 async def revoke_own(revocations: Revocations, user_id: int, session_id: int) -> None:

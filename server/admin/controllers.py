@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from litestar import Controller, Request, get, post, put
+from litestar.di import NamedDependency
 from litestar.params import JSONBody, Parameter
 
 from server.accounts import audit
@@ -16,6 +17,7 @@ from server.errors import ValidationFailed
 from server.guards import requires_admin
 from server.openapi import problems
 from server.params import Cursor, Limit, as_id, parse_id
+from server.settings import Settings
 
 UserId = Annotated[str, Parameter(description="The user's id")]
 
@@ -91,6 +93,7 @@ class AdminController(Controller):
     @get("/audit", summary="The security audit log, newest first", responses=problems(401, 403, 422))
     async def audit_log(
         self,
+        settings: NamedDependency[Settings],
         limit: Limit = 20,
         cursor: Cursor = None,
         user_id: Annotated[str | None, Parameter(description="Only events about this user")] = None,
@@ -101,7 +104,9 @@ class AdminController(Controller):
         subject = as_id(user_id) if user_id is not None else None
         if user_id is not None and subject is None:
             raise ValidationFailed("user_id must be a user id")
-        rows, next_cursor = await audit.list_events(limit=limit, cursor=cursor, user_id=subject, action=action)
+        rows, next_cursor = await audit.list_events(
+            key=settings.security.secret_key, limit=limit, cursor=cursor, user_id=subject, action=action
+        )
         return AuditPage(
             items=[
                 AuditEntry(

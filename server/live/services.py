@@ -8,13 +8,13 @@ from typing import Any
 import msgspec
 
 from models.ids import new_id
+from server import cursor as cursor_codec
 from server import db, outbox, sql
 from server.deps import CurrentUser
 from server.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from server.guards import has_role
 from server.live import hooks, keys, queries, schemas, views
 from server.live.runtime import LiveRuntime
-from server.pagination import decode_cursor, next_cursor
 from server.params import parse_id
 from server.realtime import kinds
 
@@ -60,9 +60,13 @@ class StreamService:
         )
 
     async def live_now(self, viewer: int | None, limit: int, cursor: str | None) -> schemas.StreamPage:
-        rows = await queries.live_streams(viewer or 0, decode_cursor(cursor), limit + 1)
+        rows = await queries.live_streams(
+            viewer or 0, cursor_codec.decode_id(self.rt.secret_key, "live", cursor or None), limit + 1
+        )
         items = [views.stream(r, self.settings, self.rt.secret_key, viewer or 0) for r in rows[:limit]]
-        return schemas.StreamPage(items, next_cursor([r["id"] for r in rows], limit))
+        return schemas.StreamPage(
+            items, cursor_codec.next_id(self.rt.secret_key, "live", [r["id"] for r in rows], limit)
+        )
 
     async def rotate_key(self, user: CurrentUser, raw_id: str) -> schemas.Ingest:
         """A new key; the old one is refused from now on, and a publisher live on it is cut (through the
@@ -149,9 +153,12 @@ class StreamService:
         """The room's chat and tips, newest first: what the channel's history no longer holds."""
         stream_id = parse_id(raw_id)
         await self._visible(viewer or 0, stream_id)
-        rows = await queries.chat_page(viewer or 0, stream_id, decode_cursor(cursor), limit + 1)
+        after = cursor_codec.decode_id(self.rt.secret_key, f"chat:{stream_id}", cursor or None)
+        rows = await queries.chat_page(viewer or 0, stream_id, after, limit + 1)
         items = [views.chat_message(r) for r in rows[:limit]]
-        return schemas.ChatPage(items, next_cursor([r["id"] for r in rows], limit))
+        return schemas.ChatPage(
+            items, cursor_codec.next_id(self.rt.secret_key, f"chat:{stream_id}", [r["id"] for r in rows], limit)
+        )
 
     async def heartbeat(self, viewer: int | None, raw_id: str, data: schemas.Heartbeat) -> None:
         """An HLS player without a socket counts as a viewer while its heartbeats keep coming."""

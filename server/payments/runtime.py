@@ -14,7 +14,7 @@ def build(settings: Settings) -> Context:
     """The context for ``settings``; without Stripe keys its gateway is ``None`` (endpoints answer 503)."""
     pay = settings.payments
     gateway = StripeGateway(pay) if pay.enabled else None
-    return Context(pay, gateway, settings.public_url)
+    return Context(pay, gateway, settings.public_url, settings.security.secret_key)
 
 
 async def close(ctx: Context) -> None:

@@ -4,22 +4,24 @@ from __future__ import annotations
 
 import pytest
 
+from server import cursor
 from server.deps import CurrentUser
 from server.errors import ValidationFailed
 from server.guards import has_role, requires_role
 from server.mail import smtp_options
-from server.pagination import decode_cursor, encode_cursor, next_cursor
 from server.settings import Limit, from_env, parse_limit
 
 
-def test_cursors_round_trip_and_refuse_tampering():
-    assert decode_cursor(encode_cursor(123456789)) == 123456789
-    assert decode_cursor(None) is None and decode_cursor("") is None
-    for bad in ("%%%", "aWQ6eA", "eDox", encode_cursor(5)[:-1] + "!"):
+def test_keyset_cursors_round_trip_and_refuse_tampering():
+    token = cursor.encode("k", "sessions", [123456789])
+    assert cursor.decode_id("k", "sessions", token) == 123456789
+    assert cursor.decode_id("k", "sessions", None) is None
+    # The old unsigned ``id:<n>`` cursors ("aWQ6NQ" is "id:5") are refused like any forgery.
+    for bad in ("%%%", "aWQ6eA", "aWQ6NQ", "eDox", token[:-1] + "!", cursor.encode("k", "audit", [5])):
         with pytest.raises(ValidationFailed):
-            decode_cursor(bad)
-    assert next_cursor([3, 2, 1], 2) == encode_cursor(2)
-    assert next_cursor([3, 2], 2) is None
+            cursor.decode_id("k", "sessions", bad)
+    assert cursor.next_id("k", "sessions", [3, 2, 1], 2) == cursor.encode("k", "sessions", [2])
+    assert cursor.next_id("k", "sessions", [3, 2], 2) is None
 
 
 def test_rate_limits_come_from_the_environment():

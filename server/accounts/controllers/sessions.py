@@ -15,6 +15,7 @@ from server.accounts.sessions import list_sessions
 from server.deps import AuthUser
 from server.openapi import problems
 from server.params import Cursor, Limit, parse_id
+from server.settings import Settings
 
 
 class SessionController(Controller):
@@ -23,8 +24,12 @@ class SessionController(Controller):
     dependencies = {"accounts": Provide(provide_accounts, sync_to_thread=False)}
 
     @get("/", summary="The caller's signed-in sessions (the current one marked)", responses=problems(401, 422))
-    async def list_sessions(self, current_user: AuthUser, limit: Limit = 20, cursor: Cursor = None) -> SessionPage:
-        rows, next_cursor = await list_sessions(current_user.id, limit=limit, cursor=cursor)
+    async def list_sessions(
+        self, current_user: AuthUser, settings: NamedDependency[Settings], limit: Limit = 20, cursor: Cursor = None
+    ) -> SessionPage:
+        rows, next_cursor = await list_sessions(
+            current_user.id, key=settings.security.secret_key, limit=limit, cursor=cursor
+        )
         items = [
             Session(
                 id=str(r["id"]),

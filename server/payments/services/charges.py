@@ -11,10 +11,11 @@ from __future__ import annotations
 from typing import Any
 
 from models.ids import new_id
+from server import cursor as cursor_codec
 from server import db, sql
 from server.deps import CurrentUser
 from server.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from server.pagination import Page, decode_cursor, next_cursor
+from server.pagination import Page
 from server.params import body_id
 from server.payments import ledger, schemas
 from server.payments.services.common import Context, connect_account, lock, user_by_name, users_by_id
@@ -203,7 +204,7 @@ class ChargeService:
 
     async def list(self, viewer: CurrentUser, limit: int, cursor: str | None) -> Page[schemas.Payment]:
         self.ctx.require()
-        after = decode_cursor(cursor)
+        after = cursor_codec.decode_id(self.ctx.secret_key, "payments", cursor or None)
         rows = await sql.fetch(
             "SELECT * FROM payments WHERE (payer = $1 OR recipient = $1) AND ($2::bigint IS NULL OR id < $2) "
             "ORDER BY id DESC LIMIT $3",
@@ -212,7 +213,10 @@ class ChargeService:
             limit + 1,
         )
         ids = [r["id"] for r in rows]
-        return Page(items=await views(rows[:limit], viewer.id), next_cursor=next_cursor(ids, limit))
+        return Page(
+            items=await views(rows[:limit], viewer.id),
+            next_cursor=cursor_codec.next_id(self.ctx.secret_key, "payments", ids, limit),
+        )
 
     async def refund(
         self, actor: CurrentUser, payment_id: int, amount: int | None, key: str | None

@@ -17,12 +17,16 @@ USER_COLUMNS = (
 
 
 class Context:
-    """Settings plus the Stripe gateway (``None`` while payments are not configured)."""
+    """Settings plus the Stripe gateway (``None`` while payments are not configured), and the key that signs
+    list cursors."""
 
-    def __init__(self, settings: PaymentsSettings, gateway: StripeGateway | None, public_url: str = "") -> None:
+    def __init__(
+        self, settings: PaymentsSettings, gateway: StripeGateway | None, public_url: str, secret_key: str
+    ) -> None:
         self.settings = settings
         self._gateway = gateway
         self.public_url = public_url
+        self.secret_key = secret_key
 
     @property
     def stripe(self) -> StripeGateway:

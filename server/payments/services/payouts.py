@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from models.ids import new_id
+from server import cursor as cursor_codec
 from server import db, sql
 from server.deps import CurrentUser
 from server.errors import ValidationFailed
-from server.pagination import Page, decode_cursor, next_cursor
+from server.pagination import Page
 from server.payments import ledger, schemas
 from server.payments.services.common import Context, lock
 
@@ -161,7 +162,7 @@ class PayoutService:
 
     async def list(self, creator: CurrentUser, limit: int, cursor: str | None) -> Page[schemas.PayoutView]:
         self.ctx.require()
-        after = decode_cursor(cursor)
+        after = cursor_codec.decode_id(self.ctx.secret_key, "payouts", cursor or None)
         rows = await sql.fetch(
             "SELECT * FROM payouts WHERE creator = $1 AND ($2::bigint IS NULL OR id < $2) ORDER BY id DESC LIMIT $3",
             creator.id,
@@ -169,7 +170,8 @@ class PayoutService:
             limit + 1,
         )
         return Page(
-            items=[payout_view(r) for r in rows[:limit]], next_cursor=next_cursor([r["id"] for r in rows], limit)
+            items=[payout_view(r) for r in rows[:limit]],
+            next_cursor=cursor_codec.next_id(self.ctx.secret_key, "payouts", [r["id"] for r in rows], limit),
         )
 
     async def _currency(self, user_id: int, currency: str | None) -> str:

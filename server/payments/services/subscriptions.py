@@ -11,10 +11,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from models.ids import new_id
+from server import cursor as cursor_codec
 from server import db, sql
 from server.deps import CurrentUser
 from server.errors import Conflict, NotFound, ValidationFailed
-from server.pagination import Page, decode_cursor, next_cursor
+from server.pagination import Page
 from server.params import body_id
 from server.payments import schemas
 from server.payments.services.common import Context, connect_account, lock, user_by_name, users_by_id
@@ -239,7 +240,7 @@ class SubscriptionService:
 
     async def mine(self, fan: CurrentUser, limit: int, cursor: str | None) -> Page[schemas.SubscriptionView]:
         self.ctx.require()
-        after = decode_cursor(cursor)
+        after = cursor_codec.decode_id(self.ctx.secret_key, "subscriptions", cursor or None)
         rows = await sql.fetch(
             "SELECT * FROM fan_subscriptions WHERE subscriber = $1 AND ($2::bigint IS NULL OR id < $2) "
             "ORDER BY id DESC LIMIT $3",
@@ -248,7 +249,10 @@ class SubscriptionService:
             limit + 1,
         )
         items = [await self._view(r) for r in rows[:limit]]
-        return Page(items=items, next_cursor=next_cursor([r["id"] for r in rows], limit))
+        return Page(
+            items=items,
+            next_cursor=cursor_codec.next_id(self.ctx.secret_key, "subscriptions", [r["id"] for r in rows], limit),
+        )
 
     async def get(self, fan: CurrentUser, sub_id: int) -> schemas.SubscriptionView:
         self.ctx.require()
