@@ -21,7 +21,7 @@ CHAT_USER = "u.id AS u_id, u.username AS u_username, u.display_name AS u_display
 # posts and videos, a private account's public stream is for its followers, and a suspended owner's
 # streams are nobody's (the owner row is read by id: the callers join ``users`` for other purposes).
 VISIBLE = (
-    "(s.owner = $1 OR (SELECT role FROM users WHERE id = $1) IN ('moderator', 'admin') OR ("
+    "(s.owner = $1 OR (SELECT role FROM users WHERE id = $1) IN ('moderator', 'admin') OR ("  # noqa: S608 — constant predicates from this module and social.queries; values are $n
     "NOT " + blocked_either_way("$1", "s.owner") + " AND EXISTS (SELECT 1 FROM users so WHERE so.id = s.owner "
     "AND so.suspended_at IS NULL AND ((s.visibility = 'public' AND NOT so.is_private) "
     "OR (s.visibility IN ('public', 'followers') "
@@ -55,7 +55,9 @@ async def live_streams(viewer: int, before: int | None, limit: int) -> list[Any]
 async def can_see(viewer: int, stream_id: int) -> bool:
     return bool(
         await sql.fetchval(
-            f"SELECT EXISTS (SELECT 1 FROM live_streams s WHERE s.id = $2 AND {VISIBLE})", viewer, stream_id
+            f"SELECT EXISTS (SELECT 1 FROM live_streams s WHERE s.id = $2 AND {VISIBLE})",  # noqa: S608 — constant predicates from this module and social.queries; values are $n
+            viewer,
+            stream_id,
         )
     )
 
@@ -63,7 +65,7 @@ async def can_see(viewer: int, stream_id: int) -> bool:
 async def room_state(user_id: int, stream_id: int) -> Any:
     """Everything a chat publish is judged on, and its author, in one round trip (``None``: no such stream)."""
     return await sql.fetchrow(
-        f"SELECT s.status, s.owner, s.slow_mode_seconds, {VISIBLE} AS visible, u.role, "
+        f"SELECT s.status, s.owner, s.slow_mode_seconds, {VISIBLE} AS visible, u.role, "  # noqa: S608 — constant predicates from this module and social.queries; values are $n
         'EXISTS (SELECT 1 FROM live_bans lb WHERE lb.stream = s.id AND lb."user" = $1 '
         "AND (lb.until IS NULL OR lb.until > now())) AS banned, "
         f"{CHAT_USER} FROM live_streams s, users u WHERE s.id = $2 AND u.id = $1",
@@ -75,7 +77,7 @@ async def room_state(user_id: int, stream_id: int) -> Any:
 # One statement, so one round trip and one transaction: the outbox's emit lock first (see server.outbox:
 # taken before any outbox id is drawn, held to commit), then the chat row, then its outbox event.
 _CHAT_AND_EMIT = (
-    "WITH emit_lock AS (SELECT pg_advisory_xact_lock(24336, 1)), "
+    "WITH emit_lock AS (SELECT pg_advisory_xact_lock(24336, 1)), "  # noqa: S608 — built from this module's constants; values are $n
     "msg AS (INSERT INTO live_chat_messages (id, stream, author, kind, text, created_at) "
     "SELECT $1, $2, $3, 'chat', $4, $5 FROM emit_lock RETURNING id), "
     "ev AS (INSERT INTO outbox_events (channel, event, data, actor, created_at) "
@@ -95,11 +97,10 @@ async def chat_page(viewer: int, stream_id: int, before: int | None, limit: int)
     """Undeleted chat lines and tips, newest first, older than ``before``, without those of users in a
     block relation with ``viewer`` (as the room's channel hides them)."""
     return await sql.fetch(
-        f"SELECT m.id, m.kind, m.text, m.amount, m.currency, m.created_at, m.author, {CHAT_USER} "
+        f"SELECT m.id, m.kind, m.text, m.amount, m.currency, m.created_at, m.author, {CHAT_USER} "  # noqa: S608 — constant predicates from this module and social.queries; values are $n
         "FROM live_chat_messages m LEFT JOIN users u ON u.id = m.author "
         "WHERE m.stream = $1 AND m.deleted_at IS NULL AND ($2::bigint IS NULL OR m.id < $2) "
-        "AND NOT EXISTS (SELECT 1 FROM blocks b WHERE (b.blocker = $4 AND b.blocked = m.author) "
-        "OR (b.blocker = m.author AND b.blocked = $4)) "
+        f"AND NOT {blocked_either_way('$4', 'm.author')} "
         "ORDER BY m.id DESC LIMIT $3",
         stream_id,
         before,

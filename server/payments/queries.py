@@ -10,7 +10,7 @@ def bought(column: str, target: str) -> str:
     until it is fully refunded (``refunded`` mirrors the ledger); a partial refund keeps access.
     """
     return (
-        f"EXISTS (SELECT 1 FROM payments b WHERE b.{column} = {target} AND b.payer = $1 "
+        f"EXISTS (SELECT 1 FROM payments b WHERE b.{column} = {target} AND b.payer = $1 "  # noqa: S608 — column and target are SQL names its callers pass as literals, never input
         "AND b.status = 'succeeded' AND b.refunded < b.amount)"
     )
 
@@ -22,6 +22,6 @@ def subscriber_access(owner: str) -> str:
     subscription ends, so this one comparison is the whole rule (served by ``fan_subscriptions_access``).
     """
     return (
-        "EXISTS (SELECT 1 FROM fan_subscriptions s "
+        "EXISTS (SELECT 1 FROM fan_subscriptions s "  # noqa: S608 — owner is a column name its callers pass as a literal, never input
         f"WHERE s.subscriber = $1 AND s.creator = {owner} AND s.access_until > now())"
     )

@@ -86,7 +86,7 @@ class ChargeService:
         if data.post_id is not None:
             what, column = "post", "post_id"
             row = await sql.fetchrow(
-                "SELECT p.id, p.author AS owner, p.price_amount, p.price_currency, "
+                "SELECT p.id, p.author AS owner, p.price_amount, p.price_currency, "  # noqa: S608 — constant visibility and purchase predicates; values are $n
                 f"{bought('post_id', 'p.id')} AS bought FROM posts p JOIN users a ON a.id = p.author "
                 f"WHERE p.id = $2 AND {VISIBLE}",
                 payer.id,

@@ -260,7 +260,7 @@ class SubscriptionService:
 
     async def _mine(self, fan: CurrentUser, sub_id: int, *, for_update: bool = False) -> Any:
         row = await sql.fetchrow(
-            "SELECT * FROM fan_subscriptions WHERE id = $1 AND subscriber = $2" + (" FOR UPDATE" if for_update else ""),
+            "SELECT * FROM fan_subscriptions WHERE id = $1 AND subscriber = $2" + (" FOR UPDATE" if for_update else ""),  # noqa: S608 — a constant lock clause; values are $n
             sub_id,
             fan.id,
         )
