@@ -69,7 +69,7 @@ async def _subscribers(author_id: int, visibility: str) -> list[int]:
     if visibility == "public":
         return users
     if visibility == "subscribers":  # only those whose paid subscription gives access hear of it
-        allowed = await queries.paying_subscribers(author_id)
+        allowed = set(await social_queries.paying_subscribers(author_id))
         return [u for u in users if u in allowed]
     return [u for u in users if await social_queries.follows(u, author_id)]  # followers-only: accepted followers
 

@@ -51,14 +51,6 @@ async def author_subscribers(author_id: int) -> list[int]:
     return [r["user"] for r in rows]
 
 
-async def paying_subscribers(creator_id: int) -> set[int]:
-    """Whose paid subscription to ``creator_id`` gives access right now (payments' ``access_until`` rule)."""
-    rows = await sql.fetch(
-        "SELECT subscriber FROM fan_subscriptions WHERE creator = $1 AND access_until > now()", creator_id
-    )
-    return {r["subscriber"] for r in rows}
-
-
 async def subscribe_author(user_id: int, author_id: int) -> None:
     """Ring the bell (idempotent: the unique (user, author) index absorbs a repeat)."""
     await sql.execute(

@@ -12,8 +12,8 @@ from typing import Any
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from server import sql
 from server.errors import TooLarge, ValidationFailed
+from server.social import queries
 
 ALLOWED = {"JPEG", "PNG", "WEBP", "GIF"}
 
@@ -79,9 +79,8 @@ async def store_avatar(
     name = f"{user_id}-{secrets.token_hex(8)}.jpg"
     await asyncio.to_thread((folder / name).write_bytes, data)
     url = f"/media/avatars/{name}"
-    old = await sql.fetchval("SELECT avatar_url FROM users WHERE id = $1", user_id)
-    await sql.execute("UPDATE users SET avatar_url = $2, updated_at = now() WHERE id = $1", user_id, url)
-    if isinstance(old, str) and old.startswith("/media/avatars/"):
+    old = await queries.replace_avatar(user_id, url)
+    if old is not None and old.startswith("/media/avatars/"):
         (folder / old.rsplit("/", 1)[-1]).unlink(missing_ok=True)
     return url
 
@@ -108,12 +107,4 @@ async def store_post_image(
     folder.mkdir(parents=True, exist_ok=True)
     name = f"{user_id}-{secrets.token_hex(10)}.jpg"
     await asyncio.to_thread((folder / name).write_bytes, data)
-    return await sql.fetchrow(
-        "INSERT INTO post_media (id, owner, post, url, width, height, created_at) "
-        "VALUES ($1, $2, NULL, $3, $4, $5, now()) RETURNING id, url, width, height",
-        new_id(),
-        user_id,
-        f"/media/images/{name}",
-        width,
-        height,
-    )
+    return await queries.insert_upload(new_id(), user_id, f"/media/images/{name}", width, height)

@@ -12,9 +12,9 @@ from typing import Any
 import msgspec
 
 from channels.names import InvalidChannel
-from server import outbox, sql
+from server import outbox
 from server.realtime import kinds
-from server.social import schemas
+from server.social import queries, schemas
 from server.social.runtime import SocialRuntime
 from server.social.services.visibility import locked
 
@@ -33,25 +33,15 @@ async def audience(rt: SocialRuntime, author: Any, visibility: str, mentions: li
         members = [aid, *mentions]
         return Audience(push=members, live=[u for u in members if u in online], public=False)
     if visibility == "subscribers":
-        rows = await sql.fetch(
-            "SELECT subscriber FROM fan_subscriptions WHERE creator = $1 AND access_until > now()", aid
-        )
-        members = [aid, *dict.fromkeys(r["subscriber"] for r in rows)]
+        members = [aid, *dict.fromkeys(await queries.paying_subscribers(aid))]
         return Audience(push=members, live=[u for u in members if u in online], public=False)
     celebrity = author["followers_count"] >= rt.settings.celebrity_threshold
-    not_muted = "AND NOT EXISTS (SELECT 1 FROM mutes m WHERE m.muter = f.follower AND m.muted = f.followee)"
     if celebrity:
-        rows = await sql.fetch(
-            f"SELECT follower FROM follows f WHERE followee = $1 AND follower = ANY($2) {not_muted}",  # noqa: S608 — not_muted is a constant predicate; values are $n
-            aid,
-            list(online),
-        )
-        followers = [r["follower"] for r in rows]
+        followers = await queries.unmuted_followers(aid, list(online))
         push = [aid]
         live = followers
     else:
-        rows = await sql.fetch(f"SELECT follower FROM follows f WHERE followee = $1 {not_muted}", aid)  # noqa: S608 — not_muted is a constant predicate; values are $n
-        followers = [r["follower"] for r in rows]
+        followers = await queries.unmuted_followers(aid)
         push = [aid, *followers]
         live = [u for u in followers if u in online]
     if aid in online:

@@ -16,8 +16,9 @@ from litestar.datastructures import State
 from litestar.params import FromPath, FromQuery
 from litestar.response import File
 
-from server import security, sql
+from server import security
 from server.errors import NotFound
+from server.social import queries
 
 PREFIX = "/media/images/"
 
@@ -52,11 +53,7 @@ class MediaController(Controller):
         if "/" in name or not name.endswith(".jpg"):
             raise NotFound("no such file")
         path = PREFIX + name
-        row: Any = await sql.fetchrow(
-            "SELECT p.visibility, p.deleted_at, a.is_private, a.suspended_at FROM post_media m "
-            "LEFT JOIN posts p ON p.id = m.post LEFT JOIN users a ON a.id = p.author WHERE m.url = $1",
-            path,
-        )
+        row: Any = await queries.media_file_access(path)
         if row is None or row["deleted_at"] is not None or row["suspended_at"]:
             raise NotFound("no such file")  # unknown, deleted, or its author suspended
         social = state["social"]

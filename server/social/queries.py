@@ -721,3 +721,61 @@ async def delete_comment_like(comment_id: int, user_id: int) -> bool:
 
 async def add_comment_like_count(comment_id: int, delta: int) -> None:
     await sql.execute("UPDATE comments SET like_count = like_count + $2 WHERE id = $1", comment_id, delta)
+
+
+# -- fan-out audiences, media and avatars ------------------------------------------------------------------
+# The fan-out's reads run once per post for every follower (set-based, replica-routable); media rows are
+# keyed by URL, which the builder reads fine but is kept beside the other post_media statements.
+
+_FOLLOWER_NOT_MUTED = "AND NOT EXISTS (SELECT 1 FROM mutes m WHERE m.muter = f.follower AND m.muted = f.followee)"
+
+
+async def paying_subscribers(creator: int) -> list[int]:
+    """Whose subscription to ``creator`` gives access right now (payments' ``access_until`` rule)."""
+    rows = await sql.fetch(
+        "SELECT subscriber FROM fan_subscriptions WHERE creator = $1 AND access_until > now()", creator
+    )
+    return [r["subscriber"] for r in rows]
+
+
+async def unmuted_followers(author: int, among: list[int] | None = None) -> list[int]:
+    """``author``'s followers who have not muted them (only those among ``among``, if given)."""
+    if among is None:
+        rows = await sql.fetch(f"SELECT follower FROM follows f WHERE followee = $1 {_FOLLOWER_NOT_MUTED}", author)  # noqa: S608 — a constant predicate; values are $n
+    else:
+        rows = await sql.fetch(
+            f"SELECT follower FROM follows f WHERE followee = $1 AND follower = ANY($2) {_FOLLOWER_NOT_MUTED}",  # noqa: S608 — a constant predicate; values are $n
+            author,
+            among,
+        )
+    return [r["follower"] for r in rows]
+
+
+async def replace_avatar(user_id: int, url: str) -> str | None:
+    """Point the user's avatar at ``url``; the URL it had (its file is the caller's to remove)."""
+    old = await sql.fetchval("SELECT avatar_url FROM users WHERE id = $1", user_id)
+    await sql.execute("UPDATE users SET avatar_url = $2, updated_at = now() WHERE id = $1", user_id, url)
+    return old if isinstance(old, str) else None
+
+
+async def insert_upload(row_id: int, owner: int, url: str, width: int, height: int) -> Any:
+    """Keep an uploaded image as ``owner``'s unattached media; its ``id, url, width, height``."""
+    return await sql.fetchrow(
+        "INSERT INTO post_media (id, owner, post, url, width, height, created_at) "
+        "VALUES ($1, $2, NULL, $3, $4, $5, now()) RETURNING id, url, width, height",
+        row_id,
+        owner,
+        url,
+        width,
+        height,
+    )
+
+
+async def media_file_access(url: str) -> Any:
+    """What serving the media file at ``url`` depends on: its post's visibility and deletion, its author's
+    privacy and suspension (all ``NULL`` while unattached); ``None`` for an unknown URL."""
+    return await sql.fetchrow(
+        "SELECT p.visibility, p.deleted_at, a.is_private, a.suspended_at FROM post_media m "
+        "LEFT JOIN posts p ON p.id = m.post LEFT JOIN users a ON a.id = p.author WHERE m.url = $1",
+        url,
+    )
