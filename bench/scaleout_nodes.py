@@ -176,9 +176,10 @@ def _layout_text(name: str, result: dict[str, Any]) -> str:
     top = _top(result)
     redis = (top.get("watched_cpu") or {}).get("redis", 0.0)
     cores = " / ".join(f"{c:.0%}" for c in top.get("cores", []))
+    shards = " (its shards together)" if "cluster" in name else ""
     return (
         f"{name} {_n(best)} deliveries/s max sustained (stopped by {_limit(steps[-1], result)}; at that step "
-        f"Valkey {redis:.0%} of a core, the 3 nodes {top.get('server_cpu', 0):.0%}, load generator "
+        f"Valkey {redis:.0%} of a core{shards}, the 3 nodes {top.get('server_cpu', 0):.0%}, load generator "
         f"{top.get('client_cpu', 0):.0%}, cores busy {cores})"
     )
 
