@@ -1,7 +1,7 @@
 """Write realtime events into the transactional outbox.
 
-Call ``emit`` inside the transaction that makes the change (Piccolo's ``async with
-engine.transaction()``): the event row commits or rolls back with it. A relay (``server.realtime``)
+Call ``emit`` inside the transaction that makes the change (``async with db.transaction():``): the
+event row commits or rolls back with it. A relay (``server.realtime``)
 publishes committed rows to the broker in commit order, woken by ``NOTIFY outbox``.
 
 Ordering, per channel, is commit order, with no serial section while transactions do their work:

@@ -7,6 +7,7 @@ Tables in the panel are read-only (``tables.py``); every change is one of these 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from piccolo_admin.endpoints import FormConfig
@@ -15,7 +16,8 @@ from starlette.requests import Request
 
 from models.accounts import User
 from models.ads import AdCampaign
-from server import db, sql
+from models.social import Report
+from server import db
 from server.accounts import audit
 from server.accounts.audit import ClientInfo
 from server.admin import services as admin_services
@@ -24,6 +26,7 @@ from server.deps import CurrentUser
 from server.errors import DomainError
 from server.live import hooks as live_hooks
 from server.params import as_id
+from server.social import queries as social_queries
 from server.social.services.moderation import ModerationService
 from server.video.services import VideoService
 
@@ -130,17 +133,12 @@ def build(state: Callable[[], Any]) -> list[FormConfig]:
         actor = await _actor(request)
         post_id = _object_id(data.id)
         async with db.transaction():
-            row = await sql.fetchrow(
-                "UPDATE posts SET deleted_at = NULL, removed_by = NULL WHERE id = $1 AND removed_by IS NOT NULL "
-                "RETURNING author",
-                post_id,
-            )
-            if row is None:
+            author = await social_queries.restore_removed_post(post_id)
+            if author is None:
                 raise ValueError("no post removed by a moderator has that id")
-            await sql.execute("UPDATE users SET posts_count = posts_count + 1 WHERE id = $1", row["author"])
             await audit.record(
                 "admin_change",
-                user_id=row["author"],
+                user_id=author,
                 actor_id=actor.id,
                 client=_client(request),
                 change="post_restored",
@@ -153,15 +151,9 @@ def build(state: Callable[[], Any]) -> list[FormConfig]:
         actor = await _actor(request)
         comment_id = _object_id(data.id)
         async with db.transaction():
-            row = await sql.fetchrow(
-                "UPDATE comments SET deleted_at = now() WHERE id = $1 AND deleted_at IS NULL RETURNING author, post",
-                comment_id,
-            )
+            row = await social_queries.set_comment_removed(comment_id, True)
             if row is None:
                 raise ValueError("no visible comment has that id")
-            await sql.execute(
-                "UPDATE posts SET comment_count = greatest(comment_count - 1, 0) WHERE id = $1", row["post"]
-            )
             await audit.record(
                 "admin_change",
                 user_id=row["author"],
@@ -178,13 +170,9 @@ def build(state: Callable[[], Any]) -> list[FormConfig]:
         actor = await _actor(request)
         comment_id = _object_id(data.id)
         async with db.transaction():
-            row = await sql.fetchrow(
-                "UPDATE comments SET deleted_at = NULL WHERE id = $1 AND deleted_at IS NOT NULL RETURNING author, post",
-                comment_id,
-            )
+            row = await social_queries.set_comment_removed(comment_id, False)
             if row is None:
                 raise ValueError("no removed comment has that id")
-            await sql.execute("UPDATE posts SET comment_count = comment_count + 1 WHERE id = $1", row["post"])
             await audit.record(
                 "admin_change",
                 user_id=row["author"],
@@ -201,14 +189,14 @@ def build(state: Callable[[], Any]) -> list[FormConfig]:
         actor = await _actor(request)
         report_id = _object_id(data.id)
         async with db.transaction():
-            row = await sql.fetchrow(
-                "UPDATE reports SET status = $2, resolved_at = now(), resolved_by = $3 WHERE id = $1 "
-                "AND status = 'open' RETURNING reporter",
-                report_id,
-                data.outcome,
-                actor.id,
+            closed = (
+                await Report.update(
+                    {Report.status: data.outcome, Report.resolved_at: datetime.now(UTC), Report.resolved_by: actor.id}
+                )
+                .where((Report.id == report_id) & (Report.status == "open"))
+                .returning(Report.id)
             )
-            if row is None:
+            if not closed:
                 raise ValueError("no open report has that id")
             await audit.record(
                 "admin_change",

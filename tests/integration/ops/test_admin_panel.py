@@ -6,6 +6,7 @@ from __future__ import annotations
 import pyotp
 
 from models.accounts import AuditEvent, User
+from models.social import Report
 from tests.integration.realtime.helpers import connect
 from tests.integration.social.helpers import signup_via_api
 
@@ -98,6 +99,47 @@ async def test_tables_are_read_only_and_forms_apply_rules_and_audit(client):
     assert ("role_changed", boss_id, None) in actions
     assert ("admin_change", boss_id, "post_restored") in actions
     assert any(a == "post.removed" and actor == boss_id for a, actor, _ in actions)
+
+
+async def test_comment_and_report_forms_change_only_what_they_name_and_keep_counters(client):
+    await signup_via_api(client, "boss", role="admin")
+    carol = await signup_via_api(client, "carol")
+    dave = await signup_via_api(client, "dave")
+    post = await carol.publish("hello")
+    made = await dave.post(f"{API}/posts/{post['id']}/comments", json={"text": "rude"})
+    assert made.status_code == 201, made.text
+    comment = made.json()
+    report = await carol.post(
+        f"{API}/reports", json={"target_type": "comment", "target_id": comment["id"], "reason": "x"}
+    )
+    assert report.status_code == 201, report.text
+    await panel_login(client, "boss")
+
+    async def comment_count() -> int:
+        return (await carol.get(f"{API}/posts/{post['id']}")).json()["comment_count"]
+
+    async def listed() -> list[str]:
+        return [c["id"] for c in (await carol.get(f"{API}/posts/{post['id']}/comments")).json()["items"]]
+
+    assert await comment_count() == 1
+    assert (await form(client, "remove-comment", {"id": comment["id"]})).status_code == 200
+    assert await comment_count() == 0 and await listed() == []
+    again = await form(client, "remove-comment", {"id": comment["id"]})
+    assert again.status_code == 422 and "no visible comment" in again.json()["custom_form_error"]
+    assert await comment_count() == 0  # a second removal moves no counter
+    assert (await form(client, "restore-comment", {"id": comment["id"]})).status_code == 200
+    assert await comment_count() == 1 and await listed() == [comment["id"]]
+    again = await form(client, "restore-comment", {"id": comment["id"]})
+    assert again.status_code == 422 and "no removed comment" in again.json()["custom_form_error"]
+
+    closed = await form(client, "close-report", {"id": report.json()["id"], "outcome": "dismissed"})
+    assert closed.status_code == 200, closed.text
+    row = await Report.select(Report.status, Report.resolved_by, Report.resolved_at).first()
+    boss_id = (await User.select(User.id).where(User.username == "boss").first())["id"]
+    assert row["status"] == "dismissed" and row["resolved_by"] == boss_id and row["resolved_at"] is not None
+    again = await form(client, "close-report", {"id": report.json()["id"], "outcome": "resolved"})
+    assert again.status_code == 422 and "no open report" in again.json()["custom_form_error"]
+    assert (await Report.select(Report.status).first())["status"] == "dismissed"
 
 
 async def test_moderators_moderate_but_only_admins_change_roles(client):
