@@ -18,6 +18,7 @@ from server.realtime import kinds
 from server.replicas import ReplicaSet
 from server.social.config import SocialSettings
 from server.social.media import MediaSigner
+from server.social.pulled import PulledPosts
 from server.social.store import MemoryStore, RedisStore, Store
 
 log = structlog.get_logger(__name__)
@@ -65,6 +66,8 @@ class SocialRuntime:
             if redis is not None
             else MemoryStore(cap=cap, ttl=ttl, half_life=half)
         )
+        # Celebrities' newest post ids, shared by every reader of this process (the home feed's pull side).
+        self.pulled = PulledPosts()
         self._touched: dict[int, float] = {}
         # The broker's ``position(channel)`` (None in a process without the realtime layer, e.g. a worker).
         self.positions = positions

@@ -72,6 +72,9 @@ class Store(Protocol):
     half_life: float
 
     async def timeline_ids(self, user_id: int, max_id: int | None, count: int) -> tuple[list[int], bool] | None: ...
+    async def home_read(
+        self, user_id: int, max_id: int | None, count: int
+    ) -> tuple[tuple[list[int], bool] | None, list[int] | None]: ...
     async def build_timeline(self, user_id: int, ids: list[int]) -> None: ...
     async def push(self, user_ids: list[int], post_id: int) -> None: ...
     async def drop_timeline(self, user_id: int) -> None: ...
@@ -92,6 +95,13 @@ def _growth(now: float, start: float, half_life: float) -> float:
     return math.pow(2.0, (now - start) / half_life)
 
 
+def _celebrity_list(raw: Any) -> list[int] | None:
+    if raw is None:
+        return None
+    text = raw.decode() if isinstance(raw, bytes) else str(raw)
+    return [int(x) for x in text.split(",") if x]
+
+
 class RedisStore:
     def __init__(self, redis: Any, *, cap: int, ttl: int, half_life: float, prefix: str = "social:") -> None:
         self.redis, self.cap, self.ttl, self.half_life, self.p = redis, cap, ttl, half_life, prefix
@@ -104,21 +114,37 @@ class RedisStore:
     def _tl(self, user_id: int) -> str:
         return f"{self.p}tl:home:{user_id}"
 
-    async def timeline_ids(self, user_id: int, max_id: int | None, count: int) -> tuple[list[int], bool] | None:
-        """Ids below ``max_id``, newest first, and whether the timeline holds everything older too."""
+    def _queue_timeline(self, pipe: Any, user_id: int, max_id: int | None, count: int) -> None:
         key = self._tl(user_id)
-        pipe = self.redis.pipeline(transaction=False)
         # Scores are float64 and ids 57-bit: read inclusively and filter on the exact member.
         pipe.zrevrangebyscore(key, "+inf" if max_id is None else max_id, 1, start=0, num=count + 32)
         pipe.zcard(key)
         pipe.expire(key, self.ttl)
-        members, card, _ = await pipe.execute()
+
+    def _timeline(self, members: list[Any], card: int, max_id: int | None, count: int) -> tuple[list[int], bool] | None:
         if card == 0:
             return None
         ids = [int(m) for m in members]
         if max_id is not None:
             ids = [i for i in ids if i < max_id]
         return ids[:count], card - 1 < self.cap
+
+    async def timeline_ids(self, user_id: int, max_id: int | None, count: int) -> tuple[list[int], bool] | None:
+        """Ids below ``max_id``, newest first, and whether the timeline holds everything older too."""
+        pipe = self.redis.pipeline(transaction=False)
+        self._queue_timeline(pipe, user_id, max_id, count)
+        members, card, _ = await pipe.execute()
+        return self._timeline(members, card, max_id, count)
+
+    async def home_read(
+        self, user_id: int, max_id: int | None, count: int
+    ) -> tuple[tuple[list[int], bool] | None, list[int] | None]:
+        """``timeline_ids`` and ``celebrities`` in one round trip (a home page needs both)."""
+        pipe = self.redis.pipeline(transaction=False)
+        self._queue_timeline(pipe, user_id, max_id, count)
+        pipe.get(self._celebs(user_id))
+        members, card, _, raw = await pipe.execute()
+        return self._timeline(members, card, max_id, count), _celebrity_list(raw)
 
     async def build_timeline(self, user_id: int, ids: list[int]) -> None:
         key = self._tl(user_id)
@@ -152,11 +178,7 @@ class RedisStore:
 
     async def celebrities(self, user_id: int) -> list[int] | None:
         """The followed celebrities cached by ``set_celebrities``; ``None`` once dropped or expired."""
-        raw = await self.redis.get(self._celebs(user_id))
-        if raw is None:
-            return None
-        text = raw.decode() if isinstance(raw, bytes) else str(raw)
-        return [int(x) for x in text.split(",") if x]
+        return _celebrity_list(await self.redis.get(self._celebs(user_id)))
 
     async def set_celebrities(self, user_id: int, ids: list[int], ttl: int) -> None:
         await self.redis.set(self._celebs(user_id), ",".join(map(str, ids)), ex=ttl)
@@ -242,6 +264,11 @@ class MemoryStore:
             return None
         end = len(ids) if max_id is None else bisect.bisect_left(ids, max_id)
         return ids[max(0, end - count) : end][::-1], len(ids) < self.cap
+
+    async def home_read(
+        self, user_id: int, max_id: int | None, count: int
+    ) -> tuple[tuple[list[int], bool] | None, list[int] | None]:
+        return await self.timeline_ids(user_id, max_id, count), await self.celebrities(user_id)
 
     async def build_timeline(self, user_id: int, ids: list[int]) -> None:
         self._tl[user_id] = sorted(ids[: self.cap])

@@ -104,13 +104,13 @@ class FeedService:
         for post_id in reversed(await self._pushed_ids(viewer, ids[0] if ids else 0)):
             await self.rt.store.push([viewer], post_id)
 
-    async def _celebrities(self, viewer: int) -> list[int]:
+    async def _celebrities(self, viewer: int, cached: list[int] | None) -> list[int]:
         """Followed authors above the threshold, cached in the store next to the timeline.
 
-        A follow change drops the entry with the timeline; the TTL bounds how long an author who has
-        just crossed the threshold (and whose new posts are no longer pushed) goes unpulled.
+        ``cached`` is what the store held (read with the timeline, in one round trip). A follow change
+        drops the entry with the timeline; the TTL bounds how long an author who has just crossed the
+        threshold (and whose new posts are no longer pushed) goes unpulled.
         """
-        cached = await self.rt.store.celebrities(viewer)
         if cached is not None:
             return cached
         ids = await queries.celebrity_followees(viewer, self.rt.settings.celebrity_threshold)
@@ -118,11 +118,16 @@ class FeedService:
         return ids
 
     async def home(self, viewer: int, limit: int, cur: str | None) -> schemas.PostPage:
-        celebrities = await self._celebrities(viewer)
         store = self.rt.store
+        celebrities: list[int] | None = None
 
         async def source(max_id: int | None, n: int) -> list[int]:
-            got = await store.timeline_ids(viewer, max_id, n)
+            nonlocal celebrities
+            if celebrities is None:  # the first round: the timeline and the celebrity list in one read
+                got, cached = await store.home_read(viewer, max_id, n)
+                celebrities = await self._celebrities(viewer, cached)
+            else:
+                got = await store.timeline_ids(viewer, max_id, n)
             if got is None:
                 # Cold (never read, evicted, or the graph changed): warm it in the background and answer
                 # this page from the (author, id) index below, as for a page past the capped window.
@@ -135,8 +140,9 @@ class FeedService:
                 floor = pushed[-1] if pushed else max_id
                 ids.update(await queries.followed_post_ids(viewer, _below(floor), n))
             if celebrities:
-                # The pull side: celebrities' posts are merged at read time, never pushed.
-                ids.update(await queries.authors_post_ids(celebrities, _below(max_id), n))
+                # The pull side: celebrities' posts are merged at read time, never pushed; their newest
+                # ids are read once per author for every reader of this process (``PulledPosts``).
+                ids.update(await self.rt.pulled.newest(celebrities, _below(max_id), n))
             return sorted(ids, reverse=True)[:n]
 
         return await self._page(viewer, "home", cur, limit, source)

@@ -119,6 +119,7 @@ class PostService:
                 )
             )
         await self.rt.store.push(aud.push, post_id)
+        self.rt.pulled.forget(viewer)  # if the author is pulled at read time, this process shows it at once
         now = time.time()
         for tag in tags if aud.public else []:  # only public posts of public accounts trend
             await self.rt.store.trend_add("tags", tag, 1.0, now)
