@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import msgspec
 
@@ -130,63 +130,72 @@ async def visible_posts(
         return {}
     seen = await queries.visible_post_rows(viewer, ids, feed=feed)
     contents = await _contents(seen)
-    rows = [{**dict(r), **msgspec.structs.asdict(contents[r["id"]])} for r in seen if r["id"] in contents]
-    originals = {r["repost_of"] for r in rows if r["repost_of"] is not None}
+    rows = [(r, contents[r["id"]]) for r in seen if r["id"] in contents]
+    originals = {r["repost_of"] for r, _ in rows if r["repost_of"] is not None}
     inner = await visible_posts(viewer, list(originals), signer=signer) if originals else {}
-    mention_ids = {m for r in rows for m in r["mentions"]}
+    mention_ids = {m for _, c in rows for m in c.mentions}
     names = await queries.usernames(list(mention_ids)) if mention_ids else {}
     out: dict[int, schemas.Post] = {}
-    for r in rows:
+    for r, c in rows:
         original = None
         if r["repost_of"] is not None:
             original = inner.get(r["repost_of"])
             if original is None:  # the original is gone or hidden: so is the repost
                 continue
-        media = r["media"]  # attached images come with the content (NULL for most posts)
+        media = c.media  # attached images come with the content (NULL for most posts)
         items = _MEDIA.decode(media) if media is not None else []
         if items and not (r["visibility"] == "public" and not r["a_is_private"]):
             # Not public: only signed, expiring URLs open these files (see server.social.media).
             items = [msgspec.structs.replace(m, url=signer.url(m.url) if signer else m.url) for m in items]
-        out[r["id"]] = post_view(r, names, original, items)
-        if r["video"] is not None:  # a video post (server.video publishes one per ready public video)
-            out[r["id"]].video = _VIDEO.decode(r["video"])
+        post = post_view(r, c, names, original, items)
+        if c.video is not None:  # a video post (server.video publishes one per ready public video)
+            post.video = _VIDEO.decode(c.video)
+        out[r["id"]] = post
     return out
 
 
 def post_view(
-    r: Any, names: dict[int, str], original: schemas.Post | None = None, media: list[schemas.Media] | None = None
+    r: Any, c: Content, names: dict[int, str], original: schemas.Post | None, media: list[schemas.Media]
 ) -> schemas.Post:
-    price = schemas.Price(amount=r["price_amount"], currency=r["price_currency"]) if r["price_amount"] else None
-    if price is not None and not r["unlocked"]:
-        # A paid post the viewer has not bought: a teaser (author, price, counts), not its content.
-        return locked(_post(r, names, original, []), price)
-    return msgspec.structs.replace(_post(r, names, original, media or []), price=price)
+    """The post from the viewer's row ``r`` and its content ``c``, in one construction (every post of every page)."""
+    # Amount and currency are set together (a paid post has both).
+    price = schemas.Price(amount=c.price_amount, currency=cast(str, c.price_currency)) if c.price_amount else None
+    # A paid post the viewer has not bought: a teaser (author, price, counts), not its content (see ``locked``).
+    shut = price is not None and not r["unlocked"]
+    return schemas.Post(
+        id=str(r["id"]),
+        author=schemas.UserSummary(
+            id=str(r["a_id"]),
+            username=r["a_username"],
+            display_name=r["a_display_name"],
+            avatar_url=r["a_avatar_url"],
+            followers_count=r["a_followers_count"],
+            following_count=r["a_following_count"],
+            posts_count=r["a_posts_count"],
+            is_private=r["a_is_private"],
+        ),
+        text="" if shut else c.text,
+        visibility=r["visibility"],
+        hashtags=c.hashtags,  # decoded afresh for this read: not shared with the cache
+        mentions=[] if shut else [schemas.Mention(id=str(m), username=names[m]) for m in c.mentions if m in names],
+        created_at=c.created_at,
+        edited_at=c.edited_at,
+        like_count=c.like_count,
+        comment_count=c.comment_count,
+        repost_count=c.repost_count,
+        liked_by_me=r["liked_by_me"],
+        reposted_by_me=r["reposted_by_me"],
+        bookmarked_by_me=r["bookmarked_by_me"],
+        media=[] if shut else media,
+        repost_of=original,
+        price=price,
+        locked=shut,
+    )
 
 
 def locked(post: schemas.Post, price: schemas.Price) -> schemas.Post:
     """``post`` as someone who has not bought it sees it."""
     return msgspec.structs.replace(post, text="", media=[], mentions=[], price=price, locked=True)
-
-
-def _post(r: Any, names: dict[int, str], original: schemas.Post | None, media: list[schemas.Media]) -> schemas.Post:
-    return schemas.Post(
-        id=str(r["id"]),
-        author=user_summary(r, "a_"),
-        text=r["text"],
-        visibility=r["visibility"],
-        hashtags=list(r["hashtags"]),
-        mentions=[schemas.Mention(id=str(m), username=names[m]) for m in r["mentions"] if m in names],
-        created_at=r["created_at"],
-        edited_at=r["edited_at"],
-        like_count=r["like_count"],
-        comment_count=r["comment_count"],
-        repost_count=r["repost_count"],
-        liked_by_me=r["liked_by_me"],
-        reposted_by_me=r["reposted_by_me"],
-        bookmarked_by_me=r["bookmarked_by_me"],
-        media=media,
-        repost_of=original,
-    )
 
 
 async def in_order(viewer: int, ids: list[int], *, feed: bool = True, signer: Any = None) -> list[schemas.Post]:

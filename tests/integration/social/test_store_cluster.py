@@ -24,6 +24,11 @@ async def test_timelines_and_trending_work_across_shards(redis_cluster: Any) -> 
             assert await store.timeline_ids(u, None, 10) == ([7, 5], True)
         for u in users[20:]:
             assert await store.timeline_ids(u, None, 10) is None  # a cold timeline is not created by a push
+        await store.set_celebrities(2, [9, 8], 60)
+        # A home page's one read: the timeline and the celebrity list, each on its own shard.
+        assert redis_cluster.shard_of(store._tl(2)) != redis_cluster.shard_of(store._celebs(2))
+        assert await store.home_read(2, None, 10) == (([7, 5], True), [9, 8])
+        assert await store.home_read(3, None, 10) == (([7, 5], True), None)
         await store.set_celebrities(1, [9], 60)
         await store.drop_timeline(1)  # two keys, two slots
         assert await store.timeline_ids(1, None, 10) is None and await store.celebrities(1) is None
