@@ -45,7 +45,7 @@ class FeedService:
             ids = await source(max_id, batch)
             if not ids:
                 break
-            items.extend(await in_order(viewer, ids, signer=self.rt.media))
+            items.extend(await in_order(viewer, ids, signer=self.rt.media, limit=want - len(items)))
             max_id = ids[-1]
             if len(items) >= want or len(ids) < batch:
                 break

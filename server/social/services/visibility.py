@@ -123,12 +123,31 @@ async def _contents(rows: list[Any]) -> dict[int, Content]:
 
 
 async def visible_posts(
-    viewer: int, ids: list[int], *, feed: bool = False, signer: Any = None
+    viewer: int, ids: list[int], *, feed: bool = False, signer: Any = None, limit: int | None = None
 ) -> dict[int, schemas.Post]:
-    """The posts among ``ids`` that ``viewer`` may see (and, for feeds, has not muted), by id."""
+    """The posts among ``ids`` that ``viewer`` may see (and, for feeds, has not muted), by id.
+
+    With ``limit``, only the first ``limit`` of them in ``ids`` order: a feed page asks for a few candidates
+    more than it shows (some may be hidden) and need not build the posts it will not show.
+    """
     if not ids:
         return {}
     seen = await queries.visible_post_rows(viewer, ids, feed=feed)
+    if limit is None:
+        return await _build(viewer, seen, signer)
+    rank = {post_id: n for n, post_id in enumerate(ids)}
+    seen.sort(key=lambda r: rank[r["id"]])
+    out: dict[int, schemas.Post] = {}
+    start = 0
+    while start < len(seen) and len(out) < limit:  # more than one round only when a repost's original is hidden
+        end = start + limit - len(out)
+        out.update(await _build(viewer, seen[start:end], signer))
+        start = end
+    return out
+
+
+async def _build(viewer: int, seen: list[Any], signer: Any) -> dict[int, schemas.Post]:
+    """The posts of the visible rows ``seen``, by id (a repost whose original the viewer may not see is left out)."""
     contents = await _contents(seen)
     rows = [(r, contents[r["id"]]) for r in seen if r["id"] in contents]
     originals = {r["repost_of"] for r, _ in rows if r["repost_of"] is not None}
@@ -198,6 +217,9 @@ def locked(post: schemas.Post, price: schemas.Price) -> schemas.Post:
     return msgspec.structs.replace(post, text="", media=[], mentions=[], price=price, locked=True)
 
 
-async def in_order(viewer: int, ids: list[int], *, feed: bool = True, signer: Any = None) -> list[schemas.Post]:
-    found = await visible_posts(viewer, ids, feed=feed, signer=signer)
+async def in_order(
+    viewer: int, ids: list[int], *, feed: bool = True, signer: Any = None, limit: int | None = None
+) -> list[schemas.Post]:
+    """The visible posts among ``ids``, in ``ids`` order (with ``limit``: the first ``limit`` of them)."""
+    found = await visible_posts(viewer, ids, feed=feed, signer=signer, limit=limit)
     return [found[i] for i in ids if i in found]
