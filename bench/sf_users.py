@@ -19,7 +19,7 @@ async def create(count: int, prefix: str) -> list[dict[str, str]]:
     from models.accounts import User
     from server import db, security
     from server.accounts.services import AccountService, ClientInfo
-    from server.settings import get_settings
+    from server.settings import from_env
 
     await db.start_pool(max_size=4)
     try:
@@ -35,7 +35,7 @@ async def create(count: int, prefix: str) -> list[dict[str, str]]:
             for i in range(count)
         ]
         rows = await User.insert(*users).returning(*User.all_columns())
-        service = AccountService(get_settings())
+        service = AccountService(from_env())
         client = ClientInfo(ip="127.0.0.1", user_agent="social-flow-bench")
         out = []
         for row in rows:

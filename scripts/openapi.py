@@ -14,8 +14,9 @@ def main() -> None:
     from litestar.serialization import encode_json
 
     from server.app import create_app
+    from server.settings import from_env
 
-    schema = json.loads(encode_json(create_app().openapi_schema.to_schema()))  # Litestar's own encoder
+    schema = json.loads(encode_json(create_app(from_env()).openapi_schema.to_schema()))  # Litestar's own encoder
     out = json.dumps(schema, indent=2, sort_keys=True) + "\n"
     if len(sys.argv) > 1:
         with open(sys.argv[1], "w") as fh:

@@ -11,42 +11,45 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from server.settings import get_settings
+import msgspec
+
+from server.settings import Settings, from_env
 
 
 def _exit_on_sigterm(signum: int, _frame: object) -> None:
     raise SystemExit(128 + signum)
 
 
-def _with_database(run: Callable[[], int]) -> int:
-    """Run ``run`` with ``DATABASE_URL`` set: the given one, or an embedded PostgreSQL we start and stop."""
+def _with_database(settings: Settings, run: Callable[[Settings], int]) -> int:
+    """Run ``run`` with settings that name a database: the given one, or an embedded PostgreSQL we start and stop."""
     from server.embedded import EmbeddedPostgres
 
     # uvicorn re-raises the SIGTERM it handled once it has shut down; with the default handler the process
     # would die there without running the ``finally`` below, leaving the embedded PostgreSQL behind.
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
-    settings = get_settings()
     embedded = None
     if not settings.database.url:
         embedded = EmbeddedPostgres(settings.data_dir)
-        os.environ["DATABASE_URL"] = embedded.start()
-        get_settings.cache_clear()
+        url = embedded.start()
+        # uvicorn's worker processes read their own settings from the environment (server.asgi).
+        os.environ["DATABASE_URL"] = url
+        settings = settings.replace(database=msgspec.structs.replace(settings.database, url=url))
     try:
-        return run()
+        return run(settings)
     finally:
         if embedded is not None:
             embedded.stop()
 
 
-def _migrate() -> int:
+def _migrate(settings: Settings) -> int:
     from server import db
 
-    asyncio.run(db.migrate())
+    asyncio.run(db.migrate(settings.database))
     return 0
 
 
-def cmd_migrate(_: argparse.Namespace) -> int:
-    return _with_database(_migrate)
+def cmd_migrate(_: argparse.Namespace, settings: Settings) -> int:
+    return _with_database(settings, _migrate)
 
 
 def _multiprocess_metrics(data_dir: Path) -> None:
@@ -60,13 +63,12 @@ def _multiprocess_metrics(data_dir: Path) -> None:
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(folder)
 
 
-def cmd_serve(args: argparse.Namespace) -> int:
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
     from server.logging import configure
 
     configure()
-    settings = get_settings()
     workers = args.workers or settings.http.workers
     if workers > 1 and not settings.redis.url:
         print(
@@ -78,8 +80,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if workers > 1:
         _multiprocess_metrics(settings.data_dir)
 
-    def serve() -> int:
-        _migrate()
+    def serve(settings: Settings) -> int:
+        _migrate(settings)
         uvicorn.run(
             "server.asgi:app",
             host=settings.http.host,
@@ -100,85 +102,85 @@ def cmd_serve(args: argparse.Namespace) -> int:
         )
         return 0
 
-    return _with_database(serve)
+    return _with_database(settings, serve)
 
 
-def cmd_worker(_: argparse.Namespace) -> int:
+def cmd_worker(_: argparse.Namespace, settings: Settings) -> int:
     """Run the notification job worker in this process (for ``NOTIFY_WORKER=off`` servers)."""
     from server.logging import configure
 
     configure()
 
-    async def work() -> None:
+    async def work(settings: Settings) -> None:
         from server.notifications import queue
         from server.runtime import Runtime
 
-        runtime = Runtime(get_settings())  # the app's objects, through the app's factory
+        runtime = Runtime(settings)  # the app's objects, through the app's factory
         async with runtime.working():
             await queue.run_worker(runtime.job_context(), wait=True, signals=True)
 
-    def run() -> int:
-        _migrate()
+    def run(settings: Settings) -> int:
+        _migrate(settings)
         try:
-            asyncio.run(work())
+            asyncio.run(work(settings))
         except KeyboardInterrupt:
             pass
         return 0
 
-    return _with_database(run)
+    return _with_database(settings, run)
 
 
-def cmd_video_worker(_: argparse.Namespace) -> int:
+def cmd_video_worker(_: argparse.Namespace, settings: Settings) -> int:
     """Run the video processing worker in this process (for ``VIDEO_WORKER=off`` servers)."""
     from server.logging import configure
 
     configure()
 
-    async def work() -> None:
+    async def work(settings: Settings) -> None:
         from server.runtime import Runtime
         from server.video import jobs
 
-        runtime = Runtime(get_settings())  # the app's objects, through the app's factory
+        runtime = Runtime(settings)  # the app's objects, through the app's factory
         async with runtime.working():
             await jobs.run_worker(runtime.video, wait=True, signals=True)
 
-    def run() -> int:
-        _migrate()
+    def run(settings: Settings) -> int:
+        _migrate(settings)
         try:
-            asyncio.run(work())
+            asyncio.run(work(settings))
         except KeyboardInterrupt:
             pass
         return 0
 
-    return _with_database(run)
+    return _with_database(settings, run)
 
 
-def cmd_create_admin(args: argparse.Namespace) -> int:
+def cmd_create_admin(args: argparse.Namespace, settings: Settings) -> int:
     from server.accounts.admin_cli import create_admin
     from server.errors import DomainError
 
-    def run() -> int:
-        _migrate()
+    def run(settings: Settings) -> int:
+        _migrate(settings)
         try:
-            return asyncio.run(create_admin(args.username, args.email, args.password))
+            return asyncio.run(create_admin(settings, args.username, args.email, args.password))
         except DomainError as exc:
             print(f"create-admin: {exc.detail}", file=sys.stderr)
             return 1
 
-    return _with_database(run)
+    return _with_database(settings, run)
 
 
-def cmd_seed(args: argparse.Namespace) -> int:
+def cmd_seed(args: argparse.Namespace, settings: Settings) -> int:
     import time
 
     from server.social.seed import seed
 
-    def run() -> int:
-        _migrate()
+    def run(settings: Settings) -> int:
+        _migrate(settings)
         started = time.time()
         counts = asyncio.run(
             seed(
-                get_settings().database.url or os.environ["DATABASE_URL"],
+                str(settings.database.url),
                 users=args.users,
                 posts=args.posts,
                 likes=args.likes,
@@ -191,17 +193,17 @@ def cmd_seed(args: argparse.Namespace) -> int:
         print(f"seeded {counts} in {time.time() - started:.1f}s (password of every user: 'seed password 1')")
         return 0
 
-    return _with_database(run)
+    return _with_database(settings, run)
 
 
-def cmd_ledger_check(_: argparse.Namespace) -> int:
+def cmd_ledger_check(_: argparse.Namespace, settings: Settings) -> int:
     from server.payments.cli import ledger_check
 
-    def run() -> int:
-        _migrate()
+    def run(settings: Settings) -> int:
+        _migrate(settings)  # also points the engine at settings.database (server.db.bind)
         return asyncio.run(ledger_check())
 
-    return _with_database(run)
+    return _with_database(settings, run)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -231,7 +233,8 @@ def main(argv: list[str] | None = None) -> int:
         func=cmd_ledger_check
     )
     args = parser.parse_args(argv)
-    return int(args.func(args) or 0)
+    # The one place the command line reads its configuration; every command receives these settings.
+    return int(args.func(args, from_env()) or 0)
 
 
 if __name__ == "__main__":

@@ -28,7 +28,6 @@ from server.live import tips as live_tips
 from server.live.controllers import CONTROLLERS as LIVE_CONTROLLERS
 from server.logging import configure as configure_logging
 from server.middleware import request_id_middleware
-from server.notifications import handlers as notification_handlers
 from server.notifications.controllers import CONTROLLERS as NOTIFICATION_CONTROLLERS
 from server.notifications.deps import dependencies as notification_dependencies
 from server.observability.controllers import MetricsController
@@ -42,7 +41,7 @@ from server.realtime.controllers import RealtimeController, ws_endpoint
 from server.realtime.deps import dependencies as realtime_dependencies
 from server.replicas import record_writes
 from server.runtime import Runtime
-from server.settings import Settings, get_settings
+from server.settings import Settings
 from server.social.controllers import CONTROLLERS as SOCIAL_CONTROLLERS
 from server.social.deps import dependencies as social_dependencies
 from server.social.media import MediaController
@@ -58,11 +57,9 @@ TUS_HEADERS = ["Location", "Upload-Offset", "Upload-Length", "Upload-Expires", "
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"  # the demo app at /app/
 
 
-def create_app(settings: Settings | None = None) -> Litestar:
-    """Build the application for ``settings`` (the environment's by default)."""
-    settings = settings or get_settings()
+def create_app(settings: Settings) -> Litestar:
+    """Build the application for ``settings`` (the entry point read them: ``server.settings.from_env``)."""
     configure_logging()
-    notification_handlers.register()
     live_tips.register()
     runtime = Runtime(settings)  # every runtime object of this process, built once (server.runtime)
 

@@ -2,8 +2,10 @@
 
 from channels.gateway import Gateway, serve_directly
 from server.app import create_app
+from server.settings import from_env
 
-litestar_app = create_app()
+# Each uvicorn worker is its own process: this module is its entry, so it reads the settings here, once.
+litestar_app = create_app(from_env())
 
 
 def _gateway() -> Gateway | None:

@@ -45,7 +45,24 @@ async def keep_session(conn: Any) -> None:
     """
 
 
-async def start_pool(max_size: int = 10) -> None:
+def bind(settings: DatabaseSettings) -> None:
+    """Point Piccolo's engine at ``settings.url`` (when set), whatever ``DATABASE_URL`` said at import.
+
+    ``piccolo_conf`` builds the engine from ``DATABASE_URL`` when it is first imported (the Piccolo CLI
+    needs that); the app and the workers take their DSN from their settings instead, so which module
+    imported ``piccolo_conf`` first (and when) does not decide which database they use.
+    """
+    db = engine()
+    if settings.url and db.config.get("dsn") != settings.url:
+        if db.pool is not None:
+            raise RuntimeError("the connection pool is open on another database: close it first")
+        db.config = {**db.config, "dsn": settings.url}
+
+
+async def start_pool(settings: DatabaseSettings | None = None, max_size: int = 10) -> None:
+    """Open the pool, on ``settings.url`` when given (see ``bind``)."""
+    if settings is not None:
+        bind(settings)
     await engine().start_connection_pool(min_size=1, max_size=max_size, reset=keep_session)
 
 
@@ -80,11 +97,13 @@ async def close_pool(grace: float = 10.0) -> None:
         db.pool = None
 
 
-async def migrate() -> None:
+async def migrate(settings: DatabaseSettings | None = None) -> None:
     """Apply every pending migration, holding an advisory lock so that concurrent nodes take turns."""
     import asyncpg
     from piccolo.apps.migrations.commands.forwards import run_forwards
 
+    if settings is not None:
+        bind(settings)
     conn = await asyncpg.connect(engine().config["dsn"])
     try:
         await conn.execute("SELECT pg_advisory_lock($1)", _MIGRATION_LOCK)

@@ -1,8 +1,8 @@
 """In-process domain events: how one domain tells others what happened, without importing them.
 
 ``social`` dispatches ``Followed``, ``Liked``… inside its transaction; ``notifications`` subscribes
-handlers (wired in ``server.app``) that run in that same transaction, so a notification commits or
-rolls back with the change that caused it.
+handlers (``NotificationHandlers``, subscribed by ``server.runtime`` while it runs) that run in that
+same transaction, so a notification commits or rolls back with the change that caused it.
 """
 
 from __future__ import annotations

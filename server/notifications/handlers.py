@@ -1,6 +1,12 @@
-"""Domain events -> notifications, in the transaction of the change (wired once by ``register``)."""
+"""Domain events -> notifications, in the transaction of the change.
+
+``NotificationHandlers`` is built by the composition root with the process's push settings and subscribes
+while its runtime runs (``subscribe``/``unsubscribe``, as ``AdsRuntime`` does).
+"""
 
 from __future__ import annotations
+
+from typing import Any
 
 from server import events
 from server.notifications import queries
@@ -16,9 +22,41 @@ async def on_follow_accepted(e: events.FollowAccepted) -> None:
     await notify(e.follower_id, "follow_accepted", e.actor_id, "user", e.actor_id)
 
 
-async def on_liked(e: events.Liked) -> None:
-    # The unique index makes like -> unlike -> like one notification (and one push), like Mastodon.
-    await notify(e.post_author_id, "like", e.actor_id, "post", e.post_id)
+class NotificationHandlers:
+    """The handlers whose notifications depend on the settings: like and repost pushes wait for their group."""
+
+    def __init__(self, collapse_seconds: float) -> None:
+        self.collapse_seconds = collapse_seconds
+        """``PUSH_COLLAPSE_SECONDS``: a like's or repost's push waits this long for more of its group."""
+
+    async def on_liked(self, e: events.Liked) -> None:
+        # The unique index makes like -> unlike -> like one notification (and one push), like Mastodon.
+        await notify(e.post_author_id, "like", e.actor_id, "post", e.post_id, collapse_seconds=self.collapse_seconds)
+
+    async def on_post_published(self, e: events.PostPublished) -> None:
+        await on_post_published(e, self.collapse_seconds)
+
+    def _table(self) -> list[tuple[type[events.DomainEvent], Any]]:
+        return [
+            (events.Followed, on_followed),
+            (events.FollowAccepted, on_follow_accepted),
+            (events.Liked, self.on_liked),
+            (events.Commented, on_commented),
+            (events.PostPublished, self.on_post_published),
+            (events.LiveStarted, on_live_started),
+            (events.PaymentReceived, on_payment_received),
+            (events.SubscriptionStarted, on_subscription_started),
+            (events.PayoutPaid, on_payout_paid),
+        ]
+
+    def subscribe(self) -> None:
+        """Start turning domain events into notifications (the runtime's start)."""
+        for event_type, handler in self._table():
+            events.subscribe(event_type, handler)
+
+    def unsubscribe(self) -> None:
+        for event_type, handler in self._table():
+            events.unsubscribe(event_type, handler)
 
 
 async def on_commented(e: events.Commented) -> None:
@@ -38,10 +76,19 @@ async def on_commented(e: events.Commented) -> None:
             told.add(user_id)
 
 
-async def on_post_published(e: events.PostPublished) -> None:
+async def on_post_published(e: events.PostPublished, collapse_seconds: float) -> None:
     told = {e.actor_id}
     if e.repost_of_id is not None and e.repost_of_author_id is not None:
-        await notify(e.repost_of_author_id, "repost", e.actor_id, "post", e.repost_of_id, {"repost_id": str(e.post_id)})
+        extra = {"repost_id": str(e.post_id)}
+        await notify(
+            e.repost_of_author_id,
+            "repost",
+            e.actor_id,
+            "post",
+            e.repost_of_id,
+            extra,
+            collapse_seconds=collapse_seconds,
+        )
         told.add(e.repost_of_author_id)
         return  # a repost is not a new post for the reposter's subscribers
     for user_id in e.mentioned_ids:
@@ -86,16 +133,3 @@ async def on_subscription_started(e: events.SubscriptionStarted) -> None:
 async def on_payout_paid(e: events.PayoutPaid) -> None:
     extra = {"amount": e.amount, "currency": e.currency}
     await notify(e.actor_id, "payout_paid", None, "payout", e.payout_id, extra)
-
-
-def register() -> None:
-    """Subscribe the notification handlers to the domain events (idempotent)."""
-    events.subscribe(events.Followed, on_followed)
-    events.subscribe(events.FollowAccepted, on_follow_accepted)
-    events.subscribe(events.Liked, on_liked)
-    events.subscribe(events.Commented, on_commented)
-    events.subscribe(events.PostPublished, on_post_published)
-    events.subscribe(events.LiveStarted, on_live_started)
-    events.subscribe(events.PaymentReceived, on_payment_received)
-    events.subscribe(events.SubscriptionStarted, on_subscription_started)
-    events.subscribe(events.PayoutPaid, on_payout_paid)

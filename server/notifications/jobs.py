@@ -35,7 +35,8 @@ async def send(context: JobContext, token_id: int, message: dict[str, Any]) -> N
     token = await queries.push_token(token_id)
     if token is None:
         return
-    provider = from_job(context).providers.get(token["platform"])
+    rt = from_job(context)
+    provider = rt.providers.get(token["platform"])
     platform = token["platform"]
     if provider is None:
         record_push(platform, "not_configured")
@@ -50,8 +51,9 @@ async def send(context: JobContext, token_id: int, message: dict[str, Any]) -> N
     except Rejected as exc:
         record_push(platform, "rejected")
         log.warning("push_rejected", platform=platform, reason=str(exc))
-    except Retryable:
+    except Retryable as exc:
         record_push(platform, "retry")
+        exc.schedule(context.job.attempts, rt.push)  # when to try again: the worker's push settings decide
         raise
     except Exception:
         record_push(platform, "error")

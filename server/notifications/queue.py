@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import random
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
@@ -20,26 +19,30 @@ import msgspec
 import procrastinate
 import procrastinate.worker
 import structlog
+from procrastinate import JobContext
 from procrastinate.jobs import Job
 from procrastinate.retry import BaseRetryStrategy, RetryDecision
 from psycopg_pool import AsyncConnectionPool
 
 from server import sql
-from server.settings import get_settings
+from server.settings import PushSettings, Settings
 
 log = structlog.get_logger(__name__)
 
 QUEUES = ("push", "digest", "account", "payments")
+SETTINGS_KEY = "settings"
+"""Where a job finds its process's settings in the worker's context (``settings_of``)."""
 
 
 def _dsn() -> str:
     from server import db
 
-    return os.environ.get("DATABASE_URL") or str(db.engine().config["dsn"])
+    return str(db.engine().config["dsn"])
 
 
 def _pool(**kwargs: Any) -> AsyncConnectionPool:
-    # The DSN is read when the queue opens, not at import: the CLI may start an embedded database first.
+    # The DSN is read when the queue opens, not at import: the runtime binds the engine to its settings'
+    # database (``server.db.bind``, in ``start_pool``) before it opens the queue.
     return AsyncConnectionPool(conninfo=_dsn(), **kwargs)
 
 
@@ -57,11 +60,26 @@ queue = procrastinate.App(
 
 
 class Retryable(Exception):
-    """A provider said "later" (5xx, 429): retry with backoff, no sooner than ``retry_after`` seconds."""
+    """A provider said "later" (5xx, 429): retry with backoff, no sooner than ``retry_after`` seconds.
+
+    The job that caught it decides when (``schedule``, with its worker's push settings); ``ProviderRetry``
+    applies that decision.
+    """
 
     def __init__(self, reason: str, retry_after: float | None = None) -> None:
         super().__init__(reason)
         self.retry_after = retry_after
+        self.retry_in: float | None = None
+        """Seconds until the next attempt, set by ``schedule``; ``None``: no further attempt."""
+
+    def schedule(self, attempts: int, push: PushSettings) -> Retryable:
+        """Decide the next attempt after ``attempts`` earlier ones: full-jitter backoff under ``push``'s limits."""
+        if attempts + 1 < push.max_attempts:
+            delay = backoff(attempts, push.backoff_base, push.backoff_max)
+            if self.retry_after is not None:
+                delay = max(delay, self.retry_after)
+            self.retry_in = delay
+        return self
 
 
 class HoldUntil(Exception):
@@ -79,18 +97,22 @@ def backoff(attempts: int, base: float, cap: float) -> float:
 
 
 class ProviderRetry(BaseRetryStrategy):
-    """Exponential backoff with jitter on ``Retryable``, honouring ``Retry-After``; ``HoldUntil`` waits."""
+    """Retries a ``Retryable`` when its job scheduled one (``Retryable.schedule``); ``HoldUntil`` waits."""
 
     def get_retry_decision(self, *, exception: BaseException, job: Job) -> RetryDecision | None:
         if isinstance(exception, HoldUntil):
             return RetryDecision(retry_at=exception.until)
-        push = get_settings().push
-        if not isinstance(exception, Retryable) or job.attempts + 1 >= push.max_attempts:
+        if not isinstance(exception, Retryable) or exception.retry_in is None:
             return None
-        delay = backoff(job.attempts, push.backoff_base, push.backoff_max)
-        if exception.retry_after is not None:
-            delay = max(delay, exception.retry_after)
-        return RetryDecision(retry_in={"seconds": int(delay + 0.999)})
+        return RetryDecision(retry_in={"seconds": int(exception.retry_in + 0.999)})
+
+
+def settings_of(context: JobContext) -> Settings:
+    """The settings of the process whose worker runs this job (``server.runtime.Runtime.job_context``)."""
+    settings = (context.additional_context or {}).get(SETTINGS_KEY)
+    if settings is None:
+        raise RuntimeError("the job worker runs with its settings in the context (Runtime.job_context)")
+    return settings  # type: ignore[no-any-return]
 
 
 async def enqueue(

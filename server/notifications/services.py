@@ -23,7 +23,7 @@ from server.notifications.schemas import (
     Subject,
 )
 from server.realtime import kinds
-from server.settings import Settings, get_settings
+from server.settings import Settings
 
 
 def user_channel(user_id: int) -> str:
@@ -61,11 +61,16 @@ async def notify(
     subject_type: str = "",
     subject_id: int = 0,
     extra: dict[str, Any] | None = None,
+    *,
+    collapse_seconds: float = 0.0,
 ) -> Notification | None:
     """Record that ``actor_id`` did ``type_`` to ``recipient_id``, once; emit it live and queue its push.
 
     Call inside the transaction of the change that caused it. Returns ``None`` when nothing was made:
     one's own action, a block or mute, the type switched off in-app, or the same notification exists.
+    ``collapse_seconds`` (the settings' ``push.collapse_seconds``, passed by ``NotificationHandlers``) delays
+    the push of a type grouped by subject (like, repost) so that a burst becomes one push; other types
+    push at once whatever it says.
     """
     if type_ not in catalog.TYPES:
         raise ValueError(f"unknown notification type {type_!r}")
@@ -92,7 +97,7 @@ async def notify(
         return None
     view = _view(row, await users_by_id({actor_id} if actor_id else set()))
     if prefs.allows(type_, "push"):
-        delay = get_settings().push.collapse_seconds if key.split(":")[0] in catalog.GROUPED_BY_SUBJECT else 0
+        delay = collapse_seconds if key.split(":")[0] in catalog.GROUPED_BY_SUBJECT else 0
         await queue.enqueue(
             "notifications.push",
             {"user_id": recipient_id, "group_key": key},

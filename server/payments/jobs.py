@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import procrastinate
+from procrastinate import JobContext
 
-from server.notifications.queue import queue
+from server.notifications.queue import queue, settings_of
 from server.payments import runtime
 from server.payments.services.webhooks import QUEUE, TASK, process
 
 
-@queue.task(name=TASK, queue=QUEUE, retry=procrastinate.RetryStrategy(max_attempts=10, exponential_wait=2))
-async def process_event(event_id: str) -> None:
+@queue.task(
+    name=TASK, queue=QUEUE, retry=procrastinate.RetryStrategy(max_attempts=10, exponential_wait=2), pass_context=True
+)
+async def process_event(context: JobContext, event_id: str) -> None:
     """Apply one webhook event; a failure (Stripe down) rolls it back and the job runs again later."""
-    async with runtime.from_settings() as ctx:
+    async with runtime.from_settings(settings_of(context)) as ctx:
         await process(ctx, event_id)
 
 

@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 
 from server.payments.gateway import StripeGateway
 from server.payments.services.common import Context
-from server.settings import Settings, get_settings
+from server.settings import Settings
 
 
 def build(settings: Settings) -> Context:
@@ -23,9 +23,9 @@ async def close(ctx: Context) -> None:
 
 
 @asynccontextmanager
-async def from_settings(settings: Settings | None = None) -> AsyncIterator[Context]:
-    """A context for one job run, from the process's settings."""
-    ctx = build(settings or get_settings())
+async def from_settings(settings: Settings) -> AsyncIterator[Context]:
+    """A context for one job run, from the settings of the process that runs it."""
+    ctx = build(settings)
     try:
         yield ctx
     finally:

@@ -1,8 +1,8 @@
-"""Social feed settings, from the environment, read once."""
+"""Social feed settings: part of ``server.settings.Settings``, read from the environment by its ``from_env``."""
 
 from __future__ import annotations
 
-import os
+from collections.abc import Mapping
 
 import msgspec
 
@@ -30,8 +30,8 @@ class SocialSettings(msgspec.Struct, frozen=True):
     orphan_sweep_seconds: float = 600.0
 
 
-def from_env(env: dict[str, str] | None = None) -> SocialSettings:
-    env = dict(os.environ if env is None else env)
+def from_env(env: Mapping[str, str]) -> SocialSettings:
+    """The ``SOCIAL_*`` variables (``server.settings.from_env`` calls this)."""
     return SocialSettings(
         celebrity_threshold=int(env.get("SOCIAL_CELEBRITY_THRESHOLD") or 10_000),
         timeline_cap=int(env.get("SOCIAL_TIMELINE_CAP") or 400),

@@ -1,9 +1,8 @@
-"""Video settings, from the environment, read once when the app is built."""
+"""Video settings: part of ``server.settings.Settings``, read from the environment by its ``from_env``."""
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
+from collections.abc import Mapping
 
 import msgspec
 
@@ -11,8 +10,6 @@ GIB = 1 << 30
 
 
 class VideoSettings(msgspec.Struct, frozen=True):
-    data_dir: Path
-    """Uploads are staged under ``data_dir/uploads``; local storage lives under ``data_dir/media``."""
     max_bytes: int = 10 * GIB
     """``VIDEO_MAX_BYTES``: the largest upload (tus ``Tus-Max-Size``)."""
     quota_bytes: int = 100 * GIB
@@ -41,11 +38,10 @@ def _bool(value: str | None) -> bool:
     return (value or "").strip().lower() in {"1", "true", "yes", "on"}
 
 
-def from_env(data_dir: Path, env: dict[str, str] | None = None) -> VideoSettings:
-    env = dict(os.environ if env is None else env)
-    d = VideoSettings(data_dir=data_dir)
+def from_env(env: Mapping[str, str]) -> VideoSettings:
+    """The video variables (``server.settings.from_env`` calls this)."""
+    d = VideoSettings()
     return VideoSettings(
-        data_dir=data_dir,
         max_bytes=int(env.get("VIDEO_MAX_BYTES") or d.max_bytes),
         quota_bytes=int(env.get("VIDEO_QUOTA_BYTES") or d.quota_bytes),
         require_approval=_bool(env.get("VIDEO_REQUIRE_APPROVAL")),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from server.video import signing
@@ -11,6 +12,7 @@ from server.video.config import VideoSettings
 from server.video.storage import Storage
 
 if TYPE_CHECKING:
+    from server.settings import Settings
     from server.social.runtime import SocialRuntime
 
 
@@ -22,12 +24,15 @@ class VideoRuntime:
         settings: VideoSettings,
         storage: Storage,
         *,
+        data_dir: Path,
         secret_key: str,
         public_url: str,
         social: SocialRuntime | None = None,
     ) -> None:
         self.settings = settings
         self.storage = storage
+        self.data_dir = data_dir
+        """Uploads are staged under ``data_dir/uploads``; transcodes work under ``data_dir/transcode``."""
         self.secret_key = secret_key
         self.public_url = public_url.rstrip("/")
         self.social = social
@@ -37,11 +42,11 @@ class VideoRuntime:
 
     @property
     def uploads_dir(self) -> Any:
-        return self.settings.data_dir / "uploads"
+        return self.data_dir / "uploads"
 
     @property
     def work_dir(self) -> Any:
-        return self.settings.data_dir / "transcode"
+        return self.data_dir / "transcode"
 
     async def start(self) -> None:
         self.uploads_dir.mkdir(parents=True, exist_ok=True)
@@ -83,13 +88,17 @@ class VideoRuntime:
         self._public.pop(video_id, None)
 
 
-def build(settings: Any, social: SocialRuntime | None) -> VideoRuntime:
-    """The runtime for ``settings`` (a ``server.settings.Settings``): the app and the worker entry use this."""
-    from server.video import config
+def build(settings: Settings, social: SocialRuntime | None) -> VideoRuntime:
+    """The runtime for ``settings``: the app and the worker entry use this."""
     from server.video.storage import from_url
 
-    cfg = config.from_env(settings.data_dir)
+    cfg = settings.video
     storage = from_url(cfg.storage_url, settings.data_dir, cfg.s3_endpoint_url, cfg.s3_region)
     return VideoRuntime(
-        cfg, storage, secret_key=settings.security.secret_key, public_url=settings.public_url, social=social
+        cfg,
+        storage,
+        data_dir=settings.data_dir,
+        secret_key=settings.security.secret_key,
+        public_url=settings.public_url,
+        social=social,
     )

@@ -37,20 +37,9 @@ async def make_admin(username: str) -> None:
     await User.update({User.role: "admin"}).where(User.username == username)
 
 
-def app_with(**changes: Any) -> Any:
-    """A fresh app whose settings differ from the environment's by ``changes`` (``"rate_limits.login_ip"``)."""
-    import msgspec
-
+def app_with(settings: Any, **changes: Any) -> Any:
+    """A fresh app whose settings differ from ``settings`` by ``changes`` (``"rate_limits.login_ip"``)."""
     from server.app import create_app
-    from server.settings import get_settings
+    from tests.support.settings import derive
 
-    get_settings.cache_clear()
-    settings = get_settings()
-    for dotted, value in changes.items():
-        section, _, field = dotted.partition(".")
-        if field:
-            inner = msgspec.structs.replace(getattr(settings, section), **{field: value})
-            settings = msgspec.structs.replace(settings, **{section: inner})
-        else:
-            settings = msgspec.structs.replace(settings, **{section: value})
-    return create_app(settings)
+    return create_app(derive(settings, **changes))

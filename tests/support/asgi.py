@@ -66,6 +66,7 @@ async def in_process_client(app: Any, base_url: str = "http://testserver") -> As
             async with running(app) as asgi:
                 transport = ASGIWebSocketTransport(asgi)
                 async with httpx.AsyncClient(transport=transport, base_url=base_url) as client:
+                    client.sf_app = app  # type: ignore[attr-defined]  # helpers read its state (settings)
                     ready.set_result(client)
                     await done.wait()
         except BaseException as exc:

@@ -109,13 +109,12 @@ async def test_logout_stops_the_access_token(client):
     ).status_code == 401
 
 
-async def test_bad_tokens_are_401(client):
-    from server.settings import get_settings
+async def test_bad_tokens_are_401(client, settings):
 
     await register(client)
     tokens = (await login(client)).json()
     claims = jwt.decode(tokens["access_token"], options={"verify_signature": False})
-    key = get_settings().security.secret_key
+    key = settings.security.secret_key
     forged = {
         "none": jwt.encode(claims, None, algorithm="none"),
         "wrong_aud": jwt.encode({**claims, "aud": "someone-else"}, key, algorithm="HS256"),

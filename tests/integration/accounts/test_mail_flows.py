@@ -20,9 +20,9 @@ def smtp():
 
 
 @pytest.fixture
-async def app(clean_db, redis_client, smtp):
+async def app(clean_db, redis_client, smtp, settings):
     """The app, sending its mail to the local SMTP server."""
-    return app_with(**{"mail.smtp_url": smtp.url})
+    return app_with(settings, **{"mail.smtp_url": smtp.url})
 
 
 async def test_registration_mails_a_verification_token_that_works_once(client, smtp):
@@ -107,20 +107,17 @@ async def test_bad_reset_and_verification_input_is_4xx(client, smtp):
         assert res.json()["code"] == "validation_error"
 
 
-async def test_without_smtp_mail_lands_in_data_dir_as_eml_files(services, database, clean_db, redis_client):
+async def test_without_smtp_mail_lands_in_data_dir_as_eml_files(settings, database, clean_db, redis_client):
     """The developer default: each mail is an .eml file under DATA_DIR/mail, token included."""
     from email import message_from_bytes
 
     from server.mail import Mailer
-    from server.settings import get_settings
     from tests.support.asgi import running
 
-    get_settings.cache_clear()
-    settings = get_settings()
     assert settings.mail.smtp_url is None
     import httpx
 
-    app = app_with()
+    app = app_with(settings)
     async with (
         running(app) as asgi,
         httpx.AsyncClient(transport=httpx.ASGITransport(asgi), base_url="http://testserver") as client,
@@ -136,14 +133,11 @@ async def test_without_smtp_mail_lands_in_data_dir_as_eml_files(services, databa
     assert all(path.stat().st_mode & 0o077 == 0 for path in files)
 
 
-async def test_mail_that_fails_to_send_stays_queued_and_is_retried(services, database, clean_db, smtp):
+async def test_mail_that_fails_to_send_stays_queued_and_is_retried(settings, database, clean_db, smtp):
     """SMTP down: the row keeps its error and is sent on a later round, once."""
     from server.mail import Mailer, enqueue
-    from server.settings import get_settings
     from tests.support.smtp import free_port
 
-    get_settings.cache_clear()
-    settings = get_settings()
     down = msgspec_replace_mail(settings, f"smtp://127.0.0.1:{free_port()}")
     await enqueue("grace@example.com", "Hello", "body text")
     assert await Mailer(down).deliver_pending() == 0
@@ -159,6 +153,6 @@ async def test_mail_that_fails_to_send_stays_queued_and_is_retried(services, dat
 
 
 def msgspec_replace_mail(settings, url):
-    import msgspec
+    from tests.support.settings import derive
 
-    return msgspec.structs.replace(settings, mail=msgspec.structs.replace(settings.mail, smtp_url=url))
+    return derive(settings, **{"mail.smtp_url": url})

@@ -12,16 +12,17 @@ from tests.support.accounts import PASSWORD, app_with, login, register, signed_i
 
 
 @pytest.fixture
-async def app(clean_db, redis_client):
+async def app(clean_db, redis_client, settings):
     """Small limits, so that a handful of requests reach them."""
     return app_with(
+        settings,
         **{
             "rate_limits.login_ip": Limit(6, 600),
             "rate_limits.login_account": Limit(3, 600),
             "rate_limits.register_ip": Limit(3, 600),
             "rate_limits.twofa_account": Limit(3, 600),
             "rate_limits.reset_account": Limit(2, 600),
-        }
+        },
     )
 
 

@@ -86,13 +86,12 @@ async def test_bad_password_changes_are_refused_and_change_nothing(client):
     assert (await login(client)).status_code == 200
 
 
-async def test_a_revocation_on_one_node_reaches_every_node(services, database, redis_client, clean_db):
+async def test_a_revocation_on_one_node_reaches_every_node(services, database, redis_client, clean_db, settings):
     """Two nodes on one Redis: node A revokes, node B refuses the session and runs its callbacks."""
     import redis.asyncio as aioredis
 
     from server.accounts.audit import ClientInfo
     from server.accounts.services import AccountService
-    from server.settings import get_settings
 
     redis_a = aioredis.from_url(services["redis_url"])
     redis_b = aioredis.from_url(services["redis_url"])
@@ -104,7 +103,7 @@ async def test_a_revocation_on_one_node_reaches_every_node(services, database, r
     await node_a.start()
     await node_b.start()
     try:
-        accounts = AccountService(get_settings())
+        accounts = AccountService(settings)
         user = await accounts.register("carol", "carol@example.com", PASSWORD)
         issued = await accounts.open_session(user, ClientInfo())
         sid = issued.session_id
@@ -124,16 +123,15 @@ async def test_a_revocation_on_one_node_reaches_every_node(services, database, r
         await redis_b.aclose()
 
 
-async def test_without_redis_the_signal_and_check_stay_in_process(services, database, clean_db):
+async def test_without_redis_the_signal_and_check_stay_in_process(services, database, clean_db, settings):
     from server.accounts.audit import ClientInfo
     from server.accounts.services import AccountService
-    from server.settings import get_settings
 
     node = revocation.Revocations(None)
     heard = Collector()
     node.on_revoked(heard)
     await node.start()
-    accounts = AccountService(get_settings())
+    accounts = AccountService(settings)
     user = await accounts.register("dave", "dave@example.com", PASSWORD)
     sid = (await accounts.open_session(user, ClientInfo())).session_id
     assert await node.session_state(sid) is not None
@@ -142,15 +140,14 @@ async def test_without_redis_the_signal_and_check_stay_in_process(services, data
     assert await node.session_state(sid) is None
 
 
-async def test_active_sessions_are_answered_from_the_cache(services, database, redis_client, clean_db):
+async def test_active_sessions_are_answered_from_the_cache(services, database, redis_client, clean_db, settings):
     """The per-request check does not read the database again while the session is known active."""
     from models.accounts import AuthSession
     from server.accounts.audit import ClientInfo
     from server.accounts.services import AccountService
-    from server.settings import get_settings
 
     node = revocation.Revocations(redis_client, cache_seconds=3600)
-    accounts = AccountService(get_settings())
+    accounts = AccountService(settings)
     user = await accounts.register("erin", "erin@example.com", PASSWORD)
     sid = (await accounts.open_session(user, ClientInfo())).session_id
     assert await node.session_state(sid) is not None

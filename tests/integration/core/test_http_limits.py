@@ -37,8 +37,8 @@ async def test_malformed_json_and_wrong_types_are_problems(client):
 
 
 @pytest.fixture
-async def app(clean_db, redis_client):
-    return app_with(**{"http.cors_origins": ("https://app.example",)})
+async def app(clean_db, redis_client, settings):
+    return app_with(settings, **{"http.cors_origins": ("https://app.example",)})
 
 
 async def test_cors_answers_allowed_origins_only(client):

@@ -11,15 +11,13 @@ import pytest
 HOOK_SECRET = "test-hook-secret-" + "0" * 16
 
 
-def live_app(tmp: Path, redis: bool = True, realtime: dict[str, Any] | None = None, **live: Any) -> Any:
-    """A fresh app whose ``live`` settings are the defaults with ``live`` overrides (and the hook secret)."""
+def live_app(settings: Any, tmp: Path, redis: bool = True, realtime: dict[str, Any] | None = None, **live: Any) -> Any:
+    """A fresh app on ``settings``, its ``live`` settings the defaults with ``live`` overrides (and the hook secret)."""
     import msgspec
 
     from server.app import create_app
-    from server.settings import LiveSettings, RedisSettings, get_settings
+    from server.settings import LiveSettings, RedisSettings
 
-    get_settings.cache_clear()
-    settings = get_settings()
     cfg = LiveSettings(**{"hook_secret": HOOK_SECRET, "recordings_dir": str(tmp), **live})
     settings = msgspec.structs.replace(settings, live=cfg)
     if not redis:
@@ -30,20 +28,20 @@ def live_app(tmp: Path, redis: bool = True, realtime: dict[str, Any] | None = No
 
 
 @pytest.fixture
-async def live(clean_db: None, redis_client: Any, tmp_path: Path) -> AsyncIterator[Any]:
+async def live(clean_db: None, redis_client: Any, tmp_path: Path, settings: Any) -> AsyncIterator[Any]:
     """A client on an app with live ingest enabled (Redis-backed, like production)."""
     from tests.support.asgi import in_process_client
 
-    async with in_process_client(live_app(tmp_path)) as c:
+    async with in_process_client(live_app(settings, tmp_path)) as c:
         yield c
 
 
 @pytest.fixture
-def make_live(clean_db: None, redis_client: Any, tmp_path: Path) -> Callable[..., Any]:
+def make_live(clean_db: None, redis_client: Any, tmp_path: Path, settings: Any) -> Callable[..., Any]:
     """``async with make_live(redis=False, realtime={"command_rate": 5}, chat_limit=Limit(2, 60)) as client``."""
     from tests.support.asgi import in_process_client
 
     def make(redis: bool = True, realtime: dict[str, Any] | None = None, **overrides: Any) -> Any:
-        return in_process_client(live_app(tmp_path, redis, realtime, **overrides))
+        return in_process_client(live_app(settings, tmp_path, redis, realtime, **overrides))
 
     return make

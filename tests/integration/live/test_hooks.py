@@ -155,8 +155,8 @@ async def playback_check(client, sid: str, token: str, secret: str | None = HOOK
 
 
 async def test_hls_opens_only_with_the_signed_token_of_that_stream(live):
-    from server.settings import get_settings
     from server.video import signing
+    from tests.support.settings import of
 
     alice = await creator(live, "alice")
     fan, stranger = await signup(live, "fan"), await signup(live, "stranger")
@@ -173,7 +173,7 @@ async def test_hls_opens_only_with_the_signed_token_of_that_stream(live):
     other_token = (await stranger.get(f"{API}/live/{other['id']}")).json()["playback"]["hls_url"].split("/")[-2]
     assert await playback_check(live, sid, other_token) == 403
     assert await playback_check(live, other["id"], other_token) == 200
-    secret = get_settings().security.secret_key
+    secret = of(live).security.secret_key
     expired, _ = signing.sign(secret, int(sid), 60, now=time.time() - 3600, scope="live")
     as_video, _ = signing.sign(secret, int(sid), 600)  # a video token for the same id is no live token
     for bad in (expired, as_video, token[:-1] + ("A" if token[-1] != "A" else "B"), "", "p", "1-" + "x" * 80):

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-
-@pytest.fixture(autouse=True)
-def _worker_off(monkeypatch: pytest.MonkeyPatch) -> None:
-    # Set before the ``app`` fixture builds settings: jobs run only when a test drains the queue.
-    monkeypatch.setenv("NOTIFY_WORKER", "off")
-    monkeypatch.setenv("PUSH_COLLAPSE_SECONDS", "0")
+if TYPE_CHECKING:
+    from server.settings import Settings
 
 
 @pytest.fixture(scope="session")
@@ -34,45 +31,59 @@ async def standins() -> AsyncIterator[object]:
 
 
 @pytest.fixture
-def push_env(standins: object, monkeypatch: pytest.MonkeyPatch) -> object:
-    """Point every provider at the stand-ins (set before the app reads its settings)."""
+def push_env(standins: object) -> object:
+    """The stand-ins, with nothing received yet (``push_settings`` points the providers at them)."""
     s: object = standins
-    keys, http, apns = s.keys, s.http, s.apns  # type: ignore[attr-defined]
-    http.reset()
-    apns.reset()
-    for name, value in {
-        "PUSH_CA_FILE": str(keys.cert_file),
-        "FCM_CREDENTIALS_FILE": str(keys.dir / "fcm.json"),
-        "FCM_API_URL": http.base,
-        "APNS_KEY_FILE": str(keys.dir / "apns.p8"),
-        "APNS_KEY_ID": "ABC123DEFG",
-        "APNS_TEAM_ID": "TEAM123456",
-        "APNS_TOPIC": "app.socialflow.ios",
-        "APNS_URL": apns.base,
-        "APNS_SANDBOX_URL": apns.base,
-        "VAPID_PRIVATE_KEY_FILE": str(keys.dir / "vapid.pem"),
-        "VAPID_SUBJECT": "mailto:ops@socialflow.test",
-        "PUSH_BACKOFF_BASE": "4",
-        "PUSH_MAX_ATTEMPTS": "3",
-        # The stand-ins listen on loopback: allowed explicitly, as the SSRF guard refuses local hosts.
-        "PUSH_ALLOW_HOSTS": f"127.0.0.1:{http.port}",
-    }.items():
-        monkeypatch.setenv(name, value)
+    s.http.reset()  # type: ignore[attr-defined]
+    s.apns.reset()  # type: ignore[attr-defined]
     return standins
 
 
 @pytest.fixture
-async def app(clean_db: None, redis_client: object, push_env: object) -> object:
-    """The app, built after the push settings point at the stand-ins, on an empty job queue."""
+def push_changes() -> dict[str, Any]:
+    """More push settings for one test: ``@pytest.mark.parametrize("push_changes", [{...}])`` overrides this."""
+    return {}
+
+
+@pytest.fixture
+def push_settings(settings: Settings, push_env: object, push_changes: dict[str, Any]) -> Settings:
+    """The session's settings with every provider on the stand-ins; jobs run only when a test drains the queue."""
+    import msgspec
+
+    s: object = push_env
+    keys, http, apns = s.keys, s.http, s.apns  # type: ignore[attr-defined]
+    stand_ins = dict(
+        worker="off",
+        collapse_seconds=0.0,
+        ca_file=str(keys.cert_file),
+        fcm_credentials_file=str(keys.dir / "fcm.json"),
+        fcm_api_url=http.base.rstrip("/"),
+        apns_key_file=str(keys.dir / "apns.p8"),
+        apns_key_id="ABC123DEFG",
+        apns_team_id="TEAM123456",
+        apns_topic="app.socialflow.ios",
+        apns_url=apns.base.rstrip("/"),
+        apns_sandbox_url=apns.base.rstrip("/"),
+        vapid_private_key_file=str(keys.dir / "vapid.pem"),
+        vapid_subject="mailto:ops@socialflow.test",
+        backoff_base=4.0,
+        max_attempts=3,
+        # The stand-ins listen on loopback: allowed explicitly, as the SSRF guard refuses local hosts.
+        allow_hosts=(f"127.0.0.1:{http.port}",),
+    )
+    return settings.replace(push=msgspec.structs.replace(settings.push, **{**stand_ins, **push_changes}))
+
+
+@pytest.fixture
+async def app(clean_db: None, redis_client: object, push_settings: Settings) -> object:
+    """The app, its push providers on the stand-ins, on an empty job queue."""
     from server import db
     from server.app import create_app
-    from server.settings import get_settings
 
     # The queue's tables are not Piccolo tables, so ``clean_db`` leaves them.
     await db.engine().run_ddl("TRUNCATE procrastinate_jobs, procrastinate_events, procrastinate_periodic_defers")
 
-    get_settings.cache_clear()
-    return create_app()
+    return create_app(push_settings)
 
 
 @pytest.fixture(autouse=True)

@@ -43,11 +43,12 @@ async def fire(event: events.DomainEvent) -> None:
 
 
 async def drain(app: Any) -> None:
-    """Run every due job with ``app``'s notification runtime as the worker's context, then return."""
+    """Run every due job with ``app``'s runtime objects as the worker's context, then return."""
     from server.notifications import queue
     from server.notifications.runtime import CONTEXT_KEY
 
-    await queue.run_worker({CONTEXT_KEY: app.state.notifications_runtime}, wait=False, concurrency=1)
+    context = {CONTEXT_KEY: app.state.notifications_runtime, queue.SETTINGS_KEY: app.state.settings}
+    await queue.run_worker(context, wait=False, concurrency=1)
 
 
 async def jobs_of(task: str) -> list[dict[str, Any]]:

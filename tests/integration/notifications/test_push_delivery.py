@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import http_ece
 import jwt
+import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from server import events
@@ -213,14 +214,11 @@ async def test_burst_of_likes_is_one_push_per_device_per_window(app, client, pus
     assert http.requests[1].json()["message"]["notification"]["body"] == "latecomer and 4 others liked your post"
 
 
-async def test_collapse_window_delays_the_group_push(app, client, push_env, monkeypatch):
-    from server.settings import get_settings
-
+@pytest.mark.parametrize("push_changes", [{"collapse_seconds": 60.0}])  # the app's PUSH_COLLAPSE_SECONDS
+async def test_collapse_window_delays_the_group_push(app, client, push_env):
     alice, alice_h = await user(client, "alice")
     bob = await member("bob")
     await _register(client, alice_h, "fcm", fcm_token(1))
-    monkeypatch.setenv("PUSH_COLLAPSE_SECONDS", "60")
-    get_settings.cache_clear()
     before = datetime.now(UTC)
     await fire(events.Liked(actor_id=int(bob), post_id=POST, post_author_id=int(alice)))
     await fire(events.Followed(actor_id=int(bob), target_id=int(alice)))  # not a grouped-by-subject type
@@ -228,7 +226,6 @@ async def test_collapse_window_delays_the_group_push(app, client, push_env, monk
     [like_job] = await jobs_of("notifications.push")
     assert like_job["scheduled_at"] >= before + timedelta(seconds=59)
     assert [r.json()["message"]["data"]["type"] for r in push_env.http.requests] == ["follow"]
-    get_settings.cache_clear()
 
 
 async def test_quiet_hours_hold_pushes_until_they_end_in_users_zone(app, client, push_env):

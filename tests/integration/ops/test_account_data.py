@@ -119,7 +119,7 @@ async def test_a_moderators_suspension_is_not_lifted_by_logging_in(client):
 async def test_purge_after_the_grace_period_deletes_and_anonymizes(client):
     from models.account_data import AccountDeletion
     from server.account_data.deletion import purge_due
-    from server.settings import get_settings
+    from tests.support.settings import of
 
     alice = await signup_via_api(client, "alice")
     (bob,) = await users(client, "bob")
@@ -133,11 +133,11 @@ async def test_purge_after_the_grace_period_deletes_and_anonymizes(client):
     res = await client.request("DELETE", f"{API}/users/me", json={"password": PASSWORD}, headers=alice.headers)
     assert res.status_code == 202
 
-    assert await purge_due(get_settings()) == 0  # still inside the 30 days
+    assert await purge_due(of(client)) == 0  # still inside the 30 days
     await AccountDeletion.update({AccountDeletion.purge_after: AccountDeletion.requested_at}).where(
         AccountDeletion.user == int(alice.id)
     )
-    assert await purge_due(get_settings()) == 1
+    assert await purge_due(of(client)) == 1
 
     assert (await client.post(f"{API}/auth/login", json={"login": "alice", "password": PASSWORD})).status_code == 401
     assert (await bob.get(f"{API}/posts/{own['id']}")).status_code == 404

@@ -153,13 +153,13 @@ async def test_moderators_moderate_but_only_admins_change_roles(client):
 
 async def test_two_factor_is_asked_for_and_losing_staff_or_session_ends_panel_access(client):
     from server import security
-    from server.settings import get_settings
+    from tests.support.settings import of
 
     boss = await signup_via_api(client, "boss", role="admin")
     secret = pyotp.random_base32()
     await User.update(
         {
-            User.totp_secret_enc: security.encrypt_secret(secret, get_settings().security.secret_key),
+            User.totp_secret_enc: security.encrypt_secret(secret, of(client).security.secret_key),
             User.totp_enabled: True,
         }
     ).where(User.username == "boss")

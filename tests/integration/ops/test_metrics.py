@@ -39,8 +39,8 @@ async def test_metrics_answer_404_when_no_token_is_configured(client):
 
 
 @pytest.fixture
-async def metrics_client(clean_db, redis_client):
-    app = app_with(observability=ObservabilitySettings(metrics_token=TOKEN, sample_seconds=3600))
+async def metrics_client(clean_db, redis_client, settings):
+    app = app_with(settings, observability=ObservabilitySettings(metrics_token=TOKEN, sample_seconds=3600))
     async with in_process_client(app) as c:
         yield c
 

@@ -6,8 +6,12 @@ After every test the ledger is checked: every transaction balances and no balanc
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from server.settings import Settings
 
 from tests.support.stripe.server import LocalStripe, StripeStandin, webhook_secret
 
@@ -33,25 +37,35 @@ async def stripe_standin(localstripe: LocalStripe) -> AsyncIterator[StripeStandi
 
 
 @pytest.fixture
-def stripe(stripe_standin: StripeStandin, monkeypatch: pytest.MonkeyPatch) -> StripeStandin:
-    """The stand-in, emptied, with the app's settings pointing at it (set before the app is built)."""
+def stripe(stripe_standin: StripeStandin) -> StripeStandin:
+    """The stand-in, emptied (``payments_settings`` points the app at it)."""
     stripe_standin.reset()
-    monkeypatch.setenv("STRIPE_SECRET_KEY", "sk_test_socialflow")
-    monkeypatch.setenv("STRIPE_WEBHOOK_SECRET", stripe_standin.webhook_secret)
-    monkeypatch.setenv("STRIPE_API_BASE", stripe_standin.base)
-    monkeypatch.setenv("NOTIFY_WORKER", "off")
     return stripe_standin
 
 
 @pytest.fixture
-async def app(clean_db: None, redis_client: object, stripe: StripeStandin) -> object:
+def payments_settings(settings: Settings, stripe: StripeStandin) -> Settings:
+    """The session's settings with Stripe on the stand-in; jobs run only when a test drains the queue."""
+    from tests.support.settings import derive
+
+    return derive(
+        settings,
+        **{
+            "payments.secret_key": "sk_test_socialflow",
+            "payments.webhook_secret": stripe.webhook_secret,
+            "payments.api_base": stripe.base.rstrip("/"),
+            "push.worker": "off",
+        },
+    )
+
+
+@pytest.fixture
+async def app(clean_db: None, redis_client: object, payments_settings: Settings) -> object:
     from server import db
     from server.app import create_app
-    from server.settings import get_settings
 
     await db.engine().run_ddl("TRUNCATE procrastinate_jobs, procrastinate_events, procrastinate_periodic_defers")
-    get_settings.cache_clear()
-    return create_app()
+    return create_app(payments_settings)
 
 
 @pytest.fixture(autouse=True)

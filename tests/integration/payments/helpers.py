@@ -15,12 +15,18 @@ def key() -> dict[str, str]:
     return {"Idempotency-Key": str(uuid.uuid4())}
 
 
-async def drain() -> None:
-    """Run every due payments job, then return."""
+async def drain(client: Any) -> None:
+    """Run every due payments job, with the settings of ``client``'s app as the worker's context, then return."""
     from server.notifications import queue
+    from tests.support.settings import of
 
     await queue.queue.run_worker_async(
-        queues=["payments"], wait=False, concurrency=1, install_signal_handlers=False, delete_jobs="successful"
+        additional_context={queue.SETTINGS_KEY: of(client)},
+        queues=["payments"],
+        wait=False,
+        concurrency=1,
+        install_signal_handlers=False,
+        delete_jobs="successful",
     )
 
 
@@ -29,7 +35,7 @@ async def settle(client: Any, stripe: StripeStandin) -> list[int]:
     statuses: list[int] = []
     while stripe.events:
         statuses += await stripe.deliver(client)
-        await drain()
+        await drain(client)
     return statuses
 
 

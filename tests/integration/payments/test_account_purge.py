@@ -18,14 +18,14 @@ PASSWORD = "correct horse battery"
 async def _delete_and_purge(client: Any, user: Actor) -> None:
     from models.account_data import AccountDeletion
     from server.account_data.deletion import purge_due
-    from server.settings import get_settings
+    from tests.support.settings import of
 
     res = await client.request("DELETE", "/api/v1/users/me", json={"password": PASSWORD}, headers=user.headers)
     assert res.status_code == 202, res.text
     await AccountDeletion.update({AccountDeletion.purge_after: AccountDeletion.requested_at}).where(
         AccountDeletion.user == int(user.id)
     )
-    assert await purge_due(get_settings()) == 1
+    assert await purge_due(of(client)) == 1
 
 
 async def _money_rows() -> dict[str, Any]:

@@ -38,7 +38,7 @@ async def test_deliveries_duplicates_bad_signatures_and_applied_events_are_count
         *(client.post(HOOK, content=payload, headers={**headers, "Stripe-Signature": header}) for _ in range(3))
     )
     assert [r.status_code for r in results] == [200, 200, 200]
-    await drain()
+    await drain(client)
 
     assert count("unknown", "bad_signature") - bad_before == 1
     assert count(kind, "received") - before["received"] == 1

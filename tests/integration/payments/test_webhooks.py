@@ -61,11 +61,11 @@ async def test_replayed_and_concurrent_deliveries_apply_once(client: Any, stripe
     payload, header = stripe.signed(succeeded)
     results = await asyncio.gather(*(post_event(client, payload, header) for _ in range(5)))
     assert [r.status_code for r in results] == [200] * 5
-    await asyncio.gather(drain(), drain())
+    await asyncio.gather(drain(client), drain(client))
     assert await ledger_txns() == before + 2  # the charge and its release (Stripe made it available at once)
     again = await post_event(client, payload, header)  # a replay a day later: 200 and no second effect
     assert again.status_code == 200
-    await drain()
+    await drain(client)
     assert await ledger_txns() == before + 2
     assert (await earnings(alice))["available"] == 900
     notes = (await alice.get("/api/v1/notifications")).json()["items"]
@@ -87,7 +87,7 @@ async def test_unknown_object_is_200_and_ignored(client: Any, stripe: StripeStan
     ]:
         payload, header = stripe.signed(event(type_, obj))
         assert (await post_event(client, payload, header)).status_code == 200
-    await drain()
+    await drain(client)
     outcomes = {r["type"]: r["outcome"] for r in await sql.fetch("SELECT type, outcome FROM stripe_events")}
     assert outcomes == {
         "payment_intent.succeeded": "ignored",
@@ -111,7 +111,7 @@ async def test_an_older_event_never_overwrites_newer_state(client: Any, stripe: 
     old["created"] -= 3600
     payload, header = stripe.signed(old)
     assert (await post_event(client, payload, header)).status_code == 200
-    await drain()
+    await drain(client)
     assert (await bob.get(f"/api/v1/payments/{payment['id']}")).json()["status"] == "succeeded"
 
 
@@ -140,17 +140,16 @@ async def test_stripe_down_is_503_with_nothing_written_and_a_retry_finishes(clie
     assert await sql.fetchval("SELECT count(*) FROM payouts") == 0
 
 
-async def test_stripe_unreachable_is_503(client: Any, stripe: StripeStandin, monkeypatch: Any) -> None:
+async def test_stripe_unreachable_is_503(client: Any, stripe: StripeStandin, payments_settings: Any) -> None:
     """The API base points at a port nobody listens on: 503 and nothing stored."""
     from server import sql
     from server.app import create_app
-    from server.settings import get_settings
     from tests.support.asgi import in_process_client
+    from tests.support.settings import derive
     from tests.support.stripe.server import free_port
 
-    monkeypatch.setenv("STRIPE_API_BASE", f"http://127.0.0.1:{free_port()}")
-    get_settings.cache_clear()
-    async with in_process_client(create_app()) as other:
+    unreachable = derive(payments_settings, **{"payments.api_base": f"http://127.0.0.1:{free_port()}"})
+    async with in_process_client(create_app(unreachable)) as other:
         alice, bob = await signup(other, "alice"), await signup(other, "bob")
         await sql.execute(
             'INSERT INTO payout_accounts ("user", account_id, charges_enabled, payouts_enabled, details_submitted, '
@@ -178,7 +177,7 @@ async def test_webhook_processing_retries_while_stripe_is_down(client: Any, stri
     await stripe_post(stripe, f"/v1/payment_intents/{intent}/confirm", payment_method="pm_card_visa")
     await stripe.deliver(client)
     stripe.fail_next(20, 500)
-    await drain()
+    await drain(client)
     assert (await earnings(alice))["available"] == 0  # rolled back, to be retried
     attempts = await sql.fetchval(
         "SELECT attempts FROM procrastinate_jobs WHERE task_name = 'payments.process_event' AND status = 'todo'"
@@ -186,20 +185,18 @@ async def test_webhook_processing_retries_while_stripe_is_down(client: Any, stri
     assert attempts == 1
     stripe.failures.clear()
     await sql.execute("UPDATE procrastinate_jobs SET scheduled_at = now() WHERE task_name = 'payments.process_event'")
-    await drain()
+    await drain(client)
     assert (await earnings(alice))["available"] == 450
 
 
 async def test_without_stripe_keys_payments_answer_503_and_the_rest_works(
-    client: Any, stripe: StripeStandin, monkeypatch: Any
+    client: Any, stripe: StripeStandin, payments_settings: Any
 ) -> None:
     from server.app import create_app
-    from server.settings import get_settings
     from tests.support.asgi import in_process_client
+    from tests.support.settings import derive
 
-    monkeypatch.delenv("STRIPE_SECRET_KEY")
-    get_settings.cache_clear()
-    app = create_app()
+    app = create_app(derive(payments_settings, **{"payments.secret_key": None}))
     async with in_process_client(app) as other:
         bob = await signup(other, "bob")
         for method, path, body in [
@@ -223,7 +220,7 @@ async def test_an_event_faster_than_our_commit_is_retried_not_dropped(client: An
     evt = event("payment_intent.succeeded", {"id": "pi_ours", "object": "payment_intent", "metadata": {"payer": "1"}})
     payload, header = stripe.signed(evt)
     assert (await post_event(client, payload, header)).status_code == 200
-    await drain()
+    await drain(client)
     job = await sql.fetchrow(
         "SELECT status::text AS status, attempts, scheduled_at > now() AS later FROM procrastinate_jobs "
         "WHERE task_name = 'payments.process_event'"

@@ -31,12 +31,10 @@ async def broker(request: pytest.FixtureRequest, redis_client: Any, services: di
     await b.close()
 
 
-def realtime_settings(redis: bool, **realtime: Any) -> Any:
-    """The environment's settings, with or without Redis and with realtime overrides."""
-    from server.settings import RedisSettings, get_settings
+def realtime_settings(settings: Any, redis: bool, **realtime: Any) -> Any:
+    """``settings`` (the session's), with or without Redis and with realtime overrides."""
+    from server.settings import RedisSettings
 
-    get_settings.cache_clear()
-    settings = get_settings()
     if not redis:
         settings = msgspec.structs.replace(settings, redis=RedisSettings(url=None))
     if realtime:
@@ -57,17 +55,18 @@ async def app_client(settings: Any) -> AsyncIterator[Any]:
 
 
 @pytest.fixture(params=["memory", "redis"])
-async def rt(request: pytest.FixtureRequest, clean_db: None, redis_client: Any) -> AsyncIterator[Any]:
+async def rt(request: pytest.FixtureRequest, clean_db: None, redis_client: Any, settings: Any) -> AsyncIterator[Any]:
     """A client on an app using each broker, with a short auth timeout."""
-    async with app_client(realtime_settings(request.param == "redis", auth_timeout=0.5)) as c:
+    async with app_client(realtime_settings(settings, request.param == "redis", auth_timeout=0.5)) as c:
         yield c
 
 
 @pytest.fixture
-def make_client(clean_db: None, redis_client: Any) -> Callable[..., Any]:
-    """``async with make_client(redis=True, **realtime_overrides) as client``."""
+def make_client(clean_db: None, redis_client: Any, settings: Any) -> Callable[..., Any]:
+    """``async with make_client(redis=True, base=None, **realtime_overrides) as client``; ``base``: settings
+    to start from instead of the session's (a variant made with ``tests.support.settings.derive``)."""
 
-    def make(redis: bool = True, **overrides: Any) -> Any:
-        return app_client(realtime_settings(redis, **overrides))
+    def make(redis: bool = True, base: Any = None, **overrides: Any) -> Any:
+        return app_client(realtime_settings(settings if base is None else base, redis, **overrides))
 
     return make

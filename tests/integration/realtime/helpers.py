@@ -19,7 +19,7 @@ async def account(client: Any, username: str) -> tuple[str, str]:
 
     from models.accounts import AuthSession, User
     from server.security import DUMMY_PASSWORD_HASH, make_access_token
-    from server.settings import get_settings
+    from tests.support.settings import of
 
     user = User(username=username, email=f"{username}@example.com", email_normalized=f"{username}@example.com")
     user.password_hash = DUMMY_PASSWORD_HASH
@@ -27,7 +27,7 @@ async def account(client: Any, username: str) -> tuple[str, str]:
     expires = dt.datetime.now(dt.UTC) + dt.timedelta(days=1)
     session = AuthSession(user=user.id, expires_at=expires)
     await session.save()
-    sec = get_settings().security
+    sec = of(client).security
     token, _ = make_access_token(
         user_id=user.id,
         session_id=session.id,

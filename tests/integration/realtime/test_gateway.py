@@ -22,13 +22,13 @@ async def publish(client, channel, event="post.created", data=None):
     return res.json()
 
 
-def token_like(token: str, **changes) -> str:
-    """A token for the same user and session, signed with the server's key, with changed claims."""
+def token_like(client, token: str, **changes) -> str:
+    """A token for the same user and session, signed with the key of ``client``'s app, with changed claims."""
     from server.security import make_access_token
-    from server.settings import get_settings
+    from tests.support.settings import of
 
     claims = jwt.decode(token, options={"verify_signature": False})
-    sec = get_settings().security
+    sec = of(client).security
     ttl = changes.get("ttl", 60)
     new, _ = make_access_token(
         user_id=int(claims["sub"]),
@@ -91,7 +91,7 @@ async def test_frames_before_auth_are_refused_and_silence_times_out(rt):
 
 async def test_bad_and_expired_tokens_close_with_4001(rt):
     _, token = await account(rt, "carol")
-    for bad in ("not-a-jwt", token[:-4] + "AAAA", token_like(token, now=time.time() - 3600)):
+    for bad in ("not-a-jwt", token[:-4] + "AAAA", token_like(rt, token, now=time.time() - 3600)):
         async with connect(rt) as ws:
             err = await ws.call({"type": "auth", "token": bad})
             assert err["type"] == "error" and err["code"] == "unauthorized"
@@ -102,7 +102,7 @@ async def test_reauth_with_a_fresh_token_keeps_the_socket(rt):
     uid, token = await account(rt, "dave")
     async with connect(rt, token) as ws:
         await ws.subscribe(f"user:{uid}")
-        again = await ws.auth(token_like(token))
+        again = await ws.auth(token_like(rt, token))
         assert again["type"] == "ready" and again["user_id"] == uid
         bad = await ws.call({"type": "auth", "token": "garbage"})
         assert bad["code"] == "unauthorized"
@@ -121,7 +121,7 @@ async def test_another_users_token_cannot_take_over_a_socket(rt):
 async def test_expired_token_closes_after_the_grace(make_client):
     async with make_client(redis=False, expiry_grace=0.2) as client:
         _, token = await account(client, "gina")
-        async with connect(client, token_like(token, ttl=2)) as ws:
+        async with connect(client, token_like(client, token, ttl=2)) as ws:
             assert await ws.closed() == 4001
 
 
@@ -270,9 +270,13 @@ async def test_oversized_frame_closes_1009(rt):
         assert await ws.closed() == 1009
 
 
-async def test_origin_allow_list(make_client, monkeypatch):
-    monkeypatch.setenv("ALLOWED_ORIGINS", "https://app.example")
-    async with make_client(redis=False) as client:
+async def test_origin_allow_list(make_client, settings):
+    from tests.support.settings import derive
+
+    # What ALLOWED_ORIGINS=https://app.example sets (CORS follows it when CORS_ORIGINS is unset).
+    origins = ("https://app.example",)
+    allowed = derive(settings, **{"http.allowed_origins": origins, "http.cors_origins": origins})
+    async with make_client(redis=False, base=allowed) as client:
         _, token = await account(client, "sam")
         async with connect(client, headers={"Origin": "https://evil.example"}) as ws:
             assert await ws.closed() == 4003

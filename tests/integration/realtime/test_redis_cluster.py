@@ -89,10 +89,10 @@ def _exactly_once_in_order(reader: Reader, published: list[tuple[str, int, int]]
     assert final == list(range(start, last_offset + 1))
 
 
-async def test_a_shard_killed_and_restarted_mid_fan_out_costs_only_its_own_channels(clean_db, cluster):
+async def test_a_shard_killed_and_restarted_mid_fan_out_costs_only_its_own_channels(clean_db, cluster, settings):
     hit, spared = channels_on_distinct_shards(cluster)
     victim = cluster.shard_of(topic(hit))
-    settings = msgspec.structs.replace(realtime_settings(True), redis=RedisSettings(url=cluster.url))
+    settings = msgspec.structs.replace(realtime_settings(settings, True), redis=RedisSettings(url=cluster.url))
     total = 1500
     try:
         async with app_client(settings) as client:

@@ -84,12 +84,12 @@ class Reader:
                 await self.resubscribe()
 
 
-async def test_redis_killed_and_restarted_during_5000_publishes(clean_db):
+async def test_redis_killed_and_restarted_during_5000_publishes(clean_db, settings):
     port = free_port()
     valkey = ValkeyServer(port=port, save="", appendonly="no")
     valkey.start()
     url = f"redis://127.0.0.1:{port}/0"
-    settings = msgspec.structs.replace(realtime_settings(True), redis=RedisSettings(url=url))
+    settings = msgspec.structs.replace(realtime_settings(settings, True), redis=RedisSettings(url=url))
     try:
         async with app_client(settings) as client:
             broker = client.app.state.realtime.broker

@@ -46,14 +46,13 @@ def route_table(app: Any) -> set[str]:
     return out
 
 
-def test_every_object_route_has_a_matrix_entry(services: dict[str, str]):
-    # ``services`` first: building the app imports piccolo_conf, which reads DATABASE_URL once; built before
-    # the session's PostgreSQL was exported, every later test in the run talked to the default DSN.
+def test_every_object_route_has_a_matrix_entry(settings):
+    # Building the app imports piccolo_conf (whose engine reads DATABASE_URL at import); the apps and the
+    # ``database`` fixture point that engine at their settings' database (server.db.bind), so the order no
+    # longer matters. ``settings`` is the session's all the same.
     from server.app import create_app
-    from server.settings import get_settings
 
-    get_settings.cache_clear()
-    routes = route_table(create_app())
+    routes = route_table(create_app(settings))
     missing = sorted(routes - MATRIX.keys() - EXEMPT.keys())
     assert missing == [], f"add these routes to tests/integration/security/bola_matrix.py: {missing}"
     stale = sorted((MATRIX.keys() | EXEMPT.keys()) - routes)
@@ -131,10 +130,10 @@ class World:
         if target == "session":
             from server import sql
             from server.accounts.services import AccountService, ClientInfo
-            from server.settings import get_settings
+            from tests.support.settings import of
 
             row = await sql.fetchrow("SELECT * FROM users WHERE id = $1", int(o.id))
-            issued = await AccountService(get_settings()).open_session(dict(row), ClientInfo(ip="127.0.0.1"))
+            issued = await AccountService(of(o.client)).open_session(dict(row), ClientInfo(ip="127.0.0.1"))
             return str(issued.session_id)
         if target == "push_token":
             sub, _, _ = subscription("https://push.example.net", "olivia")
@@ -324,16 +323,13 @@ def _matches(outcome: str, status: int) -> bool:
 
 
 @pytest.fixture
-async def app(clean_db, redis_client, monkeypatch):
+async def app(clean_db, redis_client, settings):
     """Payments on, pointed at a Stripe that is not there: access checks need no Stripe call."""
     from server.app import create_app
-    from server.settings import get_settings
+    from tests.support.settings import derive
 
-    monkeypatch.setenv("STRIPE_SECRET_KEY", "sk_test_bola")
-    monkeypatch.setenv("STRIPE_WEBHOOK_SECRET", "whsec_bola")
-    monkeypatch.setenv("STRIPE_API_BASE", "http://127.0.0.1:9")
-    get_settings.cache_clear()
-    return create_app()
+    stripe = {"payments.secret_key": "sk_test_bola", "payments.webhook_secret": "whsec_bola"}
+    return create_app(derive(settings, **stripe, **{"payments.api_base": "http://127.0.0.1:9"}))
 
 
 @pytest.mark.parametrize("route", sorted(MATRIX))

@@ -11,16 +11,13 @@ HUGE = str(1 << 70)
 
 
 @pytest.fixture
-async def app(clean_db, redis_client, monkeypatch):
+async def app(clean_db, redis_client, settings):
     """Payments configured (their ids are typed integers), pointed at a Stripe that is not there."""
     from server.app import create_app
-    from server.settings import get_settings
+    from tests.support.settings import derive
 
-    monkeypatch.setenv("STRIPE_SECRET_KEY", "sk_test_ids")
-    monkeypatch.setenv("STRIPE_WEBHOOK_SECRET", "whsec_ids")
-    monkeypatch.setenv("STRIPE_API_BASE", "http://127.0.0.1:9")
-    get_settings.cache_clear()
-    return create_app()
+    stripe = {"payments.secret_key": "sk_test_ids", "payments.webhook_secret": "whsec_ids"}
+    return create_app(derive(settings, **stripe, **{"payments.api_base": "http://127.0.0.1:9"}))
 
 
 async def test_payment_and_subscription_ids_past_bigint_are_refused(client):

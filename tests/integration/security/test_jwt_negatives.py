@@ -22,10 +22,7 @@ def _b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).decode().rstrip("=")
 
 
-def _claims(user_id: str, session_id: str, **changes):
-    from server.settings import get_settings
-
-    sec = get_settings().security
+def _claims(sec, user_id: str, session_id: str, **changes):
     now = int(time.time())
     claims = {
         "sub": user_id,
@@ -42,10 +39,8 @@ def _claims(user_id: str, session_id: str, **changes):
     return {k: v for k, v in claims.items() if v is not None}
 
 
-def _hs(claims, key=None, headers=None):
-    from server.settings import get_settings
-
-    return jwt.encode(claims, key or get_settings().security.secret_key, algorithm="HS256", headers=headers)
+def _hs(sec, claims, key=None, headers=None):
+    return jwt.encode(claims, key or sec.secret_key, algorithm="HS256", headers=headers)
 
 
 def _hs_raw(claims, key: bytes) -> str:
@@ -57,13 +52,13 @@ def _hs_raw(claims, key: bytes) -> str:
     return signing + "." + _b64(hmac.new(key, signing.encode(), hashlib.sha256).digest())
 
 
-def bad_tokens(valid: str, refresh: str, user_id: str, session_id: str, revoked: str) -> dict[str, str]:
+def bad_tokens(sec, valid: str, refresh: str, user_id: str, session_id: str, revoked: str) -> dict[str, str]:
     """Every way a token should be refused, by name."""
     rsa_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     public_pem = rsa_key.public_key().public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
     )
-    good = _claims(user_id, session_id)
+    good = _claims(sec, user_id, session_id)
     header, payload, signature = valid.split(".")
     tampered_payload = _b64(json.dumps({**good, "sub": "1"}).encode())
     flipped = signature[:-2] + ("AA" if signature[-2:] != "AA" else "BB")
@@ -72,18 +67,20 @@ def bad_tokens(valid: str, refresh: str, user_id: str, session_id: str, revoked:
         "alg_none_with_signature": _b64(b'{"alg":"none","typ":"JWT"}') + "." + payload + "." + signature,
         "rs256_own_key": jwt.encode(good, rsa_key, algorithm="RS256"),
         "hs256_keyed_with_a_public_key": _hs_raw(good, public_pem),
-        "hs512": jwt.encode(good, __import__("server.settings").settings.get_settings().security.secret_key, "HS512"),
-        "wrong_aud": _hs(_claims(user_id, session_id, aud="someone-else")),
-        "wrong_iss": _hs(_claims(user_id, session_id, iss="evil")),
-        "wrong_typ": _hs(_claims(user_id, session_id, typ="refresh")),
-        "no_typ": _hs(_claims(user_id, session_id, typ=None)),
-        "expired": _hs(_claims(user_id, session_id, iat=int(time.time()) - 7200, exp=int(time.time()) - 3600)),
-        "not_yet_valid": _hs(_claims(user_id, session_id, nbf=int(time.time()) + 3600)),
-        "missing_sid": _hs(_claims(user_id, session_id, sid=None)),
-        "missing_sub": _hs(_claims(user_id, session_id, sub=None)),
-        "missing_exp": _hs(_claims(user_id, session_id, exp=None)),
-        "non_numeric_sub": _hs(_claims("alice", session_id)),
-        "other_secret": _hs(good, key="not-the-server-secret-" + "x" * 32),
+        "hs512": jwt.encode(good, sec.secret_key, "HS512"),
+        "wrong_aud": _hs(sec, _claims(sec, user_id, session_id, aud="someone-else")),
+        "wrong_iss": _hs(sec, _claims(sec, user_id, session_id, iss="evil")),
+        "wrong_typ": _hs(sec, _claims(sec, user_id, session_id, typ="refresh")),
+        "no_typ": _hs(sec, _claims(sec, user_id, session_id, typ=None)),
+        "expired": _hs(
+            sec, _claims(sec, user_id, session_id, iat=int(time.time()) - 7200, exp=int(time.time()) - 3600)
+        ),
+        "not_yet_valid": _hs(sec, _claims(sec, user_id, session_id, nbf=int(time.time()) + 3600)),
+        "missing_sid": _hs(sec, _claims(sec, user_id, session_id, sid=None)),
+        "missing_sub": _hs(sec, _claims(sec, user_id, session_id, sub=None)),
+        "missing_exp": _hs(sec, _claims(sec, user_id, session_id, exp=None)),
+        "non_numeric_sub": _hs(sec, _claims(sec, "alice", session_id)),
+        "other_secret": _hs(sec, good, key="not-the-server-secret-" + "x" * 32),
         "tampered_payload": f"{header}.{tampered_payload}.{signature}",
         "tampered_signature": f"{header}.{payload}.{flipped}",
         "refresh_token_as_access": refresh,
@@ -95,12 +92,19 @@ def bad_tokens(valid: str, refresh: str, user_id: str, session_id: str, revoked:
 
 
 async def _setup(client):
+    from tests.support.settings import of
+
     alice = await signed_in(client, "alice")
     gone = await signed_in(client, "bob")
     assert (await client.post("/api/v1/auth/logout", headers=gone["headers"])).status_code == 204
     claims = jwt.decode(alice["access_token"], options={"verify_signature": False})
     tokens = bad_tokens(
-        alice["access_token"], alice["refresh_token"], claims["sub"], claims["sid"], gone["access_token"]
+        of(client).security,
+        alice["access_token"],
+        alice["refresh_token"],
+        claims["sub"],
+        claims["sid"],
+        gone["access_token"],
     )
     return alice, tokens
 

@@ -13,13 +13,14 @@ from tests.support.accounts import PASSWORD, app_with, login, register, signed_i
 
 
 @pytest.fixture
-async def app(clean_db, redis_client):
+async def app(clean_db, redis_client, settings):
     return app_with(
+        settings,
         **{
             "rate_limits.login_ip": Limit(1000, 600),
             "rate_limits.login_account": Limit(3, 600),
             "rate_limits.twofa_account": Limit(100, 600),
-        }
+        },
     )
 
 

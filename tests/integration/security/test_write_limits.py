@@ -13,8 +13,9 @@ API = "/api/v1"
 
 
 @pytest.fixture
-async def app(clean_db, redis_client):
+async def app(clean_db, redis_client, settings):
     return app_with(
+        settings,
         **{
             "rate_limits.write_posts": Limit(3, 600),
             "rate_limits.write_comments": Limit(2, 600),
@@ -24,7 +25,7 @@ async def app(clean_db, redis_client):
             "rate_limits.write_reports": Limit(1, 600),
             "rate_limits.write_uploads": Limit(1, 600),
             "rate_limits.write_push_tokens": Limit(1, 600),
-        }
+        },
     )
 
 

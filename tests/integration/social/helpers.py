@@ -51,7 +51,6 @@ async def signup(client: Any, username: str, role: str | None = None) -> Actor:
     from models.ids import new_id
     from server import security, sql
     from server.accounts.services import AccountService, ClientInfo
-    from server.settings import get_settings
 
     if not _HASH:
         _HASH.append(security.hash_password("correct horse battery"))
@@ -66,7 +65,9 @@ async def signup(client: Any, username: str, role: str | None = None) -> Actor:
         _HASH[0],
         role or "user",
     )
-    issued = await AccountService(get_settings()).open_session(dict(row), ClientInfo(ip="127.0.0.1", user_agent="t"))
+    from tests.support.settings import of
+
+    issued = await AccountService(of(client)).open_session(dict(row), ClientInfo(ip="127.0.0.1", user_agent="t"))
     return Actor(client, username, str(row["id"]), issued.access_token)
 
 

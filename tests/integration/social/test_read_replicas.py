@@ -7,7 +7,6 @@ WAL. Pausing replay (``pg_wal_replay_pause()``) makes it lag for as long as a te
 from __future__ import annotations
 
 import asyncio
-import os
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -23,7 +22,7 @@ API = "/api/v1"
 
 @pytest.fixture(scope="module")
 def replica(services: dict[str, str]) -> Iterator[StreamingReplica]:
-    standby = StreamingReplica(os.environ["DATABASE_URL"])
+    standby = StreamingReplica(services["database_url"])
     standby.create()
     try:
         yield standby
@@ -31,8 +30,8 @@ def replica(services: dict[str, str]) -> Iterator[StreamingReplica]:
         standby.destroy()
 
 
-async def _client(replica: StreamingReplica, max_lag: float) -> AsyncIterator[Any]:
-    app = app_with(**{"database.replica_urls": (replica.url,), "database.replica_max_lag": max_lag})
+async def _client(settings: Any, replica: StreamingReplica, max_lag: float) -> AsyncIterator[Any]:
+    app = app_with(settings, **{"database.replica_urls": (replica.url,), "database.replica_max_lag": max_lag})
     _running.append(app.state["replicas"])  # the replica set the app's composition root built
     try:
         async with in_process_client(app) as c:
@@ -46,8 +45,8 @@ _running: list[Any] = []
 
 
 @pytest.fixture
-async def client(clean_db: None, redis_client: object, replica: StreamingReplica) -> AsyncIterator[Any]:
-    async for c in _client(replica, max_lag=600.0):
+async def client(clean_db: None, redis_client: object, replica: StreamingReplica, settings: Any) -> AsyncIterator[Any]:
+    async for c in _client(settings, replica, max_lag=600.0):
         yield c
 
 
@@ -119,8 +118,8 @@ async def test_a_new_account_reads_itself_before_the_replica_has_it(client, repl
     assert (await client.get(f"{API}/users/carol")).status_code == 200
 
 
-async def test_a_replica_lagging_past_the_bound_is_skipped(clean_db, redis_client, replica):
-    async for c in _client(replica, max_lag=0.05):
+async def test_a_replica_lagging_past_the_bound_is_skipped(clean_db, redis_client, replica, settings):
+    async for c in _client(settings, replica, max_lag=0.05):
         alice, bob = await users(c, "alice", "bob")
         await _caught_up()
         await replica.pause()

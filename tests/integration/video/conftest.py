@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -31,5 +32,6 @@ def clips(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
 
 
 @pytest.fixture
-def data_dir() -> Path:
-    return Path(os.environ["DATA_DIR"])
+def data_dir(settings: Any) -> Path:
+    """Where the apps under test keep uploads and local media (the session settings' ``data_dir``)."""
+    return Path(settings.data_dir)

@@ -6,7 +6,6 @@ import asyncio
 import base64
 import contextlib
 import hashlib
-import os
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -94,24 +93,12 @@ async def wait_status(
 
 
 @contextlib.asynccontextmanager
-async def app_client(**env: str) -> AsyncIterator[Any]:
-    """A fresh app (lifespan running) with extra environment, e.g. ``VIDEO_MAX_BYTES``; restored after."""
+async def app_client(settings: Any, **video: Any) -> AsyncIterator[Any]:
+    """A fresh app (lifespan running) on ``settings`` with ``video`` settings changed, e.g. ``max_bytes=1000``."""
     from server.app import create_app
-    from server.settings import get_settings
     from tests.support.asgi import in_process_client
+    from tests.support.settings import derive
 
-    saved = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
-    try:
-        get_settings.cache_clear()
-        app = create_app()
-        async with in_process_client(app) as client:
-            client.sf_app = app  # tests reach the runtime objects (app.state.video) through it
-            yield client
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
-        get_settings.cache_clear()
+    app = create_app(derive(settings, **{f"video.{name}": value for name, value in video.items()}))
+    async with in_process_client(app) as client:
+        yield client  # tests reach the runtime objects (client.sf_app.state.video) through it

@@ -107,8 +107,10 @@ async def test_a_ready_public_video_reaches_followers_home_feeds_as_a_post(
     assert (await fan.get(f"/api/v1/posts/{post_id}")).status_code == 404
 
 
-async def test_approval_queue_and_reports(clean_db: None, redis_client: Any, clips: dict[str, bytes]) -> None:
-    async with app_client(VIDEO_REQUIRE_APPROVAL="true") as client:
+async def test_approval_queue_and_reports(
+    clean_db: None, redis_client: Any, clips: dict[str, bytes], settings: Any
+) -> None:
+    async with app_client(settings, require_approval=True) as client:
         cara = await creator(client)
         fan = await signup(client, "fan")
         mod = await signup(client, "mod", role="moderator")

@@ -180,14 +180,16 @@ async def test_a_crashed_workers_job_is_retried(app: Any, client: Any, clips: di
     assert (await wait_status(cara, video["id"]))["status"] == "ready"
 
 
-async def test_a_restart_mid_transcode_loses_nothing(clean_db: None, redis_client: Any, tmp_path: Any) -> None:
+async def test_a_restart_mid_transcode_loses_nothing(
+    clean_db: None, redis_client: Any, tmp_path: Any, settings: Any
+) -> None:
     from server import sql
     from server.video.processing import create_from_file
     from tests.integration.video.helpers import app_client
     from tests.support import media
 
     source = media.clip(tmp_path / "long.mp4", seconds=8, size="640x360")
-    async with app_client() as client:
+    async with app_client(settings) as client:
         cara = await creator(client)
         video_id = await create_from_file(client.sf_app.state.video, int(cara.id), "Replay", source)
         job_id = await sql.fetchval("SELECT job_id FROM videos WHERE id = $1", video_id)
@@ -197,7 +199,7 @@ async def test_a_restart_mid_transcode_loses_nothing(clean_db: None, redis_clien
             await asyncio.sleep(0.05)
     # the server stopped with ffmpeg running: the video is still processing, and its job is not
     assert await sql.fetchval("SELECT status FROM videos WHERE id = $1", video_id) == "processing"
-    async with app_client() as client:
+    async with app_client(settings) as client:
         cara.client = client
         done = await wait_status(cara, str(video_id))
         assert done["status"] == "ready" and [r["height"] for r in done["renditions"]] == [240, 360]

@@ -65,10 +65,17 @@ def _keys(url: str, prefix: str) -> list[str]:
 
 
 async def test_videos_are_stored_in_and_served_from_s3(
-    s3_server: str, clean_db: None, redis_client: Any, clips: dict[str, bytes], data_dir: Any
+    s3_server: str,
+    clean_db: None,
+    redis_client: Any,
+    clips: dict[str, bytes],
+    data_dir: Any,
+    settings: Any,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    env = {"STORAGE_URL": f"s3://{BUCKET}/media", "S3_ENDPOINT_URL": s3_server, **CREDENTIALS}
-    async with app_client(**env) as client:
+    for name, value in CREDENTIALS.items():  # boto3's own credential chain (not the app's settings)
+        monkeypatch.setenv(name, value)
+    async with app_client(settings, storage_url=f"s3://{BUCKET}/media", s3_endpoint_url=s3_server) as client:
         cara = await creator(client)
         video = await upload(cara, clips["small"])
         ready = await wait_status(cara, video["id"])

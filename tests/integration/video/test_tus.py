@@ -82,8 +82,10 @@ async def test_patch_past_length_is_refused_and_nothing_is_stored(client: Any) -
     assert (await tus_head(cara, url)).headers["upload-offset"] == "4"
 
 
-async def test_over_max_size_or_quota_is_413_before_any_byte(data_dir: Any, clean_db: None, redis_client: Any) -> None:
-    async with app_client(VIDEO_MAX_BYTES="1000", VIDEO_QUOTA_BYTES="1500") as client:
+async def test_over_max_size_or_quota_is_413_before_any_byte(
+    data_dir: Any, clean_db: None, redis_client: Any, settings: Any
+) -> None:
+    async with app_client(settings, max_bytes=1000, quota_bytes=1500) as client:
         cara = await creator(client)
         assert (await client.options("/api/v1/uploads")).headers["tus-max-size"] == "1000"
         video = await create_video(cara)
@@ -158,11 +160,11 @@ async def test_termination_removes_the_bytes_and_the_video(client: Any, data_dir
 
 
 async def test_stale_uploads_expire_and_their_bytes_are_removed(
-    data_dir: Any, clean_db: None, redis_client: Any
+    data_dir: Any, clean_db: None, redis_client: Any, settings: Any
 ) -> None:
     from server.video.uploads import expire_stale
 
-    async with app_client(VIDEO_UPLOAD_EXPIRY_SECONDS="1") as client:
+    async with app_client(settings, upload_expiry_seconds=1) as client:
         cara = await creator(client)
         video = await create_video(cara)
         url = (await tus_create(cara, video, 100)).headers["location"]
@@ -176,16 +178,18 @@ async def test_stale_uploads_expire_and_their_bytes_are_removed(
         assert (await tus_head(cara, url)).status_code == 404
 
 
-async def test_upload_survives_a_restart(clips: dict[str, bytes], clean_db: None, redis_client: Any) -> None:
+async def test_upload_survives_a_restart(
+    clips: dict[str, bytes], clean_db: None, redis_client: Any, settings: Any
+) -> None:
     data = clips["small"]
     half = len(data) // 3
-    async with app_client() as client:
+    async with app_client(settings) as client:
         cara = await creator(client)
         video = await create_video(cara)
         url = (await tus_create(cara, video, len(data))).headers["location"]
         assert (await tus_patch(cara, url, 0, data[:half])).status_code == 204
         token = cara.headers
-    async with app_client() as client:  # a new process: only the database and the disk remain
+    async with app_client(settings) as client:  # a new process: only the database and the disk remain
         cara.client = client
         assert cara.headers == token
         head = await tus_head(cara, url)
