@@ -15,7 +15,7 @@ async def test_in_process_workers_stopped_at_random_points_all_end(client, app):
     # with its side tasks and the app's lifespan shutdown hung (the teardown flake). Nine workers share the
     # queue's pool so its waits are contended, as the app's own workers contend at startup; stopped at
     # random points 30 times, every one ends. (Cancelling their tasks got stuck within 3 rounds.)
-    context = {CONTEXT_KEY: app.state.notifications_runtime}
+    context = {CONTEXT_KEY: app.state.notifications_runtime, queue.SETTINGS_KEY: app.state.settings}
     rng = random.Random(5)
     kept_running = 0
     for _ in range(30):
