@@ -19,6 +19,7 @@ async def served(app: Any) -> AsyncIterator[httpx.AsyncClient]:
     """A client on ``app`` wrapped the way ``server.asgi`` serves it (held in one task, as ``client`` is)."""
     wrapped = serve_directly(app, "/api/v1/ws", lambda: app.state.realtime and app.state.realtime.gateway)
     async with in_process_client(wrapped) as client:
+        client.sf_app = app  # type: ignore[attr-defined]  # the Litestar app behind the wrapper (its settings)
         yield client
 
 
