@@ -7,9 +7,11 @@ from typing import Any
 
 import msgspec
 
+from models.accounts import User
 from models.ids import new_id
+from models.live import LiveBan, LiveChatMessage, LiveStream
 from server import cursor as cursor_codec
-from server import db, outbox, sql
+from server import db, outbox
 from server.deps import CurrentUser
 from server.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from server.guards import has_role
@@ -42,15 +44,10 @@ class StreamService:
 
     async def create(self, user: CurrentUser, data: schemas.StreamCreate) -> schemas.Stream:
         key, stream_id = keys.new_key(), new_id()
-        await sql.execute(
-            "INSERT INTO live_streams (id, owner, title, visibility, status, key_hash, slow_mode_seconds, "
-            "current_viewers, peak_viewers, client_id, created_at) "
-            "VALUES ($1, $2, $3, $4, 'idle', $5, 0, 0, 0, '', now())",
-            stream_id,
-            user.id,
-            data.title,
-            data.visibility,
-            keys.key_hash(key),
+        await LiveStream.insert(
+            LiveStream(
+                id=stream_id, owner=user.id, title=data.title, visibility=data.visibility, key_hash=keys.key_hash(key)
+            )
         )
         return views.stream(await self._visible(user.id, stream_id), self.settings, self.rt.secret_key, user.id, key)
 
@@ -76,13 +73,13 @@ class StreamService:
         if row["owner"] != user.id:
             raise Forbidden("only the owner has the stream key")
         key = keys.new_key()
-        now = await sql.fetchrow(
-            "UPDATE live_streams SET key_hash = $2 WHERE id = $1 RETURNING status, client_id",
-            stream_id,
-            keys.key_hash(key),
+        rows = await (
+            LiveStream.update({LiveStream.key_hash: keys.key_hash(key)})
+            .where(LiveStream.id == stream_id)
+            .returning(LiveStream.status, LiveStream.client_id)
         )
-        if now is not None and now["status"] == "live" and now["client_id"]:
-            await hooks.drop_publisher(self.settings, now["client_id"])
+        if rows and rows[0]["status"] == "live" and rows[0]["client_id"]:
+            await hooks.drop_publisher(self.settings, rows[0]["client_id"])
         return schemas.Ingest(self.settings.rtmp_url, key)
 
     async def update(self, user: CurrentUser, raw_id: str, data: schemas.StreamUpdate) -> schemas.Stream:
@@ -91,18 +88,20 @@ class StreamService:
         if row["owner"] != user.id:
             raise Forbidden("only the owner edits the stream")
         if data.title is not msgspec.UNSET:
-            await sql.execute("UPDATE live_streams SET title = $2 WHERE id = $1", stream_id, data.title)
+            await LiveStream.update({LiveStream.title: data.title}).where(LiveStream.id == stream_id)
         if data.slow_mode_seconds is not msgspec.UNSET:
-            await sql.execute(
-                "UPDATE live_streams SET slow_mode_seconds = $2 WHERE id = $1", stream_id, data.slow_mode_seconds
+            await LiveStream.update({LiveStream.slow_mode_seconds: data.slow_mode_seconds}).where(
+                LiveStream.id == stream_id
             )
         return views.stream(await self._visible(user.id, stream_id), self.settings, self.rt.secret_key, user.id)
 
     async def ban(self, user: CurrentUser, raw_id: str, data: schemas.BanCreate) -> schemas.Ban:
         """Ban (or, with ``seconds``, time out) a user from the room's chat and reactions."""
         stream_id, owner = await self._moderated(user, raw_id)
-        target = await sql.fetchrow(
-            "SELECT id, username, display_name, avatar_url, role FROM users WHERE username = $1", data.username.lower()
+        target = (
+            await User.select(User.id, User.username, User.display_name, User.avatar_url, User.role)
+            .where(User.username == data.username.lower())
+            .first()
         )
         if target is None:
             raise NotFound("no such user")
@@ -110,42 +109,39 @@ class StreamService:
             raise ValidationFailed("the owner and moderators cannot be banned from a room")
         until = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=data.seconds) if data.seconds else None
         async with db.transaction():
-            await sql.execute('DELETE FROM live_bans WHERE stream = $1 AND "user" = $2', stream_id, target["id"])
-            row = await sql.fetchrow(
-                'INSERT INTO live_bans (id, stream, "user", until, created_by, created_at) '
-                "VALUES ($1, $2, $3, $4, $5, now()) RETURNING until, created_at",
-                new_id(),
-                stream_id,
-                target["id"],
-                until,
-                user.id,
-            )
-        assert row is not None
+            await LiveBan.delete().where((LiveBan.stream == stream_id) & (LiveBan.user == target["id"]))
+            rows = await LiveBan.insert(
+                LiveBan(id=new_id(), stream=stream_id, user=target["id"], until=until, created_by=user.id)
+            ).returning(LiveBan.until, LiveBan.created_at)
+        row = rows[0]
         self.rt.forget_permission(stream_id, target["id"])
         person = schemas.ChatUser(str(target["id"]), target["username"], target["display_name"], target["avatar_url"])
         return schemas.Ban(user=person, until=row["until"], created_at=row["created_at"])
 
     async def unban(self, user: CurrentUser, raw_id: str, username: str) -> None:
         stream_id, _ = await self._moderated(user, raw_id)
-        await sql.execute(
-            'DELETE FROM live_bans WHERE stream = $1 AND "user" = (SELECT id FROM users WHERE username = $2)',
-            stream_id,
-            username.lower(),
-        )
+        target = await User.select(User.id).where(User.username == username.lower()).first()
+        if target is not None:
+            await LiveBan.delete().where((LiveBan.stream == stream_id) & (LiveBan.user == target["id"]))
 
     async def delete_chat(self, user: CurrentUser, raw_id: str, raw_message: str) -> None:
         """Remove a chat line: gone from the history, and every viewer gets ``chat.deleted``."""
         stream_id, _ = await self._moderated(user, raw_id)
         message_id = parse_id(raw_message)
         async with db.transaction():
-            status = await sql.execute(
-                "UPDATE live_chat_messages SET deleted_at = now(), deleted_by = $3 "
-                "WHERE id = $2 AND stream = $1 AND kind = 'chat' AND deleted_at IS NULL",
-                stream_id,
-                message_id,
-                user.id,
+            deleted = await (
+                LiveChatMessage.update(
+                    {LiveChatMessage.deleted_at: dt.datetime.now(dt.UTC), LiveChatMessage.deleted_by: user.id}
+                )
+                .where(
+                    (LiveChatMessage.id == message_id)
+                    & (LiveChatMessage.stream == stream_id)
+                    & (LiveChatMessage.kind == "chat")
+                    & LiveChatMessage.deleted_at.is_null()
+                )
+                .returning(LiveChatMessage.id)
             )
-            if sql.changed(status) == 0:
+            if not deleted:
                 raise NotFound("no such chat message")
             await outbox.emit(kinds.live(stream_id), "chat.deleted", schemas.Deleted(str(message_id)))
 
