@@ -169,3 +169,28 @@ async def test_trending_ranks_by_engagement_and_pages_stably(client):
     tags = (await client.get(f"{API}/hashtags/trending")).json()["items"]
     assert [t["tag"] for t in tags] == ["trend1", "trend0"]
     assert (await client.get(f"{API}/feeds/trending", params={"cursor": "bogus"})).status_code == 422
+
+
+async def test_pulled_posts_are_read_once_per_author_and_page_past_their_window(app, client):
+    """The pull side's shared cache: one read per author for every reader, SQL below its window, and a
+    post by the author on this process seen at once (another process's within the TTL)."""
+    from server.social.pulled import PulledPosts
+    from server.social.queries import authors_post_ids
+
+    star, other = await users(client, "star", "other")
+    posts = [int((await star.publish(f"s{i}"))["id"]) for i in range(5)][::-1]  # newest first
+    pulled = PulledPosts(depth=3, ttl=3600)
+    top = 2**63 - 1
+    assert await pulled.newest([int(star.id), int(other.id)], top, 2) == posts[:2]
+    # Below the kept window (3 ids) the author's older posts come from the index, as without the cache.
+    assert await pulled.newest([int(star.id)], posts[2], 2) == posts[3:5]
+    assert await pulled.newest([int(star.id)], posts[1], 5) == await authors_post_ids([int(star.id)], posts[1], 5)
+    rt = _runtime(app)
+    rt.pulled = PulledPosts(ttl=3600)  # no expiry within the test: only the post itself can drop the entry
+    assert await rt.pulled.newest([int(star.id)], top, 1) == posts[:1]
+    newer = int((await star.publish("newer"))["id"])  # through the app: its runtime forgets, this cache does not
+    assert await pulled.newest([int(star.id)], top, 1) == posts[:1]
+    pulled.forget(int(star.id))
+    assert await pulled.newest([int(star.id)], top, 1) == [newer]
+    # The app's own cache was dropped by the post: a follower's next page has it.
+    assert await rt.pulled.newest([int(star.id)], top, 1) == [newer]
