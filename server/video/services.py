@@ -8,7 +8,7 @@ from typing import Any
 import msgspec
 
 from models.ids import new_id
-from server import db, outbox, sql
+from server import db, outbox
 from server.accounts import audit
 from server.deps import CurrentUser
 from server.errors import Conflict, DomainError, Forbidden, NotFound, PaymentRequired
@@ -66,11 +66,7 @@ class VideoService:
         expires = datetime.now(UTC) + timedelta(seconds=self.rt.settings.upload_expiry_seconds)
         moderation = "pending" if self.rt.settings.require_approval and not has_role(user, "moderator") else "approved"
         video_id = new_id()
-        await sql.execute(
-            "INSERT INTO videos (id, owner, title, description, tags, search_text, visibility, status, moderation, "
-            "renditions, upload_offset, upload_expires_at, size_bytes, view_count, like_count, price_amount, "
-            "price_currency, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 'uploading', $8, "
-            "'[]'::jsonb, 0, $9, 0, 0, 0, $10, $11, now(), now())",
+        await queries.insert_video(
             video_id,
             user.id,
             data.title,
@@ -100,9 +96,7 @@ class VideoService:
             raise Forbidden("only the owner sets a video's price")
         else:
             amount, currency = (data.price.amount, data.price.currency) if data.price else (None, None)
-        await sql.execute(
-            "UPDATE videos SET title = $2, description = $3, tags = $4, search_text = $5, visibility = $6, "
-            "price_amount = $7, price_currency = $8, updated_at = now() WHERE id = $1",
+        await queries.update_video(
             video_id,
             title,
             description,
@@ -122,10 +116,7 @@ class VideoService:
         """Soft delete; a running job is cancelled, the files and the staged upload are removed."""
         row = await self._own_row(user, video_id)
         async with db.transaction():
-            status = await sql.execute(
-                "UPDATE videos SET deleted_at = now(), job_id = NULL WHERE id = $1 AND deleted_at IS NULL", video_id
-            )
-            if not sql.changed(status):
+            if not await queries.soft_delete_video(video_id):
                 raise NotFound("no such video")
             if row["job_id"] is not None and row["status"] in ("uploading", "processing"):
                 await queries.cancel_job(row["job_id"])
@@ -159,40 +150,16 @@ class VideoService:
         if row["status"] != "ready":
             raise NotReady("only a ready video can be liked")
         async with db.transaction():
-            if on:
-                status = await sql.execute(
-                    'INSERT INTO video_likes (id, video, "user", created_at) VALUES ($1, $2, $3, now()) '
-                    "ON CONFLICT DO NOTHING",
-                    new_id(),
-                    video_id,
-                    user.id,
-                )
-            else:
-                status = await sql.execute(
-                    'DELETE FROM video_likes WHERE video = $1 AND "user" = $2', video_id, user.id
-                )
-            if sql.changed(status):
-                counts = await sql.fetchrow(
-                    "UPDATE videos SET like_count = like_count + $2 WHERE id = $1 RETURNING like_count, view_count",
-                    video_id,
-                    1 if on else -1,
-                )
-                assert counts is not None
+            counts = await queries.set_video_like(new_id(), video_id, user.id, on)
+            if counts is not None:
                 await emit_stats(row, counts["like_count"], counts["view_count"])
-        if sql.changed(status):
+        if counts is not None:
             await trend(self.rt, row, 2.0 if on else -2.0)
         return await self.get(user, video_id)
 
     async def report(self, user: CurrentUser, video_id: int, reason: str) -> schemas.ReportView:
         await self._row(user, video_id, as_staff=False)
-        row = await sql.fetchrow(
-            "INSERT INTO reports (id, reporter, target_type, target_id, reason, status, created_at) "
-            "VALUES ($1, $2, 'video', $3, $4, 'open', now()) RETURNING *",
-            new_id(),
-            user.id,
-            video_id,
-            reason.strip(),
-        )
+        row = await queries.insert_video_report(new_id(), user.id, video_id, reason.strip())
         assert row is not None
         return schemas.ReportView(
             id=str(row["id"]),
@@ -211,11 +178,7 @@ class VideoService:
         if row["moderation"] != "pending":
             raise Conflict(f"the video is already {row['moderation']}")
         async with db.transaction():
-            await sql.execute(
-                "UPDATE videos SET moderation = $2, updated_at = now() WHERE id = $1",
-                video_id,
-                "approved" if approve else "rejected",
-            )
+            await queries.set_moderation(video_id, "approved" if approve else "rejected")
             action = "video.approved" if approve else "video.rejected"
             await audit.record(action, user_id=row["owner"], actor_id=user.id, video_id=str(video_id), reason=reason)
         self.rt.forget(video_id)
@@ -233,11 +196,7 @@ class VideoService:
         if removed == (row["moderation"] == "rejected"):
             raise Conflict("the video is already removed" if removed else "the video is not removed")
         async with db.transaction():
-            await sql.execute(
-                "UPDATE videos SET moderation = $2, updated_at = now() WHERE id = $1",
-                video_id,
-                "rejected" if removed else "approved",
-            )
+            await queries.set_moderation(video_id, "rejected" if removed else "approved")
             action = "video.hidden" if removed else "video.restored"
             await audit.record(action, user_id=row["owner"], actor_id=user.id, video_id=str(video_id), reason=reason)
         self.rt.forget(video_id)
