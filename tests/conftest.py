@@ -41,6 +41,25 @@ def _with_database(url: str, name: str) -> str:
     return urlunsplit(parts._replace(path=f"/{name}"))
 
 
+async def _no_flush_to_disk(admin_url: str) -> None:
+    """The embedded test cluster never waits for the disk: ``fsync`` and full-page writes off.
+
+    Every test truncates all tables (``clean_db``), and each commit and truncate would otherwise wait
+    for an fsync. Only a crash of the machine could lose data, and this cluster holds nothing worth
+    keeping (it lives under ``.data/test*`` and is only ever used by tests). Commits are still
+    synchronous: the read-replica tests stream this cluster's WAL and mean what they say about lag.
+    """
+    import asyncpg
+
+    conn = await asyncpg.connect(admin_url)
+    try:
+        for setting in ("fsync", "full_page_writes"):
+            await conn.execute(f"ALTER SYSTEM SET {setting} = off")
+        await conn.execute("SELECT pg_reload_conf()")
+    finally:
+        await conn.close()
+
+
 @pytest.fixture(scope="session")
 def services() -> Iterator[dict[str, str]]:
     """Start (or take) PostgreSQL and Redis; export their URLs for child processes (apps take ``settings``)."""
@@ -58,6 +77,7 @@ def services() -> Iterator[dict[str, str]]:
     else:
         embedded = EmbeddedPostgres(ROOT / ".data" / (f"test-{WORKER}" if WORKER else "test"))
         admin_url = embedded.start()
+        asyncio.run(_no_flush_to_disk(admin_url))
     # A given server is shared by the workers: each takes a database of its own.
     name = f"{TEST_DB}_{WORKER}" if WORKER else TEST_DB
     asyncio.run(ensure_database(admin_url, name, recreate=True))
