@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from server import cursor, sql
+from server import cursor
 from server.deps import CurrentUser
 from server.errors import NotFound, ValidationFailed
 from server.social.queries import is_blocked_either_way
@@ -38,7 +38,7 @@ class DiscoveryService:
         return self._page(viewer, rows, limit, kind, [str(rows[limit - 1]["id"])] if len(rows) > limit else None)
 
     async def by_user(self, user: CurrentUser | None, username: str, limit: int, cur: str | None) -> Any:
-        owner = await sql.fetchval("SELECT id FROM users WHERE username = $1", username.lower())
+        owner = await queries.user_id_by_name(username.lower())
         if owner is None:
             raise NotFound("no such user")
         viewer = user.id if user else 0
@@ -102,13 +102,7 @@ class DiscoveryService:
     async def pending(self, user: CurrentUser, limit: int, cur: str | None) -> schemas.VideoPage:
         """The moderation queue (every state), oldest first."""
         values = self._decode("vpending", cur)
-        rows = await sql.fetch(
-            f"SELECT {queries.VIDEO_COLS} {queries.FROM} WHERE v.moderation = 'pending' AND v.deleted_at IS NULL "
-            "AND v.id > $2 ORDER BY v.id LIMIT $3",
-            user.id,
-            _int(values[0]) if values else 0,
-            limit + 1,
-        )
+        rows = await queries.pending_page(user.id, _int(values[0]) if values else 0, limit + 1)
         nxt = [str(rows[limit - 1]["id"])] if len(rows) > limit else None
         return self._page(user.id, rows, limit, "vpending", nxt)
 

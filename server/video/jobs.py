@@ -13,7 +13,7 @@ from typing import Any
 import structlog
 from procrastinate import JobContext, RetryStrategy
 
-from server import db, sql
+from server import db
 from server.notifications.queue import InProcessWorker, queue
 from server.observability.tracing import traced_job
 from server.video import queries
@@ -77,16 +77,13 @@ async def recover_stalled(seconds: float = STALLED_AFTER_SECONDS) -> int:
 
 async def requeue_orphans() -> int:
     """Queue a job again for every live ``processing`` video whose job is no longer waiting or running."""
-    rows = await sql.fetch(
-        "SELECT v.id FROM videos v WHERE v.status = 'processing' AND v.deleted_at IS NULL AND NOT EXISTS "
-        "(SELECT 1 FROM procrastinate_jobs j WHERE j.id = v.job_id AND j.status IN ('todo', 'doing'))"
-    )
-    for r in rows:
+    video_ids = await queries.orphaned_processing()
+    for video_id in video_ids:
         async with db.transaction():
-            job_id = await queries.enqueue_process(r["id"])
-            await sql.execute("UPDATE videos SET job_id = $2 WHERE id = $1", r["id"], job_id)
-        log.warning("video_job_requeued", video_id=r["id"], job_id=job_id)
-    return len(rows)
+            job_id = await queries.enqueue_process(video_id)
+            await queries.set_job(video_id, job_id)
+        log.warning("video_job_requeued", video_id=video_id, job_id=job_id)
+    return len(video_ids)
 
 
 async def _recover() -> None:

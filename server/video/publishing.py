@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from server import sql
 from server.deps import CurrentUser
 from server.errors import Conflict, NotFound
 from server.video import queries
@@ -31,14 +30,14 @@ async def sync_post(rt: VideoRuntime, video_id: int) -> None:
     row = await _row(video_id)
     if row is None:
         return
-    if await sql.fetchval("SELECT suspended_at IS NOT NULL FROM users WHERE id = $1", row["owner"]):
+    if await queries.owner_suspended(row["owner"]):
         # A suspended owner's posts are hidden with the account (and none can be made for it): a
         # moderator's edit leaves the video's post as it is until the account is restored.
         return
     wanted = row["status"] == "ready" and row["moderation"] == "approved" and row["visibility"] in FEED_VISIBILITIES
     posts = PostService(rt.social)
     if row["post"] is not None:
-        current = await sql.fetchval("SELECT visibility FROM posts WHERE id = $1 AND deleted_at IS NULL", row["post"])
+        current = await queries.live_post_visibility(row["post"])
         if wanted and current == row["visibility"]:
             return
         await _drop(rt, row)
@@ -46,8 +45,7 @@ async def sync_post(rt: VideoRuntime, video_id: int) -> None:
         return
 
     async def attach(post_id: int) -> None:
-        status = await sql.execute("UPDATE videos SET post = $1 WHERE id = $2 AND post IS NULL", post_id, video_id)
-        if not sql.changed(status):  # another sync won the race: this post rolls back
+        if not await queries.link_post(video_id, post_id):  # another sync won the race: this post rolls back
             raise Conflict("the video already has a post")
 
     try:
@@ -60,7 +58,7 @@ async def _drop(rt: VideoRuntime, row: Any, by: CurrentUser | None = None) -> No
     from server.social.services.posts import PostService
 
     assert rt.social is not None
-    await sql.execute("UPDATE videos SET post = NULL WHERE id = $1", row["id"])
+    await queries.unlink_post(row["id"])
     try:
         if by is not None and by.id != row["owner"]:
             await PostService(rt.social).delete(by.id, by.role, row["post"])

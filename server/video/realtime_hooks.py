@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from server import sql
 from server.params import as_id
+from server.video import queries
 
 
 async def video_channel_policy(user_id: int, arg: str) -> bool:
@@ -11,10 +11,4 @@ async def video_channel_policy(user_id: int, arg: str) -> bool:
     video_id = as_id(arg)
     if video_id is None:
         return False
-    return bool(
-        await sql.fetchval(
-            "SELECT EXISTS (SELECT 1 FROM videos WHERE id = $1 AND owner = $2 AND deleted_at IS NULL)",
-            video_id,
-            user_id,
-        )
-    )
+    return await queries.owns_video(user_id, video_id)

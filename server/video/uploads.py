@@ -22,7 +22,7 @@ from typing import Any
 
 import anyio
 
-from server import db, outbox, sql
+from server import db, outbox
 from server.deps import CurrentUser
 from server.errors import Conflict, DomainError, NotFound, TooLarge, ValidationFailed
 from server.params import parse_id
@@ -119,12 +119,7 @@ class UploadService:
         }
 
     async def _row(self, user: CurrentUser, video_id: int) -> Any:
-        row = await sql.fetchrow(
-            "SELECT id, owner, status, upload_length, upload_offset, upload_expires_at, size_bytes FROM videos "
-            "WHERE id = $1 AND owner = $2 AND deleted_at IS NULL",
-            video_id,
-            user.id,
-        )
+        row = await queries.own_upload(video_id, user.id)
         if row is None:  # someone else's upload is not found, like any object one may not see
             raise NotFound("no such upload")
         return row
@@ -135,7 +130,7 @@ class UploadService:
             raise TooLarge(f"Upload-Length is over Tus-Max-Size ({cfg.max_bytes} bytes)")
         used = await queries.used_bytes(user.id)
         if video_id is not None:
-            used -= int(await sql.fetchval("SELECT coalesce(upload_length, 0) FROM videos WHERE id = $1", video_id))
+            used -= await queries.declared_length(video_id)
         if used + length > cfg.quota_bytes:
             raise TooLarge(f"this upload would pass your quota ({cfg.quota_bytes} bytes, {used} used)")
 
@@ -164,13 +159,7 @@ class UploadService:
         staged = staged_path(self.rt, video_id)
         staged.parent.mkdir(parents=True, exist_ok=True)
         staged.touch()
-        await sql.execute(
-            "UPDATE videos SET upload_length = $2, upload_offset = 0, upload_expires_at = $3, updated_at = now() "
-            "WHERE id = $1",
-            video_id,
-            length,
-            expires,
-        )
+        await queries.start_upload(video_id, length, expires)
         if length == 0:
             await self._complete(video_id)
         return video_id, expires
@@ -222,12 +211,7 @@ class UploadService:
         finally:
             os.close(fd)  # releases the lock
         expires = datetime.now(UTC) + timedelta(seconds=self.rt.settings.upload_expiry_seconds)
-        await sql.execute(
-            "UPDATE videos SET upload_offset = $2, upload_expires_at = $3, updated_at = now() WHERE id = $1",
-            video_id,
-            end,
-            expires,
-        )
+        await queries.advance_upload(video_id, end, expires)
         if end == length:
             await self._complete(video_id)
             return end, None
@@ -278,16 +262,10 @@ class UploadService:
 
         path = staged_path(self.rt, video_id)
         async with db.transaction():
-            row = await sql.fetchrow(
-                "UPDATE videos SET status = 'processing', size_bytes = upload_length, source_path = $2, "
-                "upload_expires_at = NULL, updated_at = now() WHERE id = $1 AND status = 'uploading' RETURNING id",
-                video_id,
-                str(path),
-            )
-            if row is None:
+            if not await queries.finish_upload(video_id, str(path)):
                 return
             job_id = await queries.enqueue_process(video_id)
-            await sql.execute("UPDATE videos SET job_id = $2 WHERE id = $1", video_id, job_id)
+            await queries.set_job(video_id, job_id)
             await outbox.emit(kinds.video(video_id), "video.progress", {"id": str(video_id), "percent": 0})
 
     async def terminate(self, user: CurrentUser, video_id: int) -> None:
@@ -295,19 +273,16 @@ class UploadService:
         row = await self._row(user, video_id)
         if row["status"] != "uploading":
             raise Conflict("only an upload in progress can be terminated; DELETE the video instead")
-        await sql.execute("UPDATE videos SET deleted_at = now() WHERE id = $1", video_id)
+        await queries.delete_upload(video_id)
         discard_staged(self.rt, video_id)
 
 
 async def expire_stale(rt: VideoRuntime) -> int:
     """Remove uploads whose expiry passed: their bytes and their videos. How many."""
-    rows = await sql.fetch(
-        "UPDATE videos SET deleted_at = now(), status = 'failed', failure_reason = 'upload_expired' "
-        "WHERE status = 'uploading' AND deleted_at IS NULL AND upload_expires_at < now() RETURNING id"
-    )
-    for r in rows:
-        discard_staged(rt, r["id"])
-    return len(rows)
+    video_ids = await queries.expire_uploads()
+    for video_id in video_ids:
+        discard_staged(rt, video_id)
+    return len(video_ids)
 
 
 def _size(path: Path) -> int:
