@@ -92,6 +92,20 @@ async def wait_status(
         await asyncio.sleep(0.2)
 
 
+async def wait_post(actor: Actor, video_id: str, *, timeout: float = 90) -> Any:
+    """Poll a ready video until its feed post is linked (made right after it turns ready, in a transaction
+    of its own)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        res = await actor.get(f"/api/v1/videos/{video_id}")
+        assert res.status_code == 200, res.text
+        if res.json()["post_id"]:
+            return res.json()
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"video {video_id} got no post")
+        await asyncio.sleep(0.2)
+
+
 @contextlib.asynccontextmanager
 async def app_client(settings: Any, **video: Any) -> AsyncIterator[Any]:
     """A fresh app (lifespan running) on ``settings`` with ``video`` settings changed, e.g. ``max_bytes=1000``."""

@@ -8,7 +8,7 @@ from typing import Any
 from models.accounts import AuditEvent
 from tests.integration.ops.test_admin_panel import csrf, form, panel_login
 from tests.integration.social.helpers import signup, signup_via_api
-from tests.integration.video.helpers import creator, upload, wait_status
+from tests.integration.video.helpers import creator, upload, wait_post, wait_status
 
 API = "/api/v1"
 
@@ -19,7 +19,8 @@ async def test_moderators_remove_and_restore_videos_in_the_panel(client: Any, cl
     fan = await signup(client, "fan")
     video = await upload(cara, clips["noaudio"], title="Cat video")
     video = await wait_status(cara, video["id"])
-    assert video["status"] == "ready" and video["post_id"], video
+    assert video["status"] == "ready", video
+    video = await wait_post(cara, video["id"])  # the post follows "ready" in a transaction of its own
     vid = video["id"]
     assert (await fan.get(f"{API}/posts/{video['post_id']}")).status_code == 200
 
