@@ -18,9 +18,9 @@ import httpx
 import msgspec
 import structlog
 
-from server import db, events, outbox, sql
+from server import db, events, outbox
 from server.errors import Forbidden, NotFound, ValidationFailed
-from server.live import keys, schemas, views
+from server.live import keys, queries, schemas, views
 from server.params import as_id
 from server.realtime import kinds
 from server.settings import LiveSettings
@@ -66,22 +66,14 @@ def _event(row: Any, playback: schemas.Playback | None = None) -> schemas.Stream
 async def on_publish(hook: HookCall, settings: LiveSettings, secret: str) -> int:
     """Accept a publish by its key: the stream goes live. Returns the stream id to redirect the publish to."""
     async with db.transaction():
-        row = await sql.fetchrow(
-            "SELECT id, owner, visibility, status FROM live_streams WHERE key_hash = $1 FOR UPDATE",
-            keys.key_hash(hook.name),
-        )
+        row = await queries.lock_stream_by_key(keys.key_hash(hook.name))
         if row is None:
             raise Forbidden("unknown or rotated stream key")
         if row["status"] == "ended":
             raise Forbidden("this stream has ended; create a new one")
         # live -> live: the encoder reconnected before the media server reported the old connection done.
         was_live = row["status"] == "live"
-        updated = await sql.fetchrow(
-            "UPDATE live_streams SET status = 'live', started_at = COALESCE(started_at, now()), client_id = $2 "
-            "WHERE id = $1 RETURNING id, status, started_at, ended_at",
-            row["id"],
-            hook.clientid[:64],
-        )
+        updated = await queries.go_live(row["id"], hook.clientid[:64])
         if not was_live:
             await events.dispatch(
                 events.LiveStarted(actor_id=row["owner"], stream_id=row["id"], visibility=row["visibility"])
@@ -97,10 +89,8 @@ async def _by_name(name: str) -> Any:
     """The stream a callback names: its id (after the redirect) or, from older setups, its key."""
     stream_id = as_id(name)
     if stream_id is not None:
-        return await sql.fetchrow("SELECT id, status, client_id FROM live_streams WHERE id = $1 FOR UPDATE", stream_id)
-    return await sql.fetchrow(
-        "SELECT id, status, client_id FROM live_streams WHERE key_hash = $1 FOR UPDATE", keys.key_hash(name)
-    )
+        return await queries.lock_stream_state(stream_id=stream_id)
+    return await queries.lock_stream_state(key_hash=keys.key_hash(name))
 
 
 async def on_publish_done(hook: HookCall, settings: LiveSettings) -> None:
@@ -121,12 +111,7 @@ async def end(stream_id: int, settings: LiveSettings, from_status: tuple[str, ..
     The publisher stopped, or staff ended it: an ended stream's key is refused from then on. Returns the
     ended row, or None when the stream was not in ``from_status``.
     """
-    updated = await sql.fetchrow(
-        "UPDATE live_streams SET status = 'ended', ended_at = now(), current_viewers = 0 "
-        "WHERE id = $1 AND status = ANY($2::text[]) RETURNING id, owner, status, started_at, ended_at, client_id",
-        stream_id,
-        list(from_status),
-    )
+    updated = await queries.end_stream(stream_id, list(from_status))
     if updated is not None:
         await outbox.emit(kinds.live(stream_id), "live.ended", _event(updated))
     return updated
@@ -168,7 +153,7 @@ async def on_record_done(hook: HookCall, settings: LiveSettings) -> tuple[int, i
     row = await _by_name(hook.name)
     if row is None:
         raise NotFound("no such stream")
-    owner = await sql.fetchrow("SELECT owner, replay_video FROM live_streams WHERE id = $1", row["id"])
+    owner = await queries.replay_source(row["id"])
     assert owner is not None
     if owner["replay_video"] is not None:
         return None

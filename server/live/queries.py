@@ -107,3 +107,73 @@ async def chat_page(viewer: int, stream_id: int, before: int | None, limit: int)
         limit,
         viewer,
     )
+
+
+# -- the media server's hooks, replays, tips ---------------------------------------------------------------
+# Raw for row locks (FOR UPDATE: a publish and its done never interleave), conditional transitions whose
+# RETURNING says whether they happened, and a tip's row made from the payment's in one statement.
+
+
+async def lock_stream_by_key(key_hash: str) -> Any:
+    """``id, owner, visibility, status`` of the stream with this key, locked until commit; ``None``: no such key."""
+    return await sql.fetchrow(
+        "SELECT id, owner, visibility, status FROM live_streams WHERE key_hash = $1 FOR UPDATE", key_hash
+    )
+
+
+async def go_live(stream_id: int, client_id: str) -> Any:
+    """Mark the stream live on the media server's connection ``client_id`` (``started_at`` kept from the first
+    time); its ``id, status, started_at, ended_at``."""
+    return await sql.fetchrow(
+        "UPDATE live_streams SET status = 'live', started_at = COALESCE(started_at, now()), client_id = $2 "
+        "WHERE id = $1 RETURNING id, status, started_at, ended_at",
+        stream_id,
+        client_id,
+    )
+
+
+async def lock_stream_state(*, stream_id: int | None = None, key_hash: str | None = None) -> Any:
+    """``id, status, client_id`` of the stream (by id, else by key), locked until commit; ``None``: no such."""
+    if stream_id is not None:
+        return await sql.fetchrow("SELECT id, status, client_id FROM live_streams WHERE id = $1 FOR UPDATE", stream_id)
+    return await sql.fetchrow("SELECT id, status, client_id FROM live_streams WHERE key_hash = $1 FOR UPDATE", key_hash)
+
+
+async def end_stream(stream_id: int, from_status: list[str]) -> Any:
+    """End the stream if it is in one of ``from_status``; its ``id, owner, status, started_at, ended_at,
+    client_id`` as it was ended, or ``None`` when it was in another state."""
+    return await sql.fetchrow(
+        "UPDATE live_streams SET status = 'ended', ended_at = now(), current_viewers = 0 "
+        "WHERE id = $1 AND status = ANY($2::text[]) RETURNING id, owner, status, started_at, ended_at, client_id",
+        stream_id,
+        from_status,
+    )
+
+
+async def replay_source(stream_id: int) -> Any:
+    """``owner, title, visibility, replay_video`` of the stream, or ``None``."""
+    return await sql.fetchrow(
+        "SELECT owner, title, visibility, replay_video FROM live_streams WHERE id = $1", stream_id
+    )
+
+
+async def set_replay(stream_id: int, video_id: int) -> None:
+    """Link the replay, unless the stream has one (a second record_done racing keeps the first)."""
+    await sql.execute(
+        "UPDATE live_streams SET replay_video = $2 WHERE id = $1 AND replay_video IS NULL", stream_id, video_id
+    )
+
+
+async def insert_tip_line(row_id: int, payment_id: int, amount: int, currency: str) -> None:
+    """The tip's line in its stream's chat, from the payment (once per payment; nothing when the payment names
+    no stream, or one that does not exist)."""
+    await sql.execute(
+        "INSERT INTO live_chat_messages (id, stream, author, kind, text, amount, currency, payment_id, created_at) "
+        "SELECT $1, p.live_id, p.payer, 'tip', p.message, $3, $4, p.id, now() FROM payments p "
+        "WHERE p.id = $2 AND EXISTS (SELECT 1 FROM live_streams s WHERE s.id = p.live_id) "
+        "ON CONFLICT (payment_id) DO NOTHING",
+        row_id,
+        payment_id,
+        amount,
+        currency,
+    )

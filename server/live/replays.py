@@ -7,7 +7,7 @@ from typing import Any
 
 import structlog
 
-from server import sql
+from server.live import queries
 from server.video.processing import create_from_file
 
 log = structlog.get_logger(__name__)
@@ -15,7 +15,7 @@ log = structlog.get_logger(__name__)
 
 async def make_replay(video: Any, stream_id: int, owner: int, path: Path) -> int | None:
     """The replay video's id (processed by the same job as an upload), or ``None`` if the stream has one."""
-    row = await sql.fetchrow("SELECT title, visibility, replay_video FROM live_streams WHERE id = $1", stream_id)
+    row = await queries.replay_source(stream_id)
     if row is None or row["replay_video"] is not None:
         return None
     video_id = await create_from_file(
@@ -27,8 +27,6 @@ async def make_replay(video: Any, stream_id: int, owner: int, path: Path) -> int
         description="Replay of a live stream",
     )
     # A second record_done racing this one keeps the first replay (the update only fills an empty slot).
-    await sql.execute(
-        "UPDATE live_streams SET replay_video = $2 WHERE id = $1 AND replay_video IS NULL", stream_id, video_id
-    )
+    await queries.set_replay(stream_id, video_id)
     log.info("live_replay_queued", stream=stream_id, video=video_id)
     return video_id

@@ -7,23 +7,15 @@ that same transaction (``PaymentReceived``) and keeps the tip in the chat histor
 from __future__ import annotations
 
 from models.ids import new_id
-from server import events, sql
+from server import events
+from server.live import queries
 
 
 async def on_payment_received(e: events.PaymentReceived) -> None:
     if e.kind != "tip":
         return
     # Nothing when the payment names no stream or one that does not exist (payments does not check it).
-    await sql.execute(
-        "INSERT INTO live_chat_messages (id, stream, author, kind, text, amount, currency, payment_id, created_at) "
-        "SELECT $1, p.live_id, p.payer, 'tip', p.message, $3, $4, p.id, now() FROM payments p "
-        "WHERE p.id = $2 AND EXISTS (SELECT 1 FROM live_streams s WHERE s.id = p.live_id) "
-        "ON CONFLICT (payment_id) DO NOTHING",
-        new_id(),
-        e.payment_id,
-        e.amount,
-        e.currency,
-    )
+    await queries.insert_tip_line(new_id(), e.payment_id, e.amount, e.currency)
 
 
 def register() -> None:
