@@ -11,7 +11,7 @@ import hashlib
 from typing import Any
 
 from models.ids import new_id
-from server import db, sql
+from server import db
 from server.deps import CurrentUser
 from server.errors import Forbidden, NotFound, PaymentRequired
 from server.guards import has_role
@@ -61,12 +61,7 @@ class AnalyticsService:
         position = min(beat.position, duration) if duration else beat.position
         counted_now = False
         async with db.transaction():
-            session = await sql.fetchrow(
-                "SELECT id, viewer_key, watched, counted_at, extract(epoch FROM now() - created_at) AS age "
-                "FROM video_views WHERE video = $1 AND session_id = $2 FOR UPDATE",
-                video_id,
-                beat.session_id,
-            )
+            session = await queries.lock_view_session(video_id, beat.session_id)
             if session is not None and session["viewer_key"] != key:
                 return  # another viewer's session id: ignored, never merged
             age = float(session["age"]) if session is not None else 0.0
@@ -75,10 +70,7 @@ class AnalyticsService:
             played = max(0.0, watched - previous)
             mask = slice_mask(duration, position - played, position)
             if session is None:
-                session = await sql.fetchrow(
-                    "INSERT INTO video_views (id, video, viewer, viewer_key, session_id, watched, slices, "
-                    "in_view_count, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 0, now(), now()) "
-                    "ON CONFLICT (video, session_id) DO NOTHING RETURNING id, counted_at",
+                session = await queries.insert_view_session(
                     new_id(),
                     video_id,
                     user.id if user else None,
@@ -90,12 +82,7 @@ class AnalyticsService:
                 if session is None:
                     return  # the same new session, concurrently: the other beat recorded it
             else:
-                await sql.execute(
-                    "UPDATE video_views SET watched = $2, slices = slices | $3, updated_at = now() WHERE id = $1",
-                    session["id"],
-                    watched,
-                    mask,
-                )
+                await queries.extend_view_session(session["id"], watched, mask)
             if session["counted_at"] is None and watched >= min(VIEW_AFTER_SECONDS, duration or VIEW_AFTER_SECONDS):
                 counted_now = await self._count(row, session["id"], key)
         if counted_now:
@@ -103,22 +90,11 @@ class AnalyticsService:
 
     async def _count(self, row: Any, session_id: int, key: str) -> bool:
         """The session becomes a view; ``view_count`` rises unless this viewer counted in the last 24 h."""
-        recent = await sql.fetchval(
-            "SELECT EXISTS (SELECT 1 FROM video_views WHERE video = $1 AND viewer_key = $2 AND in_view_count = 1 "
-            "AND counted_at > now() - interval '24 hours')",
-            row["id"],
-            key,
-        )
-        await sql.execute(
-            "UPDATE video_views SET counted_at = now(), in_view_count = $2 WHERE id = $1",
-            session_id,
-            0 if recent else 1,
-        )
+        recent = await queries.counted_recently(row["id"], key)
+        await queries.mark_counted(session_id, not recent)
         if recent:
             return False
-        counts = await sql.fetchrow(
-            "UPDATE videos SET view_count = view_count + 1 WHERE id = $1 RETURNING like_count, view_count", row["id"]
-        )
+        counts = await queries.add_view(row["id"])
         assert counts is not None
         await emit_stats(row, counts["like_count"], counts["view_count"])
         return True
@@ -129,22 +105,10 @@ class AnalyticsService:
             raise NotFound("no such video")
         if row["owner"] != user.id:
             raise Forbidden("only the owner sees a video's analytics")
-        totals = await sql.fetchrow(
-            "SELECT count(*) FILTER (WHERE counted_at IS NOT NULL) AS views, "
-            "count(DISTINCT viewer_key) FILTER (WHERE counted_at IS NOT NULL) AS uniques, "
-            "coalesce(sum(watched), 0) AS watch_time, "
-            "coalesce(sum(watched) FILTER (WHERE counted_at IS NOT NULL), 0) AS counted_time "
-            "FROM video_views WHERE video = $1",
-            video_id,
-        )
+        totals = await queries.view_totals(video_id)
         assert totals is not None
         # One pass per slice over the counted sessions: a 5 % slice's share of views that played it.
-        curve = await sql.fetch(
-            "SELECT i, count(v.id) FILTER (WHERE (v.slices >> i) & 1 = 1) AS n FROM generate_series(0, $2 - 1) i "
-            "LEFT JOIN video_views v ON v.video = $1 AND v.counted_at IS NOT NULL GROUP BY i ORDER BY i",
-            video_id,
-            SLICES,
-        )
+        curve = await queries.retention(video_id, SLICES)
         views = int(totals["views"])
         return schemas.Analytics(
             views=views,

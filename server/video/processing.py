@@ -16,7 +16,7 @@ import msgspec
 import structlog
 
 from models.ids import new_id
-from server import db, outbox, sql
+from server import db, outbox
 from server.realtime import kinds
 from server.video import media, queries
 from server.video.publishing import sync_post
@@ -32,9 +32,7 @@ class Processor:
         self.rt = runtime
 
     async def run(self, video_id: int) -> None:
-        row = await sql.fetchrow(
-            "SELECT id, owner, status, source_path FROM videos WHERE id = $1 AND deleted_at IS NULL", video_id
-        )
+        row = await queries.processing_source(video_id)
         if row is None or row["status"] != "processing":
             return  # deleted or already done: nothing to do
         src = Path(row["source_path"] or "")
@@ -93,11 +91,7 @@ class Processor:
 
         views = [{"height": r.height, "width": r.width, "bandwidth": r.bandwidth} for r in renditions]
         async with db.transaction():
-            row = await sql.fetchrow(
-                "UPDATE videos SET status = 'ready', failure_reason = NULL, duration = $2, width = $3, height = $4, "
-                "renditions = $5::jsonb, thumbnail = 'poster.jpg', published_at = now(), source_path = NULL, "
-                "job_id = NULL, updated_at = now() WHERE id = $1 AND deleted_at IS NULL AND status = 'processing' "
-                "RETURNING owner, title",
+            row = await queries.mark_ready(
                 video_id,
                 probe.duration,
                 probe.width,
@@ -120,12 +114,7 @@ class Processor:
 
     async def fail(self, video_id: int, reason: str) -> None:
         async with db.transaction():
-            row = await sql.fetchrow(
-                "UPDATE videos SET status = 'failed', failure_reason = $2, job_id = NULL, updated_at = now() "
-                "WHERE id = $1 AND deleted_at IS NULL AND status = 'processing' RETURNING source_path",
-                video_id,
-                reason,
-            )
+            row = await queries.mark_failed(video_id, reason)
             if row is None:
                 return
             await outbox.emit(kinds.video(video_id), "video.failed", {"id": str(video_id), "failure_reason": reason})
@@ -153,11 +142,7 @@ async def create_from_file(
     video_id = new_id()
     size = path.stat().st_size  # noqa: ASYNC240
     async with db.transaction():
-        await sql.execute(
-            "INSERT INTO videos (id, owner, title, description, tags, search_text, visibility, status, moderation, "
-            "renditions, upload_length, upload_offset, source_path, size_bytes, view_count, like_count, "
-            "created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 'processing', $8, '[]'::jsonb, $9, $9, "
-            "$10, $9, 0, 0, now(), now())",
+        await queries.insert_video_from_file(
             video_id,
             owner_id,
             title[:255],
@@ -170,5 +155,5 @@ async def create_from_file(
             str(path.resolve()),  # noqa: ASYNC240
         )
         job_id = await queries.enqueue_process(video_id)
-        await sql.execute("UPDATE videos SET job_id = $2 WHERE id = $1", video_id, job_id)
+        await queries.set_job(video_id, job_id)
     return video_id
