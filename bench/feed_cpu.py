@@ -9,7 +9,10 @@ divides the CPU seconds (user + system) the server process ``--pid`` used meanwh
 The wall clock is not used, but on a shared virtual machine CPU seconds still move with the neighbours'
 load (caches, the sibling hyperthread). ``--callgrind`` counts instructions instead, which do not: start
 the server under ``valgrind --tool=callgrind --instr-atstart=no`` and this switches instrumentation on
-only around the measured requests (``callgrind_control``) and reports instructions per request.
+only around the measured requests (``callgrind_control``) and reports instructions per request. Those
+include the server's background loops (relays, flushers, job polling) for as long as the run lasts
+(``wall_s``): subtract their rate, measured with no requests, times ``wall_s`` when comparing runs made
+under different machine load.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import asyncio
 import itertools
 import json
 import subprocess
+import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -63,6 +67,7 @@ async def measure(
         callgrind(pid, "--instr=on")
         instructions(pid, dumps)  # the dump resets the counters: what follows is the measured requests only
     before = server.cpu_times()
+    began = time.monotonic()
     errors = 0
     per_conn = requests // conns
 
@@ -73,6 +78,7 @@ async def measure(
 
     await asyncio.gather(*(drive(p) for p in pairs))
     after = server.cpu_times()
+    wall = time.monotonic() - began
     done = per_conn * conns
     extra: dict[str, float] = {}
     if dumps is not None:
@@ -82,7 +88,14 @@ async def measure(
         writer.close()
     cpu = (after.user - before.user) + (after.system - before.system)
     per = round(cpu / done * 1000, 3)
-    return {"requests": done, "errors": errors, "server_cpu_s": round(cpu, 3), "cpu_ms_per_req": per, **extra}
+    return {
+        "requests": done,
+        "errors": errors,
+        "server_cpu_s": round(cpu, 3),
+        "cpu_ms_per_req": per,
+        "wall_s": round(wall, 2),
+        **extra,
+    }
 
 
 async def main() -> None:
