@@ -53,7 +53,7 @@ async def create(author: int, count: int, prefix: str, sessions: int) -> list[di
     finally:
         await conn.close()
 
-    await db.start_pool(max_size=4)
+    await db.start_pool(settings.database, max_size=4)
     try:
         rows = await User.select(*User.all_columns()).where(User.id.is_in(ids[:sessions]))
         service = AccountService(settings)
