@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import inspect
 import multiprocessing as mp
 import os
 import sys
@@ -40,19 +39,17 @@ def _all_cores(pid: int = 0) -> None:
         pass
 
 
-def _broker(url: str, deliver: Any = None) -> Any:
-    """The broker an app node builds for ``url``, with ``deliver`` as its hand-off to the hub."""
+def _broker(url: str, deliver: Any = None) -> tuple[Any, Any]:
+    """The broker an app node builds for ``url`` and its Redis client, with ``deliver`` as its hand-off to the hub."""
     from channels.redis import RedisBroker
-    from channels.redis_cluster import ClusterBroker, is_cluster
+    from channels.redis_cluster import ClusterBroker, connect, is_cluster
     from server.realtime.kinds import HISTORY
 
-    cls: Any = ClusterBroker if is_cluster(url) else RedisBroker
-    if deliver is not None and "deliver" in inspect.signature(cls).parameters:
-        return cls(url, history=HISTORY, deliver=deliver)
-    broker = cls(url, history=HISTORY)
+    client = connect(url)
+    broker = ClusterBroker(client, history=HISTORY) if is_cluster(url) else RedisBroker(client, history=HISTORY)
     if deliver is not None:
-        broker.deliver = deliver
-    return broker
+        broker.attach(deliver)
+    return broker, client
 
 
 def _node(url: str, channels: list[str], ready: Any, counts: Any, index: int, stop: Any) -> None:
@@ -64,7 +61,7 @@ def _node(url: str, channels: list[str], ready: Any, counts: Any, index: int, st
         def deliver(channel: str, pub: Any) -> None:
             got[0] += 1
 
-        broker = _broker(url, deliver)
+        broker, client = _broker(url, deliver)
         await broker.start()
         for channel in channels:
             await broker.subscribe(channel)
@@ -74,6 +71,7 @@ def _node(url: str, channels: list[str], ready: Any, counts: Any, index: int, st
             counts[index] = got[0]
         counts[index] = got[0]
         await broker.close()
+        await client.aclose()
 
     asyncio.run(main())
 
@@ -82,7 +80,7 @@ def _publisher(url: str, channels: list[str], start: Any, stop: Any, published: 
     _all_cores()
 
     async def main() -> None:
-        broker = _broker(url)
+        broker, client = _broker(url)
         await broker.start()
         start.wait()
         done = [0]
@@ -97,6 +95,7 @@ def _publisher(url: str, channels: list[str], start: Any, stop: Any, published: 
         await asyncio.gather(*(worker(index * 16 + k) for k in range(16)))
         published[index] = done[0]
         await broker.close()
+        await client.aclose()
 
     asyncio.run(main())
 

@@ -11,8 +11,8 @@ Guarantees every implementation keeps (after centrifuge's ``broker.go``):
   oldest retained publication is past ``since``.
 - History is bounded by size and by TTL per channel kind (``HistoryPolicy``).
 - This process receives each publication on a channel once, however many local sockets want it:
-  ``subscribe``/``unsubscribe`` are per process, and ``deliver`` (set by the hub) is called in
-  offset order per channel, without awaiting.
+  ``subscribe``/``unsubscribe`` are per process, and the callback registered with ``attach`` (by the
+  hub) is called in offset order per channel, without awaiting.
 """
 
 from __future__ import annotations
@@ -80,7 +80,18 @@ class Broker(abc.ABC):
     def __init__(self, history: dict[str, HistoryPolicy] | None = None) -> None:
         # Per kind (the application's, e.g. server/realtime/kinds.py); any other kind keeps FALLBACK_HISTORY.
         self.history_policy = dict(history or {})
-        self.deliver: Deliver = lambda channel, pub: None
+        self._deliver: Deliver | None = None
+
+    def attach(self, deliver: Deliver) -> None:
+        """Register where this process's publications go (the hub calls this once, when it is built)."""
+        if self._deliver is not None:
+            raise RuntimeError("this broker already delivers to a hub")
+        self._deliver = deliver
+
+    def deliver(self, channel: str, pub: Publication) -> None:
+        """Hand ``pub`` to the attached hub (dropped while nothing is attached)."""
+        if self._deliver is not None:
+            self._deliver(channel, pub)
 
     def policy(self, channel: str) -> HistoryPolicy:
         policy = self.history_policy.get(channel)  # a kind without argument (``timeline:public``)

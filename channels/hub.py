@@ -77,7 +77,7 @@ class Hub:
         self._locals: dict[str, _Local] = {}
         self.delivered = 0
         """Events queued to local sockets by live fan-out so far (read by the metrics sampler)."""
-        broker.deliver = self._deliver
+        broker.attach(self._deliver)
 
     def count(self, channel: str) -> int:
         local = self._locals.get(channel)

@@ -11,9 +11,9 @@ import contextlib
 import secrets
 import time
 from collections import Counter
+from typing import Any
 
 from channels import names
-from channels.redis_cluster import connect
 from channels.suppressed import suppressed
 
 
@@ -70,13 +70,16 @@ _TIMEOUT = 5.0
 class RedisPresence(LocalPresence):
     """Presence shared by every process on one Redis."""
 
-    def __init__(self, url: str, ttl: float = 30.0, kinds: frozenset[str] = frozenset(), prefix: str = "sf:pr") -> None:
+    def __init__(
+        self, redis: Any, ttl: float = 30.0, kinds: frozenset[str] = frozenset(), prefix: str = "sf:pr"
+    ) -> None:
+        """``redis``: the process's client (``channels.redis_cluster.connect``, its owner closes it).
+
+        Commands are bounded with asyncio.timeout (the client has no socket_timeout: see ``connect``). On a
+        cluster each key lives on its own shard: every command here touches one key.
+        """
         super().__init__(ttl, kinds)
-        # socket_timeout=None: redis-py's own (5 s by default) bounds writes with asyncio.wait_for, which on
-        # Python 3.11 can swallow a cancellation (see channels.redis); commands use asyncio.timeout instead.
-        # A blocking pool (see channels.redis): a burst of joins waits for a connection instead of failing.
-        # (On a cluster, each key lives on its own shard: every command here touches one key.)
-        self._redis = connect(url, max_connections=32, timeout=None, socket_timeout=None, socket_connect_timeout=2)
+        self._redis = redis
         self._prefix = prefix
         self._node = secrets.token_hex(6)
         self._task: asyncio.Task[None] | None = None
@@ -98,7 +101,6 @@ class RedisPresence(LocalPresence):
         with suppressed("presence_remove_on_close_failed"):  # the entries expire with their TTL anyway
             for channel, user_id in list(self._local):
                 await self._remove(channel, user_id)
-        await self._redis.aclose()
 
     async def _heartbeat(self) -> None:
         while True:

@@ -17,10 +17,8 @@ import contextlib
 from typing import Any
 
 import structlog
-from redis.asyncio import BlockingConnectionPool, Redis
-from redis.backoff import NoBackoff
+from redis.asyncio import Redis
 from redis.exceptions import RedisError
-from redis.retry import Retry
 
 from channels.broker import (
     IDEMPOTENCY_TTL,
@@ -86,32 +84,22 @@ return {offset, epoch, redis.call('XRANGE', KEYS[2], (tonumber(ARGV[3]) + 1) .. 
 _CONTROL = "ctl"
 _IDLE_PING = 15.0
 _COMMAND_TIMEOUT = 5.0
-_POOL = 64
 _ERRORS = (RedisError, OSError, asyncio.TimeoutError)
 
 
 class RedisBroker(Broker):
     """History and fan-out through Redis, shared by every process on the same Redis."""
 
-    def __init__(self, url: str, *, prefix: str = "sf:rt", history: dict[str, HistoryPolicy] | None = None) -> None:
+    def __init__(self, redis: Redis, *, prefix: str = "sf:rt", history: dict[str, HistoryPolicy] | None = None) -> None:
+        """``redis``: the process's client (``channels.redis_cluster.connect``); its owner closes it.
+
+        Commands go through its pool; the reader's pub/sub takes one connection of that pool for as long as
+        it is subscribed. Each command is bounded with asyncio.timeout here (the client has no socket_timeout,
+        see ``connect``), which keeps cancellations intact.
+        """
         super().__init__(history)
         self._prefix = prefix
-        # No hidden retries: a failure surfaces at once, so the reader knows it must catch up.
-        # No socket_timeout either (redis-py defaults to 5 s): it bounds each write with asyncio.wait_for,
-        # which on Python 3.11 swallows a cancellation that lands as the write completes, so a task
-        # cancelled mid-publish ran on (the outbox relay never stopped and held up shutdown). Commands
-        # are bounded with asyncio.timeout here instead, which keeps cancellations intact.
-        options: dict[str, Any] = {
-            "retry": Retry(NoBackoff(), 0),
-            "socket_connect_timeout": 2,
-            "socket_timeout": None,
-        }
-        # A blocking pool: a burst of commands (1,000 sockets subscribing at once) waits for one of a
-        # bounded set of connections; redis-py's default pool fails the 101st concurrent command instead.
-        self._redis = Redis.from_pool(
-            BlockingConnectionPool.from_url(url, max_connections=_POOL, timeout=None, **options)
-        )
-        self._sub_client = Redis.from_url(url, **options)
+        self._redis = redis
         self._publish = self._redis.register_script(_PUBLISH)
         self._history = self._redis.register_script(_HISTORY)
         self._channels: set[str] = set()
@@ -145,9 +133,6 @@ class RedisBroker(Broker):
             self._task.cancel()
             with contextlib.suppress(BaseException):
                 await self._task
-        for client in (self._redis, self._sub_client):
-            with suppressed("redis_broker_client_close_failed"):
-                await client.aclose()
 
     async def healthy(self) -> bool:
         try:
@@ -235,7 +220,7 @@ class RedisBroker(Broker):
     async def _run(self) -> None:
         backoff = 0.05
         while not self._closing:
-            pubsub: Any = self._sub_client.pubsub()  # redis-py leaves PubSub.aclose untyped
+            pubsub: Any = self._redis.pubsub()  # redis-py leaves PubSub.aclose untyped
             try:
                 topics = [self._topic(c) for c in self._channels]
                 async with asyncio.timeout(_COMMAND_TIMEOUT):

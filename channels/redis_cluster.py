@@ -71,29 +71,55 @@ def _seeds(url: str) -> tuple[list[ClusterNode], dict[str, Any]]:
     return nodes, auth
 
 
-# Commands one broker runs at once (below the cluster client's per-node pool of 256, see ``connect``).
+# Commands one broker runs at once (well below the cluster client's per-node pool, see ``connect``).
 _CONCURRENCY = 128
+# The cluster client's connections per node: the broker's _CONCURRENCY, presence bursts and the app's own.
+_CLUSTER_POOL = 512
 
 
-def connect(url: str, *, max_connections: int = 64, **options: Any) -> Any:
-    """A client for ``url``: ``RedisCluster`` for ``redis+cluster://``, else ``Redis`` on a blocking pool.
+def connect(
+    url: str,
+    *,
+    max_connections: int = 160,
+    timeout: float | None = 5,
+    socket_connect_timeout: float = 2,
+    health_check_interval: int = 15,
+) -> Any:
+    """The process's Redis client for ``url``: ``RedisCluster`` for ``redis+cluster://``, else ``Redis``.
 
-    ``options`` are connection options (timeouts, retry) valid for both.
+    One per process (the composition root builds it): the broker, presence and every domain share its
+    connections, and pub/sub takes dedicated connections from it. A single node gets a blocking pool of
+    ``max_connections``: a burst (1,000 sockets subscribing at once) waits up to ``timeout`` for a free
+    connection instead of failing the 161st command. No socket_timeout (redis-py defaults to 5 s): it
+    bounds each write with asyncio.wait_for, which on Python 3.11 swallows a cancellation that lands as
+    the write completes, so a task cancelled mid-command ran on (background loops never stopped and held
+    up shutdown). Callers bound commands with asyncio.timeout instead. No hidden retries either (redis-py's
+    default for a pool): a failure surfaces at once, so the broker knows it must catch up, and a publish
+    whose reply was lost is never run twice.
     """
+    options: dict[str, Any] = {"socket_timeout": None, "socket_connect_timeout": socket_connect_timeout}
     if is_cluster(url):
         nodes, auth = _seeds(url)
-        # A shard that is down leaves its slots uncovered; the others keep serving.
+        # A shard that is down leaves its slots uncovered; the others keep serving. Its per-node pools do
+        # not wait (past max_connections a command fails with MaxConnectionsError), so they are large.
         return RedisCluster(
             startup_nodes=nodes,
             require_full_coverage=False,
-            max_connections=max(max_connections, 256),
+            max_connections=max(max_connections, _CLUSTER_POOL),
             **auth,
-            # (the rest are a blocking pool's; a cluster client keeps its own connections per node)
-            **{k: v for k, v in options.items() if k not in ("retry", "health_check_interval", "timeout")},
+            **options,
         )
     from redis.asyncio import BlockingConnectionPool
 
-    return Redis.from_pool(BlockingConnectionPool.from_url(url, max_connections=max_connections, **options))
+    pool = BlockingConnectionPool.from_url(
+        url,
+        max_connections=max_connections,
+        timeout=timeout,
+        retry=Retry(NoBackoff(), 0),
+        health_check_interval=health_check_interval,
+        **options,
+    )
+    return Redis.from_pool(pool)
 
 
 # The single-node publish script, sharded: SPUBLISH to the channel's own slot, and the idempotency key
@@ -107,13 +133,14 @@ assert _SPUBLISH.count("SPUBLISH") == 1 and _SPUBLISH.count("ARGV[9] == '1'") ==
 class ClusterBroker(RedisBroker):
     """The Redis broker on a cluster: sharded pub/sub, each channel's keys and topic in one slot."""
 
-    def __init__(self, url: str, *, prefix: str = "sf:rt", history: dict[str, HistoryPolicy] | None = None) -> None:
+    def __init__(
+        self, cluster: RedisCluster, *, prefix: str = "sf:rt", history: dict[str, HistoryPolicy] | None = None
+    ) -> None:
+        """``cluster``: the process's cluster client (``connect``); the broker uses it, its owner closes it."""
         Broker.__init__(self, history)
         self._prefix = prefix
-        self._url = url
-        self._seeds, self._auth = _seeds(url)
-        self._cluster: RedisCluster = connect(url, socket_connect_timeout=2, socket_timeout=None)
-        self._redis = self._cluster  # type: ignore[assignment]  # the scripts' client, as in the base class
+        self._cluster = cluster
+        self._redis = cluster  # type: ignore[assignment]  # the scripts' client, as in the base class
         self._publish = self._redis.register_script(_SPUBLISH)
         self._history = self._redis.register_script(_HISTORY)
         self._channels: set[str] = set()
@@ -185,8 +212,6 @@ class ClusterBroker(RedisBroker):
             with contextlib.suppress(BaseException):
                 await self._task
         await self._drop_shards()
-        with suppressed("cluster_broker_client_close_failed"):
-            await self._redis.aclose()
 
     async def healthy(self) -> bool:
         try:
@@ -209,10 +234,19 @@ class ClusterBroker(RedisBroker):
         held = self._shards.get(node.name)
         if held is not None:
             return held[1]
+        # A connection of its own per shard, to the node the cluster client maps the slot to, with that
+        # client's credentials and timeouts. (redis-py's ClusterPubSub routes SSUBSCRIBE itself; the broker
+        # needs to know which connection holds which channel, to re-subscribe only a lost shard's.)
+        kwargs = self._cluster.get_connection_kwargs()
         client = Redis(
-            host=node.host, port=int(node.port), socket_connect_timeout=2, socket_timeout=None,
-            retry=Retry(NoBackoff(), 0), **self._auth,
-        )  # fmt: skip
+            host=node.host,
+            port=int(node.port),
+            username=kwargs.get("username"),
+            password=kwargs.get("password"),
+            socket_connect_timeout=kwargs.get("socket_connect_timeout"),
+            socket_timeout=None,
+            retry=Retry(NoBackoff(), 0),
+        )
         pubsub = client.pubsub()
         task = asyncio.create_task(self._read_shard(node.name, pubsub), name=f"redis-cluster-reader-{node.name}")
         self._shards[node.name] = (client, pubsub, task)

@@ -42,23 +42,13 @@ log = structlog.get_logger(__name__)
 
 
 def make_redis(settings: Settings) -> Any | None:
-    """The process's one general-purpose Redis client (its pool is shared by every domain), or ``None``."""
+    """The process's one Redis client (one pool, shared by the broker, presence and every domain), or ``None``."""
     if not settings.redis.url:
         return None
     from channels.redis_cluster import connect
 
-    # A blocking pool waits for a free connection instead of failing the 101st concurrent command,
-    # and no socket_timeout: redis-py enforces it with asyncio.wait_for, which on Python 3.11 can
-    # swallow a cancellation (background loops then never stop). Connects are still bounded.
-    # A redis+cluster:// URL gives a RedisCluster client instead (channels.redis_cluster).
-    return connect(
-        settings.redis.url,
-        max_connections=64,
-        timeout=5,
-        socket_timeout=None,
-        socket_connect_timeout=5,
-        health_check_interval=15,
-    )
+    # Its options (a blocking pool, no socket_timeout, no hidden retries) and why: ``connect``'s docstring.
+    return connect(settings.redis.url)
 
 
 async def _ready_redis(redis: Any | None) -> None:
@@ -81,7 +71,7 @@ class Runtime:
         )
         self.limiter = RateLimiter(self.redis)
         self.mailer = Mailer(settings)
-        broker, presence = make_broker(settings)
+        broker, presence = make_broker(settings, self.redis)
         self.replicas = db.replica_set(settings.database, self.redis)
         self.social = SocialRuntime(
             settings.social,

@@ -14,6 +14,7 @@ from types import FrameType
 from typing import Any
 
 import structlog
+from redis.asyncio.cluster import RedisCluster
 
 from channels import names
 from channels.broker import Broker, HistoryPolicy
@@ -23,7 +24,7 @@ from channels.memory import MemoryBroker
 from channels.presence import LocalPresence, RedisPresence
 from channels.protocol import Position
 from channels.redis import RedisBroker
-from channels.redis_cluster import ClusterBroker, is_cluster
+from channels.redis_cluster import ClusterBroker
 from server import db, security
 from server.accounts.revocation import Revocations
 from server.errors import Unauthorized
@@ -56,17 +57,18 @@ def make_authenticate(settings: Settings, revocations: Revocations) -> Authentic
     return authenticate
 
 
-def make_broker(settings: Settings) -> tuple[Broker, LocalPresence]:
-    """The broker and presence of this process (the Redis ones when ``REDIS_URL`` is set), for the app's kinds."""
+def make_broker(settings: Settings, redis: Any | None) -> tuple[Broker, LocalPresence]:
+    """The broker and presence of this process for the app's kinds: on ``redis`` (the process's one client,
+    a ``RedisCluster`` for a ``redis+cluster://`` URL) when there is one, in memory otherwise."""
     rt = settings.realtime
     history = {**kinds.HISTORY, **{kind: HistoryPolicy(size, ttl) for kind, size, ttl in rt.history}}
-    if settings.redis.url:
+    if redis is not None:
         broker: Broker = (
-            ClusterBroker(settings.redis.url, history=history)
-            if is_cluster(settings.redis.url)
-            else RedisBroker(settings.redis.url, history=history)
+            ClusterBroker(redis, history=history)
+            if isinstance(redis, RedisCluster)
+            else RedisBroker(redis, history=history)
         )
-        return broker, RedisPresence(settings.redis.url, ttl=rt.presence_ttl, kinds=kinds.PRESENCE)
+        return broker, RedisPresence(redis, ttl=rt.presence_ttl, kinds=kinds.PRESENCE)
     return MemoryBroker(history=history), LocalPresence(ttl=rt.presence_ttl, kinds=kinds.PRESENCE)
 
 

@@ -14,21 +14,25 @@ import pytest
 async def broker(request: pytest.FixtureRequest, redis_client: Any, services: dict[str, str]) -> AsyncIterator[Any]:
     """A started broker of each kind (Redis flushed first); ``cluster``: sharded, on a real 3-shard cluster."""
     from channels.memory import MemoryBroker
-    from channels.redis import RedisBroker
-    from channels.redis_cluster import ClusterBroker
     from server.realtime.kinds import HISTORY
+    from tests.support.brokers import redis_broker
 
     b: Any
+    client: Any = None
     if request.param == "cluster":
         cluster = request.getfixturevalue("redis_cluster")
         cluster.flush()
-        b = ClusterBroker(cluster.url, history=HISTORY)
+        b, client = redis_broker(cluster.url, HISTORY)
         b.forget = lambda channel: cluster.flush()  # history lost, as test_lost_history_changes_the_epoch needs
+    elif request.param == "redis":
+        b, client = redis_broker(services["redis_url"], HISTORY)
     else:
-        b = MemoryBroker(HISTORY) if request.param == "memory" else RedisBroker(services["redis_url"], history=HISTORY)
+        b = MemoryBroker(HISTORY)
     await b.start()
     yield b
     await b.close()
+    if client is not None:
+        await client.aclose()
 
 
 def realtime_settings(settings: Any, redis: bool, **realtime: Any) -> Any:

@@ -12,10 +12,10 @@ from channels.broker import META_TTL, HistoryPolicy
 @pytest.mark.parametrize("kind", ["memory", "redis"])
 async def test_reads_of_quiet_channels_leave_state_that_expires_with_their_history(kind, redis_client, services):
     from channels.memory import MemoryBroker
-    from channels.redis import RedisBroker
+    from tests.support.brokers import redis_broker
 
     history = {"hashtag": HistoryPolicy(50, 1)}
-    broker = MemoryBroker(history) if kind == "memory" else RedisBroker(services["redis_url"], history=history)
+    broker, client = (MemoryBroker(history), None) if kind == "memory" else redis_broker(services["redis_url"], history)
     await broker.start()
     try:
         positions = [await broker.position(f"hashtag:random{i}") for i in range(200)]
@@ -37,6 +37,8 @@ async def test_reads_of_quiet_channels_leave_state_that_expires_with_their_histo
         assert (await broker.position("hashtag:busy")).epoch == published.epoch
     finally:
         await broker.close()
+        if client is not None:
+            await client.aclose()
 
 
 def test_meta_ttl_still_covers_a_week_for_published_channels():

@@ -8,20 +8,24 @@ import pytest
 
 from channels.memory import MemoryBroker
 from channels.protocol import Position
-from channels.redis import RedisBroker
 from models.accounts import User
 from server import db
 from server.outbox import emit, emit_many
 from server.realtime.kinds import HISTORY
 from server.realtime.relay import Relay
+from tests.support.brokers import redis_broker
 
 
 @pytest.fixture(params=["memory", "redis"])
 async def relay_broker(request, clean_db, redis_client, services):
-    b = MemoryBroker(HISTORY) if request.param == "memory" else RedisBroker(services["redis_url"], history=HISTORY)
+    b, client = (
+        (MemoryBroker(HISTORY), None) if request.param == "memory" else redis_broker(services["redis_url"], HISTORY)
+    )
     await b.start()
     yield b
     await b.close()
+    if client is not None:
+        await client.aclose()
 
 
 async def published(broker, channel):

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import asyncio
 
-from channels.redis import RedisBroker
 from server.realtime.kinds import HISTORY
+from tests.support.brokers import redis_broker
 
 
 async def test_a_thousand_sockets_subscribing_at_once_all_get_their_position(redis_client, services):
     """Each subscribe reads the channel's history; redis-py's default pool failed the 101st at once."""
-    broker = RedisBroker(services["redis_url"], history=HISTORY)
+    broker, client = redis_broker(services["redis_url"], HISTORY)
     await broker.start()
     try:
         await broker.publish("timeline:public", "post.created", b'{"id": "1"}')
@@ -18,3 +18,4 @@ async def test_a_thousand_sockets_subscribing_at_once_all_get_their_position(red
         assert {p.offset for p in positions} == {1}
     finally:
         await broker.close()
+        await client.aclose()

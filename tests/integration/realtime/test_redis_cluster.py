@@ -20,6 +20,7 @@ from server.settings import RedisSettings
 from tests.integration.realtime.conftest import app_client, realtime_settings
 from tests.integration.realtime.helpers import WAIT, account, connect
 from tests.integration.realtime.test_redis_faults import Reader
+from tests.support.brokers import redis_broker
 
 
 def topic(channel: str) -> str:
@@ -44,7 +45,7 @@ def cluster(redis_cluster: Any) -> Any:
 
 
 async def test_each_channel_lives_whole_on_the_shard_that_owns_its_slot(cluster):
-    broker = ClusterBroker(cluster.url, history=HISTORY)
+    broker, client = redis_broker(cluster.url, HISTORY)
     await broker.start()
     try:
         names = [f"user:{n}" for n in range(30)]
@@ -62,6 +63,7 @@ async def test_each_channel_lives_whole_on_the_shard_that_owns_its_slot(cluster)
         assert used == {0, 1, 2}  # the channels spread over every shard
     finally:
         await broker.close()
+        await client.aclose()
 
 
 async def _publish_all(broker: Any, channel: str, total: int, published: list[tuple[str, int, int]]) -> None:
@@ -146,10 +148,10 @@ async def test_a_shard_killed_and_restarted_mid_fan_out_costs_only_its_own_chann
 
 
 async def test_a_subscription_follows_its_channel_when_the_slot_moves(cluster):
-    broker = ClusterBroker(cluster.url, history=HISTORY)
+    broker, client = redis_broker(cluster.url, HISTORY)
     await broker.start()
     got: list[Any] = []
-    broker.deliver = lambda channel, pub: got.append((channel, pub.offset))  # type: ignore[method-assign]
+    broker.attach(lambda channel, pub: got.append((channel, pub.offset)))
     try:
         channel = "user:42"
         await broker.subscribe(channel)
@@ -172,3 +174,4 @@ async def test_a_subscription_follows_its_channel_when_the_slot_moves(cluster):
         assert got == [(channel, n) for n in range(1, 5)]
     finally:
         await broker.close()
+        await client.aclose()

@@ -8,13 +8,13 @@ import pytest
 
 from channels.memory import MemoryBroker
 from channels.protocol import Position
-from channels.redis import RedisBroker
 from models.accounts import User
 from server import db
 from server.outbox import emit_many
 from server.realtime.kinds import HISTORY
 from server.realtime.relay import Relay
 from tests.support.asgi import running
+from tests.support.brokers import redis_broker
 
 CHANNELS = [f"user:{k}" for k in range(1, 11)]  # 10 x 200 events: each channel's history keeps all of its own
 PER_CHANNEL = 200
@@ -56,10 +56,14 @@ async def _assert_each_event_once(broker) -> None:  # type: ignore[no-untyped-de
 
 @pytest.fixture(params=["memory", "redis"])
 async def broker(request, clean_db, redis_client, services):  # type: ignore[no-untyped-def]
-    b = MemoryBroker(HISTORY) if request.param == "memory" else RedisBroker(services["redis_url"], history=HISTORY)
+    b, client = (
+        (MemoryBroker(HISTORY), None) if request.param == "memory" else redis_broker(services["redis_url"], HISTORY)
+    )
     await b.start()
     yield b
     await b.close()
+    if client is not None:
+        await client.aclose()
 
 
 async def test_a_relay_stopped_mid_batch_stops_at_once_and_the_next_one_publishes_the_rest(broker):
@@ -96,11 +100,12 @@ async def test_app_shutdown_right_after_a_big_commit_is_prompt_and_loses_nothing
         await _emit_batch()
         await mid_batch.wait()  # shut down while the relay is publishing
     await db.start_pool()
-    broker = RedisBroker(services["redis_url"], history=HISTORY)
+    broker, client = redis_broker(services["redis_url"], HISTORY)
     await broker.start()
     try:
         await _finish_with_a_new_relay(broker)
         await _assert_each_event_once(broker)
     finally:
         await broker.close()
+        await client.aclose()
         await db.close_pool()
