@@ -43,42 +43,49 @@ def bearer_token(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
     return token.strip()
 
 
-# (signing key, token) -> (exp, user id, session id) of tokens that passed full verification. A client
-# sends the same access token for its whole lifetime, so each is verified once per process, not per
-# request (PyJWT's decode was ~6% of a home-feed read). Only ``exp`` can change a verified token's
-# answer, and it is checked on every use; revocation is the session check below, never cached here.
-_verified: dict[tuple[str, str], tuple[float, int, int]] = {}
-_VERIFIED_MAX = 50_000
+class AccessTokens:
+    """Verifies access tokens and their sessions; one per process, built by the composition root.
 
+    A client sends the same access token for its whole lifetime, so each valid token is verified once per
+    process, not per request (PyJWT's decode was ~6% of a home-feed read): token -> (exp, user id, session
+    id). Only ``exp`` can change a verified token's answer, and it is checked on every use; revocation is
+    the session check in ``authenticate``, never cached here.
+    """
 
-def verify_access_token(token: str, sec: SecuritySettings) -> tuple[int, int]:
-    """``(user id, session id)`` of a valid access token (remembered until it expires); else ``Unauthorized``."""
-    key = (sec.secret_key, token)
-    hit = _verified.get(key)
-    if hit is not None and time.time() < hit[0]:
-        return hit[1], hit[2]
-    try:
-        claims = security.decode_access_token(
-            token, key=sec.secret_key, issuer=sec.jwt_issuer, audience=sec.jwt_audience
-        )
-    except security.TokenError as exc:
-        _verified.pop(key, None)
-        raise Unauthorized("invalid or expired access token") from exc
-    if len(_verified) >= _VERIFIED_MAX:
-        _verified.clear()
-    user_id, session_id = int(claims["sub"]), int(claims["sid"])
-    _verified[key] = (float(claims["exp"]), user_id, session_id)
-    return user_id, session_id
+    MAX_REMEMBERED = 50_000
 
+    def __init__(self, security_settings: SecuritySettings, revocations: Revocations) -> None:
+        self.security = security_settings
+        self.revocations = revocations
+        self._verified: dict[str, tuple[float, int, int]] = {}
 
-async def authenticate_token(token: str, settings: Settings, revocations: Revocations) -> CurrentUser:
-    """Verify an access token and its session; raise ``Unauthorized`` otherwise."""
-    user_id, session_id = verify_access_token(token, settings.security)
-    state = await revocations.session_state(session_id)
-    if state is None or state.user_id != user_id:
-        raise Unauthorized("this session was revoked")
-    # The role comes from the session cache, not the token: a demotion applies at once.
-    return CurrentUser(id=state.user_id, session_id=session_id, role=state.role, capabilities=state.capabilities)
+    def verify(self, token: str) -> tuple[int, int]:
+        """``(user id, session id)`` of a valid access token (remembered until it expires); else ``Unauthorized``."""
+        hit = self._verified.get(token)
+        if hit is not None and time.time() < hit[0]:
+            return hit[1], hit[2]
+        sec = self.security
+        try:
+            claims = security.decode_access_token(
+                token, key=sec.secret_key, issuer=sec.jwt_issuer, audience=sec.jwt_audience
+            )
+        except security.TokenError as exc:
+            self._verified.pop(token, None)
+            raise Unauthorized("invalid or expired access token") from exc
+        if len(self._verified) >= self.MAX_REMEMBERED:
+            self._verified.clear()
+        user_id, session_id = int(claims["sub"]), int(claims["sid"])
+        self._verified[token] = (float(claims["exp"]), user_id, session_id)
+        return user_id, session_id
+
+    async def authenticate(self, token: str) -> CurrentUser:
+        """Verify an access token and its session; raise ``Unauthorized`` otherwise."""
+        user_id, session_id = self.verify(token)
+        state = await self.revocations.session_state(session_id)
+        if state is None or state.user_id != user_id:
+            raise Unauthorized("this session was revoked")
+        # The role comes from the session cache, not the token: a demotion applies at once.
+        return CurrentUser(id=state.user_id, session_id=session_id, role=state.role, capabilities=state.capabilities)
 
 
 _SCOPE_KEY = "sf_current_user"
@@ -92,8 +99,8 @@ async def user_from_connection(connection: ASGIConnection[Any, Any, Any, Any]) -
     token = bearer_token(connection)
     if token is None:
         raise Unauthorized("missing bearer token", headers={"WWW-Authenticate": "Bearer"})
-    state = connection.app.state
-    user = await authenticate_token(token, state["settings"], state["revocations"])
+    tokens: AccessTokens = connection.app.state["access_tokens"]
+    user = await tokens.authenticate(token)
     connection.scope.setdefault("state", {})[_SCOPE_KEY] = user
     return user
 

@@ -18,6 +18,7 @@ import structlog
 from server import db
 from server.accounts.revocation import Revocations
 from server.ads.runtime import AdsRuntime
+from server.deps import AccessTokens
 from server.live.room import Room
 from server.live.runtime import LiveRuntime
 from server.mail import Mailer
@@ -69,6 +70,7 @@ class Runtime:
             access_ttl=settings.security.access_ttl_seconds,
             cache_seconds=settings.security.session_cache_seconds,
         )
+        self.access_tokens = AccessTokens(settings.security, self.revocations)
         self.limiter = RateLimiter(self.redis)
         self.mailer = Mailer(settings)
         broker, presence = make_broker(settings, self.redis)
@@ -95,7 +97,7 @@ class Runtime:
             },
             publish={kinds.LIVE: room.publish},
         )
-        self.realtime = Realtime(settings, broker, presence, policy, self.revocations)
+        self.realtime = Realtime(settings, broker, presence, policy, self.access_tokens)
         self.payments = payments_runtime.build(settings)
         self.notifications = NotificationsRuntime(
             push=settings.push,
@@ -114,6 +116,7 @@ class Runtime:
             "settings": self.settings,
             "redis": self.redis,
             "revocations": self.revocations,
+            "access_tokens": self.access_tokens,
             "limiter": self.limiter,
             "replicas": self.replicas,
             "mailer": self.mailer,

@@ -11,7 +11,7 @@ import contextlib
 import signal
 from collections.abc import Awaitable, Callable
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import structlog
 from redis.asyncio.cluster import RedisCluster
@@ -26,7 +26,6 @@ from channels.protocol import Position
 from channels.redis import RedisBroker
 from channels.redis_cluster import ClusterBroker
 from server import db, security
-from server.accounts.revocation import Revocations
 from server.errors import Unauthorized
 from server.realtime import kinds
 from server.realtime.authz import ChannelPolicy
@@ -34,19 +33,20 @@ from server.realtime.recheck import RecheckSink
 from server.realtime.relay import Relay
 from server.settings import Settings
 
+if TYPE_CHECKING:
+    from server.deps import AccessTokens
+
 log = structlog.get_logger(__name__)
 
 PositionOf = Callable[[str], Awaitable[Position | None]]
 
 
-def make_authenticate(settings: Settings, revocations: Revocations) -> Authenticate:
-    from server.deps import authenticate_token
-
+def make_authenticate(settings: Settings, tokens: AccessTokens) -> Authenticate:
     sec = settings.security
 
     async def authenticate(token: str) -> Identity:
         try:
-            user = await authenticate_token(token, settings, revocations)
+            user = await tokens.authenticate(token)
             claims = security.decode_access_token(
                 token, key=sec.secret_key, issuer=sec.jwt_issuer, audience=sec.jwt_audience
             )
@@ -81,12 +81,12 @@ class Realtime:
         broker: Broker,
         presence: LocalPresence,
         policy: ChannelPolicy,
-        revocations: Revocations,
+        tokens: AccessTokens,
     ) -> None:
         rt = settings.realtime
         self.broker = broker
         self.presence = presence
-        self.revocations = revocations
+        self.revocations = tokens.revocations
         config = GatewayConfig(
             auth_timeout=rt.auth_timeout,
             expiry_grace=rt.expiry_grace,
@@ -99,7 +99,7 @@ class Realtime:
         self.policy = policy
         from server.social.queries import block_relations  # social imports realtime: bound here, not at import
 
-        authenticate = make_authenticate(settings, revocations)
+        authenticate = make_authenticate(settings, tokens)
         self.gateway = Gateway(
             Hub(broker),
             authenticate,

@@ -1,4 +1,4 @@
-"""Access tokens are verified once per process, but a remembered token still expires and stays bound to its key."""
+"""Access tokens are verified once per process, but a remembered token still expires, and another key rejects it."""
 
 from __future__ import annotations
 
@@ -7,10 +7,15 @@ import time
 import pytest
 
 from server import deps, security
+from server.accounts.revocation import Revocations
 from server.errors import Unauthorized
 from server.settings import SecuritySettings
 
 SEC = SecuritySettings(secret_key="unit-test-key-" + "x" * 32)
+
+
+def _tokens(sec: SecuritySettings = SEC) -> deps.AccessTokens:
+    return deps.AccessTokens(sec, Revocations())
 
 
 def _token(sec: SecuritySettings, ttl: int = 60, user_id: int = 7, session_id: int = 11) -> str:
@@ -28,31 +33,33 @@ def _token(sec: SecuritySettings, ttl: int = 60, user_id: int = 7, session_id: i
 
 def test_a_remembered_token_is_rejected_once_it_expires(monkeypatch: pytest.MonkeyPatch) -> None:
     token = _token(SEC, ttl=60)
-    assert deps.verify_access_token(token, SEC) == (7, 11)
-    assert deps.verify_access_token(token, SEC) == (7, 11)  # the remembered answer
+    tokens = _tokens()
+    assert tokens.verify(token) == (7, 11)
+    assert tokens.verify(token) == (7, 11)  # the remembered answer
     later = time.time() + 120
     monkeypatch.setattr(deps.time, "time", lambda: later)
     monkeypatch.setattr(security.jwt.api_jwt, "datetime", _FrozenDatetime(later), raising=False)
     with pytest.raises(Unauthorized):
-        deps.verify_access_token(token, SEC)
+        tokens.verify(token)
 
 
 def test_a_remembered_token_is_not_accepted_under_another_key() -> None:
     token = _token(SEC)
-    assert deps.verify_access_token(token, SEC) == (7, 11)
+    assert _tokens().verify(token) == (7, 11)
     other = SecuritySettings(secret_key="another-key-" + "y" * 32)
     with pytest.raises(Unauthorized):
-        deps.verify_access_token(token, other)
+        _tokens(other).verify(token)
 
 
 def test_a_tampered_token_is_rejected_every_time() -> None:
     token = _token(SEC, user_id=8)
     head, body, sig = token.split(".")
     forged = f"{head}.{body}.{sig[:-4]}{'AAAA' if not sig.endswith('AAAA') else 'BBBB'}"
+    tokens = _tokens()
     for _ in range(2):
         with pytest.raises(Unauthorized):
-            deps.verify_access_token(forged, SEC)
-    assert deps.verify_access_token(token, SEC) == (8, 11)
+            tokens.verify(forged)
+    assert tokens.verify(token) == (8, 11)
 
 
 class _FrozenDatetime:
