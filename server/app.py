@@ -48,7 +48,7 @@ from server.social.media import MediaController
 from server.video.controllers import API_CONTROLLERS as VIDEO_CONTROLLERS
 from server.video.controllers import MediaController as VideoMediaController
 from server.video.deps import dependencies as video_dependencies
-from server.video.middleware import tus_options_middleware
+from server.video.middleware import tus_options
 
 # tus clients in browsers read these from cross-origin answers.
 TUS_HEADERS = ["Location", "Upload-Offset", "Upload-Length", "Upload-Expires", "Tus-Resumable", "Tus-Version",
@@ -117,7 +117,7 @@ def create_app(settings: Settings) -> Litestar:
             api,
             *social_media,
             web_app,
-            admin_mount(settings),
+            admin_mount(runtime),
             MediaController,
             VideoMediaController,
         ],
@@ -128,7 +128,7 @@ def create_app(settings: Settings) -> Litestar:
             request_id_middleware,
             record_writes(runtime.replicas),
             metrics_middleware,
-            tus_options_middleware,
+            tus_options(runtime.video),
             *([tracing_middleware] if settings.observability.otlp_endpoint else []),
         ],
         cors_config=CORSConfig(

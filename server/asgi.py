@@ -2,6 +2,7 @@
 
 from channels.gateway import Gateway, serve_directly
 from server.app import create_app
+from server.realtime.deps import gateway_of
 from server.settings import from_env
 
 # Each uvicorn worker is its own process: this module is its entry, so it reads the settings here, once.
@@ -9,7 +10,7 @@ litestar_app = create_app(from_env())
 
 
 def _gateway() -> Gateway | None:
-    return litestar_app.state.realtime.gateway  # type: ignore[no-any-return]  # built by create_app
+    return gateway_of(litestar_app)
 
 
 # The websocket route is also registered in the app (tests, schema); served, it skips the app's stack.

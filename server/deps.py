@@ -111,6 +111,16 @@ def signed_in_user_id(scope: Any) -> int | None:
     return user.id if user is not None else None
 
 
+def settings_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Settings:
+    """The app's settings, for route guards (which Litestar gives no DI)."""
+    return connection.app.state["settings"]  # type: ignore[no-any-return]
+
+
+def limiter_of(connection: ASGIConnection[Any, Any, Any, Any]) -> RateLimiter:
+    """The app's rate limiter, for route guards (which Litestar gives no DI)."""
+    return connection.app.state["limiter"]  # type: ignore[no-any-return]
+
+
 def provide_settings(state: State) -> Settings:
     return state["settings"]  # type: ignore[no-any-return]
 

@@ -97,15 +97,14 @@ def write_limit(kind: str) -> Any:
 
     Runs before the body is read; the caller must be signed in (401 otherwise, as the handler would say).
     """
-    from server.deps import user_from_connection  # deps imports accounts, which imports this module
+    from server.deps import limiter_of, settings_of, user_from_connection  # deps imports this module
 
     field = f"write_{kind}"
 
     async def guard(connection: Any, _: Any) -> None:
         user = await user_from_connection(connection)
-        state = connection.app.state
-        limit = getattr(state["settings"].rate_limits, field)
-        await state["limiter"].hit(f"write:{kind}:{user.id}", limit)
+        limit = getattr(settings_of(connection).rate_limits, field)
+        await limiter_of(connection).hit(f"write:{kind}:{user.id}", limit)
 
     guard.__name__ = f"write_limit_{kind}"
     return guard

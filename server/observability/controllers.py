@@ -6,10 +6,13 @@ import hmac
 import os
 
 from litestar import Controller, Request, get
+from litestar.di import NamedDependency
 from litestar.response import Response
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest, multiprocess
 
 from server.errors import NotFound, Unauthorized
+from server.observability.deps import dependencies
+from server.observability.sampler import Sampler
 from server.settings import Settings
 
 
@@ -25,17 +28,18 @@ def _registry() -> CollectorRegistry:
 class MetricsController(Controller):
     path = "/metrics"
     include_in_schema = False
+    dependencies = dependencies
 
     @get("/")
-    async def metrics(self, request: Request) -> Response[bytes]:
-        settings: Settings = request.app.state.settings
+    async def metrics(
+        self, request: Request, settings: Settings, metrics_sampler: NamedDependency[Sampler | None]
+    ) -> Response[bytes]:
         token = settings.observability.metrics_token
         if token is None:
             raise NotFound("metrics are off (set METRICS_TOKEN)")
         scheme, _, given = request.headers.get("authorization", "").partition(" ")
         if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), token.encode()):
             raise Unauthorized("a valid metrics bearer token is required", headers={"WWW-Authenticate": "Bearer"})
-        sampler = request.app.state.get("metrics_sampler")
-        if sampler is not None:
-            await sampler.sample()  # this process's figures are fresh at scrape time
+        if metrics_sampler is not None:
+            await metrics_sampler.sample()  # this process's figures are fresh at scrape time
         return Response(generate_latest(_registry()), media_type=CONTENT_TYPE_LATEST)

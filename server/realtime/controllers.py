@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import msgspec
 from litestar import Controller, WebSocket, post, websocket
@@ -12,12 +12,13 @@ from litestar.params import JSONBody
 
 from channels import names
 from channels.broker import BrokerUnavailable
+from channels.gateway import Socket
+from server.deps import settings_of
 from server.errors import NotFound, ServiceUnavailable, Unauthorized, ValidationFailed
 from server.openapi import problems
 from server.realtime import kinds
-from server.realtime.deps import BrokerDep
+from server.realtime.deps import BrokerDep, GatewayDep
 from server.security import constant_time_equals
-from server.settings import Settings
 
 
 class PublishRequest(msgspec.Struct, forbid_unknown_fields=True):
@@ -35,8 +36,7 @@ class PublishResult(msgspec.Struct):
 
 def api_key_guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
     """404 while ``REALTIME_API_KEY`` is unset; 401 unless ``X-API-Key`` matches it."""
-    settings: Settings = connection.app.state["settings"]
-    key = settings.realtime.api_key
+    key = settings_of(connection).realtime.api_key
     if key is None:
         raise NotFound("the realtime publish API is not enabled")
     given = connection.headers.get("x-api-key")
@@ -71,5 +71,6 @@ class RealtimeController(Controller):
 
 
 @websocket("/ws", summary="Websocket protocol v1 (see /schema/asyncapi.json)")
-async def ws_endpoint(socket: WebSocket[Any, Any, Any]) -> None:
-    await socket.app.state["realtime"].gateway.serve(socket)
+async def ws_endpoint(socket: WebSocket[Any, Any, Any], gateway: GatewayDep) -> None:
+    # Litestar's WebSocket has every member of channels' Socket protocol; only receive/send differ in typing.
+    await gateway.serve(cast("Socket", socket))

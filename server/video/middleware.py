@@ -7,14 +7,27 @@ the CORS layer untouched.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from litestar.types import ASGIApp, Receive, Scope, Send
+
+if TYPE_CHECKING:
+    from server.video.runtime import VideoRuntime
 
 PREFIX = "/api/v1/uploads"
 
 
-def tus_options_middleware(app: ASGIApp) -> ASGIApp:
+def tus_options(runtime: VideoRuntime) -> Callable[[ASGIApp], ASGIApp]:
+    """The middleware, answering with ``runtime``'s upload limits (the composition root's video runtime)."""
+
+    def factory(app: ASGIApp) -> ASGIApp:
+        return _tus_options_middleware(app, runtime)
+
+    return factory
+
+
+def _tus_options_middleware(app: ASGIApp, runtime: VideoRuntime) -> ASGIApp:
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
         if (
             scope["type"] == "http"
@@ -24,18 +37,16 @@ def tus_options_middleware(app: ASGIApp) -> ASGIApp:
         ):
             from server.video.uploads import UploadService
 
-            runtime: Any = scope["app"].state.get("video")
-            if runtime is not None:
-                headers = UploadService(runtime).options_headers()
-                start: Any = {
-                    "type": "http.response.start",
-                    "status": 204,
-                    "headers": [(k.lower().encode(), v.encode()) for k, v in headers.items()],
-                }
-                await send(start)
-                body: Any = {"type": "http.response.body", "body": b""}
-                await send(body)
-                return
+            headers = UploadService(runtime).options_headers()
+            start: Any = {
+                "type": "http.response.start",
+                "status": 204,
+                "headers": [(k.lower().encode(), v.encode()) for k, v in headers.items()],
+            }
+            await send(start)
+            body: Any = {"type": "http.response.body", "body": b""}
+            await send(body)
+            return
         await app(scope, receive, send)
 
     return middleware

@@ -2,24 +2,27 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from litestar import asgi
 from litestar.handlers.asgi_handlers import ASGIRouteHandler
 from litestar.types import Receive, Scope, Send
 
 from server.admin.panel.app import AdminPanel
-from server.settings import Settings
+
+if TYPE_CHECKING:
+    from server.runtime import Runtime
 
 
-def admin_mount(settings: Settings) -> ASGIRouteHandler:
-    """A mount whose panel is built on first use, with the app's social runtime (for removals)."""
+def admin_mount(runtime: Runtime) -> ASGIRouteHandler:
+    """A mount whose panel is built on first use, with the process's runtime objects (for removals)."""
     holder: dict[str, AdminPanel] = {}
 
     @asgi("/admin", is_mount=True, copy_scope=True, include_in_schema=False)
     async def admin(scope: Scope, receive: Receive, send: Send) -> None:
         panel = holder.get("panel")
         if panel is None:
-            state = scope["app"].state
-            panel = holder.setdefault("panel", AdminPanel(settings, lambda: state))
+            panel = holder.setdefault("panel", AdminPanel(runtime.settings, lambda: runtime))
         await panel(scope, receive, send)
 
     return admin

@@ -11,22 +11,24 @@ from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, post
 from litestar.connection import ASGIConnection
+from litestar.di import NamedDependency
 from litestar.handlers.base import BaseRouteHandler
 from litestar.params import PathParameter
 
+from server.deps import settings_of
 from server.errors import NotFound, Unauthorized
 from server.live import hooks, replays, views
 from server.openapi import problems
 from server.security import constant_time_equals
 from server.settings import Settings
+from server.video.runtime import VideoRuntime
 
 HEADER = "x-live-hook-secret"
 
 
 def hook_secret_guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
     """404 while ``LIVE_HOOK_SECRET`` is unset; 401 unless the header carries it."""
-    settings: Settings = connection.app.state["settings"]
-    secret = settings.live.hook_secret
+    secret = settings_of(connection).live.hook_secret
     if secret is None:
         raise NotFound("live ingest hooks are not enabled (LIVE_HOOK_SECRET)")
     given = connection.headers.get(HEADER)
@@ -47,11 +49,14 @@ class HookController(Controller):
         responses=problems(401, 403, 404, 422),
     )
     async def hook(
-        self, event: Annotated[str, PathParameter(max_length=32)], request: Request[Any, Any, Any]
+        self,
+        event: Annotated[str, PathParameter(max_length=32)],
+        request: Request[Any, Any, Any],
+        settings: Settings,
+        video_runtime: NamedDependency[VideoRuntime],
     ) -> Response[bytes]:
         form = await request.form()
         fields = {k: v for k, v in form.items() if isinstance(v, str)}
-        settings: Settings = request.app.state["settings"]
         secret = settings.security.secret_key
         if event == "playback":
             # nginx's auth_request before it serves an HLS playlist or segment: 200 serves it, 403 refuses
@@ -69,5 +74,5 @@ class HookController(Controller):
             recording = await hooks.on_record_done(call, settings.live)
             if recording is not None:
                 stream_id, owner, path = recording
-                await replays.make_replay(request.app.state["video"], stream_id, owner, path)
+                await replays.make_replay(video_runtime, stream_id, owner, path)
         return Response(b"", status_code=200)

@@ -14,10 +14,12 @@ from email.utils import formatdate
 from typing import Any, cast
 
 from litestar import Controller, Request, Response, get, head
+from litestar.di import NamedDependency, Provide
 from litestar.response import Stream
 
 from server.errors import Forbidden, NotFound
 from server.video import queries, signing
+from server.video.deps import provide_runtime
 from server.video.media import content_type
 from server.video.runtime import VideoRuntime
 from server.video.views import anonymous_may_see
@@ -66,8 +68,9 @@ async def _authorize(rt: VideoRuntime, video_id: int, token: str) -> str:
     return f"public, max-age={max(0, min(3600, int(expires - time.time())))}"
 
 
-async def _serve(request: Request, video_id: int, token: str, name: str, *, body: bool) -> Response[Any]:
-    rt: VideoRuntime = request.app.state["video"]
+async def _serve(
+    rt: VideoRuntime, request: Request, video_id: int, token: str, name: str, *, body: bool
+) -> Response[Any]:
     name = name.lstrip("/")
     if NAME.fullmatch(name) is None or not 0 < video_id < 1 << 63:
         raise NotFound("no such file")
@@ -104,11 +107,16 @@ async def _serve(request: Request, video_id: int, token: str, name: str, *, body
 class MediaController(Controller):
     path = "/media/videos"
     include_in_schema = False
+    dependencies = {"video_runtime": Provide(provide_runtime, sync_to_thread=False)}  # served outside /api/v1
 
     @get("/{video_id:int}/{token:str}/{name:path}")
-    async def file(self, request: Request, video_id: int, token: str, name: str) -> Response[Any]:
-        return await _serve(request, video_id, token, name, body=True)
+    async def file(
+        self, request: Request, video_id: int, token: str, name: str, video_runtime: NamedDependency[VideoRuntime]
+    ) -> Response[Any]:
+        return await _serve(video_runtime, request, video_id, token, name, body=True)
 
     @head("/{video_id:int}/{token:str}/{name:path}")
-    async def file_head(self, request: Request, video_id: int, token: str, name: str) -> Response[None]:
-        return cast("Response[None]", await _serve(request, video_id, token, name, body=False))
+    async def file_head(
+        self, request: Request, video_id: int, token: str, name: str, video_runtime: NamedDependency[VideoRuntime]
+    ) -> Response[None]:
+        return cast("Response[None]", await _serve(video_runtime, request, video_id, token, name, body=False))
