@@ -80,9 +80,9 @@ _CLUSTER_POOL = 512
 def connect(
     url: str,
     *,
-    max_connections: int = 160,
+    max_connections: int = 64,
     timeout: float | None = 5,
-    socket_connect_timeout: float = 2,
+    socket_connect_timeout: float = 5,
     health_check_interval: int = 15,
 ) -> Any:
     """The process's Redis client for ``url``: ``RedisCluster`` for ``redis+cluster://``, else ``Redis``.
@@ -90,12 +90,14 @@ def connect(
     One per process (the composition root builds it): the broker, presence and every domain share its
     connections, and pub/sub takes dedicated connections from it. A single node gets a blocking pool of
     ``max_connections``: a burst (1,000 sockets subscribing at once) waits up to ``timeout`` for a free
-    connection instead of failing the 161st command. No socket_timeout (redis-py defaults to 5 s): it
-    bounds each write with asyncio.wait_for, which on Python 3.11 swallows a cancellation that lands as
-    the write completes, so a task cancelled mid-command ran on (background loops never stopped and held
-    up shutdown). Callers bound commands with asyncio.timeout instead. No hidden retries either (redis-py's
-    default for a pool): a failure surfaces at once, so the broker knows it must catch up, and a publish
-    whose reply was lost is never run twice.
+    connection instead of failing the 65th command. (More connections made the burst slower, not faster:
+    160 of them opened at once on a loaded machine took seconds, and connects timed out at 2 s.)
+
+    No socket_timeout (redis-py defaults to 5 s): it bounds each write with asyncio.wait_for, which on
+    Python 3.11 swallows a cancellation that lands as the write completes, so a task cancelled mid-command
+    ran on (background loops never stopped and held up shutdown). Callers bound commands with
+    asyncio.timeout instead. No hidden retries either (redis-py's default for a pool): a failure surfaces
+    at once, so the broker knows it must catch up, and a publish whose reply was lost is never run twice.
     """
     options: dict[str, Any] = {"socket_timeout": None, "socket_connect_timeout": socket_connect_timeout}
     if is_cluster(url):
