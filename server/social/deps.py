@@ -15,6 +15,11 @@ from server.social.services.moderation import ModerationService
 from server.social.services.posts import PostService
 
 
+def social_of(request: Request) -> SocialRuntime:  # type: ignore[type-arg]
+    """The social runtime, read by a handler itself where a second DI provider would cost (the home feed)."""
+    return request.app.state["social"]  # type: ignore[no-any-return]
+
+
 def provide_runtime(state: State) -> SocialRuntime:
     return state["social"]  # type: ignore[no-any-return]
 

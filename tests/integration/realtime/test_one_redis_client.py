@@ -12,10 +12,12 @@ from tests.integration.realtime.conftest import realtime_settings
 
 
 @pytest.mark.parametrize("kind", ["redis", "cluster"])
-async def test_every_user_of_redis_gets_the_runtimes_one_client(kind: str, request: pytest.FixtureRequest) -> None:
+async def test_every_user_of_redis_gets_the_runtimes_one_client(
+    kind: str, settings: Any, request: pytest.FixtureRequest
+) -> None:
     from server.runtime import Runtime
 
-    settings = realtime_settings(True)
+    settings = realtime_settings(settings, True)
     if kind == "cluster":
         cluster: Any = request.getfixturevalue("redis_cluster")
         settings = msgspec.structs.replace(settings, redis=RedisSettings(url=cluster.url))
