@@ -108,9 +108,10 @@ def _png() -> bytes:
 
 
 @pytest.fixture
-async def media_app(clean_db, redis_client):
+async def media_app(clean_db, redis_client, settings):
     """Tight limits for the video, live and payment writes (payments answer 503 here: Stripe is not set)."""
     return app_with(
+        settings,
         **{
             "rate_limits.write_posts": Limit(1, 600),
             "rate_limits.write_edits": Limit(2, 600),
