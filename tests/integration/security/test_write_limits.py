@@ -120,7 +120,7 @@ async def media_app(clean_db, redis_client, settings):
             "rate_limits.write_likes": Limit(1, 600),
             "rate_limits.write_moderation": Limit(2, 600),
             "rate_limits.write_payments": Limit(1, 600),
-        }
+        },
     )
 
 
