@@ -14,10 +14,11 @@ import msgspec
 import stripe
 import structlog
 
-from server import db, sql
+from server import db
 from server.errors import DomainError
 from server.notifications.queue import enqueue
 from server.observability.metrics import record_webhook
+from server.payments import queries
 from server.payments.services import events
 from server.payments.services.common import Context
 
@@ -57,14 +58,7 @@ class WebhookService:
             record_webhook("unknown", "bad_signature")
             raise BadSignature(str(exc) or None) from exc
         async with db.transaction():
-            new = await sql.fetchval(
-                "INSERT INTO stripe_events (id, type, created, payload, received_at, outcome) "
-                "VALUES ($1, $2, $3, $4::jsonb, now(), '') ON CONFLICT (id) DO NOTHING RETURNING true",
-                event.id,
-                event.type,
-                event.created,
-                text,
-            )
+            new = await queries.store_event(event.id, event.type, event.created, text)
             if new:
                 await enqueue(TASK, {"event_id": event.id}, queue_name=QUEUE)
         record_webhook(event.type, "received" if new else "duplicate")
@@ -75,9 +69,7 @@ class WebhookService:
 async def process(ctx: Context, event_id: str) -> str | None:
     """Apply one stored event once; the outcome (``applied``, ``ignored``...), ``None`` if already done."""
     async with db.transaction():
-        row = await sql.fetchrow(
-            "SELECT * FROM stripe_events WHERE id = $1 AND processed_at IS NULL FOR UPDATE", event_id
-        )
+        row = await queries.lock_unprocessed_event(event_id)
         if row is None:
             return None
         payload = row["payload"]
@@ -86,8 +78,6 @@ async def process(ctx: Context, event_id: str) -> str | None:
         outcome = "unhandled" if handler is None else await handler(ctx, event)
         if outcome == "ignored":
             log.info("stripe_event_ignored", event_id=event_id, type=row["type"], reason="unknown object")
-        await sql.execute(
-            "UPDATE stripe_events SET processed_at = now(), outcome = $2 WHERE id = $1", event_id, outcome
-        )
+        await queries.mark_event_processed(event_id, outcome)
     record_webhook(row["type"], str(outcome))
     return str(outcome)
