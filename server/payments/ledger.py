@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from models.ids import new_id
-from server import sql
+from server.payments import queries
 
 CLEARING = "stripe:clearing"
 REVENUE = "platform:revenue"
@@ -67,23 +67,11 @@ async def post(
     lines = [(account, int(amount)) for account, amount in lines if amount != 0]
     if sum(amount for _, amount in lines) != 0:
         raise Unbalanced(f"{ref}: entries sum to {sum(a for _, a in lines)}")
-    txn = await sql.fetchval(
-        "INSERT INTO ledger_transactions (id, reference, type, kind, creator, available_on, source, created_at) "
-        "VALUES ($1, $2, $3, $4, $5, $6, $7, now()) ON CONFLICT (reference) DO NOTHING RETURNING id",
-        new_id(),
-        ref,
-        type_,
-        kind,
-        creator,
-        available_on,
-        source,
-    )
+    txn = await queries.insert_ledger_transaction(new_id(), ref, type_, kind, creator, available_on, source)
     if txn is None:
         return False
     if lines:
-        await sql.execute(
-            "INSERT INTO ledger_entries (id, txn, account, amount, currency) "
-            "SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::bigint[], $5::text[])",
+        await queries.insert_ledger_entries(
             [new_id() for _ in lines],
             [txn] * len(lines),
             [a for a, _ in lines],
@@ -95,9 +83,7 @@ async def post(
 
 async def balance(account: str, currency: str) -> int:
     """The signed sum of ``account``'s entries in ``currency`` (credits are negative)."""
-    value = await sql.fetchval(
-        "SELECT COALESCE(sum(amount), 0) FROM ledger_entries WHERE account = $1 AND currency = $2", account, currency
-    )
+    value = await queries.account_balance(account, currency)
     return int(value)
 
 
@@ -139,20 +125,13 @@ async def post_charge(
 
 async def pending_of(ref: str, creator: int) -> int:
     """What is still pending of charge ``ref``: its creator's share less the refunds and holds taken from it."""
-    value = await sql.fetchval(
-        "SELECT COALESCE(-sum(e.amount), 0) FROM ledger_transactions t JOIN ledger_entries e ON e.txn = t.id "
-        "WHERE (t.reference = $1 OR t.source = $1) AND e.account = $2",
-        ref,
-        creator_account(creator, "pending"),
-    )
+    value = await queries.pending_of_charge(ref, creator_account(creator, "pending"))
     return int(value)
 
 
 async def released(ref: str) -> bool:
     """Whether charge ``ref``'s funds became available (its release was posted)."""
-    return bool(
-        await sql.fetchval("SELECT EXISTS (SELECT 1 FROM ledger_transactions WHERE reference = $1)", f"release:{ref}")
-    )
+    return await queries.ledger_ref_exists(f"release:{ref}")
 
 
 async def share_bucket(ref: str, creator: int) -> str:
@@ -166,22 +145,12 @@ async def release_due(creator: int | None = None, now: datetime | None = None) -
     Each release moves what is still pending of one charge to ``available``, once (``release:{ref}``), under
     the creator's lock, so a refund or a dispute racing it sees the funds in exactly one place.
     """
-    rows = await sql.fetch(
-        "SELECT t.reference, t.creator FROM ledger_transactions t WHERE t.type = 'charge' AND t.creator IS NOT NULL "
-        "AND t.available_on <= $1 AND ($2::bigint IS NULL OR t.creator = $2) AND NOT EXISTS "
-        "(SELECT 1 FROM ledger_transactions r WHERE r.reference = 'release:' || t.reference) ORDER BY t.creator, t.id",
-        now or datetime.now(UTC),
-        creator,
-    )
+    rows = await queries.charges_due(now or datetime.now(UTC), creator)
     count = 0
     for r in rows:
         ref, owner = r["reference"], r["creator"]
-        await sql.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 7))", f"creator:{owner}")
-        currency = await sql.fetchval(
-            "SELECT e.currency FROM ledger_entries e JOIN ledger_transactions t ON t.id = e.txn "
-            "WHERE t.reference = $1 LIMIT 1",
-            ref,
-        )
+        await queries.advisory_lock(f"creator:{owner}")
+        currency = await queries.ledger_currency(ref)
         left = await pending_of(ref, owner)
         lines = [(creator_account(owner, "pending"), left), (creator_account(owner), -left)]
         if await post(f"release:{ref}", "release", str(currency), lines, creator=owner, source=ref):
@@ -209,41 +178,20 @@ async def post_ad_revenue(advertiser_id: int, amount: int, currency: str, ref: s
 async def check() -> list[str]:
     """Every problem found: unbalanced transactions, negative creator balances, mirrors that disagree."""
     problems: list[str] = []
-    rows = await sql.fetch(
-        "SELECT t.reference AS ref, e.currency, sum(e.amount) AS total FROM ledger_transactions t "
-        "JOIN ledger_entries e ON e.txn = t.id GROUP BY t.reference, e.currency HAVING sum(e.amount) <> 0"
-    )
+    rows = await queries.unbalanced_transactions()
     problems += [f"transaction {r['ref']} does not balance in {r['currency']}: {r['total']}" for r in rows]
-    rows = await sql.fetch(
-        "SELECT t.reference AS ref FROM ledger_transactions t LEFT JOIN ledger_entries e ON e.txn = t.id "
-        "GROUP BY t.reference HAVING count(e.id) = 1"
-    )
+    rows = await queries.single_entry_transactions()
     problems += [f"transaction {r['ref']} has a single entry" for r in rows]
-    rows = await sql.fetch(
-        "SELECT account, currency, sum(amount) AS total FROM ledger_entries WHERE account LIKE 'creator:%' "
-        "GROUP BY account, currency HAVING sum(amount) > 0"
-    )
+    rows = await queries.negative_creator_accounts()
     problems += [f"{r['account']} is negative in {r['currency']}: {-r['total']}" for r in rows]
-    rows = await sql.fetch(
-        "SELECT r.source AS ref, sum(e.amount) AS left FROM ledger_transactions r "
-        "JOIN ledger_transactions t ON t.reference = r.source OR t.source = r.source "
-        "JOIN ledger_entries e ON e.txn = t.id AND e.account = 'creator:' || r.creator || ':pending' "
-        "WHERE r.type = 'release' GROUP BY r.source HAVING sum(e.amount) <> 0"
-    )
+    rows = await queries.releases_with_pending_left()
     problems += [f"charge {r['ref']} was released with {-r['left']} still pending" for r in rows]
-    rows = await sql.fetch(
-        "SELECT p.id, p.refunded, COALESCE((SELECT sum(-e.amount) FROM payment_refunds r "
-        "JOIN ledger_transactions t ON t.reference = 'refund:' || r.refund_id "
-        "JOIN ledger_entries e ON e.txn = t.id AND e.account = 'stripe:clearing' WHERE r.payment = p.id), 0) AS booked "
-        "FROM payments p"
-    )
+    rows = await queries.payments_refunded_vs_booked()
     problems += [
         f"payment {r['id']} says {r['refunded']} refunded, the ledger {r['booked']}"
         for r in rows
         if int(r["refunded"]) != int(r["booked"])
     ]
-    rows = await sql.fetch(
-        "SELECT p.id, p.amount, p.refunded FROM payments p WHERE p.refunded > p.amount OR p.refunded < 0"
-    )
+    rows = await queries.payments_refunded_out_of_range()
     problems += [f"payment {r['id']} refunded {r['refunded']} of {r['amount']}" for r in rows]
     return problems

@@ -4,16 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from server import sql
 from server.accounts.schemas import UserPublic, user_public
 from server.errors import NotFound, ValidationFailed
+from server.payments import queries
 from server.payments.gateway import PaymentsUnavailable, StripeGateway
 from server.settings import PaymentsSettings
-
-USER_COLUMNS = (
-    "id, username, display_name, avatar_url, bio, followers_count, following_count, posts_count, "
-    "is_private, role, created_at"
-)
 
 
 class Context:
@@ -55,10 +50,10 @@ class Context:
 
     async def customer_for(self, user_id: int) -> str:
         """The user's Stripe Customer id, created on first use (one per user, even under races)."""
-        found = await sql.fetchval('SELECT customer_id FROM stripe_customers WHERE "user" = $1', user_id)
+        found = await queries.stripe_customer_id(user_id)
         if found:
             return str(found)
-        email = await sql.fetchval("SELECT email FROM users WHERE id = $1", user_id)
+        email = await queries.user_email(user_id)
         customer = await self.stripe.call(
             "customers.create",
             lambda: self.stripe.v1.customers.create_async(
@@ -66,32 +61,24 @@ class Context:
                 options={"idempotency_key": f"sf-customer-{user_id}"},
             ),
         )
-        await sql.execute(
-            'INSERT INTO stripe_customers ("user", customer_id, created_at) VALUES ($1, $2, now()) '
-            'ON CONFLICT ("user") DO NOTHING',
-            user_id,
-            customer["id"],
-        )
-        return str(await sql.fetchval('SELECT customer_id FROM stripe_customers WHERE "user" = $1', user_id))
+        await queries.insert_stripe_customer(user_id, customer["id"])
+        return str(await queries.stripe_customer_id(user_id))
 
 
 async def lock(name: str) -> None:
     """A transaction-scoped advisory lock on ``name``: concurrent requests on one key take turns."""
-    await sql.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 7))", name)
+    await queries.advisory_lock(name)
 
 
 async def users_by_id(ids: set[int]) -> dict[int, UserPublic]:
     if not ids:
         return {}
-    rows = await sql.fetch(f"SELECT {USER_COLUMNS} FROM users WHERE id = ANY($1)", list(ids))  # noqa: S608 — constant column list; values are $n
+    rows = await queries.users_by_id(list(ids))
     return {r["id"]: user_public(dict(r)) for r in rows}
 
 
 async def user_by_name(username: str) -> dict[str, Any]:
-    row = await sql.fetchrow(
-        f"SELECT {USER_COLUMNS} FROM users WHERE username = lower($1) AND suspended_at IS NULL",  # noqa: S608 — constant column list; values are $n
-        username,
-    )
+    row = await queries.active_user_by_name(username)
     if row is None:
         raise NotFound("no such user")
     return dict(row)
@@ -99,7 +86,7 @@ async def user_by_name(username: str) -> dict[str, Any]:
 
 async def connect_account(user_id: int) -> str:
     """The Connect account that receives ``user_id``'s earnings; 422 until they set up payouts."""
-    acct = await sql.fetchval('SELECT account_id FROM payout_accounts WHERE "user" = $1 AND charges_enabled', user_id)
+    acct = await queries.charges_enabled_account(user_id)
     if acct is None:
         raise ValidationFailed("this creator cannot receive payments yet (no payout account)")
     return str(acct)
