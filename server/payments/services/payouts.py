@@ -6,11 +6,11 @@ from typing import Any
 
 from models.ids import new_id
 from server import cursor as cursor_codec
-from server import db, sql
+from server import db
 from server.deps import CurrentUser
 from server.errors import ValidationFailed
 from server.pagination import Page
-from server.payments import ledger, schemas
+from server.payments import ledger, queries, schemas
 from server.payments.services.common import Context, lock
 
 
@@ -35,12 +35,8 @@ async def earnings(user_id: int, currency: str) -> schemas.Earnings:
     held = -await ledger.balance(ledger.creator_account(user_id, "held"), currency)
     in_transit = -await ledger.balance(ledger.creator_account(user_id, "in_transit"), currency)
     # Net earnings: what charges credited, less refunds and lost disputes (wherever the money sat).
-    rows = await sql.fetch(
-        "SELECT t.kind, -sum(e.amount) AS total FROM ledger_entries e JOIN ledger_transactions t ON t.id = e.txn "
-        "WHERE e.account = ANY($1) AND e.currency = $2 AND t.type IN ('charge', 'refund', 'dispute_lost') "
-        "GROUP BY t.kind",
-        [ledger.creator_account(user_id, b) for b in ledger.EARNING_BUCKETS],
-        currency,
+    rows = await queries.earnings_by_kind(
+        [ledger.creator_account(user_id, b) for b in ledger.EARNING_BUCKETS], currency
     )
     by_kind = {r["kind"]: int(r["total"]) for r in rows if r["kind"] in ledger.KINDS}
     return schemas.Earnings(
@@ -62,9 +58,9 @@ class PayoutService:
         stripe = self.ctx.stripe
         async with db.transaction():
             await lock(f"creator:{creator.id}")
-            row = await sql.fetchrow('SELECT * FROM payout_accounts WHERE "user" = $1', creator.id)
+            row = await queries.payout_account(creator.id)
             if row is None:
-                email = await sql.fetchval("SELECT email FROM users WHERE id = $1", creator.id)
+                email = await queries.user_email(creator.id)
                 account = await stripe.call(
                     "accounts.create",
                     lambda: stripe.v1.accounts.create_async(
@@ -77,10 +73,7 @@ class PayoutService:
                         options={"idempotency_key": f"sf-account-{creator.id}"},
                     ),
                 )
-                row = await sql.fetchrow(
-                    'INSERT INTO payout_accounts ("user", account_id, charges_enabled, payouts_enabled, '
-                    "details_submitted, default_currency, created_at) "
-                    "VALUES ($1, $2, $3, $4, $5, $6, now()) RETURNING *",
+                row = await queries.insert_payout_account(
                     creator.id,
                     account["id"],
                     bool(account.get("charges_enabled")),
@@ -120,10 +113,10 @@ class PayoutService:
         stripe = self.ctx.stripe
         async with db.transaction():
             await lock(f"creator:{creator.id}")
-            row = await sql.fetchrow("SELECT * FROM payouts WHERE idem_key = $1", idem)
+            row = await queries.payout_by_idem(idem)
             if row is not None:
                 return payout_view(row)
-            account = await sql.fetchrow('SELECT * FROM payout_accounts WHERE "user" = $1', creator.id)
+            account = await queries.payout_account(creator.id)
             if account is None or not account["payouts_enabled"]:
                 raise ValidationFailed("finish payout onboarding first")
             await ledger.release_due(creator.id)
@@ -137,16 +130,8 @@ class PayoutService:
                     options={"idempotency_key": f"sf-payout-{idem}", "stripe_account": account["account_id"]},
                 ),
             )
-            row = await sql.fetchrow(
-                "INSERT INTO payouts (id, creator, amount, currency, status, payout_id, idem_key, failure_message, "
-                "created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, '', now()) RETURNING *",
-                new_id(),
-                creator.id,
-                data.amount,
-                currency,
-                payout["status"],
-                payout["id"],
-                idem,
+            row = await queries.insert_payout(
+                new_id(), creator.id, data.amount, currency, payout["status"], payout["id"], idem
             )
             await ledger.post(
                 f"payout:{payout['id']}:request",
@@ -163,12 +148,7 @@ class PayoutService:
     async def list(self, creator: CurrentUser, limit: int, cursor: str | None) -> Page[schemas.PayoutView]:
         self.ctx.require()
         after = cursor_codec.decode_id(self.ctx.secret_key, "payouts", cursor or None)
-        rows = await sql.fetch(
-            "SELECT * FROM payouts WHERE creator = $1 AND ($2::bigint IS NULL OR id < $2) ORDER BY id DESC LIMIT $3",
-            creator.id,
-            after,
-            limit + 1,
-        )
+        rows = await queries.payouts_of(creator.id, after, limit + 1)
         return Page(
             items=[payout_view(r) for r in rows[:limit]],
             next_cursor=cursor_codec.next_id(self.ctx.secret_key, "payouts", [r["id"] for r in rows], limit),
@@ -180,5 +160,5 @@ class PayoutService:
             if currency not in self.ctx.settings.currencies:
                 raise ValidationFailed(f"currency must be one of {', '.join(self.ctx.settings.currencies)}")
             return currency
-        found = await sql.fetchval('SELECT default_currency FROM payout_accounts WHERE "user" = $1', user_id)
+        found = await queries.payout_default_currency(user_id)
         return str(found or self.ctx.settings.currencies[0])
