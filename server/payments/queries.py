@@ -430,3 +430,116 @@ async def earnings_by_kind(accounts: list[str], currency: str) -> list[asyncpg.R
         accounts,
         currency,
     )
+
+
+# --- payments (tips and purchases) and their refunds ---
+
+
+async def payment_by_idem(idem: str) -> asyncpg.Record | None:
+    """The payment made under idempotency key ``idem``."""
+    return await sql.fetchrow("SELECT * FROM payments WHERE idem_key = $1", idem)
+
+
+async def payment(payment_id: int) -> asyncpg.Record | None:
+    """The payment ``payment_id``."""
+    return await sql.fetchrow("SELECT * FROM payments WHERE id = $1", payment_id)
+
+
+async def lock_payment(payment_id: int) -> asyncpg.Record | None:
+    """The payment ``payment_id``, locked ``FOR UPDATE`` until the caller's transaction ends."""
+    return await sql.fetchrow("SELECT * FROM payments WHERE id = $1 FOR UPDATE", payment_id)
+
+
+async def lock_payment_by_intent(intent_id: str | None) -> asyncpg.Record | None:
+    """The payment of PaymentIntent ``intent_id``, locked ``FOR UPDATE`` until the caller's transaction ends."""
+    return await sql.fetchrow("SELECT * FROM payments WHERE intent_id = $1 FOR UPDATE", intent_id)
+
+
+async def set_payment_status(payment_id: int, status: str) -> None:
+    """Mirror the PaymentIntent's status."""
+    await sql.execute("UPDATE payments SET status = $2 WHERE id = $1", payment_id, status)
+
+
+async def mark_payment_disputed(payment_id: int) -> None:
+    """The payment has an open dispute (its creator share is held)."""
+    await sql.execute("UPDATE payments SET disputed = true WHERE id = $1", payment_id)
+
+
+async def clear_payment_disputed(payment_id: int) -> None:
+    """The payment's dispute was won."""
+    await sql.execute("UPDATE payments SET disputed = false WHERE id = $1", payment_id)
+
+
+async def add_refunded(payment_id: int, amount: int) -> None:
+    """Add ``amount`` to the payment's ``refunded`` mirror of the ledger."""
+    await sql.execute("UPDATE payments SET refunded = refunded + $2 WHERE id = $1", payment_id, amount)
+
+
+async def dispute_hold(ref: str, held_account: str) -> Any:
+    """What dispute hold ``ref`` moved into ``held_account``."""
+    return await sql.fetchval(
+        "SELECT COALESCE(-sum(e.amount), 0) FROM ledger_entries e JOIN ledger_transactions t ON t.id = e.txn "
+        "WHERE t.reference = $1 AND e.account = $2",
+        ref,
+        held_account,
+    )
+
+
+# --- fan_subscriptions and subscription_tiers ---
+
+
+async def lock_subscription(subscription_id: str) -> asyncpg.Record | None:
+    """The fan subscription with Stripe id ``subscription_id``, locked ``FOR UPDATE`` until the caller's
+    transaction ends."""
+    return await sql.fetchrow("SELECT * FROM fan_subscriptions WHERE subscription_id = $1 FOR UPDATE", subscription_id)
+
+
+async def tier_id_by_price(price_id: str) -> Any:
+    """The tier whose Stripe Price is ``price_id``, ``None`` if none."""
+    return await sql.fetchval("SELECT id FROM subscription_tiers WHERE price_id = $1", price_id)
+
+
+async def mirror_subscription(
+    sub_id: int, status: str, cancel_at_period_end: bool, current_period_end: datetime | None, tier: int | None
+) -> None:
+    """Mirror the Stripe subscription's state (``None`` period end or tier keeps the stored one)."""
+    await sql.execute(
+        "UPDATE fan_subscriptions SET status = $2, cancel_at_period_end = $3, "
+        "current_period_end = COALESCE($4, current_period_end), tier = COALESCE($5, tier) WHERE id = $1",
+        sub_id,
+        status,
+        cancel_at_period_end,
+        current_period_end,
+        tier,
+    )
+
+
+async def end_subscription(sub_id: int) -> None:
+    """The subscription ended (once): access stops now at the latest."""
+    await sql.execute(
+        "UPDATE fan_subscriptions SET ended_at = COALESCE(ended_at, now()), "
+        "access_until = LEAST(access_until, now()) WHERE id = $1",
+        sub_id,
+    )
+
+
+async def cut_access_to_grace(sub_id: int, grace_seconds: float) -> None:
+    """Access lasts ``grace_seconds`` from now at the most."""
+    await sql.execute(
+        "UPDATE fan_subscriptions SET access_until = LEAST(access_until, now() + make_interval(secs => $2)) "
+        "WHERE id = $1",
+        sub_id,
+        grace_seconds,
+    )
+
+
+async def grant_access_until(sub_id: int, until: datetime) -> None:
+    """Access lasts until ``until``, unless the subscription ended."""
+    await sql.execute(
+        "UPDATE fan_subscriptions SET access_until = $2 WHERE id = $1 AND ended_at IS NULL", sub_id, until
+    )
+
+
+async def mark_started_notified(sub_id: int) -> None:
+    """The creator was told of this subscription's start."""
+    await sql.execute("UPDATE fan_subscriptions SET started_notified = true WHERE id = $1", sub_id)

@@ -12,8 +12,8 @@ from typing import Any
 
 import structlog
 
-from server import events, outbox, sql
-from server.payments import ledger
+from server import events, outbox
+from server.payments import ledger, queries
 from server.payments.gateway import StripeNotFound
 from server.payments.services.charges import record_refund
 from server.payments.services.common import Context, lock, users_by_id
@@ -63,14 +63,14 @@ async def retrieve_settled(ctx: Context, intent_id: str) -> dict[str, Any]:
 
 async def payment_intent(ctx: Context, event: dict[str, Any]) -> str:
     intent_id = _obj(event)["id"]
-    row = await sql.fetchrow("SELECT * FROM payments WHERE intent_id = $1 FOR UPDATE", intent_id)
+    row = await queries.lock_payment_by_intent(intent_id)
     if row is None:
         # Stripe can be faster than our commit: a PaymentIntent we made (it names its payer) is retried.
         if (_obj(event).get("metadata") or {}).get("payer"):
             raise NotYet(intent_id)
         return "ignored"
     pi = await retrieve_settled(ctx, intent_id)
-    await sql.execute("UPDATE payments SET status = $2 WHERE id = $1", row["id"], pi["status"])
+    await queries.set_payment_status(row["id"], pi["status"])
     if pi["status"] != "succeeded":
         return "applied"
     stripe_fee, available_on = settlement(pi)
@@ -106,7 +106,7 @@ async def payment_intent(ctx: Context, event: dict[str, Any]) -> str:
 async def charge_refunded(ctx: Context, event: dict[str, Any]) -> str:
     charge = _obj(event)
     intent_id = _id(charge.get("payment_intent"))
-    row = await sql.fetchrow("SELECT * FROM payments WHERE intent_id = $1 FOR UPDATE", intent_id)
+    row = await queries.lock_payment_by_intent(intent_id)
     if row is None:
         return "ignored"
     stripe = ctx.stripe
@@ -118,7 +118,7 @@ async def charge_refunded(ctx: Context, event: dict[str, Any]) -> str:
     for refund in refunds.get("data", []):
         if refund["status"] in ("succeeded", "pending"):
             await record_refund(row, refund["id"], refund["amount"], refund["status"], 0, f"stripe:{refund['id']}")
-            row = await sql.fetchrow("SELECT * FROM payments WHERE id = $1", payment_id)
+            row = await queries.payment(payment_id)
     return "applied"
 
 
@@ -130,7 +130,7 @@ async def dispute(ctx: Context, event: dict[str, Any]) -> str:
         dp = await stripe.call("disputes.retrieve", lambda: stripe.v1.disputes.retrieve_async(dispute_id))
     except StripeNotFound:
         return "ignored"
-    row = await sql.fetchrow("SELECT * FROM payments WHERE intent_id = $1 FOR UPDATE", _id(dp.get("payment_intent")))
+    row = await queries.lock_payment_by_intent(_id(dp.get("payment_intent")))
     if row is None:
         return "ignored"
     creator, currency = row["recipient"], row["currency"]
@@ -159,14 +159,9 @@ async def dispute(ctx: Context, event: dict[str, Any]) -> str:
             creator=creator,
             source=charge_ref,
         )
-        await sql.execute("UPDATE payments SET disputed = true WHERE id = $1", row["id"])
+        await queries.mark_payment_disputed(row["id"])
         return "applied"
-    hold = await sql.fetchval(
-        "SELECT COALESCE(-sum(e.amount), 0) FROM ledger_entries e JOIN ledger_transactions t ON t.id = e.txn "
-        "WHERE t.reference = $1 AND e.account = $2",
-        f"dispute:{dispute_id}:hold",
-        held,
-    )
+    hold = await queries.dispute_hold(f"dispute:{dispute_id}:hold", held)
     hold = int(hold)
     if dp["status"] == "won":
         await ledger.post(
@@ -178,7 +173,7 @@ async def dispute(ctx: Context, event: dict[str, Any]) -> str:
             creator=creator,
             source=charge_ref,
         )
-        await sql.execute("UPDATE payments SET disputed = false WHERE id = $1", row["id"])
+        await queries.clear_payment_disputed(row["id"])
     else:
         lost = int(dp["amount"])
         await ledger.post(
@@ -196,7 +191,7 @@ async def dispute(ctx: Context, event: dict[str, Any]) -> str:
 async def _subscription_row(ctx: Context, sub_id: str | None) -> tuple[Any, dict[str, Any]] | None:
     if sub_id is None:
         return None
-    row = await sql.fetchrow("SELECT * FROM fan_subscriptions WHERE subscription_id = $1 FOR UPDATE", sub_id)
+    row = await queries.lock_subscription(sub_id)
     stripe = ctx.stripe
     try:
         sub = await stripe.call("subscriptions.retrieve", lambda: stripe.v1.subscriptions.retrieve_async(sub_id))
@@ -214,30 +209,13 @@ async def _apply_subscription(ctx: Context, row: Any, sub: dict[str, Any]) -> No
     status = sub["status"]
     items = (sub.get("items") or {}).get("data") or []
     price = items[0]["price"]["id"] if items and isinstance(items[0].get("price"), dict) else None
-    tier = await sql.fetchval("SELECT id FROM subscription_tiers WHERE price_id = $1", price) if price else None
-    await sql.execute(
-        "UPDATE fan_subscriptions SET status = $2, cancel_at_period_end = $3, "
-        "current_period_end = COALESCE($4, current_period_end), tier = COALESCE($5, tier) WHERE id = $1",
-        row["id"],
-        status,
-        bool(sub.get("cancel_at_period_end")),
-        period_end(sub),
-        tier,
-    )
+    tier = await queries.tier_id_by_price(price) if price else None
+    await queries.mirror_subscription(row["id"], status, bool(sub.get("cancel_at_period_end")), period_end(sub), tier)
     if status in ENDED:
-        await sql.execute(
-            "UPDATE fan_subscriptions SET ended_at = COALESCE(ended_at, now()), "
-            "access_until = LEAST(access_until, now()) WHERE id = $1",
-            row["id"],
-        )
+        await queries.end_subscription(row["id"])
     elif status in ("past_due", "unpaid"):
         grace = ctx.settings.grace_days * 86400
-        await sql.execute(
-            "UPDATE fan_subscriptions SET access_until = LEAST(access_until, now() + make_interval(secs => $2)) "
-            "WHERE id = $1",
-            row["id"],
-            grace,
-        )
+        await queries.cut_access_to_grace(row["id"], grace)
 
 
 async def subscription_changed(ctx: Context, event: dict[str, Any]) -> str:
@@ -299,13 +277,9 @@ async def invoice_paid(ctx: Context, event: dict[str, Any]) -> str:
             available_on=available_on,
         )
     if sub["status"] not in ENDED:
-        await sql.execute(
-            "UPDATE fan_subscriptions SET access_until = $2 WHERE id = $1 AND ended_at IS NULL",
-            row["id"],
-            FOREVER,
-        )
+        await queries.grant_access_until(row["id"], FOREVER)
     if not row["started_notified"]:
-        await sql.execute("UPDATE fan_subscriptions SET started_notified = true WHERE id = $1", row["id"])
+        await queries.mark_started_notified(row["id"])
         await events.dispatch(
             events.SubscriptionStarted(
                 actor_id=row["subscriber"], creator_id=row["creator"], subscription_id=row["id"], tier_id=row["tier"]
@@ -324,14 +298,12 @@ async def invoice_failed(ctx: Context, event: dict[str, Any]) -> str:
 
 async def account_updated(ctx: Context, event: dict[str, Any]) -> str:
     account_id = _obj(event)["id"]
-    row = await sql.fetchrow("SELECT * FROM payout_accounts WHERE account_id = $1 FOR UPDATE", account_id)
+    row = await queries.lock_payout_account(account_id)
     if row is None:
         return "ignored"
     stripe = ctx.stripe
     acct = await stripe.call("accounts.retrieve", lambda: stripe.v1.accounts.retrieve_async(account_id))
-    await sql.execute(
-        "UPDATE payout_accounts SET charges_enabled = $2, payouts_enabled = $3, details_submitted = $4, "
-        "default_currency = COALESCE($5, default_currency) WHERE account_id = $1",
+    await queries.update_payout_account(
         account_id,
         bool(acct.get("charges_enabled")),
         bool(acct.get("payouts_enabled")),
@@ -343,22 +315,17 @@ async def account_updated(ctx: Context, event: dict[str, Any]) -> str:
 
 async def payout(ctx: Context, event: dict[str, Any]) -> str:
     payout_id = _obj(event)["id"]
-    row = await sql.fetchrow("SELECT * FROM payouts WHERE payout_id = $1 FOR UPDATE", payout_id)
+    row = await queries.lock_payout(payout_id)
     if row is None:
         return "ignored"
-    account = await sql.fetchval('SELECT account_id FROM payout_accounts WHERE "user" = $1', row["creator"])
+    account = await queries.payout_account_id(row["creator"])
     stripe = ctx.stripe
     po = await stripe.call(
         "payouts.retrieve",
         lambda: stripe.v1.payouts.retrieve_async(payout_id, options={"stripe_account": account}),
     )
     status, creator, amount = po["status"], row["creator"], row["amount"]
-    await sql.execute(
-        "UPDATE payouts SET status = $2, failure_message = $3 WHERE id = $1",
-        row["id"],
-        status,
-        po.get("failure_message") or "",
-    )
+    await queries.set_payout_status(row["id"], status, po.get("failure_message") or "")
     in_transit = ledger.creator_account(creator, "in_transit")
     if status == "paid":
         posted = await ledger.post(
