@@ -12,12 +12,12 @@ from typing import Any
 
 from models.ids import new_id
 from server import cursor as cursor_codec
-from server import db, sql
+from server import db
 from server.deps import CurrentUser
 from server.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from server.pagination import Page
 from server.params import body_id
-from server.payments import ledger, schemas
+from server.payments import ledger, queries, schemas
 from server.payments.services.common import Context, connect_account, lock, user_by_name, users_by_id
 
 
@@ -79,28 +79,12 @@ class ChargeService:
         self.ctx.require()
         if (data.post_id is None) == (data.video_id is None):
             raise ValidationFailed("give exactly one of post_id and video_id")
-        from server.payments.queries import bought
-        from server.social.queries import VISIBLE
-        from server.video import queries as video_queries
-
         if data.post_id is not None:
             what, column = "post", "post_id"
-            row = await sql.fetchrow(
-                "SELECT p.id, p.author AS owner, p.price_amount, p.price_currency, "  # noqa: S608 — constant visibility and purchase predicates; values are $n
-                f"{bought('post_id', 'p.id')} AS bought FROM posts p JOIN users a ON a.id = p.author "
-                f"WHERE p.id = $2 AND {VISIBLE}",
-                payer.id,
-                body_id(data.post_id),
-            )
+            row = await queries.payable_post(payer.id, body_id(data.post_id))
         else:
             what, column = "video", "video_id"
-            row = await sql.fetchrow(
-                "SELECT v.id, v.owner, v.price_amount, v.price_currency, v.status, "
-                f"{bought('video_id', 'v.id')} AS bought {video_queries.FROM} "
-                f"WHERE v.id = $2 AND {video_queries.visible()}",
-                payer.id,
-                body_id(data.video_id or "0"),
-            )
+            row = await queries.payable_video(payer.id, body_id(data.video_id or "0"))
             if row is not None and row["status"] != "ready":
                 row = None  # only the owner sees it before it is ready, and the owner cannot buy it
         if row is None:
@@ -132,7 +116,7 @@ class ChargeService:
         idem = f"{payer.id}:{key}"
         async with db.transaction():
             await lock(f"payment:{idem}")
-            row = await sql.fetchrow("SELECT * FROM payments WHERE idem_key = $1", idem)
+            row = await queries.payment_by_idem(idem)
             if row is None:
                 destination = await connect_account(recipient)
                 customer = await self.ctx.customer_for(payer.id)
@@ -161,11 +145,7 @@ class ChargeService:
                         options={"idempotency_key": f"sf-payment-{idem}"},
                     ),
                 )
-                row = await sql.fetchrow(
-                    "INSERT INTO payments (id, kind, payer, recipient, amount, currency, fee, status, intent_id, "
-                    "client_secret, idem_key, message, live_id, post_id, video_id, refunded, disputed, "
-                    "created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 0, "
-                    "false, now()) RETURNING *",
+                row = await queries.insert_payment(
                     new_id(),
                     kind,
                     payer.id,
@@ -195,9 +175,7 @@ class ChargeService:
 
     async def get(self, viewer: CurrentUser, payment_id: int) -> schemas.Payment:
         self.ctx.require()
-        row = await sql.fetchrow(
-            "SELECT * FROM payments WHERE id = $1 AND (payer = $2 OR recipient = $2)", payment_id, viewer.id
-        )
+        row = await queries.payment_of_party(payment_id, viewer.id)
         if row is None:
             raise NotFound("no such payment")
         return (await views([row], viewer.id))[0]
@@ -205,13 +183,7 @@ class ChargeService:
     async def list(self, viewer: CurrentUser, limit: int, cursor: str | None) -> Page[schemas.Payment]:
         self.ctx.require()
         after = cursor_codec.decode_id(self.ctx.secret_key, "payments", cursor or None)
-        rows = await sql.fetch(
-            "SELECT * FROM payments WHERE (payer = $1 OR recipient = $1) AND ($2::bigint IS NULL OR id < $2) "
-            "ORDER BY id DESC LIMIT $3",
-            viewer.id,
-            after,
-            limit + 1,
-        )
+        rows = await queries.payments_of_party(viewer.id, after, limit + 1)
         ids = [r["id"] for r in rows]
         return Page(
             items=await views(rows[:limit], viewer.id),
@@ -225,14 +197,14 @@ class ChargeService:
         self.ctx.require()
         async with db.transaction():
             # The row lock serializes refunds with each other and with dispute processing.
-            row = await sql.fetchrow("SELECT * FROM payments WHERE id = $1 FOR UPDATE", payment_id)
+            row = await queries.lock_payment(payment_id)
             is_admin = actor.role == "admin"
             if row is None or not (is_admin or actor.id in (row["payer"], row["recipient"])):
                 raise NotFound("no such payment")
             if not is_admin and actor.id != row["recipient"]:
                 raise Forbidden("only the recipient or an admin may refund a payment")
             idem = f"{actor.id}:{key or new_id()}"
-            done = await sql.fetchrow("SELECT * FROM payment_refunds WHERE idem_key = $1", idem)
+            done = await queries.refund_by_idem(idem)
             if done is not None:
                 return _refund_view(done)
             if row["status"] != "succeeded":
@@ -292,21 +264,10 @@ async def refundable_share(payment: Any) -> int:
 
 async def record_refund(payment: Any, refund_id: str, amount: int, status: str, by: int, idem: str) -> Any:
     """Store a refund and post it to the ledger once (by its Stripe id); ``payment`` is locked by the caller."""
-    row = await sql.fetchrow(
-        "INSERT INTO payment_refunds (id, payment, refund_id, idem_key, amount, currency, status, requested_by, "
-        "created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, now()) ON CONFLICT (refund_id) DO NOTHING RETURNING *",
-        new_id(),
-        payment["id"],
-        refund_id,
-        idem,
-        amount,
-        payment["currency"],
-        status,
-        by,
-    )
+    row = await queries.insert_refund(new_id(), payment["id"], refund_id, idem, amount, payment["currency"], status, by)
     if row is None:
-        return await sql.fetchrow("SELECT * FROM payment_refunds WHERE refund_id = $1", refund_id)
-    await sql.execute("UPDATE payments SET refunded = refunded + $2 WHERE id = $1", payment["id"], amount)
+        return await queries.refund_by_stripe_id(refund_id)
+    await queries.add_refunded(payment["id"], amount)
     # The fee is refunded in proportion (refund_application_fee) and the transfer reversed.
     platform_part = payment["fee"] * amount // payment["amount"]
     creator_part = amount - platform_part
