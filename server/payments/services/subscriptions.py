@@ -12,12 +12,12 @@ from typing import Any
 
 from models.ids import new_id
 from server import cursor as cursor_codec
-from server import db, sql
+from server import db
 from server.deps import CurrentUser
 from server.errors import Conflict, NotFound, ValidationFailed
 from server.pagination import Page
 from server.params import body_id
-from server.payments import schemas
+from server.payments import queries, schemas
 from server.payments.services.common import Context, connect_account, lock, user_by_name, users_by_id
 
 LIVE_STATUSES = ("incomplete", "trialing", "active", "past_due", "unpaid")
@@ -56,7 +56,7 @@ class SubscriptionService:
         stripe = self.ctx.stripe
         async with db.transaction():
             await lock(f"tier:{idem}")
-            row = await sql.fetchrow("SELECT * FROM subscription_tiers WHERE idem_key = $1", idem)
+            row = await queries.tier_by_idem(idem)
             if row is None:
                 product = await stripe.call(
                     "products.create",
@@ -77,10 +77,7 @@ class SubscriptionService:
                         options={"idempotency_key": f"sf-tier-price-{idem}"},
                     ),
                 )
-                row = await sql.fetchrow(
-                    "INSERT INTO subscription_tiers (id, creator, name, description, amount, currency, interval, "
-                    "product_id, price_id, idem_key, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, "
-                    "now()) RETURNING *",
+                row = await queries.insert_tier(
                     new_id(),
                     creator.id,
                     data.name,
@@ -96,7 +93,7 @@ class SubscriptionService:
 
     async def tiers_of(self, username: str) -> list[schemas.TierView]:
         user = await user_by_name(username)
-        rows = await sql.fetch("SELECT * FROM subscription_tiers WHERE creator = $1 ORDER BY amount, id", user["id"])
+        rows = await queries.tiers_of(user["id"])
         users = await users_by_id({user["id"]})
         return [tier_view(r, users) for r in rows]
 
@@ -105,11 +102,7 @@ class SubscriptionService:
     ) -> schemas.SubscriptionView:
         self.ctx.require()
         # A suspended creator's tiers (a deletion pending, or the purged accounts' placeholder) take no one new.
-        tier = await sql.fetchrow(
-            "SELECT t.* FROM subscription_tiers t JOIN users u ON u.id = t.creator "
-            "WHERE t.id = $1 AND u.suspended_at IS NULL",
-            body_id(data.tier_id),
-        )
+        tier = await queries.open_tier(body_id(data.tier_id))
         if tier is None:
             raise NotFound("no such tier")
         if tier["creator"] == fan.id:
@@ -118,16 +111,10 @@ class SubscriptionService:
         stripe = self.ctx.stripe
         async with db.transaction():
             await lock(f"fan:{fan.id}:{tier['creator']}")
-            row = await sql.fetchrow("SELECT * FROM fan_subscriptions WHERE idem_key = $1", idem)
+            row = await queries.subscription_by_idem(idem)
             if row is not None:
                 return await self._view(row)
-            live = await sql.fetchval(
-                "SELECT id FROM fan_subscriptions WHERE subscriber = $1 AND creator = $2 AND status = ANY($3) "
-                "AND ended_at IS NULL",
-                fan.id,
-                tier["creator"],
-                list(LIVE_STATUSES),
-            )
+            live = await queries.live_subscription_id(fan.id, tier["creator"], list(LIVE_STATUSES))
             if live is not None:
                 raise Conflict("you already subscribe to this creator; change the tier instead")
             destination = await connect_account(tier["creator"])
@@ -153,11 +140,7 @@ class SubscriptionService:
             invoice = sub.get("latest_invoice") or {}
             secret = (invoice.get("confirmation_secret") or {}).get("client_secret") if invoice else None
             items = sub["items"]["data"]
-            row = await sql.fetchrow(
-                "INSERT INTO fan_subscriptions (id, subscriber, creator, tier, subscription_id, item_id, status, "
-                "client_secret, current_period_end, cancel_at_period_end, access_until, started_notified, idem_key, "
-                "created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, false, NULL, false, $10, "
-                "now()) ON CONFLICT (subscription_id) DO UPDATE SET idem_key = fan_subscriptions.idem_key RETURNING *",
+            row = await queries.insert_subscription(
                 new_id(),
                 fan.id,
                 tier["creator"],
@@ -177,7 +160,7 @@ class SubscriptionService:
         stripe = self.ctx.stripe
         async with db.transaction():
             row = await self._mine(fan, sub_id, for_update=True)
-            tier = await sql.fetchrow("SELECT * FROM subscription_tiers WHERE id = $1", tier_id)
+            tier = await queries.tier(tier_id)
             if tier is None or tier["creator"] != row["creator"]:
                 raise NotFound("no such tier of this creator")
             if row["ended_at"] is not None or row["status"] not in LIVE_STATUSES:
@@ -195,14 +178,7 @@ class SubscriptionService:
                     options={"idempotency_key": f"sf-change-{row['id']}-{tier['id']}-{row['tier']}"},
                 ),
             )
-            row = await sql.fetchrow(
-                "UPDATE fan_subscriptions SET tier = $2, status = $3, current_period_end = COALESCE($4, "
-                "current_period_end) WHERE id = $1 RETURNING *",
-                row["id"],
-                tier["id"],
-                sub["status"],
-                period_end(sub),
-            )
+            row = await queries.change_subscription_tier(row["id"], tier["id"], sub["status"], period_end(sub))
         return await self._view(row)
 
     async def cancel(self, fan: CurrentUser, sub_id: int, immediately: bool) -> schemas.SubscriptionView:
@@ -218,12 +194,7 @@ class SubscriptionService:
                     "subscriptions.cancel",
                     lambda: stripe.v1.subscriptions.cancel_async(row["subscription_id"]),
                 )
-                row = await sql.fetchrow(
-                    "UPDATE fan_subscriptions SET status = $2, ended_at = now(), access_until = "
-                    "LEAST(access_until, now()) WHERE id = $1 RETURNING *",
-                    row["id"],
-                    sub["status"],
-                )
+                row = await queries.cancel_subscription_now(row["id"], sub["status"])
             else:
                 sub = await stripe.call(
                     "subscriptions.update",
@@ -231,23 +202,13 @@ class SubscriptionService:
                         row["subscription_id"], params={"cancel_at_period_end": True}
                     ),
                 )
-                row = await sql.fetchrow(
-                    "UPDATE fan_subscriptions SET cancel_at_period_end = true, status = $2 WHERE id = $1 RETURNING *",
-                    row["id"],
-                    sub["status"],
-                )
+                row = await queries.cancel_subscription_at_period_end(row["id"], sub["status"])
         return await self._view(row)
 
     async def mine(self, fan: CurrentUser, limit: int, cursor: str | None) -> Page[schemas.SubscriptionView]:
         self.ctx.require()
         after = cursor_codec.decode_id(self.ctx.secret_key, "subscriptions", cursor or None)
-        rows = await sql.fetch(
-            "SELECT * FROM fan_subscriptions WHERE subscriber = $1 AND ($2::bigint IS NULL OR id < $2) "
-            "ORDER BY id DESC LIMIT $3",
-            fan.id,
-            after,
-            limit + 1,
-        )
+        rows = await queries.subscriptions_of(fan.id, after, limit + 1)
         items = [await self._view(r) for r in rows[:limit]]
         return Page(
             items=items,
@@ -259,17 +220,13 @@ class SubscriptionService:
         return await self._view(await self._mine(fan, sub_id))
 
     async def _mine(self, fan: CurrentUser, sub_id: int, *, for_update: bool = False) -> Any:
-        row = await sql.fetchrow(
-            "SELECT * FROM fan_subscriptions WHERE id = $1 AND subscriber = $2" + (" FOR UPDATE" if for_update else ""),  # noqa: S608 — a constant lock clause; values are $n
-            sub_id,
-            fan.id,
-        )
+        row = await queries.subscription_of(sub_id, fan.id, for_update=for_update)
         if row is None:
             raise NotFound("no such subscription")
         return row
 
     async def _view(self, r: Any) -> schemas.SubscriptionView:
-        tier = await sql.fetchrow("SELECT * FROM subscription_tiers WHERE id = $1", r["tier"])
+        tier = await queries.tier(r["tier"])
         assert tier is not None  # tiers are never deleted while subscribed (ON DELETE RESTRICT)
         users = await users_by_id({tier["creator"]})
         access = r["access_until"] is not None and r["access_until"] > datetime.now(UTC)
