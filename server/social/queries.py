@@ -814,3 +814,26 @@ async def set_comment_removed(comment_id: int, removed: bool) -> Any:
     if row is not None:
         await add_comment_count(row["post"], -1 if removed else 1)
     return row
+
+
+# --- the runtime's background work (social/runtime.py) ---
+
+
+async def delete_orphan_media(older_than_seconds: float) -> list[Any]:
+    """Delete uploads never attached to a post and older than ``older_than_seconds``; their ``url``s."""
+    return await sql.fetch(
+        "DELETE FROM post_media WHERE post IS NULL AND created_at < now() - make_interval(secs => $1) RETURNING url",
+        older_than_seconds,
+    )
+
+
+async def touch_last_active(user_id: int) -> None:
+    """Set the user's durable, coarse last-seen to now."""
+    await sql.execute("UPDATE users SET last_active_at = now() WHERE id = $1", user_id)
+
+
+async def post_stats(ids: list[int]) -> list[Any]:
+    """``id``, ``like_count`` and ``comment_count`` of the posts ``ids`` that are not deleted."""
+    return await sql.fetch(
+        "SELECT id, like_count, comment_count FROM posts WHERE id = ANY($1) AND deleted_at IS NULL", ids
+    )

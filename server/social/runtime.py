@@ -13,9 +13,10 @@ from typing import Any
 import structlog
 
 from channels.protocol import Position
-from server import db, replicas, sql
+from server import db, replicas
 from server.realtime import kinds
 from server.replicas import ReplicaSet
+from server.social import queries
 from server.social.config import SocialSettings
 from server.social.media import MediaSigner
 from server.social.pulled import PulledPosts
@@ -80,11 +81,7 @@ class SocialRuntime:
 
     async def sweep_orphan_media(self) -> int:
         """Delete uploads never attached to a post within ``orphan_media_seconds`` (rows and files)."""
-        rows = await sql.fetch(
-            "DELETE FROM post_media WHERE post IS NULL AND created_at < now() - make_interval(secs => $1) "
-            "RETURNING url",
-            float(self.settings.orphan_media_seconds),
-        )
+        rows = await queries.delete_orphan_media(float(self.settings.orphan_media_seconds))
         if self.media_dir is not None:
             for row in rows:
                 name = str(row["url"]).rsplit("/", 1)[-1]
@@ -119,7 +116,7 @@ class SocialRuntime:
             self._touched.clear()
         await self.store.touch(user_id, now)
         # Durable, coarse last-seen (once a minute per user per process), for operators and rebuilds.
-        await sql.execute("UPDATE users SET last_active_at = now() WHERE id = $1", user_id)
+        await queries.touch_last_active(user_id)
 
     async def graph_changed(self, user_id: int) -> None:
         """``user_id`` followed or unfollowed someone: rebuild their timeline and celebrity list on next read."""
@@ -170,9 +167,7 @@ class SocialRuntime:
         if not ids:
             return 0
         async with db.transaction():
-            rows = await sql.fetch(
-                "SELECT id, like_count, comment_count FROM posts WHERE id = ANY($1) AND deleted_at IS NULL", ids
-            )
+            rows = await queries.post_stats(ids)
             await emit_many(
                 [
                     (
