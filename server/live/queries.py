@@ -177,3 +177,21 @@ async def insert_tip_line(row_id: int, payment_id: int, amount: int, currency: s
         amount,
         currency,
     )
+
+
+# --- the runtime's viewer counts (live/runtime.py) ---
+
+
+async def live_stream_viewers() -> list[Any]:
+    """``id``, ``owner`` and ``current_viewers`` of every live stream (the partial status index serves it)."""
+    return await sql.fetch("SELECT id, owner, current_viewers FROM live_streams WHERE status = 'live'")
+
+
+async def set_viewers(stream_id: int, count: int) -> None:
+    """Store a live stream's viewer count and raise its peak."""
+    await sql.execute(
+        "UPDATE live_streams SET current_viewers = $2, peak_viewers = GREATEST(peak_viewers, $2) "
+        "WHERE id = $1 AND status = 'live'",
+        stream_id,
+        count,
+    )

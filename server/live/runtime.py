@@ -19,8 +19,7 @@ import structlog
 
 from channels.broker import Broker
 from channels.presence import LocalPresence
-from server import sql
-from server.live import schemas
+from server.live import queries, schemas
 from server.live.counters import SharedCounters
 from server.ratelimit import RateLimiter
 from server.realtime import kinds
@@ -91,7 +90,7 @@ class LiveRuntime:
 
     async def publish_viewers(self) -> None:
         interval = self.settings.viewers_interval
-        rows = await sql.fetch("SELECT id, owner, current_viewers FROM live_streams WHERE status = 'live'")
+        rows = await queries.live_stream_viewers()
         for row in rows:
             stream_id = row["id"]
             if not await self.counters.may_count_viewers(stream_id, interval):
@@ -99,12 +98,7 @@ class LiveRuntime:
             count = await self.count_viewers(stream_id, row["owner"])
             if count == row["current_viewers"]:
                 continue
-            await sql.execute(
-                "UPDATE live_streams SET current_viewers = $2, peak_viewers = GREATEST(peak_viewers, $2) "
-                "WHERE id = $1 AND status = 'live'",
-                stream_id,
-                count,
-            )
+            await queries.set_viewers(stream_id, count)
             await self.broker.publish(kinds.live(stream_id), "viewers", msgspec.json.encode(schemas.Viewers(count)))
 
     # --- permissions cache -----------------------------------------------------------------------
