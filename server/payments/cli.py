@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from server import sql
-from server.payments import ledger
+from server.payments import ledger, queries
 
 
 async def ledger_check() -> int:
@@ -15,7 +14,6 @@ async def ledger_check() -> int:
         print(f"ledger-check: {problem}", file=sys.stderr)
     if problems:
         return 1
-    txns = await sql.fetchval("SELECT count(*) FROM ledger_transactions")
-    entries = await sql.fetchval("SELECT count(*) FROM ledger_entries")
+    txns, entries = await queries.ledger_size()
     print(f"ledger-check: OK ({txns} transactions, {entries} entries, all balanced)")
     return 0

@@ -267,6 +267,13 @@ async def payments_refunded_out_of_range() -> list[asyncpg.Record]:
     )
 
 
+async def ledger_size() -> tuple[int, int]:
+    """How many ledger transactions and entries there are (for ``ledger-check``'s report)."""
+    txns = await sql.fetchval("SELECT count(*) FROM ledger_transactions")
+    entries = await sql.fetchval("SELECT count(*) FROM ledger_entries")
+    return int(txns), int(entries)
+
+
 # --- users, customers and payout accounts (what every service shares) ---
 
 USER_COLUMNS = (
