@@ -24,7 +24,6 @@ from server.deps import dependencies
 from server.errors import exception_handlers
 from server.health import HealthController
 from server.live import deps as live_deps
-from server.live import tips as live_tips
 from server.live.controllers import CONTROLLERS as LIVE_CONTROLLERS
 from server.logging import configure as configure_logging
 from server.middleware import request_id_middleware
@@ -60,7 +59,6 @@ WEB_DIR = Path(__file__).resolve().parent.parent / "web"  # the demo app at /app
 def create_app(settings: Settings) -> Litestar:
     """Build the application for ``settings`` (the entry point read them: ``server.settings.from_env``)."""
     configure_logging()
-    live_tips.register()
     runtime = Runtime(settings)  # every runtime object of this process, built once (server.runtime)
 
     @asynccontextmanager

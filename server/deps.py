@@ -14,6 +14,7 @@ from litestar.di import NamedDependency, Provide
 from server import security
 from server.accounts.revocation import Revocations
 from server.errors import Unauthorized
+from server.events import EventBus
 from server.ratelimit import RateLimiter
 from server.settings import SecuritySettings, Settings
 
@@ -121,6 +122,11 @@ def limiter_of(connection: ASGIConnection[Any, Any, Any, Any]) -> RateLimiter:
     return connection.app.state["limiter"]  # type: ignore[no-any-return]
 
 
+def provide_event_bus(state: State) -> EventBus:
+    """The process's domain-event bus (``server.events``), for handlers that dispatch outside a runtime."""
+    return state["event_bus"]  # type: ignore[no-any-return]
+
+
 def provide_settings(state: State) -> Settings:
     return state["settings"]  # type: ignore[no-any-return]
 
@@ -145,6 +151,7 @@ async def provide_optional_user(request: Request) -> CurrentUser | None:
 
 dependencies = {
     "settings": Provide(provide_settings, sync_to_thread=False),
+    "event_bus": Provide(provide_event_bus, sync_to_thread=False),
     "revocations": Provide(provide_revocations, sync_to_thread=False),
     "limiter": Provide(provide_limiter, sync_to_thread=False),
     "current_user": Provide(provide_current_user),

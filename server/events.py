@@ -1,8 +1,9 @@
 """In-process domain events: how one domain tells others what happened, without importing them.
 
-``social`` dispatches ``Followed``, ``Liked``… inside its transaction; ``notifications`` subscribes
-handlers (``NotificationHandlers``, subscribed by ``server.runtime`` while it runs) that run in that
-same transaction, so a notification commits or rolls back with the change that caused it.
+``social`` dispatches ``Followed``, ``Liked``… on the process's ``EventBus`` inside its transaction;
+``notifications`` subscribes handlers (``NotificationHandlers``, subscribed by ``server.runtime`` while it
+runs) that run in that same transaction, so a notification commits or rolls back with the change that
+caused it. The bus is built once by the composition root and handed to every domain that uses it.
 """
 
 from __future__ import annotations
@@ -106,22 +107,26 @@ class PayoutPaid(DomainEvent, frozen=True):
 
 E = TypeVar("E", bound=DomainEvent)
 Handler = Callable[[Any], Awaitable[None]]
-_handlers: dict[type[DomainEvent], list[Handler]] = defaultdict(list)
 
 
-def subscribe(event_type: type[E], handler: Callable[[E], Awaitable[None]]) -> None:
-    """Run ``handler(event)`` for every dispatched ``event_type`` (idempotent per handler)."""
-    if handler not in _handlers[event_type]:
-        _handlers[event_type].append(handler)
+class EventBus:
+    """The handlers of each event type; one per process, built by the composition root (``server.runtime``)
+    and handed to the domains that dispatch (by constructor or DI) and to those that subscribe."""
 
+    def __init__(self) -> None:
+        self._by_type: dict[type[DomainEvent], list[Handler]] = defaultdict(list)
 
-def unsubscribe(event_type: type[E], handler: Callable[[E], Awaitable[None]]) -> None:
-    """Stop running ``handler`` for ``event_type`` (a runtime that stops removes its handlers)."""
-    if handler in _handlers.get(event_type, ()):
-        _handlers[event_type].remove(handler)
+    def subscribe(self, event_type: type[E], handler: Callable[[E], Awaitable[None]]) -> None:
+        """Run ``handler(event)`` for every dispatched ``event_type`` (idempotent per handler)."""
+        if handler not in self._by_type[event_type]:
+            self._by_type[event_type].append(handler)
 
+    def unsubscribe(self, event_type: type[E], handler: Callable[[E], Awaitable[None]]) -> None:
+        """Stop running ``handler`` for ``event_type`` (a runtime that stops removes its handlers)."""
+        if handler in self._by_type.get(event_type, ()):
+            self._by_type[event_type].remove(handler)
 
-async def dispatch(event: DomainEvent) -> None:
-    """Run the handlers of ``event``'s type, in order, in the caller's transaction."""
-    for handler in _handlers.get(type(event), ()):
-        await handler(event)
+    async def dispatch(self, event: DomainEvent) -> None:
+        """Run the handlers of ``event``'s type, in order, in the caller's transaction."""
+        for handler in self._by_type.get(type(event), ()):
+            await handler(event)

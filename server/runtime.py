@@ -19,6 +19,8 @@ from server import db
 from server.accounts.revocation import Revocations
 from server.ads.runtime import AdsRuntime
 from server.deps import AccessTokens
+from server.events import EventBus
+from server.live import tips as live_tips
 from server.live.room import Room
 from server.live.runtime import LiveRuntime
 from server.mail import Mailer
@@ -64,6 +66,9 @@ class Runtime:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         key = settings.security.secret_key
+        # Domain events (``server.events``): dispatched by social, payments and live hooks; notifications and
+        # live tips subscribe while ``serving()``/``working()`` run, ads while its runtime runs.
+        self.events = EventBus()
         self.redis = make_redis(settings)
         self.revocations = Revocations(
             self.redis,
@@ -82,9 +87,10 @@ class Runtime:
             media_dir=settings.data_dir / "media",
             positions=broker.position,
             replicas=self.replicas,
+            bus=self.events,
         )
         self.video = video_runtime.build(settings, self.social)
-        self.ads = AdsRuntime(settings.ads, key, self.redis)
+        self.ads = AdsRuntime(settings.ads, key, self.redis, self.events)
         self.live = LiveRuntime(settings.live, self.redis, broker, presence, key)
         room = Room(self.live)
         # The subscribe policy of every channel kind, in one table (see ``server.realtime.authz``).
@@ -98,7 +104,7 @@ class Runtime:
             publish={kinds.LIVE: room.publish},
         )
         self.realtime = Realtime(settings, broker, presence, policy, self.access_tokens)
-        self.payments = payments_runtime.build(settings)
+        self.payments = payments_runtime.build(settings, self.events)
         self.notifications = NotificationsRuntime(
             push=settings.push,
             public_url=settings.public_url,
@@ -114,6 +120,7 @@ class Runtime:
         """The app's state: what the DI providers hand to controllers and services."""
         return {
             "settings": self.settings,
+            "event_bus": self.events,
             "redis": self.redis,
             "revocations": self.revocations,
             "access_tokens": self.access_tokens,
@@ -131,9 +138,22 @@ class Runtime:
         }
 
     def job_context(self) -> dict[str, Any]:
-        """What the queue's jobs receive: the notifications runtime (``server.notifications.runtime.from_job``)
-        and this process's settings (``server.notifications.queue.settings_of``)."""
-        return {CONTEXT_KEY: self.notifications, SETTINGS_KEY: self.settings}
+        """What the queue's jobs receive: the notifications runtime (``server.notifications.runtime.from_job``),
+        the payments context (``server.payments.runtime.from_job``) and this process's settings
+        (``server.notifications.queue.settings_of``)."""
+        return {
+            CONTEXT_KEY: self.notifications,
+            payments_runtime.CONTEXT_KEY: self.payments,
+            SETTINGS_KEY: self.settings,
+        }
+
+    def _subscribe_handlers(self, stack: AsyncExitStack) -> None:
+        """Notifications and live tips react to domain events in app nodes and job workers alike (a payment
+        applied by a worker's job records its tip and notifies as one applied by an app node does)."""
+        self.notification_handlers.subscribe(self.events)
+        stack.callback(self.notification_handlers.unsubscribe, self.events)
+        live_tips.register(self.events)
+        stack.callback(live_tips.unregister, self.events)
 
     @asynccontextmanager
     async def serving(self) -> AsyncIterator[None]:
@@ -163,8 +183,7 @@ class Runtime:
             await notification_queue.open_queue()
             stack.push_async_callback(notification_queue.close_queue)
             stack.push_async_callback(self.notifications.providers.close)
-            self.notification_handlers.subscribe()
-            stack.callback(self.notification_handlers.unsubscribe)
+            self._subscribe_handlers(stack)
             await self.revocations.start()
             stack.push_async_callback(self.revocations.stop)
             await self.mailer.start()
@@ -201,8 +220,8 @@ class Runtime:
             await notification_queue.open_queue()
             stack.push_async_callback(notification_queue.close_queue)
             stack.push_async_callback(self.notifications.providers.close)
-            self.notification_handlers.subscribe()  # jobs dispatch events too (a payment's PaymentReceived)
-            stack.callback(self.notification_handlers.unsubscribe)
+            stack.push_async_callback(payments_runtime.close, self.payments)
+            self._subscribe_handlers(stack)  # jobs dispatch events too (a payment's PaymentReceived)
             # Sockets live in the server processes; with Redis their presence is shared, so "no push while
             # online" holds in a worker too. Without Redis a separate worker sees nobody online.
             await self.realtime.presence.start()

@@ -109,13 +109,12 @@ async def _cancel_subscriptions(user_id: int, settings: Settings) -> None:
     subscription_ids = await queries.open_subscriptions(user_id)
     if not subscription_ids:
         return
-    async with runtime.from_settings(settings) as ctx:
-        if not ctx.settings.enabled:
+    async with runtime.stripe_for(settings) as stripe:
+        if stripe is None:
             log.warning(
                 "account_purge_subscriptions_not_cancelled_at_stripe", user_id=user_id, count=len(subscription_ids)
             )
             return
-        stripe = ctx.stripe
         for sub_id in subscription_ids:
             await _cancel_at_stripe(stripe, sub_id)
 

@@ -31,8 +31,9 @@ log = structlog.get_logger(__name__)
 
 
 class AdsRuntime:
-    def __init__(self, settings: AdsSettings, secret_key: str, redis: Any | None) -> None:
+    def __init__(self, settings: AdsSettings, secret_key: str, redis: Any | None, bus: events.EventBus) -> None:
         self.settings = settings
+        self.bus = bus  # posts, likes, comments and blocks arrive on it while the runtime runs (start/stop)
         self.secret_key = secret_key  # list cursors
         self.token_key = tokens.derive_key(secret_key)
         self.hot: HotState = RedisHotState(redis) if redis is not None else MemoryHotState()
@@ -120,7 +121,7 @@ class AdsRuntime:
 
     async def start(self) -> None:
         for event_type, method in self._HANDLERS:
-            events.subscribe(event_type, getattr(self, method))
+            self.bus.subscribe(event_type, getattr(self, method))
         try:
             await self.refresh()
         except Exception:
@@ -142,7 +143,7 @@ class AdsRuntime:
         if pending:
             log.error("ads_loops_did_not_stop", count=len(pending))
         for event_type, method in self._HANDLERS:
-            events.unsubscribe(event_type, getattr(self, method))
+            self.bus.unsubscribe(event_type, getattr(self, method))
         try:
             await asyncio.wait_for(self.flush(), 10)
         except Exception:

@@ -63,7 +63,7 @@ def _event(row: Any, playback: schemas.Playback | None = None) -> schemas.Stream
     )
 
 
-async def on_publish(hook: HookCall, settings: LiveSettings, secret: str) -> int:
+async def on_publish(hook: HookCall, settings: LiveSettings, secret: str, bus: events.EventBus) -> int:
     """Accept a publish by its key: the stream goes live. Returns the stream id to redirect the publish to."""
     async with db.transaction():
         row = await queries.lock_stream_by_key(keys.key_hash(hook.name))
@@ -75,7 +75,7 @@ async def on_publish(hook: HookCall, settings: LiveSettings, secret: str) -> int
         was_live = row["status"] == "live"
         updated = await queries.go_live(row["id"], hook.clientid[:64])
         if not was_live:
-            await events.dispatch(
+            await bus.dispatch(
                 events.LiveStarted(actor_id=row["owner"], stream_id=row["id"], visibility=row["visibility"])
             )
             await outbox.emit(

@@ -18,6 +18,10 @@ async def on_payment_received(e: events.PaymentReceived) -> None:
     await queries.insert_tip_line(new_id(), e.payment_id, e.amount, e.currency)
 
 
-def register() -> None:
-    """Subscribe to confirmed payments (idempotent)."""
-    events.subscribe(events.PaymentReceived, on_payment_received)
+def register(bus: events.EventBus) -> None:
+    """Subscribe to confirmed payments on ``bus`` (idempotent; the composition root calls it)."""
+    bus.subscribe(events.PaymentReceived, on_payment_received)
+
+
+def unregister(bus: events.EventBus) -> None:
+    bus.unsubscribe(events.PaymentReceived, on_payment_received)

@@ -1,7 +1,8 @@
 """Domain events -> notifications, in the transaction of the change.
 
 ``NotificationHandlers`` is built by the composition root with the process's push settings and subscribes
-while its runtime runs (``subscribe``/``unsubscribe``, as ``AdsRuntime`` does).
+while its runtime runs (``subscribe(bus)``/``unsubscribe(bus)`` on the process's ``EventBus``, as
+``AdsRuntime`` does).
 """
 
 from __future__ import annotations
@@ -49,14 +50,14 @@ class NotificationHandlers:
             (events.PayoutPaid, on_payout_paid),
         ]
 
-    def subscribe(self) -> None:
-        """Start turning domain events into notifications (the runtime's start)."""
+    def subscribe(self, bus: events.EventBus) -> None:
+        """Start turning the domain events of ``bus`` into notifications (the runtime's start)."""
         for event_type, handler in self._table():
-            events.subscribe(event_type, handler)
+            bus.subscribe(event_type, handler)
 
-    def unsubscribe(self) -> None:
+    def unsubscribe(self, bus: events.EventBus) -> None:
         for event_type, handler in self._table():
-            events.unsubscribe(event_type, handler)
+            bus.unsubscribe(event_type, handler)
 
 
 async def on_commented(e: events.Commented) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import procrastinate
 from procrastinate import JobContext
 
-from server.notifications.queue import queue, settings_of
+from server.notifications.queue import queue
 from server.payments import runtime
 from server.payments.services.webhooks import QUEUE, TASK, process
 
@@ -15,8 +15,7 @@ from server.payments.services.webhooks import QUEUE, TASK, process
 )
 async def process_event(context: JobContext, event_id: str) -> None:
     """Apply one webhook event; a failure (Stripe down) rolls it back and the job runs again later."""
-    async with runtime.from_settings(settings_of(context)) as ctx:
-        await process(ctx, event_id)
+    await process(runtime.from_job(context), event_id)
 
 
 @queue.periodic(cron="*/5 * * * *")

@@ -14,6 +14,7 @@ import structlog
 
 from channels.protocol import Position
 from server import db, replicas
+from server.events import EventBus
 from server.realtime import kinds
 from server.replicas import ReplicaSet
 from server.social import queries
@@ -51,8 +52,12 @@ class SocialRuntime:
         media_dir: Path | None = None,
         positions: ChannelPositions | None = None,
         replicas: ReplicaSet | None = None,
+        *,
+        bus: EventBus,
     ) -> None:
         self.settings = settings
+        # Where posts, likes, comments, follows and blocks are announced to other domains (``server.events``).
+        self.bus = bus
         # Read replicas for list and feed reads (``replicas.reads(rt.replicas, viewer)``); None: the primary.
         self.replicas = replicas
         self.media_dir = media_dir

@@ -17,6 +17,7 @@ from litestar.params import PathParameter
 
 from server.deps import settings_of
 from server.errors import NotFound, Unauthorized
+from server.events import EventBus
 from server.live import hooks, replays, views
 from server.openapi import problems
 from server.security import constant_time_equals
@@ -54,6 +55,7 @@ class HookController(Controller):
         request: Request[Any, Any, Any],
         settings: Settings,
         video_runtime: NamedDependency[VideoRuntime],
+        event_bus: NamedDependency[EventBus],
     ) -> Response[bytes]:
         form = await request.form()
         fields = {k: v for k, v in form.items() if isinstance(v, str)}
@@ -65,7 +67,7 @@ class HookController(Controller):
             return Response(b"", status_code=200 if allowed else 403)
         call = hooks.parse(event, fields)
         if event == "publish":
-            stream_id = await hooks.on_publish(call, settings.live, secret)
+            stream_id = await hooks.on_publish(call, settings.live, secret, event_bus)
             # nginx-rtmp: a 3xx whose Location is an rtmp:// URL pushes the stream there (under the id).
             return Response(b"", status_code=302, headers={"Location": f"{settings.live.relay_url}/{stream_id}"})
         if event == "publish_done":

@@ -6,20 +6,28 @@ from typing import Any
 
 from server.accounts.schemas import UserPublic, user_public
 from server.errors import NotFound, ValidationFailed
+from server.events import EventBus
 from server.payments import queries
 from server.payments.gateway import PaymentsUnavailable, StripeGateway
 from server.settings import PaymentsSettings
 
 
 class Context:
-    """Settings plus the Stripe gateway (``None`` while payments are not configured), and the key that signs
-    list cursors."""
+    """Settings plus the Stripe gateway (``None`` while payments are not configured), the key that signs
+    list cursors, and the process's event bus (payments received, subscriptions started and payouts paid
+    are announced on it)."""
 
     def __init__(
-        self, settings: PaymentsSettings, gateway: StripeGateway | None, public_url: str, secret_key: str
+        self,
+        settings: PaymentsSettings,
+        gateway: StripeGateway | None,
+        bus: EventBus,
+        public_url: str,
+        secret_key: str,
     ) -> None:
         self.settings = settings
         self._gateway = gateway
+        self.bus = bus
         self.public_url = public_url
         self.secret_key = secret_key
 

@@ -86,7 +86,7 @@ async def payment_intent(ctx: Context, event: dict[str, Any]) -> str:
         available_on=available_on,
     )
     if posted:
-        await events.dispatch(
+        await ctx.bus.dispatch(
             events.PaymentReceived(
                 actor_id=row["payer"],
                 recipient_id=row["recipient"],
@@ -280,7 +280,7 @@ async def invoice_paid(ctx: Context, event: dict[str, Any]) -> str:
         await queries.grant_access_until(row["id"], FOREVER)
     if not row["started_notified"]:
         await queries.mark_started_notified(row["id"])
-        await events.dispatch(
+        await ctx.bus.dispatch(
             events.SubscriptionStarted(
                 actor_id=row["subscriber"], creator_id=row["creator"], subscription_id=row["id"], tier_id=row["tier"]
             )
@@ -336,7 +336,7 @@ async def payout(ctx: Context, event: dict[str, Any]) -> str:
             creator=creator,
         )
         if posted:
-            await events.dispatch(
+            await ctx.bus.dispatch(
                 events.PayoutPaid(actor_id=creator, payout_id=row["id"], amount=amount, currency=row["currency"])
             )
     elif status in ("failed", "canceled"):

@@ -71,7 +71,7 @@ class CommentService:
             view = _view(row)
             data = schemas.Comment(**{**_asdict(view), "liked_by_me": False})
             await outbox.emit(kinds.post(post_id), "comment.created", data, actor=viewer)
-            await events.dispatch(
+            await self.rt.bus.dispatch(
                 events.Commented(
                     actor_id=viewer,
                     post_id=post_id,

@@ -92,7 +92,7 @@ class GraphService:
         """An account that stops being private accepts its pending requests (as Mastodon does)."""
         for requester in await queries.take_follow_requests(viewer):
             if await self._insert_follow(requester, viewer):
-                await events.dispatch(events.FollowAccepted(actor_id=viewer, follower_id=requester))
+                await self.rt.bus.dispatch(events.FollowAccepted(actor_id=viewer, follower_id=requester))
                 await self.rt.graph_changed(requester)
 
     async def follow(self, viewer: int, username: str) -> schemas.FollowResult:
@@ -107,11 +107,11 @@ class GraphService:
                 state = "following"
             elif target["is_private"]:
                 if await queries.insert_follow_request(_new_id(), viewer, tid):
-                    await events.dispatch(events.Followed(actor_id=viewer, target_id=tid, pending=True))
+                    await self.rt.bus.dispatch(events.Followed(actor_id=viewer, target_id=tid, pending=True))
                 state = "requested"
             else:
                 if await self._insert_follow(viewer, tid):
-                    await events.dispatch(events.Followed(actor_id=viewer, target_id=tid))
+                    await self.rt.bus.dispatch(events.Followed(actor_id=viewer, target_id=tid))
                 state = "following"
         await self.rt.graph_changed(viewer)  # rebuilt with the new author on next read
         return await self._result(state, tid)
@@ -150,7 +150,7 @@ class GraphService:
             if not await queries.delete_follow_request(rid, viewer):
                 raise NotFound("no pending request from this user")
             if accept and await self._insert_follow(rid, viewer):
-                await events.dispatch(events.FollowAccepted(actor_id=viewer, follower_id=rid))
+                await self.rt.bus.dispatch(events.FollowAccepted(actor_id=viewer, follower_id=rid))
         if accept:
             await self.rt.graph_changed(rid)
 
@@ -166,7 +166,7 @@ class GraphService:
             await self._remove_follow(tid, viewer)
             await queries.delete_follow_requests_between(viewer, tid)
             await recheck.request(users=[viewer, tid], relations=[(viewer, tid, True)])
-            await events.dispatch(events.Blocked(actor_id=viewer, target_id=tid))
+            await self.rt.bus.dispatch(events.Blocked(actor_id=viewer, target_id=tid))
         await self.rt.graph_changed(viewer)
         await self.rt.graph_changed(tid)
 

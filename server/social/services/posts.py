@@ -106,7 +106,7 @@ class PostService:
             post = (await visible_posts(viewer, [post_id], signer=self.rt.media))[post_id]
             aud = await fanout.audience(self.rt, author, visibility, mentioned)
             await fanout.emit_post_event("post.created", aud, post_id, tags, fanout.neutral(post))
-            await events.dispatch(
+            await self.rt.bus.dispatch(
                 events.PostPublished(
                     actor_id=viewer,
                     post_id=post_id,
@@ -191,7 +191,7 @@ class PostService:
                 await queries.add_like_count(post_id, 1 if on else -1)
                 if row["author"] != viewer:
                     kind = events.Liked if on else events.Unliked
-                    await events.dispatch(kind(actor_id=viewer, post_id=post_id, post_author_id=row["author"]))
+                    await self.rt.bus.dispatch(kind(actor_id=viewer, post_id=post_id, post_author_id=row["author"]))
         if changed:
             await self.rt.store.mark_dirty(post_id)
             await self._trend(row, "like", 1.0 if on else -1.0)

@@ -34,12 +34,13 @@ async def member(username: str) -> str:
     return str(row.id)
 
 
-async def fire(event: events.DomainEvent) -> None:
-    """Dispatch ``event`` inside a transaction, as the social domain does."""
+async def fire(client: Any, event: events.DomainEvent) -> None:
+    """Dispatch ``event`` on the event bus of ``client``'s app inside a transaction, as the social domain does."""
     from models.accounts import User
 
+    bus: events.EventBus = client.sf_app.state.event_bus
     async with User._meta.db.transaction():
-        await events.dispatch(event)
+        await bus.dispatch(event)
 
 
 async def drain(app: Any) -> None:

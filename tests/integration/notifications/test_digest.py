@@ -26,11 +26,12 @@ async def test_digest_mails_away_users_once_with_email_enabled_types(app, client
     alice = await member("alice")
     bob = await member("bob")
     carol = await member("carol")
-    await fire(events.Liked(actor_id=int(carol), post_id=1, post_author_id=int(alice)))
+    await fire(client, events.Liked(actor_id=int(carol), post_id=1, post_author_id=int(alice)))
     await fire(
-        events.PostPublished(actor_id=int(carol), post_id=2, visibility="public", mentioned_ids=(int(alice), int(bob)))
+        client,
+        events.PostPublished(actor_id=int(carol), post_id=2, visibility="public", mentioned_ids=(int(alice), int(bob))),
     )
-    await fire(events.Followed(actor_id=int(carol), target_id=int(alice)))
+    await fire(client, events.Followed(actor_id=int(carol), target_id=int(alice)))
     await _away("alice")  # bob was just active: no digest for him
 
     assert await digest.send_digests(app.state.notifications_runtime) == 1
@@ -49,10 +50,10 @@ async def test_digest_skips_read_notifications_and_respects_email_preference(app
     alice, alice_h = await user(client, "alice")
     carol = await member("carol")
     await client.put("/api/v1/notifications/preferences", json={"types": {"follow": {"email": False}}}, headers=alice_h)
-    await fire(events.Followed(actor_id=int(carol), target_id=int(alice)))
-    await fire(events.Commented(actor_id=int(carol), post_id=3, post_author_id=int(alice), comment_id=4))
+    await fire(client, events.Followed(actor_id=int(carol), target_id=int(alice)))
+    await fire(client, events.Commented(actor_id=int(carol), post_id=3, post_author_id=int(alice), comment_id=4))
     await client.post("/api/v1/notifications/read", json={"all": True}, headers=alice_h)
-    await fire(events.Commented(actor_id=int(carol), post_id=5, post_author_id=int(alice), comment_id=6))
+    await fire(client, events.Commented(actor_id=int(carol), post_id=5, post_author_id=int(alice), comment_id=6))
     await _away("alice")
     assert await digest.send_digests(app.state.notifications_runtime) == 1
     [mail] = await _digests()

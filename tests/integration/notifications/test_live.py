@@ -17,7 +17,7 @@ async def test_like_arrives_live_after_the_lists_position_and_no_push_while_conn
     token = alice_h["Authorization"].removeprefix("Bearer ")
     await client.post("/api/v1/push-tokens", json={"platform": "fcm", "token": fcm_token(1)}, headers=alice_h)
     # One notification before the page, so the channel has history.
-    await fire(events.Followed(actor_id=int(bob), target_id=int(alice)))
+    await fire(client, events.Followed(actor_id=int(bob), target_id=int(alice)))
     async with connect(client, token) as sock:
         page = (await client.get("/api/v1/notifications", headers=alice_h)).json()
         position = page["position"]
@@ -27,7 +27,7 @@ async def test_like_arrives_live_after_the_lists_position_and_no_push_while_conn
 
         assert reply["publications"] == []  # the follow is in the page, not replayed
 
-        await fire(events.Liked(actor_id=int(bob), post_id=POST, post_author_id=int(alice)))
+        await fire(client, events.Liked(actor_id=int(bob), post_id=POST, post_author_id=int(alice)))
         event = await sock.event()
         assert event["channel"] == f"user:{alice}" and event["event"] == "notification.created"
         assert event["offset"] == position["offset"] + 1 and event["data"]["type"] == "like"
@@ -48,6 +48,6 @@ async def test_like_arrives_live_after_the_lists_position_and_no_push_while_conn
         if not await app.state.realtime.presence.is_online(int(alice)):
             break
         await asyncio.sleep(0.05)
-    await fire(events.Commented(actor_id=int(bob), post_id=POST, post_author_id=int(alice), comment_id=2))
+    await fire(client, events.Commented(actor_id=int(bob), post_id=POST, post_author_id=int(alice), comment_id=2))
     await drain(app)
     assert [r.json()["message"]["data"]["type"] for r in push_env.http.requests] == ["comment"]

@@ -13,7 +13,7 @@ POST = 987654321
 async def test_like_notifies_author_with_contract_shape_and_live_event(client):
     alice, alice_h = await user(client, "alice")
     bob = await member("bob")
-    await fire(events.Liked(actor_id=int(bob), post_id=POST, post_author_id=int(alice)))
+    await fire(client, events.Liked(actor_id=int(bob), post_id=POST, post_author_id=int(alice)))
 
     page = (await client.get("/api/v1/notifications", headers=alice_h)).json()
     assert page["next_cursor"] is None
@@ -31,9 +31,9 @@ async def test_like_notifies_author_with_contract_shape_and_live_event(client):
 
 async def test_own_actions_never_notify(client):
     alice, alice_h = await user(client, "alice")
-    await fire(events.Liked(actor_id=int(alice), post_id=POST, post_author_id=int(alice)))
-    await fire(events.Commented(actor_id=int(alice), post_id=POST, post_author_id=int(alice), comment_id=5))
-    await fire(events.Followed(actor_id=int(alice), target_id=int(alice)))
+    await fire(client, events.Liked(actor_id=int(alice), post_id=POST, post_author_id=int(alice)))
+    await fire(client, events.Commented(actor_id=int(alice), post_id=POST, post_author_id=int(alice), comment_id=5))
+    await fire(client, events.Followed(actor_id=int(alice), target_id=int(alice)))
     assert (await client.get("/api/v1/notifications/unread-count", headers=alice_h)).json() == {"count": 0}
     assert await outbox(f"user:{alice}") == []
 
@@ -46,7 +46,7 @@ async def test_like_unlike_like_is_one_notification(client):
         events.Unliked(actor_id=int(bob), post_id=POST, post_author_id=int(alice)),
         events.Liked(actor_id=int(bob), post_id=POST, post_author_id=int(alice)),
     ):
-        await fire(event)
+        await fire(client, event)
     items = (await client.get("/api/v1/notifications", headers=alice_h)).json()["items"]
     assert len(items) == 1
     assert len(await outbox(f"user:{alice}")) == 1
@@ -57,7 +57,7 @@ async def test_concurrent_likes_group_into_one_group_and_dedupe(client):
     likers = [await member(f"liker{i}") for i in range(5)]
     like = [events.Liked(actor_id=int(uid), post_id=POST, post_author_id=int(alice)) for uid in likers]
     # Every liker twice, all at once: five notifications, one group.
-    await asyncio.gather(*(fire(e) for e in like + like))
+    await asyncio.gather(*(fire(client, e) for e in like + like))
     flat = (await client.get("/api/v1/notifications", headers=alice_h)).json()["items"]
     assert len(flat) == 5 and {n["actor"]["username"] for n in flat} == {f"liker{i}" for i in range(5)}
     groups = (await client.get("/api/v1/notifications/grouped", headers=alice_h)).json()["items"]
@@ -74,6 +74,7 @@ async def test_comment_reply_mention_follow_types(client):
     carol, carol_h = await user(client, "carol")
     # carol replies to bob's comment on alice's post and mentions alice: alice gets one comment, bob a reply.
     await fire(
+        client,
         events.Commented(
             actor_id=int(carol),
             post_id=POST,
@@ -82,16 +83,19 @@ async def test_comment_reply_mention_follow_types(client):
             parent_comment_id=10,
             parent_author_id=int(bob),
             mentioned_ids=(int(alice), int(bob)),
-        )
+        ),
     )
-    await fire(events.Followed(actor_id=int(bob), target_id=int(carol), pending=True))
-    await fire(events.FollowAccepted(actor_id=int(carol), follower_id=int(bob)))
-    await fire(events.Followed(actor_id=int(carol), target_id=int(alice)))
-    await fire(events.PostPublished(actor_id=int(bob), post_id=77, visibility="public", mentioned_ids=(int(carol),)))
+    await fire(client, events.Followed(actor_id=int(bob), target_id=int(carol), pending=True))
+    await fire(client, events.FollowAccepted(actor_id=int(carol), follower_id=int(bob)))
+    await fire(client, events.Followed(actor_id=int(carol), target_id=int(alice)))
     await fire(
+        client, events.PostPublished(actor_id=int(bob), post_id=77, visibility="public", mentioned_ids=(int(carol),))
+    )
+    await fire(
+        client,
         events.PostPublished(
             actor_id=int(carol), post_id=78, visibility="public", repost_of_id=POST, repost_of_author_id=int(alice)
-        )
+        ),
     )
 
     async def types(headers):
@@ -113,12 +117,12 @@ async def test_new_post_reaches_subscribers_only(client):
     assert [u["username"] for u in (await client.get("/api/v1/notifications/subscriptions", headers=bob_h)).json()] == [
         "alice"
     ]
-    await fire(events.PostPublished(actor_id=int(alice), post_id=501, visibility="public"))
-    await fire(events.PostPublished(actor_id=int(alice), post_id=502, visibility="private"))
+    await fire(client, events.PostPublished(actor_id=int(alice), post_id=501, visibility="public"))
+    await fire(client, events.PostPublished(actor_id=int(alice), post_id=502, visibility="private"))
     items = (await client.get("/api/v1/notifications", headers=bob_h)).json()["items"]
     assert [(n["type"], n["subject"]["id"]) for n in items] == [("new_post", "501")]
     assert (await client.delete("/api/v1/notifications/subscriptions/alice", headers=bob_h)).status_code == 204
-    await fire(events.PostPublished(actor_id=int(alice), post_id=503, visibility="public"))
+    await fire(client, events.PostPublished(actor_id=int(alice), post_id=503, visibility="public"))
     assert len((await client.get("/api/v1/notifications", headers=bob_h)).json()["items"]) == 1
     assert (await client.post("/api/v1/notifications/subscriptions/alice", headers=alice_h)).status_code == 422
     assert (await client.post("/api/v1/notifications/subscriptions/nobody", headers=bob_h)).status_code == 404
@@ -128,7 +132,7 @@ async def test_pagination_and_cursor(client):
     alice, alice_h = await user(client, "alice")
     bob = await member("bob")
     for post in range(5):
-        await fire(events.Liked(actor_id=int(bob), post_id=1000 + post, post_author_id=int(alice)))
+        await fire(client, events.Liked(actor_id=int(bob), post_id=1000 + post, post_author_id=int(alice)))
     first = (await client.get("/api/v1/notifications?limit=2", headers=alice_h)).json()
     second = (await client.get(f"/api/v1/notifications?limit=2&cursor={first['next_cursor']}", headers=alice_h)).json()
     third = (await client.get(f"/api/v1/notifications?limit=2&cursor={second['next_cursor']}", headers=alice_h)).json()
@@ -144,8 +148,8 @@ async def test_mark_read_by_ids_and_all_emits_read(client):
     alice, alice_h = await user(client, "alice")
     bob, bob_h = await user(client, "bob")
     for post in range(3):
-        await fire(events.Liked(actor_id=int(bob), post_id=2000 + post, post_author_id=int(alice)))
-    await fire(events.Followed(actor_id=int(alice), target_id=int(bob)))
+        await fire(client, events.Liked(actor_id=int(bob), post_id=2000 + post, post_author_id=int(alice)))
+    await fire(client, events.Followed(actor_id=int(alice), target_id=int(bob)))
     items = (await client.get("/api/v1/notifications", headers=alice_h)).json()["items"]
     bobs = (await client.get("/api/v1/notifications", headers=bob_h)).json()["items"]
 

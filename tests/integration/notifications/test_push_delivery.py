@@ -52,7 +52,7 @@ async def test_fcm_v1_wire_format_and_cached_oauth_token(app, client, push_env):
     alice, alice_h = await user(client, "alice")
     bob = await member("bob")
     await _register(client, alice_h, "fcm", fcm_token(1))
-    await fire(events.Liked(actor_id=int(bob), post_id=POST, post_author_id=int(alice)))
+    await fire(client, events.Liked(actor_id=int(bob), post_id=POST, post_author_id=int(alice)))
     await drain(app)
 
     [sent] = http.requests
@@ -66,7 +66,7 @@ async def test_fcm_v1_wire_format_and_cached_oauth_token(app, client, push_env):
     assert sent.headers["authorization"] == "Bearer ya29.standin-1"
     assert len(http.token_requests) == 1
 
-    await fire(events.Commented(actor_id=int(bob), post_id=POST, post_author_id=int(alice), comment_id=9))
+    await fire(client, events.Commented(actor_id=int(bob), post_id=POST, post_author_id=int(alice), comment_id=9))
     await drain(app)
     assert [r.json()["message"]["notification"]["body"] for r in http.requests][1] == "bob commented on your post"
     assert len(http.token_requests) == 1  # the access token was reused, not fetched again
@@ -78,7 +78,7 @@ async def test_apns_http2_provider_token_and_headers(app, client, push_env):
     alice, alice_h = await user(client, "alice")
     bob = await member("bob")
     await _register(client, alice_h, "apns", apns_token(3), environment="sandbox")
-    await fire(events.Followed(actor_id=int(bob), target_id=int(alice)))
+    await fire(client, events.Followed(actor_id=int(bob), target_id=int(alice)))
     await drain(app)
 
     [sent] = apns.requests
@@ -102,7 +102,9 @@ async def test_webpush_vapid_and_rfc8291_payload_decrypts(app, client, push_env)
     bob = await member("bob")
     sub, private_key, auth = subscription(http.base, "browser-1")
     await _register(client, alice_h, "webpush", sub)
-    await fire(events.PostPublished(actor_id=int(bob), post_id=55, visibility="public", mentioned_ids=(int(alice),)))
+    await fire(
+        client, events.PostPublished(actor_id=int(bob), post_id=55, visibility="public", mentioned_ids=(int(alice),))
+    )
     await drain(app)
 
     [sent] = http.requests
@@ -126,7 +128,7 @@ async def test_429_retry_after_is_honoured_then_delivered(app, client, push_env)
     bob = await member("bob")
     await _register(client, alice_h, "fcm", fcm_token(1))
     http.script(fcm_token(1), (429, {"error": {"code": 429, "status": "RESOURCE_EXHAUSTED"}}, {"Retry-After": "120"}))
-    await fire(events.Liked(actor_id=int(bob), post_id=POST, post_author_id=int(alice)))
+    await fire(client, events.Liked(actor_id=int(bob), post_id=POST, post_author_id=int(alice)))
     await drain(app)
 
     [job] = await jobs_of("notifications.send")
@@ -146,7 +148,7 @@ async def test_5xx_backs_off_exponentially_then_gives_up_keeping_the_token(app, 
     bob = await member("bob")
     await _register(client, alice_h, "apns", apns_token(9))
     apns.script(apns_token(9), *[(500, {"reason": "InternalServerError"}, {})] * 3)
-    await fire(events.Liked(actor_id=int(bob), post_id=POST, post_author_id=int(alice)))
+    await fire(client, events.Liked(actor_id=int(bob), post_id=POST, post_author_id=int(alice)))
     delays = []
     for _ in range(3):
         before = datetime.now(UTC)
@@ -185,7 +187,7 @@ async def test_dead_tokens_are_pruned_on_permanent_errors(app, client, push_env)
         await _register(client, alice_h, "apns", token)
     for name in ("gone-410", "gone-404"):
         await _register(client, alice_h, "webpush", subscription(http.base, name)[0])
-    await fire(events.Liked(actor_id=int(bob), post_id=POST, post_author_id=int(alice)))
+    await fire(client, events.Liked(actor_id=int(bob), post_id=POST, post_author_id=int(alice)))
     await drain(app)
     assert len(http.requests) == 4 and len(apns.requests) == 2
     assert await _tokens(client, alice_h) == [fcm_token(2)]
@@ -199,7 +201,7 @@ async def test_burst_of_likes_is_one_push_per_device_per_window(app, client, pus
     await _register(client, alice_h, "fcm", fcm_token(1))
     await _register(client, alice_h, "apns", apns_token(1))
     await asyncio.gather(
-        *(fire(events.Liked(actor_id=int(uid), post_id=POST, post_author_id=int(alice))) for uid in likers)
+        *(fire(client, events.Liked(actor_id=int(uid), post_id=POST, post_author_id=int(alice))) for uid in likers)
     )
     assert len(await jobs_of("notifications.push")) == 1
     await drain(app)
@@ -208,7 +210,7 @@ async def test_burst_of_likes_is_one_push_per_device_per_window(app, client, pus
     assert apns.requests[0].json()["aps"]["alert"]["body"].endswith("and 3 others liked your post")
 
     late = await member("latecomer")
-    await fire(events.Liked(actor_id=int(late), post_id=POST, post_author_id=int(alice)))
+    await fire(client, events.Liked(actor_id=int(late), post_id=POST, post_author_id=int(alice)))
     await drain(app)
     assert len(http.requests) == 2 and len(apns.requests) == 2
     assert http.requests[1].json()["message"]["notification"]["body"] == "latecomer and 4 others liked your post"
@@ -220,8 +222,8 @@ async def test_collapse_window_delays_the_group_push(app, client, push_env):
     bob = await member("bob")
     await _register(client, alice_h, "fcm", fcm_token(1))
     before = datetime.now(UTC)
-    await fire(events.Liked(actor_id=int(bob), post_id=POST, post_author_id=int(alice)))
-    await fire(events.Followed(actor_id=int(bob), target_id=int(alice)))  # not a grouped-by-subject type
+    await fire(client, events.Liked(actor_id=int(bob), post_id=POST, post_author_id=int(alice)))
+    await fire(client, events.Followed(actor_id=int(bob), target_id=int(alice)))  # not a grouped-by-subject type
     await drain(app)
     [like_job] = await jobs_of("notifications.push")
     assert like_job["scheduled_at"] >= before + timedelta(seconds=59)
@@ -246,7 +248,7 @@ async def test_quiet_hours_hold_pushes_until_they_end_in_users_zone(app, client,
         headers=alice_h,
     )
     assert res.status_code == 200, res.text
-    await fire(events.Liked(actor_id=int(bob), post_id=POST, post_author_id=int(alice)))
+    await fire(client, events.Liked(actor_id=int(bob), post_id=POST, post_author_id=int(alice)))
     await drain(app)
     assert http.requests == []
     [job] = await jobs_of("notifications.push")
@@ -268,11 +270,11 @@ async def test_no_push_while_online_unless_always(app, client, push_env):
     bob = await member("bob")
     await _register(client, alice_h, "fcm", fcm_token(1))
     async with connect(client, alice_h["Authorization"].removeprefix("Bearer ")):
-        await fire(events.Liked(actor_id=int(bob), post_id=POST, post_author_id=int(alice)))
+        await fire(client, events.Liked(actor_id=int(bob), post_id=POST, post_author_id=int(alice)))
         await drain(app)
         assert http.requests == []
         await client.put("/api/v1/notifications/preferences", json={"push_while_online": True}, headers=alice_h)
-        await fire(events.Followed(actor_id=int(bob), target_id=int(alice)))
+        await fire(client, events.Followed(actor_id=int(bob), target_id=int(alice)))
         await drain(app)
         assert [r.json()["message"]["data"]["type"] for r in http.requests] == ["follow"]
 
@@ -287,8 +289,8 @@ async def test_preferences_switch_push_and_in_app_off(app, client, push_env):
         json={"types": {"like": {"push": False}, "follow": {"in_app": False}}},
         headers=alice_h,
     )
-    await fire(events.Liked(actor_id=int(bob), post_id=POST, post_author_id=int(alice)))
-    await fire(events.Followed(actor_id=int(bob), target_id=int(alice)))
+    await fire(client, events.Liked(actor_id=int(bob), post_id=POST, post_author_id=int(alice)))
+    await fire(client, events.Followed(actor_id=int(bob), target_id=int(alice)))
     await drain(app)
     assert http.requests == []
     items = (await client.get("/api/v1/notifications", headers=alice_h)).json()["items"]
@@ -299,7 +301,7 @@ async def test_read_before_the_push_runs_sends_nothing(app, client, push_env):
     alice, alice_h = await user(client, "alice")
     bob = await member("bob")
     await _register(client, alice_h, "fcm", fcm_token(1))
-    await fire(events.Liked(actor_id=int(bob), post_id=POST, post_author_id=int(alice)))
+    await fire(client, events.Liked(actor_id=int(bob), post_id=POST, post_author_id=int(alice)))
     await client.post("/api/v1/notifications/read", json={"all": True}, headers=alice_h)
     await drain(app)
     assert push_env.http.requests == []

@@ -61,7 +61,9 @@ async def test_a_name_resolving_to_loopback_at_send_time_is_never_contacted(app,
             user=int(alice), platform="webpush", token=sub["endpoint"], token_hash=token_hash("x"), keys=sub["keys"]
         )
     )
-    await fire(events.PostPublished(actor_id=int(bob), post_id=77, visibility="public", mentioned_ids=(int(alice),)))
+    await fire(
+        client, events.PostPublished(actor_id=int(bob), post_id=77, visibility="public", mentioned_ids=(int(alice),))
+    )
     await drain(app)
     assert http.requests == []
     # The allow-listed stand-in itself still works (how tests reach a local push service).

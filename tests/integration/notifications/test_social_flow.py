@@ -41,13 +41,13 @@ async def test_mutes_and_blocks_silence_the_actor(client):
     assert (await client.post("/api/v1/users/carol/mute", headers=alice_h)).status_code < 300
     assert (await client.post("/api/v1/users/alice/block", headers=dave_h)).status_code < 300
     # Whatever social itself refuses, an event from a muted or blocking/blocked user makes nothing.
-    await fire(events.Liked(actor_id=int(carol), post_id=1, post_author_id=int(alice)))
-    await fire(events.Followed(actor_id=int(dave), target_id=int(alice)))
-    await fire(events.Liked(actor_id=int(alice), post_id=2, post_author_id=int(dave)))
+    await fire(client, events.Liked(actor_id=int(carol), post_id=1, post_author_id=int(alice)))
+    await fire(client, events.Followed(actor_id=int(dave), target_id=int(alice)))
+    await fire(client, events.Liked(actor_id=int(alice), post_id=2, post_author_id=int(dave)))
     assert await _types(client, alice_h) == []
     assert await _types(client, dave_h) == []
     assert (await client.delete("/api/v1/users/carol/mute", headers=alice_h)).status_code < 300
-    await fire(events.Liked(actor_id=int(carol), post_id=1, post_author_id=int(alice)))
+    await fire(client, events.Liked(actor_id=int(carol), post_id=1, post_author_id=int(alice)))
     assert await _types(client, alice_h) == ["like"]
 
 

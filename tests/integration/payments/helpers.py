@@ -16,12 +16,14 @@ def key() -> dict[str, str]:
 
 
 async def drain(client: Any) -> None:
-    """Run every due payments job, with the settings of ``client``'s app as the worker's context, then return."""
+    """Run every due payments job, with the job context of ``client``'s app (its settings and payments context,
+    whose event bus has that app's handlers) as the worker's context, then return."""
     from server.notifications import queue
+    from server.payments import runtime
     from tests.support.settings import of
 
     await queue.queue.run_worker_async(
-        additional_context={queue.SETTINGS_KEY: of(client)},
+        additional_context={queue.SETTINGS_KEY: of(client), runtime.CONTEXT_KEY: client.sf_app.state.payments},
         queues=["payments"],
         wait=False,
         concurrency=1,

@@ -96,6 +96,7 @@ async def test_domain_events_for_notifications(client):
     from server import events
 
     seen: list[events.DomainEvent] = []
+    bus: events.EventBus = client.sf_app.state.event_bus
 
     async def record(event: events.DomainEvent) -> None:
         seen.append(event)
@@ -109,7 +110,7 @@ async def test_domain_events_for_notifications(client):
         events.Commented,
     )
     for kind in kinds:
-        events.subscribe(kind, record)
+        bus.subscribe(kind, record)
     try:
         alice, bob, carol = await users(client, "alice", "bob", "carol")
         await alice.patch(f"{API}/users/me", json={"is_private": True})
@@ -126,7 +127,7 @@ async def test_domain_events_for_notifications(client):
         await bob.post(f"{API}/posts/{cpub}/repost")
     finally:
         for kind in kinds:
-            events._handlers[kind].remove(record)
+            bus.unsubscribe(kind, record)
     ids = {u.username: int(u.id) for u in (alice, bob, carol)}
     names = [type(e).__name__ for e in seen]
     assert names == [
