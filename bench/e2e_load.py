@@ -8,17 +8,12 @@ import time
 from typing import Any
 
 from bench.stats import percentile
-from bench.wire import HTTPConnection, Tally, WSClient
+from bench.wire import HTTPConnection, Tally, WSClient, auth_subscribe_script
 
 
 def follower_script(token: str, user_id: str) -> list[tuple[str, str]]:
     """Auth, then subscribe to the follower's own home timeline (contract: ``timeline:home:{user_id}``)."""
-    return [
-        ("send", json.dumps({"type": "auth", "id": 1, "token": token})),
-        ("expect", '"ready"'),
-        ("send", json.dumps({"type": "subscribe", "id": 2, "channel": f"timeline:home:{user_id}"})),
-        ("expect", '"subscribed"'),
-    ]
+    return auth_subscribe_script(token, f"timeline:home:{user_id}")
 
 
 async def run_e2e(spec: dict[str, Any]) -> dict[str, Any]:

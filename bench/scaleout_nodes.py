@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import fanout, procs, venvs
+from bench import fanout, procs, venvs, wire
 from bench.stats import max_sustained
 
 NODES = 3
@@ -85,15 +85,7 @@ def _layout(
     try:
         for pid in redis_pids:
             _unpin(pid)
-        scripts = [
-            [
-                ("send", json.dumps({"type": "auth", "id": 1, "token": u["token"]})),
-                ("expect", '"ready"'),
-                ("send", json.dumps({"type": "subscribe", "id": 2, "channel": CHANNEL})),
-                ("expect", '"subscribed"'),
-            ]
-            for u in users
-        ]
+        scripts = [wire.auth_subscribe_script(u["token"], CHANNEL) for u in users]
         spec = {
             "host": "127.0.0.1",
             "port": nodes[0][1],

@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 
-from bench import fanout, procs, venvs
+from bench import fanout, procs, venvs, wire
 from bench.stacks import SOCIAL_FLOW_KEY, UVICORN_FLAGS
 
 # BENCH_SF_ROOT measures Social Flow from another checkout (e.g. a branch not merged yet), same venv.
@@ -173,15 +173,7 @@ def run_fanout(server: Server, redis: procs.Redis, work: Path, settings: dict[st
         return result
     redis.flush()
     users = [server.register_login(f"fan{i}_{secrets.token_hex(3)}") for i in range(FANOUT_USERS)]
-    scripts = [
-        [
-            ("send", json.dumps({"type": "auth", "id": 1, "token": u["token"]})),
-            ("expect", '"ready"'),
-            ("send", json.dumps({"type": "subscribe", "id": 2, "channel": CHANNEL})),
-            ("expect", '"subscribed"'),
-        ]
-        for u in users
-    ]
+    scripts = [wire.auth_subscribe_script(u["token"], CHANNEL) for u in users]
     spec = {
         "host": "127.0.0.1",
         "port": server.port,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import json
 import os
 import re
 import time
@@ -293,3 +294,13 @@ async def open_loop(rate: float, seconds: float, fire: Callable[[int, float], ob
             await asyncio.sleep(delay)
         tasks.append(loop.create_task(fire(i, at)))  # type: ignore[arg-type]
     return tasks
+
+
+def auth_subscribe_script(token: str, channel: str) -> list[tuple[str, str]]:
+    """A socket's script in the contract's protocol: auth, wait for ``ready``, subscribe, wait for ``subscribed``."""
+    return [
+        ("send", json.dumps({"type": "auth", "id": 1, "token": token})),
+        ("expect", '"ready"'),
+        ("send", json.dumps({"type": "subscribe", "id": 2, "channel": channel})),
+        ("expect", '"subscribed"'),
+    ]
