@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
 from litestar.datastructures import UploadFile
@@ -27,6 +27,20 @@ class UserSummary(msgspec.Struct):
     following_count: int
     posts_count: int
     is_private: bool
+
+
+def author_summary(r: Any, id_key: str) -> UserSummary:
+    """The summary from a row that joined the user's columns as ``a_*`` (its id in ``r[id_key]``)."""
+    return UserSummary(
+        id=str(r[id_key]),
+        username=r["a_username"],
+        display_name=r["a_display_name"],
+        avatar_url=r["a_avatar_url"],
+        followers_count=r["a_followers_count"],
+        following_count=r["a_following_count"],
+        posts_count=r["a_posts_count"],
+        is_private=r["a_is_private"],
+    )
 
 
 class Link(msgspec.Struct, forbid_unknown_fields=True):

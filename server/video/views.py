@@ -6,24 +6,11 @@ from typing import Any
 
 import msgspec
 
-from server.social.schemas import Price, UserSummary
+from server.social.schemas import Price, author_summary
 from server.video import schemas
 from server.video.runtime import VideoRuntime
 
 PUBLIC_VISIBILITIES = ("public", "unlisted")
-
-
-def owner_summary(r: Any) -> UserSummary:
-    return UserSummary(
-        id=str(r["owner"]),
-        username=r["a_username"],
-        display_name=r["a_display_name"],
-        avatar_url=r["a_avatar_url"],
-        followers_count=r["a_followers_count"],
-        following_count=r["a_following_count"],
-        posts_count=r["a_posts_count"],
-        is_private=r["a_is_private"],
-    )
 
 
 def anonymous_may_see(r: Any) -> bool:
@@ -60,7 +47,7 @@ def video_view(rt: VideoRuntime, r: Any, viewer: int) -> schemas.Video:
     uploading = mine and r["status"] == "uploading"
     return schemas.Video(
         id=str(r["id"]),
-        owner=owner_summary(r),
+        owner=author_summary(r, "owner"),
         title=r["title"],
         description=r["description"],
         tags=list(r["tags"]),

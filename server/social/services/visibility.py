@@ -183,16 +183,7 @@ def post_view(
     shut = price is not None and not r["unlocked"]
     return schemas.Post(
         id=str(r["id"]),
-        author=schemas.UserSummary(
-            id=str(r["a_id"]),
-            username=r["a_username"],
-            display_name=r["a_display_name"],
-            avatar_url=r["a_avatar_url"],
-            followers_count=r["a_followers_count"],
-            following_count=r["a_following_count"],
-            posts_count=r["a_posts_count"],
-            is_private=r["a_is_private"],
-        ),
+        author=schemas.author_summary(r, "a_id"),
         text="" if shut else c.text,
         visibility=r["visibility"],
         hashtags=c.hashtags,  # decoded afresh for this read: not shared with the cache
