@@ -149,7 +149,8 @@ def celebrity_lines(section: Any) -> list[str]:
             f"{_n(run.get('socket_last_ms'), '{:.0f}')} ms (p50 {_n(run.get('socket_p50_ms'), '{:.0f}')} ms; goal "
             f"all ≤ 1 s); {run['feed_seen']}/{run['readers']} followers' home feeds showed it, last after "
             f"{_n(run.get('feed_last_ms'), '{:.0f}')} ms (goal ≤ 10 s); others' feed p99 "
-            f"{_n(before, '{:.1f}')} ms before, {_n(during, '{:.1f}')} ms during ({_n(ratio, '{:.2f}')}x; goal ≤ 2x) "
+            f"{_n(before, '{:.1f}')} ms before (n={run.get('others_before_n', '?')}), {_n(during, '{:.1f}')} ms during "
+            f"(n={run.get('others_during_n', '?')}; {_n(ratio, '{:.2f}')}x; goal ≤ 2x) "
             f"at {run['others_rate']:.0f} req/s; POST {run['rest_ms']:.0f} ms; setup {run['setup_seconds']:.0f} s"
         )
     return lines

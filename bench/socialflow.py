@@ -234,7 +234,7 @@ def run_e2e(server: Server, work: Path, followers: int) -> dict[str, Any]:
 #: The celebrity runs: (followers, online sockets, feed readers polled). The server's threshold sits between.
 CELEBRITY_RUNS = ((10_000, 1000, 10), (100_000, 1000, 10))
 CELEBRITY_THRESHOLD = 50_000
-CELEBRITY_OTHERS_RATE = 50.0  # other users' home feed reads per second during the run
+CELEBRITY_OTHERS_RATE = 100.0  # other users' home feed reads per second during the run
 
 
 def run_celebrity(server: Server, work: Path, others: list[dict[str, str]]) -> dict[str, Any]:
