@@ -10,7 +10,8 @@ from typing import Any
 
 from server import sql
 from server.outbox import EMIT_LOCK, NOTIFY_CHANNEL
-from server.social.queries import USER_COLS, blocked_either_way
+from server.social.queries.columns import USER_COLS
+from server.social.queries.visibility import blocked_either_way
 
 # _CHAT_AND_EMIT spells the outbox's emit lock out: it must stay the same lock.
 assert EMIT_LOCK == (0x5F10, 1)

@@ -12,7 +12,8 @@ from typing import Any
 from server import events
 from server.notifications import queries
 from server.notifications.services import notify
-from server.social import queries as social_queries
+from server.social.queries import fanout as social_audiences
+from server.social.queries import graph as social_graph
 
 
 async def on_followed(e: events.Followed) -> None:
@@ -117,9 +118,9 @@ async def _subscribers(author_id: int, visibility: str) -> list[int]:
     if visibility == "public":
         return users
     if visibility == "subscribers":  # only those whose paid subscription gives access hear of it
-        allowed = set(await social_queries.paying_subscribers(author_id))
+        allowed = set(await social_audiences.paying_subscribers(author_id))
         return [u for u in users if u in allowed]
-    return [u for u in users if await social_queries.follows(u, author_id)]  # followers-only: accepted followers
+    return [u for u in users if await social_graph.follows(u, author_id)]  # followers-only: accepted followers
 
 
 async def on_payment_received(e: events.PaymentReceived) -> None:

@@ -14,7 +14,7 @@ from typing import Any
 
 from models.ids import new_id
 from server import sql
-from server.social.queries import blocked_either_way
+from server.social.queries.visibility import blocked_either_way
 
 USER_PUBLIC_COLUMNS = (
     "id, username, display_name, avatar_url, bio, followers_count, following_count, posts_count, "

@@ -484,7 +484,7 @@ async def add_refunded(payment_id: int, amount: int) -> None:
 
 async def payable_post(viewer: int, post_id: int) -> asyncpg.Record | None:
     """The post ``viewer`` may see, with its owner, price and whether ``viewer`` ``bought`` it."""
-    from server.social.queries import VISIBLE  # lazily: social.queries embeds this module's predicates
+    from server.social.queries.visibility import VISIBLE  # lazily: social.queries embeds this module's predicates
 
     return await sql.fetchrow(
         "SELECT p.id, p.author AS owner, p.price_amount, p.price_currency, "  # noqa: S608 — constant visibility and purchase predicates; values are $n

@@ -97,7 +97,9 @@ class Realtime:
             allowed_origins=settings.http.allowed_origins,
         )
         self.policy = policy
-        from server.social.queries import block_relations  # social imports realtime: bound here, not at import
+        from server.social.queries.visibility import (
+            block_relations,  # social imports realtime: bound here, not at import
+        )
 
         authenticate = make_authenticate(settings, tokens)
         self.gateway = Gateway(

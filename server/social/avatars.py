@@ -13,7 +13,7 @@ from typing import Any
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from server.errors import TooLarge, ValidationFailed
-from server.social import queries
+from server.social.queries import media as media_queries
 
 ALLOWED = {"JPEG", "PNG", "WEBP", "GIF"}
 
@@ -79,7 +79,7 @@ async def store_avatar(
     name = f"{user_id}-{secrets.token_hex(8)}.jpg"
     await asyncio.to_thread((folder / name).write_bytes, data)
     url = f"/media/avatars/{name}"
-    old = await queries.replace_avatar(user_id, url)
+    old = await media_queries.replace_avatar(user_id, url)
     if old is not None and old.startswith("/media/avatars/"):
         (folder / old.rsplit("/", 1)[-1]).unlink(missing_ok=True)
     return url
@@ -107,4 +107,4 @@ async def store_post_image(
     folder.mkdir(parents=True, exist_ok=True)
     name = f"{user_id}-{secrets.token_hex(10)}.jpg"
     await asyncio.to_thread((folder / name).write_bytes, data)
-    return await queries.insert_upload(new_id(), user_id, f"/media/images/{name}", width, height)
+    return await media_queries.insert_upload(new_id(), user_id, f"/media/images/{name}", width, height)

@@ -14,7 +14,8 @@ import msgspec
 from channels.names import InvalidChannel
 from server import outbox
 from server.realtime import kinds
-from server.social import queries, schemas
+from server.social import schemas
+from server.social.queries import fanout as audience_queries
 from server.social.runtime import SocialRuntime
 from server.social.services.visibility import locked
 
@@ -33,15 +34,15 @@ async def audience(rt: SocialRuntime, author: Any, visibility: str, mentions: li
         members = [aid, *mentions]
         return Audience(push=members, live=[u for u in members if u in online], public=False)
     if visibility == "subscribers":
-        members = [aid, *dict.fromkeys(await queries.paying_subscribers(aid))]
+        members = [aid, *dict.fromkeys(await audience_queries.paying_subscribers(aid))]
         return Audience(push=members, live=[u for u in members if u in online], public=False)
     celebrity = author["followers_count"] >= rt.settings.celebrity_threshold
     if celebrity:
-        followers = await queries.unmuted_followers(aid, list(online))
+        followers = await audience_queries.unmuted_followers(aid, list(online))
         push = [aid]
         live = followers
     else:
-        followers = await queries.unmuted_followers(aid)
+        followers = await audience_queries.unmuted_followers(aid)
         push = [aid, *followers]
         live = [u for u in followers if u in online]
     if aid in online:

@@ -18,7 +18,7 @@ from litestar.response import File
 
 from server import security
 from server.errors import NotFound
-from server.social import queries
+from server.social.queries import media as media_queries
 
 PREFIX = "/media/images/"
 
@@ -53,7 +53,7 @@ class MediaController(Controller):
         if "/" in name or not name.endswith(".jpg"):
             raise NotFound("no such file")
         path = PREFIX + name
-        row: Any = await queries.media_file_access(path)
+        row: Any = await media_queries.media_file_access(path)
         if row is None or row["deleted_at"] is not None or row["suspended_at"]:
             raise NotFound("no such file")  # unknown, deleted, or its author suspended
         social = state["social"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 from server.params import MAX_ID
-from server.social import queries
+from server.social.queries import feeds as feed_queries
 
 
 class PulledPosts:
@@ -26,7 +26,7 @@ class PulledPosts:
         entry = self._entries.get(author)
         if entry is not None and entry[0] > now:
             return entry[1]
-        ids = await queries.author_post_ids(author, MAX_ID, self.depth)
+        ids = await feed_queries.author_post_ids(author, MAX_ID, self.depth)
         if len(self._entries) >= self.size:
             self._entries.clear()  # bounded: an entry is one index range to rebuild
         self._entries[author] = (now + self.ttl, ids)
@@ -45,7 +45,7 @@ class PulledPosts:
             else:
                 deeper.append(author)
         if deeper:
-            out.extend(await queries.authors_post_ids(deeper, below, n))
+            out.extend(await feed_queries.authors_post_ids(deeper, below, n))
         out.sort(reverse=True)
         return out[:n]
 

@@ -17,10 +17,12 @@ from server import db, replicas
 from server.events import EventBus
 from server.realtime import kinds
 from server.replicas import ReplicaSet
-from server.social import queries
 from server.social.config import SocialSettings
 from server.social.media import MediaSigner
 from server.social.pulled import PulledPosts
+from server.social.queries import graph as graph_queries
+from server.social.queries import media as media_queries
+from server.social.queries import posts as post_queries
 from server.social.store import MemoryStore, RedisStore, Store
 
 log = structlog.get_logger(__name__)
@@ -86,7 +88,7 @@ class SocialRuntime:
 
     async def sweep_orphan_media(self) -> int:
         """Delete uploads never attached to a post within ``orphan_media_seconds`` (rows and files)."""
-        rows = await queries.delete_orphan_media(float(self.settings.orphan_media_seconds))
+        rows = await media_queries.delete_orphan_media(float(self.settings.orphan_media_seconds))
         if self.media_dir is not None:
             for row in rows:
                 name = str(row["url"]).rsplit("/", 1)[-1]
@@ -121,7 +123,7 @@ class SocialRuntime:
             self._touched.clear()
         await self.store.touch(user_id, now)
         # Durable, coarse last-seen (once a minute per user per process), for operators and rebuilds.
-        await queries.touch_last_active(user_id)
+        await graph_queries.touch_last_active(user_id)
 
     async def graph_changed(self, user_id: int) -> None:
         """``user_id`` followed or unfollowed someone: rebuild their timeline and celebrity list on next read."""
@@ -172,7 +174,7 @@ class SocialRuntime:
         if not ids:
             return 0
         async with db.transaction():
-            rows = await queries.post_stats(ids)
+            rows = await post_queries.post_stats(ids)
             await emit_many(
                 [
                     (

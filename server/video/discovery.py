@@ -8,7 +8,7 @@ from typing import Any
 from server import cursor
 from server.deps import CurrentUser
 from server.errors import NotFound, ValidationFailed
-from server.social.queries import is_blocked_either_way
+from server.social.queries.visibility import is_blocked_either_way
 from server.video import queries, schemas
 from server.video.runtime import VideoRuntime
 from server.video.views import video_view

@@ -11,7 +11,7 @@ from typing import Any
 import msgspec
 
 from server import sql
-from server.social.queries import blocked_either_way
+from server.social.queries.visibility import blocked_either_way
 
 # $1 is the viewer id (0 when anonymous). ``v`` is the video, ``a`` its owner (users row).
 _BLOCKED = blocked_either_way("$1", "v.owner")
@@ -40,7 +40,7 @@ def visible(*, staff: bool = False) -> str:
     else sees ready, approved videos of owners they are not blocked with (either way): public and
     unlisted ones (public accounts; followers only for a private account), followers-only ones when
     following, subscribers-only ones with ``subscriber_access``. A suspended owner's videos are nobody's
-    to see but staff's (as their posts: ``server.social.queries.VISIBLE``).
+    to see but staff's (as their posts: ``server.social.queries.visibility.VISIBLE``).
     """
     if staff:
         return "v.deleted_at IS NULL"

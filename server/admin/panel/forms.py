@@ -26,7 +26,7 @@ from server.deps import CurrentUser
 from server.errors import DomainError
 from server.live import hooks as live_hooks
 from server.params import as_id
-from server.social import queries as social_queries
+from server.social.queries import moderation as social_moderation
 from server.social.services.moderation import ModerationService
 from server.video.services import VideoService
 
@@ -133,7 +133,7 @@ def build(state: Callable[[], Any]) -> list[FormConfig]:
         actor = await _actor(request)
         post_id = _object_id(data.id)
         async with db.transaction():
-            author = await social_queries.restore_removed_post(post_id)
+            author = await social_moderation.restore_removed_post(post_id)
             if author is None:
                 raise ValueError("no post removed by a moderator has that id")
             await audit.record(
@@ -151,7 +151,7 @@ def build(state: Callable[[], Any]) -> list[FormConfig]:
         actor = await _actor(request)
         comment_id = _object_id(data.id)
         async with db.transaction():
-            row = await social_queries.set_comment_removed(comment_id, True)
+            row = await social_moderation.set_comment_removed(comment_id, True)
             if row is None:
                 raise ValueError("no visible comment has that id")
             await audit.record(
@@ -170,7 +170,7 @@ def build(state: Callable[[], Any]) -> list[FormConfig]:
         actor = await _actor(request)
         comment_id = _object_id(data.id)
         async with db.transaction():
-            row = await social_queries.set_comment_removed(comment_id, False)
+            row = await social_moderation.set_comment_removed(comment_id, False)
             if row is None:
                 raise ValueError("no removed comment has that id")
             await audit.record(

@@ -10,8 +10,9 @@ from server.accounts import audit
 from server.errors import Forbidden, NotFound, ValidationFailed
 from server.guards import has_role
 from server.realtime import kinds
-from server.social import queries, schemas, text
-from server.social.queries import who_can_see
+from server.social import schemas, text
+from server.social.queries import comments as comment_queries
+from server.social.queries.visibility import who_can_see
 from server.social.runtime import SocialRuntime
 from server.social.services.posts import PostService
 from server.social.services.visibility import user_summary
@@ -42,7 +43,7 @@ class CommentService:
         v = viewer or 0
         await self.posts._visible_row(v, post_id)
         after = cursor.decode(self.rt.secret_key, f"comments:{order}", cur)
-        rows = await queries.comments_page(
+        rows = await comment_queries.comments_page(
             v,
             post_id,
             "oldest" if order == "oldest" else "newest",
@@ -62,12 +63,12 @@ class CommentService:
         async with db.transaction():
             parent_author = None
             if parent_id is not None:
-                parent_author = await queries.add_reply(parent_id, post_id)
+                parent_author = await comment_queries.add_reply(parent_id, post_id)
                 if parent_author is None:
                     raise ValidationFailed("parent_id is not a comment of this post")
-            await queries.insert_comment(comment_id, post_id, viewer, parent_id, body, mentioned)
-            await queries.add_comment_count(post_id, 1)
-            row = await queries.comment_view_row(viewer, comment_id)
+            await comment_queries.insert_comment(comment_id, post_id, viewer, parent_id, body, mentioned)
+            await comment_queries.add_comment_count(post_id, 1)
+            row = await comment_queries.comment_view_row(viewer, comment_id)
             view = _view(row)
             data = schemas.Comment(**{**_asdict(view), "liked_by_me": False})
             await outbox.emit(kinds.post(post_id), "comment.created", data, actor=viewer)
@@ -87,7 +88,7 @@ class CommentService:
         return view
 
     async def _row(self, viewer: int, comment_id: int) -> Any:
-        row = await queries.comment_row(viewer, comment_id)
+        row = await comment_queries.comment_row(viewer, comment_id)
         if row is None:
             raise NotFound("no such comment")
         post = await self.posts._visible_row(viewer, row["post"])
@@ -98,11 +99,11 @@ class CommentService:
         if viewer not in (row["author"], post["author"]) and not has_role(role, "moderator"):
             raise Forbidden("only the comment's author, the post's author or a moderator may delete it")
         async with db.transaction():
-            if not await queries.soft_delete_comment(comment_id):
+            if not await comment_queries.soft_delete_comment(comment_id):
                 raise NotFound("no such comment")
-            await queries.add_comment_count(row["post"], -1)
+            await comment_queries.add_comment_count(row["post"], -1)
             if row["parent"] is not None:
-                await queries.remove_reply(row["parent"])
+                await comment_queries.remove_reply(row["parent"])
             if viewer not in (row["author"], post["author"]):
                 await audit.record(
                     "comment.removed", user_id=row["author"], actor_id=viewer, comment_id=str(comment_id)
@@ -113,12 +114,12 @@ class CommentService:
         await self._row(viewer, comment_id)
         async with db.transaction():
             if on:
-                changed = await queries.insert_comment_like(new_id(), comment_id, viewer)
+                changed = await comment_queries.insert_comment_like(new_id(), comment_id, viewer)
             else:
-                changed = await queries.delete_comment_like(comment_id, viewer)
+                changed = await comment_queries.delete_comment_like(comment_id, viewer)
             if changed:
-                await queries.add_comment_like_count(comment_id, 1 if on else -1)
-        row = await queries.comment_view_row(viewer, comment_id)
+                await comment_queries.add_comment_like_count(comment_id, 1 if on else -1)
+        row = await comment_queries.comment_view_row(viewer, comment_id)
         return _view(row)
 
 

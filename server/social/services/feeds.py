@@ -12,8 +12,9 @@ from collections.abc import Awaitable, Callable
 from server import cursor
 from server.errors import Forbidden, ValidationFailed
 from server.params import MAX_ID
-from server.social import queries, schemas
-from server.social.queries import NOT_MUTED
+from server.social import schemas
+from server.social.queries import feeds as feed_queries
+from server.social.queries.visibility import NOT_MUTED
 from server.social.runtime import SocialRuntime
 from server.social.services.graph import GraphService
 from server.social.services.visibility import in_order
@@ -58,7 +59,7 @@ class FeedService:
 
     async def public(self, viewer: int | None, limit: int, cur: str | None) -> schemas.PostPage:
         async def source(max_id: int | None, n: int) -> list[int]:
-            return await queries.public_post_ids(_below(max_id), n)
+            return await feed_queries.public_post_ids(_below(max_id), n)
 
         return await self._page(viewer or 0, "public", cur, limit, source)
 
@@ -68,7 +69,7 @@ class FeedService:
             raise ValidationFailed("not a hashtag")
 
         async def source(max_id: int | None, n: int) -> list[int]:
-            return await queries.hashtag_post_ids(norm, _below(max_id), n)
+            return await feed_queries.hashtag_post_ids(norm, _below(max_id), n)
 
         return await self._page(viewer or 0, f"tag:{norm}", cur, limit, source)
 
@@ -77,7 +78,7 @@ class FeedService:
         tid = target["id"]
 
         async def source(max_id: int | None, n: int) -> list[int]:
-            return await queries.author_post_ids(tid, _below(max_id), n)
+            return await feed_queries.author_post_ids(tid, _below(max_id), n)
 
         # The cursor scope (not a channel name): a profile cursor only pages this profile.
         return await self._page(viewer or 0, f"profile:{tid}", cur, limit, source)
@@ -85,7 +86,7 @@ class FeedService:
     async def bookmarks(self, viewer: int, limit: int, cur: str | None) -> schemas.PostPage:
         # Keyset on the post id keeps one cursor shape for every post list.
         async def source(max_id: int | None, n: int) -> list[int]:
-            return await queries.bookmarked_post_ids(viewer, _below(max_id), n)
+            return await feed_queries.bookmarked_post_ids(viewer, _below(max_id), n)
 
         return await self._page(viewer, "bookmarks", cur, limit, source)
 
@@ -93,7 +94,9 @@ class FeedService:
 
     async def _pushed_ids(self, viewer: int, above: int) -> list[int]:
         """The newest post ids (above ``above``) of the pushed (non-celebrity) followees and self."""
-        return await queries.pushed_post_ids(viewer, self.rt.settings.celebrity_threshold, self.rt.store.cap, above)
+        return await feed_queries.pushed_post_ids(
+            viewer, self.rt.settings.celebrity_threshold, self.rt.store.cap, above
+        )
 
     async def rebuild_home(self, viewer: int) -> None:
         """Refill a cold timeline from PostgreSQL (in the background: ``SocialRuntime.warm``)."""
@@ -113,7 +116,7 @@ class FeedService:
         """
         if cached is not None:
             return cached
-        ids = await queries.celebrity_followees(viewer, self.rt.settings.celebrity_threshold)
+        ids = await feed_queries.celebrity_followees(viewer, self.rt.settings.celebrity_threshold)
         await self.rt.store.set_celebrities(viewer, ids, CELEBRITIES_TTL)
         return ids
 
@@ -138,7 +141,7 @@ class FeedService:
             if not complete and len(pushed) < n:
                 # Below the capped window: read the rest of the push side from PostgreSQL.
                 floor = pushed[-1] if pushed else max_id
-                ids.update(await queries.followed_post_ids(viewer, _below(floor), n))
+                ids.update(await feed_queries.followed_post_ids(viewer, _below(floor), n))
             if celebrities:
                 # The pull side: celebrities' posts are merged at read time, never pushed; their newest
                 # ids are read once per author for every reader of this process (``PulledPosts``).

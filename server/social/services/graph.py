@@ -10,8 +10,9 @@ from server import cursor, db, events
 from server.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from server.params import MAX_ID
 from server.realtime import kinds, recheck
-from server.social import queries, schemas
-from server.social.queries import is_blocked_either_way
+from server.social import schemas
+from server.social.queries import graph as graph_queries
+from server.social.queries.visibility import is_blocked_either_way
 from server.social.runtime import SocialRuntime
 from server.social.services.visibility import user_summary
 
@@ -19,13 +20,13 @@ from server.social.services.visibility import user_summary
 async def _bump_pair(follower: int, followee: int, delta: int) -> None:
     # Always lock the lower id first, so A->B and B->A at once cannot deadlock.
     for uid in sorted((follower, followee)):
-        await queries.bump_follow_counter(uid, "following_count" if uid == follower else "followers_count", delta)
+        await graph_queries.bump_follow_counter(uid, "following_count" if uid == follower else "followers_count", delta)
 
 
 async def _lock_pair(a: int, b: int) -> None:
     """Serialize block changes between two users (either direction), so their relation events follow
     commit order: an unblock that saw no reverse block cannot overtake a reverse block committing meanwhile."""
-    await queries.lock_block_pair(a, b)
+    await graph_queries.lock_block_pair(a, b)
 
 
 class GraphService:
@@ -34,17 +35,17 @@ class GraphService:
 
     async def user_row(self, username: str, viewer: int | None) -> Any:
         """The user called ``username`` as ``viewer`` may see it; 404 when missing or when they blocked the viewer."""
-        row = await queries.live_user_by_username(username.lower())
+        row = await graph_queries.live_user_by_username(username.lower())
         if row is None:
             raise NotFound("no such user")
-        if viewer and viewer != row["id"] and await queries.blocks(row["id"], viewer):
+        if viewer and viewer != row["id"] and await graph_queries.blocks(row["id"], viewer):
             raise NotFound("no such user")
         return row
 
     async def relationship(self, viewer: int | None, other: int) -> schemas.Relationship:
         if not viewer or viewer == other:
             return schemas.Relationship()
-        r = await queries.relationship(viewer, other)
+        r = await graph_queries.relationship(viewer, other)
         assert r is not None
         return schemas.Relationship(**dict(r))
 
@@ -53,7 +54,7 @@ class GraphService:
         return self._profile(row, await self.relationship(viewer, row["id"]))
 
     async def profile_by_id(self, user_id: int) -> schemas.Profile:
-        row = await queries.profile_row(user_id)
+        row = await graph_queries.profile_row(user_id)
         if row is None:
             raise NotFound("no such user")
         return self._profile(row, schemas.Relationship())
@@ -81,7 +82,7 @@ class GraphService:
             values["links"] = msgspec.json.encode(data.links).decode()
         if values:
             async with db.transaction():
-                await queries.update_profile(viewer, values)
+                await graph_queries.update_profile(viewer, values)
                 if data.is_private is False:
                     await self._accept_all(viewer)
                 if data.is_private is True:  # strangers watching this account's posts and streams lose them now
@@ -90,7 +91,7 @@ class GraphService:
 
     async def _accept_all(self, viewer: int) -> None:
         """An account that stops being private accepts its pending requests (as Mastodon does)."""
-        for requester in await queries.take_follow_requests(viewer):
+        for requester in await graph_queries.take_follow_requests(viewer):
             if await self._insert_follow(requester, viewer):
                 await self.rt.bus.dispatch(events.FollowAccepted(actor_id=viewer, follower_id=requester))
                 await self.rt.graph_changed(requester)
@@ -100,13 +101,13 @@ class GraphService:
         tid = target["id"]
         if tid == viewer:
             raise ValidationFailed("you cannot follow yourself")
-        if await queries.blocks(viewer, tid):
+        if await graph_queries.blocks(viewer, tid):
             raise Conflict("you block this user: unblock them first")
         async with db.transaction():
-            if await queries.follows(viewer, tid):
+            if await graph_queries.follows(viewer, tid):
                 state = "following"
             elif target["is_private"]:
-                if await queries.insert_follow_request(_new_id(), viewer, tid):
+                if await graph_queries.insert_follow_request(_new_id(), viewer, tid):
                     await self.rt.bus.dispatch(events.Followed(actor_id=viewer, target_id=tid, pending=True))
                 state = "requested"
             else:
@@ -117,37 +118,37 @@ class GraphService:
         return await self._result(state, tid)
 
     async def _insert_follow(self, follower: int, followee: int) -> bool:
-        if not await queries.insert_follow(_new_id(), follower, followee):
+        if not await graph_queries.insert_follow(_new_id(), follower, followee):
             return False
         await _bump_pair(follower, followee, 1)
         return True
 
     async def _result(self, state: str, tid: int) -> schemas.FollowResult:
-        row = await queries.user_row(tid)
+        row = await graph_queries.user_row(tid)
         return schemas.FollowResult(state=state, user=user_summary(row))  # type: ignore[arg-type]
 
     async def unfollow(self, viewer: int, username: str) -> schemas.FollowResult:
         tid = (await self.user_row(username, viewer))["id"]
         async with db.transaction():
             await self._remove_follow(viewer, tid)
-            await queries.delete_follow_request(viewer, tid)
+            await graph_queries.delete_follow_request(viewer, tid)
             await recheck.request(users=[viewer])  # followers-only posts they watched
         await self.rt.graph_changed(viewer)
         return await self._result("none", tid)
 
     async def _remove_follow(self, follower: int, followee: int) -> None:
-        if await queries.delete_follow(follower, followee):
+        if await graph_queries.delete_follow(follower, followee):
             await _bump_pair(follower, followee, -1)
 
     async def follow_requests(self, viewer: int, limit: int, cur: str | None) -> schemas.UserPage:
         after = cursor.decode(self.rt.secret_key, "requests", cur)
-        rows = await queries.follow_requests_page(viewer, int(after[0]) if after else MAX_ID, limit + 1)
+        rows = await graph_queries.follow_requests_page(viewer, int(after[0]) if after else MAX_ID, limit + 1)
         return self._page(rows, limit, "requests", "rid")
 
     async def answer_request(self, viewer: int, username: str, accept: bool) -> None:
         rid = (await self.user_row(username, viewer))["id"]
         async with db.transaction():
-            if not await queries.delete_follow_request(rid, viewer):
+            if not await graph_queries.delete_follow_request(rid, viewer):
                 raise NotFound("no pending request from this user")
             if accept and await self._insert_follow(rid, viewer):
                 await self.rt.bus.dispatch(events.FollowAccepted(actor_id=viewer, follower_id=rid))
@@ -160,11 +161,11 @@ class GraphService:
             raise ValidationFailed("you cannot block yourself")
         async with db.transaction():
             await _lock_pair(viewer, tid)
-            await queries.insert_block(_new_id(), viewer, tid)
+            await graph_queries.insert_block(_new_id(), viewer, tid)
             # A block removes follows (and pending requests) both ways.
             await self._remove_follow(viewer, tid)
             await self._remove_follow(tid, viewer)
-            await queries.delete_follow_requests_between(viewer, tid)
+            await graph_queries.delete_follow_requests_between(viewer, tid)
             await recheck.request(users=[viewer, tid], relations=[(viewer, tid, True)])
             await self.rt.bus.dispatch(events.Blocked(actor_id=viewer, target_id=tid))
         await self.rt.graph_changed(viewer)
@@ -174,7 +175,7 @@ class GraphService:
         tid = (await self.user_row(username, viewer))["id"]
         async with db.transaction():
             await _lock_pair(viewer, tid)
-            if await queries.delete_block(viewer, tid) and not await queries.blocks(tid, viewer):
+            if await graph_queries.delete_block(viewer, tid) and not await graph_queries.blocks(tid, viewer):
                 # No block left either way: their events reach each other's sockets again.
                 await recheck.request(relations=[(viewer, tid, False)])
 
@@ -183,9 +184,9 @@ class GraphService:
         if tid == viewer:
             raise ValidationFailed("you cannot mute yourself")
         if on:
-            await queries.insert_mute(_new_id(), viewer, tid)
+            await graph_queries.insert_mute(_new_id(), viewer, tid)
         else:
-            await queries.delete_mute(viewer, tid)
+            await graph_queries.delete_mute(viewer, tid)
 
     async def connections(
         self, username: str, viewer: int | None, which: str, limit: int, cur: str | None
@@ -194,10 +195,12 @@ class GraphService:
         target = await self.user_row(username, viewer)
         tid = target["id"]
         if target["is_private"] and viewer != tid:
-            if not (viewer and await queries.follows(viewer, tid)):
+            if not (viewer and await graph_queries.follows(viewer, tid)):
                 raise Forbidden("this account is private")
         after = cursor.decode(self.rt.secret_key, which, cur)
-        rows = await queries.connections_page(tid, which, viewer or 0, int(after[0]) if after else MAX_ID, limit + 1)
+        rows = await graph_queries.connections_page(
+            tid, which, viewer or 0, int(after[0]) if after else MAX_ID, limit + 1
+        )
         return self._page(rows, limit, which, "fid")
 
     def _page(self, rows: list[Any], limit: int, kind: str, key: str) -> schemas.UserPage:
@@ -215,7 +218,7 @@ class GraphService:
         if after and after[0] != q:
             raise ValidationFailed("cursor belongs to another query")
         offset = int(after[1]) if after else 0
-        rows = await queries.search_users(q, _like_prefix(q), viewer or 0, limit + 1, offset)
+        rows = await graph_queries.search_users(q, _like_prefix(q), viewer or 0, limit + 1, offset)
         more = len(rows) > limit
         nxt = cursor.encode(self.rt.secret_key, "search", [q, offset + limit]) if more else None
         return schemas.UserPage(items=[user_summary(r) for r in rows[:limit]], next_cursor=nxt)

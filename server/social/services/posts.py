@@ -13,8 +13,10 @@ from server import cursor, db, events
 from server.accounts import audit
 from server.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from server.guards import has_role
-from server.social import fanout, queries, schemas, text
-from server.social.queries import who_can_see
+from server.social import fanout, schemas, text
+from server.social.queries import posts as post_queries
+from server.social.queries import visibility as visibility_queries
+from server.social.queries.visibility import who_can_see
 from server.social.runtime import SocialRuntime
 from server.social.services.visibility import visible_posts
 
@@ -34,7 +36,7 @@ class PostService:
 
     async def _visible_row(self, viewer: int, post_id: int, *, staff: bool = False) -> Any:
         """The post's row if ``viewer`` may see it (moderators see every live post), else 404."""
-        row = await queries.post_row(viewer, post_id, staff=staff)
+        row = await post_queries.post_row(viewer, post_id, staff=staff)
         if row is None:
             raise NotFound("no such post")
         return row
@@ -46,7 +48,7 @@ class PostService:
         if len(set(names)) > MAX_MENTIONS:
             # Each mention is a notification (and a push): a cap keeps one post from paging a crowd.
             raise ValidationFailed(f"at most {MAX_MENTIONS} different @mentions per text")
-        return await queries.mentionable_ids(names, author)
+        return await post_queries.mentionable_ids(names, author)
 
     async def create(
         self,
@@ -81,10 +83,10 @@ class PostService:
     ) -> schemas.Post:
         post_id = new_id()
         async with db.transaction():
-            author = await queries.add_author_post(viewer)
+            author = await post_queries.add_author_post(viewer)
             if author is None:
                 raise NotFound("no such user")
-            await queries.insert_post(
+            await post_queries.insert_post(
                 post_id,
                 viewer,
                 body,
@@ -96,10 +98,10 @@ class PostService:
                 price.currency if price else None,
             )
             if original is not None:
-                await queries.add_repost_count(original["id"], 1)
+                await post_queries.add_repost_count(original["id"], 1)
             if media_ids:
                 # Only the caller's own, not yet attached uploads; anything else fails the whole post.
-                if await queries.attach_media(post_id, list(set(media_ids)), viewer) != len(set(media_ids)):
+                if await post_queries.attach_media(post_id, list(set(media_ids)), viewer) != len(set(media_ids)):
                     raise ValidationFailed("media_ids must be your own uploads, not attached to another post")
             if attach is not None:
                 await attach(post_id)
@@ -143,8 +145,8 @@ class PostService:
             raise Conflict("a repost has no text to edit")
         mentioned = await self._mention_ids(viewer, body)
         async with db.transaction():
-            await queries.insert_post_edit(new_id(), post_id, row["text"])
-            await queries.update_post_text(post_id, body, text.hashtags(body), mentioned)
+            await post_queries.insert_post_edit(new_id(), post_id, row["text"])
+            await post_queries.update_post_text(post_id, body, text.hashtags(body), mentioned)
         return await self.get(viewer, post_id)
 
     async def history(
@@ -153,7 +155,7 @@ class PostService:
         """Earlier versions, oldest first, a page at a time."""
         await self._visible_row(viewer or 0, post_id)
         after = cursor.decode(self.rt.secret_key, f"edits:{post_id}", cur)
-        rows = await queries.post_edits_page(post_id, int(after[0]) if after else 0, limit + 1)
+        rows = await post_queries.post_edits_page(post_id, int(after[0]) if after else 0, limit + 1)
         more = len(rows) > limit
         rows = rows[:limit]
         nxt = cursor.encode(self.rt.secret_key, f"edits:{post_id}", [str(rows[-1]["id"])]) if more else None
@@ -168,11 +170,11 @@ class PostService:
         if staff and not has_role(role, "moderator"):
             raise Forbidden("only the author or a moderator may delete this post")
         async with db.transaction():
-            if not await queries.soft_delete_post(post_id, viewer if staff else None):
+            if not await post_queries.soft_delete_post(post_id, viewer if staff else None):
                 raise NotFound("no such post")
-            author = await queries.remove_author_post(row["author"])
+            author = await post_queries.remove_author_post(row["author"])
             if row["repost_of"] is not None:
-                await queries.add_repost_count(row["repost_of"], -1)
+                await post_queries.add_repost_count(row["repost_of"], -1)
             aud = await fanout.audience(self.rt, author, row["visibility"], list(row["mentions"]))
             await fanout.emit_post_event("post.deleted", aud, post_id, list(row["hashtags"]), {"id": str(post_id)})
             if staff:
@@ -184,11 +186,11 @@ class PostService:
         row = await self._visible_row(viewer, post_id)
         async with db.transaction():
             if on:
-                changed = await queries.insert_post_like(new_id(), post_id, viewer)
+                changed = await post_queries.insert_post_like(new_id(), post_id, viewer)
             else:
-                changed = await queries.delete_post_like(post_id, viewer)
+                changed = await post_queries.delete_post_like(post_id, viewer)
             if changed:
-                await queries.add_like_count(post_id, 1 if on else -1)
+                await post_queries.add_like_count(post_id, 1 if on else -1)
                 if row["author"] != viewer:
                     kind = events.Liked if on else events.Unliked
                     await self.rt.bus.dispatch(kind(actor_id=viewer, post_id=post_id, post_author_id=row["author"]))
@@ -204,31 +206,31 @@ class PostService:
             row = await self._visible_row(viewer, row["repost_of"])
         if row["visibility"] != "public" or row["author_private"]:
             raise Forbidden("only public posts of public accounts can be reposted")
-        existing = await queries.live_repost_id(viewer, row["id"])
+        existing = await post_queries.live_repost_id(viewer, row["id"])
         if existing is not None:
             return await self.get(viewer, existing), False
         try:
             return await self._publish(viewer, "", "public", [], [], row), True
         except asyncpg.UniqueViolationError:  # the same repost, concurrently: one wins (posts_one_repost)
-            existing = await queries.live_repost_id(viewer, row["id"])
+            existing = await post_queries.live_repost_id(viewer, row["id"])
             if existing is None:  # the winner was deleted meanwhile
                 raise NotFound("no such post") from None
             return await self.get(viewer, existing), False
 
     async def unrepost(self, viewer: int, post_id: int) -> None:
-        existing = await queries.live_repost_id(viewer, post_id)
+        existing = await post_queries.live_repost_id(viewer, post_id)
         if existing is not None:
             await self.delete(viewer, "user", existing)
 
     async def bookmark(self, viewer: int, post_id: int, on: bool) -> schemas.Post:
         await self._visible_row(viewer, post_id)
         if on:
-            await queries.insert_bookmark(new_id(), post_id, viewer)
+            await post_queries.insert_bookmark(new_id(), post_id, viewer)
         else:
-            await queries.delete_bookmark(post_id, viewer)
+            await post_queries.delete_bookmark(post_id, viewer)
         return await self.get(viewer, post_id)
 
 
 async def can_view_post(viewer_id: int, post_id: int) -> bool:
     """Whether ``viewer_id`` may see ``post_id`` (visibility and blocks): the ``post:{id}`` channel policy."""
-    return await queries.can_view_post(viewer_id, post_id)
+    return await visibility_queries.can_view_post(viewer_id, post_id)

@@ -9,7 +9,8 @@ from typing import Any, cast
 import msgspec
 
 from server import db
-from server.social import queries, schemas
+from server.social import schemas
+from server.social.queries import post_views
 
 
 def user_summary(row: Any, prefix: str = "") -> schemas.UserSummary:
@@ -101,7 +102,7 @@ async def _contents(rows: list[Any]) -> dict[int, Content]:
             out[r["id"]] = found
     if missing:
         store = db.engine().current_transaction.get() is None
-        for c in await queries.post_contents(missing):
+        for c in await post_views.post_contents(missing):
             content = Content(
                 text=c["text"],
                 hashtags=list(c["hashtags"]),
@@ -132,7 +133,7 @@ async def visible_posts(
     """
     if not ids:
         return {}
-    seen = await queries.visible_post_rows(viewer, ids, feed=feed)
+    seen = await post_views.visible_post_rows(viewer, ids, feed=feed)
     if limit is None:
         return await _build(viewer, seen, signer)
     rank = {post_id: n for n, post_id in enumerate(ids)}
@@ -153,7 +154,7 @@ async def _build(viewer: int, seen: list[Any], signer: Any) -> dict[int, schemas
     originals = {r["repost_of"] for r, _ in rows if r["repost_of"] is not None}
     inner = await visible_posts(viewer, list(originals), signer=signer) if originals else {}
     mention_ids = {m for _, c in rows for m in c.mentions}
-    names = await queries.usernames(list(mention_ids)) if mention_ids else {}
+    names = await post_views.usernames(list(mention_ids)) if mention_ids else {}
     out: dict[int, schemas.Post] = {}
     for r, c in rows:
         original = None

@@ -175,7 +175,7 @@ async def test_pulled_posts_are_read_once_per_author_and_page_past_their_window(
     """The pull side's shared cache: one read per author for every reader, SQL below its window, and a
     post by the author on this process seen at once (another process's within the TTL)."""
     from server.social.pulled import PulledPosts
-    from server.social.queries import authors_post_ids
+    from server.social.queries.feeds import authors_post_ids
 
     star, other = await users(client, "star", "other")
     posts = [int((await star.publish(f"s{i}"))["id"]) for i in range(5)][::-1]  # newest first
