@@ -59,7 +59,8 @@ def project_versions() -> dict[str, str]:
 class Server:
     """``python -m server serve`` from the project venv, pinned to the server core, on its own database."""
 
-    def __init__(self, redis: procs.Redis, work: Path) -> None:
+    def __init__(self, redis: procs.Redis, work: Path, argv: list[str] | None = None) -> None:
+        """``argv``: how to start it (default ``python -m server serve``; ``bench/idle_socket.py`` wraps it)."""
         self.work = work
         self.embedded = None
         database_url = os.environ.get("DATABASE_URL")
@@ -86,7 +87,11 @@ class Server:
             "SOCIAL_CELEBRITY_THRESHOLD": str(CELEBRITY_THRESHOLD),
         }
         self.proc = procs.start(
-            [sys.executable, "-m", "server", "serve"], self.env, work / "social_flow.log", procs.SERVER_CORE, cwd=ROOT
+            argv or [sys.executable, "-m", "server", "serve"],
+            self.env,
+            work / "social_flow.log",
+            procs.SERVER_CORE,
+            cwd=ROOT,
         )
         self.base = f"http://127.0.0.1:{self.port}"
         self.http = httpx.Client(base_url=self.base, timeout=30)
