@@ -253,7 +253,7 @@ class Conn:
 
     def __post_init__(self) -> None:
         cfg = self.gateway.config
-        self.out = SendQueue(cfg.queue_count, cfg.queue_chars, self.kill, self.gateway.schedule, self)
+        self.out = SendQueue(cfg.queue_count, cfg.queue_chars, self, self.gateway.schedule_queue)
         self.tokens = cfg.rate * 2
         self.stamp = time.monotonic()
 
@@ -324,7 +324,7 @@ class Conn:
         assert self.socket is not None
         send = self.socket.scope.get(RAW_SEND) or self.socket.send
         while queue:
-            frame = queue.popleft()
+            frame = queue.pop(0)
             out.chars -= len(frame)
             coro = send({"type": "websocket.send", "text": protocol.frame_payload(frame).decode()})
             try:
@@ -347,7 +347,7 @@ class Conn:
         try:
             await pending
             while out.queue and not self.closed:
-                frame = out.queue.popleft()
+                frame = out.queue.pop(0)
                 out.chars -= len(frame)
                 await send({"type": "websocket.send", "text": protocol.frame_payload(frame).decode()})
         except Exception:
@@ -402,6 +402,8 @@ class Gateway:
         self._dirty: list[SendQueue] = []
         self._wake: asyncio.Future[None] | None = None
         self._flusher: asyncio.Task[None] | None = None
+        self.schedule_queue = self.schedule
+        """``schedule``, bound once: every socket's ``SendQueue`` holds this object, not a bound method of its own."""
 
     # --- sending ---------------------------------------------------------------------------------
 

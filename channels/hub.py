@@ -10,7 +10,6 @@ framed once per publication too, so every subscriber still sees offsets rise by 
 from __future__ import annotations
 
 import asyncio
-from collections import deque
 from collections.abc import Callable, Set
 from typing import Protocol
 
@@ -139,9 +138,11 @@ class Hub:
 
 
 class Flushable(Protocol):
-    """Whoever sends a ``SendQueue``'s contents (the gateway's connection)."""
+    """Whoever sends a ``SendQueue``'s contents and closes its socket (the gateway's connection)."""
 
     def flush(self) -> None: ...
+
+    def kill(self, code: int) -> None: ...
 
 
 class SendQueue:
@@ -151,23 +152,23 @@ class SendQueue:
 
     It needs no task or future of its own while idle: when the queue turns non-empty it calls
     ``ready(self)`` once, and whoever drains it (the gateway's flusher) clears ``scheduled`` when done.
+    Idle, it is small: ``queue`` is a list (an empty list holds no item array; an empty ``deque`` keeps a
+    528-byte block, two after a ``clear()``), and ``ready`` is one callable shared by the gateway's queues.
     """
 
-    __slots__ = ("_kill", "_max_chars", "_max_count", "_ready", "chars", "conn", "queue", "scheduled")
+    __slots__ = ("_max_chars", "_max_count", "_ready", "chars", "conn", "queue", "scheduled")
 
     def __init__(
         self,
         max_count: int,
         max_chars: int,
-        kill: Callable[[int], None],
+        conn: Flushable,
         ready: Callable[[SendQueue], None],
-        conn: Flushable | None = None,
     ) -> None:
-        self.queue: deque[bytes] = deque()
+        self.queue: list[bytes] = []
         self.chars = 0
         self._max_count = max_count
         self._max_chars = max_chars
-        self._kill = kill
         self._ready = ready
         self.scheduled = False
         self.conn = conn
@@ -179,7 +180,7 @@ class SendQueue:
         if len(queue) > self._max_count or self.chars > self._max_chars:
             queue.clear()
             self.chars = 0
-            self._kill(CLOSE_SLOW)
+            self.conn.kill(CLOSE_SLOW)
             return
         if not self.scheduled:
             self.scheduled = True

@@ -18,6 +18,7 @@ from typing import Any
 
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 from websockets.http11 import Request
+from websockets.protocol import Protocol
 
 from channels.gateway import Conn, Gateway
 
@@ -61,6 +62,13 @@ class GatewayProtocol(WebSocketsSansIOProtocol):
         )
         self.conn.send_response(response)
         self.transport.write(b"".join(self.conn.data_to_send()))
+        # ``ServerProtocol.parse`` parses the handshake, then frames (``yield from super().parse()``), so its
+        # generator frame keeps the handshake ``Request`` (path, every header) alive as long as the socket:
+        # ~2 KiB per idle socket. The frame parser alone, started where that one is now (between frames,
+        # nothing buffered: uvicorn hands over exactly the request), holds none of it.
+        if not self.conn.reader.buffer:
+            self.conn.parser = Protocol.parse(self.conn)
+            next(self.conn.parser)
         # The ASGI side of the connection is never used: let it go. (Assigned, not deleted: a ``del`` would
         # turn this instance's key-sharing ``__dict__`` into a dict of its own, larger than what it frees.)
         self.queue = self.writable = None  # type: ignore[assignment]
