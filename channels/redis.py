@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Callable
 from typing import Any
 
 import structlog
@@ -176,6 +177,17 @@ class RedisBroker(Broker):
 
     async def position(self, channel: str) -> Position:
         return (await self._read(channel, None))[0]
+
+    def queue_position(self, pipe: Any, channel: str) -> Callable[[Any], Position]:
+        """Queue ``position(channel)`` on ``pipe`` (a non-transactional pipeline of this broker's client, so a
+        caller reads it in the same round trip as its own keys); returns what turns its reply into a Position.
+
+        As ``EVAL``, not ``EVALSHA``: a pipeline holding a registered script first asks ``SCRIPT EXISTS`` in a
+        round trip of its own. Not on a cluster (whose pipelines refuse scripts): call ``position`` there.
+        """
+        args = [new_epoch(), max(1, self.policy(channel).ttl), "", ""]
+        pipe.eval(_HISTORY, 2, *self._keys(channel), *args)
+        return lambda reply: Position(int(reply[0]), reply[1].decode())
 
     async def history(self, channel: str, since: Position | None) -> History:
         current, pubs = await self._read(channel, since)

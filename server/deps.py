@@ -12,7 +12,7 @@ from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 
 from server import security
-from server.accounts.revocation import Revocations
+from server.accounts.revocation import Revocations, SessionInfo
 from server.errors import Unauthorized
 from server.events import EventBus
 from server.ratelimit import RateLimiter
@@ -82,11 +82,21 @@ class AccessTokens:
     async def authenticate(self, token: str) -> CurrentUser:
         """Verify an access token and its session; raise ``Unauthorized`` otherwise."""
         user_id, session_id = self.verify(token)
-        state = await self.revocations.session_state(session_id)
-        if state is None or state.user_id != user_id:
+        return _current(user_id, session_id, await self.revocations.session_state(session_id))
+
+    async def settle(self, user_id: int, session_id: int, flagged: bool | None) -> CurrentUser:
+        """``authenticate`` for a token ``verify`` accepted, once the session's Redis check (pipelined by the
+        caller with other reads, ``Revocations.key``) answered ``flagged``; raise ``Unauthorized`` otherwise."""
+        if self.revocations.revoked_here(session_id):
             raise Unauthorized("this session was revoked")
-        # The role comes from the session cache, not the token: a demotion applies at once.
-        return CurrentUser(id=state.user_id, session_id=session_id, role=state.role, capabilities=state.capabilities)
+        return _current(user_id, session_id, await self.revocations.settle(session_id, flagged))
+
+
+def _current(user_id: int, session_id: int, state: SessionInfo | None) -> CurrentUser:
+    if state is None or state.user_id != user_id:
+        raise Unauthorized("this session was revoked")
+    # The role comes from the session cache, not the token: a demotion applies at once.
+    return CurrentUser(id=state.user_id, session_id=session_id, role=state.role, capabilities=state.capabilities)
 
 
 _SCOPE_KEY = "sf_current_user"
@@ -97,13 +107,27 @@ async def user_from_connection(connection: ASGIConnection[Any, Any, Any, Any]) -
     cached = connection.scope.get("state", {}).get(_SCOPE_KEY)
     if cached is not None:
         return cached  # type: ignore[no-any-return]
+    user = await access_tokens_of(connection).authenticate(required_token(connection))
+    remember_user(connection, user)
+    return user
+
+
+def required_token(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
+    """The bearer token of ``connection``; ``Unauthorized`` without one."""
     token = bearer_token(connection)
     if token is None:
         raise Unauthorized("missing bearer token", headers={"WWW-Authenticate": "Bearer"})
-    tokens: AccessTokens = connection.app.state["access_tokens"]
-    user = await tokens.authenticate(token)
+    return token
+
+
+def remember_user(connection: ASGIConnection[Any, Any, Any, Any], user: CurrentUser) -> None:
+    """Record who ``connection`` authenticated as (``user_from_connection`` answers it; the access log reads it)."""
     connection.scope.setdefault("state", {})[_SCOPE_KEY] = user
-    return user
+
+
+def access_tokens_of(connection: ASGIConnection[Any, Any, Any, Any]) -> AccessTokens:
+    """The process's ``AccessTokens``, for code that authenticates a request itself (the home feed)."""
+    return connection.app.state["access_tokens"]  # type: ignore[no-any-return]
 
 
 def signed_in_user_id(scope: Any) -> int | None:

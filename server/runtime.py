@@ -35,6 +35,7 @@ from server.ratelimit import RateLimiter
 from server.realtime import authz, kinds
 from server.realtime.runtime import Realtime, make_broker
 from server.settings import Settings
+from server.social.home_read import HomeRead
 from server.social.realtime_hooks import post_channel_policy
 from server.social.runtime import SocialRuntime
 from server.video import jobs as video_jobs
@@ -89,6 +90,8 @@ class Runtime:
             replicas=self.replicas,
             bus=self.events,
         )
+        # The home feed's session check, timeline and live position in one Redis round trip.
+        self.home_read = HomeRead(self.redis, self.access_tokens, self.social, broker)
         self.video = video_runtime.build(settings, self.social)
         self.ads = AdsRuntime(settings.ads, key, self.redis, self.events)
         self.live = LiveRuntime(settings.live, self.redis, broker, presence, key)
@@ -129,6 +132,7 @@ class Runtime:
             "mailer": self.mailer,
             "realtime": self.realtime,
             "social": self.social,
+            "home_read": self.home_read,
             "video": self.video,
             "ads": self.ads,
             "live": self.live,

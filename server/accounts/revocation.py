@@ -82,17 +82,35 @@ class Revocations:
 
     async def session_state(self, session_id: int) -> SessionInfo | None:
         """The session's user and role while it is active, else ``None``."""
-        now = time.monotonic()
-        if self._revoked.get(session_id, 0.0) > now:
+        if self.revoked_here(session_id):
             return None
+        flagged: bool | None = False
         if self.redis is not None:
             try:
-                if await self.redis.exists(_KEY + str(session_id)):
-                    self._mark_revoked([session_id])
-                    return None
+                flagged = bool(await self.redis.exists(self.key(session_id)))
             except Exception as exc:  # Redis down: the database answers instead.
                 log.warning("revocation_check_redis_failed", error=type(exc).__name__)
-                self._active.pop(session_id, None)
+                flagged = None
+        return await self.settle(session_id, flagged)
+
+    def revoked_here(self, session_id: int) -> bool:
+        """Whether this node already knows ``session_id`` is revoked (no Redis needed to refuse it)."""
+        return self._revoked.get(session_id, 0.0) > time.monotonic()
+
+    @staticmethod
+    def key(session_id: int) -> str:
+        """The Redis key that marks ``session_id`` revoked (``EXISTS`` it; a caller may pipeline the check)."""
+        return _KEY + str(session_id)
+
+    async def settle(self, session_id: int, flagged: bool | None) -> SessionInfo | None:
+        """``session_state`` once the Redis check answered: ``flagged`` is whether ``key(session_id)`` exists,
+        ``None`` when Redis could not say (then the database answers)."""
+        if flagged:
+            self._mark_revoked([session_id])
+            return None
+        if flagged is None:
+            self._active.pop(session_id, None)
+        now = time.monotonic()
         cached = self._active.get(session_id)
         if cached is not None and cached[0] > now:
             return cached[1]

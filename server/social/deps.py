@@ -7,6 +7,7 @@ from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 
 from server.deps import CurrentUser, user_from_connection
+from server.social.home_read import HomeRead
 from server.social.runtime import SocialRuntime
 from server.social.services.comments import CommentService
 from server.social.services.feeds import FeedService
@@ -18,6 +19,11 @@ from server.social.services.posts import PostService
 def social_of(request: Request) -> SocialRuntime:  # type: ignore[type-arg]
     """The social runtime, read by a handler itself where a second DI provider would cost (the home feed)."""
     return request.app.state["social"]  # type: ignore[no-any-return]
+
+
+def home_read_of(request: Request) -> HomeRead:  # type: ignore[type-arg]
+    """The home feed's batched first read (``server.social.home_read``), read by the handler itself."""
+    return request.app.state["home_read"]  # type: ignore[no-any-return]
 
 
 def provide_runtime(state: State) -> SocialRuntime:

@@ -17,6 +17,7 @@ import bisect
 import math
 import secrets
 import time
+from collections.abc import Callable
 from typing import Any, Protocol
 
 _SENTINEL = "0"
@@ -141,10 +142,23 @@ class RedisStore:
     ) -> tuple[tuple[list[int], bool] | None, list[int] | None]:
         """``timeline_ids`` and ``celebrities`` in one round trip (a home page needs both)."""
         pipe = self.redis.pipeline(transaction=False)
+        read = self.queue_home_read(pipe, user_id, max_id, count)
+        return read(await pipe.execute())
+
+    def queue_home_read(
+        self, pipe: Any, user_id: int, max_id: int | None, count: int
+    ) -> Callable[[list[Any]], tuple[tuple[list[int], bool] | None, list[int] | None]]:
+        """Queue ``home_read`` on ``pipe`` (a caller may add its own commands after); returns what reads its
+        answer out of the pipeline's replies (from the first one queued here on)."""
+        first = len(pipe)
         self._queue_timeline(pipe, user_id, max_id, count)
         pipe.get(self._celebs(user_id))
-        members, card, _, raw = await pipe.execute()
-        return self._timeline(members, card, max_id, count), _celebrity_list(raw)
+
+        def read(replies: list[Any]) -> tuple[tuple[list[int], bool] | None, list[int] | None]:
+            members, card, _, raw = replies[first : first + 4]
+            return self._timeline(members, card, max_id, count), _celebrity_list(raw)
+
+        return read
 
     async def build_timeline(self, user_id: int, ids: list[int]) -> None:
         key = self._tl(user_id)

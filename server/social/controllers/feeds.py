@@ -10,11 +10,11 @@ from litestar.params import PathParameter
 
 from server import replicas
 from server.ads.deps import page_ads
-from server.deps import MaybeUser
+from server.deps import MaybeUser, remember_user, required_token
 from server.openapi import problems
 from server.params import Cursor, Limit
 from server.social import schemas
-from server.social.deps import Viewer, social_of
+from server.social.deps import home_read_of, social_of
 from server.social.services.feeds import FeedService
 
 Tag = Annotated[str, PathParameter(max_length=101)]
@@ -28,19 +28,24 @@ class FeedController(Controller):
     async def home(
         self,
         request: Request,  # type: ignore[type-arg]
-        viewer: Viewer,
         limit: Limit = 20,
         cursor: Cursor = None,
     ) -> schemas.HomePage:
-        # The runtime without DI: with a second provider next to ``viewer``, Litestar resolves the two in an
-        # anyio task group, ~5% of a home-feed read for a constructor call.
-        feeds = FeedService(social_of(request))
-        async with replicas.reads(feeds.rt.replicas, viewer.id):
-            page = await feeds.home(viewer.id, limit, cursor)
-        # First page: where to subscribe `timeline:home:{id}` from, so no live post falls in the gap.
-        position = await feeds.rt.home_position(viewer.id) if cursor is None else None
+        # No DI: the session check is one of the reads ``HomeRead`` sends in one Redis round trip, and a
+        # second provider next to another makes Litestar resolve them in an anyio task group.
+        rt = social_of(request)
+        feeds = FeedService(rt)
+        token = required_token(request)
+        max_id, count = feeds.home_first(limit, cursor)
+        # First page: also where to subscribe `timeline:home:{id}` from, so no live post falls in the gap.
+        start = await home_read_of(request).start(token, max_id, count, first_page=cursor is None)
+        viewer = start.viewer
+        remember_user(request, viewer)
+        await rt.touch(viewer.id)
+        async with replicas.reads(rt.replicas, viewer.id):
+            page = await feeds.home(viewer.id, limit, cursor, first=start.first)
         ads = await page_ads(request, viewer.id, len(page.items))
-        return schemas.HomePage(items=page.items, next_cursor=page.next_cursor, position=position, ads=ads)
+        return schemas.HomePage(items=page.items, next_cursor=page.next_cursor, position=start.position, ads=ads)
 
     @get("/public", summary="Every public post, newest first", responses=problems(422))
     async def public(

@@ -13,6 +13,7 @@ from server import cursor
 from server.errors import Forbidden, ValidationFailed
 from server.params import MAX_ID
 from server.social import schemas
+from server.social.home_read import TimelineRead
 from server.social.queries import feeds as feed_queries
 from server.social.queries.visibility import NOT_MUTED
 from server.social.runtime import SocialRuntime
@@ -29,6 +30,13 @@ def _below(max_id: int | None) -> int:
     return TOP if max_id is None else max_id
 
 
+def _batch(limit: int) -> int:
+    """Candidate ids read per round for a page of ``limit``: a little slack for hidden items (and the one
+    past the page that says there is more), without hydrating twice the page."""
+    want = limit + 1
+    return want + want // 4 + 1
+
+
 class FeedService:
     def __init__(self, runtime: SocialRuntime) -> None:
         self.rt = runtime
@@ -41,7 +49,7 @@ class FeedService:
         max_id = self._max_id(kind, cur)
         items: list[schemas.Post] = []
         want = limit + 1
-        batch = want + want // 4 + 1  # a little slack for hidden items, without hydrating twice the page
+        batch = _batch(limit)
         for _ in range(8):  # each round skips what the viewer may not see
             ids = await source(max_id, batch)
             if not ids:
@@ -120,14 +128,21 @@ class FeedService:
         await self.rt.store.set_celebrities(viewer, ids, CELEBRITIES_TTL)
         return ids
 
-    async def home(self, viewer: int, limit: int, cur: str | None) -> schemas.PostPage:
+    def home_first(self, limit: int, cur: str | None) -> tuple[int | None, int]:
+        """``(max_id, count)`` of a home page's first timeline read (``home``'s ``first`` must be that read)."""
+        return self._max_id("home", cur), _batch(limit)
+
+    async def home(
+        self, viewer: int, limit: int, cur: str | None, first: TimelineRead | None = None
+    ) -> schemas.PostPage:
+        """The viewer's home page; ``first``: its first ``store.home_read`` at ``home_first``, if already read."""
         store = self.rt.store
         celebrities: list[int] | None = None
 
         async def source(max_id: int | None, n: int) -> list[int]:
             nonlocal celebrities
             if celebrities is None:  # the first round: the timeline and the celebrity list in one read
-                got, cached = await store.home_read(viewer, max_id, n)
+                got, cached = first if first is not None else await store.home_read(viewer, max_id, n)
                 celebrities = await self._celebrities(viewer, cached)
             else:
                 got = await store.timeline_ids(viewer, max_id, n)
