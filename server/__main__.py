@@ -117,7 +117,7 @@ def cmd_worker(_: argparse.Namespace, settings: Settings) -> int:
 
         runtime = Runtime(settings)  # the app's objects, through the app's factory
         async with runtime.working():
-            await queue.run_worker(runtime.job_context(), wait=True, signals=True)
+            await queue.run_worker(runtime.queue, runtime.job_context(), wait=True, signals=True)
 
     def run(settings: Settings) -> int:
         _migrate(settings)
@@ -142,7 +142,7 @@ def cmd_video_worker(_: argparse.Namespace, settings: Settings) -> int:
 
         runtime = Runtime(settings)  # the app's objects, through the app's factory
         async with runtime.working():
-            await jobs.run_worker(runtime.video, wait=True, signals=True)
+            await jobs.run_worker(runtime.queue, runtime.video, wait=True, signals=True)
 
     def run(settings: Settings) -> int:
         _migrate(settings)

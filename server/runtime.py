@@ -20,6 +20,7 @@ from server.accounts.revocation import Revocations
 from server.ads.runtime import AdsRuntime
 from server.deps import AccessTokens
 from server.events import EventBus
+from server.jobs import JOBS
 from server.live import tips as live_tips
 from server.live.room import Room
 from server.live.runtime import LiveRuntime
@@ -116,6 +117,8 @@ class Runtime:
             position_of=self.realtime.position_of,
         )
         self.notification_handlers = NotificationHandlers(settings.push.collapse_seconds)
+        # The job queue: every domain's jobs on one procrastinate App, opened by serving()/working().
+        self.queue = notification_queue.build(JOBS)
         obs = settings.observability
         self.sampler = Sampler(self.realtime, obs.sample_seconds) if obs.metrics_token else None
 
@@ -139,12 +142,13 @@ class Runtime:
             "payments": self.payments,
             "notifications_runtime": self.notifications,
             "metrics_sampler": self.sampler,
+            "job_queue": self.queue,
         }
 
     def job_context(self) -> dict[str, Any]:
-        """What the queue's jobs receive: the notifications runtime (``server.notifications.runtime.from_job``),
-        the payments context (``server.payments.runtime.from_job``) and this process's settings
-        (``server.notifications.queue.settings_of``)."""
+        """What the queue's jobs receive besides ``context.app`` (``self.queue``): the notifications runtime
+        (``server.notifications.runtime.from_job``), the payments context (``server.payments.runtime.from_job``)
+        and this process's settings (``server.notifications.queue.settings_of``)."""
         return {
             CONTEXT_KEY: self.notifications,
             payments_runtime.CONTEXT_KEY: self.payments,
@@ -184,8 +188,8 @@ class Runtime:
             stack.push_async_callback(self.ads.stop)
             await self.video.start()
             stack.push_async_callback(self.video.close)
-            await notification_queue.open_queue()
-            stack.push_async_callback(notification_queue.close_queue)
+            await self.queue.open_async()
+            stack.push_async_callback(self.queue.close_async)
             stack.push_async_callback(self.notifications.providers.close)
             self._subscribe_handlers(stack)
             await self.revocations.start()
@@ -202,11 +206,11 @@ class Runtime:
             stack.push_async_callback(self.live.stop)
             inprocess = settings.push.worker == "inprocess"
             if inprocess:
-                worker = notification_queue.start_in_process(self.job_context())
+                worker = notification_queue.start_in_process(self.queue, self.job_context())
                 stack.push_async_callback(notification_queue.stop_in_process, worker)
             if self.video.settings.worker == "inprocess":
                 # Stopped first: a transcode cut short now is requeued on the next start.
-                video_worker = video_jobs.start_in_process(self.video)
+                video_worker = video_jobs.start_in_process(self.queue, self.video)
                 stack.push_async_callback(video_jobs.stop_in_process, video_worker)
             log.info("started", redis=self.redis is not None, notification_worker=inprocess)
             yield
@@ -221,8 +225,8 @@ class Runtime:
             await _ready_redis(self.redis)
             if self.redis is not None:
                 stack.push_async_callback(self.redis.aclose)
-            await notification_queue.open_queue()
-            stack.push_async_callback(notification_queue.close_queue)
+            await self.queue.open_async()
+            stack.push_async_callback(self.queue.close_async)
             stack.push_async_callback(self.notifications.providers.close)
             stack.push_async_callback(payments_runtime.close, self.payments)
             self._subscribe_handlers(stack)  # jobs dispatch events too (a payment's PaymentReceived)

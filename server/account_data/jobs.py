@@ -5,21 +5,25 @@ from __future__ import annotations
 from procrastinate import JobContext
 
 from server.account_data import deletion, export
-from server.notifications.queue import queue, settings_of
+from server.notifications.queue import Job, settings_of
 from server.observability.tracing import traced_job
 
 
-@queue.task(name=export.JOB, queue="account", pass_context=True)
 @traced_job(export.JOB)
 async def build_export(context: JobContext, export_id: int) -> None:
     """Build one export (a failure marks it failed; the user may ask again)."""
     await export.build(export_id, settings_of(context))
 
 
-@queue.periodic(cron="17 * * * *")
-@queue.task(name=deletion.JOB, queue="account", queueing_lock="account_data_purge", pass_context=True)
 async def purge(context: JobContext, timestamp: int) -> None:
     """Hard-delete accounts whose 30 days are over, and export files whose link expired."""
     settings = settings_of(context)
     await deletion.purge_due(settings)
     await export.purge_expired(settings)
+
+
+JOBS = (
+    Job(build_export, export.JOB, "account", pass_context=True),
+    Job(purge, deletion.JOB, "account", pass_context=True, queueing_lock="account_data_purge", cron="17 * * * *"),
+)
+"""Account data's jobs (``server.jobs`` registers them on the process's queue)."""

@@ -13,7 +13,7 @@ from server import db
 from server.errors import NotFound
 from server.notifications import digest, preferences, queries, templates
 from server.notifications.providers.base import Message, Rejected, TokenGone
-from server.notifications.queue import HoldUntil, ProviderRetry, Retryable, enqueue, queue
+from server.notifications.queue import HoldUntil, Job, ProviderRetry, Retryable, enqueue
 from server.notifications.runtime import NotificationsRuntime, from_job
 from server.observability.metrics import record_push
 from server.observability.tracing import traced_job
@@ -21,14 +21,12 @@ from server.observability.tracing import traced_job
 log = structlog.get_logger(__name__)
 
 
-@queue.task(name="notifications.push", queue="push", retry=ProviderRetry(), pass_context=True)
 @traced_job("notifications.push")
 async def push(context: JobContext, user_id: int, group_key: str) -> None:
     """Push what is new in ``group_key`` to every device of ``user_id``, as one message per device."""
     await fan_out(from_job(context), user_id, group_key)
 
 
-@queue.task(name="notifications.send", queue="push", retry=ProviderRetry(), pass_context=True)
 @traced_job("notifications.send")
 async def send(context: JobContext, token_id: int, message: dict[str, Any]) -> None:
     """Deliver one push to one token; prune the token if its provider says it is gone for good."""
@@ -62,11 +60,17 @@ async def send(context: JobContext, token_id: int, message: dict[str, Any]) -> N
         record_push(platform, "sent")
 
 
-@queue.periodic(cron="*/10 * * * *")
-@queue.task(name="notifications.digest", queue="digest", queueing_lock="digest", pass_context=True)
 async def digest_job(context: JobContext, timestamp: int) -> None:
     """Mail a digest to users who have been away, every ten minutes."""
     await digest.send_digests(from_job(context))
+
+
+JOBS = (
+    Job(push, "notifications.push", "push", pass_context=True, retry=ProviderRetry()),
+    Job(send, "notifications.send", "push", pass_context=True, retry=ProviderRetry()),
+    Job(digest_job, "notifications.digest", "digest", pass_context=True, queueing_lock="digest", cron="*/10 * * * *"),
+)
+"""Notifications' jobs (``server.jobs`` registers them on the process's queue)."""
 
 
 async def fan_out(rt: NotificationsRuntime, user_id: int, group_key: str, now: datetime | None = None) -> None:

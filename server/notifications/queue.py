@@ -1,9 +1,14 @@
-"""The delivery job queue: procrastinate on PostgreSQL, so it works with or without Redis.
+"""The job queue: procrastinate on PostgreSQL, so it works with or without Redis.
 
 Jobs are enqueued with an INSERT into ``procrastinate_jobs`` on the caller's Piccolo connection, so a
 push job commits or rolls back with the notification that caused it (procrastinate's own ``defer``
 uses a separate psycopg pool and could run a job for a notification that never committed). The
 partial unique index on ``queueing_lock`` (status ``todo``) coalesces a burst into one waiting job.
+
+No module holds the procrastinate ``App``: each domain declares its jobs as ``Job`` values (its
+``jobs.py: JOBS``), ``server.jobs.JOBS`` lists them all, and the composition root builds one App per
+process with ``build(JOBS)`` (``server.runtime.Runtime.queue``) and hands it to the workers. Deferring
+needs no App (the INSERT above), so services that enqueue get nothing new.
 """
 
 from __future__ import annotations
@@ -11,7 +16,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -20,11 +26,11 @@ import procrastinate
 import procrastinate.worker
 import structlog
 from procrastinate import JobContext
-from procrastinate.jobs import Job
-from procrastinate.retry import BaseRetryStrategy, RetryDecision
+from procrastinate.jobs import Job as QueuedJob
+from procrastinate.retry import BaseRetryStrategy, RetryDecision, RetryValue
 from psycopg_pool import AsyncConnectionPool
 
-from server import sql
+from server.notifications import queries
 from server.settings import PushSettings, Settings
 
 log = structlog.get_logger(__name__)
@@ -41,22 +47,54 @@ def _dsn() -> str:
 
 
 def _pool(**kwargs: Any) -> AsyncConnectionPool:
-    # The DSN is read when the queue opens, not at import: the runtime binds the engine to its settings'
-    # database (``server.db.bind``, in ``start_pool``) before it opens the queue.
+    # The DSN is read when the queue opens, not when it is built: the runtime binds the engine to its
+    # settings' database (``server.db.bind``, in ``start_pool``) before it opens the queue.
     return AsyncConnectionPool(conninfo=_dsn(), **kwargs)
 
 
-queue = procrastinate.App(
-    # Each in-process worker (notifications, video) holds one connection for LISTEN for its whole life, and
-    # fetches, heartbeats and abort polls need more; 4 left a stopping worker waiting on the pool.
-    connector=procrastinate.PsycopgConnector(pool_factory=_pool, min_size=1, max_size=10),
-    import_paths=[
-        "server.notifications.jobs",
-        "server.account_data.jobs",
-        "server.payments.jobs",
-        "server.video.jobs",
-    ],
-)
+@dataclass(frozen=True, slots=True)
+class Job:
+    """One kind of job: its function and how procrastinate runs it (the arguments of ``App.task``).
+
+    Declared by its domain at import (immutable); registered on a process's App by ``build``. ``name`` is
+    what ``procrastinate_jobs.task_name`` holds, so it never changes once jobs of it may be queued.
+    """
+
+    func: Callable[..., Awaitable[Any]]
+    name: str
+    queue: str
+    pass_context: bool = False
+    retry: RetryValue = False
+    queueing_lock: str | None = None
+    cron: str | None = None
+    """Deferred periodically by the worker (``App.periodic``), if set."""
+
+    @property
+    def traced(self) -> bool:
+        """Whether the job continues its enqueuer's trace (``observability.tracing.traced_job``)."""
+        return bool(getattr(self.func, "traced", False))
+
+
+def build(jobs: Iterable[Job]) -> procrastinate.App:
+    """A procrastinate App (not yet open) with ``jobs`` registered, under their own names (no namespace)."""
+    app = procrastinate.App(
+        # Each in-process worker (notifications, video) holds one connection for LISTEN for its whole life,
+        # and fetches, heartbeats and abort polls need more; 4 left a stopping worker waiting on the pool.
+        connector=procrastinate.PsycopgConnector(pool_factory=_pool, min_size=1, max_size=10),
+    )
+    for job in jobs:
+        # As keywords: ``App.task``'s overloads type ``pass_context`` as a literal.
+        options: dict[str, Any] = {
+            "name": job.name,
+            "queue": job.queue,
+            "pass_context": job.pass_context,
+            "retry": job.retry,
+            "queueing_lock": job.queueing_lock,
+        }
+        task = app.task(**options)(job.func)
+        if job.cron is not None:
+            app.periodic(cron=job.cron)(task)
+    return app
 
 
 class Retryable(Exception):
@@ -99,7 +137,7 @@ def backoff(attempts: int, base: float, cap: float) -> float:
 class ProviderRetry(BaseRetryStrategy):
     """Retries a ``Retryable`` when its job scheduled one (``Retryable.schedule``); ``HoldUntil`` waits."""
 
-    def get_retry_decision(self, *, exception: BaseException, job: Job) -> RetryDecision | None:
+    def get_retry_decision(self, *, exception: BaseException, job: QueuedJob) -> RetryDecision | None:
         if isinstance(exception, HoldUntil):
             return RetryDecision(retry_at=exception.until)
         if not isinstance(exception, Retryable) or exception.retry_in is None:
@@ -125,34 +163,16 @@ async def enqueue(
 ) -> None:
     """Enqueue a job in the current Piccolo transaction; a waiting job with ``queueing_lock`` absorbs it."""
     at = datetime.now(UTC) + timedelta(seconds=delay) if delay > 0 else None
-    task = queue.tasks.get(task_name)
-    if task is not None and getattr(task.func, "traced", False):
+    from server.jobs import TRACED  # every domain's job list imports this module: read it when enqueuing
+
+    if task_name in TRACED:
         from server.observability.tracing import TRACEPARENT_ARG, current_traceparent
 
         # The job's span continues this trace (the request that made the change, for instance).
         traceparent = current_traceparent()
         if traceparent:
             args = {**args, TRACEPARENT_ARG: traceparent}
-    # Raw: procrastinate's table has no Piccolo model; its own ``defer`` would not join our transaction.
-    await sql.execute(
-        "INSERT INTO procrastinate_jobs (queue_name, task_name, queueing_lock, args, scheduled_at) "
-        "VALUES ($1, $2, $3, $4::jsonb, $5) "
-        "ON CONFLICT (queueing_lock) WHERE status = 'todo' DO NOTHING",
-        queue_name,
-        task_name,
-        queueing_lock,
-        msgspec.json.encode(args).decode(),
-        at,
-    )
-
-
-async def open_queue() -> None:
-    """Open the queue's psycopg pool."""
-    await queue.open_async()
-
-
-async def close_queue() -> None:
-    await queue.close_async()
+    await queries.insert_job(queue_name, task_name, queueing_lock, msgspec.json.encode(args).decode(), at)
 
 
 def _notification_options(context: dict[str, Any], *, wait: bool, concurrency: int, signals: bool) -> dict[str, Any]:
@@ -170,13 +190,13 @@ def _notification_options(context: dict[str, Any], *, wait: bool, concurrency: i
 
 
 async def run_worker(
-    context: dict[str, Any], *, wait: bool = True, concurrency: int = 4, signals: bool = False
+    app: procrastinate.App, context: dict[str, Any], *, wait: bool = True, concurrency: int = 4, signals: bool = False
 ) -> None:
-    """Run jobs from every notification queue; with ``wait=False`` return once none is due.
+    """Run jobs from every notification queue on ``app`` (open); with ``wait=False`` return once none is due.
 
-    ``context`` is what jobs receive (``NotificationsRuntime`` under ``"notifications"``).
+    ``context`` is what jobs receive (``Runtime.job_context()``).
     """
-    await queue.run_worker_async(**_notification_options(context, wait=wait, concurrency=concurrency, signals=signals))
+    await app.run_worker_async(**_notification_options(context, wait=wait, concurrency=concurrency, signals=signals))
 
 
 Prepare = Callable[[], Awaitable[None]]
@@ -194,7 +214,10 @@ class InProcessWorker:
     before the worker starts.
     """
 
-    def __init__(self, name: str, options: dict[str, Any], prepare: Prepare | None = None) -> None:
+    def __init__(
+        self, app: procrastinate.App, name: str, options: dict[str, Any], prepare: Prepare | None = None
+    ) -> None:
+        self.app = app
         self.name = name
         self._options = options
         self._prepare = prepare
@@ -211,8 +234,7 @@ class InProcessWorker:
                 await self._prepare()
             if self._stopping:
                 return
-            queue.perform_import_paths()
-            self._worker = procrastinate.worker.Worker(app=queue, **self._options)
+            self._worker = procrastinate.worker.Worker(app=self.app, **self._options)
             # In the same step as the assignment: ``run()`` clears any earlier stop request before its first
             # await, so a ``stop()`` from now on is never lost.
             await self._worker.run()
@@ -235,10 +257,10 @@ class InProcessWorker:
             await task
 
 
-def start_in_process(context: dict[str, Any]) -> InProcessWorker:
-    """The worker as a task of this process (``make run``'s default); ``await worker.stop()`` ends it."""
+def start_in_process(app: procrastinate.App, context: dict[str, Any]) -> InProcessWorker:
+    """The worker on ``app`` as a task of this process (``make run``'s default); ``await worker.stop()`` ends it."""
     worker = InProcessWorker(
-        "notification-worker", _notification_options(context, wait=True, concurrency=4, signals=False)
+        app, "notification-worker", _notification_options(context, wait=True, concurrency=4, signals=False)
     )
     worker.start()
     return worker

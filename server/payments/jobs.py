@@ -5,21 +5,16 @@ from __future__ import annotations
 import procrastinate
 from procrastinate import JobContext
 
-from server.notifications.queue import queue
+from server.notifications.queue import Job
 from server.payments import runtime
 from server.payments.services.webhooks import QUEUE, TASK, process
 
 
-@queue.task(
-    name=TASK, queue=QUEUE, retry=procrastinate.RetryStrategy(max_attempts=10, exponential_wait=2), pass_context=True
-)
 async def process_event(context: JobContext, event_id: str) -> None:
     """Apply one webhook event; a failure (Stripe down) rolls it back and the job runs again later."""
     await process(runtime.from_job(context), event_id)
 
 
-@queue.periodic(cron="*/5 * * * *")
-@queue.task(name="payments.release_due", queue=QUEUE, queueing_lock="payments.release_due")
 async def release_due_job(timestamp: int) -> None:
     """Every five minutes: charges whose ``available_on`` came become available to pay out."""
     from server import db
@@ -27,3 +22,16 @@ async def release_due_job(timestamp: int) -> None:
 
     async with db.transaction():
         await ledger.release_due()
+
+
+JOBS = (
+    Job(
+        process_event,
+        TASK,
+        QUEUE,
+        pass_context=True,
+        retry=procrastinate.RetryStrategy(max_attempts=10, exponential_wait=2),
+    ),
+    Job(release_due_job, "payments.release_due", QUEUE, queueing_lock="payments.release_due", cron="*/5 * * * *"),
+)
+"""Payments' jobs (``server.jobs`` registers them on the process's queue)."""

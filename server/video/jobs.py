@@ -10,11 +10,12 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import procrastinate
 import structlog
 from procrastinate import JobContext, RetryStrategy
 
 from server import db
-from server.notifications.queue import InProcessWorker, queue
+from server.notifications.queue import InProcessWorker, Job
 from server.observability.tracing import traced_job
 from server.video import queries
 from server.video.processing import Processor
@@ -39,7 +40,6 @@ def _runtime(context: JobContext) -> VideoRuntime:
 RETRY = RetryStrategy(max_attempts=3, wait=5, retry_exceptions={Exception})
 
 
-@queue.task(name="video.process", queue=QUEUE, pass_context=True, retry=RETRY)
 @traced_job("video.process")  # continues the trace of the upload that finished (the last tus PATCH)
 async def process(context: JobContext, video_id: int) -> None:
     """Probe and transcode ``video_id``; an unexpected error is retried, and on the last attempt fails it."""
@@ -54,19 +54,31 @@ async def process(context: JobContext, video_id: int) -> None:
         raise
 
 
-@queue.periodic(cron="* * * * *")
-@queue.task(name="video.housekeeping", queue=QUEUE, queueing_lock="video.housekeeping", pass_context=True)
 async def housekeeping(context: JobContext, timestamp: int) -> None:
     """Every minute: expire stale uploads and requeue jobs of workers that stopped beating."""
     rt = _runtime(context)
     await expire_stale(rt)
-    await recover_stalled()
+    await recover_stalled(context.app)
     await requeue_orphans()
 
 
-async def recover_stalled(seconds: float = STALLED_AFTER_SECONDS) -> int:
-    """Put ``video`` jobs left ``doing`` by a crashed worker back in the queue; how many."""
-    manager = queue.job_manager
+JOBS = (
+    Job(process, "video.process", QUEUE, pass_context=True, retry=RETRY),
+    Job(
+        housekeeping,
+        "video.housekeeping",
+        QUEUE,
+        pass_context=True,
+        queueing_lock="video.housekeeping",
+        cron="* * * * *",
+    ),
+)
+"""Video's jobs (``server.jobs`` registers them on the process's queue)."""
+
+
+async def recover_stalled(app: procrastinate.App, seconds: float = STALLED_AFTER_SECONDS) -> int:
+    """Put ``video`` jobs left ``doing`` by a crashed worker back in ``app``'s queue; how many."""
+    manager = app.job_manager
     stalled = list(await manager.get_stalled_jobs(queue=QUEUE, seconds_since_heartbeat=seconds))
     for job in stalled:
         if job.task_name == "video.process":
@@ -86,10 +98,10 @@ async def requeue_orphans() -> int:
     return len(video_ids)
 
 
-async def _recover() -> None:
+async def _recover(app: procrastinate.App) -> None:
     """Before the worker starts: jobs whose worker died, videos left processing without a job."""
     try:
-        await recover_stalled()
+        await recover_stalled(app)
         await requeue_orphans()
     except Exception:
         log.exception("video_recovery_failed")
@@ -110,14 +122,14 @@ def _options(rt: VideoRuntime, *, wait: bool, signals: bool) -> dict[str, Any]:
     }
 
 
-async def run_worker(rt: VideoRuntime, *, wait: bool = True, signals: bool = False) -> None:
-    """Process ``video`` jobs until stopped (or, with ``wait=False``, until none is due)."""
-    await _recover()
-    await queue.run_worker_async(**_options(rt, wait=wait, signals=signals))
+async def run_worker(app: procrastinate.App, rt: VideoRuntime, *, wait: bool = True, signals: bool = False) -> None:
+    """Process ``video`` jobs on ``app`` (open) until stopped (or, with ``wait=False``, until none is due)."""
+    await _recover(app)
+    await app.run_worker_async(**_options(rt, wait=wait, signals=signals))
 
 
-def start_in_process(rt: VideoRuntime) -> InProcessWorker:
-    worker = InProcessWorker("video-worker", _options(rt, wait=True, signals=False), prepare=_recover)
+def start_in_process(app: procrastinate.App, rt: VideoRuntime) -> InProcessWorker:
+    worker = InProcessWorker(app, "video-worker", _options(rt, wait=True, signals=False), prepare=lambda: _recover(app))
     worker.start()
     return worker
 

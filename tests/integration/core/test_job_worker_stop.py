@@ -19,7 +19,7 @@ async def test_in_process_workers_stopped_at_random_points_all_end(client, app):
     rng = random.Random(5)
     kept_running = 0
     for _ in range(30):
-        workers = [queue.start_in_process(context) for _ in range(9)]
+        workers = [queue.start_in_process(app.state.job_queue, context) for _ in range(9)]
         await asyncio.sleep(rng.random() * 0.03)
         stops = [asyncio.ensure_future(queue.stop_in_process(w)) for w in workers]
         _, pending = await asyncio.wait(stops, timeout=10)

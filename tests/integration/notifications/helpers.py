@@ -49,7 +49,7 @@ async def drain(app: Any) -> None:
     from server.notifications.runtime import CONTEXT_KEY
 
     context = {CONTEXT_KEY: app.state.notifications_runtime, queue.SETTINGS_KEY: app.state.settings}
-    await queue.run_worker(context, wait=False, concurrency=1)
+    await queue.run_worker(app.state.job_queue, context, wait=False, concurrency=1)
 
 
 async def jobs_of(task: str) -> list[dict[str, Any]]:

@@ -22,7 +22,7 @@ async def drain(client: Any) -> None:
     from server.payments import runtime
     from tests.support.settings import of
 
-    await queue.queue.run_worker_async(
+    await client.sf_app.state.job_queue.run_worker_async(
         additional_context={queue.SETTINGS_KEY: of(client), runtime.CONTEXT_KEY: client.sf_app.state.payments},
         queues=["payments"],
         wait=False,

@@ -176,7 +176,7 @@ async def test_a_crashed_workers_job_is_retried(app: Any, client: Any, clips: di
         f"video:{video['id']}",
         f'{{"video_id": {video["id"]}}}',
     )
-    assert await recover_stalled() >= 1
+    assert await recover_stalled(app.state.job_queue) >= 1
     assert (await wait_status(cara, video["id"]))["status"] == "ready"
 
 
