@@ -21,16 +21,12 @@ import aiosmtplib
 import structlog
 
 from models.accounts import MailOutbox
-from server import db, sql
+from server import db, queries
 from server.settings import MailSettings, Settings
 
 log = structlog.get_logger(__name__)
 
 MAX_ATTEMPTS = 8
-# Raw: the builder has no ``FOR UPDATE SKIP LOCKED`` (two nodes' senders never take the same mail).
-_PENDING = (
-    "SELECT * FROM mail_outbox WHERE sent_at IS NULL AND attempts < $1 ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED"
-)
 _IDLE_SECONDS = 15.0
 
 
@@ -96,7 +92,7 @@ class Mailer:
     async def deliver_pending(self, batch: int = 20) -> int:
         """Send up to ``batch`` queued mails; return how many were attempted."""
         async with db.transaction():
-            rows = [dict(r) for r in await sql.fetch(_PENDING, MAX_ATTEMPTS, batch)]
+            rows = [dict(r) for r in await queries.claim_pending_mail(MAX_ATTEMPTS, batch)]
             failed = 0
             for row in rows:
                 try:

@@ -20,23 +20,13 @@ from typing import Any
 
 import msgspec
 
-from server import sql
+from server import queries
 from server.observability.tracing import current_traceparent
 
 NOTIFY_CHANNEL = "outbox"
 # The former process-wide emit lock. ``emit`` no longer takes it (rows are ordered at commit, see above); it is
 # kept for writers that spell it out (server.live.queries), where it now only serializes themselves.
 EMIT_LOCK = (0x5F10, 1)
-# Raw: insert and NOTIFY in one round trip (a CTE), and many rows from arrays (unnest ... WITH ORDINALITY).
-_EMIT_ONE = (
-    "WITH ins AS (INSERT INTO outbox_events (channel, event, data, actor, traceparent, created_at) "
-    "SELECT $1, $2, $3::jsonb, $4::bigint, $5, now() RETURNING id) SELECT pg_notify($6, '')"
-)
-_EMIT_MANY = (
-    "WITH ins AS (INSERT INTO outbox_events (channel, event, data, traceparent, created_at) "
-    "SELECT c, e, d::jsonb, $1, now() FROM unnest($2::text[], $3::text[], $4::text[]) "
-    "WITH ORDINALITY AS t(c, e, d, n) ORDER BY n RETURNING id) SELECT pg_notify($5, '')"
-)
 
 
 async def emit(channel: str, event: str, data: Any, *, actor: int | None = None) -> None:
@@ -48,7 +38,7 @@ async def emit(channel: str, event: str, data: Any, *, actor: int | None = None)
     job that made the change.
     """
     payload = msgspec.json.encode(data).decode()
-    await sql.execute(_EMIT_ONE, channel, event, payload, actor, current_traceparent(), NOTIFY_CHANNEL)
+    await queries.insert_outbox_event(channel, event, payload, actor, current_traceparent(), NOTIFY_CHANNEL)
 
 
 async def emit_many(events: list[tuple[str, str, Any]]) -> None:
@@ -58,4 +48,4 @@ async def emit_many(events: list[tuple[str, str, Any]]) -> None:
     channels = [c for c, _, _ in events]
     names = [e for _, e, _ in events]
     payloads = [msgspec.json.encode(d).decode() for _, _, d in events]
-    await sql.execute(_EMIT_MANY, current_traceparent(), channels, names, payloads, NOTIFY_CHANNEL)
+    await queries.insert_outbox_events(current_traceparent(), channels, names, payloads, NOTIFY_CHANNEL)

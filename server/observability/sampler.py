@@ -15,22 +15,10 @@ from typing import Any
 import structlog
 
 from channels import names
-from server import sql
-from server.observability import metrics
+from server.observability import metrics, queries
 from server.realtime import kinds
 
 log = structlog.get_logger(__name__)
-
-# Raw: aggregates over the outbox and over procrastinate's own table, which has no Piccolo model.
-_OUTBOX_SQL = (
-    "SELECT count(*) AS pending, coalesce(extract(epoch FROM now() - min(created_at)), 0) AS lag "
-    "FROM outbox_events WHERE published_at IS NULL"
-)
-# procrastinate keeps failed jobs (successful ones are deleted), so these counts are small.
-_JOBS_SQL = (
-    "SELECT task_name, status::text AS status, count(*) AS n FROM procrastinate_jobs "
-    "WHERE status IN ('todo', 'doing', 'failed') GROUP BY task_name, status"
-)
 
 
 class Sampler:
@@ -99,11 +87,11 @@ class Sampler:
         self._slow = slow
 
     async def _sample_database(self) -> None:
-        outbox = await sql.fetchrow(_OUTBOX_SQL)
+        outbox = await queries.outbox_backlog()
         assert outbox is not None  # an aggregate without GROUP BY always answers one row
         metrics.OUTBOX_PENDING.set(outbox["pending"])
         metrics.OUTBOX_LAG.set(float(outbox["lag"]))
-        rows = await sql.fetch(_JOBS_SQL)
+        rows = await queries.job_counts()
         queued: dict[tuple[str, str], int] = {}
         failed: dict[str, int] = {}
         for row in rows:

@@ -1,0 +1,55 @@
+"""The core modules' SQL: the transactional outbox's inserts (``server.outbox``) and the mail sender's
+claim of queued mail (``server.mail``).
+
+Raw, through ``server.sql`` (so each joins the caller's transaction): the outbox inserts and NOTIFYs in one
+round trip (a CTE) and writes many rows from arrays (``unnest ... WITH ORDINALITY``); the mail claim is a
+``FOR UPDATE SKIP LOCKED`` batch, which the query builder does not express. Values are bind parameters.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from server import sql
+
+
+async def insert_outbox_event(
+    channel: str, event: str, data_json: str, actor: int | None, traceparent: str | None, notify_channel: str
+) -> None:
+    """One outbox row, and a ``NOTIFY`` on ``notify_channel`` (sent when the transaction commits)."""
+    await sql.execute(
+        "WITH ins AS (INSERT INTO outbox_events (channel, event, data, actor, traceparent, created_at) "
+        "SELECT $1, $2, $3::jsonb, $4::bigint, $5, now() RETURNING id) SELECT pg_notify($6, '')",
+        channel,
+        event,
+        data_json,
+        actor,
+        traceparent,
+        notify_channel,
+    )
+
+
+async def insert_outbox_events(
+    traceparent: str | None, channels: list[str], events: list[str], data_json: list[str], notify_channel: str
+) -> None:
+    """Many outbox rows in one statement, in the order given, and one ``NOTIFY`` on ``notify_channel``."""
+    await sql.execute(
+        "WITH ins AS (INSERT INTO outbox_events (channel, event, data, traceparent, created_at) "
+        "SELECT c, e, d::jsonb, $1, now() FROM unnest($2::text[], $3::text[], $4::text[]) "
+        "WITH ORDINALITY AS t(c, e, d, n) ORDER BY n RETURNING id) SELECT pg_notify($5, '')",
+        traceparent,
+        channels,
+        events,
+        data_json,
+        notify_channel,
+    )
+
+
+async def claim_pending_mail(max_attempts: int, batch: int) -> list[Any]:
+    """Up to ``batch`` unsent mails with fewer than ``max_attempts`` tries, oldest first, locked for the caller's
+    transaction; rows another sender holds are skipped (two nodes never send the same mail)."""
+    return await sql.fetch(
+        "SELECT * FROM mail_outbox WHERE sent_at IS NULL AND attempts < $1 ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED",
+        max_attempts,
+        batch,
+    )
