@@ -126,7 +126,7 @@ class RedisPresence(LocalPresence):
     async def members(self, channel: str) -> list[str]:
         async with asyncio.timeout(_TIMEOUT):
             raw = await self._redis.zrangebyscore(self._key(channel, 0), time.time(), "+inf")
-        return sorted({bytes(m).decode().split(":", 1)[0] for m in raw}, key=int)  # type: ignore[arg-type]
+        return sorted({bytes(m).decode().split(":", 1)[0] for m in raw}, key=int)
 
     async def is_online(self, user_id: int) -> bool:
         async with asyncio.timeout(_TIMEOUT):

@@ -155,7 +155,7 @@ class GatewayProtocol(WebSocketsSansIOProtocol):
         if self.close_sent or self.disconnected:
             return 0
         self.transport.write(data)
-        return self.transport.get_write_buffer_size()  # type: ignore[no-any-return]
+        return self.transport.get_write_buffer_size()
 
     def send_close(self, code: int) -> None:
         if self.close_sent or self.disconnected:

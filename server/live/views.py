@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from server.live import schemas
+from server.params import as_id
 from server.settings import LiveSettings
 from server.social.services.visibility import user_summary
 from server.video import signing
@@ -20,9 +21,10 @@ def playback(settings: LiveSettings, secret: str, stream_id: int) -> schemas.Pla
 
 def playback_allowed(secret: str, stream_id: str, token: str) -> bool:
     """Whether ``token`` is a valid, unexpired playback token for the stream ``stream_id``."""
-    if not (stream_id.isascii() and stream_id.isdigit()) or len(stream_id) > 19 or len(token) > 64:
+    sid = as_id(stream_id)
+    if sid is None or len(token) > 64:
         return False
-    return signing.verify(secret, int(stream_id), token, scope="live") is not None
+    return signing.verify(secret, sid, token, scope="live") is not None
 
 
 def stream(row: Any, settings: LiveSettings, secret: str, viewer: int, key: str | None = None) -> schemas.Stream:
