@@ -8,6 +8,7 @@ import hmac
 import secrets
 import time
 import uuid
+from functools import lru_cache
 from typing import Any
 
 import jwt
@@ -17,6 +18,8 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from server.settings import PasswordHashing
 
 # Only these algorithms are accepted; "none" and key-confusion tricks are refused by construction.
 ALLOWED_ALGORITHMS = ("HS256",)
@@ -29,8 +32,15 @@ class TokenError(Exception):
     """The token is malformed, expired, tampered with, or of the wrong kind."""
 
 
-def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+@lru_cache(maxsize=4)
+def _hasher_for(cost: PasswordHashing) -> PasswordHasher:
+    return PasswordHasher(time_cost=cost.time_cost, memory_cost=cost.memory_kib, parallelism=cost.parallelism)
+
+
+def hash_password(password: str, cost: PasswordHashing | None = None) -> str:
+    """An argon2id hash of ``password`` at ``cost`` (the settings' ``security.password_hashing``; default: the
+    library's parameters)."""
+    return (_hasher if cost is None else _hasher_for(cost)).hash(password)
 
 
 def verify_password(password_hash: str, password: str) -> bool:
@@ -46,6 +56,12 @@ def password_needs_rehash(password_hash: str) -> bool:
 
 # A valid hash to verify against when the account does not exist, so timing does not reveal it.
 DUMMY_PASSWORD_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+@lru_cache(maxsize=4)
+def dummy_password_hash(cost: PasswordHashing) -> str:
+    """``DUMMY_PASSWORD_HASH`` at ``cost``: verifying it takes as long as verifying a real hash made at ``cost``."""
+    return _hasher_for(cost).hash(secrets.token_urlsafe(16))
 
 
 def make_access_token(

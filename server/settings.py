@@ -55,6 +55,19 @@ class RedisSettings(msgspec.Struct, frozen=True):
     """``None`` means in-process broker, rate limits and timelines (one process only)."""
 
 
+class PasswordHashing(msgspec.Struct, frozen=True):
+    """argon2id cost of new password hashes; a stored hash carries its own, so verifying needs none of these.
+
+    The defaults are argon2-cffi's (RFC 9106's low-memory profile: 3 passes over 64 MiB, 4 lanes). ``from_env``
+    never reads them: only code passes other values (the test suite's settings choose the cheapest ones, so a
+    signed-in test user costs a millisecond of CPU instead of about 0.2 s; the code path is the same).
+    """
+
+    time_cost: int = 3
+    memory_kib: int = 64 * 1024
+    parallelism: int = 4
+
+
 class SecuritySettings(msgspec.Struct, frozen=True):
     secret_key: str
     jwt_algorithm: str = "HS256"
@@ -66,6 +79,7 @@ class SecuritySettings(msgspec.Struct, frozen=True):
     password_reset_ttl_seconds: int = 3600
     session_cache_seconds: int = 60
     """How long a node trusts its local "session is active" answer when no revocation reached it."""
+    password_hashing: PasswordHashing = PasswordHashing()
 
 
 class RealtimeSettings(msgspec.Struct, frozen=True):

@@ -131,12 +131,14 @@ def redis_cluster() -> Iterator[object]:
 def settings(services: dict[str, str]) -> Settings:
     """The settings of the apps under test: this session's database, Redis and data directory, else defaults.
 
-    Built from these values only (not from the environment of the pytest process). A test that needs
-    other settings derives them: ``settings.replace(push=...)`` or ``derive(settings, **{"push.x": ...})``.
+    Built from these values only (not from the environment of the pytest process), with the cheapest argon2
+    parameters for new password hashes. A test that needs other settings derives them:
+    ``settings.replace(push=...)`` or ``derive(settings, **{"push.x": ...})``.
     """
-    from server.settings import from_env
+    from server.settings import PasswordHashing, from_env
+    from tests.support.settings import derive
 
-    return from_env(
+    settings = from_env(
         {
             "DATA_DIR": services["data_dir"],
             "SECRET_KEY": services["secret_key"],
@@ -145,6 +147,10 @@ def settings(services: dict[str, str]) -> Settings:
             "REDIS_URL": services["redis_url"],
         }
     )
+    # argon2id at its cheapest: every sign-in still hashes and verifies through the same code, in ~1 ms of CPU
+    # instead of ~0.2 s (the production cost, RFC 9106's low-memory profile, is the default of the settings).
+    cheapest = PasswordHashing(time_cost=1, memory_kib=1024, parallelism=1)
+    return derive(settings, **{"security.password_hashing": cheapest})
 
 
 @pytest.fixture(scope="session")

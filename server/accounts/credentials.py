@@ -36,7 +36,7 @@ class CredentialService:
         if new == current:
             raise ValidationFailed("new_password must differ from the current one")
         check_password_strength(new, username=user["username"], email=user["email"])
-        new_hash = await passwords.hash_password(new)
+        new_hash = await passwords.hash_password(new, self.settings.security.password_hashing)
         async with db.transaction():
             await User.update({User.password_hash: new_hash, User.updated_at: _now()}).where(User.id == user_id)
             revoked = await sessions.mark_revoked(
@@ -75,7 +75,7 @@ class CredentialService:
         user = await self.accounts.get_user(user_id)
         # Checked before the token is spent, so a rejected password leaves the link usable.
         check_password_strength(new_password, username=user["username"], email=user["email"])
-        new_hash = await passwords.hash_password(new_password)
+        new_hash = await passwords.hash_password(new_password, self.settings.security.password_hashing)
         async with db.transaction():
             if await tokens.consume(token, tokens.RESET_PASSWORD) != user_id:
                 raise ValidationFailed(_INVALID_LINK)

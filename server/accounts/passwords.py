@@ -5,6 +5,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from server import security
+from server.settings import PasswordHashing
 
 
 @lru_cache(maxsize=1)
@@ -18,8 +19,8 @@ def is_common_password(password: str) -> bool:
 
 
 # argon2id costs tens of milliseconds of CPU on purpose; in a thread, sockets keep being served meanwhile.
-async def hash_password(password: str) -> str:
-    return await asyncio.to_thread(security.hash_password, password)
+async def hash_password(password: str, cost: PasswordHashing) -> str:
+    return await asyncio.to_thread(security.hash_password, password, cost)
 
 
 async def verify_password(password_hash: str, password: str) -> bool:

@@ -95,7 +95,7 @@ class AccountService:
         username = normalize_username(username)
         email, email_normalized = normalize_email(email)
         check_password_strength(password, username=username, email=email)
-        password_hash = await passwords.hash_password(password)
+        password_hash = await passwords.hash_password(password, self.sec.password_hashing)
         async with db.transaction():
             taken = await User.exists().where(Or(User.username == username, User.email_normalized == email_normalized))
             if taken:
@@ -143,7 +143,7 @@ class AccountService:
         await self.limiter.hit(account_key, self.limits.login_account)
         # Verify against a dummy hash for unknown users, so timing does not reveal who exists.
         matches = await passwords.verify_password(
-            user["password_hash"] if user else security.DUMMY_PASSWORD_HASH, password
+            user["password_hash"] if user else security.dummy_password_hash(self.sec.password_hashing), password
         )
         if user is None or not matches:
             await audit.record("login_failed", user_id=user["id"] if user else None, client=client, reason="password")
