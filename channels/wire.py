@@ -13,14 +13,25 @@ its bound with 4008. Every other path (other websockets) is uvicorn's own ``webs
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import random
+import struct
 from collections.abc import Callable
 from typing import Any
 
+from uvicorn.config import Config
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+from uvicorn.server import ServerState
+from websockets.frames import Frame, Opcode
 from websockets.http11 import Request
 from websockets.protocol import Protocol
+from websockets.server import ServerProtocol
 
 from channels.gateway import Conn, Gateway
+
+_LOGGER = logging.getLogger("uvicorn.error")
+"""The logger uvicorn gives the ``websockets`` protocol (one object, shared by every socket)."""
 
 
 def _route(app: Any) -> tuple[str, Callable[[], Gateway | None]] | None:
@@ -35,60 +46,207 @@ def _route(app: Any) -> tuple[str, Callable[[], Gateway | None]] | None:
     return None
 
 
-class GatewayProtocol(WebSocketsSansIOProtocol):
-    """``websockets-sansio`` whose gateway sockets skip ASGI (see the module docstring)."""
+class GatewayProtocol(asyncio.Protocol):
+    """uvicorn's websocket protocol for the gateway's path; ``websockets-sansio`` for any other (see the module
+    docstring).
 
-    gw: Conn | None = None
-    gateway: Gateway | None = None
+    uvicorn builds this object for every upgrade before the path is known, then hands it exactly the
+    handshake request in one ``data_received``. On the gateway's path it serves the socket itself with
+    ``__slots__`` (uvicorn's protocol keeps ~40 attributes, past CPython's 30-key shared-dict limit, so
+    each instance carried a ~1.6 KiB ``__dict__``) and without the ASGI side (queue, event, scope, task)
+    it never uses; on any other path it builds uvicorn's ``WebSocketsSansIOProtocol`` and forwards to it.
+    """
+
+    __slots__ = (
+        "app_state",
+        "close_sent",
+        "close_timer",
+        "config",
+        "conn",
+        "disconnected",
+        "frames",
+        "gateway",
+        "gw",
+        "inner",
+        "loop",
+        "pending_ping",
+        "ping_sent_at",
+        "ping_timer",
+        "pong_timer",
+        "read_paused",
+        "rtt",
+        "server_state",
+        "text",
+        "transport",
+    )
+
+    CLOSE_TIMEOUT = 10.0
+    """Seconds a close frame waits for the peer's echo before the connection is dropped (uvicorn's value)."""
+
+    def __init__(
+        self,
+        config: Config,
+        server_state: ServerState,
+        app_state: dict[str, Any],
+        _loop: asyncio.AbstractEventLoop | None = None,
+    ) -> None:
+        if not config.loaded:
+            config.load()
+        self.config = config
+        self.server_state = server_state
+        self.app_state = app_state
+        self.loop = _loop or asyncio.get_event_loop()
+        self.transport: asyncio.Transport = None  # type: ignore[assignment]
+        self.inner: WebSocketsSansIOProtocol | None = None
+        self.conn: ServerProtocol | None = None
+        self.gateway: Gateway | None = None
+        self.gw: Conn | None = None
+        self.close_sent = False
+        self.disconnected = False
+        self.read_paused = False
+        self.close_timer: asyncio.TimerHandle | None = None
+        self.ping_timer: asyncio.TimerHandle | None = None
+        self.pong_timer: asyncio.TimerHandle | None = None
+        self.pending_ping: bytes | None = None
+        self.ping_sent_at = 0.0
+        self.rtt = 0.0
+        self.frames: list[bytes] | None = None
+        self.text = False
+
+    # --- asyncio.Protocol: forwarded to uvicorn's protocol off the gateway's path ---------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+
+    def data_received(self, data: bytes) -> None:
+        if self.inner is not None:
+            self.inner.data_received(data)
+            return
+        conn = self.conn
+        if conn is None:  # the handshake request, whole
+            gateway = self._gateway_for(data)
+            if gateway is None:
+                self.inner = WebSocketsSansIOProtocol(self.config, self.server_state, self.app_state, self.loop)
+                self.inner.connection_made(self.transport)
+                self.inner.data_received(data)
+                return
+            self.gateway = gateway
+            self.server_state.connections.add(self)  # type: ignore[arg-type]  # shutdown() on server exit
+            conn = self.conn = ServerProtocol(max_size=self.config.ws_max_size, logger=_LOGGER)
+        conn.receive_data(data)
+        if conn.parser_exc is not None:
+            self.handle_parser_exception()
+            return
+        for event in conn.events_received():
+            if isinstance(event, Request):
+                self.handle_connect(event)
+            elif not isinstance(event, Frame):
+                continue
+            elif event.opcode is Opcode.TEXT or event.opcode is Opcode.BINARY:
+                self.text = event.opcode is Opcode.TEXT
+                self.frames = [bytes(event.data)]
+                if event.fin:
+                    self.deliver()
+            elif event.opcode is Opcode.CONT:
+                if self.frames is not None:
+                    self.frames.append(bytes(event.data))
+                if event.fin:
+                    self.deliver()
+            elif event.opcode is Opcode.PING:  # websockets queued the pong
+                self.transport.write(b"".join(conn.data_to_send()))
+            elif event.opcode is Opcode.PONG:
+                self.handle_pong(event)
+            elif event.opcode is Opcode.CLOSE:
+                self.handle_close()
+
+    def eof_received(self) -> None:
+        if self.inner is not None:
+            self.inner.eof_received()
+
+    def pause_writing(self) -> None:
+        if self.inner is not None:
+            self.inner.pause_writing()
+
+    def resume_writing(self) -> None:
+        if self.inner is not None:
+            self.inner.resume_writing()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self.inner is not None:
+            self.inner.connection_lost(exc)
+            return
+        self.stop_keepalive()
+        self.server_state.connections.discard(self)
+        self.disconnected = True
+        if self.close_timer is not None:
+            self.close_timer.cancel()
+            self.close_timer = None
+        if self.gw is not None and self.gateway is not None:
+            self.gateway.lost(self.gw)
+            self.gw = None
+        if exc is None:
+            self.transport.close()
+
+    def shutdown(self) -> None:
+        """uvicorn is stopping: close with 1012 (uvicorn calls this on every protocol in its connections)."""
+        self.stop_keepalive()
+        if not self.close_sent and self.conn is not None:
+            self.conn.send_close(1012)
+            self.transport.write(b"".join(self.conn.data_to_send()))
+            self.close_sent = True
+        self.transport.close()
+
+    # --- the gateway's socket -------------------------------------------------------------------------
+
+    def _gateway_for(self, request: bytes) -> Gateway | None:
+        """The gateway, when ``request`` is a handshake for its path (and it is running)."""
+        route = _route(self.config.loaded_app)
+        if route is None:
+            return None
+        parts = request.split(b" ", 2)
+        if len(parts) < 3 or parts[1].partition(b"?")[0].decode("latin-1") != route[0]:
+            return None
+        return route[1]()
 
     def handle_connect(self, event: Request) -> None:
-        route = _route(self.app)
-        gateway = route[1]() if route is not None and event.path.partition("?")[0] == route[0] else None
-        if gateway is None:
-            super().handle_connect(event)
-            return
-        response = self.conn.accept(event)
-        self.handshake_initiated = True
-        self.handshake_complete = True
+        conn, gateway = self.conn, self.gateway
+        assert conn is not None and gateway is not None
+        response = conn.accept(event)
         if response.status_code != 101:
             self.close_sent = True
-            self.conn.send_response(response)
-            self.transport.write(b"".join(self.conn.data_to_send()))
+            conn.send_response(response)
+            self.transport.write(b"".join(conn.data_to_send()))
             self.transport.close()
             return
         del response.headers["Date"]
         response.headers.update(
-            [(name.decode("latin-1"), value.decode("latin-1")) for name, value in self.default_headers]
+            [(name.decode("latin-1"), value.decode("latin-1")) for name, value in self.server_state.default_headers]
         )
-        self.conn.send_response(response)
-        self.transport.write(b"".join(self.conn.data_to_send()))
+        conn.send_response(response)
+        self.transport.write(b"".join(conn.data_to_send()))
         # ``ServerProtocol.parse`` parses the handshake, then frames (``yield from super().parse()``), so its
         # generator frame keeps the handshake ``Request`` (path, every header) alive as long as the socket:
         # ~2 KiB per idle socket. The frame parser alone, started where that one is now (between frames,
         # nothing buffered: uvicorn hands over exactly the request), holds none of it.
-        if not self.conn.reader.buffer:
-            self.conn.parser = Protocol.parse(self.conn)
-            next(self.conn.parser)
-        # The ASGI side of the connection is never used: let it go. (Assigned, not deleted: a ``del`` would
-        # turn this instance's key-sharing ``__dict__`` into a dict of its own, larger than what it frees.)
-        self.queue = self.writable = None  # type: ignore[assignment]
+        if not conn.reader.buffer:
+            conn.parser = Protocol.parse(conn)
+            next(conn.parser)
         self.start_keepalive()
-        self.gateway = gateway
         headers = event.headers
         self.gw = gateway.open(self, headers.get("Origin"), headers.get("Authorization"))
 
-    def send_receive_event_to_app(self) -> None:
-        if self.gateway is None:
-            super().send_receive_event_to_app()
+    def deliver(self) -> None:
+        """A whole message arrived: to the gateway, as text (UTF-8 checked) or bytes."""
+        frames = self.frames or []
+        self.frames = None
+        data = frames[0] if len(frames) == 1 else b"".join(frames)
+        if self.close_sent or self.gw is None or self.gateway is None:
             return
-        data = self.frames[0] if len(self.frames) == 1 else b"".join(self.frames)
-        self.frames = []
-        if self.close_sent or self.gw is None:
-            return
-        if self.curr_msg_data_type == "text":
+        if self.text:
             try:
                 text = data.decode()
             except UnicodeDecodeError:
+                assert self.conn is not None
                 self.conn.send_close(1007)
                 self.handle_parser_exception()
                 return
@@ -97,56 +255,72 @@ class GatewayProtocol(WebSocketsSansIOProtocol):
             self.gateway.receive(self.gw, None, data)
 
     def handle_parser_exception(self) -> None:
-        if self.gateway is None:
-            super().handle_parser_exception()
-            return
+        assert self.conn is not None
         self.transport.write(b"".join(self.conn.data_to_send()))
         self.close_sent = True
         self.transport.close()
 
-    def handle_close(self, event: Any) -> None:
-        if self.gateway is None or self.close_sent:
-            super().handle_close(event)
+    def handle_close(self) -> None:
+        if self.close_sent:  # the peer echoed our close frame: the closing handshake is complete
+            if self.close_timer is not None:
+                self.close_timer.cancel()
+                self.close_timer = None
+                self.transport.close()
             return
         if not self.transport.is_closing():  # the peer closes first: answer, and let connection_lost clean up
+            assert self.conn is not None
             self.transport.write(b"".join(self.conn.data_to_send()))
             self.close_sent = True
             self.transport.close()
 
-    def pause_writing(self) -> None:
-        if self.gateway is None:
-            super().pause_writing()
+    # --- keepalive, as uvicorn's: a ping every ws_ping_interval, closed 1011 without a pong in ws_ping_timeout
 
-    def resume_writing(self) -> None:
-        if self.gateway is None:
-            super().resume_writing()
+    def start_keepalive(self) -> None:
+        interval = self.config.ws_ping_interval
+        if interval is not None and interval > 0:
+            self.ping_timer = self.loop.call_later(max(0.0, interval - self.rtt), self.send_ping)
 
-    def connection_lost(self, exc: Exception | None) -> None:
-        if self.gateway is None:
-            super().connection_lost(exc)
+    def stop_keepalive(self) -> None:
+        if self.ping_timer is not None:
+            self.ping_timer.cancel()
+            self.ping_timer = None
+        if self.pong_timer is not None:
+            self.pong_timer.cancel()
+            self.pong_timer = None
+        self.pending_ping = None
+
+    def send_ping(self) -> None:
+        self.ping_timer = None
+        if self.close_sent or self.conn is None or self.transport.is_closing():
             return
-        self.stop_keepalive()
-        self.connections.discard(self)
-        self.handshake_complete = True
-        self.disconnected = True
-        if self.close_timer is not None:
-            self.close_timer.cancel()
-            self.close_timer = None
-        if self.gw is not None:
-            self.gateway.lost(self.gw)
-            self.gw = None
-        if exc is None:
-            self.transport.close()
+        self.pending_ping = struct.pack("!I", random.getrandbits(32))
+        self.ping_sent_at = self.loop.time()
+        self.conn.send_ping(self.pending_ping)
+        self.transport.write(b"".join(self.conn.data_to_send()))
+        timeout = self.config.ws_ping_timeout
+        if timeout is not None:
+            self.pong_timer = self.loop.call_later(timeout, self.keepalive_timeout)
+        else:
+            self.start_keepalive()
 
-    def shutdown(self) -> None:
-        if self.gateway is None:
-            super().shutdown()
+    def handle_pong(self, event: Frame) -> None:
+        if self.pending_ping is None or bytes(event.data) != self.pending_ping:
+            return  # unsolicited, or stale
+        self.rtt = self.loop.time() - self.ping_sent_at
+        self.pending_ping = None
+        if self.pong_timer is not None:
+            self.pong_timer.cancel()
+            self.pong_timer = None
+            self.start_keepalive()
+
+    def keepalive_timeout(self) -> None:
+        self.pong_timer = None
+        self.pending_ping = None
+        if self.close_sent or self.conn is None or self.transport.is_closing():
             return
-        self.stop_keepalive()
-        if not self.close_sent:
-            self.conn.send_close(1012)
-            self.transport.write(b"".join(self.conn.data_to_send()))
-            self.close_sent = True
+        self.conn.fail(1011, "keepalive ping timeout")
+        self.transport.write(b"".join(self.conn.data_to_send()))
+        self.close_sent = True
         self.transport.close()
 
     # --- the gateway's Wire -------------------------------------------------------------------------
@@ -158,7 +332,7 @@ class GatewayProtocol(WebSocketsSansIOProtocol):
         return self.transport.get_write_buffer_size()
 
     def send_close(self, code: int) -> None:
-        if self.close_sent or self.disconnected:
+        if self.close_sent or self.disconnected or self.conn is None:
             return
         self.conn.send_close(code, "")
         self.transport.write(b"".join(self.conn.data_to_send()))
@@ -167,7 +341,7 @@ class GatewayProtocol(WebSocketsSansIOProtocol):
             self.read_paused = False
             self.transport.resume_reading()
         # No echo within the timeout (a peer that stopped reading never sends one): drop the connection.
-        self.close_timer = self.loop.call_later(self.close_timeout, self.transport.abort)
+        self.close_timer = self.loop.call_later(self.CLOSE_TIMEOUT, self.transport.abort)
 
     def pause_reading(self) -> None:
         if not self.read_paused and not self.disconnected:
