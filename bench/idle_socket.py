@@ -58,8 +58,8 @@ def tcp_mem_pages() -> int:
     return 0
 
 
-def probe(pid: int, base: str, n: int, timeout: float = 60.0) -> dict[str, Any]:
-    os.kill(pid, signal.SIGUSR1)
+def probe(pid: int, base: str, n: int, timeout: float = 60.0, collect: bool = False) -> dict[str, Any]:
+    os.kill(pid, signal.SIGUSR2 if collect else signal.SIGUSR1)
     path = Path(f"{base}.{n}.json")
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -195,6 +195,12 @@ def main(argv: list[str] | None = None) -> int:
         )
         grown = {t: after["types"].get(t, 0) - before["types"].get(t, 0) for t in after["types"]}
         print("  by type: " + ", ".join(f"{t} {c / n:.2f}" for t, c in sorted(grown.items(), key=lambda x: -x[1])[:15]))
+        col = after["collected_report"]
+        print(
+            f"then gc.collect(): {col['collected'] / n:.1f} unreachable objects per socket; "
+            f"RSS {(col['rss']['VmRSS'] - first['VmRSS']) / n:.2f} KiB per socket over the baseline, "
+            f"malloc in use {(col['mallinfo']['uordblks'] - mb['uordblks']) / n:.0f} B per socket"
+        )
         print(f"kernel TCP buffers (machine-wide, not in RSS): {(tcp1 - tcp0) * 4 / n:+.2f} KiB per socket")
         if "traced" in after:
             tb, ta = before["traced"], after["traced"]
@@ -214,6 +220,8 @@ async def _hold(port: int, scripts: list[list[tuple[str, str]]], count: int, pid
     await asyncio.sleep(1.0)
     samples[-1] = (samples[-1][0], rss_split(pid))
     after = await asyncio.to_thread(probe, pid, base, 2)
+    after["collected_report"] = await asyncio.to_thread(probe, pid, base, 3, 60.0, True)
+    after["collected_report"]["rss"] = rss_split(pid)
     for client in clients:
         client.close()
     return samples, after

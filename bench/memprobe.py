@@ -4,7 +4,7 @@ Run by path, not with ``-m``, so it can serve another checkout: the server packa
 working directory. On SIGUSR1 it writes ``$MEMPROBE_OUT.<n>.json`` (glibc ``mallinfo2``, the process's
 RSS split, gc object counts by type) and, when ``MEMPROBE_TRACE`` is set (frames to keep; tracemalloc is
 started by the first report, so only what is allocated after it is traced), ``$MEMPROBE_OUT.<n>.snap``
-(a tracemalloc snapshot). The report is
+(a tracemalloc snapshot). SIGUSR2 runs ``gc.collect()`` first and reports what it freed. Reports are
 written from the signal handler, between two bytecodes of the event loop thread: nothing else runs then.
 """
 
@@ -50,7 +50,7 @@ def status() -> dict[str, int]:
     return out
 
 
-def report(n: int, base: str) -> None:
+def report(n: int, base: str, collected: int | None = None) -> None:
     counts = Counter(type(o).__qualname__ for o in gc.get_objects())
     data: dict[str, Any] = {
         "status_kib": status(),
@@ -59,6 +59,7 @@ def report(n: int, base: str) -> None:
         "types": dict(counts.most_common(60)),
         "blocks": sys.getallocatedblocks(),
         "gc_collections": [g["collections"] for g in gc.get_stats()],
+        "collected": collected,
     }
     if tracemalloc.is_tracing():
         current, peak = tracemalloc.get_traced_memory()
@@ -81,7 +82,12 @@ def main() -> None:
         if frames and not tracemalloc.is_tracing():
             tracemalloc.start(frames)  # after the first report: tracing the whole startup takes minutes
 
+    def on_collect(_sig: int, _frame: Any) -> None:
+        taken[0] += 1
+        report(taken[0], base, gc.collect())  # what the collector finds unreachable: garbage the RSS held
+
     signal.signal(signal.SIGUSR1, on_signal)
+    signal.signal(signal.SIGUSR2, on_collect)
     sys.path[0] = os.getcwd()  # not this script's folder (bench/): the served checkout
     sys.argv = ["server", *sys.argv[1:]]
     import runpy
