@@ -144,3 +144,20 @@ async def test_a_daily_budget_for_one_impression_serves_once_that_day(client: An
     ad = (await home(reader))["ads"][0]["ad"]
     assert (await reader.post("/api/v1/ads/impressions", json={"token": ad["impression_token"]})).status_code == 204
     assert (await home(reader))["ads"] == []  # today's budget is spent; even pacing allows no more
+
+
+async def test_a_changed_bid_or_sponsor_profile_shows_on_the_next_page(app: Any, client: Any) -> None:
+    """Every reload keeps unchanged campaigns as they were and rebuilds any whose row or sponsor changed."""
+    adv, mod = await advertiser(client, "acme"), await moderator(client)
+    low = await live(adv, mod, name="low", bid_cpm=1_000)
+    high = await live(adv, mod, name="high", bid_cpm=3_000)
+    reader = await viewer_with_posts(client, "reader", posts=10)
+    assert [s["ad"]["campaign_id"] for s in (await home(reader, limit=10))["ads"]] == [high["id"], low["id"]]
+    res = await adv.patch(f"/api/v1/ads/campaigns/{low['id']}", json={"bid_cpm": 5_000})
+    assert res.status_code == 200, res.text
+    assert [s["ad"]["campaign_id"] for s in (await home(reader, limit=10))["ads"]] == [low["id"], high["id"]]
+    res = await adv.patch("/api/v1/users/me", json={"display_name": "Acme Socks Ltd"})
+    assert res.status_code == 200, res.text
+    await app.state.ads.refresh()  # the timer's reload, now
+    ads = (await home(reader, limit=10))["ads"]
+    assert {s["ad"]["sponsor"]["display_name"] for s in ads} == {"Acme Socks Ltd"}

@@ -74,3 +74,67 @@ async def test_batches_stay_until_finished(hot: HotState) -> None:
     await hot.finish_batch("b1")
     await hot.finish_batch("b2")
     assert await hot.take_batches("b3") == []
+
+
+async def test_seeding_is_sent_once_and_again_after_redis_lost_its_data(redis_client: Any) -> None:
+    hot = RedisHotState(redis_client, prefix="adsseed:")
+    await hot.seed([(1, 5_000, DAY, 1_000)])
+    assert await redis_client.hget("adsseed:c:1", "spent") == b"5000"
+    await redis_client.hset("adsseed:c:1", "spent", 6_000)  # charged since (the hot state is ahead of PostgreSQL)
+    await hot.seed([(1, 5_000, DAY, 1_000), (2, 0, DAY, 0)])  # the next snapshot reload: only campaign 2 is new
+    assert await redis_client.hget("adsseed:c:1", "spent") == b"6000"
+    assert await redis_client.hget("adsseed:c:2", "spent") == b"0"
+    for key in await redis_client.keys("adsseed:*"):  # Redis restarted empty
+        await redis_client.delete(key)
+    await hot.seed([(1, 6_000, DAY, 2_000), (2, 0, DAY, 0)])
+    assert await redis_client.hget("adsseed:c:1", "spent") == b"6000"
+    assert await redis_client.hget("adsseed:c:1", f"d:{DAY}") == b"2000"
+    assert await redis_client.hget("adsseed:c:2", "spent") == b"0"
+    await hot.seed([(1, 6_000, "2030-01-02", 0)])  # a new day's field is seeded once too
+    assert await redis_client.hget("adsseed:c:1", "d:2030-01-02") == b"0"
+
+
+async def test_delivery_reaches_lower_bids_once_the_top_campaigns_are_capped(hot: HotState) -> None:
+    """The top campaigns capped for this viewer: the page still gets the next ones, in bid order."""
+    from dataclasses import dataclass
+
+    from server.ads.config import AdsSettings
+    from server.ads.delivery import AdDelivery
+    from server.ads.schemas import Sponsor
+    from server.ads.snapshot import ActiveCampaign, Snapshot
+    from server.ads.tokens import derive_key
+
+    sponsor = Sponsor(
+        id="1",
+        username="acme",
+        display_name="Acme",
+        avatar_url=None,
+        followers_count=0,
+        following_count=0,
+        posts_count=0,
+        is_private=False,
+    )
+
+    def campaign(i: int) -> ActiveCampaign:
+        return ActiveCampaign(
+            id=100 + i, advertiser=1, currency="usd", bid_cpm=5_000 - i, budget_milli=10**9, daily_milli=-1,
+            pace_daily_milli=-1, start=0.0, end=float("inf"), hashtags=(), languages=frozenset(),
+            platforms=frozenset(), cap_impressions=1, cap_seconds=3600, headline=f"ad {i}", text="", media=None,
+            click_url="https://shop.example", sponsor=sponsor,
+        )  # fmt: skip
+
+    campaigns = [campaign(i) for i in range(24)]
+
+    @dataclass
+    class Runtime:  # what AdDelivery reads of the ads runtime
+        settings: AdsSettings
+        snapshot: Snapshot
+        hot: HotState
+        token_key: bytes
+
+    delivery = AdDelivery(Runtime(AdsSettings(), Snapshot.build(campaigns, {}, 0.0), hot, derive_key("k" * 32)))  # type: ignore[arg-type]
+    served = []
+    for _ in range(6):  # four ads per 20-post page, each campaign once per hour for this viewer
+        served += [int(slot.ad.campaign_id) for slot in await delivery.place(7, 20, {})]
+    assert served == [100 + i for i in range(24)]
+    assert await delivery.place(7, 20, {}) == []  # every campaign's cap is used
