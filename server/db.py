@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from typing import Any
 
 from piccolo.engine import engine_finder
 from piccolo.engine.postgres import PostgresEngine
 
+from channels.suppressed import suppressed
 from server import replicas
 from server.settings import DatabaseSettings
 
@@ -111,7 +111,8 @@ async def migrate(settings: DatabaseSettings | None = None) -> None:
         if not result.success:
             raise RuntimeError(f"migrations failed: {result.message}")
     finally:
-        with contextlib.suppress(Exception):
+        # Closing the connection below releases the session lock anyway.
+        with suppressed("migration_unlock_failed", level="debug"):
             await conn.execute("SELECT pg_advisory_unlock($1)", _MIGRATION_LOCK)
         await conn.close()
 

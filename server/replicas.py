@@ -32,6 +32,7 @@ from typing import Any
 import asyncpg
 import structlog
 
+from channels.suppressed import suppressed
 from server.observability.metrics import DB_REPLICA_LAG, DB_REPLICA_READS
 
 log = structlog.get_logger(__name__)
@@ -133,7 +134,7 @@ class ReplicaSet:
         for r in self.replicas:
             # min_size=0: a replica that is down at start does not stop the app; the poll finds it later.
             r.pool = await asyncpg.create_pool(r.url, min_size=0, max_size=self._pool_size)
-        with contextlib.suppress(Exception):
+        with suppressed("replica_first_refresh_failed"):  # the poller tries again every ``poll`` seconds
             await self.refresh()
         self._task = asyncio.create_task(self._poller(), name="replica-poller")
 

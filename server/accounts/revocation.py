@@ -29,6 +29,7 @@ from typing import Any
 import msgspec
 import structlog
 
+from channels.suppressed import suppressed
 from server.accounts import queries
 
 log = structlog.get_logger(__name__)
@@ -169,7 +170,7 @@ class Revocations:
     async def stop(self) -> None:
         if self._listener is not None:
             self._listener.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
+            with contextlib.suppress(asyncio.CancelledError), suppressed("revocation_listener_stop_failed"):
                 await self._listener
             self._listener = None
 
@@ -193,7 +194,7 @@ class Revocations:
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 10.0)
             finally:
-                with contextlib.suppress(Exception):
+                with suppressed("revocation_pubsub_close_failed", level="debug"):
                     await pubsub.aclose()
 
     async def _handle(self, raw: bytes) -> None:
