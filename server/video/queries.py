@@ -16,6 +16,7 @@ from server.social.queries.visibility import blocked_either_way
 # $1 is the viewer id (0 when anonymous). ``v`` is the video, ``a`` its owner (users row).
 _BLOCKED = blocked_either_way("$1", "v.owner")
 _FOLLOWS = "EXISTS (SELECT 1 FROM follows f WHERE f.follower = $1 AND f.followee = v.owner)"
+_STAFF = "EXISTS (SELECT 1 FROM users st WHERE st.id = $1 AND st.role IN ('moderator', 'admin'))"
 
 
 def subscriber_access() -> str:
@@ -29,8 +30,7 @@ def unlocked() -> str:
     """SQL: viewer $1 may watch video ``v`` past its teaser: it is free, theirs, staff's to review, or bought."""
     from server.payments.queries import bought
 
-    staff = "EXISTS (SELECT 1 FROM users st WHERE st.id = $1 AND st.role IN ('moderator', 'admin'))"
-    return f"(v.price_amount IS NULL OR v.owner = $1 OR {staff} OR {bought('video_id', 'v.id')})"
+    return f"(v.price_amount IS NULL OR v.owner = $1 OR {_STAFF} OR {bought('video_id', 'v.id')})"
 
 
 def visible(*, staff: bool = False) -> str:
@@ -76,6 +76,19 @@ async def visible_row(viewer: int, video_id: int, *, staff: bool = False) -> Any
     """The video row if ``viewer`` may see it, else ``None``."""
     return await sql.fetchrow(
         f"SELECT {VIDEO_COLS} {FROM} WHERE v.id = $2 AND {visible(staff=staff)}", viewer, video_id
+    )
+
+
+async def may_play(viewer: int, video_id: int) -> bool:
+    """Whether ``viewer`` may watch ``video_id``'s files now: what ``GET /videos/{id}/playback`` checks (seen,
+    as staff too; ready; unlocked), asked again by the media route for each URL signed for ``viewer``."""
+    return bool(
+        await sql.fetchval(
+            f"SELECT EXISTS (SELECT 1 {FROM} WHERE v.id = $2 AND v.status = 'ready' AND {unlocked()} "
+            f"AND ({visible()} OR ({_STAFF} AND {visible(staff=True)})))",
+            viewer,
+            video_id,
+        )
     )
 
 

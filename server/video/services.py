@@ -136,7 +136,7 @@ class VideoService:
             raise NotReady(f"the video is {row['status']}")
         if not row["unlocked"]:
             raise PaymentRequired("buy this video to watch it (POST /api/v1/payments/purchases with video_id)")
-        token, expires = self.rt.media_token(video_id, anonymous_may_see(row))
+        token, expires = self.rt.media_token(video_id, anonymous_may_see(row), user.id if user else 0)
         thumb = self.rt.media_url(video_id, token, row["thumbnail"]) if row["thumbnail"] else None
         return schemas.Playback(
             hls_url=self.rt.media_url(video_id, token, "master.m3u8"),

@@ -34,7 +34,7 @@ def video_view(rt: VideoRuntime, r: Any, viewer: int) -> schemas.Video:
     thumb = storyboard = None
     # A token opens every file of the video: a viewer who has not bought it gets none, not even the poster's.
     if ready and not locked:
-        token, _ = rt.media_token(r["id"], anonymous_may_see(r))
+        token, _ = rt.media_token(r["id"], anonymous_may_see(r), viewer)
         if r["thumbnail"]:
             thumb = rt.media_url(r["id"], token, r["thumbnail"])
         storyboard = rt.media_url(r["id"], token, "storyboard.vtt")

@@ -32,6 +32,11 @@ def test_signed_urls_with_non_ascii_expiries_are_just_invalid(raw: str) -> None:
     token, _ = signing.sign("k", 7, 60)
     assert signing.verify("k", 7, token) is not None
     assert signing.verify("k", 7, f"{raw}-{token.split('-', 1)[1]}") is None
+    bound, _ = signing.sign_for("k", 7, 42, 60)
+    exp, viewer, mac = bound.split("-", 2)
+    assert signing.verify_for("k", 7, bound) == (int(exp), 42)
+    assert signing.verify_for("k", 7, f"{raw}-{viewer}-{mac}") is None
+    assert signing.verify_for("k", 7, f"{exp}-{raw}-{mac}") is None
     expires = str(int(time.time()) + 3600)
     sig = security.sign_path("/media/x", int(expires), "k")
     assert not security.check_path_signature("/media/x", raw, sig, "k")

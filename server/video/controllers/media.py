@@ -1,7 +1,9 @@
 """``/media/videos/{id}/{token}/{file}``: playlists, segments, poster and storyboard, with ``Range``.
 
 ``token`` is ``p`` for a video anyone may watch, else a signature from ``GET /videos/{id}/playback``
-(``server.video.signing``): valid for every file of that video only, until it expires. Answers carry
+(``server.video.signing``): valid for every file of that video only, until it expires, and only while
+the viewer it was issued to may still watch the video (checked again at most ``ACCESS_RECHECK`` s
+apart per process, at once after the video itself changed). Answers carry
 what a CDN needs: ``Cache-Control`` (long and immutable for segments), ``ETag``, ``Last-Modified``,
 ``Accept-Ranges``.
 """
@@ -62,10 +64,19 @@ async def _authorize(rt: VideoRuntime, video_id: int, token: str) -> str:
         if not public:
             raise Forbidden("this video's files need a signed URL (GET /api/v1/videos/{id}/playback)")
         return "public, max-age=300"
-    expires = signing.verify(rt.secret_key, video_id, token)
-    if expires is None:
+    grant = signing.verify_for(rt.secret_key, video_id, token)
+    if grant is None:
         raise Forbidden("the signature is invalid or expired")
-    return f"public, max-age={max(0, min(3600, int(expires - time.time())))}"
+    expires, viewer = grant
+    # The URL is a capability of one viewer: honoured while that viewer may still watch the video.
+    allowed = rt.cached_access(video_id, viewer)
+    if allowed is None:
+        allowed = await queries.may_play(viewer, video_id)
+        rt.remember_access(video_id, viewer, allowed)
+    if not allowed:
+        raise Forbidden("this URL's viewer may no longer watch this video")
+    # private: a shared cache (a CDN) would go on serving the file to anyone with the URL after access is lost.
+    return f"private, max-age={max(0, min(3600, int(expires - time.time())))}"
 
 
 async def _serve(

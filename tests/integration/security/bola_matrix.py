@@ -318,8 +318,9 @@ MATRIX: dict[str, Case | tuple[Case, ...]] = {
         Case("video:upload", **_ONLY_OWNER, headers=_TUS),
         Case("video:public", **_ONLY_OWNER_REFUSED, headers=_TUS, note="a ready video is deleted, not terminated"),
     ),
-    # Media files: the path token is a capability (CDN-cacheable, no caller identity): `p` opens only
-    # what anyone may watch, a signature only the video it was made for.
+    # Media files: the path token is a capability (no caller identity): `p` opens only what anyone may
+    # watch, a signature only the video it was made for, while the viewer it was made for (here the owner)
+    # may watch it.
     "GET /media/videos/{video_id}/{token}/{name}": (
         Case("video:public", **_EVERYONE, params=_PLAYLIST, note="public: `p` opens it for anyone"),
         Case("video:followers", **_NOBODY, params=_PLAYLIST),

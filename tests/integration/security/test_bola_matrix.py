@@ -227,8 +227,8 @@ class World:
             with tempfile.TemporaryDirectory() as folder:
                 (Path(folder) / "master.m3u8").write_text("#EXTM3U\n#EXT-X-VERSION:3\n")
                 await rt.storage.put_dir(str(vid), Path(folder))
-        self.params["signed"] = signing.sign(rt.secret_key, vid, 600)[0]
-        self.params["foreign"] = signing.sign(rt.secret_key, vid + 1, 600)[0]
+        self.params["signed"] = signing.sign_for(rt.secret_key, vid, int(self.owner.id), 600)[0]
+        self.params["foreign"] = signing.sign_for(rt.secret_key, vid + 1, int(self.owner.id), 600)[0]
         return str(vid)
 
     async def _stream(self, status: str, visibility: str) -> str:

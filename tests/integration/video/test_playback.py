@@ -59,10 +59,14 @@ async def test_expired_signature_is_403(app: Any, client: Any, clips: dict[str, 
     cara = await creator(client)
     video = await ready_video(cara, clips["noaudio"], visibility="private")
     secret = app.state.video.secret_key
-    old, _ = signing.sign(secret, int(video["id"]), ttl=60, now=0)  # expired in 1970
+    owner = int(cara.id)
+    old, _ = signing.sign_for(secret, int(video["id"]), owner, ttl=60, now=0)  # expired in 1970
     assert (await client.get(f"/media/videos/{video['id']}/{old}/master.m3u8")).status_code == 403
-    fresh, _ = signing.sign(secret, int(video["id"]), ttl=60)
+    fresh, _ = signing.sign_for(secret, int(video["id"]), owner, ttl=60)
     assert (await client.get(f"/media/videos/{video['id']}/{fresh}/master.m3u8")).status_code == 200
+    # an unbound token (the format before tokens named their viewer) opens nothing
+    unbound, _ = signing.sign(secret, int(video["id"]), ttl=60)
+    assert (await client.get(f"/media/videos/{video['id']}/{unbound}/master.m3u8")).status_code == 403
 
 
 async def test_followers_and_subscribers_visibility(client: Any, clips: dict[str, bytes]) -> None:
@@ -98,3 +102,26 @@ async def test_owner_and_staff_edit_and_delete_others_cannot(client: Any, clips:
     mod = await make(client, "mod", role="moderator")
     assert (await mod.delete(f"/api/v1/videos/{video['id']}")).status_code == 204
     assert (await cara.get(f"/api/v1/videos/{video['id']}")).status_code == 404
+
+
+async def test_a_signed_url_stops_working_once_its_viewer_loses_access(client: Any, clips: dict[str, bytes]) -> None:
+    """The URL names its viewer: the video made private closes it at once, as does a block (docs/security.md)."""
+    cara = await creator(client)
+    fan = await signup(client, "fan")
+    await fan.follow(cara)
+    video = await ready_video(cara, clips["noaudio"], visibility="followers")
+    vid = video["id"]
+    url = path_of((await fan.get(f"/api/v1/videos/{vid}/playback")).json()["hls_url"])
+    res = await client.get(url)
+    assert res.status_code == 200 and res.headers["cache-control"].startswith("private")
+    # the owner makes it private: the fan's URL, issued hours before its expiry, opens nothing now
+    assert (await cara.patch(f"/api/v1/videos/{vid}", json={"visibility": "private"})).status_code == 200
+    res = await client.get(url)
+    assert res.status_code == 403 and res.json()["code"] == "forbidden"
+    owners = path_of((await cara.get(f"/api/v1/videos/{vid}/playback")).json()["hls_url"])
+    assert (await client.get(owners)).status_code == 200  # the owner's own URL still plays
+    # followers-only again: the fan may watch, so the same URL opens again; then the owner blocks the fan
+    assert (await cara.patch(f"/api/v1/videos/{vid}", json={"visibility": "followers"})).status_code == 200
+    again = path_of((await fan.get(f"/api/v1/videos/{vid}/playback")).json()["hls_url"])
+    assert (await cara.post(f"/api/v1/users/{fan.username}/block")).status_code in (200, 204)
+    assert (await client.get(again)).status_code == 403
