@@ -34,6 +34,7 @@ from server.outbox import NOTIFY_CHANNEL
 log = structlog.get_logger(__name__)
 
 RELAY_LOCK = 0x5F10_0002
+APPLICATION_NAME = "outbox-relay"
 BATCH = 500
 KEEP_PUBLISHED = "1 day"
 STOP_GRACE = 2.0
@@ -49,6 +50,8 @@ class Relay:
         self.standby_retry = standby_retry
         self.active = False
         self.published = 0
+        self.last_error: str | None = None
+        """Why the relay last could not relay (connect, database or broker error); ``None`` once it relays."""
         # Test seam: called after each publish, before the batch is marked (to simulate a crash there).
         self.after_publish: Callable[[int], None] | None = None
         self._wake = asyncio.Event()
@@ -87,13 +90,15 @@ class Relay:
         while not self._stopping:
             conn: asyncpg.Connection | None = None
             try:
-                conn = await asyncpg.connect(self.dsn)
+                # Named, so pg_stat_activity / pg_locks say which backend holds RELAY_LOCK (``lock_holder``).
+                conn = await asyncpg.connect(self.dsn, server_settings={"application_name": APPLICATION_NAME})
                 if not await conn.fetchval("SELECT pg_try_advisory_lock($1)", RELAY_LOCK):
                     await conn.close()
                     conn = None
                     await self._until(self._stopped, self.standby_retry)
                     continue
                 self.active = True
+                self.last_error = None
                 await conn.add_listener(NOTIFY_CHANNEL, lambda *_: self._wake.set())
                 log.info("outbox relay active")
                 await self._relay(conn)
@@ -102,6 +107,7 @@ class Relay:
                     conn.terminate()  # may be mid-query: a graceful close would wait for the server's answer
                 raise
             except Exception as exc:
+                self.last_error = repr(exc)
                 log.warning("outbox relay interrupted", error=str(exc))
                 await self._until(self._stopped, 1.0)
             finally:
@@ -121,6 +127,7 @@ class Relay:
                 while await self.drain(conn) == BATCH and not self._stopping:
                     pass
             except BrokerUnavailable as exc:
+                self.last_error = repr(exc)
                 log.warning("outbox relay: broker unavailable", error=str(exc))
                 await self._until(self._stopped, 1.0)
                 continue
@@ -168,6 +175,17 @@ class Relay:
             raise
         await self._mark(conn, done)
         return len(rows)
+
+    @staticmethod
+    async def lock_holder(conn: asyncpg.Connection) -> dict[str, object] | None:
+        """The backend holding ``RELAY_LOCK`` (pid, application name, state, since when), or ``None``."""
+        row = await conn.fetchrow(
+            "SELECT a.pid, a.application_name, a.state, a.backend_start, a.state_change FROM pg_locks l "
+            "JOIN pg_stat_activity a ON a.pid = l.pid WHERE l.locktype = 'advisory' AND l.granted "
+            "AND l.classid = ($1::bigint >> 32)::oid AND l.objid = ($1::bigint & 4294967295)::oid AND l.objsubid = 1",
+            RELAY_LOCK,
+        )
+        return dict(row) if row is not None else None
 
     @staticmethod
     async def _mark(conn: asyncpg.Connection, ids: list[int]) -> None:

@@ -40,6 +40,20 @@ async def all_marked():
     return rows[0]["n"] == 0
 
 
+async def why_not(relay: Relay) -> str:
+    """What a relay that did not publish was doing: active or standing by, its last error, who holds the lock."""
+    import asyncpg
+
+    conn = await asyncpg.connect(db.engine().config["dsn"])
+    try:
+        holder = await Relay.lock_holder(conn)
+        left = await conn.fetchval("SELECT count(*) FROM outbox_events WHERE published_at IS NULL")
+    finally:
+        await conn.close()
+    state = f"active={relay.active} published={relay.published} last_error={relay.last_error}"
+    return f"{state} lock_holder={holder} unpublished={left}"
+
+
 async def run_relay(broker, until):
     """Run one relay until ``until()`` holds (woken by NOTIFY), then stop it."""
     relay = Relay(db.engine().config["dsn"], broker, poll=30.0)
@@ -49,7 +63,7 @@ async def run_relay(broker, until):
             if await until():
                 return relay
             await asyncio.sleep(0.01)
-        raise AssertionError("the relay did not publish in time")
+        raise AssertionError(f"the relay did not publish in time: {await why_not(relay)}")
     finally:
         await relay.stop()
 
@@ -97,11 +111,13 @@ async def test_a_relay_that_dies_mid_batch_publishes_each_event_once_after_resta
 
         relay.after_publish = crash_after_four
         relay.start()
-        for _ in range(1000):
-            if relay.published >= 4:
-                break
-            await asyncio.sleep(0.01)
-        await relay.stop()
+        try:
+            for _ in range(1000):
+                if relay.published >= 4:
+                    break
+                await asyncio.sleep(0.01)
+        finally:
+            await relay.stop()  # never left running: it would hold the relay lock for every later test
         assert len(await published(relay_broker, "hashtag:cats")) == 4
         left = await User.raw("SELECT count(*) AS n FROM outbox_events WHERE published_at IS NULL")
         assert left[0]["n"] == 10  # nothing was marked: the restart sees the whole batch again
@@ -147,28 +163,33 @@ async def test_only_one_relay_is_active_and_another_takes_over(relay_broker):
         dsn = db.engine().config["dsn"]
         a = Relay(dsn, relay_broker, poll=30.0, standby_retry=0.05)
         b = Relay(dsn, relay_broker, poll=30.0, standby_retry=0.05)
-        a.start()
-        for _ in range(500):
-            if a.active:
-                break
-            await asyncio.sleep(0.01)
-        b.start()
-        await asyncio.sleep(0.2)
-        assert a.active and not b.active
-        await a.stop()
-        for _ in range(500):
-            if b.active:
-                break
-            await asyncio.sleep(0.01)
-        assert b.active
-        async with User._meta.db.transaction():
-            await emit("user:9", "notification.created", {"id": "after-takeover"})
-        for _ in range(500):
-            if await published(relay_broker, "user:9"):
-                break
-            await asyncio.sleep(0.01)
-        assert await published(relay_broker, "user:9") == [b'{"id": "after-takeover"}']
-        await b.stop()
+        try:
+            a.start()
+            for _ in range(500):
+                if a.active:
+                    break
+                await asyncio.sleep(0.01)
+            b.start()
+            await asyncio.sleep(0.2)
+            assert a.active and not b.active, (await why_not(a), await why_not(b))
+            await a.stop()
+            for _ in range(500):
+                if b.active:
+                    break
+                await asyncio.sleep(0.01)
+            assert b.active, await why_not(b)
+            async with User._meta.db.transaction():
+                await emit("user:9", "notification.created", {"id": "after-takeover"})
+            for _ in range(500):
+                if await published(relay_broker, "user:9"):
+                    break
+                await asyncio.sleep(0.01)
+            assert await published(relay_broker, "user:9") == [b'{"id": "after-takeover"}']
+        finally:
+            # Both stopped whatever failed: a relay left running holds the lock, and every later relay of
+            # this test process (the next tests', their apps') would stand by behind it.
+            await a.stop()
+            await b.stop()
     finally:
         await db.close_pool()
 
