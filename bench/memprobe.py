@@ -89,6 +89,11 @@ def main() -> None:
     signal.signal(signal.SIGUSR1, on_signal)
     signal.signal(signal.SIGUSR2, on_collect)
     sys.path[0] = os.getcwd()  # not this script's folder (bench/): the served checkout
+    if os.environ.get("MEMPROBE_GC_DEFAULTS"):  # CPython's collector thresholds, no freeze (A/B of server.gcpolicy)
+        import importlib
+
+        with_policy = importlib.import_module("server.gcpolicy")
+        with_policy.settle = lambda: None
     sys.argv = ["server", *sys.argv[1:]]
     import runpy
 
