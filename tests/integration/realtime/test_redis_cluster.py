@@ -79,6 +79,24 @@ async def _publish_all(broker: Any, channel: str, total: int, published: list[tu
             await asyncio.sleep(0)
 
 
+# A bound on each phase of the shard-restart test, so a stuck phase fails (saying which) instead of hanging
+# the suite: far above what a phase takes on a loaded machine (seconds), never asserted on.
+PHASE = 120.0
+
+
+async def _until(what: str, done: Any, publisher: asyncio.Task[None]) -> None:
+    """Poll ``done()`` every 10 ms; fail at once if ``publisher`` died, and after ``PHASE`` seconds."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + PHASE
+    while not done():
+        if publisher.done():
+            publisher.result()  # a publisher that died raises its error here
+            raise AssertionError(f"the publisher finished without {what}")
+        if loop.time() > deadline:
+            raise AssertionError(f"no {what} within {PHASE} s")
+        await asyncio.sleep(0.01)
+
+
 def _exactly_once_in_order(reader: Reader, published: list[tuple[str, int, int]]) -> None:
     by_pos = {(e, o): n for e, o, n in published}
     seen = [(e, o) for e, o, _ in reader.got]
@@ -114,17 +132,15 @@ async def test_a_shard_killed_and_restarted_mid_fan_out_costs_only_its_own_chann
                     asyncio.create_task(_publish_all(broker, hit, total, pub_hit)),
                     asyncio.create_task(_publish_all(broker, spared, total, pub_spared)),
                 ]
-                while len(pub_hit) < 300:
-                    await asyncio.sleep(0.01)
+                await _until("300 publishes on the victim's channel", lambda: len(pub_hit) >= 300, tasks[0])
                 cluster.kill(victim)  # SIGKILL: that shard's data is gone
                 stalled_at = len(pub_hit)
                 # The other shards keep publishing and delivering while the victim is down.
                 target = len(pub_spared) + 300
-                while len(pub_spared) < min(target, total):
-                    await asyncio.sleep(0.01)
+                await _until("300 more on a spared shard", lambda: len(pub_spared) >= min(target, total), tasks[1])
                 assert len(pub_hit) <= stalled_at + 1  # its channel waits for its shard
                 cluster.restart(victim)
-                await asyncio.gather(*tasks)
+                await asyncio.wait_for(asyncio.gather(*tasks), PHASE)
                 for reader, published in ((r_hit, pub_hit), (r_spared, pub_spared)):
                     last_epoch, last_offset, _ = published[-1]
                     for _ in range(int(WAIT * 100)):
@@ -132,7 +148,7 @@ async def test_a_shard_killed_and_restarted_mid_fan_out_costs_only_its_own_chann
                             break
                         await asyncio.sleep(0.01)
                 stop.set()
-                await asyncio.gather(*followers)
+                await asyncio.wait_for(asyncio.gather(*followers), PHASE)
             for reader, published in ((r_hit, pub_hit), (r_spared, pub_spared)):
                 assert (reader.epoch, reader.offset) == published[-1][:2]
                 _exactly_once_in_order(reader, published)

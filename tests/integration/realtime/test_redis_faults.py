@@ -45,8 +45,10 @@ class Reader:
         self.got.append((ev["epoch"], ev["offset"], ev["data"]["n"]))
         self.offset, self.epoch = ev["offset"], ev["epoch"]
 
-    async def resubscribe(self) -> None:
-        while True:
+    async def resubscribe(self, give_up_after: int = 600) -> None:
+        """Subscribe again with ``since``; ``unavailable`` answers are retried every 50 ms, ``give_up_after`` times
+        (30 s): a channel that never comes back fails the test instead of hanging it."""
+        for _ in range(give_up_after):
             self.next_id += 1
             await self.ws.send({"type": "subscribe", "id": self.next_id, "channel": self.channel,
                                 "since": {"offset": self.offset, "epoch": self.epoch}})  # fmt: skip
@@ -67,6 +69,7 @@ class Reader:
                 self.resets.append((self.epoch, reply["epoch"]))
                 self.offset, self.epoch = reply["offset"], reply["epoch"]
             return
+        raise AssertionError(f"{self.channel} stayed unavailable after {give_up_after} subscribe attempts")
 
     async def follow(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
