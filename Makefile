@@ -36,12 +36,16 @@ run: install
 migrate: install
 	$(PY) -m server migrate
 
-# Two pytest-xdist workers by default (each with its own PostgreSQL and Valkey, see tests/conftest.py);
-# TEST_WORKERS=0 runs everything in one process.
-TEST_WORKERS ?= 2
+# Four pytest-xdist workers by default on the 2-core machine (each with its own PostgreSQL and Valkey, see
+# tests/conftest.py): many tests wait (for a server to start, a socket, a job), and a third and fourth worker
+# compute meanwhile. worksteal hands an idle worker half of a busy one's remaining tests, so no worker sits idle
+# behind one long file at the end. TEST_WORKERS=0 runs everything in one process.
+# PYTHONDONTWRITEBYTECODE is cleared for pytest so it keeps its assertion-rewritten modules in __pycache__:
+# otherwise every worker rewrote and compiled each pytest plugin's modules (~370) again, ~2 CPU-s a process.
+TEST_WORKERS ?= 4
 test: install
 	$(PY) -m compileall -q $(SRC) >/dev/null  # our own sources' bytecode (see .compiled above); seconds when current
-	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
+	PYTHONDONTWRITEBYTECODE= $(PY) -m pytest -n $(TEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
 
 # The security suites (each under 3 minutes): BOLA matrix, JWT negatives, websocket fuzz, chaos.
 suites: install
