@@ -28,7 +28,7 @@ import structlog
 
 from channels import names, protocol
 from channels.broker import BrokerUnavailable
-from channels.hub import HIDDEN, Hub, SendQueue, Sub
+from channels.hub import HIDDEN, NOBODY, Hub, SendQueue, Sub
 from channels.protocol import (
     BAD_REQUEST,
     CLOSE_GOING_AWAY,
@@ -244,9 +244,10 @@ class Conn:
     """ASGI only, and only while a send is blocked (the transport pushes back): finishes it and drains the queue."""
     closed: bool = False
     closer: asyncio.Task[None] | None = None
-    blocked: set[int] = field(default_factory=set)
+    blocked: set[int] | frozenset[int] = NOBODY
     """Users in a block relation with this socket's user, loaded at its first subscribe and shared (as
-    ``Sub.hidden``) by all its subscriptions; ``Gateway.relations_changed`` keeps it current."""
+    ``Sub.hidden``) by all its subscriptions; ``Gateway.relations_changed`` keeps it current. The shared
+    empty ``NOBODY`` until there is someone (most sockets: an empty set is 216 bytes); see ``block``."""
     relations_loaded: bool = False
     relation_log: list[tuple[int, bool]] | None = None
     """Changes seen while ``blocked`` is being loaded, replayed on top of what the load read."""
@@ -260,6 +261,23 @@ class Conn:
     def push(self, frame: bytes) -> None:
         if self.close_code is None:
             self.out.push(frame)
+
+    def block(self, other: int, on: bool) -> None:
+        """``other`` entered (``True``) or left a block relation with this socket's user."""
+        blocked = self.blocked
+        if on:
+            if not isinstance(blocked, set):
+                blocked = set()
+                self.hide(blocked)
+            blocked.add(other)
+        elif isinstance(blocked, set):
+            blocked.discard(other)
+
+    def hide(self, blocked: set[int] | frozenset[int]) -> None:
+        """Make ``blocked`` this socket's block set, and the live view of every subscription it has."""
+        self.blocked = blocked
+        for sub in self.subs.values():
+            sub.hidden = blocked
 
     def reply(self, frame: protocol.ServerFrame) -> None:
         self.push(protocol.encode_frame(frame))
@@ -494,10 +512,7 @@ class Gateway:
                     continue
                 if conn.relation_log is not None:
                     conn.relation_log.append((other, on))
-                if on:
-                    conn.blocked.add(other)
-                else:
-                    conn.blocked.discard(other)
+                conn.block(other, on)
 
     async def _load_relations(self, conn: Conn) -> bool:
         """Fill ``conn.blocked`` once per socket (before its first subscription delivers anything)."""
@@ -512,13 +527,13 @@ class Gateway:
             return False
         finally:
             changes, conn.relation_log = conn.relation_log, None
-        conn.blocked.clear()
-        conn.blocked.update(others)
+        blocked = set(others)
         for other, on in changes:
             if on:
-                conn.blocked.add(other)
+                blocked.add(other)
             else:
-                conn.blocked.discard(other)
+                blocked.discard(other)
+        conn.hide(blocked or NOBODY)
         conn.relations_loaded = True
         return True
 
