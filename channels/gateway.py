@@ -113,6 +113,10 @@ class Wire(Protocol):
 
     def resume_reading(self) -> None: ...
 
+    def keepalive(self, now: float) -> None:
+        """The gateway's keepalive tick (``Gateway.keepalive``): ping, or fail a ping that went unanswered."""
+        ...
+
 
 class Socket(Protocol):
     """The ASGI websocket as the gateway uses it (Litestar's ``WebSocket`` is one)."""
@@ -420,6 +424,8 @@ class Gateway:
         self._dirty: list[SendQueue] = []
         self._wake: asyncio.Future[None] | None = None
         self._flusher: asyncio.Task[None] | None = None
+        self._keepalive: asyncio.TimerHandle | None = None
+        self._keepalive_every = 0.0
         self.schedule_queue = self.schedule
         """``schedule``, bound once: every socket's ``SendQueue`` holds this object, not a bound method of its own."""
 
@@ -459,6 +465,27 @@ class Gateway:
             await asyncio.sleep(0)  # let readers and the broker run between rounds
 
     # --- whole-process actions --------------------------------------------------------------------
+
+    def keepalive(self, every: float) -> None:
+        """Tick every served socket's ``Wire.keepalive`` each ``every`` seconds, from one timer for all of them
+        (started by the first served socket; a timer per socket was ~0.5 KiB of each idle socket)."""
+        if self._keepalive is None and every > 0 and not self.closing:
+            self._keepalive_every = every
+            self._keepalive = asyncio.get_running_loop().call_later(every, self._keepalive_tick)
+
+    def _keepalive_tick(self) -> None:
+        self._keepalive = None
+        if self.closing:
+            return
+        loop = asyncio.get_running_loop()
+        now = loop.time()
+        for conn in list(self.conns):
+            if conn.wire is not None:
+                try:
+                    conn.wire.keepalive(now)
+                except Exception:  # one socket's failure must not stop the others' keepalive
+                    log.exception("websocket keepalive failed")
+        self._keepalive = loop.call_later(self._keepalive_every, self._keepalive_tick)
 
     def revoke(self, session_ids: list[int]) -> None:
         """Close every socket of these sessions with 4009."""
@@ -540,6 +567,9 @@ class Gateway:
     async def close_all(self, code: int = CLOSE_GOING_AWAY) -> None:
         """Close every socket with ``code`` (1001 on shutdown) and wait until they are closed."""
         self.closing = True
+        if self._keepalive is not None:
+            self._keepalive.cancel()
+            self._keepalive = None
         for conn in list(self.conns):
             conn.kill(code)
         if self._closers:

@@ -71,10 +71,7 @@ class GatewayProtocol(asyncio.Protocol):
         "loop",
         "pending_ping",
         "ping_sent_at",
-        "ping_timer",
-        "pong_timer",
         "read_paused",
-        "rtt",
         "server_state",
         "text",
         "transport",
@@ -105,11 +102,8 @@ class GatewayProtocol(asyncio.Protocol):
         self.disconnected = False
         self.read_paused = False
         self.close_timer: asyncio.TimerHandle | None = None
-        self.ping_timer: asyncio.TimerHandle | None = None
-        self.pong_timer: asyncio.TimerHandle | None = None
         self.pending_ping: bytes | None = None
         self.ping_sent_at = 0.0
-        self.rtt = 0.0
         self.frames: list[bytes] | None = None
         self.text = False
 
@@ -182,7 +176,6 @@ class GatewayProtocol(asyncio.Protocol):
         if self.inner is not None:
             self.inner.connection_lost(exc)
             return
-        self.stop_keepalive()
         self.server_state.connections.discard(self)
         self.disconnected = True
         if self.close_timer is not None:
@@ -196,7 +189,6 @@ class GatewayProtocol(asyncio.Protocol):
 
     def shutdown(self) -> None:
         """uvicorn is stopping: close with 1012 (uvicorn calls this on every protocol in its connections)."""
-        self.stop_keepalive()
         if not self.close_sent and self.conn is not None:
             self.conn.send_close(1012)
             self.transport.write(b"".join(self.conn.data_to_send()))
@@ -238,7 +230,9 @@ class GatewayProtocol(asyncio.Protocol):
         if not conn.reader.buffer:
             conn.parser = Protocol.parse(conn)
             next(conn.parser)
-        self.start_keepalive()
+        interval = self.config.ws_ping_interval
+        if interval:
+            gateway.keepalive(interval)
         headers = event.headers
         self.gw = gateway.open(self, headers.get("Origin"), headers.get("Authorization"))
 
@@ -280,51 +274,29 @@ class GatewayProtocol(asyncio.Protocol):
             self.close_sent = True
             self.transport.close()
 
-    # --- keepalive, as uvicorn's: a ping every ws_ping_interval, closed 1011 without a pong in ws_ping_timeout
+    # --- keepalive: uvicorn's pings (every ws_ping_interval; no pong within ws_ping_timeout closes 1011),
+    # ticked by the gateway for all its served sockets at once (``Gateway.keepalive``), not a timer per socket
 
-    def start_keepalive(self) -> None:
-        interval = self.config.ws_ping_interval
-        if interval is not None and interval > 0:
-            self.ping_timer = self.loop.call_later(max(0.0, interval - self.rtt), self.send_ping)
-
-    def stop_keepalive(self) -> None:
-        if self.ping_timer is not None:
-            self.ping_timer.cancel()
-            self.ping_timer = None
-        if self.pong_timer is not None:
-            self.pong_timer.cancel()
-            self.pong_timer = None
-        self.pending_ping = None
-
-    def send_ping(self) -> None:
-        self.ping_timer = None
-        if self.close_sent or self.conn is None or self.transport.is_closing():
+    def keepalive(self, now: float) -> None:
+        if self.close_sent or self.disconnected or self.conn is None or self.transport.is_closing():
+            return
+        timeout = self.config.ws_ping_timeout
+        if self.pending_ping is not None and timeout is not None:
+            if now - self.ping_sent_at >= timeout - 0.01:  # the tick may land a clock grain early
+                self.keepalive_timeout()
             return
         self.pending_ping = struct.pack("!I", random.getrandbits(32))
-        self.ping_sent_at = self.loop.time()
+        self.ping_sent_at = now
         self.conn.send_ping(self.pending_ping)
         self.transport.write(b"".join(self.conn.data_to_send()))
-        timeout = self.config.ws_ping_timeout
-        if timeout is not None:
-            self.pong_timer = self.loop.call_later(timeout, self.keepalive_timeout)
-        else:
-            self.start_keepalive()
 
     def handle_pong(self, event: Frame) -> None:
-        if self.pending_ping is None or bytes(event.data) != self.pending_ping:
-            return  # unsolicited, or stale
-        self.rtt = self.loop.time() - self.ping_sent_at
-        self.pending_ping = None
-        if self.pong_timer is not None:
-            self.pong_timer.cancel()
-            self.pong_timer = None
-            self.start_keepalive()
+        if self.pending_ping is not None and bytes(event.data) == self.pending_ping:
+            self.pending_ping = None  # answered; unsolicited and stale pongs are ignored
 
     def keepalive_timeout(self) -> None:
-        self.pong_timer = None
         self.pending_ping = None
-        if self.close_sent or self.conn is None or self.transport.is_closing():
-            return
+        assert self.conn is not None
         self.conn.fail(1011, "keepalive ping timeout")
         self.transport.write(b"".join(self.conn.data_to_send()))
         self.close_sent = True
