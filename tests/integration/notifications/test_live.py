@@ -16,8 +16,14 @@ async def test_like_arrives_live_after_the_lists_position_and_no_push_while_conn
     bob = await member("bob")
     token = alice_h["Authorization"].removeprefix("Bearer ")
     await client.post("/api/v1/push-tokens", json={"platform": "fcm", "token": fcm_token(1)}, headers=alice_h)
-    # One notification before the page, so the channel has history.
-    await fire(client, events.Followed(actor_id=int(bob), target_id=int(alice)))
+    # One notification before the page, so the channel has history. The outbox relay publishes it after
+    # the commit, on its own task: until it has, the page holds the follow but its position does not, and
+    # a subscribe from there replays it (docs/api.md: "dedupe by id"). Wait for it to be published.
+    async with connect(client, token) as watch:
+        assert (await watch.subscribe(f"user:{alice}"))["type"] == "subscribed"
+        await fire(client, events.Followed(actor_id=int(bob), target_id=int(alice)))
+        follow = await watch.event()
+        assert follow["event"] == "notification.created" and follow["data"]["type"] == "follow"
     async with connect(client, token) as sock:
         page = (await client.get("/api/v1/notifications", headers=alice_h)).json()
         position = page["position"]
