@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import sys
 
-from server.payments import ledger, queries
+from server.payments import ledger
+from server.payments.queries import ledger as ledger_queries
 
 
 async def ledger_check() -> int:
@@ -14,6 +15,6 @@ async def ledger_check() -> int:
         print(f"ledger-check: {problem}", file=sys.stderr)
     if problems:
         return 1
-    txns, entries = await queries.ledger_size()
+    txns, entries = await ledger_queries.ledger_size()
     print(f"ledger-check: OK ({txns} transactions, {entries} entries, all balanced)")
     return 0

@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from models.ids import new_id
-from server.payments import queries
+from server.payments.queries import ledger as ledger_queries
 
 CLEARING = "stripe:clearing"
 REVENUE = "platform:revenue"
@@ -67,11 +67,11 @@ async def post(
     lines = [(account, int(amount)) for account, amount in lines if amount != 0]
     if sum(amount for _, amount in lines) != 0:
         raise Unbalanced(f"{ref}: entries sum to {sum(a for _, a in lines)}")
-    txn = await queries.insert_ledger_transaction(new_id(), ref, type_, kind, creator, available_on, source)
+    txn = await ledger_queries.insert_ledger_transaction(new_id(), ref, type_, kind, creator, available_on, source)
     if txn is None:
         return False
     if lines:
-        await queries.insert_ledger_entries(
+        await ledger_queries.insert_ledger_entries(
             [new_id() for _ in lines],
             [txn] * len(lines),
             [a for a, _ in lines],
@@ -83,7 +83,7 @@ async def post(
 
 async def balance(account: str, currency: str) -> int:
     """The signed sum of ``account``'s entries in ``currency`` (credits are negative)."""
-    value = await queries.account_balance(account, currency)
+    value = await ledger_queries.account_balance(account, currency)
     return int(value)
 
 
@@ -125,13 +125,13 @@ async def post_charge(
 
 async def pending_of(ref: str, creator: int) -> int:
     """What is still pending of charge ``ref``: its creator's share less the refunds and holds taken from it."""
-    value = await queries.pending_of_charge(ref, creator_account(creator, "pending"))
+    value = await ledger_queries.pending_of_charge(ref, creator_account(creator, "pending"))
     return int(value)
 
 
 async def released(ref: str) -> bool:
     """Whether charge ``ref``'s funds became available (its release was posted)."""
-    return await queries.ledger_ref_exists(f"release:{ref}")
+    return await ledger_queries.ledger_ref_exists(f"release:{ref}")
 
 
 async def share_bucket(ref: str, creator: int) -> str:
@@ -145,12 +145,12 @@ async def release_due(creator: int | None = None, now: datetime | None = None) -
     Each release moves what is still pending of one charge to ``available``, once (``release:{ref}``), under
     the creator's lock, so a refund or a dispute racing it sees the funds in exactly one place.
     """
-    rows = await queries.charges_due(now or datetime.now(UTC), creator)
+    rows = await ledger_queries.charges_due(now or datetime.now(UTC), creator)
     count = 0
     for r in rows:
         ref, owner = r["reference"], r["creator"]
-        await queries.advisory_lock(f"creator:{owner}")
-        currency = await queries.ledger_currency(ref)
+        await ledger_queries.advisory_lock(f"creator:{owner}")
+        currency = await ledger_queries.ledger_currency(ref)
         left = await pending_of(ref, owner)
         lines = [(creator_account(owner, "pending"), left), (creator_account(owner), -left)]
         if await post(f"release:{ref}", "release", str(currency), lines, creator=owner, source=ref):
@@ -178,20 +178,20 @@ async def post_ad_revenue(advertiser_id: int, amount: int, currency: str, ref: s
 async def check() -> list[str]:
     """Every problem found: unbalanced transactions, negative creator balances, mirrors that disagree."""
     problems: list[str] = []
-    rows = await queries.unbalanced_transactions()
+    rows = await ledger_queries.unbalanced_transactions()
     problems += [f"transaction {r['ref']} does not balance in {r['currency']}: {r['total']}" for r in rows]
-    rows = await queries.single_entry_transactions()
+    rows = await ledger_queries.single_entry_transactions()
     problems += [f"transaction {r['ref']} has a single entry" for r in rows]
-    rows = await queries.negative_creator_accounts()
+    rows = await ledger_queries.negative_creator_accounts()
     problems += [f"{r['account']} is negative in {r['currency']}: {-r['total']}" for r in rows]
-    rows = await queries.releases_with_pending_left()
+    rows = await ledger_queries.releases_with_pending_left()
     problems += [f"charge {r['ref']} was released with {-r['left']} still pending" for r in rows]
-    rows = await queries.payments_refunded_vs_booked()
+    rows = await ledger_queries.payments_refunded_vs_booked()
     problems += [
         f"payment {r['id']} says {r['refunded']} refunded, the ledger {r['booked']}"
         for r in rows
         if int(r["refunded"]) != int(r["booked"])
     ]
-    rows = await queries.payments_refunded_out_of_range()
+    rows = await ledger_queries.payments_refunded_out_of_range()
     problems += [f"payment {r['id']} refunded {r['refunded']} of {r['amount']}" for r in rows]
     return problems

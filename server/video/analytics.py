@@ -15,7 +15,9 @@ from server import db
 from server.deps import CurrentUser
 from server.errors import Forbidden, NotFound, PaymentRequired
 from server.guards import has_role
-from server.video import queries, schemas
+from server.video import schemas
+from server.video.queries import analytics as analytics_queries
+from server.video.queries import reads as read_queries
 from server.video.runtime import VideoRuntime
 from server.video.services import NotReady, emit_stats, trend
 
@@ -49,7 +51,7 @@ class AnalyticsService:
 
     async def heartbeat(self, user: CurrentUser | None, client: str, video_id: int, beat: schemas.ViewBeat) -> None:
         viewer = user.id if user else 0
-        row = await queries.visible_row(viewer, video_id)
+        row = await read_queries.visible_row(viewer, video_id)
         if row is None:
             raise NotFound("no such video")
         if row["status"] != "ready":
@@ -61,7 +63,7 @@ class AnalyticsService:
         position = min(beat.position, duration) if duration else beat.position
         counted_now = False
         async with db.transaction():
-            session = await queries.lock_view_session(video_id, beat.session_id)
+            session = await analytics_queries.lock_view_session(video_id, beat.session_id)
             if session is not None and session["viewer_key"] != key:
                 return  # another viewer's session id: ignored, never merged
             age = float(session["age"]) if session is not None else 0.0
@@ -70,7 +72,7 @@ class AnalyticsService:
             played = max(0.0, watched - previous)
             mask = slice_mask(duration, position - played, position)
             if session is None:
-                session = await queries.insert_view_session(
+                session = await analytics_queries.insert_view_session(
                     new_id(),
                     video_id,
                     user.id if user else None,
@@ -82,7 +84,7 @@ class AnalyticsService:
                 if session is None:
                     return  # the same new session, concurrently: the other beat recorded it
             else:
-                await queries.extend_view_session(session["id"], watched, mask)
+                await analytics_queries.extend_view_session(session["id"], watched, mask)
             if session["counted_at"] is None and watched >= min(VIEW_AFTER_SECONDS, duration or VIEW_AFTER_SECONDS):
                 counted_now = await self._count(row, session["id"], key)
         if counted_now:
@@ -90,25 +92,25 @@ class AnalyticsService:
 
     async def _count(self, row: Any, session_id: int, key: str) -> bool:
         """The session becomes a view; ``view_count`` rises unless this viewer counted in the last 24 h."""
-        recent = await queries.counted_recently(row["id"], key)
-        await queries.mark_counted(session_id, not recent)
+        recent = await analytics_queries.counted_recently(row["id"], key)
+        await analytics_queries.mark_counted(session_id, not recent)
         if recent:
             return False
-        counts = await queries.add_view(row["id"])
+        counts = await analytics_queries.add_view(row["id"])
         assert counts is not None
         await emit_stats(row, counts["like_count"], counts["view_count"])
         return True
 
     async def analytics(self, user: CurrentUser, video_id: int) -> schemas.Analytics:
-        row = await queries.visible_row(user.id, video_id, staff=has_role(user, "moderator"))
+        row = await read_queries.visible_row(user.id, video_id, staff=has_role(user, "moderator"))
         if row is None:
             raise NotFound("no such video")
         if row["owner"] != user.id:
             raise Forbidden("only the owner sees a video's analytics")
-        totals = await queries.view_totals(video_id)
+        totals = await analytics_queries.view_totals(video_id)
         assert totals is not None
         # One pass per slice over the counted sessions: a 5 % slice's share of views that played it.
-        curve = await queries.retention(video_id, SLICES)
+        curve = await analytics_queries.retention(video_id, SLICES)
         views = int(totals["views"])
         return schemas.Analytics(
             views=views,

@@ -9,7 +9,9 @@ from server import cursor
 from server.deps import CurrentUser
 from server.errors import NotFound, ValidationFailed
 from server.social.queries.visibility import is_blocked_either_way
-from server.video import queries, schemas
+from server.video import schemas
+from server.video.queries import reads as read_queries
+from server.video.queries import uploads as upload_queries
 from server.video.runtime import VideoRuntime
 from server.video.views import video_view
 
@@ -34,11 +36,11 @@ class DiscoveryService:
         kind = f"videos:{owner or 0}"
         values = self._decode(kind, cur)
         below = _int(values[0]) if values else TOP
-        rows = await queries.newest(viewer, below, limit + 1, owner)
+        rows = await read_queries.newest(viewer, below, limit + 1, owner)
         return self._page(viewer, rows, limit, kind, [str(rows[limit - 1]["id"])] if len(rows) > limit else None)
 
     async def by_user(self, user: CurrentUser | None, username: str, limit: int, cur: str | None) -> Any:
-        owner = await queries.user_id_by_name(username.lower())
+        owner = await upload_queries.user_id_by_name(username.lower())
         if owner is None:
             raise NotFound("no such user")
         viewer = user.id if user else 0
@@ -54,18 +56,18 @@ class DiscoveryService:
         kind = f"vsearch:{q}"
         values = self._decode(kind, cur)
         offset = _int(values[0]) if values else 0
-        rows = await queries.search(viewer, q, offset, limit + 1)
+        rows = await read_queries.search(viewer, q, offset, limit + 1)
         return self._page(viewer, rows, limit, kind, [str(offset + limit)])
 
     async def related(self, user: CurrentUser | None, video_id: int, limit: int, cur: str | None) -> Any:
         viewer = user.id if user else 0
-        row = await queries.visible_row(viewer, video_id)
+        row = await read_queries.visible_row(viewer, video_id)
         if row is None:
             raise NotFound("no such video")
         kind = f"vrelated:{video_id}"
         values = self._decode(kind, cur)
         offset = _int(values[0]) if values else 0
-        rows = await queries.related(viewer, video_id, list(row["tags"]), offset, limit + 1) if row["tags"] else []
+        rows = await read_queries.related(viewer, video_id, list(row["tags"]), offset, limit + 1) if row["tags"] else []
         return self._page(viewer, rows, limit, kind, [str(offset + limit)])
 
     async def trending(self, user: CurrentUser | None, limit: int, cur: str | None) -> schemas.VideoPage:
@@ -86,7 +88,7 @@ class DiscoveryService:
             if entries is None:
                 raise ValidationFailed("this trending cursor has expired; start again")
             ids = [int(m) for m, _ in entries]
-            found = await queries.rows_by_id(viewer, ids)
+            found = await read_queries.rows_by_id(viewer, ids)
             for i in ids:
                 offset += 1
                 if i in found:
@@ -102,7 +104,7 @@ class DiscoveryService:
     async def pending(self, user: CurrentUser, limit: int, cur: str | None) -> schemas.VideoPage:
         """The moderation queue (every state), oldest first."""
         values = self._decode("vpending", cur)
-        rows = await queries.pending_page(user.id, _int(values[0]) if values else 0, limit + 1)
+        rows = await upload_queries.pending_page(user.id, _int(values[0]) if values else 0, limit + 1)
         nxt = [str(rows[limit - 1]["id"])] if len(rows) > limit else None
         return self._page(user.id, rows, limit, "vpending", nxt)
 

@@ -17,8 +17,9 @@ from procrastinate import JobContext, RetryStrategy
 from server import db
 from server.notifications.queue import InProcessWorker, Job
 from server.observability.tracing import traced_job
-from server.video import queries
 from server.video.processing import Processor
+from server.video.queries import processing as processing_queries
+from server.video.queries import uploads as upload_queries
 from server.video.runtime import VideoRuntime
 from server.video.uploads import expire_stale
 
@@ -89,11 +90,11 @@ async def recover_stalled(app: procrastinate.App, seconds: float = STALLED_AFTER
 
 async def requeue_orphans() -> int:
     """Queue a job again for every live ``processing`` video whose job is no longer waiting or running."""
-    video_ids = await queries.orphaned_processing()
+    video_ids = await upload_queries.orphaned_processing()
     for video_id in video_ids:
         async with db.transaction():
-            job_id = await queries.enqueue_process(video_id)
-            await queries.set_job(video_id, job_id)
+            job_id = await processing_queries.enqueue_process(video_id)
+            await upload_queries.set_job(video_id, job_id)
         log.warning("video_job_requeued", video_id=video_id, job_id=job_id)
     return len(video_ids)
 

@@ -18,8 +18,10 @@ import structlog
 from models.ids import new_id
 from server import db, outbox
 from server.realtime import kinds
-from server.video import media, queries
+from server.video import media
 from server.video.publishing import sync_post
+from server.video.queries import processing as processing_queries
+from server.video.queries import uploads as upload_queries
 from server.video.runtime import VideoRuntime
 from server.video.services import clean_tags, search_text
 from server.video.uploads import discard_staged
@@ -32,7 +34,7 @@ class Processor:
         self.rt = runtime
 
     async def run(self, video_id: int) -> None:
-        row = await queries.processing_source(video_id)
+        row = await processing_queries.processing_source(video_id)
         if row is None or row["status"] != "processing":
             return  # deleted or already done: nothing to do
         src = Path(row["source_path"] or "")
@@ -91,7 +93,7 @@ class Processor:
 
         views = [{"height": r.height, "width": r.width, "bandwidth": r.bandwidth} for r in renditions]
         async with db.transaction():
-            row = await queries.mark_ready(
+            row = await processing_queries.mark_ready(
                 video_id,
                 probe.duration,
                 probe.width,
@@ -114,7 +116,7 @@ class Processor:
 
     async def fail(self, video_id: int, reason: str) -> None:
         async with db.transaction():
-            row = await queries.mark_failed(video_id, reason)
+            row = await processing_queries.mark_failed(video_id, reason)
             if row is None:
                 return
             await outbox.emit(kinds.video(video_id), "video.failed", {"id": str(video_id), "failure_reason": reason})
@@ -142,7 +144,7 @@ async def create_from_file(
     video_id = new_id()
     size = path.stat().st_size  # noqa: ASYNC240
     async with db.transaction():
-        await queries.insert_video_from_file(
+        await processing_queries.insert_video_from_file(
             video_id,
             owner_id,
             title[:255],
@@ -154,6 +156,6 @@ async def create_from_file(
             size,
             str(path.resolve()),  # noqa: ASYNC240
         )
-        job_id = await queries.enqueue_process(video_id)
-        await queries.set_job(video_id, job_id)
+        job_id = await processing_queries.enqueue_process(video_id)
+        await upload_queries.set_job(video_id, job_id)
     return video_id

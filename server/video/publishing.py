@@ -6,7 +6,8 @@ from typing import Any
 
 from server.deps import CurrentUser
 from server.errors import Conflict, NotFound
-from server.video import queries
+from server.video.queries import reads as read_queries
+from server.video.queries import uploads as upload_queries
 from server.video.runtime import VideoRuntime
 
 FEED_VISIBILITIES = ("public", "followers")
@@ -18,7 +19,7 @@ def post_text(title: str, tags: list[str]) -> str:
 
 
 async def _row(video_id: int) -> Any:
-    return await queries.visible_row(0, video_id, staff=True)
+    return await read_queries.visible_row(0, video_id, staff=True)
 
 
 async def sync_post(rt: VideoRuntime, video_id: int) -> None:
@@ -30,14 +31,14 @@ async def sync_post(rt: VideoRuntime, video_id: int) -> None:
     row = await _row(video_id)
     if row is None:
         return
-    if await queries.owner_suspended(row["owner"]):
+    if await upload_queries.owner_suspended(row["owner"]):
         # A suspended owner's posts are hidden with the account (and none can be made for it): a
         # moderator's edit leaves the video's post as it is until the account is restored.
         return
     wanted = row["status"] == "ready" and row["moderation"] == "approved" and row["visibility"] in FEED_VISIBILITIES
     posts = PostService(rt.social)
     if row["post"] is not None:
-        current = await queries.live_post_visibility(row["post"])
+        current = await upload_queries.live_post_visibility(row["post"])
         if wanted and current == row["visibility"]:
             return
         await _drop(rt, row)
@@ -45,7 +46,7 @@ async def sync_post(rt: VideoRuntime, video_id: int) -> None:
         return
 
     async def attach(post_id: int) -> None:
-        if not await queries.link_post(video_id, post_id):  # another sync won the race: this post rolls back
+        if not await upload_queries.link_post(video_id, post_id):  # another sync won the race: this post rolls back
             raise Conflict("the video already has a post")
 
     try:
@@ -58,7 +59,7 @@ async def _drop(rt: VideoRuntime, row: Any, by: CurrentUser | None = None) -> No
     from server.social.services.posts import PostService
 
     assert rt.social is not None
-    await queries.unlink_post(row["id"])
+    await upload_queries.unlink_post(row["id"])
     try:
         if by is not None and by.id != row["owner"]:
             await PostService(rt.social).delete(by.id, by.role, row["post"])

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from server.params import as_id
-from server.video import queries
+from server.video.queries import uploads as upload_queries
 
 
 async def video_channel_policy(user_id: int, arg: str) -> bool:
@@ -11,4 +11,4 @@ async def video_channel_policy(user_id: int, arg: str) -> bool:
     video_id = as_id(arg)
     if video_id is None:
         return False
-    return await queries.owns_video(user_id, video_id)
+    return await upload_queries.owns_video(user_id, video_id)

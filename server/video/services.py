@@ -14,7 +14,10 @@ from server.deps import CurrentUser
 from server.errors import Conflict, DomainError, Forbidden, NotFound, PaymentRequired
 from server.guards import has_capability, has_role
 from server.realtime import kinds
-from server.video import queries, schemas
+from server.video import schemas
+from server.video.queries import processing as processing_queries
+from server.video.queries import reads as read_queries
+from server.video.queries import writes as write_queries
 from server.video.runtime import VideoRuntime
 from server.video.views import anonymous_may_see, video_view
 
@@ -45,7 +48,7 @@ class VideoService:
         social acts (likes, reports) follow what the moderator could see as an ordinary user."""
         viewer = user.id if user else 0
         staff = as_staff and bool(user and has_role(user, "moderator"))
-        row = await queries.visible_row(viewer, video_id, staff=staff)
+        row = await read_queries.visible_row(viewer, video_id, staff=staff)
         if row is None:
             raise NotFound("no such video")
         return row
@@ -66,7 +69,7 @@ class VideoService:
         expires = datetime.now(UTC) + timedelta(seconds=self.rt.settings.upload_expiry_seconds)
         moderation = "pending" if self.rt.settings.require_approval and not has_role(user, "moderator") else "approved"
         video_id = new_id()
-        await queries.insert_video(
+        await write_queries.insert_video(
             video_id,
             user.id,
             data.title,
@@ -96,7 +99,7 @@ class VideoService:
             raise Forbidden("only the owner sets a video's price")
         else:
             amount, currency = (data.price.amount, data.price.currency) if data.price else (None, None)
-        await queries.update_video(
+        await write_queries.update_video(
             video_id,
             title,
             description,
@@ -116,10 +119,10 @@ class VideoService:
         """Soft delete; a running job is cancelled, the files and the staged upload are removed."""
         row = await self._own_row(user, video_id)
         async with db.transaction():
-            if not await queries.soft_delete_video(video_id):
+            if not await write_queries.soft_delete_video(video_id):
                 raise NotFound("no such video")
             if row["job_id"] is not None and row["status"] in ("uploading", "processing"):
-                await queries.cancel_job(row["job_id"])
+                await processing_queries.cancel_job(row["job_id"])
             if row["owner"] != user.id:
                 await audit.record("video.removed", user_id=row["owner"], actor_id=user.id, video_id=str(video_id))
         self.rt.forget(video_id)
@@ -150,7 +153,7 @@ class VideoService:
         if row["status"] != "ready":
             raise NotReady("only a ready video can be liked")
         async with db.transaction():
-            counts = await queries.set_video_like(new_id(), video_id, user.id, on)
+            counts = await write_queries.set_video_like(new_id(), video_id, user.id, on)
             if counts is not None:
                 await emit_stats(row, counts["like_count"], counts["view_count"])
         if counts is not None:
@@ -159,7 +162,7 @@ class VideoService:
 
     async def report(self, user: CurrentUser, video_id: int, reason: str) -> schemas.ReportView:
         await self._row(user, video_id, as_staff=False)
-        row = await queries.insert_video_report(new_id(), user.id, video_id, reason.strip())
+        row = await write_queries.insert_video_report(new_id(), user.id, video_id, reason.strip())
         assert row is not None
         return schemas.ReportView(
             id=str(row["id"]),
@@ -178,7 +181,7 @@ class VideoService:
         if row["moderation"] != "pending":
             raise Conflict(f"the video is already {row['moderation']}")
         async with db.transaction():
-            await queries.set_moderation(video_id, "approved" if approve else "rejected")
+            await write_queries.set_moderation(video_id, "approved" if approve else "rejected")
             action = "video.approved" if approve else "video.rejected"
             await audit.record(action, user_id=row["owner"], actor_id=user.id, video_id=str(video_id), reason=reason)
         self.rt.forget(video_id)
@@ -196,7 +199,7 @@ class VideoService:
         if removed == (row["moderation"] == "rejected"):
             raise Conflict("the video is already removed" if removed else "the video is not removed")
         async with db.transaction():
-            await queries.set_moderation(video_id, "rejected" if removed else "approved")
+            await write_queries.set_moderation(video_id, "rejected" if removed else "approved")
             action = "video.hidden" if removed else "video.restored"
             await audit.record(action, user_id=row["owner"], actor_id=user.id, video_id=str(video_id), reason=reason)
         self.rt.forget(video_id)

@@ -27,7 +27,10 @@ from server import db, outbox
 from server.deps import CurrentUser
 from server.errors import Conflict, DomainError, NotFound, TooLarge, ValidationFailed
 from server.params import parse_id
-from server.video import queries, schemas
+from server.video import schemas
+from server.video.queries import processing as processing_queries
+from server.video.queries import reads as read_queries
+from server.video.queries import uploads as upload_queries
 from server.video.runtime import VideoRuntime
 from server.video.services import VideoService
 
@@ -120,7 +123,7 @@ class UploadService:
         }
 
     async def _row(self, user: CurrentUser, video_id: int) -> Any:
-        row = await queries.own_upload(video_id, user.id)
+        row = await upload_queries.own_upload(video_id, user.id)
         if row is None:  # someone else's upload is not found, like any object one may not see
             raise NotFound("no such upload")
         return row
@@ -129,9 +132,9 @@ class UploadService:
         cfg = self.rt.settings
         if length > cfg.max_bytes:
             raise TooLarge(f"Upload-Length is over Tus-Max-Size ({cfg.max_bytes} bytes)")
-        used = await queries.used_bytes(user.id)
+        used = await read_queries.used_bytes(user.id)
         if video_id is not None:
-            used -= await queries.declared_length(video_id)
+            used -= await upload_queries.declared_length(video_id)
         if used + length > cfg.quota_bytes:
             raise TooLarge(f"this upload would pass your quota ({cfg.quota_bytes} bytes, {used} used)")
 
@@ -160,7 +163,7 @@ class UploadService:
         staged = staged_path(self.rt, video_id)
         staged.parent.mkdir(parents=True, exist_ok=True)
         staged.touch()
-        await queries.start_upload(video_id, length, expires)
+        await upload_queries.start_upload(video_id, length, expires)
         if length == 0:
             await self._complete(video_id)
         return video_id, expires
@@ -212,7 +215,7 @@ class UploadService:
         finally:
             os.close(fd)  # releases the lock
         expires = datetime.now(UTC) + timedelta(seconds=self.rt.settings.upload_expiry_seconds)
-        await queries.advance_upload(video_id, end, expires)
+        await upload_queries.advance_upload(video_id, end, expires)
         if end == length:
             await self._complete(video_id)
             return end, None
@@ -263,10 +266,10 @@ class UploadService:
 
         path = staged_path(self.rt, video_id)
         async with db.transaction():
-            if not await queries.finish_upload(video_id, str(path)):
+            if not await upload_queries.finish_upload(video_id, str(path)):
                 return
-            job_id = await queries.enqueue_process(video_id)
-            await queries.set_job(video_id, job_id)
+            job_id = await processing_queries.enqueue_process(video_id)
+            await upload_queries.set_job(video_id, job_id)
             await outbox.emit(kinds.video(video_id), "video.progress", {"id": str(video_id), "percent": 0})
 
     async def terminate(self, user: CurrentUser, video_id: int) -> None:
@@ -274,13 +277,13 @@ class UploadService:
         row = await self._row(user, video_id)
         if row["status"] != "uploading":
             raise Conflict("only an upload in progress can be terminated; DELETE the video instead")
-        await queries.delete_upload(video_id)
+        await upload_queries.delete_upload(video_id)
         discard_staged(self.rt, video_id)
 
 
 async def expire_stale(rt: VideoRuntime) -> int:
     """Remove uploads whose expiry passed: their bytes and their videos. How many."""
-    video_ids = await queries.expire_uploads()
+    video_ids = await upload_queries.expire_uploads()
     for video_id in video_ids:
         discard_staged(rt, video_id)
     return len(video_ids)

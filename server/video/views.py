@@ -14,7 +14,7 @@ PUBLIC_VISIBILITIES = ("public", "unlisted")
 
 
 def anonymous_may_see(r: Any) -> bool:
-    """Whether the files may be served without a signature (what ``queries.visible`` says for nobody)."""
+    """Whether the files may be served without a signature (what ``queries.visibility.visible`` says for nobody)."""
     return (
         r["visibility"] in PUBLIC_VISIBILITIES
         and r["price_amount"] is None

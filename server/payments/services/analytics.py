@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from server.payments import ledger, queries, schemas
+from server.payments import ledger, schemas
+from server.payments.queries import analytics as analytics_queries
 from server.payments.services.common import Context
 
 
@@ -20,7 +21,7 @@ class AnalyticsService:
     async def creator(self, user_id: int, currency: str | None) -> schemas.CreatorAnalytics:
         self.ctx.require()
         cur = self._currency(currency)
-        rows = await queries.creator_earnings_by_month(
+        rows = await analytics_queries.creator_earnings_by_month(
             [ledger.creator_account(user_id, b) for b in ledger.EARNING_BUCKETS], cur
         )
         months: dict[str, schemas.MonthEarnings] = {}
@@ -28,8 +29,8 @@ class AnalyticsService:
             month = months.setdefault(r["month"], schemas.MonthEarnings(month=r["month"]))
             if r["kind"] in ledger.KINDS:
                 setattr(month, r["kind"], int(r["total"]))
-        mrr = await queries.mrr(cur, user_id)
-        churn = await queries.churn(cur, user_id)
+        mrr = await analytics_queries.mrr(cur, user_id)
+        churn = await analytics_queries.churn(cur, user_id)
         assert mrr is not None and churn is not None
         return schemas.CreatorAnalytics(
             currency=cur,
@@ -42,9 +43,9 @@ class AnalyticsService:
     async def platform(self, currency: str | None) -> schemas.PlatformAnalytics:
         self.ctx.require()
         cur = self._currency(currency)
-        totals = await queries.platform_totals(cur, ledger.CLEARING, ledger.REVENUE, ledger.ADS_REVENUE)
-        mrr = await queries.mrr(cur)
-        churn = await queries.churn(cur)
+        totals = await analytics_queries.platform_totals(cur, ledger.CLEARING, ledger.REVENUE, ledger.ADS_REVENUE)
+        mrr = await analytics_queries.mrr(cur)
+        churn = await analytics_queries.churn(cur)
         assert totals is not None and mrr is not None and churn is not None
         return schemas.PlatformAnalytics(
             currency=cur,

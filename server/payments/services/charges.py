@@ -17,7 +17,8 @@ from server.deps import CurrentUser
 from server.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from server.pagination import Page
 from server.params import body_id
-from server.payments import ledger, queries, schemas
+from server.payments import ledger, schemas
+from server.payments.queries import payments as payment_queries
 from server.payments.services.common import Context, connect_account, lock, user_by_name, users_by_id
 
 
@@ -81,10 +82,10 @@ class ChargeService:
             raise ValidationFailed("give exactly one of post_id and video_id")
         if data.post_id is not None:
             what, column = "post", "post_id"
-            row = await queries.payable_post(payer.id, body_id(data.post_id))
+            row = await payment_queries.payable_post(payer.id, body_id(data.post_id))
         else:
             what, column = "video", "video_id"
-            row = await queries.payable_video(payer.id, body_id(data.video_id or "0"))
+            row = await payment_queries.payable_video(payer.id, body_id(data.video_id or "0"))
             if row is not None and row["status"] != "ready":
                 row = None  # only the owner sees it before it is ready, and the owner cannot buy it
         if row is None:
@@ -116,7 +117,7 @@ class ChargeService:
         idem = f"{payer.id}:{key}"
         async with db.transaction():
             await lock(f"payment:{idem}")
-            row = await queries.payment_by_idem(idem)
+            row = await payment_queries.payment_by_idem(idem)
             if row is None:
                 destination = await connect_account(recipient)
                 customer = await self.ctx.customer_for(payer.id)
@@ -145,7 +146,7 @@ class ChargeService:
                         options={"idempotency_key": f"sf-payment-{idem}"},
                     ),
                 )
-                row = await queries.insert_payment(
+                row = await payment_queries.insert_payment(
                     new_id(),
                     kind,
                     payer.id,
@@ -175,7 +176,7 @@ class ChargeService:
 
     async def get(self, viewer: CurrentUser, payment_id: int) -> schemas.Payment:
         self.ctx.require()
-        row = await queries.payment_of_party(payment_id, viewer.id)
+        row = await payment_queries.payment_of_party(payment_id, viewer.id)
         if row is None:
             raise NotFound("no such payment")
         return (await views([row], viewer.id))[0]
@@ -183,7 +184,7 @@ class ChargeService:
     async def list(self, viewer: CurrentUser, limit: int, cursor: str | None) -> Page[schemas.Payment]:
         self.ctx.require()
         after = cursor_codec.decode_id(self.ctx.secret_key, "payments", cursor or None)
-        rows = await queries.payments_of_party(viewer.id, after, limit + 1)
+        rows = await payment_queries.payments_of_party(viewer.id, after, limit + 1)
         ids = [r["id"] for r in rows]
         return Page(
             items=await views(rows[:limit], viewer.id),
@@ -197,14 +198,14 @@ class ChargeService:
         self.ctx.require()
         async with db.transaction():
             # The row lock serializes refunds with each other and with dispute processing.
-            row = await queries.lock_payment(payment_id)
+            row = await payment_queries.lock_payment(payment_id)
             is_admin = actor.role == "admin"
             if row is None or not (is_admin or actor.id in (row["payer"], row["recipient"])):
                 raise NotFound("no such payment")
             if not is_admin and actor.id != row["recipient"]:
                 raise Forbidden("only the recipient or an admin may refund a payment")
             idem = f"{actor.id}:{key or new_id()}"
-            done = await queries.refund_by_idem(idem)
+            done = await payment_queries.refund_by_idem(idem)
             if done is not None:
                 return _refund_view(done)
             if row["status"] != "succeeded":
@@ -264,10 +265,12 @@ async def refundable_share(payment: Any) -> int:
 
 async def record_refund(payment: Any, refund_id: str, amount: int, status: str, by: int, idem: str) -> Any:
     """Store a refund and post it to the ledger once (by its Stripe id); ``payment`` is locked by the caller."""
-    row = await queries.insert_refund(new_id(), payment["id"], refund_id, idem, amount, payment["currency"], status, by)
+    row = await payment_queries.insert_refund(
+        new_id(), payment["id"], refund_id, idem, amount, payment["currency"], status, by
+    )
     if row is None:
-        return await queries.refund_by_stripe_id(refund_id)
-    await queries.add_refunded(payment["id"], amount)
+        return await payment_queries.refund_by_stripe_id(refund_id)
+    await payment_queries.add_refunded(payment["id"], amount)
     # The fee is refunded in proportion (refund_application_fee) and the transfer reversed.
     platform_part = payment["fee"] * amount // payment["amount"]
     creator_part = amount - platform_part

@@ -7,8 +7,9 @@ from typing import Any
 from server.accounts.schemas import UserPublic, user_public
 from server.errors import NotFound, ValidationFailed
 from server.events import EventBus
-from server.payments import queries
 from server.payments.gateway import PaymentsUnavailable, StripeGateway
+from server.payments.queries import ledger as ledger_queries
+from server.payments.queries import users as user_queries
 from server.settings import PaymentsSettings
 
 
@@ -58,10 +59,10 @@ class Context:
 
     async def customer_for(self, user_id: int) -> str:
         """The user's Stripe Customer id, created on first use (one per user, even under races)."""
-        found = await queries.stripe_customer_id(user_id)
+        found = await user_queries.stripe_customer_id(user_id)
         if found:
             return str(found)
-        email = await queries.user_email(user_id)
+        email = await user_queries.user_email(user_id)
         customer = await self.stripe.call(
             "customers.create",
             lambda: self.stripe.v1.customers.create_async(
@@ -69,24 +70,24 @@ class Context:
                 options={"idempotency_key": f"sf-customer-{user_id}"},
             ),
         )
-        await queries.insert_stripe_customer(user_id, customer["id"])
-        return str(await queries.stripe_customer_id(user_id))
+        await user_queries.insert_stripe_customer(user_id, customer["id"])
+        return str(await user_queries.stripe_customer_id(user_id))
 
 
 async def lock(name: str) -> None:
     """A transaction-scoped advisory lock on ``name``: concurrent requests on one key take turns."""
-    await queries.advisory_lock(name)
+    await ledger_queries.advisory_lock(name)
 
 
 async def users_by_id(ids: set[int]) -> dict[int, UserPublic]:
     if not ids:
         return {}
-    rows = await queries.users_by_id(list(ids))
+    rows = await user_queries.users_by_id(list(ids))
     return {r["id"]: user_public(dict(r)) for r in rows}
 
 
 async def user_by_name(username: str) -> dict[str, Any]:
-    row = await queries.active_user_by_name(username)
+    row = await user_queries.active_user_by_name(username)
     if row is None:
         raise NotFound("no such user")
     return dict(row)
@@ -94,7 +95,7 @@ async def user_by_name(username: str) -> dict[str, Any]:
 
 async def connect_account(user_id: int) -> str:
     """The Connect account that receives ``user_id``'s earnings; 422 until they set up payouts."""
-    acct = await queries.charges_enabled_account(user_id)
+    acct = await user_queries.charges_enabled_account(user_id)
     if acct is None:
         raise ValidationFailed("this creator cannot receive payments yet (no payout account)")
     return str(acct)

@@ -13,8 +13,11 @@ from typing import Any
 import structlog
 
 from server import events, outbox
-from server.payments import ledger, queries
+from server.payments import ledger
 from server.payments.gateway import StripeNotFound
+from server.payments.queries import payments as payment_queries
+from server.payments.queries import payouts as payout_queries
+from server.payments.queries import subscriptions as subscription_queries
 from server.payments.services.charges import record_refund
 from server.payments.services.common import Context, lock, users_by_id
 from server.payments.services.subscriptions import period_end
@@ -63,14 +66,14 @@ async def retrieve_settled(ctx: Context, intent_id: str) -> dict[str, Any]:
 
 async def payment_intent(ctx: Context, event: dict[str, Any]) -> str:
     intent_id = _obj(event)["id"]
-    row = await queries.lock_payment_by_intent(intent_id)
+    row = await payment_queries.lock_payment_by_intent(intent_id)
     if row is None:
         # Stripe can be faster than our commit: a PaymentIntent we made (it names its payer) is retried.
         if (_obj(event).get("metadata") or {}).get("payer"):
             raise NotYet(intent_id)
         return "ignored"
     pi = await retrieve_settled(ctx, intent_id)
-    await queries.set_payment_status(row["id"], pi["status"])
+    await payment_queries.set_payment_status(row["id"], pi["status"])
     if pi["status"] != "succeeded":
         return "applied"
     stripe_fee, available_on = settlement(pi)
@@ -106,7 +109,7 @@ async def payment_intent(ctx: Context, event: dict[str, Any]) -> str:
 async def charge_refunded(ctx: Context, event: dict[str, Any]) -> str:
     charge = _obj(event)
     intent_id = _id(charge.get("payment_intent"))
-    row = await queries.lock_payment_by_intent(intent_id)
+    row = await payment_queries.lock_payment_by_intent(intent_id)
     if row is None:
         return "ignored"
     stripe = ctx.stripe
@@ -118,7 +121,7 @@ async def charge_refunded(ctx: Context, event: dict[str, Any]) -> str:
     for refund in refunds.get("data", []):
         if refund["status"] in ("succeeded", "pending"):
             await record_refund(row, refund["id"], refund["amount"], refund["status"], 0, f"stripe:{refund['id']}")
-            row = await queries.payment(payment_id)
+            row = await payment_queries.payment(payment_id)
     return "applied"
 
 
@@ -130,7 +133,7 @@ async def dispute(ctx: Context, event: dict[str, Any]) -> str:
         dp = await stripe.call("disputes.retrieve", lambda: stripe.v1.disputes.retrieve_async(dispute_id))
     except StripeNotFound:
         return "ignored"
-    row = await queries.lock_payment_by_intent(_id(dp.get("payment_intent")))
+    row = await payment_queries.lock_payment_by_intent(_id(dp.get("payment_intent")))
     if row is None:
         return "ignored"
     creator, currency = row["recipient"], row["currency"]
@@ -159,9 +162,9 @@ async def dispute(ctx: Context, event: dict[str, Any]) -> str:
             creator=creator,
             source=charge_ref,
         )
-        await queries.mark_payment_disputed(row["id"])
+        await payment_queries.mark_payment_disputed(row["id"])
         return "applied"
-    hold = await queries.dispute_hold(f"dispute:{dispute_id}:hold", held)
+    hold = await payment_queries.dispute_hold(f"dispute:{dispute_id}:hold", held)
     hold = int(hold)
     if dp["status"] == "won":
         await ledger.post(
@@ -173,7 +176,7 @@ async def dispute(ctx: Context, event: dict[str, Any]) -> str:
             creator=creator,
             source=charge_ref,
         )
-        await queries.clear_payment_disputed(row["id"])
+        await payment_queries.clear_payment_disputed(row["id"])
     else:
         lost = int(dp["amount"])
         await ledger.post(
@@ -191,7 +194,7 @@ async def dispute(ctx: Context, event: dict[str, Any]) -> str:
 async def _subscription_row(ctx: Context, sub_id: str | None) -> tuple[Any, dict[str, Any]] | None:
     if sub_id is None:
         return None
-    row = await queries.lock_subscription(sub_id)
+    row = await subscription_queries.lock_subscription(sub_id)
     stripe = ctx.stripe
     try:
         sub = await stripe.call("subscriptions.retrieve", lambda: stripe.v1.subscriptions.retrieve_async(sub_id))
@@ -209,13 +212,15 @@ async def _apply_subscription(ctx: Context, row: Any, sub: dict[str, Any]) -> No
     status = sub["status"]
     items = (sub.get("items") or {}).get("data") or []
     price = items[0]["price"]["id"] if items and isinstance(items[0].get("price"), dict) else None
-    tier = await queries.tier_id_by_price(price) if price else None
-    await queries.mirror_subscription(row["id"], status, bool(sub.get("cancel_at_period_end")), period_end(sub), tier)
+    tier = await subscription_queries.tier_id_by_price(price) if price else None
+    await subscription_queries.mirror_subscription(
+        row["id"], status, bool(sub.get("cancel_at_period_end")), period_end(sub), tier
+    )
     if status in ENDED:
-        await queries.end_subscription(row["id"])
+        await subscription_queries.end_subscription(row["id"])
     elif status in ("past_due", "unpaid"):
         grace = ctx.settings.grace_days * 86400
-        await queries.cut_access_to_grace(row["id"], grace)
+        await subscription_queries.cut_access_to_grace(row["id"], grace)
 
 
 async def subscription_changed(ctx: Context, event: dict[str, Any]) -> str:
@@ -277,9 +282,9 @@ async def invoice_paid(ctx: Context, event: dict[str, Any]) -> str:
             available_on=available_on,
         )
     if sub["status"] not in ENDED:
-        await queries.grant_access_until(row["id"], FOREVER)
+        await subscription_queries.grant_access_until(row["id"], FOREVER)
     if not row["started_notified"]:
-        await queries.mark_started_notified(row["id"])
+        await subscription_queries.mark_started_notified(row["id"])
         await ctx.bus.dispatch(
             events.SubscriptionStarted(
                 actor_id=row["subscriber"], creator_id=row["creator"], subscription_id=row["id"], tier_id=row["tier"]
@@ -298,12 +303,12 @@ async def invoice_failed(ctx: Context, event: dict[str, Any]) -> str:
 
 async def account_updated(ctx: Context, event: dict[str, Any]) -> str:
     account_id = _obj(event)["id"]
-    row = await queries.lock_payout_account(account_id)
+    row = await payout_queries.lock_payout_account(account_id)
     if row is None:
         return "ignored"
     stripe = ctx.stripe
     acct = await stripe.call("accounts.retrieve", lambda: stripe.v1.accounts.retrieve_async(account_id))
-    await queries.update_payout_account(
+    await payout_queries.update_payout_account(
         account_id,
         bool(acct.get("charges_enabled")),
         bool(acct.get("payouts_enabled")),
@@ -315,17 +320,17 @@ async def account_updated(ctx: Context, event: dict[str, Any]) -> str:
 
 async def payout(ctx: Context, event: dict[str, Any]) -> str:
     payout_id = _obj(event)["id"]
-    row = await queries.lock_payout(payout_id)
+    row = await payout_queries.lock_payout(payout_id)
     if row is None:
         return "ignored"
-    account = await queries.payout_account_id(row["creator"])
+    account = await payout_queries.payout_account_id(row["creator"])
     stripe = ctx.stripe
     po = await stripe.call(
         "payouts.retrieve",
         lambda: stripe.v1.payouts.retrieve_async(payout_id, options={"stripe_account": account}),
     )
     status, creator, amount = po["status"], row["creator"], row["amount"]
-    await queries.set_payout_status(row["id"], status, po.get("failure_message") or "")
+    await payout_queries.set_payout_status(row["id"], status, po.get("failure_message") or "")
     in_transit = ledger.creator_account(creator, "in_transit")
     if status == "paid":
         posted = await ledger.post(

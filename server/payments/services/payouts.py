@@ -10,7 +10,9 @@ from server import db
 from server.deps import CurrentUser
 from server.errors import ValidationFailed
 from server.pagination import Page
-from server.payments import ledger, queries, schemas
+from server.payments import ledger, schemas
+from server.payments.queries import payouts as payout_queries
+from server.payments.queries import users as user_queries
 from server.payments.services.common import Context, lock
 
 
@@ -35,7 +37,7 @@ async def earnings(user_id: int, currency: str) -> schemas.Earnings:
     held = -await ledger.balance(ledger.creator_account(user_id, "held"), currency)
     in_transit = -await ledger.balance(ledger.creator_account(user_id, "in_transit"), currency)
     # Net earnings: what charges credited, less refunds and lost disputes (wherever the money sat).
-    rows = await queries.earnings_by_kind(
+    rows = await payout_queries.earnings_by_kind(
         [ledger.creator_account(user_id, b) for b in ledger.EARNING_BUCKETS], currency
     )
     by_kind = {r["kind"]: int(r["total"]) for r in rows if r["kind"] in ledger.KINDS}
@@ -58,9 +60,9 @@ class PayoutService:
         stripe = self.ctx.stripe
         async with db.transaction():
             await lock(f"creator:{creator.id}")
-            row = await queries.payout_account(creator.id)
+            row = await payout_queries.payout_account(creator.id)
             if row is None:
-                email = await queries.user_email(creator.id)
+                email = await user_queries.user_email(creator.id)
                 account = await stripe.call(
                     "accounts.create",
                     lambda: stripe.v1.accounts.create_async(
@@ -73,7 +75,7 @@ class PayoutService:
                         options={"idempotency_key": f"sf-account-{creator.id}"},
                     ),
                 )
-                row = await queries.insert_payout_account(
+                row = await payout_queries.insert_payout_account(
                     creator.id,
                     account["id"],
                     bool(account.get("charges_enabled")),
@@ -113,10 +115,10 @@ class PayoutService:
         stripe = self.ctx.stripe
         async with db.transaction():
             await lock(f"creator:{creator.id}")
-            row = await queries.payout_by_idem(idem)
+            row = await payout_queries.payout_by_idem(idem)
             if row is not None:
                 return payout_view(row)
-            account = await queries.payout_account(creator.id)
+            account = await payout_queries.payout_account(creator.id)
             if account is None or not account["payouts_enabled"]:
                 raise ValidationFailed("finish payout onboarding first")
             await ledger.release_due(creator.id)
@@ -130,7 +132,7 @@ class PayoutService:
                     options={"idempotency_key": f"sf-payout-{idem}", "stripe_account": account["account_id"]},
                 ),
             )
-            row = await queries.insert_payout(
+            row = await payout_queries.insert_payout(
                 new_id(), creator.id, data.amount, currency, payout["status"], payout["id"], idem
             )
             await ledger.post(
@@ -148,7 +150,7 @@ class PayoutService:
     async def list(self, creator: CurrentUser, limit: int, cursor: str | None) -> Page[schemas.PayoutView]:
         self.ctx.require()
         after = cursor_codec.decode_id(self.ctx.secret_key, "payouts", cursor or None)
-        rows = await queries.payouts_of(creator.id, after, limit + 1)
+        rows = await payout_queries.payouts_of(creator.id, after, limit + 1)
         return Page(
             items=[payout_view(r) for r in rows[:limit]],
             next_cursor=cursor_codec.next_id(self.ctx.secret_key, "payouts", [r["id"] for r in rows], limit),
@@ -160,5 +162,5 @@ class PayoutService:
             if currency not in self.ctx.settings.currencies:
                 raise ValidationFailed(f"currency must be one of {', '.join(self.ctx.settings.currencies)}")
             return currency
-        found = await queries.payout_default_currency(user_id)
+        found = await payout_queries.payout_default_currency(user_id)
         return str(found or self.ctx.settings.currencies[0])

@@ -17,7 +17,8 @@ from server.deps import CurrentUser
 from server.errors import Conflict, NotFound, ValidationFailed
 from server.pagination import Page
 from server.params import body_id
-from server.payments import queries, schemas
+from server.payments import schemas
+from server.payments.queries import subscriptions as subscription_queries
 from server.payments.services.common import Context, connect_account, lock, user_by_name, users_by_id
 
 LIVE_STATUSES = ("incomplete", "trialing", "active", "past_due", "unpaid")
@@ -56,7 +57,7 @@ class SubscriptionService:
         stripe = self.ctx.stripe
         async with db.transaction():
             await lock(f"tier:{idem}")
-            row = await queries.tier_by_idem(idem)
+            row = await subscription_queries.tier_by_idem(idem)
             if row is None:
                 product = await stripe.call(
                     "products.create",
@@ -77,7 +78,7 @@ class SubscriptionService:
                         options={"idempotency_key": f"sf-tier-price-{idem}"},
                     ),
                 )
-                row = await queries.insert_tier(
+                row = await subscription_queries.insert_tier(
                     new_id(),
                     creator.id,
                     data.name,
@@ -93,7 +94,7 @@ class SubscriptionService:
 
     async def tiers_of(self, username: str) -> list[schemas.TierView]:
         user = await user_by_name(username)
-        rows = await queries.tiers_of(user["id"])
+        rows = await subscription_queries.tiers_of(user["id"])
         users = await users_by_id({user["id"]})
         return [tier_view(r, users) for r in rows]
 
@@ -102,7 +103,7 @@ class SubscriptionService:
     ) -> schemas.SubscriptionView:
         self.ctx.require()
         # A suspended creator's tiers (a deletion pending, or the purged accounts' placeholder) take no one new.
-        tier = await queries.open_tier(body_id(data.tier_id))
+        tier = await subscription_queries.open_tier(body_id(data.tier_id))
         if tier is None:
             raise NotFound("no such tier")
         if tier["creator"] == fan.id:
@@ -111,10 +112,10 @@ class SubscriptionService:
         stripe = self.ctx.stripe
         async with db.transaction():
             await lock(f"fan:{fan.id}:{tier['creator']}")
-            row = await queries.subscription_by_idem(idem)
+            row = await subscription_queries.subscription_by_idem(idem)
             if row is not None:
                 return await self._view(row)
-            live = await queries.live_subscription_id(fan.id, tier["creator"], list(LIVE_STATUSES))
+            live = await subscription_queries.live_subscription_id(fan.id, tier["creator"], list(LIVE_STATUSES))
             if live is not None:
                 raise Conflict("you already subscribe to this creator; change the tier instead")
             destination = await connect_account(tier["creator"])
@@ -140,7 +141,7 @@ class SubscriptionService:
             invoice = sub.get("latest_invoice") or {}
             secret = (invoice.get("confirmation_secret") or {}).get("client_secret") if invoice else None
             items = sub["items"]["data"]
-            row = await queries.insert_subscription(
+            row = await subscription_queries.insert_subscription(
                 new_id(),
                 fan.id,
                 tier["creator"],
@@ -160,7 +161,7 @@ class SubscriptionService:
         stripe = self.ctx.stripe
         async with db.transaction():
             row = await self._mine(fan, sub_id, for_update=True)
-            tier = await queries.tier(tier_id)
+            tier = await subscription_queries.tier(tier_id)
             if tier is None or tier["creator"] != row["creator"]:
                 raise NotFound("no such tier of this creator")
             if row["ended_at"] is not None or row["status"] not in LIVE_STATUSES:
@@ -178,7 +179,9 @@ class SubscriptionService:
                     options={"idempotency_key": f"sf-change-{row['id']}-{tier['id']}-{row['tier']}"},
                 ),
             )
-            row = await queries.change_subscription_tier(row["id"], tier["id"], sub["status"], period_end(sub))
+            row = await subscription_queries.change_subscription_tier(
+                row["id"], tier["id"], sub["status"], period_end(sub)
+            )
         return await self._view(row)
 
     async def cancel(self, fan: CurrentUser, sub_id: int, immediately: bool) -> schemas.SubscriptionView:
@@ -194,7 +197,7 @@ class SubscriptionService:
                     "subscriptions.cancel",
                     lambda: stripe.v1.subscriptions.cancel_async(row["subscription_id"]),
                 )
-                row = await queries.cancel_subscription_now(row["id"], sub["status"])
+                row = await subscription_queries.cancel_subscription_now(row["id"], sub["status"])
             else:
                 sub = await stripe.call(
                     "subscriptions.update",
@@ -202,13 +205,13 @@ class SubscriptionService:
                         row["subscription_id"], params={"cancel_at_period_end": True}
                     ),
                 )
-                row = await queries.cancel_subscription_at_period_end(row["id"], sub["status"])
+                row = await subscription_queries.cancel_subscription_at_period_end(row["id"], sub["status"])
         return await self._view(row)
 
     async def mine(self, fan: CurrentUser, limit: int, cursor: str | None) -> Page[schemas.SubscriptionView]:
         self.ctx.require()
         after = cursor_codec.decode_id(self.ctx.secret_key, "subscriptions", cursor or None)
-        rows = await queries.subscriptions_of(fan.id, after, limit + 1)
+        rows = await subscription_queries.subscriptions_of(fan.id, after, limit + 1)
         items = [await self._view(r) for r in rows[:limit]]
         return Page(
             items=items,
@@ -220,13 +223,13 @@ class SubscriptionService:
         return await self._view(await self._mine(fan, sub_id))
 
     async def _mine(self, fan: CurrentUser, sub_id: int, *, for_update: bool = False) -> Any:
-        row = await queries.subscription_of(sub_id, fan.id, for_update=for_update)
+        row = await subscription_queries.subscription_of(sub_id, fan.id, for_update=for_update)
         if row is None:
             raise NotFound("no such subscription")
         return row
 
     async def _view(self, r: Any) -> schemas.SubscriptionView:
-        tier = await queries.tier(r["tier"])
+        tier = await subscription_queries.tier(r["tier"])
         assert tier is not None  # tiers are never deleted while subscribed (ON DELETE RESTRICT)
         users = await users_by_id({tier["creator"]})
         access = r["access_until"] is not None and r["access_until"] > datetime.now(UTC)

@@ -18,7 +18,7 @@ from server import db
 from server.errors import DomainError
 from server.notifications.queue import enqueue
 from server.observability.metrics import record_webhook
-from server.payments import queries
+from server.payments.queries import webhooks as webhook_queries
 from server.payments.services import events
 from server.payments.services.common import Context
 
@@ -58,7 +58,7 @@ class WebhookService:
             record_webhook("unknown", "bad_signature")
             raise BadSignature(str(exc) or None) from exc
         async with db.transaction():
-            new = await queries.store_event(event.id, event.type, event.created, text)
+            new = await webhook_queries.store_event(event.id, event.type, event.created, text)
             if new:
                 await enqueue(TASK, {"event_id": event.id}, queue_name=QUEUE)
         record_webhook(event.type, "received" if new else "duplicate")
@@ -69,7 +69,7 @@ class WebhookService:
 async def process(ctx: Context, event_id: str) -> str | None:
     """Apply one stored event once; the outcome (``applied``, ``ignored``...), ``None`` if already done."""
     async with db.transaction():
-        row = await queries.lock_unprocessed_event(event_id)
+        row = await webhook_queries.lock_unprocessed_event(event_id)
         if row is None:
             return None
         payload = row["payload"]
@@ -78,6 +78,6 @@ async def process(ctx: Context, event_id: str) -> str | None:
         outcome = "unhandled" if handler is None else await handler(ctx, event)
         if outcome == "ignored":
             log.info("stripe_event_ignored", event_id=event_id, type=row["type"], reason="unknown object")
-        await queries.mark_event_processed(event_id, outcome)
+        await webhook_queries.mark_event_processed(event_id, outcome)
     record_webhook(row["type"], str(outcome))
     return str(outcome)

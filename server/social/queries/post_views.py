@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from server import sql
-from server.payments.queries import bought
+from server.payments.queries.access import bought
 from server.social.queries.columns import USER_COLS
 from server.social.queries.visibility import NOT_MUTED, VISIBLE
 

@@ -8,7 +8,7 @@ builder cannot express. Values are always bind parameters ($n).
 from __future__ import annotations
 
 from server import sql
-from server.payments.queries import subscriber_access
+from server.payments.queries.access import subscriber_access
 
 
 def blocked_either_way(a: str, b: str) -> str:

@@ -20,9 +20,10 @@ from litestar.di import NamedDependency, Provide
 from litestar.response import Stream
 
 from server.errors import Forbidden, NotFound
-from server.video import queries, signing
+from server.video import signing
 from server.video.deps import provide_runtime
 from server.video.media import content_type
+from server.video.queries import reads as read_queries
 from server.video.runtime import VideoRuntime
 from server.video.views import anonymous_may_see
 
@@ -58,7 +59,7 @@ async def _authorize(rt: VideoRuntime, video_id: int, token: str) -> str:
     if token == signing.PUBLIC:
         public = rt.cached_public(video_id)
         if public is None:
-            row = await queries.visible_row(0, video_id)
+            row = await read_queries.visible_row(0, video_id)
             public = row is not None and anonymous_may_see(row)
             rt.remember_public(video_id, public)
         if not public:
@@ -71,7 +72,7 @@ async def _authorize(rt: VideoRuntime, video_id: int, token: str) -> str:
     # The URL is a capability of one viewer: honoured while that viewer may still watch the video.
     allowed = rt.cached_access(video_id, viewer)
     if allowed is None:
-        allowed = await queries.may_play(viewer, video_id)
+        allowed = await read_queries.may_play(viewer, video_id)
         rt.remember_access(video_id, viewer, allowed)
     if not allowed:
         raise Forbidden("this URL's viewer may no longer watch this video")
