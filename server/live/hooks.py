@@ -20,7 +20,7 @@ import structlog
 
 from server import db, events, outbox
 from server.errors import Forbidden, NotFound, ValidationFailed
-from server.live import keys, queries, schemas, views
+from server.live import keys, queries, schemas
 from server.params import as_id
 from server.realtime import kinds
 from server.settings import LiveSettings
@@ -79,7 +79,7 @@ async def on_publish(hook: HookCall, settings: LiveSettings, secret: str, bus: e
                 events.LiveStarted(actor_id=row["owner"], stream_id=row["id"], visibility=row["visibility"])
             )
             await outbox.emit(
-                kinds.live(row["id"]), "live.started", _event(updated, views.playback(settings, secret, row["id"]))
+                kinds.live(row["id"]), "live.started", _event(updated, schemas.playback(settings, secret, row["id"]))
             )
     log.info("live publish accepted", stream=row["id"], addr=hook.addr)
     return int(row["id"])

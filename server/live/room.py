@@ -19,7 +19,7 @@ from channels.protocol import BAD_REQUEST, FORBIDDEN, RATE_LIMITED
 from models.ids import new_id
 from server.errors import RateLimited
 from server.guards import has_role
-from server.live import queries, schemas, views
+from server.live import queries, schemas
 from server.live.runtime import LiveRuntime
 from server.params import as_id
 from server.realtime import kinds
@@ -98,6 +98,6 @@ class Room:
         if slow and not moderator and not await self.rt.counters.slow_mode_allows(stream_id, user_id, slow):
             raise PublishRefused(RATE_LIMITED, f"slow mode: one message every {slow} s")
         message_id, now = new_id(), dt.datetime.now(dt.UTC)
-        message = schemas.ChatMessage(str(message_id), "chat", views.chat_user(row), text, now)
+        message = schemas.ChatMessage(str(message_id), "chat", schemas.chat_user(row), text, now)
         channel = kinds.live(stream_id)
         await queries.insert_chat(message_id, stream_id, user_id, text, now, channel, msgspec.json.encode(message))

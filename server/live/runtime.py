@@ -39,7 +39,7 @@ class LiveRuntime:
     ) -> None:
         self.settings = settings
         self.secret_key = secret_key
-        """Signs the HLS playback URLs (``server.live.views.playback``)."""
+        """Signs the HLS playback URLs (``server.live.signing.playback_url``)."""
         self.broker = broker
         self.presence = presence
         self.counters = SharedCounters(redis)

@@ -1,13 +1,16 @@
-"""Wire types of live streams, their chat and moderation, and the room's client publishes."""
+"""Wire types of live streams, their chat and moderation, and the room's client publishes; rows -> wire objects."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
 
+from server.live import signing
+from server.settings import LiveSettings
 from server.social.schemas import UserSummary
+from server.social.services.visibility import user_summary
 
 Title = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 Visibility = Literal["public", "followers", "private"]
@@ -158,3 +161,54 @@ class StreamEvent(msgspec.Struct):
     started_at: datetime | None
     ended_at: datetime | None
     playback: Playback | None
+
+
+def playback(settings: LiveSettings, secret: str, stream_id: int) -> Playback:
+    """The stream's ``playback``: its signed HLS URL (``signing.playback_url``)."""
+    return Playback(hls_url=signing.playback_url(settings, secret, stream_id))
+
+
+def stream(row: Any, settings: LiveSettings, secret: str, viewer: int, key: str | None = None) -> Stream:
+    """The stream as ``viewer`` sees it; ``key`` is only given right after it was made."""
+    live = row["status"] == "live"
+    ingest = Ingest(settings.rtmp_url, key) if row["owner"] == viewer else None
+    return Stream(
+        id=str(row["id"]),
+        owner=user_summary(row, "o_"),
+        title=row["title"],
+        visibility=row["visibility"],
+        status=row["status"],
+        viewer_count=row["current_viewers"] if live else 0,
+        peak_viewers=row["peak_viewers"],
+        slow_mode_seconds=row["slow_mode_seconds"],
+        started_at=row["started_at"],
+        ended_at=row["ended_at"],
+        playback=playback(settings, secret, row["id"]) if live else None,
+        replay_video_id=str(row["replay_video"]) if row["replay_video"] else None,
+        created_at=row["created_at"],
+        ingest=ingest,
+    )
+
+
+def chat_user(row: Any) -> ChatUser | None:
+    if row["u_id"] is None:
+        return None
+    return ChatUser(
+        id=str(row["u_id"]),
+        username=row["u_username"],
+        display_name=row["u_display_name"],
+        avatar_url=row["u_avatar_url"],
+    )
+
+
+def chat_message(row: Any) -> ChatMessage:
+    tip = row["kind"] == "tip"
+    return ChatMessage(
+        id=str(row["id"]),
+        kind=row["kind"],
+        user=chat_user(row),
+        text=row["text"],
+        created_at=row["created_at"],
+        amount=row["amount"] if tip else None,
+        currency=row["currency"] if tip else None,
+    )

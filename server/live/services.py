@@ -15,7 +15,7 @@ from server import db, outbox
 from server.deps import CurrentUser
 from server.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from server.guards import has_role
-from server.live import hooks, keys, queries, schemas, views
+from server.live import hooks, keys, queries, schemas
 from server.live.runtime import LiveRuntime
 from server.params import parse_id
 from server.realtime import kinds
@@ -49,10 +49,10 @@ class StreamService:
                 id=stream_id, owner=user.id, title=data.title, visibility=data.visibility, key_hash=keys.key_hash(key)
             )
         )
-        return views.stream(await self._visible(user.id, stream_id), self.settings, self.rt.secret_key, user.id, key)
+        return schemas.stream(await self._visible(user.id, stream_id), self.settings, self.rt.secret_key, user.id, key)
 
     async def get(self, viewer: int | None, raw_id: str) -> schemas.Stream:
-        return views.stream(
+        return schemas.stream(
             await self._visible(viewer or 0, parse_id(raw_id)), self.settings, self.rt.secret_key, viewer or 0
         )
 
@@ -60,7 +60,7 @@ class StreamService:
         rows = await queries.live_streams(
             viewer or 0, cursor_codec.decode_id(self.rt.secret_key, "live", cursor or None), limit + 1
         )
-        items = [views.stream(r, self.settings, self.rt.secret_key, viewer or 0) for r in rows[:limit]]
+        items = [schemas.stream(r, self.settings, self.rt.secret_key, viewer or 0) for r in rows[:limit]]
         return schemas.StreamPage(
             items, cursor_codec.next_id(self.rt.secret_key, "live", [r["id"] for r in rows], limit)
         )
@@ -93,7 +93,7 @@ class StreamService:
             await LiveStream.update({LiveStream.slow_mode_seconds: data.slow_mode_seconds}).where(
                 LiveStream.id == stream_id
             )
-        return views.stream(await self._visible(user.id, stream_id), self.settings, self.rt.secret_key, user.id)
+        return schemas.stream(await self._visible(user.id, stream_id), self.settings, self.rt.secret_key, user.id)
 
     async def ban(self, user: CurrentUser, raw_id: str, data: schemas.BanCreate) -> schemas.Ban:
         """Ban (or, with ``seconds``, time out) a user from the room's chat and reactions."""
@@ -151,7 +151,7 @@ class StreamService:
         await self._visible(viewer or 0, stream_id)
         after = cursor_codec.decode_id(self.rt.secret_key, f"chat:{stream_id}", cursor or None)
         rows = await queries.chat_page(viewer or 0, stream_id, after, limit + 1)
-        items = [views.chat_message(r) for r in rows[:limit]]
+        items = [schemas.chat_message(r) for r in rows[:limit]]
         return schemas.ChatPage(
             items, cursor_codec.next_id(self.rt.secret_key, f"chat:{stream_id}", [r["id"] for r in rows], limit)
         )

@@ -18,7 +18,7 @@ from litestar.params import PathParameter
 from server.deps import settings_of
 from server.errors import NotFound, Unauthorized
 from server.events import EventBus
-from server.live import hooks, replays, views
+from server.live import hooks, replays, signing
 from server.openapi import problems
 from server.security import constant_time_equals
 from server.settings import Settings
@@ -63,7 +63,7 @@ class HookController(Controller):
         if event == "playback":
             # nginx's auth_request before it serves an HLS playlist or segment: 200 serves it, 403 refuses
             # (any other answer would be a 500 to the player). No database: the token is the grant.
-            allowed = views.playback_allowed(secret, fields.get("name", ""), fields.get("token", ""))
+            allowed = signing.playback_allowed(secret, fields.get("name", ""), fields.get("token", ""))
             return Response(b"", status_code=200 if allowed else 403)
         call = hooks.parse(event, fields)
         if event == "publish":
