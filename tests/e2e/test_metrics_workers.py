@@ -28,6 +28,19 @@ def _requests_to_healthz(text: str) -> float:
     return total
 
 
+def _live_members(pgid: int) -> list[str]:
+    """Processes of process group ``pgid`` that are still running (zombies, already dead, are left out)."""
+    out = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid and fields[0] != "Z":
+            out.append(stat.parent.name)
+    return out
+
+
 def test_two_workers_metrics_are_summed(services, database):
     data_dir = Path(tempfile.mkdtemp(prefix="sf-workers-"))
     port = free_port()
@@ -42,9 +55,12 @@ def test_two_workers_metrics_are_summed(services, database):
     )
     log = data_dir / "server.log"
     with log.open("wb") as out:
+        # Its own process group: WORKERS=2 forks two uvicorn workers, and if the parent has to be killed they
+        # must go too (orphaned workers would keep competing for the outbox relay's lock in later tests).
         proc = subprocess.Popen(
-            [sys.executable, "-m", "server", "serve"], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT
-        )
+            [sys.executable, "-m", "server", "serve"],
+            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 120
@@ -73,4 +89,8 @@ def test_two_workers_metrics_are_summed(services, database):
         try:
             proc.wait(timeout=60)
         except subprocess.TimeoutExpired:
-            proc.kill()
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+            raise
+    # A clean stop takes the workers with it: nothing is left running in the server's process group.
+    assert _live_members(proc.pid) == [], "worker processes outlived the server"
