@@ -60,8 +60,9 @@ async def app_client(settings: Any) -> AsyncIterator[Any]:
 
 @pytest.fixture(params=["memory", "redis"])
 async def rt(request: pytest.FixtureRequest, clean_db: None, redis_client: Any, settings: Any) -> AsyncIterator[Any]:
-    """A client on an app using each broker, with a short auth timeout."""
-    async with app_client(realtime_settings(settings, request.param == "redis", auth_timeout=0.5)) as c:
+    """A client on an app using each broker (the default auth timeout: a test that needs a short one asks
+    ``make_client`` for it, so no other test's socket races a 0.5 s timer on a busy machine)."""
+    async with app_client(realtime_settings(settings, request.param == "redis")) as c:
         yield c
 
 

@@ -7,6 +7,7 @@ import os
 import time
 
 import jwt
+import pytest
 
 from channels.gateway import Outgoing
 from tests.integration.realtime.helpers import account, connect, registered
@@ -81,12 +82,13 @@ async def test_authorization_header_on_the_handshake_authenticates(rt):
         assert (await ws.subscribe(f"timeline:home:{uid}"))["type"] == "subscribed"
 
 
-async def test_frames_before_auth_are_refused_and_silence_times_out(rt):
-    async with connect(rt) as ws:
+@pytest.mark.parametrize("redis", [False, True], ids=["memory", "redis"])
+async def test_frames_before_auth_are_refused_and_silence_times_out(make_client, redis):
+    async with make_client(redis=redis, auth_timeout=0.5) as client, connect(client) as ws:
         assert await ws.call({"type": "ping"}) == {"type": "pong", "id": 1}
         refused = await ws.call({"type": "subscribe", "channel": "timeline:public"})
         assert refused["type"] == "error" and refused["code"] == "unauthorized"
-        assert await ws.closed() == 4001  # auth timeout (0.5 s in these tests)
+        assert await ws.closed() == 4001  # the auth timeout (0.5 s here)
 
 
 async def test_bad_and_expired_tokens_close_with_4001(rt):
