@@ -32,10 +32,10 @@ from bench import fanout, procs
 from bench.report import steps_of
 from bench.stats import efficiency, max_sustained, step_near
 
-#: Offered home feed reads/s rise by this factor from 0.4x the feed run's max sustained (or from 300 req/s),
+#: Offered home feed reads/s rise by this factor from 0.6x the feed run's max sustained (or from 300 req/s),
 #: up to a cap far past any one worker: each layout stops at its first step that is not sustained.
 FACTOR = 1.25
-START_SHARE = 0.4
+START_SHARE = 0.6
 CAP = 40_000.0
 PHASE_SECONDS = 15.0  # per layout: the step's share of make bench's 8 minutes (reported as "deadline" if hit)
 STEP_SECONDS = 1.5
