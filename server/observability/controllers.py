@@ -32,7 +32,7 @@ class MetricsController(Controller):
 
     @get("/")
     async def metrics(
-        self, request: Request, settings: Settings, metrics_sampler: NamedDependency[Sampler | None]
+        self, request: Request, settings: NamedDependency[Settings], metrics_sampler: NamedDependency[Sampler | None]
     ) -> Response[bytes]:
         token = settings.observability.metrics_token
         if token is None:

@@ -53,7 +53,7 @@ class HookController(Controller):
         self,
         event: Annotated[str, PathParameter(max_length=32)],
         request: Request[Any, Any, Any],
-        settings: Settings,
+        settings: NamedDependency[Settings],
         video_runtime: NamedDependency[VideoRuntime],
         event_bus: NamedDependency[EventBus],
     ) -> Response[bytes]:

@@ -11,7 +11,7 @@ from server.errors import ValidationFailed
 IdemKey = Annotated[
     str | None,
     HeaderParameter(
-        header="Idempotency-Key",
+        name="Idempotency-Key",
         max_length=200,
         description="A key of your choice (e.g. a UUID): the same key again answers the same object",
     ),

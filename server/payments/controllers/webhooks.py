@@ -22,7 +22,7 @@ class StripeWebhookController(Controller):
         self,
         request: Request,
         webhooks: NamedDependency[WebhookService],
-        stripe_signature: Annotated[str | None, HeaderParameter(header="Stripe-Signature")] = None,
+        stripe_signature: Annotated[str | None, HeaderParameter(name="Stripe-Signature")] = None,
     ) -> schemas.Ack:
         await webhooks.receive(await request.body(), stripe_signature)
         return schemas.Ack()

@@ -17,6 +17,7 @@ from typing import Any, cast
 
 from litestar import Controller, Request, Response, get, head
 from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath
 from litestar.response import Stream
 
 from server.errors import Forbidden, NotFound
@@ -123,12 +124,22 @@ class MediaController(Controller):
 
     @get("/{video_id:int}/{token:str}/{name:path}")
     async def file(
-        self, request: Request, video_id: int, token: str, name: str, video_runtime: NamedDependency[VideoRuntime]
+        self,
+        request: Request,
+        video_id: FromPath[int],
+        token: FromPath[str],
+        name: FromPath[str],
+        video_runtime: NamedDependency[VideoRuntime],
     ) -> Response[Any]:
         return await _serve(video_runtime, request, video_id, token, name, body=True)
 
     @head("/{video_id:int}/{token:str}/{name:path}")
     async def file_head(
-        self, request: Request, video_id: int, token: str, name: str, video_runtime: NamedDependency[VideoRuntime]
+        self,
+        request: Request,
+        video_id: FromPath[int],
+        token: FromPath[str],
+        name: FromPath[str],
+        video_runtime: NamedDependency[VideoRuntime],
     ) -> Response[None]:
         return cast("Response[None]", await _serve(video_runtime, request, video_id, token, name, body=False))

@@ -32,7 +32,7 @@ class VideoModerationController(Controller):
         video_id: PathId,
         viewer: Viewer,
         videos: NamedDependency[VideoService],
-        data: JSONBody[schemas.Decision] | None = None,
+        data: JSONBody[schemas.Decision | None] = None,
     ) -> schemas.Video:
         return await videos.decide(viewer, parse_id(video_id), True, data.reason if data else "")
 
@@ -42,6 +42,6 @@ class VideoModerationController(Controller):
         video_id: PathId,
         viewer: Viewer,
         videos: NamedDependency[VideoService],
-        data: JSONBody[schemas.Decision] | None = None,
+        data: JSONBody[schemas.Decision | None] = None,
     ) -> schemas.Video:
         return await videos.decide(viewer, parse_id(video_id), False, data.reason if data else "")

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from litestar import Controller, Request, delete, get, patch, post
 from litestar.di import NamedDependency
-from litestar.params import JSONBody, Parameter
+from litestar.params import FromPath, JSONBody, Parameter
 
 from server.deps import MaybeUser
 from server.guards import requires_creator
@@ -187,7 +187,7 @@ class UserVideosController(Controller):
     @get("/{username:str}/videos", summary="A creator's ready videos the caller may see", responses=problems(404, 422))
     async def videos(
         self,
-        username: str,
+        username: FromPath[str],
         maybe_user: MaybeUser,
         discovery: NamedDependency[DiscoveryService],
         limit: Limit = 20,
