@@ -32,13 +32,29 @@ class StripeNotFound(PaymentRejected):
     """Stripe has no such object (404 ``resource_missing``)."""
 
 
+class _HTTPXClient(stripe.HTTPXClient):
+    """stripe-python's httpx client, sending its encoded form body as ``content=`` instead of ``data=``.
+
+    The SDK (16.1) passes the already-encoded ``application/x-www-form-urlencoded`` string as ``data=``,
+    which httpx 0.28 accepts with a DeprecationWarning on every call and httpx 1.0 drops. ``content=`` sends
+    the same bytes with the same headers (the SDK sets ``Content-Type`` itself). A form dict (the SDK's
+    empty body) stays ``data=``.
+    """
+
+    def _get_request_args_kwargs(self, method: str, url: str, headers: Any, post_data: Any) -> Any:
+        args, kwargs = super()._get_request_args_kwargs(method, url, headers, post_data)
+        if isinstance(kwargs.get("data"), str | bytes):
+            kwargs["content"] = kwargs.pop("data")
+        return [args, kwargs]
+
+
 class StripeGateway:
     """The SDK client plus error mapping: 5xx, timeouts and connection errors -> 503."""
 
     def __init__(self, settings: PaymentsSettings) -> None:
         self.settings = settings
         base = settings.api_base
-        self.http = stripe.HTTPXClient(timeout=settings.timeout)
+        self.http = _HTTPXClient(timeout=settings.timeout)
         self.client = stripe.StripeClient(
             settings.secret_key or "sk_unset",
             base_addresses={"api": base, "connect": base, "files": base},
