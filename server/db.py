@@ -59,11 +59,39 @@ def bind(settings: DatabaseSettings) -> None:
         db.config = {**db.config, "dsn": settings.url}
 
 
+class _PoolUsers:
+    """How many ``start_pool`` calls have not been matched by a ``close_pool`` yet.
+
+    Piccolo's engine, and so its pool, is one per process, while two app nodes (or an app and a job worker)
+    can serve in one process: a test's second ``create_app``, the test fixtures' own ``start_pool``. Each
+    node opens the pool on start and closes it on stop. Without this count the second node's start found
+    the pool open (Piccolo's "A pool already exists" warning) and its stop closed the pool the first node
+    was still serving from: a connection the first node had borrowed was terminated after the grace period,
+    and its later queries each opened a connection of their own (Piccolo's fallback without a pool).
+    """
+
+    count = 0
+    opening = False  # a start_pool is awaiting the pool: a concurrent one joins it instead of opening another
+
+
 async def start_pool(settings: DatabaseSettings | None = None, max_size: int = 10) -> None:
-    """Open the pool, on ``settings.url`` when given (see ``bind``)."""
+    """Open the pool, on ``settings.url`` when given (see ``bind``), or join the one this process has open.
+
+    The first caller's ``max_size`` sizes a shared pool; ``bind`` refuses a second database while it is open.
+    """
     if settings is not None:
         bind(settings)
-    await engine().start_connection_pool(min_size=1, max_size=max_size, reset=keep_session)
+    _PoolUsers.count += 1
+    if engine().pool is not None or _PoolUsers.opening:
+        return
+    _PoolUsers.opening = True
+    try:
+        await engine().start_connection_pool(min_size=1, max_size=max_size, reset=keep_session)
+    except BaseException:
+        _PoolUsers.count -= 1
+        raise
+    finally:
+        _PoolUsers.opening = False
 
 
 def replica_set(settings: DatabaseSettings, redis: Any | None) -> replicas.ReplicaSet | None:
@@ -84,7 +112,11 @@ async def close_pool(grace: float = 10.0) -> None:
 
     asyncpg's ``Pool.close()`` waits for every connection to be released; one held by a task that is
     itself stuck would hang shutdown forever, so after the grace period the pool is terminated.
+    Only the last of the process's ``start_pool`` callers closes it (see ``_PoolUsers``).
     """
+    _PoolUsers.count = max(_PoolUsers.count - 1, 0)
+    if _PoolUsers.count:
+        return
     db = engine()
     pool = db.pool
     if pool is None:
