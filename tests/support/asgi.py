@@ -43,6 +43,11 @@ async def running(app: Any, timeout: float = 30) -> AsyncIterator[Any]:
             for other in asyncio.all_tasks():
                 if other is not asyncio.current_task():
                     other.print_stack(limit=8)
+            # Then end the app: left running, it would serve on behind every later test of this process,
+            # its outbox relay holding the relay lock so that no later relay (an app's or test_outbox's)
+            # ever publishes. Cancelling unwinds its lifespan (the relay stops, its connection closes).
+            task.cancel()
+            await asyncio.wait([task], timeout=timeout)
             raise
         await task
 

@@ -104,18 +104,21 @@ async def test_a_relay_that_dies_mid_batch_publishes_each_event_once_after_resta
             pass
 
         relay = Relay(db.engine().config["dsn"], relay_broker, poll=30.0)
+        stopping: asyncio.Future[asyncio.Task[None]] = asyncio.get_running_loop().create_future()
 
         def crash_after_four(outbox_id: int) -> None:
             if relay.published == 4:
+                # Stopped as it dies: otherwise it reconnects a second later and publishes the rest, before this
+                # test (polling, on a busy machine) got round to stopping it.
+                stopping.set_result(asyncio.get_running_loop().create_task(relay.stop()))
                 raise Crash  # dies after publishing 4, before marking any of the batch published
 
         relay.after_publish = crash_after_four
         relay.start()
         try:
-            for _ in range(1000):
-                if relay.published >= 4:
-                    break
-                await asyncio.sleep(0.01)
+            await asyncio.wait([stopping], timeout=120)  # a hang guard, not a timing check
+            assert stopping.done(), f"the relay never published 4 events: {await why_not(relay)}"
+            await stopping.result()
         finally:
             await relay.stop()  # never left running: it would hold the relay lock for every later test
         assert len(await published(relay_broker, "hashtag:cats")) == 4

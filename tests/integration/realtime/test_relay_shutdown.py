@@ -71,19 +71,24 @@ async def test_a_relay_stopped_mid_batch_stops_at_once_and_the_next_one_publishe
     try:
         await _emit_batch()
         relay = Relay(db.engine().config["dsn"], broker, poll=30.0)
-        stopping: list[asyncio.Task[None]] = []
+        stopping: asyncio.Future[asyncio.Task[None]] = asyncio.get_running_loop().create_future()
 
         def stop_after_a_hundred(outbox_id: int) -> None:
             if relay.published == 100:  # a shutdown that lands while the relay is publishing
-                stopping.append(asyncio.get_running_loop().create_task(relay.stop()))
+                stopping.set_result(asyncio.get_running_loop().create_task(relay.stop()))
 
         relay.after_publish = stop_after_a_hundred
         relay.start()
-        for _ in range(2000):
-            if stopping:
-                break
-            await asyncio.sleep(0.001)
-        await asyncio.wait_for(stopping[0], HANG)
+        try:
+            # A hang guard, not a timing check. It used to be a loop of 2,000 x 1 ms, which gave up on a busy
+            # machine with no stop in finally: this relay ran on, holding the relay lock for every later relay
+            # of the process (test_outbox's "the relay did not publish in time").
+            await asyncio.wait([stopping], timeout=120)
+            state = f"active={relay.active} published={relay.published} last_error={relay.last_error}"
+            assert stopping.done(), f"the relay never published 100 events: {state}"
+            await asyncio.wait_for(stopping.result(), HANG)
+        finally:
+            await relay.stop()  # a no-op once stopped
         assert relay.published < len(CHANNELS) * PER_CHANNEL  # it really was stopped mid-batch
         await _finish_with_a_new_relay(broker)
         await _assert_each_event_once(broker)
