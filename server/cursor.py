@@ -7,7 +7,6 @@ names the list (a cursor of one list is refused by another), ``key`` is the serv
 from __future__ import annotations
 
 import base64
-import hashlib
 import hmac
 from typing import Any
 
@@ -17,7 +16,9 @@ from server.errors import ValidationFailed
 
 
 def _sign(key: str, body: bytes) -> bytes:
-    return hmac.new(key.encode(), body, hashlib.sha256).digest()[:12]
+    # ``hmac.digest``: the same HMAC-SHA256 in one C call (``hmac.new`` builds two Python hash objects per call,
+    # and every feed page signs its next cursor).
+    return hmac.digest(key.encode(), body, "sha256")[:12]
 
 
 def encode(key: str, kind: str, values: list[Any]) -> str:

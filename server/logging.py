@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
+from datetime import UTC, datetime
 from typing import Any
 
 import structlog
@@ -45,6 +47,31 @@ def redact_secrets(_: Any, __: str, event_dict: dict[str, Any]) -> dict[str, Any
     return _redact(event_dict)
 
 
+ACCESS_LOGGER = "uvicorn.access"
+
+
+class JSONFormatter(structlog.stdlib.ProcessorFormatter):
+    """structlog's formatter, with a short path for uvicorn's access lines (one per request).
+
+    An access line runs the same steps as ``configure``'s chain, written out: the bound context (request
+    id), trace ids, level, logger, timestamp, redaction, ``json.dumps``, so it reads the same as before. The
+    chain's generic steps (``ProcessorFormatter``'s record copy and meta keys, one call per processor) cost
+    ~7 % of a home-feed read's CPU (py-spy, bench.feed_cpu).
+    """
+
+    def format(self, record: logging.LogRecord) -> str:
+        if record.name != ACCESS_LOGGER or record.exc_info or record.stack_info:
+            return super().format(record)
+        from server.observability.tracing import add_trace_ids
+
+        event: dict[str, Any] = {"event": record.getMessage(), **structlog.contextvars.get_contextvars()}
+        add_trace_ids(None, "", event)
+        event["level"] = record.levelname.lower()
+        event["logger"] = record.name
+        event["timestamp"] = datetime.fromtimestamp(record.created, UTC).isoformat().replace("+00:00", "Z")
+        return json.dumps(_redact(event))
+
+
 def configure(level: str = "INFO") -> None:
     """Route structlog and stdlib logging to one JSON stream on stdout."""
     from server.observability.tracing import add_trace_ids
@@ -63,7 +90,7 @@ def configure(level: str = "INFO") -> None:
         wrapper_class=structlog.stdlib.BoundLogger,
         cache_logger_on_first_use=True,
     )
-    formatter = structlog.stdlib.ProcessorFormatter(
+    formatter = JSONFormatter(
         foreign_pre_chain=shared,
         processors=[
             structlog.stdlib.ProcessorFormatter.remove_processors_meta,
@@ -71,6 +98,13 @@ def configure(level: str = "INFO") -> None:
             structlog.processors.JSONRenderer(),
         ],
     )
+    # No line carries the caller's file, thread or process: skip collecting them for every record (the
+    # logging HOWTO's "Optimization" switches; an access line per request paid for a stack walk, getpid
+    # and the current thread's name).
+    logging._srcfile = None
+    logging.logThreads = False
+    logging.logProcesses = False
+    logging.logMultiprocessing = False
     handler = logging.StreamHandler(sys.stdout)
     handler.setFormatter(formatter)
     root = logging.getLogger()
