@@ -283,19 +283,22 @@ async def run_read(method: str, query: str, args: tuple[Any, ...]) -> tuple[bool
         return False, None
 
 
-def record_writes(replica_set: ReplicaSet | None) -> Callable[[Any], Any]:
+def record_writes(replica_set: Callable[[], ReplicaSet | None]) -> Callable[[Any], Any]:
     """ASGI middleware: after a successful write by a signed-in user, remember the primary's LSN for their
-    next reads (recorded before the response starts, so the client cannot read before the record exists)."""
+    next reads (recorded before the response starts, so the client cannot read before the record exists).
+
+    ``replica_set`` returns the app's current one (``server.app.CurrentRuntime``); whether there is one at all
+    is a matter of the settings, so it is decided once, when the middleware is built."""
 
     def wrap(app: Any) -> Any:
-        if replica_set is None:
+        if replica_set() is None:
             return app
         return _recording(app, replica_set)
 
     return wrap
 
 
-def _recording(app: Any, replica_set: ReplicaSet) -> Any:
+def _recording(app: Any, current: Callable[[], ReplicaSet | None]) -> Any:
     async def middleware(scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
             await app(scope, receive, send)
@@ -306,7 +309,8 @@ def _recording(app: Any, replica_set: ReplicaSet) -> Any:
                 from server.deps import signed_in_user_id
 
                 user_id = signed_in_user_id(scope)
-                if user_id is not None:
+                replica_set = current()
+                if user_id is not None and replica_set is not None:
                     try:
                         await replica_set.wrote(user_id)
                     except Exception:

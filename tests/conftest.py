@@ -187,12 +187,22 @@ async def redis_client(services: dict[str, str]) -> AsyncIterator[object]:
     await client.aclose()
 
 
+@pytest.fixture(autouse=True)
+def _apps_returned() -> Iterator[None]:
+    """Autouse, so set up before and torn down after every other fixture of the test (its clients stopped
+    their apps' lifespans by then): the apps the test used go back for the next test to reuse."""
+    from tests.support.apps import release_all
+
+    yield
+    release_all()
+
+
 @pytest.fixture
 async def app(clean_db: None, redis_client: object, settings: Settings) -> object:
-    """A fresh application on the test database and Redis."""
-    from server.app import create_app
+    """An application on the test database and Redis, with runtime objects of its own (``tests.support.apps``)."""
+    from tests.support.apps import app_for
 
-    return create_app(settings)
+    return app_for(settings)
 
 
 @pytest.fixture

@@ -18,8 +18,8 @@ if TYPE_CHECKING:
 PREFIX = "/api/v1/uploads"
 
 
-def tus_options(runtime: VideoRuntime) -> Callable[[ASGIApp], ASGIApp]:
-    """The middleware, answering with ``runtime``'s upload limits (the composition root's video runtime)."""
+def tus_options(runtime: Callable[[], VideoRuntime]) -> Callable[[ASGIApp], ASGIApp]:
+    """The middleware, answering with the upload limits of ``runtime()`` (the app's current video runtime)."""
 
     def factory(app: ASGIApp) -> ASGIApp:
         return _tus_options_middleware(app, runtime)
@@ -27,7 +27,7 @@ def tus_options(runtime: VideoRuntime) -> Callable[[ASGIApp], ASGIApp]:
     return factory
 
 
-def _tus_options_middleware(app: ASGIApp, runtime: VideoRuntime) -> ASGIApp:
+def _tus_options_middleware(app: ASGIApp, runtime: Callable[[], VideoRuntime]) -> ASGIApp:
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
         if (
             scope["type"] == "http"
@@ -37,7 +37,7 @@ def _tus_options_middleware(app: ASGIApp, runtime: VideoRuntime) -> ASGIApp:
         ):
             from server.video.uploads import UploadService
 
-            headers = UploadService(runtime).options_headers()
+            headers = UploadService(runtime()).options_headers()
             start: Any = {
                 "type": "http.response.start",
                 "status": 204,

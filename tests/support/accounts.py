@@ -39,7 +39,7 @@ async def make_admin(username: str) -> None:
 
 def app_with(settings: Any, **changes: Any) -> Any:
     """A fresh app whose settings differ from ``settings`` by ``changes`` (``"rate_limits.login_ip"``)."""
-    from server.app import create_app
+    from tests.support.apps import app_for
     from tests.support.settings import derive
 
-    return create_app(derive(settings, **changes))
+    return app_for(derive(settings, **changes))

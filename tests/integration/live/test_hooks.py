@@ -117,7 +117,7 @@ async def test_malformed_hook_calls_are_4xx(live):
     assert (await live.get(f"{API}/live/{stream['id']}")).json()["status"] == "idle"
 
 
-async def test_a_closed_recording_becomes_the_streams_replay_video(live, tmp_path):
+async def test_a_closed_recording_becomes_the_streams_replay_video(live, recordings):
     import asyncio
 
     from tests.support.media import clip
@@ -127,7 +127,7 @@ async def test_a_closed_recording_becomes_the_streams_replay_video(live, tmp_pat
     sid = stream["id"]
     assert (await hook(live, "publish", stream["ingest"]["stream_key"])).status_code == 302
     assert (await hook(live, "publish_done", sid)).status_code == 200
-    recording = clip(tmp_path / f"{sid}-1700000000.mp4", seconds=1.0)
+    recording = clip(recordings / f"{sid}-1700000000.mp4", seconds=1.0)
 
     assert (await hook(live, "record_done", sid, path=str(recording))).status_code == 200
     replay = (await alice.get(f"{API}/live/{sid}")).json()["replay_video_id"]

@@ -78,12 +78,12 @@ def push_settings(settings: Settings, push_env: object, push_changes: dict[str, 
 async def app(clean_db: None, redis_client: object, push_settings: Settings) -> object:
     """The app, its push providers on the stand-ins, on an empty job queue."""
     from server import db
-    from server.app import create_app
+    from tests.support.apps import app_for
 
     # The queue's tables are not Piccolo tables, so ``clean_db`` leaves them.
     await db.engine().run_ddl("TRUNCATE procrastinate_jobs, procrastinate_events, procrastinate_periodic_defers")
 
-    return create_app(push_settings)
+    return app_for(push_settings)
 
 
 @pytest.fixture(autouse=True)

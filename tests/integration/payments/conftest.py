@@ -62,10 +62,10 @@ def payments_settings(settings: Settings, stripe: StripeStandin) -> Settings:
 @pytest.fixture
 async def app(clean_db: None, redis_client: object, payments_settings: Settings) -> object:
     from server import db
-    from server.app import create_app
+    from tests.support.apps import app_for
 
     await db.engine().run_ddl("TRUNCATE procrastinate_jobs, procrastinate_events, procrastinate_periodic_defers")
-    return create_app(payments_settings)
+    return app_for(payments_settings)
 
 
 @pytest.fixture(autouse=True)

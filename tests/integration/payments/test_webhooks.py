@@ -143,13 +143,13 @@ async def test_stripe_down_is_503_with_nothing_written_and_a_retry_finishes(clie
 async def test_stripe_unreachable_is_503(client: Any, stripe: StripeStandin, payments_settings: Any) -> None:
     """The API base points at a port nobody listens on: 503 and nothing stored."""
     from server import sql
-    from server.app import create_app
+    from tests.support.apps import app_for
     from tests.support.asgi import in_process_client
     from tests.support.settings import derive
     from tests.support.stripe.server import free_port
 
     unreachable = derive(payments_settings, **{"payments.api_base": f"http://127.0.0.1:{free_port()}"})
-    async with in_process_client(create_app(unreachable)) as other:
+    async with in_process_client(app_for(unreachable)) as other:
         alice, bob = await signup(other, "alice"), await signup(other, "bob")
         await sql.execute(
             'INSERT INTO payout_accounts ("user", account_id, charges_enabled, payouts_enabled, details_submitted, '
@@ -192,11 +192,11 @@ async def test_webhook_processing_retries_while_stripe_is_down(client: Any, stri
 async def test_without_stripe_keys_payments_answer_503_and_the_rest_works(
     client: Any, stripe: StripeStandin, payments_settings: Any
 ) -> None:
-    from server.app import create_app
+    from tests.support.apps import app_for
     from tests.support.asgi import in_process_client
     from tests.support.settings import derive
 
-    app = create_app(derive(payments_settings, **{"payments.secret_key": None}))
+    app = app_for(derive(payments_settings, **{"payments.secret_key": None}))
     async with in_process_client(app) as other:
         bob = await signup(other, "bob")
         for method, path, body in [

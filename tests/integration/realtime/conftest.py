@@ -49,10 +49,10 @@ def realtime_settings(settings: Any, redis: bool, **realtime: Any) -> Any:
 @contextlib.asynccontextmanager
 async def app_client(settings: Any) -> AsyncIterator[Any]:
     """An in-process client on a fresh app built from ``settings`` (lifespan around it, in one task)."""
-    from server.app import create_app
+    from tests.support.apps import app_for
     from tests.support.asgi import in_process_client
 
-    app = create_app(settings)
+    app = app_for(settings)
     async with in_process_client(app) as c:
         c.app = app  # type: ignore[attr-defined]
         yield c

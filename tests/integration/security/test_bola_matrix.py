@@ -325,11 +325,11 @@ def _matches(outcome: str, status: int) -> bool:
 @pytest.fixture
 async def app(clean_db, redis_client, settings):
     """Payments on, pointed at a Stripe that is not there: access checks need no Stripe call."""
-    from server.app import create_app
+    from tests.support.apps import app_for
     from tests.support.settings import derive
 
     stripe = {"payments.secret_key": "sk_test_bola", "payments.webhook_secret": "whsec_bola"}
-    return create_app(derive(settings, **stripe, **{"payments.api_base": "http://127.0.0.1:9"}))
+    return app_for(derive(settings, **stripe, **{"payments.api_base": "http://127.0.0.1:9"}))
 
 
 @pytest.mark.parametrize("route", sorted(MATRIX))

@@ -13,11 +13,11 @@ HUGE = str(1 << 70)
 @pytest.fixture
 async def app(clean_db, redis_client, settings):
     """Payments configured (their ids are typed integers), pointed at a Stripe that is not there."""
-    from server.app import create_app
+    from tests.support.apps import app_for
     from tests.support.settings import derive
 
     stripe = {"payments.secret_key": "sk_test_ids", "payments.webhook_secret": "whsec_ids"}
-    return create_app(derive(settings, **stripe, **{"payments.api_base": "http://127.0.0.1:9"}))
+    return app_for(derive(settings, **stripe, **{"payments.api_base": "http://127.0.0.1:9"}))
 
 
 async def test_payment_and_subscription_ids_past_bigint_are_refused(client):

@@ -109,10 +109,10 @@ async def wait_post(actor: Actor, video_id: str, *, timeout: float = 90) -> Any:
 @contextlib.asynccontextmanager
 async def app_client(settings: Any, **video: Any) -> AsyncIterator[Any]:
     """A fresh app (lifespan running) on ``settings`` with ``video`` settings changed, e.g. ``max_bytes=1000``."""
-    from server.app import create_app
+    from tests.support.apps import app_for
     from tests.support.asgi import in_process_client
     from tests.support.settings import derive
 
-    app = create_app(derive(settings, **{f"video.{name}": value for name, value in video.items()}))
+    app = app_for(derive(settings, **{f"video.{name}": value for name, value in video.items()}))
     async with in_process_client(app) as client:
         yield client  # tests reach the runtime objects (client.sf_app.state.video) through it
