@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import structlog
 from redis.asyncio import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from channels.broker import (
     IDEMPOTENCY_TTL,
@@ -86,6 +88,11 @@ _CONTROL = "ctl"
 _IDLE_PING = 15.0
 _COMMAND_TIMEOUT = 5.0
 _ERRORS = (RedisError, OSError, asyncio.TimeoutError)
+# Failures that say Redis cannot be reached (not a script's own error): the commands queued behind fail with it.
+_UNREACHABLE = (RedisConnectionError, RedisTimeoutError, OSError, asyncio.TimeoutError)
+# Commands one broker runs at once: below the client's blocking pool (``connect``: 64 connections), which the
+# pub/sub reader, presence and the domains share with it.
+_CONCURRENCY = 48
 
 
 class RedisBroker(Broker):
@@ -110,6 +117,9 @@ class RedisBroker(Broker):
         self._live = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._closing = False
+        self._gate = asyncio.Semaphore(_CONCURRENCY)
+        self._failures = 0  # commands that found Redis unreachable, so far
+        self._failing = False  # the last command to finish found Redis unreachable
 
     def _keys(self, channel: str) -> list[str]:
         return [f"{self._prefix}:{{{channel}}}:m", f"{self._prefix}:{{{channel}}}:s"]
@@ -148,25 +158,49 @@ class RedisBroker(Broker):
         policy = self.policy(channel)
         args: list[Any] = [new_epoch(), policy.size, policy.ttl, max(META_TTL, policy.ttl)]
         idem = f"{self._prefix}:{{{channel}}}:i:{idempotency_key}" if idempotency_key is not None else ""
-        try:
-            async with asyncio.timeout(_COMMAND_TIMEOUT):
-                offset, epoch = await self._publish(
-                    keys=[*self._keys(channel), idem],
-                    args=[*args, event.encode() + b"\n" + data, self._topic(channel), IDEMPOTENCY_TTL, actor],
-                )
-        except _ERRORS as exc:
-            raise BrokerUnavailable(str(exc)) from exc
+        async with self._command():
+            offset, epoch = await self._publish(
+                keys=[*self._keys(channel), idem],
+                args=[*args, event.encode() + b"\n" + data, self._topic(channel), IDEMPOTENCY_TTL, actor],
+            )
         return Position(int(offset), epoch.decode())
 
+    @contextlib.asynccontextmanager
+    async def _command(self) -> AsyncIterator[None]:
+        """Run one command: wait for one of ``_CONCURRENCY`` slots, then give Redis ``_COMMAND_TIMEOUT`` to answer.
+
+        The deadline starts once the command holds a slot. It used to start before the wait for one of the
+        pool's connections, so in a burst (1,000 sockets subscribing at once, each reading history) the
+        commands at the back of the queue timed out behind those in front on a busy machine, while Redis
+        answered each at once: a reconnect storm then failed sockets with "retry", which made it worse.
+        Commands queued behind one that found Redis unreachable fail with it, at once, instead of each
+        waiting its turn to time out; one that arrives after it tries again.
+        """
+        failures = self._failures
+        async with self._gate:
+            if self._failing and self._failures != failures:
+                raise BrokerUnavailable("Redis could not be reached while this command waited")
+            try:
+                async with asyncio.timeout(_COMMAND_TIMEOUT):
+                    yield
+            except _UNREACHABLE as exc:
+                self._failing = True
+                self._failures += 1
+                raise BrokerUnavailable(str(exc)) from exc
+            except _ERRORS as exc:
+                raise BrokerUnavailable(str(exc)) from exc
+            self._failing = False
+
     async def _read(self, channel: str, since: Position | None) -> tuple[Position, list[Publication]]:
+        async with self._command():
+            return await self._read_script(channel, since)
+
+    async def _read_script(self, channel: str, since: Position | None) -> tuple[Position, list[Publication]]:
+        """``_read`` itself, without the gate and deadline (the caller's: ``_command``, or the cluster's)."""
         args: list[Any] = [new_epoch(), max(1, self.policy(channel).ttl), "", ""]  # since: '' when none
         if since is not None:
             args[2:] = [since.offset, since.epoch]
-        try:
-            async with asyncio.timeout(_COMMAND_TIMEOUT):
-                offset, raw_epoch, entries = await self._history(keys=self._keys(channel), args=args)
-        except _ERRORS as exc:
-            raise BrokerUnavailable(str(exc)) from exc
+        offset, raw_epoch, entries = await self._history(keys=self._keys(channel), args=args)
         epoch = raw_epoch.decode()
         pubs = []
         for entry_id, fields in entries:

@@ -187,7 +187,7 @@ class ClusterBroker(RedisBroker):
         # RedisCluster's per-node pools do not wait: past max_connections a command fails at once with
         # MaxConnectionsError (a ConnectionError, so its shard looked down). A burst (1,000 sockets
         # subscribing together) waits here for one of _CONCURRENCY slots instead, as the single-node
-        # broker's blocking pool makes it wait; each holder is bounded by _COMMAND_TIMEOUT.
+        # broker's commands do (``RedisBroker._command``); each holder is bounded by _COMMAND_TIMEOUT.
         self._gate = asyncio.Semaphore(_CONCURRENCY)
 
     def _topic(self, channel: str) -> bytes:
@@ -207,7 +207,7 @@ class ClusterBroker(RedisBroker):
 
     async def _read(self, channel: str, since: Position | None) -> tuple[Position, list[Publication]]:
         async with self._on_owner(channel):
-            return await super()._read(channel, since)
+            return await self._read_script(channel, since)
 
     @contextlib.asynccontextmanager
     async def _on_owner(self, channel: str) -> AsyncIterator[None]:
