@@ -112,12 +112,12 @@ def cmd_worker(_: argparse.Namespace, settings: Settings) -> int:
     configure()
 
     async def work(settings: Settings) -> None:
-        from server.notifications import queue
+        from server import jobqueue
         from server.runtime import Runtime
 
         runtime = Runtime(settings)  # the app's objects, through the app's factory
         async with runtime.working():
-            await queue.run_worker(runtime.queue, runtime.job_context(), wait=True, signals=True)
+            await jobqueue.run_worker(runtime.queue, runtime.job_context(), wait=True, signals=True)
 
     def run(settings: Settings) -> int:
         _migrate(settings)

@@ -1,14 +1,14 @@
 """Every domain's jobs in one list: the composition root registers them on the process's procrastinate App.
 
-A domain with jobs declares them in its ``jobs.py`` as ``JOBS`` (``server.notifications.queue.Job`` values,
+A domain with jobs declares them in its ``jobs.py`` as ``JOBS`` (``server.jobqueue.Job`` values,
 whose names are what ``procrastinate_jobs.task_name`` holds) and is added here.
 """
 
 from __future__ import annotations
 
 from server.account_data import jobs as account_data_jobs
+from server.jobqueue import Job
 from server.notifications import jobs as notification_jobs
-from server.notifications.queue import Job
 from server.payments import jobs as payment_jobs
 from server.video import jobs as video_jobs
 

@@ -1,5 +1,5 @@
-"""The core modules' SQL: the transactional outbox's inserts (``server.outbox``) and the mail sender's
-claim of queued mail (``server.mail``).
+"""The core modules' SQL: the transactional outbox's inserts (``server.outbox``), the mail sender's claim of
+queued mail (``server.mail``) and the job queue's INSERT (``server.jobqueue``).
 
 Raw, through ``server.sql`` (so each joins the caller's transaction): the outbox inserts and NOTIFYs in one
 round trip (a CTE) and writes many rows from arrays (``unnest ... WITH ORDINALITY``); the mail claim is a
@@ -8,6 +8,7 @@ round trip (a CTE) and writes many rows from arrays (``unnest ... WITH ORDINALIT
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from server import sql
@@ -52,4 +53,27 @@ async def claim_pending_mail(max_attempts: int, batch: int) -> list[Any]:
         "SELECT * FROM mail_outbox WHERE sent_at IS NULL AND attempts < $1 ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED",
         max_attempts,
         batch,
+    )
+
+
+# -- the job queue (server/jobqueue.py) ----------------------------------------------------------------
+
+
+async def insert_job(
+    queue_name: str, task_name: str, queueing_lock: str | None, args_json: str, scheduled_at: datetime | None
+) -> None:
+    """Queue a procrastinate job in the caller's transaction; a waiting job with ``queueing_lock`` absorbs it.
+
+    Raw: procrastinate's table has no Piccolo model, and its own ``defer`` runs on its own psycopg pool, so
+    the job would not commit or roll back with the change that caused it.
+    """
+    await sql.execute(
+        "INSERT INTO procrastinate_jobs (queue_name, task_name, queueing_lock, args, scheduled_at) "
+        "VALUES ($1, $2, $3, $4::jsonb, $5) "
+        "ON CONFLICT (queueing_lock) WHERE status = 'todo' DO NOTHING",
+        queue_name,
+        task_name,
+        queueing_lock,
+        args_json,
+        scheduled_at,
     )

@@ -15,20 +15,19 @@ from typing import Any
 
 import structlog
 
-from server import db
+from server import db, jobqueue
 from server.accounts.revocation import Revocations
 from server.ads.runtime import AdsRuntime
 from server.deps import AccessTokens
 from server.events import EventBus
+from server.jobqueue import SETTINGS_KEY
 from server.jobs import JOBS
 from server.live import tips as live_tips
 from server.live.room import Room
 from server.live.runtime import LiveRuntime
 from server.mail import Mailer
-from server.notifications import queue as notification_queue
 from server.notifications.handlers import NotificationHandlers
 from server.notifications.providers.registry import PushProviders
-from server.notifications.queue import SETTINGS_KEY
 from server.notifications.runtime import CONTEXT_KEY, NotificationsRuntime
 from server.observability.sampler import Sampler
 from server.payments import runtime as payments_runtime
@@ -118,7 +117,7 @@ class Runtime:
         )
         self.notification_handlers = NotificationHandlers(settings.push.collapse_seconds)
         # The job queue: every domain's jobs on one procrastinate App, opened by serving()/working().
-        self.queue = notification_queue.build(JOBS)
+        self.queue = jobqueue.build(JOBS)
         obs = settings.observability
         self.sampler = Sampler(self.realtime, obs.sample_seconds) if obs.metrics_token else None
 
@@ -148,7 +147,7 @@ class Runtime:
     def job_context(self) -> dict[str, Any]:
         """What the queue's jobs receive besides ``context.app`` (``self.queue``): the notifications runtime
         (``server.notifications.runtime.from_job``), the payments context (``server.payments.runtime.from_job``)
-        and this process's settings (``server.notifications.queue.settings_of``)."""
+        and this process's settings (``server.jobqueue.settings_of``)."""
         return {
             CONTEXT_KEY: self.notifications,
             payments_runtime.CONTEXT_KEY: self.payments,
@@ -206,8 +205,8 @@ class Runtime:
             stack.push_async_callback(self.live.stop)
             inprocess = settings.push.worker == "inprocess"
             if inprocess:
-                worker = notification_queue.start_in_process(self.queue, self.job_context())
-                stack.push_async_callback(notification_queue.stop_in_process, worker)
+                worker = jobqueue.start_in_process(self.queue, self.job_context())
+                stack.push_async_callback(jobqueue.stop_in_process, worker)
             if self.video.settings.worker == "inprocess":
                 # Stopped first: a transcode cut short now is requeued on the next start.
                 video_worker = video_jobs.start_in_process(self.queue, self.video)

@@ -22,7 +22,7 @@ from server import db, outbox
 from server.account_data import links, queries
 from server.account_data.schemas import ExportView
 from server.errors import NotFound
-from server.notifications.queue import enqueue
+from server.jobqueue import enqueue
 from server.notifications.services import notify
 from server.observability.metrics import DATA_EXPORTS
 from server.realtime import kinds

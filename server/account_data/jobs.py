@@ -5,7 +5,7 @@ from __future__ import annotations
 from procrastinate import JobContext
 
 from server.account_data import deletion, export
-from server.notifications.queue import Job, settings_of
+from server.jobqueue import Job, settings_of
 from server.observability.tracing import traced_job
 
 

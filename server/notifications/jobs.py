@@ -11,9 +11,9 @@ from procrastinate import JobContext
 
 from server import db
 from server.errors import NotFound
+from server.jobqueue import HoldUntil, Job, ProviderRetry, Retryable, enqueue
 from server.notifications import digest, preferences, queries, templates
 from server.notifications.providers.base import Message, Rejected, TokenGone
-from server.notifications.queue import HoldUntil, Job, ProviderRetry, Retryable, enqueue
 from server.notifications.runtime import NotificationsRuntime, from_job
 from server.observability.metrics import record_push
 from server.observability.tracing import traced_job

@@ -345,26 +345,3 @@ async def push_token_locales(user_id: int) -> list[Any]:
 async def prune_push_token(token_id: int) -> None:
     """Forget a token its provider said is gone for good."""
     await sql.execute("DELETE FROM push_tokens WHERE id = $1", token_id)
-
-
-# -- the job queue (notifications/queue.py) ----------------------------------------------------------------
-
-
-async def insert_job(
-    queue_name: str, task_name: str, queueing_lock: str | None, args_json: str, scheduled_at: datetime | None
-) -> None:
-    """Queue a procrastinate job in the caller's transaction; a waiting job with ``queueing_lock`` absorbs it.
-
-    Raw: procrastinate's table has no Piccolo model, and its own ``defer`` runs on its own psycopg pool, so
-    the job would not commit or roll back with the change that caused it.
-    """
-    await sql.execute(
-        "INSERT INTO procrastinate_jobs (queue_name, task_name, queueing_lock, args, scheduled_at) "
-        "VALUES ($1, $2, $3, $4::jsonb, $5) "
-        "ON CONFLICT (queueing_lock) WHERE status = 'todo' DO NOTHING",
-        queue_name,
-        task_name,
-        queueing_lock,
-        args_json,
-        scheduled_at,
-    )

@@ -8,10 +8,10 @@ from typing import Any
 import msgspec
 
 from models.ids import new_id
-from server import cursor, db, outbox
+from server import cursor, db, jobqueue, outbox
 from server.accounts.schemas import UserPublic, user_public
 from server.errors import NotFound, ValidationFailed
-from server.notifications import catalog, preferences, queries, queue
+from server.notifications import catalog, preferences, queries
 from server.notifications.runtime import PositionOf
 from server.notifications.schemas import (
     ChannelPosition,
@@ -98,7 +98,7 @@ async def notify(
     view = _view(row, await users_by_id({actor_id} if actor_id else set()))
     if prefs.allows(type_, "push"):
         delay = collapse_seconds if key.split(":")[0] in catalog.GROUPED_BY_SUBJECT else 0
-        await queue.enqueue(
+        await jobqueue.enqueue(
             "notifications.push",
             {"user_id": recipient_id, "group_key": key},
             queueing_lock=f"push:{recipient_id}:{key}",

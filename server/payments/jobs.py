@@ -5,7 +5,7 @@ from __future__ import annotations
 import procrastinate
 from procrastinate import JobContext
 
-from server.notifications.queue import Job
+from server.jobqueue import Job
 from server.payments import runtime
 from server.payments.services.webhooks import QUEUE, TASK, process
 

@@ -15,7 +15,7 @@ import structlog
 from procrastinate import JobContext, RetryStrategy
 
 from server import db
-from server.notifications.queue import InProcessWorker, Job
+from server.jobqueue import InProcessWorker, Job
 from server.observability.tracing import traced_job
 from server.video.processing import Processor
 from server.video.queries import processing as processing_queries

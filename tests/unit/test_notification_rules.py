@@ -8,10 +8,10 @@ import pytest
 
 from server import cursor
 from server.errors import ValidationFailed
+from server.jobqueue import backoff
 from server.notifications import catalog, templates
 from server.notifications.preferences import Prefs
 from server.notifications.push_tokens import validate
-from server.notifications.queue import backoff
 from server.notifications.schemas import PushTokenCreate
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import jwt
 
+from server.jobqueue import Retryable
 from server.notifications.providers.base import (
     Message,
     Rejected,
@@ -16,7 +17,6 @@ from server.notifications.providers.base import (
     post,
     retry_if_transient,
 )
-from server.notifications.queue import Retryable
 from server.settings import PushSettings
 
 # Apple rejects tokens older than an hour and throttles refreshes more often than every 20 minutes.

@@ -10,7 +10,7 @@ from typing import Any, Protocol
 import httpx
 import msgspec
 
-from server.notifications.queue import Retryable
+from server.jobqueue import Retryable
 
 
 class Message(msgspec.Struct, frozen=True):

@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import jwt
 
+from server.jobqueue import Retryable
 from server.notifications.providers.base import (
     Message,
     Rejected,
@@ -19,7 +20,6 @@ from server.notifications.providers.base import (
     post,
     retry_if_transient,
 )
-from server.notifications.queue import Retryable
 from server.settings import PushSettings
 
 SCOPE = "https://www.googleapis.com/auth/firebase.messaging"

@@ -16,7 +16,7 @@ import structlog
 
 from server import db
 from server.errors import DomainError
-from server.notifications.queue import enqueue
+from server.jobqueue import enqueue
 from server.observability.metrics import record_webhook
 from server.payments.queries import webhooks as webhook_queries
 from server.payments.services import events

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import random
 
-from server.notifications import queue
+from server import jobqueue
 from server.notifications.runtime import CONTEXT_KEY
 
 
@@ -15,13 +15,13 @@ async def test_in_process_workers_stopped_at_random_points_all_end(client, app):
     # with its side tasks and the app's lifespan shutdown hung (the teardown flake). Nine workers share the
     # queue's pool so its waits are contended, as the app's own workers contend at startup; stopped at
     # random points 30 times, every one ends. (Cancelling their tasks got stuck within 3 rounds.)
-    context = {CONTEXT_KEY: app.state.notifications_runtime, queue.SETTINGS_KEY: app.state.settings}
+    context = {CONTEXT_KEY: app.state.notifications_runtime, jobqueue.SETTINGS_KEY: app.state.settings}
     rng = random.Random(5)
     kept_running = 0
     for _ in range(30):
-        workers = [queue.start_in_process(app.state.job_queue, context) for _ in range(9)]
+        workers = [jobqueue.start_in_process(app.state.job_queue, context) for _ in range(9)]
         await asyncio.sleep(rng.random() * 0.03)
-        stops = [asyncio.ensure_future(queue.stop_in_process(w)) for w in workers]
+        stops = [asyncio.ensure_future(jobqueue.stop_in_process(w)) for w in workers]
         _, pending = await asyncio.wait(stops, timeout=10)
         kept_running += len(pending)
         if pending:

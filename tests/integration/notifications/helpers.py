@@ -45,11 +45,11 @@ async def fire(client: Any, event: events.DomainEvent) -> None:
 
 async def drain(app: Any) -> None:
     """Run every due job with ``app``'s runtime objects as the worker's context, then return."""
-    from server.notifications import queue
+    from server import jobqueue
     from server.notifications.runtime import CONTEXT_KEY
 
-    context = {CONTEXT_KEY: app.state.notifications_runtime, queue.SETTINGS_KEY: app.state.settings}
-    await queue.run_worker(app.state.job_queue, context, wait=False, concurrency=1)
+    context = {CONTEXT_KEY: app.state.notifications_runtime, jobqueue.SETTINGS_KEY: app.state.settings}
+    await jobqueue.run_worker(app.state.job_queue, context, wait=False, concurrency=1)
 
 
 async def jobs_of(task: str) -> list[dict[str, Any]]:

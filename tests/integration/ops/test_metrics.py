@@ -98,7 +98,7 @@ async def test_metrics_count_requests_sockets_subscriptions_and_deliveries(metri
 
 async def test_metrics_show_job_queue_depth_per_kind(metrics_client):
     from models.outbox import OutboxEvent
-    from server.notifications.queue import enqueue
+    from server.jobqueue import enqueue
 
     queued = ("socialflow_jobs_queued", (("kind", "notifications.push"), ("status", "todo")))
     failed = ("socialflow_jobs_failed", (("kind", "notifications.send"),))

@@ -18,12 +18,12 @@ def key() -> dict[str, str]:
 async def drain(client: Any) -> None:
     """Run every due payments job, with the job context of ``client``'s app (its settings and payments context,
     whose event bus has that app's handlers) as the worker's context, then return."""
-    from server.notifications import queue
+    from server import jobqueue
     from server.payments import runtime
     from tests.support.settings import of
 
     await client.sf_app.state.job_queue.run_worker_async(
-        additional_context={queue.SETTINGS_KEY: of(client), runtime.CONTEXT_KEY: client.sf_app.state.payments},
+        additional_context={jobqueue.SETTINGS_KEY: of(client), runtime.CONTEXT_KEY: client.sf_app.state.payments},
         queues=["payments"],
         wait=False,
         concurrency=1,

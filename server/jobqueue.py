@@ -30,7 +30,7 @@ from procrastinate.jobs import Job as QueuedJob
 from procrastinate.retry import BaseRetryStrategy, RetryDecision, RetryValue
 from psycopg_pool import AsyncConnectionPool
 
-from server.notifications import queries
+from server import queries
 from server.settings import PushSettings, Settings
 
 log = structlog.get_logger(__name__)
