@@ -192,27 +192,3 @@ def new_recovery_codes(count: int = 10) -> list[str]:
 
 def normalize_recovery_code(code: str) -> str:
     return code.strip().lower().replace(" ", "")
-
-
-# --- signed URLs (media of non-public posts; the same scheme suits any file served by path) -------------
-
-
-def _url_key(secret_key: str) -> bytes:
-    return HKDF(algorithm=hashes.SHA256(), length=32, salt=b"social-flow", info=b"signed-url").derive(
-        secret_key.encode()
-    )
-
-
-def sign_path(path: str, expires: int, secret_key: str) -> str:
-    """The signature of ``path`` valid until ``expires`` (unix seconds): HMAC-SHA256, URL-safe base64."""
-    mac = hmac.new(_url_key(secret_key), f"{path}\n{expires}".encode(), hashlib.sha256).digest()
-    return base64.urlsafe_b64encode(mac).decode().rstrip("=")
-
-
-def check_path_signature(path: str, expires: str, signature: str, secret_key: str, now: float | None = None) -> bool:
-    """Whether ``signature`` signs ``path`` until ``expires`` and that time has not passed."""
-    if not (expires.isascii() and expires.isdigit()) or len(expires) > 12:
-        return False
-    if int(expires) < (now if now is not None else time.time()):
-        return False
-    return constant_time_equals(sign_path(path, int(expires), secret_key), signature)

@@ -7,6 +7,7 @@ from the (small) active set rather than scanning 100k follower rows.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import msgspec
@@ -15,6 +16,7 @@ from channels.names import InvalidChannel
 from server import outbox
 from server.realtime import kinds
 from server.social import schemas
+from server.social.media import MediaSigner
 from server.social.queries import fanout as audience_queries
 from server.social.runtime import SocialRuntime
 from server.social.services.visibility import locked
@@ -72,12 +74,50 @@ def _hashtag_channels(hashtags: list[str]) -> list[str]:
     return out
 
 
-async def emit_post_event(event: str, aud: Audience, post_id: int, hashtags: list[str], data: Any) -> None:
-    """``post.created`` / ``post.deleted`` to every channel the post reaches, in the caller's transaction."""
-    out: list[tuple[str, str, Any]] = [(kinds.home(u), event, data) for u in dict.fromkeys(aud.live)]
+def _bound(post: schemas.Post) -> bool:
+    """Whether ``post`` (or the post it reposts) carries image URLs bound to one viewer."""
+    return any("?" in m.url for m in post.media) or (post.repost_of is not None and _bound(post.repost_of))
+
+
+def rebound(post: schemas.Post, signer: MediaSigner, viewer: int) -> schemas.Post:
+    """``post`` with its bound image URLs issued to ``viewer`` instead: one recipient's copy of a broadcast."""
+    media = [
+        msgspec.structs.replace(m, url=signer.url(m.url.partition("?")[0], viewer)) if "?" in m.url else m
+        for m in post.media
+    ]
+    inner = rebound(post.repost_of, signer, viewer) if post.repost_of is not None else None
+    return msgspec.structs.replace(post, media=media, repost_of=inner)
+
+
+def per_recipient(post: schemas.Post, signer: MediaSigner) -> Callable[[int], schemas.Post] | None:
+    """For a post whose images open only by bound URLs: each recipient's copy, with URLs bound to them (a URL
+    issued to its author would open for every recipient as long as the author may see the post)."""
+    if not _bound(post):
+        return None
+    return lambda viewer: rebound(post, signer, viewer)
+
+
+async def emit_post_event(
+    event: str,
+    aud: Audience,
+    post_id: int,
+    hashtags: list[str],
+    data: Any,
+    *,
+    for_user: Callable[[int], Any] | None = None,
+) -> None:
+    """``post.created`` / ``post.deleted`` to every channel the post reaches, in the caller's transaction.
+
+    ``for_user(u)``: the data for user ``u``'s own channel (``0`` for the public ones) when it differs per
+    recipient (``per_recipient``); ``data`` for everyone otherwise.
+    """
+    out: list[tuple[str, str, Any]] = [
+        (kinds.home(u), event, for_user(u) if for_user else data) for u in dict.fromkeys(aud.live)
+    ]
     if aud.public:
-        out.append((kinds.public(), event, data))
-        out.extend((channel, event, data) for channel in _hashtag_channels(hashtags))
+        shared = for_user(0) if for_user else data
+        out.append((kinds.public(), event, shared))
+        out.extend((channel, event, shared) for channel in _hashtag_channels(hashtags))
     if event == "post.deleted":
         out.append((kinds.post(post_id), event, data))
     await outbox.emit_many(out)

@@ -24,6 +24,7 @@ from server.social.queries import graph as graph_queries
 from server.social.queries import media as media_queries
 from server.social.queries import posts as post_queries
 from server.social.store import MemoryStore, RedisStore, Store
+from server.video.signing import AccessChanges
 
 log = structlog.get_logger(__name__)
 
@@ -63,7 +64,10 @@ class SocialRuntime:
         # Read replicas for list and feed reads (``replicas.reads(rt.replicas, viewer)``); None: the primary.
         self.replicas = replicas
         self.media_dir = media_dir
-        self.media = MediaSigner(secret_key)
+        # When a viewer's access last changed on this node: every signed-URL access cache of the process
+        # (images here, videos, live playback) asks again after it (``server.video.signing.AccessChanges``).
+        self.access_changes = AccessChanges()
+        self.media = MediaSigner(secret_key, self.access_changes)
         # Image decoding gets its own small pool: uploads never queue behind (or starve) password hashing
         # in the default pool, and at most ``workers`` images are decoded at once (bounded memory).
         self.images = ThreadPoolExecutor(max_workers=settings.image_workers, thread_name_prefix="sf-image")
@@ -126,7 +130,9 @@ class SocialRuntime:
         await graph_queries.touch_last_active(user_id)
 
     async def graph_changed(self, user_id: int) -> None:
-        """``user_id`` followed or unfollowed someone: rebuild their timeline and celebrity list on next read."""
+        """``user_id`` followed or unfollowed someone: rebuild their timeline and celebrity list on next read, and
+        ask their signed media URLs' access again (at once on this node; other nodes within ``ACCESS_RECHECK``)."""
+        self.access_changes.note([user_id])
         await self.store.drop_timeline(user_id)  # the store drops the cached celebrity list with it
 
     def warm(self, user_id: int, rebuild: Callable[[int], Awaitable[None]]) -> None:

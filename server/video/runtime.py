@@ -11,11 +11,6 @@ from server.video import signing
 from server.video.config import VideoSettings
 from server.video.storage import Storage
 
-ACCESS_RECHECK = 5.0
-"""Seconds a media request may rely on an earlier request's access check (per video and viewer, per process):
-the bound after which a lost access (a block, a lapsed subscription, a change on another node) closes a
-signed URL. Changes to the video itself close it at once on the node that made them (``forget``)."""
-
 if TYPE_CHECKING:
     from server.settings import Settings
     from server.social.runtime import SocialRuntime
@@ -44,8 +39,8 @@ class VideoRuntime:
         # video id -> (checked at, anonymous may read its files): the media route's hot path asks once per
         # few seconds per video instead of once per segment request.
         self._public: dict[int, tuple[float, bool]] = {}
-        # video id -> viewer -> (checked at, may still watch): the same for signed URLs, per viewer.
-        self._access: dict[int, dict[int, tuple[float, bool]]] = {}
+        # Whether a signed URL's viewer may still watch the video (``signing.ACCESS_RECHECK`` s per process).
+        self.access = signing.AccessCache(social.access_changes if social is not None else None)
 
     @property
     def uploads_dir(self) -> Any:
@@ -67,7 +62,7 @@ class VideoRuntime:
 
     def media_token(self, video_id: int, public: bool, viewer: int) -> tuple[str, datetime | None]:
         """The path segment that opens ``video_id``'s files: ``p`` when public, else one signed for ``viewer``,
-        expiring, and honoured only while ``viewer`` may still watch the video (see ``cached_access``)."""
+        expiring, and honoured only while ``viewer`` may still watch the video (see ``access``)."""
         if public:
             return signing.PUBLIC, None
         token, expires = signing.sign_for(self.secret_key, video_id, viewer, self.settings.url_ttl_seconds)
@@ -92,22 +87,10 @@ class VideoRuntime:
             self._public.clear()
         self._public[video_id] = (time.monotonic(), public)
 
-    def cached_access(self, video_id: int, viewer: int, ttl: float = ACCESS_RECHECK) -> bool | None:
-        """Whether ``viewer`` may watch ``video_id``, as checked less than ``ttl`` seconds ago (else ``None``)."""
-        hit = self._access.get(video_id, {}).get(viewer)
-        if hit is None or time.monotonic() - hit[0] > ttl:
-            return None
-        return hit[1]
-
-    def remember_access(self, video_id: int, viewer: int, allowed: bool) -> None:
-        if len(self._access) > 50_000:
-            self._access.clear()
-        self._access.setdefault(video_id, {})[viewer] = (time.monotonic(), allowed)
-
     def forget(self, video_id: int) -> None:
         """The video changed (visibility, price, deletion...): check its files' access again on the next request."""
         self._public.pop(video_id, None)
-        self._access.pop(video_id, None)
+        self.access.forget(video_id)
 
 
 def build(settings: Settings, social: SocialRuntime | None) -> VideoRuntime:

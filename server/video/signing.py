@@ -1,14 +1,16 @@
-"""HMAC-signed, expiring playback tokens: one token opens every file of one video (or live stream), until it expires.
+"""HMAC-signed, expiring media tokens: one token opens every file of one subject (a video, a live stream, an image).
 
 The token is a path segment so the relative URIs inside HLS playlists carry it to every variant
 playlist and segment without rewriting them. It is a capability for media files only, never an auth
-token. ``scope`` keeps the kinds apart (``live`` for a live stream's HLS, checked by the media server
-through ``POST /live/hooks/playback``; ``video`` for unbound tokens): each has a key of its own.
+token. ``scope`` keeps the kinds apart (each has a key of its own): ``video`` for unbound tokens,
+``video-viewer``, ``live-viewer`` and ``image-viewer`` for tokens bound to a viewer.
 
-A video's token is bound to the viewer it was issued to (``sign_for``: ``{expires}-{viewer}-{signature}``):
-the media route re-checks that viewer's access on every request (``server.video.controllers.media``),
-so a URL stops working once its viewer loses access (the video made private or deleted, a block, a
-lapsed subscription), not only when it expires.
+A bound token (``sign_for``: ``{expires}-{viewer}-{signature}``) names the viewer it was issued to, and
+the route that serves the files asks again whether that viewer may still open them, at most
+``ACCESS_RECHECK`` seconds apart per process (``AccessCache``): a URL stops working once its viewer loses
+access (the subject made private or deleted, a block, an unfollow, a lapsed subscription), not only when it
+expires. Users: ``server.video.controllers.media`` (video files), ``server.live.signing`` (live HLS, asked
+by the media server's playback hook), ``server.social.media`` (post images).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import base64
 import hashlib
 import hmac
 import time
+from collections.abc import Iterable
 
 from server.security import constant_time_equals
 
@@ -54,27 +57,102 @@ def verify(secret: str, video_id: int, token: str, now: float | None = None, *, 
     return expires
 
 
-def _viewer_mac(secret: str, video_id: int, viewer: int, expires: int) -> str:
-    digest = hmac.new(_key(secret, "video-viewer"), f"{video_id}.{viewer}.{expires}".encode(), hashlib.sha256).digest()
+ACCESS_RECHECK = 5.0
+"""Seconds a file request may rely on an earlier request's access check (per subject and viewer, per process):
+the bound after which a lost access (a block, a lapsed subscription, a change on another node) closes a
+bound URL. Changes to the subject itself close it at once on the node that made them (``AccessCache.forget``)."""
+
+
+def _viewer_mac(secret: str, subject: int | str, viewer: int, expires: int, scope: str) -> str:
+    digest = hmac.new(_key(secret, scope), f"{subject}.{viewer}.{expires}".encode(), hashlib.sha256).digest()
     return base64.urlsafe_b64encode(digest[:18]).decode()
 
 
-def sign_for(secret: str, video_id: int, viewer: int, ttl: int, now: float | None = None) -> tuple[str, int]:
-    """``(token, expires_at)`` opening ``video_id``'s files for ``viewer`` (0: anonymous) while they may watch it."""
+def token_for(secret: str, subject: int | str, viewer: int, expires: int, *, scope: str = "video-viewer") -> str:
+    """The bound token opening ``subject``'s files for ``viewer`` until ``expires`` (a Unix time)."""
+    return f"{expires}-{viewer}-{_viewer_mac(secret, subject, viewer, expires, scope)}"
+
+
+def sign_for(
+    secret: str, subject: int | str, viewer: int, ttl: int, now: float | None = None, *, scope: str = "video-viewer"
+) -> tuple[str, int]:
+    """``(token, expires_at)`` opening ``subject``'s files for ``viewer`` (0: anonymous) while they may open them."""
     now = time.time() if now is None else now
     expires = int((now + ttl) // 60 + 1) * 60
-    return f"{expires}-{viewer}-{_viewer_mac(secret, video_id, viewer, expires)}", expires
+    return token_for(secret, subject, viewer, expires, scope=scope), expires
 
 
-def verify_for(secret: str, video_id: int, token: str, now: float | None = None) -> tuple[int, int] | None:
-    """``(expires, viewer)`` of a valid, unexpired ``sign_for`` token for ``video_id``; ``None`` otherwise."""
+def verify_for(
+    secret: str, subject: int | str, token: str, now: float | None = None, *, scope: str = "video-viewer"
+) -> tuple[int, int] | None:
+    """``(expires, viewer)`` of a valid, unexpired ``sign_for`` token for ``subject``; ``None`` otherwise."""
     raw_exp, sep, rest = token.partition("-")
     raw_viewer, sep2, mac = rest.partition("-")
     if not (sep and sep2) or not all(x.isascii() and x.isdigit() and len(x) <= 19 for x in (raw_exp, raw_viewer)):
         return None
     expires, viewer = int(raw_exp), int(raw_viewer)
-    if not constant_time_equals(mac, _viewer_mac(secret, video_id, viewer, expires)):
+    if not constant_time_equals(mac, _viewer_mac(secret, subject, viewer, expires, scope)):
         return None
     if expires < (time.time() if now is None else now):
         return None
     return expires, viewer
+
+
+class AccessChanges:
+    """Per process: when each viewer's access last changed here (a block or an unfollow made on this node).
+
+    One per process, shared by every ``AccessCache`` (videos, live streams, images): an answer cached before
+    the viewer's last change is not used, so the change closes their URLs on this node at once; on other
+    nodes the cache's ``ttl`` bounds it.
+    """
+
+    def __init__(self, ttl: float = ACCESS_RECHECK) -> None:
+        self.ttl = ttl
+        self._at: dict[int, float] = {}
+
+    def note(self, viewers: Iterable[int]) -> None:
+        """These viewers' access may have changed (call after the change committed)."""
+        now = time.monotonic()
+        if len(self._at) > 10_000:  # only changes younger than any cache's ttl can outdate a cached answer
+            self._at = {v: at for v, at in self._at.items() if now - at <= self.ttl}
+        for viewer in viewers:
+            self._at[viewer] = now
+
+    def since(self, viewer: int) -> float:
+        """``time.monotonic()`` of ``viewer``'s last change here (-1 for none lately)."""
+        return self._at.get(viewer, -1.0)
+
+
+class AccessCache:
+    """Per process: whether a viewer may still open a subject's files, as checked less than ``ttl`` s ago.
+
+    The file routes' hot path (an HLS player fetches a segment every few seconds, a feed shows many images)
+    asks the database once per subject and viewer per ``ttl`` instead of once per request.
+    """
+
+    def __init__(
+        self, changes: AccessChanges | None = None, ttl: float = ACCESS_RECHECK, max_subjects: int = 50_000
+    ) -> None:
+        self.changes = changes or AccessChanges(ttl)
+        self.ttl = ttl
+        self.max_subjects = max_subjects
+        # subject -> viewer -> (checked at, allowed)
+        self._hits: dict[int | str, dict[int, tuple[float, bool]]] = {}
+
+    def get(self, subject: int | str, viewer: int) -> bool | None:
+        """The cached answer, or ``None`` when there is none younger than ``ttl`` and the viewer's last change."""
+        hit = self._hits.get(subject, {}).get(viewer)
+        if hit is None or time.monotonic() - hit[0] > self.ttl or self.changes.since(viewer) >= hit[0]:
+            return None
+        return hit[1]
+
+    def put(self, subject: int | str, viewer: int, allowed: bool, asked_at: float | None = None) -> None:
+        """Keep an answer; ``asked_at`` (``time.monotonic()`` before the check) keeps it older than a change
+        made while the check ran."""
+        if len(self._hits) > self.max_subjects:
+            self._hits.clear()
+        self._hits.setdefault(subject, {})[viewer] = (time.monotonic() if asked_at is None else asked_at, allowed)
+
+    def forget(self, subject: int | str) -> None:
+        """The subject changed (visibility, deletion...): ask again on its next request."""
+        self._hits.pop(subject, None)

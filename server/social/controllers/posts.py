@@ -75,8 +75,8 @@ class PostController(Controller):
             pool=social.images,
             max_pixels=cfg.image_max_pixels,
         )
-        # Signed: until it is attached to a public post, only the uploader holds a URL that opens it.
-        url = social.media.url(row["url"])
+        # Bound to the uploader: until it is attached to a public post, only they hold a URL that opens it.
+        url = social.media.url(row["url"], viewer.id)
         return schemas.Media(id=str(row["id"]), url=url, width=row["width"], height=row["height"])
 
     @get("/{post_id:str}", summary="A post", responses=problems(404))

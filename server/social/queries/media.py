@@ -9,6 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 from server import sql
+from server.payments.queries.access import bought
+from server.social.queries.visibility import VISIBLE
 
 
 async def replace_avatar(user_id: int, url: str) -> str | None:
@@ -32,12 +34,25 @@ async def insert_upload(row_id: int, owner: int, url: str, width: int, height: i
 
 
 async def media_file_access(url: str) -> Any:
-    """What serving the media file at ``url`` depends on: its post's visibility and deletion, its author's
-    privacy and suspension (all ``NULL`` while unattached); ``None`` for an unknown URL."""
+    """What serving the media file at ``url`` depends on: its uploader and post, the post's visibility and
+    deletion, its author's privacy and suspension (all ``NULL`` while unattached); ``None`` for an unknown URL."""
     return await sql.fetchrow(
-        "SELECT p.visibility, p.deleted_at, a.is_private, a.suspended_at FROM post_media m "
+        "SELECT m.owner, m.post, p.visibility, p.deleted_at, a.is_private, a.suspended_at FROM post_media m "
         "LEFT JOIN posts p ON p.id = m.post LEFT JOIN users a ON a.id = p.author WHERE m.url = $1",
         url,
+    )
+
+
+async def may_see_image(viewer: int, post_id: int) -> bool:
+    """Whether ``viewer`` may see the images of ``post_id`` now: the post read's rule (visibility, blocks,
+    follows, subscriptions) and, for a paid post, a purchase they keep (a post read shows no media otherwise)."""
+    return bool(
+        await sql.fetchval(
+            "SELECT EXISTS (SELECT 1 FROM posts p JOIN users a ON a.id = p.author WHERE p.id = $2 "  # noqa: S608 — the constant visibility and purchase rules; values are $n
+            f"AND {VISIBLE} AND (p.price_amount IS NULL OR p.author = $1 OR {bought('post_id', 'p.id')}))",
+            viewer,
+            post_id,
+        )
     )
 
 

@@ -107,7 +107,9 @@ class PostService:
                 await attach(post_id)
             post = (await visible_posts(viewer, [post_id], signer=self.rt.media))[post_id]
             aud = await fanout.audience(self.rt, author, visibility, mentioned)
-            await fanout.emit_post_event("post.created", aud, post_id, tags, fanout.neutral(post))
+            shared = fanout.neutral(post)
+            each = fanout.per_recipient(shared, self.rt.media)
+            await fanout.emit_post_event("post.created", aud, post_id, tags, shared, for_user=each)
             await self.rt.bus.dispatch(
                 events.PostPublished(
                     actor_id=viewer,

@@ -165,8 +165,8 @@ async def _build(viewer: int, seen: list[Any], signer: Any) -> dict[int, schemas
         media = c.media  # attached images come with the content (NULL for most posts)
         items = _MEDIA.decode(media) if media is not None else []
         if items and not (r["visibility"] == "public" and not r["a_is_private"]):
-            # Not public: only signed, expiring URLs open these files (see server.social.media).
-            items = [msgspec.structs.replace(m, url=signer.url(m.url) if signer else m.url) for m in items]
+            # Not public: only URLs bound to this viewer, expiring, open these files (see server.social.media).
+            items = [msgspec.structs.replace(m, url=signer.url(m.url, viewer) if signer else m.url) for m in items]
         post = post_view(r, c, names, original, items)
         if c.video is not None:  # a video post (server.video publishes one per ready public video)
             post.video = _VIDEO.decode(c.video)

@@ -2,7 +2,7 @@
 
 ``token`` is ``p`` for a video anyone may watch, else a signature from ``GET /videos/{id}/playback``
 (``server.video.signing``): valid for every file of that video only, until it expires, and only while
-the viewer it was issued to may still watch the video (checked again at most ``ACCESS_RECHECK`` s
+the viewer it was issued to may still watch the video (checked again at most ``signing.ACCESS_RECHECK`` s
 apart per process, at once after the video itself changed). Answers carry
 what a CDN needs: ``Cache-Control`` (long and immutable for segments), ``ETag``, ``Last-Modified``,
 ``Accept-Ranges``.
@@ -71,10 +71,10 @@ async def _authorize(rt: VideoRuntime, video_id: int, token: str) -> str:
         raise Forbidden("the signature is invalid or expired")
     expires, viewer = grant
     # The URL is a capability of one viewer: honoured while that viewer may still watch the video.
-    allowed = rt.cached_access(video_id, viewer)
+    allowed = rt.access.get(video_id, viewer)
     if allowed is None:
         allowed = await read_queries.may_play(viewer, video_id)
-        rt.remember_access(video_id, viewer, allowed)
+        rt.access.put(video_id, viewer, allowed)
     if not allowed:
         raise Forbidden("this URL's viewer may no longer watch this video")
     # private: a shared cache (a CDN) would go on serving the file to anyone with the URL after access is lost.
