@@ -94,7 +94,7 @@ class Runtime:
         self.home_read = HomeRead(self.redis, self.access_tokens, self.social, broker)
         self.video = video_runtime.build(settings, self.social)
         self.ads = AdsRuntime(settings.ads, key, self.redis, self.events)
-        self.live = LiveRuntime(settings.live, self.redis, broker, presence, key)
+        self.live = LiveRuntime(settings.live, self.redis, broker, presence, key, self.social.access_changes)
         room = Room(self.live)
         # The subscribe policy of every channel kind, in one table (see ``server.realtime.authz``).
         policy = authz.ChannelPolicy(

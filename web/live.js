@@ -165,6 +165,12 @@ export class LiveRooms {
         break;
       }
       case "live.started":
+        // The room's event carries no playback URL (a URL is bound to one viewer): ask for ours.
+        this.client
+          .call("/api/v1/live/{stream_id}", "get", { params: { stream_id: d.id } })
+          .then((stream) => this.room?.id === d.id && this.setStatus(stream))
+          .catch(() => this.setStatus({ status: d.status, playback: null }));
+        break;
       case "live.ended":
         this.setStatus({ status: d.status, playback: d.playback });
         break;

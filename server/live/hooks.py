@@ -53,17 +53,19 @@ def parse(event: str, form: dict[str, str]) -> HookCall:
     return hook
 
 
-def _event(row: Any, playback: schemas.Playback | None = None) -> schemas.StreamEvent:
+def _event(row: Any) -> schemas.StreamEvent:
+    # ``playback`` stays null: the room's event reaches every viewer alike, and a playback URL is bound to
+    # one viewer (``server.live.signing``); each player asks ``GET /api/v1/live/{id}`` for its own.
     return schemas.StreamEvent(
         id=str(row["id"]),
         status=row["status"],
         started_at=row["started_at"],
         ended_at=row["ended_at"],
-        playback=playback,
+        playback=None,
     )
 
 
-async def on_publish(hook: HookCall, settings: LiveSettings, secret: str, bus: events.EventBus) -> int:
+async def on_publish(hook: HookCall, bus: events.EventBus) -> int:
     """Accept a publish by its key: the stream goes live. Returns the stream id to redirect the publish to."""
     async with db.transaction():
         row = await queries.lock_stream_by_key(keys.key_hash(hook.name))
@@ -78,9 +80,7 @@ async def on_publish(hook: HookCall, settings: LiveSettings, secret: str, bus: e
             await bus.dispatch(
                 events.LiveStarted(actor_id=row["owner"], stream_id=row["id"], visibility=row["visibility"])
             )
-            await outbox.emit(
-                kinds.live(row["id"]), "live.started", _event(updated, schemas.playback(settings, secret, row["id"]))
-            )
+            await outbox.emit(kinds.live(row["id"]), "live.started", _event(updated))
     log.info("live publish accepted", stream=row["id"], addr=hook.addr)
     return int(row["id"])
 

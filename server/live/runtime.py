@@ -24,6 +24,7 @@ from server.live.counters import SharedCounters
 from server.ratelimit import RateLimiter
 from server.realtime import kinds
 from server.settings import LiveSettings
+from server.video.signing import AccessCache, AccessChanges
 
 log = structlog.get_logger(__name__)
 
@@ -35,11 +36,19 @@ class LiveRuntime:
     """Created once per app in the lifespan; the room and the services receive it."""
 
     def __init__(
-        self, settings: LiveSettings, redis: Any | None, broker: Broker, presence: LocalPresence, secret_key: str
+        self,
+        settings: LiveSettings,
+        redis: Any | None,
+        broker: Broker,
+        presence: LocalPresence,
+        secret_key: str,
+        access_changes: AccessChanges | None = None,
     ) -> None:
         self.settings = settings
         self.secret_key = secret_key
         """Signs the HLS playback URLs (``server.live.signing.playback_url``)."""
+        # Whether a playback token's viewer may still see its stream (the playback hook's re-check).
+        self.playback_access = AccessCache(access_changes)
         self.broker = broker
         self.presence = presence
         self.counters = SharedCounters(redis)
@@ -102,6 +111,16 @@ class LiveRuntime:
             await self.broker.publish(kinds.live(stream_id), "viewers", msgspec.json.encode(schemas.Viewers(count)))
 
     # --- permissions cache -----------------------------------------------------------------------
+
+    async def may_play(self, stream_id: int, viewer: int) -> bool:
+        """Whether ``viewer`` (0: anonymous) may still see ``stream_id``: the playback hook honours a token
+        only then. The stream's visibility rule, cached per stream and viewer for ``ACCESS_RECHECK`` s."""
+        allowed = self.playback_access.get(stream_id, viewer)
+        if allowed is None:
+            asked_at = time.monotonic()
+            allowed = await queries.can_see(viewer, stream_id)
+            self.playback_access.put(stream_id, viewer, allowed, asked_at)
+        return allowed
 
     def allowed(self, stream_id: int, user_id: int) -> bool:
         return self._allowed.get((stream_id, user_id), 0.0) > time.monotonic()

@@ -163,9 +163,9 @@ class StreamEvent(msgspec.Struct):
     playback: Playback | None
 
 
-def playback(settings: LiveSettings, secret: str, stream_id: int) -> Playback:
-    """The stream's ``playback``: its signed HLS URL (``signing.playback_url``)."""
-    return Playback(hls_url=signing.playback_url(settings, secret, stream_id))
+def playback(settings: LiveSettings, secret: str, stream_id: int, viewer: int) -> Playback:
+    """The stream's ``playback`` for ``viewer``: an HLS URL bound to them (``signing.playback_url``)."""
+    return Playback(hls_url=signing.playback_url(settings, secret, stream_id, viewer))
 
 
 def stream(row: Any, settings: LiveSettings, secret: str, viewer: int, key: str | None = None) -> Stream:
@@ -183,7 +183,7 @@ def stream(row: Any, settings: LiveSettings, secret: str, viewer: int, key: str 
         slow_mode_seconds=row["slow_mode_seconds"],
         started_at=row["started_at"],
         ended_at=row["ended_at"],
-        playback=playback(settings, secret, row["id"]) if live else None,
+        playback=playback(settings, secret, row["id"], viewer) if live else None,
         replay_video_id=str(row["replay_video"]) if row["replay_video"] else None,
         created_at=row["created_at"],
         ingest=ingest,

@@ -1,7 +1,10 @@
-"""Live playback tokens: a live stream's signed, expiring HLS URL and the check the media server asks for.
+"""Live playback tokens: a live stream's HLS URL, bound to its viewer, and the check the media server asks for.
 
-The token format and its key are ``server.video.signing``'s, under the ``live`` scope (a key of its own):
-this module only says where a live stream's playlist is and which token opens it.
+The token is ``server.video.signing``'s bound token (``sign_for``: ``{expires}-{viewer}-{signature}``)
+under the ``live-viewer`` scope (a key of its own): this module only says where a live stream's playlist
+is, which token opens it, and for whom. The playback hook honours a token only while the viewer it names
+may still see the stream (``LiveRuntime.may_play``), so a block, an unfollow or the stream made private
+closes an issued URL instead of leaving it open until it expires.
 """
 
 from __future__ import annotations
@@ -10,18 +13,21 @@ from server.params import as_id
 from server.settings import LiveSettings
 from server.video import signing
 
+SCOPE = "live-viewer"
 
-def playback_url(settings: LiveSettings, secret: str, stream_id: int) -> str:
+
+def playback_url(settings: LiveSettings, secret: str, stream_id: int, viewer: int) -> str:
     """The HLS playlist nginx-rtmp writes under the stream id (the publish was redirected to it), behind
-    a signed, expiring token in the path: nginx asks the app (``POST /live/hooks/playback``) before serving
-    the playlist or a segment, and the playlist's relative segment names carry the token along."""
-    token, _ = signing.sign(secret, stream_id, settings.playback_ttl, scope="live")
+    a token for ``viewer`` (0: anonymous) in the path: nginx asks the app (``POST /live/hooks/playback``)
+    before serving the playlist or a segment, and the playlist's relative segment names carry the token along."""
+    token, _ = signing.sign_for(secret, stream_id, viewer, settings.playback_ttl, scope=SCOPE)
     return f"{settings.hls_url}/{stream_id}/{token}/index.m3u8"
 
 
-def playback_allowed(secret: str, stream_id: str, token: str) -> bool:
-    """Whether ``token`` is a valid, unexpired playback token for the stream ``stream_id``."""
+def playback_grant(secret: str, stream_id: str, token: str) -> tuple[int, int] | None:
+    """``(stream id, viewer)`` of a valid, unexpired playback token for the stream ``stream_id``; else ``None``."""
     sid = as_id(stream_id)
     if sid is None or len(token) > 64:
-        return False
-    return signing.verify(secret, sid, token, scope="live") is not None
+        return None
+    grant = signing.verify_for(secret, sid, token, scope=SCOPE)
+    return None if grant is None else (sid, grant[1])

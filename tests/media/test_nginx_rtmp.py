@@ -148,10 +148,12 @@ async def test_obs_to_viewers_through_nginx_rtmp(media, clean_db, redis_client):
         encoder = publish(f"{nginx.ingest}/{key}", 90)
         try:
             started = await bob_room.event("live.started")
-            hls_url = started["data"]["playback"]["hls_url"]
+            assert started["data"]["playback"] is None  # a URL is bound to one viewer: each asks for their own
+            seen = (await http.get(f"/api/v1/live/{sid}", headers=bob)).json()
+            assert seen["status"] == "live"
+            hls_url = seen["playback"]["hls_url"]
             base = f"{nginx.hls_url}/{sid}/"
             assert hls_url.startswith(base) and hls_url.endswith("/index.m3u8") and key not in hls_url
-            assert (await http.get(f"/api/v1/live/{sid}", headers=bob)).json()["status"] == "live"
 
             async def playlist() -> str | None:
                 res = await http.get(hls_url)

@@ -19,6 +19,7 @@ from server.deps import settings_of
 from server.errors import NotFound, Unauthorized
 from server.events import EventBus
 from server.live import hooks, replays, signing
+from server.live.runtime import LiveRuntime
 from server.openapi import problems
 from server.security import constant_time_equals
 from server.settings import Settings
@@ -56,18 +57,22 @@ class HookController(Controller):
         settings: NamedDependency[Settings],
         video_runtime: NamedDependency[VideoRuntime],
         event_bus: NamedDependency[EventBus],
+        live: NamedDependency[LiveRuntime],
     ) -> Response[bytes]:
         form = await request.form()
         fields = {k: v for k, v in form.items() if isinstance(v, str)}
         secret = settings.security.secret_key
         if event == "playback":
             # nginx's auth_request before it serves an HLS playlist or segment: 200 serves it, 403 refuses
-            # (any other answer would be a 500 to the player). No database: the token is the grant.
-            allowed = signing.playback_allowed(secret, fields.get("name", ""), fields.get("token", ""))
+            # (any other answer would be a 500 to the player). The token names its viewer, who must still
+            # be allowed to see the stream (asked again at most ACCESS_RECHECK s apart per process; nginx keeps each
+            # answer 10 s per token).
+            grant = signing.playback_grant(secret, fields.get("name", ""), fields.get("token", ""))
+            allowed = grant is not None and await live.may_play(*grant)
             return Response(b"", status_code=200 if allowed else 403)
         call = hooks.parse(event, fields)
         if event == "publish":
-            stream_id = await hooks.on_publish(call, settings.live, secret, event_bus)
+            stream_id = await hooks.on_publish(call, event_bus)
             # nginx-rtmp: a 3xx whose Location is an rtmp:// URL pushes the stream there (under the id).
             return Response(b"", status_code=302, headers={"Location": f"{settings.live.relay_url}/{stream_id}"})
         if event == "publish_done":

@@ -6,7 +6,7 @@ import re
 import time
 
 from tests.integration.live.conftest import HOOK_SECRET
-from tests.integration.live.helpers import API, control_api, creator, drop_request, hook, new_stream
+from tests.integration.live.helpers import API, control_api, creator, drop_request, go_live, hook, new_stream
 from tests.integration.realtime.helpers import connect
 from tests.integration.social.helpers import signup
 
@@ -16,10 +16,6 @@ async def _until(ws, event: str) -> dict:
         frame = await ws.event()
         if frame["event"] == event:
             return frame
-
-
-def playback(event: dict) -> str:
-    return event["data"]["playback"]["hls_url"]  # type: ignore[no-any-return]
 
 
 async def test_publish_with_the_key_goes_live_under_the_stream_id_and_done_ends_it(live):
@@ -36,13 +32,13 @@ async def test_publish_with_the_key_goes_live_under_the_stream_id_and_done_ends_
         assert res.headers["location"] == f"rtmp://127.0.0.1:1935/hls/{sid}"
         started = await _until(ws, "live.started")
         assert started["data"]["id"] == sid and started["data"]["status"] == "live"
-        hls = re.fullmatch(rf"http://127\.0\.0\.1:8080/hls/{sid}/(\d+-[\w-]{{24}})/index\.m3u8", playback(started))
-        assert hls is not None, playback(started)
+        assert started["data"]["playback"] is None  # the room's event is everyone's: no URL bound to one viewer
 
         seen = (await bob.get(f"{API}/live/{sid}")).json()
         assert seen["status"] == "live" and seen["started_at"] is not None
-        assert seen["playback"]["hls_url"].rsplit("/", 2)[0] == playback(started).rsplit("/", 2)[0]
-        assert key not in seen["playback"]["hls_url"]
+        url = seen["playback"]["hls_url"]
+        hls = re.fullmatch(rf"http://127\.0\.0\.1:8080/hls/{sid}/(\d+-{bob.id}-[\w-]{{24}})/index\.m3u8", url)
+        assert hls is not None and key not in url, url
         notes = (await bob.get(f"{API}/notifications")).json()["items"]
         assert [(n["type"], n["subject"]) for n in notes] == [("live_started", {"type": "live", "id": sid})]
 
@@ -174,15 +170,52 @@ async def test_hls_opens_only_with_the_signed_token_of_that_stream(live):
     assert await playback_check(live, sid, other_token) == 403
     assert await playback_check(live, other["id"], other_token) == 200
     secret = of(live).security.secret_key
-    expired, _ = signing.sign(secret, int(sid), 60, now=time.time() - 3600, scope="live")
-    as_video, _ = signing.sign(secret, int(sid), 600)  # a video token for the same id is no live token
-    for bad in (expired, as_video, token[:-1] + ("A" if token[-1] != "A" else "B"), "", "p", "1-" + "x" * 80):
+    expired, _ = signing.sign_for(secret, int(sid), int(fan.id), 60, now=time.time() - 3600, scope="live-viewer")
+    as_video, _ = signing.sign_for(secret, int(sid), int(fan.id), 600)  # a video token for the same id is no live token
+    unbound, _ = signing.sign(secret, int(sid), 600, scope="live")  # the format before tokens named their viewer
+    exp, _, mac = token.split("-", 2)
+    as_stranger = f"{exp}-{stranger.id}-{mac}"  # another viewer's id under the fan's signature
+    forged = token[:-1] + ("A" if token[-1] != "A" else "B")
+    for bad in (expired, as_video, unbound, as_stranger, forged, "", "p", "1-" + "x" * 80):
         assert await playback_check(live, sid, bad) == 403, bad
     for name in ("", "abc", "9" * 30):
         assert await playback_check(live, name, token) == 403
     # Only the media server asks.
     assert await playback_check(live, sid, token, secret=None) == 401
     assert await playback_check(live, sid, token, secret="wrong") == 401
+
+
+async def test_a_playback_token_stops_opening_once_its_viewer_loses_access(make_live):
+    """The token names its viewer; nginx's check asks whether they may still see the stream, on every node."""
+    async with make_live() as one, make_live() as two:  # two app nodes on one database and Redis
+        alice = await creator(one, "alice")
+        fan, dave = await signup(one, "fan"), await signup(one, "dave")
+        await fan.follow(alice)
+        friends = (await go_live(one, alice, visibility="followers"))["id"]
+        public = (await go_live(one, alice, title="open to all"))["id"]
+
+        def token_of(res) -> str:
+            assert res.status_code == 200, res.text
+            return res.json()["playback"]["hls_url"].split("/")[-2]  # type: ignore[no-any-return]
+
+        fans = token_of(await fan.get(f"{API}/live/{friends}"))
+        fans_public = token_of(await fan.get(f"{API}/live/{public}"))
+        daves = token_of(await dave.get(f"{API}/live/{public}"))
+        anonymous = token_of(await one.get(f"{API}/live/{public}"))
+        assert await playback_check(one, friends, fans) == 200
+        assert await playback_check(one, public, fans_public) == 200
+        # alice blocks the fan: both URLs, hours before they expire, open nothing on either node
+        assert (await alice.post(f"{API}/users/fan/block")).status_code in (200, 204)
+        for node in (one, two):
+            assert await playback_check(node, friends, fans) == 403
+            assert await playback_check(node, public, fans_public) == 403
+        # alice's account goes private: her public stream is for followers now; dave and anonymous players lose it
+        assert (await alice.patch(f"{API}/users/me", json={"is_private": True})).status_code == 200
+        for node in (one, two):
+            assert await playback_check(node, public, daves) == 403
+            assert await playback_check(node, public, anonymous) == 403
+        mine = token_of(await alice.get(f"{API}/live/{public}"))
+        assert await playback_check(two, public, mine) == 200  # the owner's own URL still plays
 
 
 async def test_rotating_the_key_while_live_has_the_media_server_drop_the_publisher(make_live):
