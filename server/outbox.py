@@ -41,11 +41,11 @@ async def emit(channel: str, event: str, data: Any, *, actor: int | None = None)
     await queries.insert_outbox_event(channel, event, payload, actor, current_traceparent(), NOTIFY_CHANNEL)
 
 
-async def emit_many(events: list[tuple[str, str, Any]]) -> None:
-    """``emit`` for many ``(channel, event, data)`` at once, in one statement."""
+async def emit_many(events: list[tuple[str, str, Any]], *, actor: int | None = None) -> None:
+    """``emit`` for many ``(channel, event, data)`` at once, in one statement, all with the same ``actor``."""
     if not events:
         return
     channels = [c for c, _, _ in events]
     names = [e for _, e, _ in events]
     payloads = [msgspec.json.encode(d).decode() for _, _, d in events]
-    await queries.insert_outbox_events(current_traceparent(), channels, names, payloads, NOTIFY_CHANNEL)
+    await queries.insert_outbox_events(current_traceparent(), channels, names, payloads, actor, NOTIFY_CHANNEL)

@@ -31,17 +31,23 @@ async def insert_outbox_event(
 
 
 async def insert_outbox_events(
-    traceparent: str | None, channels: list[str], events: list[str], data_json: list[str], notify_channel: str
+    traceparent: str | None,
+    channels: list[str],
+    events: list[str],
+    data_json: list[str],
+    actor: int | None,
+    notify_channel: str,
 ) -> None:
-    """Many outbox rows in one statement, in the order given, and one ``NOTIFY`` on ``notify_channel``."""
+    """Many outbox rows (all by ``actor``) in one statement, in the order given, and one ``NOTIFY``."""
     await sql.execute(
-        "WITH ins AS (INSERT INTO outbox_events (channel, event, data, traceparent, created_at) "
-        "SELECT c, e, d::jsonb, $1, now() FROM unnest($2::text[], $3::text[], $4::text[]) "
-        "WITH ORDINALITY AS t(c, e, d, n) ORDER BY n RETURNING id) SELECT pg_notify($5, '')",
+        "WITH ins AS (INSERT INTO outbox_events (channel, event, data, actor, traceparent, created_at) "
+        "SELECT c, e, d::jsonb, $5::bigint, $1, now() FROM unnest($2::text[], $3::text[], $4::text[]) "
+        "WITH ORDINALITY AS t(c, e, d, n) ORDER BY n RETURNING id) SELECT pg_notify($6, '')",
         traceparent,
         channels,
         events,
         data_json,
+        actor,
         notify_channel,
     )
 

@@ -105,11 +105,14 @@ async def emit_post_event(
     data: Any,
     *,
     for_user: Callable[[int], Any] | None = None,
+    actor: int | None = None,
 ) -> None:
     """``post.created`` / ``post.deleted`` to every channel the post reaches, in the caller's transaction.
 
     ``for_user(u)``: the data for user ``u``'s own channel (``0`` for the public ones) when it differs per
-    recipient (``per_recipient``); ``data`` for everyone otherwise.
+    recipient (``per_recipient``); ``data`` for everyone otherwise. ``actor`` (the author, for
+    ``post.created``): sockets of users in a block relation with them get ``hidden`` instead, as the feeds
+    leave the post out for them (a deletion is sent to everyone: a client drops what it may have shown).
     """
     out: list[tuple[str, str, Any]] = [
         (kinds.home(u), event, for_user(u) if for_user else data) for u in dict.fromkeys(aud.live)
@@ -120,4 +123,4 @@ async def emit_post_event(
         out.extend((channel, event, shared) for channel in _hashtag_channels(hashtags))
     if event == "post.deleted":
         out.append((kinds.post(post_id), event, data))
-    await outbox.emit_many(out)
+    await outbox.emit_many(out, actor=actor)

@@ -109,7 +109,7 @@ class PostService:
             aud = await fanout.audience(self.rt, author, visibility, mentioned)
             shared = fanout.neutral(post)
             each = fanout.per_recipient(shared, self.rt.media)
-            await fanout.emit_post_event("post.created", aud, post_id, tags, shared, for_user=each)
+            await fanout.emit_post_event("post.created", aud, post_id, tags, shared, for_user=each, actor=viewer)
             await self.rt.bus.dispatch(
                 events.PostPublished(
                     actor_id=viewer,

@@ -61,3 +61,29 @@ async def test_post_channel_follows_visibility_and_blocks(client):
         await alice.post(f"{API}/users/bob/block")
         again = await bob_ws.subscribe(f"post:{friends['id']}", since=None)
         assert again["type"] == "error" and again["code"] == "forbidden"
+
+
+async def test_a_new_post_reaches_users_in_a_block_relation_with_its_author_only_as_hidden(client):
+    """The public and hashtag channels withhold a post from those the feeds hide it from: `hidden` at its offset."""
+    bob, carol, dave, erin = await users(client, "bob", "carol", "dave", "erin")
+    assert (await carol.post(f"{API}/users/bob/block")).status_code in (200, 204)  # carol blocks the author
+    assert (await bob.post(f"{API}/users/erin/block")).status_code in (200, 204)  # the author blocks erin
+    channels = ("timeline:public", "hashtag:hello")
+    async with (
+        connect(client, carol.token) as carol_ws,
+        connect(client, dave.token) as dave_ws,
+        connect(client, erin.token) as erin_ws,
+    ):
+        for ws in (carol_ws, dave_ws, erin_ws):
+            for channel in channels:
+                assert (await ws.subscribe(channel))["type"] == "subscribed"
+        post = await bob.publish("#hello from bob")
+        for channel in channels:
+            shown = await _event(dave_ws, channel, "post.created")
+            assert shown["data"]["id"] == post["id"]
+            for ws in (carol_ws, erin_ws):
+                frame = await ws.event()
+                assert (frame["channel"], frame["event"], frame["data"]) == (channel, "hidden", {})
+                assert frame["offset"] == shown["offset"]
+    for reader in (carol, erin):
+        assert post["id"] not in [p["id"] for p in await reader.feed(f"{API}/feeds/public")]
