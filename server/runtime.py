@@ -181,6 +181,7 @@ class Runtime:
             stack.push_async_callback(payments_runtime.close, self.payments)
             if self.redis is not None:
                 stack.push_async_callback(self.redis.aclose)
+            stack.push_async_callback(self.home_read.close)  # its shared connection, before the client's
             self.social.start()
             stack.push_async_callback(self.social.stop)
             await self.ads.start()

@@ -3,7 +3,8 @@ the live position of ``timeline:home:{id}``, in one Redis round trip.
 
 Each of the four was its own round trip (~75 µs of the worker's CPU per redis-py command, ~150 µs per
 pipeline, measured on the bench machine). Each owner still builds its own commands (``Revocations.key``,
-``RedisStore.queue_home_read``, ``RedisBroker.queue_position``); this only sends them together. Nothing
+``RedisStore.queue_home_read``, ``RedisBroker.queue_position``) on a redis-py pipeline; this only sends them
+together, on ``RedisLane``'s connection shared by concurrent reads rather than through ``Pipeline.execute``. Nothing
 changes in what is checked: the token is verified first, the session's revocation key is read on every
 request, and a revoked session gets 401 before anything read is used. Without Redis, on a Redis Cluster
 (whose pipelines refuse scripts, and whose keys live on several shards) or when the pipeline fails, each
@@ -23,6 +24,7 @@ from channels.redis import RedisBroker
 from channels.redis_cluster import ClusterBroker
 from server.deps import AccessTokens, CurrentUser
 from server.realtime import kinds
+from server.redis_lane import RedisLane
 from server.social.runtime import SocialRuntime
 from server.social.schemas import Position
 from server.social.store import RedisStore
@@ -59,6 +61,14 @@ class HomeRead:
             and isinstance(broker, RedisBroker)
             and not isinstance(broker, ClusterBroker)
         )
+        # The pipeline goes out on a connection shared by concurrent reads (no pool checkout per request);
+        # ``pipe`` below only builds the commands, with the owners' own builders.
+        self.lane = RedisLane(redis.connection_pool) if redis is not None and self.batchable else None
+
+    async def close(self) -> None:
+        """Close the shared connection (the composition root calls it before closing the Redis client)."""
+        if self.lane is not None:
+            await self.lane.close()
 
     async def start(self, token: str, max_id: int | None, count: int, *, first_page: bool) -> HomeStart:
         """Authenticate ``token`` (``Unauthorized`` otherwise) and read the page's first ``count`` timeline ids
@@ -76,7 +86,7 @@ class HomeRead:
     async def _batched(
         self, store: RedisStore, user_id: int, session_id: int, max_id: int | None, count: int, first_page: bool
     ) -> HomeStart:
-        assert isinstance(self.broker, RedisBroker)  # see batchable
+        assert isinstance(self.broker, RedisBroker) and self.lane is not None  # see batchable
         pipe = self.redis.pipeline(transaction=False)  # type: ignore[union-attr]
         pipe.exists(self.tokens.revocations.key(session_id))
         # The position before the timeline: a post published after it reaches the socket, one before it is
@@ -84,7 +94,7 @@ class HomeRead:
         position = self.broker.queue_position(pipe, kinds.home(user_id)) if first_page else None
         timeline = store.queue_home_read(pipe, user_id, max_id, count)
         async with asyncio.timeout(_TIMEOUT):
-            replies = await pipe.execute()
+            replies = await self.lane.execute([args for args, _ in pipe.command_stack])
         viewer = await self.tokens.settle(user_id, session_id, bool(replies[0]))
         pos = position(replies[1]) if position is not None else None
         return HomeStart(

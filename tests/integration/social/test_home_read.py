@@ -68,3 +68,21 @@ async def test_a_bad_cursor_is_422_and_no_token_401(client):
     res = await alice.get(HOME, params={"cursor": "nope"})
     assert res.status_code == 422
     assert res.json()["code"] == "validation_error"
+
+
+async def test_the_home_feed_answers_after_its_redis_connection_is_killed(app, client, redis_client):
+    """The read's shared connection dropped by Redis (restart, ``CLIENT KILL``, idle timeout): the reader
+    who meets the dead connection is answered the slower way, and the next read opens a new one."""
+    alice, bob = await users(client, "alice", "bob")
+    await alice.follow(bob)
+    post = await bob.publish("hello")
+    assert ids((await alice.get(HOME)).json()["items"]) == [post["id"]]
+    lane = app.state.home_read.lane
+    (victim,) = await lane.execute([("CLIENT", "ID")])
+    assert await redis_client.execute_command("CLIENT", "KILL", "ID", victim) == 1
+    for _ in range(3):
+        res = await alice.get(HOME)
+        assert res.status_code == 200
+        assert ids(res.json()["items"]) == [post["id"]]
+    (now,) = await lane.execute([("CLIENT", "ID")])
+    assert now != victim
