@@ -65,6 +65,11 @@ class LocalPresence:
 
 
 _TIMEOUT = 5.0
+# Commands (or pipelines) presence runs at once. Every socket joins on connect, so a reconnect storm is a burst
+# of joins: ungated, thousands of them queued in the client's pool (``channels.redis_cluster.connect``) and the
+# broker's history reads, which the same sockets wait for, queued behind them until they timed out. Here they
+# queue for one of these slots instead, and each command's deadline starts once it holds one.
+_CONCURRENCY = 8
 
 
 class RedisPresence(LocalPresence):
@@ -83,6 +88,7 @@ class RedisPresence(LocalPresence):
         self._prefix = prefix
         self._node = secrets.token_hex(6)
         self._task: asyncio.Task[None] | None = None
+        self._gate = asyncio.Semaphore(_CONCURRENCY)
 
     def _key(self, channel: str | None, user_id: int) -> str:
         return f"{self._prefix}:u:{user_id}" if channel is None else f"{self._prefix}:c:{channel}"
@@ -112,7 +118,7 @@ class RedisPresence(LocalPresence):
         if not entries:
             return
         expires = time.time() + self.ttl
-        async with asyncio.timeout(_TIMEOUT), self._redis.pipeline(transaction=False) as pipe:
+        async with self._gate, asyncio.timeout(_TIMEOUT), self._redis.pipeline(transaction=False) as pipe:
             for channel, user_id in entries:
                 key = self._key(channel, user_id)
                 pipe.zadd(key, {self._member(channel, user_id): expires})
@@ -120,14 +126,14 @@ class RedisPresence(LocalPresence):
             await pipe.execute()
 
     async def _remove(self, channel: str | None, user_id: int) -> None:
-        async with asyncio.timeout(_TIMEOUT):
+        async with self._gate, asyncio.timeout(_TIMEOUT):
             await self._redis.zrem(self._key(channel, user_id), self._member(channel, user_id))
 
     async def members(self, channel: str) -> list[str]:
-        async with asyncio.timeout(_TIMEOUT):
+        async with self._gate, asyncio.timeout(_TIMEOUT):
             raw = await self._redis.zrangebyscore(self._key(channel, 0), time.time(), "+inf")
         return sorted({bytes(m).decode().split(":", 1)[0] for m in raw}, key=int)
 
     async def is_online(self, user_id: int) -> bool:
-        async with asyncio.timeout(_TIMEOUT):
+        async with self._gate, asyncio.timeout(_TIMEOUT):
             return bool(await self._redis.zcount(self._key(None, user_id), time.time(), "+inf"))

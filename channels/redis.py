@@ -90,9 +90,15 @@ _COMMAND_TIMEOUT = 5.0
 _ERRORS = (RedisError, OSError, asyncio.TimeoutError)
 # Failures that say Redis cannot be reached (not a script's own error): the commands queued behind fail with it.
 _UNREACHABLE = (RedisConnectionError, RedisTimeoutError, OSError, asyncio.TimeoutError)
-# Commands one broker runs at once: below the client's blocking pool (``connect``: 64 connections), which the
-# pub/sub reader, presence and the domains share with it.
-_CONCURRENCY = 48
+# Commands one broker runs at once: well below the client's blocking pool (``connect``: 64 connections), which
+# the pub/sub readers, presence (``channels.presence``: 8 at once) and the domains share with it. One event loop
+# is the bound on throughput long before 32 round trips in flight are.
+_CONCURRENCY = 32
+
+
+def _waited_for_the_pool(exc: BaseException) -> bool:
+    """Whether ``exc`` is the blocking pool's "No connection available" (every connection busy, not Redis away)."""
+    return isinstance(exc, RedisConnectionError) and isinstance(exc.__cause__, asyncio.TimeoutError)
 
 
 class RedisBroker(Broker):
@@ -184,8 +190,9 @@ class RedisBroker(Broker):
                 async with asyncio.timeout(_COMMAND_TIMEOUT):
                     yield
             except _UNREACHABLE as exc:
-                self._failing = True
-                self._failures += 1
+                if not _waited_for_the_pool(exc):
+                    self._failing = True
+                    self._failures += 1
                 raise BrokerUnavailable(str(exc)) from exc
             except _ERRORS as exc:
                 raise BrokerUnavailable(str(exc)) from exc
