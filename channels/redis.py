@@ -179,8 +179,11 @@ class RedisBroker(Broker):
         pool's connections, so in a burst (1,000 sockets subscribing at once, each reading history) the
         commands at the back of the queue timed out behind those in front on a busy machine, while Redis
         answered each at once: a reconnect storm then failed sockets with "retry", which made it worse.
-        Commands queued behind one that found Redis unreachable fail with it, at once, instead of each
-        waiting its turn to time out; one that arrives after it tries again.
+        Commands queued behind one that found Redis unreachable (refused, reset, or no answer within the
+        deadline) fail with it, at once, instead of each waiting its turn to time out; one that arrives after
+        it tries again. The pool's own "no connection available" does not count. A wait for a pool connection
+        that outlasts the deadline does (it cannot be told from a silent Redis): the broker's and presence's
+        gates keep their bursts out of the pool so that the pool does not fill.
         """
         failures = self._failures
         async with self._gate:
