@@ -19,10 +19,11 @@ from __future__ import annotations
 
 import abc
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 import msgspec
 
+from channels import names
 from channels.protocol import Position
 
 
@@ -81,12 +82,30 @@ class Broker(abc.ABC):
         # Per kind (the application's, e.g. server/realtime/kinds.py); any other kind keeps FALLBACK_HISTORY.
         self.history_policy = dict(history or {})
         self._deliver: Deliver | None = None
+        self.replaying = False
+        """True while the broker delivers, from history, what this process missed during an outage (channel by
+        channel, so not in the order it was published across channels; ``names.RECHECK`` comes first)."""
+        self._replayed: list[Callable[[], None]] = []
 
     def attach(self, deliver: Deliver) -> None:
         """Register where this process's publications go (the hub calls this once, when it is built)."""
         if self._deliver is not None:
             raise RuntimeError("this broker already delivers to a hub")
         self._deliver = deliver
+
+    def on_replayed(self, callback: Callable[[], None]) -> None:
+        """Call ``callback`` each time a replay (see ``replaying``) has ended."""
+        self._replayed.append(callback)
+
+    def replay_order(self, channels: Iterable[str]) -> list[str]:
+        """The order to replay ``channels`` in: ``names.RECHECK`` first, so a block made during the outage is
+        applied before the chat lines and comments that followed it are delivered."""
+        return sorted(channels, key=lambda c: (c != names.RECHECK, c))
+
+    def replay_ended(self) -> None:
+        self.replaying = False
+        for callback in self._replayed:
+            callback()
 
     def deliver(self, channel: str, pub: Publication) -> None:
         """Hand ``pub`` to the attached hub (dropped while nothing is attached)."""

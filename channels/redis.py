@@ -292,8 +292,12 @@ class RedisBroker(Broker):
                 if backoff > 0.05:
                     log.info("redis broker reconnected", channels=len(topics))
                 backoff = 0.05
-                for channel in list(self._channels):
-                    await self._catch_up(channel)
+                self.replaying = True
+                try:
+                    for channel in self.replay_order(self._channels):
+                        await self._catch_up(channel)
+                finally:
+                    self.replay_ended()
                 while True:
                     msg = await pubsub.get_message(timeout=_IDLE_PING)
                     if msg is None:

@@ -411,7 +411,14 @@ class ClusterBroker(RedisBroker):
     async def _subscribe_pending(self) -> None:
         """Subscribe (and catch up) each pending channel on its owner; what fails stays pending."""
         down: set[str] = set()
-        for channel in sorted(self._pending):
+        self.replaying = True
+        try:
+            await self._subscribe_each(down)
+        finally:
+            self.replay_ended()
+
+    async def _subscribe_each(self, down: set[str]) -> None:
+        for channel in self.replay_order(self._pending):
             if channel not in self._channels:
                 self._pending.discard(channel)
                 continue

@@ -20,6 +20,7 @@ import msgspec
 import structlog
 
 from channels import names, protocol
+from channels.broker import Broker
 from channels.gateway import Gateway
 from server import outbox
 
@@ -50,11 +51,25 @@ async def request(
 
 
 class RecheckSink:
-    """The hub's subscriber on ``names.RECHECK`` for one gateway: each event schedules ``gateway.recheck``."""
+    """The hub's subscriber on ``names.RECHECK`` for one gateway: each event schedules ``gateway.recheck``.
 
-    def __init__(self, gateway: Gateway) -> None:
+    After an outage the broker replays what this process missed channel by channel, this one first
+    (``Broker.replay_order``), not in publication order. So while it replays, a new block is applied at
+    once (the replayed chat lines that follow are then hidden, and so are any sent before the block: the
+    safe side), and an unblock only once the replay ended (a line sent while the block held stays hidden).
+    """
+
+    def __init__(self, gateway: Gateway, broker: Broker) -> None:
         self.gateway = gateway
+        self.broker = broker
         self.tasks: set[asyncio.Task[int]] = set()
+        self._unblocks: list[tuple[int, int, bool]] = []
+        broker.on_replayed(self._replayed)
+
+    def _replayed(self) -> None:
+        unblocks, self._unblocks = self._unblocks, []
+        if unblocks:
+            self.gateway.relations_changed(unblocks)
 
     def push(self, frame: bytes) -> None:
         try:
@@ -63,7 +78,11 @@ class RecheckSink:
             log.warning("bad recheck event")
             return
         if data.relations:
-            self.gateway.relations_changed(data.relations)
+            if self.broker.replaying:
+                self._unblocks.extend(r for r in data.relations if not r[2])
+                self.gateway.relations_changed(r for r in data.relations if r[2])
+            else:
+                self.gateway.relations_changed(data.relations)
         if not (data.users or data.kinds):
             return
         users, kinds = set(data.users) or None, set(data.kinds) or None

@@ -152,10 +152,13 @@ class Realtime:
 
     async def _listen_for_rechecks(self) -> None:
         """Subscribe this node's hub to the internal re-check channel (acted on by ``gateway.recheck``)."""
-        sub = Sub(RecheckSink(self.gateway), names.RECHECK)
+        sub = Sub(RecheckSink(self.gateway, self.broker), names.RECHECK)
         await self.gateway.hub.add(sub)
         pos = await self.broker.position(names.RECHECK)
         sub.settle(pos.offset, pos.epoch)
+        # Known delivered from here: after an outage the broker replays what this node missed (a block
+        # made meanwhile) instead of starting again from whatever comes next.
+        self.broker.seen(names.RECHECK, pos)
 
     def _close_sockets_before_server_exit(self) -> None:
         """Close sockets with 1001 *before* uvicorn's own shutdown, which would close them with 1012.
