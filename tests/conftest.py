@@ -156,7 +156,8 @@ def settings(services: dict[str, str]) -> Settings:
 @pytest.fixture(scope="session")
 async def database(settings: Settings) -> AsyncIterator[None]:
     """The schema, migrated once per session; Piccolo's engine now points at the session's database
-    (``server.db.bind``), whoever imported ``piccolo_conf`` first. Each app under test opens its own pool."""
+    (``server.db.bind``), whoever imported ``piccolo_conf`` first. Apps serving at once in one test share the
+    process's one pool (``server.db.start_pool`` counts them)."""
     from server import db
 
     await db.migrate(settings.database)
