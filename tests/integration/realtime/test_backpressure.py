@@ -10,18 +10,27 @@ from channels.hub import Hub
 from server.realtime import kinds
 
 
+class Flow:
+    """Whether anything reached any peer of a test. A wait fails on a stall (nothing delivered anywhere for
+    10 s), not on a slow machine: 1,000 sockets x 120 events is ~120k deliveries in this one process, which
+    under heavy load took longer than 10 s after the publishes ended while every frame kept flowing."""
+
+    def __init__(self) -> None:
+        self.arrived = asyncio.Event()
+
+
 class Peer:
     """The far end of a socket, in memory: ``gate`` cleared means the client stopped reading."""
 
     scope: dict = {"headers": []}
 
-    def __init__(self) -> None:
+    def __init__(self, flow: Flow) -> None:
         self.inbox: asyncio.Queue[dict] = asyncio.Queue()
         self.frames: list[dict] = []
         self.close_code: int | None = None
         self.gate = asyncio.Event()
         self.gate.set()
-        self.arrived = asyncio.Event()
+        self.arrived = flow.arrived
 
     async def accept(self) -> None:
         pass
@@ -43,6 +52,7 @@ class Peer:
         self.inbox.put_nowait({"type": "websocket.receive", "text": json.dumps(frame)})
 
     async def until(self, predicate) -> None:
+        """Wait for ``predicate``; fail if no peer of the test got anything for 10 s meanwhile."""
         while not predicate():
             self.arrived.clear()
             await asyncio.wait_for(self.arrived.wait(), 10)
@@ -61,7 +71,8 @@ async def test_slow_consumer_is_cut_at_its_bound_while_others_flow(broker):
         return Identity(user_id=int(token), session_id=int(token))
 
     gateway = Gateway(Hub(broker), authenticate, Everyone(), GatewayConfig(queue_count=50), vocabulary=kinds.VOCABULARY)
-    peers = [Peer() for _ in range(4)]
+    flow = Flow()
+    peers = [Peer(flow) for _ in range(4)]
     tasks = [asyncio.create_task(gateway.serve(p)) for p in peers]
     for n, peer in enumerate(peers, start=1):
         peer.say({"type": "auth", "id": 1, "token": str(n)})
@@ -98,7 +109,8 @@ async def test_one_slow_consumer_among_a_thousand_sockets_leaves_the_others_unto
         return Identity(user_id=int(token), session_id=int(token))
 
     gateway = Gateway(Hub(broker), authenticate, Everyone(), GatewayConfig(queue_count=50), vocabulary=kinds.VOCABULARY)
-    peers = [Peer() for _ in range(1000)]
+    flow = Flow()
+    peers = [Peer(flow) for _ in range(1000)]
     tasks = [asyncio.create_task(gateway.serve(p)) for p in peers]
     for n, peer in enumerate(peers, start=1):
         peer.say({"type": "auth", "id": 1, "token": str(n)})
