@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 from typing import Any
 
 import msgspec
@@ -59,9 +60,10 @@ class Room:
             await self.chat(user_id, stream_id, row, text)
             return None
         if event == "reaction":
-            if not self.rt.allowed(stream_id, user_id):
-                await self._state(user_id, stream_id)
-                self.rt.remember_allowed(stream_id, user_id)
+            if not self.rt.reaction_access.get(stream_id, user_id):
+                asked_at = time.monotonic()
+                await self._state(user_id, stream_id)  # refuses (and caches nothing) when not allowed
+                self.rt.reaction_access.put(stream_id, user_id, True, asked_at)
             try:
                 kind = _REACTION.decode(data).kind
             except msgspec.DecodeError as exc:

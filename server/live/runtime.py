@@ -29,7 +29,8 @@ from server.video.signing import AccessCache, AccessChanges
 log = structlog.get_logger(__name__)
 
 PERMISSION_TTL = 2.0
-"""Seconds a node trusts "may react here" (reactions are too frequent to ask the database each time)."""
+"""Seconds a node trusts "may react here" (reactions are too frequent to ask the database each time). A ban or a
+block made on this node ends it at once (``AccessChanges``); one made on another node within this bound."""
 
 
 class LiveRuntime:
@@ -49,13 +50,15 @@ class LiveRuntime:
         """Signs the HLS playback URLs (``server.live.signing.playback_url``)."""
         # Whether a playback token's viewer may still see its stream (the playback hook's re-check).
         self.playback_access = AccessCache(access_changes)
+        self.access_changes = self.playback_access.changes
+        # Whether a user may react in a stream (per stream and user), dropped at once by a ban or block made here.
+        self.reaction_access = AccessCache(self.access_changes, ttl=PERMISSION_TTL)
         self.broker = broker
         self.presence = presence
         self.counters = SharedCounters(redis)
         self.limiter = RateLimiter(redis, prefix="sf:rl:live:")
         self._reactions: dict[int, Counter[str]] = {}
         self._dirty: set[int] = set()
-        self._allowed: dict[tuple[int, int], float] = {}
         self._tasks: list[asyncio.Task[None]] = []
 
     # --- reactions -------------------------------------------------------------------------------
@@ -122,16 +125,12 @@ class LiveRuntime:
             self.playback_access.put(stream_id, viewer, allowed, asked_at)
         return allowed
 
-    def allowed(self, stream_id: int, user_id: int) -> bool:
-        return self._allowed.get((stream_id, user_id), 0.0) > time.monotonic()
+    def banned(self, user_id: int) -> None:
+        """``user_id`` was banned (or timed out) here: their next reaction on this node asks the database again.
 
-    def remember_allowed(self, stream_id: int, user_id: int) -> None:
-        if len(self._allowed) > 100_000:
-            self._allowed.clear()
-        self._allowed[(stream_id, user_id)] = time.monotonic() + PERMISSION_TTL
-
-    def forget_permission(self, stream_id: int, user_id: int) -> None:
-        self._allowed.pop((stream_id, user_id), None)
+        Through ``AccessChanges``, so a permission check that was already running when the ban committed is not
+        kept either (``AccessCache.put``'s ``asked_at``)."""
+        self.access_changes.note([user_id])
 
     # --- lifecycle -------------------------------------------------------------------------------
 

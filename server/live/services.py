@@ -114,7 +114,7 @@ class StreamService:
                 LiveBan(id=new_id(), stream=stream_id, user=target["id"], until=until, created_by=user.id)
             ).returning(LiveBan.until, LiveBan.created_at)
         row = rows[0]
-        self.rt.forget_permission(stream_id, target["id"])
+        self.rt.banned(target["id"])
         person = schemas.ChatUser(str(target["id"]), target["username"], target["display_name"], target["avatar_url"])
         return schemas.Ban(user=person, until=row["until"], created_at=row["created_at"])
 

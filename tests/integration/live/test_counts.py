@@ -95,3 +95,32 @@ async def test_heartbeats_need_a_live_stream_and_a_session_id(live):
     stream = await go_live(live, alice)
     for body in ({}, {"session_id": "short"}, {"session_id": "bad id with spaces"}):
         assert (await live.post(f"{API}/live/{stream['id']}/heartbeat", json=body)).status_code == 422
+
+
+async def test_a_ban_or_block_stops_counting_reactions_at_once(live):
+    """Reactions are allowed from a per-node cache: a ban, or a block by the streamer, made on this node ends
+    it at once. Before, a block left a viewer's reactions counted until the cache's 2 s ran out."""
+    alice = await creator(live, "alice")
+    bob, carol, dave = await signup(live, "bob"), await signup(live, "carol"), await signup(live, "dave")
+    sid = (await go_live(live, alice))["id"]
+    async with (
+        connect(live, bob.token) as bob_ws,
+        connect(live, carol.token) as carol_ws,
+        connect(live, dave.token) as dave_ws,
+        connect(live, alice.token) as watcher,
+    ):
+        await watcher.subscribe(f"live:{sid}")
+        for ws in (bob_ws, carol_ws):  # allowed, and remembered as allowed
+            assert (await ws.call(react(sid, "fire")))["type"] == "published"
+        assert (await alice.post(f"{API}/live/{sid}/bans", json={"username": "bob"})).status_code == 201
+        assert (await alice.post(f"{API}/users/carol/block")).status_code in (200, 204)
+        for ws in (bob_ws, carol_ws):
+            reply = await ws.call(react(sid, "clap"))
+            assert reply["type"] == "error" and reply["code"] == "forbidden", reply
+        # dave's reaction is counted after theirs would have been: once it shows, theirs never will.
+        assert (await dave_ws.call(react(sid, "love")))["type"] == "published"
+        totals: dict[str, int] = {}
+        while "love" not in totals:
+            for kind, n in (await next_event(watcher, "reactions"))["data"]["counts"].items():
+                totals[kind] = totals.get(kind, 0) + n
+        assert totals == {"fire": 2, "love": 1}
