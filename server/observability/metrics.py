@@ -48,6 +48,18 @@ RELAY_PUBLISH = Histogram(
     "Time the outbox relay takes to publish one event to the broker",
     buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1),
 )
+RELAY_ACTIVE = Gauge(
+    f"{PREFIX}_relay_active",
+    "1 in the process whose outbox relay holds the relay lock and relays, else 0 (the cluster's sum is 1)",
+    multiprocess_mode="livesum",
+)
+RELAY_INTERRUPTIONS = Counter(
+    f"{PREFIX}_relay_interruptions_total",
+    "Outbox relay interruptions, by reason: connect (no database connection), connection_lost (closed "
+    "under it), timeout (a statement or a dead link), database (another database error), broker "
+    "(the broker unavailable while publishing)",
+    ["reason"],
+)
 JOBS_QUEUED = Gauge(
     f"{PREFIX}_jobs_queued", "Jobs waiting or running, by job kind", ["kind", "status"], multiprocess_mode="livemax"
 )

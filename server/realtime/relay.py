@@ -3,6 +3,16 @@
 - Wake-up: LISTEN ``outbox`` (``server.outbox.emit`` NOTIFYs on commit), with a slow fallback poll.
 - One relay across nodes: each node tries ``pg_try_advisory_lock`` on a dedicated connection; the holder
   relays, the others stand by and retry, and take over when the holder's connection (and lock) goes.
+- Never stalled silently (the lock is a session lock: it lives exactly as long as the holder's backend):
+  every statement is bounded on both sides (server ``statement_timeout``, client ``command_timeout``), so
+  a relay on a dead link gives up its connection within ``poll`` + ``QUERY_TIMEOUT`` and reconnects. The
+  server lets go of the lock of a client that went away: TCP keepalives and ``tcp_user_timeout`` notice a
+  dead link, ``idle_session_timeout`` a holder that stopped talking (a frozen process, whose kernel still
+  answers keepalives): the relay runs a statement at least every ``poll`` seconds, and a batch marks what
+  it published at least every ``BATCH_BUDGET`` seconds. A connection the server closes (restart,
+  ``pg_terminate_backend``) wakes the relay at once; it reconnects and tries the lock like any node.
+- Wake-ups missed while a relay had no connection are not lost: a relay that takes the lock drains
+  before it waits for the first NOTIFY, and the poll covers any other gap.
 - Order: rows are stamped with ``seq`` at commit (see ``server.outbox``); per channel ``seq`` order is
   commit order, and no row of a channel with a smaller ``seq`` can still commit once a larger one is
   visible. Rows are selected by ``published_at IS NULL`` rather than "seq greater than the last", so a
@@ -27,7 +37,7 @@ import asyncpg
 import structlog
 
 from channels.broker import Broker, BrokerUnavailable
-from server.observability.metrics import RELAY_PUBLISH
+from server.observability.metrics import RELAY_ACTIVE, RELAY_INTERRUPTIONS, RELAY_PUBLISH
 from server.observability.tracing import continued
 from server.outbox import NOTIFY_CHANNEL
 
@@ -38,6 +48,41 @@ APPLICATION_NAME = "outbox-relay"
 BATCH = 500
 KEEP_PUBLISHED = "1 day"
 STOP_GRACE = 2.0
+CONNECT_TIMEOUT = 10.0
+QUERY_TIMEOUT = 30.0
+"""Server-side bound of every relay statement; the client gives up ``CLIENT_GRACE`` later (a dead link)."""
+CLIENT_GRACE = 5.0
+BATCH_BUDGET = 10.0
+"""A batch stops publishing after this long and marks what it published (then the next batch goes on)."""
+RECONNECT_DELAY = 1.0
+# A dead peer is noticed by the server in about idle + interval * count seconds (and unacknowledged data in
+# tcp_user_timeout): then the backend exits and the relay lock is free for another node.
+KEEPALIVE = {"tcp_keepalives_idle": "10", "tcp_keepalives_interval": "5", "tcp_keepalives_count": "3"}
+TCP_USER_TIMEOUT_MS = "30000"
+
+
+def session_settings() -> dict[str, str]:
+    """The relay connection's server settings at connect: its name, statement bounds, keepalives."""
+    return {
+        # Named, so pg_stat_activity / pg_locks say which backend holds RELAY_LOCK (``lock_holder``).
+        "application_name": APPLICATION_NAME,
+        "statement_timeout": f"{int(QUERY_TIMEOUT * 1000)}",
+        "lock_timeout": f"{int(QUERY_TIMEOUT * 1000)}",
+        **KEEPALIVE,
+    }
+
+
+def holder_settings(poll: float) -> dict[str, str]:
+    """Settings of newer PostgreSQL releases for the lock holder's session, set where the server has them
+    (``idle_session_timeout``: 14, ``tcp_user_timeout``: 12), so that an older server still relays."""
+    # The relay's longest quiet spell: a wait of ``poll``, or a batch's publishing (``BATCH_BUDGET`` plus one
+    # publish, which the broker bounds at 5 s); twice that and a minute more before the server gives up on it.
+    idle = 2 * (max(poll, BATCH_BUDGET) + 5.0) + 60.0
+    return {"idle_session_timeout": f"{int(idle * 1000)}", "tcp_user_timeout": TCP_USER_TIMEOUT_MS}
+
+
+class ConnectionLost(Exception):
+    """The relay's connection closed under it (the server restarted, or it was terminated)."""
 
 
 class Relay:
@@ -52,6 +97,8 @@ class Relay:
         self.published = 0
         self.last_error: str | None = None
         """Why the relay last could not relay (connect, database or broker error); ``None`` once it relays."""
+        self.backend_pid: int | None = None
+        """The PostgreSQL backend of the connection that holds the lock while ``active`` (else ``None``)."""
         # Test seam: called after each publish, before the batch is marked (to simulate a crash there).
         self.after_publish: Callable[[int], None] | None = None
         self._wake = asyncio.Event()
@@ -87,70 +134,107 @@ class Relay:
                 await event.wait()
 
     async def _run(self) -> None:
+        standing_by = False
         while not self._stopping:
             conn: asyncpg.Connection | None = None
+            connected = interrupted = False
             try:
-                # Named, so pg_stat_activity / pg_locks say which backend holds RELAY_LOCK (``lock_holder``).
-                conn = await asyncpg.connect(self.dsn, server_settings={"application_name": APPLICATION_NAME})
+                conn = await asyncpg.connect(
+                    self.dsn,
+                    timeout=CONNECT_TIMEOUT,
+                    command_timeout=QUERY_TIMEOUT + CLIENT_GRACE,
+                    server_settings=session_settings(),
+                )
+                connected = True
                 if not await conn.fetchval("SELECT pg_try_advisory_lock($1)", RELAY_LOCK):
-                    await conn.close()
+                    if not standing_by:
+                        log.info("outbox relay standing by", reason="another node holds the relay lock")
+                        standing_by = True
+                    await _close(conn)
                     conn = None
                     await self._until(self._stopped, self.standby_retry)
                     continue
+                standing_by = False
+                optional = holder_settings(self.poll)
+                await conn.execute(
+                    "SELECT set_config(name, v.value, false) FROM unnest($1::text[], $2::text[]) AS v(name, value) "
+                    "JOIN pg_settings USING (name)",
+                    list(optional),
+                    list(optional.values()),
+                )
                 self.active = True
+                self.backend_pid = conn.get_server_pid()
+                RELAY_ACTIVE.set(1)
                 self.last_error = None
                 await conn.add_listener(NOTIFY_CHANNEL, lambda *_: self._wake.set())
-                log.info("outbox relay active")
+                # The server closing the connection (restart, pg_terminate_backend) ends the wait at once.
+                conn.add_termination_listener(lambda _: self._wake.set())
+                log.info("outbox relay active", backend_pid=self.backend_pid)
                 await self._relay(conn)
             except asyncio.CancelledError:
                 if conn is not None:
                     conn.terminate()  # may be mid-query: a graceful close would wait for the server's answer
                 raise
             except Exception as exc:
+                reason = _reason(exc) if connected else "connect"
                 self.last_error = repr(exc)
-                log.warning("outbox relay interrupted", error=str(exc))
-                await self._until(self._stopped, 1.0)
+                RELAY_INTERRUPTIONS.labels(reason).inc()
+                log.warning("outbox relay interrupted", reason=reason, error=repr(exc), was_active=self.active)
+                standing_by = False
+                interrupted = True
             finally:
+                if self.active:
+                    RELAY_ACTIVE.set(0)
                 self.active = False
-                if conn is not None and not conn.is_closed():
-                    try:
-                        async with asyncio.timeout(2):
-                            await conn.close()
-                    except Exception:
-                        conn.terminate()
+                self.backend_pid = None
+                if conn is not None:
+                    await _close(conn)  # before the pause: a lock still held on a stuck connection goes now
+            if interrupted:
+                await self._until(self._stopped, RECONNECT_DELAY)
 
     async def _relay(self, conn: asyncpg.Connection) -> None:
         rounds = 0
         while not self._stopping:
             self._wake.clear()
+            if conn.is_closed():
+                raise ConnectionLost("the relay's database connection was closed")
             try:
                 while await self.drain(conn) == BATCH and not self._stopping:
                     pass
             except BrokerUnavailable as exc:
                 self.last_error = repr(exc)
+                RELAY_INTERRUPTIONS.labels("broker").inc()
                 log.warning("outbox relay: broker unavailable", error=str(exc))
-                await self._until(self._stopped, 1.0)
+                await self._until(self._stopped, RECONNECT_DELAY)
                 continue
             rounds += 1
             if rounds % 100 == 0:
-                await conn.execute(
-                    "DELETE FROM outbox_events WHERE published_at < now() - $1::interval", KEEP_PUBLISHED
-                )
+                try:
+                    await conn.execute(
+                        "DELETE FROM outbox_events WHERE published_at < now() - $1::interval", KEEP_PUBLISHED
+                    )
+                except asyncpg.QueryCanceledError as exc:  # statement_timeout: the connection is still good
+                    log.warning("outbox cleanup timed out", error=str(exc))
             if not self._stopping:
-                await self._until(self._wake, self.poll)  # a NOTIFY, or stop
+                await self._until(self._wake, self.poll)  # a NOTIFY, stop, the connection closing, or the poll
 
     async def drain(self, conn: asyncpg.Connection) -> int:
-        """Publish one batch of unpublished rows in id order; return how many there were."""
+        """Publish one batch of unpublished rows in ``seq`` order; return how many there were (``BATCH`` when
+        it stopped after ``BATCH_BUDGET`` seconds with some left, so that the caller goes on)."""
         rows = await conn.fetch(
             "SELECT id, channel, event, data::text AS data, actor, traceparent FROM outbox_events "
             "WHERE published_at IS NULL ORDER BY seq LIMIT $1",
             BATCH,
         )
         done: list[int] = []
+        deadline = time.monotonic() + BATCH_BUDGET
         try:
             for row in rows:
                 if self._stopping:
                     break
+                if time.monotonic() > deadline:
+                    await self._mark(conn, done)  # the session stays busy: no idle_session_timeout
+                    return BATCH
                 started = time.perf_counter()
                 # Part of the trace of the request or job that emitted the row (when it was traced).
                 with continued(
@@ -191,3 +275,30 @@ class Relay:
     async def _mark(conn: asyncpg.Connection, ids: list[int]) -> None:
         if ids:
             await conn.execute("UPDATE outbox_events SET published_at = now() WHERE id = ANY($1::bigint[])", ids)
+
+
+async def _close(conn: asyncpg.Connection) -> None:
+    """Close ``conn`` politely if the server answers within 2 s, else drop it."""
+    if conn.is_closed():
+        return
+    try:
+        async with asyncio.timeout(2):
+            await conn.close()
+    except Exception:
+        conn.terminate()
+
+
+def _reason(exc: BaseException) -> str:
+    """A stable word for why a connected relay was interrupted (``socialflow_relay_interruptions_total``)."""
+    lost = (
+        ConnectionLost,
+        ConnectionError,
+        asyncpg.ConnectionDoesNotExistError,
+        asyncpg.AdminShutdownError,
+        asyncpg.InterfaceError,
+    )
+    if isinstance(exc, lost):
+        return "connection_lost"
+    if isinstance(exc, TimeoutError | asyncpg.QueryCanceledError | asyncpg.IdleSessionTimeoutError):
+        return "timeout"
+    return "database"

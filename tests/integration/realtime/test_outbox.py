@@ -54,6 +54,41 @@ async def why_not(relay: Relay) -> str:
     return f"{state} lock_holder={holder} unpublished={left}"
 
 
+DEADLINE = 60.0  # a hang guard for what must happen eventually, never a timing check
+
+
+async def eventually(check, relay: Relay) -> None:
+    """Wait until ``await check()`` holds; after ``DEADLINE`` fail with what the relay was doing."""
+    loop = asyncio.get_running_loop()
+    give_up = loop.time() + DEADLINE
+    while not await check():
+        if loop.time() > give_up:
+            raise AssertionError(f"gave up waiting: {await why_not(relay)}")
+        await asyncio.sleep(0.02)
+
+
+async def terminate_relay_backends(pid: int | None = None) -> list[int]:
+    """``pg_terminate_backend`` on this database's ``outbox-relay`` connections (only ``pid``, if given), as an
+    operator or a PostgreSQL restart would end them; returns the pids ended, once each has exited."""
+    import asyncpg
+
+    from server.realtime.relay import APPLICATION_NAME
+
+    conn = await asyncpg.connect(db.engine().config["dsn"])
+    try:
+        pids = await conn.fetch(
+            "SELECT pid FROM pg_stat_activity WHERE application_name = $1 AND datname = current_database() "
+            "AND ($2::int IS NULL OR pid = $2)",
+            APPLICATION_NAME,
+            pid,
+        )
+        # One by one, after the selection: in one statement the planner may call it on rows before filtering.
+        ended = [r["pid"] for r in pids if await conn.fetchval("SELECT pg_terminate_backend($1, 60000)", r["pid"])]
+    finally:
+        await conn.close()
+    return sorted(ended)
+
+
 async def run_relay(broker, until):
     """Run one relay until ``until()`` holds (woken by NOTIFY), then stop it."""
     relay = Relay(db.engine().config["dsn"], broker, poll=30.0)
@@ -251,3 +286,29 @@ async def test_many_concurrent_writers_publish_each_channel_in_commit_order(rela
         assert await published(relay_broker, "post:7") == expected
     finally:
         await db.close_pool()
+
+
+async def test_a_relay_whose_connection_is_killed_reconnects_and_publishes_what_comes_next(relay_broker):
+    """No poll (an hour): only the connection's end can wake the relay, and the NOTIFY of the event emitted
+    meanwhile went to no one. It reconnects, takes the lock again and drains what it missed."""
+    await db.start_pool()
+    try:
+        relay = Relay(db.engine().config["dsn"], relay_broker, poll=3600.0)
+        relay.start()
+        try:
+            await eventually(lambda: _true(relay.active), relay)
+            killed = relay.backend_pid
+            assert await terminate_relay_backends() == [killed]
+            async with User._meta.db.transaction():
+                await emit("user:3", "notification.created", {"id": "after-the-kill"})
+            await eventually(all_marked, relay)
+            assert await published(relay_broker, "user:3") == [b'{"id": "after-the-kill"}']
+            assert relay.active and relay.backend_pid not in (None, killed), await why_not(relay)
+        finally:
+            await relay.stop()
+    finally:
+        await db.close_pool()
+
+
+async def _true(value: object) -> bool:
+    return bool(value)
