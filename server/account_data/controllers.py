@@ -27,20 +27,27 @@ class AccountDataController(Controller):
         status_code=202,
         summary="Export everything the caller stored (a zip of JSON plus media, built by a job)",
         description="Progress arrives as `export.progress {id, percent}` on `user:{id}`; the end as a "
-        "`data_export_ready` notification whose `extra.download_url` is valid 24 h.",
+        "`data_export_ready` notification whose `extra.download_url` is valid 24 h, and only while the "
+        "session that asked stays signed in and the password is unchanged.",
         responses=problems(401),
     )
     async def request_export(self, current_user: AuthUser, settings: NamedDependency[Settings]) -> ExportView:
-        return await export.request_export(current_user.id, settings)
+        return await export.request_export(current_user.id, current_user.session_id, settings)
 
-    @get("/export/{export_id:str}", summary="One of the caller's exports", responses=problems(401, 404))
+    @get(
+        "/export/{export_id:str}",
+        summary="One of the caller's exports",
+        description="Once ready, `download_url` is a fresh link for the caller's own session.",
+        responses=problems(401, 404),
+    )
     async def get_export(
         self,
         export_id: Annotated[str, Parameter(description="The export's id")],
         current_user: AuthUser,
         settings: NamedDependency[Settings],
     ) -> ExportView:
-        return await export.get_export(current_user.id, parse_id(export_id, "no such export"), settings)
+        eid = parse_id(export_id, "no such export")
+        return await export.get_export(current_user.id, current_user.session_id, eid, settings)
 
     @delete(
         "/",
@@ -68,7 +75,7 @@ class ExportDownloadController(Controller):
 
     @get(
         "/{export_id:str}/download",
-        summary="Download an export through its signed link (valid 24 h)",
+        summary="Download an export through its signed link (valid 24 h, voided by a sign-out or password change)",
         responses=problems(404, 422),
         media_type="application/zip",
     )
@@ -78,6 +85,8 @@ class ExportDownloadController(Controller):
         expires: Annotated[int, Parameter(description="Link expiry, Unix seconds")],
         signature: Annotated[str, Parameter(description="HMAC of the link", max_length=128)],
         settings: NamedDependency[Settings],
+        session: Annotated[int, Parameter(description="The session the link was issued to (an id, not a token)")] = 0,
     ) -> File:
-        path, name = await export.open_download(parse_id(export_id, "no such export"), expires, signature, settings)
+        eid = parse_id(export_id, "no such export")
+        path, name = await export.open_download(eid, expires, session, signature, settings)
         return File(path=path, filename=name, media_type="application/zip")

@@ -2,7 +2,8 @@
 
 Progress goes to ``data_exports.progress`` and, live, as ``export.progress {id, percent}`` on the
 owner's ``user:{id}`` channel; the end is an ``export.ready`` event and a ``data_export_ready``
-notification carrying a signed download link valid 24 h.
+notification carrying a signed download link valid 24 h, and only while the session that asked for the
+export stays signed in and the password stays the same (``server.account_data.links``).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import msgspec
 import structlog
 
 from models.account_data import DataExport
+from models.accounts import User
 from server import db, outbox
 from server.account_data import links, queries
 from server.account_data.schemas import ExportView
@@ -40,11 +42,17 @@ def exports_dir(settings: Settings) -> Path:
     return folder
 
 
-def view(row: dict[str, Any], settings: Settings) -> ExportView:
+_GONE = "this download link is invalid, has expired, or was voided by a sign-out or a password change"
+
+
+def view(row: dict[str, Any], settings: Settings, session_id: int = 0, password_hash: str | None = None) -> ExportView:
+    """The export; once ready, its link for ``session_id`` (the caller's session) under ``password_hash``."""
     url = None
-    if row["status"] == "ready" and row["expires_at"] is not None and row["expires_at"] > datetime.now(UTC):
+    ready = row["status"] == "ready" and row["expires_at"] is not None and row["expires_at"] > datetime.now(UTC)
+    if ready and password_hash is not None:
+        expires = int(row["expires_at"].timestamp())
         sec = settings.security.secret_key
-        url = links.download_url(settings.public_url, sec, row["id"], int(row["expires_at"].timestamp()))
+        url = links.download_url(settings.public_url, sec, row["id"], expires, session_id, password_hash)
     return ExportView(
         id=str(row["id"]),
         status=row["status"],
@@ -57,8 +65,10 @@ def view(row: dict[str, Any], settings: Settings) -> ExportView:
     )
 
 
-async def request_export(user_id: int, settings: Settings) -> ExportView:
-    """Queue an export; one already pending or running is answered instead of starting a second."""
+async def request_export(user_id: int, session_id: int, settings: Settings) -> ExportView:
+    """Queue an export; one already pending or running is answered instead of starting a second.
+
+    Its link, when ready, is bound to ``session_id`` (the caller's session)."""
     async with db.transaction():
         # Serialize one user's requests so two clicks make one export.
         await queries.lock_user_exports(user_id)
@@ -70,11 +80,17 @@ async def request_export(user_id: int, settings: Settings) -> ExportView:
         if open_ is not None:
             return view(open_, settings)
         rows = await DataExport.insert(DataExport(user=user_id)).returning(*DataExport.all_columns())
-        await enqueue(JOB, {"export_id": rows[0]["id"]}, queue_name="account")
+        await enqueue(JOB, {"export_id": rows[0]["id"], "session_id": session_id}, queue_name="account")
     return view(rows[0], settings)
 
 
-async def get_export(user_id: int, export_id: int, settings: Settings) -> ExportView:
+async def _password_hash(user_id: int) -> str | None:
+    row = await User.select(User.password_hash).where(User.id == user_id).first()
+    return None if row is None else str(row["password_hash"])
+
+
+async def get_export(user_id: int, session_id: int, export_id: int, settings: Settings) -> ExportView:
+    """The caller's export, its link (once ready) bound to the caller's session."""
     row = (
         await DataExport.select(*DataExport.all_columns())
         .where((DataExport.id == export_id) & (DataExport.user == user_id))
@@ -82,7 +98,7 @@ async def get_export(user_id: int, export_id: int, settings: Settings) -> Export
     )
     if row is None:
         raise NotFound("no such export")
-    return view(row, settings)
+    return view(row, settings, session_id, await _password_hash(user_id))
 
 
 async def _progress(export_id: int, user_id: int, percent: int, status: str = "running") -> None:
@@ -120,8 +136,8 @@ def _write_zip(target: Path, files: dict[str, bytes], media: list[tuple[Path, st
     return target.stat().st_size
 
 
-async def build(export_id: int, settings: Settings) -> None:
-    """The job: gather every section, zip it with the media, then notify with the signed link."""
+async def build(export_id: int, settings: Settings, session_id: int = 0) -> None:
+    """The job: gather every section, zip it with the media, then notify with a link for ``session_id``."""
     row = await DataExport.select(*DataExport.all_columns()).where(DataExport.id == export_id).first()
     if row is None or row["status"] in ("ready", "failed"):
         return
@@ -153,7 +169,9 @@ async def build(export_id: int, settings: Settings) -> None:
         raise
     now = datetime.now(UTC)
     expires = (now + LINK_TTL).replace(microsecond=0)
-    url = links.download_url(settings.public_url, settings.security.secret_key, export_id, int(expires.timestamp()))
+    password_hash = await _password_hash(user_id) or ""
+    sec, at = settings.security.secret_key, int(expires.timestamp())
+    url = links.download_url(settings.public_url, sec, export_id, at, session_id, password_hash)
     async with db.transaction():
         await DataExport.update(
             {
@@ -172,16 +190,23 @@ async def build(export_id: int, settings: Settings) -> None:
     log.info("data_export_ready", export_id=export_id, size=size, media=len(media))
 
 
-async def open_download(export_id: int, expires: int, signature: str, settings: Settings) -> tuple[Path, str]:
-    """The zip behind a signed link; an expired, forged or unknown link is ``NotFound``."""
-    if not links.valid(settings.security.secret_key, export_id, expires, signature):
-        raise NotFound("this download link is invalid or has expired")
-    row = await DataExport.select(DataExport.file_name, DataExport.status).where(DataExport.id == export_id).first()
+async def open_download(
+    export_id: int, expires: int, session_id: int, signature: str, settings: Settings
+) -> tuple[Path, str]:
+    """The zip behind a signed link; an expired, forged, unknown or voided link is ``NotFound`` (one answer for
+    all: the link says nothing about which)."""
+    if expires < datetime.now(UTC).timestamp() or not 0 < session_id < 1 << 63:
+        raise NotFound(_GONE)
+    row = await queries.download_state(export_id, session_id)
     if row is None or row["status"] != "ready" or not row["file_name"]:
-        raise NotFound("this download link is invalid or has expired")
+        raise NotFound(_GONE)
+    if not links.valid(settings.security.secret_key, export_id, expires, session_id, row["password_hash"], signature):
+        raise NotFound(_GONE)  # forged, or the password changed since the link was made
+    if not row["session_live"] or row["suspended_at"] is not None:
+        raise NotFound(_GONE)  # signed out (that session, or all), or the account's deletion was requested
     path = exports_dir(settings) / row["file_name"]
     if not path.is_file():
-        raise NotFound("this download link is invalid or has expired")
+        raise NotFound(_GONE)
     return path, f"social-flow-export-{export_id}.zip"
 
 

@@ -10,9 +10,9 @@ from server.observability.tracing import traced_job
 
 
 @traced_job(export.JOB)
-async def build_export(context: JobContext, export_id: int) -> None:
-    """Build one export (a failure marks it failed; the user may ask again)."""
-    await export.build(export_id, settings_of(context))
+async def build_export(context: JobContext, export_id: int, session_id: int = 0) -> None:
+    """Build one export (a failure marks it failed; the user may ask again); its link is for ``session_id``."""
+    await export.build(export_id, settings_of(context), session_id)
 
 
 async def purge(context: JobContext, timestamp: int) -> None:

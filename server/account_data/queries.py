@@ -90,6 +90,18 @@ async def lock_user_exports(user_id: int) -> None:
     await sql.execute("SELECT pg_advisory_xact_lock(24337, hashtext($1))", str(user_id))
 
 
+async def download_state(export_id: int, session_id: int) -> Any:
+    """What a download link is checked against: the export, its owner's password hash and suspension, and
+    whether ``session_id`` is a live session of that owner (one round trip on an unauthenticated route)."""
+    return await sql.fetchrow(
+        "SELECT d.status, d.file_name, u.password_hash, u.suspended_at, s.id IS NOT NULL AS session_live "
+        'FROM data_exports d JOIN users u ON u.id = d."user" LEFT JOIN auth_sessions s ON s.id = $2 '
+        'AND s."user" = d."user" AND s.revoked_at IS NULL AND s.expires_at > now() WHERE d.id = $1',
+        export_id,
+        session_id,
+    )
+
+
 async def expire_export_files() -> list[str]:
     """Forget the file of every export whose link expired; the file names, for deleting them."""
     rows = await sql.fetch(

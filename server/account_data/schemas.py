@@ -8,7 +8,8 @@ import msgspec
 
 
 class ExportView(msgspec.Struct):
-    """An export: ``status`` pending → running → ready (or failed); ``download_url`` once ready, for 24 h."""
+    """An export: ``status`` pending → running → ready (or failed); ``download_url`` once ready, for 24 h at most
+    (a link for the caller's session, void once it signs out or the password changes)."""
 
     id: str
     status: str

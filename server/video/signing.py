@@ -21,7 +21,7 @@ import hmac
 import time
 from collections.abc import Iterable
 
-from server.security import constant_time_equals
+from server.security import constant_time_equals, derive_key
 
 PUBLIC = "p"
 """The token of a public or unlisted video's files: no signature needed."""
@@ -29,7 +29,7 @@ PUBLIC = "p"
 
 def _key(secret: str, scope: str) -> bytes:
     # A key of its own, derived from the app secret: a media signature can never double as anything else.
-    return hmac.new(secret.encode(), f"social-flow {scope} url v1".encode(), hashlib.sha256).digest()
+    return derive_key(secret, f"social-flow {scope} url v1")
 
 
 def _mac(secret: str, video_id: int, expires: int, scope: str) -> str:

@@ -19,9 +19,9 @@ from server.video.signing import AccessChanges
 
 def test_export_link_with_non_ascii_signature_is_just_invalid():
     expires = int(time.time()) + 3600
-    good = links.signature("k", 1, expires)
-    assert links.valid("k", 1, expires, good)
-    assert not links.valid("k", 1, expires, "é" * 64)
+    good = links.signature("k", 1, expires, 7, "hash")
+    assert links.valid("k", 1, expires, 7, "hash", good)
+    assert not links.valid("k", 1, expires, 7, "hash", "é" * 64)
 
 
 def test_signed_image_url_with_non_ascii_signature_is_just_invalid():

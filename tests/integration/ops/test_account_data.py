@@ -55,7 +55,7 @@ async def test_export_builds_a_zip_reports_progress_and_notifies_with_a_signed_l
 
     parts = urlsplit(link)
     query = parse_qs(parts.query)
-    assert "token" not in query and set(query) == {"expires", "signature"}
+    assert "token" not in query and set(query) == {"expires", "session", "signature"}
     res = await client.get(f"{parts.path}?{parts.query}")  # no Authorization: the signature is the key
     assert res.status_code == 200 and res.headers["content-type"] == "application/zip"
     zf = zipfile.ZipFile(io.BytesIO(res.content))
@@ -69,15 +69,79 @@ async def test_export_builds_a_zip_reports_progress_and_notifies_with_a_signed_l
     media = [n for n in names if n.startswith("media/avatars/")]
     assert len(media) == 1 and zf.read(media[0])[:4] in (b"\x89PNG", b"RIFF", b"\xff\xd8\xff\xe0", b"\xff\xd8\xff\xdb")
 
-    forged = query["signature"][0][:-1] + ("0" if query["signature"][0][-1] != "0" else "1")
-    bad = await client.get(f"{parts.path}?expires={query['expires'][0]}&signature={forged}")
+    expires, session, sig = query["expires"][0], query["session"][0], query["signature"][0]
+    forged = sig[:-1] + ("0" if sig[-1] != "0" else "1")
+    bad = await client.get(f"{parts.path}?expires={expires}&session={session}&signature={forged}")
     assert bad.status_code == 404
-    longer = await client.get(
-        f"{parts.path}?expires={int(query['expires'][0]) + 3600}&signature={query['signature'][0]}"
-    )
+    longer = await client.get(f"{parts.path}?expires={int(expires) + 3600}&session={session}&signature={sig}")
     assert longer.status_code == 404  # extending the expiry breaks the signature
-    expired_sig = await client.get(f"{parts.path}?expires=1000&signature={query['signature'][0]}")
+    expired_sig = await client.get(f"{parts.path}?expires=1000&session={session}&signature={sig}")
     assert expired_sig.status_code == 404
+    for other in ("0", str(int(session) + 1), str(1 << 63), "-1"):  # another session breaks it, never a 500
+        moved = await client.get(f"{parts.path}?expires={expires}&session={other}&signature={sig}")
+        assert moved.status_code == 404 and moved.json()["code"] == "not_found", other
+    unbound = await client.get(f"{parts.path}?expires={expires}&signature={sig}")  # the old link format
+    assert unbound.status_code == 404
+
+
+async def _ready_export(client, actor) -> tuple[str, str]:
+    """``(export id, download link)`` of a finished export requested by ``actor``'s session."""
+    async with connect(client, actor.token) as ws:
+        assert (await ws.subscribe(f"user:{actor.id}"))["type"] == "subscribed"
+        res = await actor.post(f"{API}/users/me/export")
+        assert res.status_code == 202, res.text
+        while True:
+            frame = await ws.event()
+            if frame["event"] == "notification.created" and frame["data"]["type"] == "data_export_ready":
+                return res.json()["id"], frame["data"]["extra"]["download_url"]
+
+
+async def _fetch(client, link: str):
+    parts = urlsplit(link)
+    return await client.get(f"{parts.path}?{parts.query}")  # no Authorization: the link alone
+
+
+async def _login(client, password: str = PASSWORD) -> dict:
+    res = await client.post(f"{API}/auth/login", json={"login": "alice", "password": password})
+    assert res.status_code == 200, res.text
+    return {"Authorization": f"Bearer {res.json()['access_token']}"}
+
+
+def _gone(res) -> bool:
+    return (
+        res.status_code == 404
+        and res.headers["content-type"].startswith("application/problem+json")
+        and res.json()["code"] == "not_found"
+    )
+
+
+async def test_an_export_link_dies_with_its_session_its_password_and_its_account(client):
+    """A download link is not a credential that outlives a sign-out, a password change or a deletion request:
+    before, any of them left it working for its full 24 h."""
+    alice = await signup_via_api(client, "alice")
+    export_id, link_a = await _ready_export(client, alice)  # bound to session A (alice.token)
+    b, c = await _login(client), await _login(client)
+    link_b = (await client.get(f"{API}/users/me/export/{export_id}", headers=b)).json()["download_url"]
+    link_c = (await client.get(f"{API}/users/me/export/{export_id}", headers=c)).json()["download_url"]
+    assert len({link_a, link_b, link_c}) == 3  # one link per session
+    for link in (link_a, link_b, link_c):
+        assert (await _fetch(client, link)).status_code == 200
+
+    assert (await client.post(f"{API}/auth/logout", headers=b)).status_code == 204
+    assert _gone(await _fetch(client, link_b))  # signed out: that session's link is void
+    assert (await _fetch(client, link_a)).status_code == 200  # the others are not
+
+    new_password = "a different horse battery staple"
+    res = await alice.post(f"{API}/auth/password", json={"current_password": PASSWORD, "new_password": new_password})
+    assert res.status_code == 204, res.text
+    assert _gone(await _fetch(client, link_a))  # the session that changed it: the password is not the same
+    assert _gone(await _fetch(client, link_c))  # signed out by the change
+    fresh = (await alice.get(f"{API}/users/me/export/{export_id}")).json()["download_url"]
+    assert (await _fetch(client, fresh)).status_code == 200  # asking again gives a working link
+
+    res = await client.request("DELETE", f"{API}/users/me", json={"password": new_password}, headers=alice.headers)
+    assert res.status_code == 202, res.text
+    assert _gone(await _fetch(client, fresh))
 
 
 async def test_export_needs_a_signed_in_user(client):
