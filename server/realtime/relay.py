@@ -232,7 +232,7 @@ class Relay:
             for row in rows:
                 if self._stopping:
                     break
-                if time.monotonic() > deadline:
+                if done and time.monotonic() > deadline:  # never without progress
                     await self._mark(conn, done)  # the session stays busy: no idle_session_timeout
                     return BATCH
                 started = time.perf_counter()

@@ -50,8 +50,9 @@ async def why_not(relay: Relay) -> str:
         left = await conn.fetchval("SELECT count(*) FROM outbox_events WHERE published_at IS NULL")
     finally:
         await conn.close()
-    state = f"active={relay.active} published={relay.published} last_error={relay.last_error}"
-    return f"{state} lock_holder={holder} unpublished={left}"
+    state = f"active={relay.active} backend_pid={relay.backend_pid} published={relay.published}"
+    # lock_holder's pid against backend_pid: another relay holds the lock, or this one does and is stuck.
+    return f"{state} last_error={relay.last_error} lock_holder={holder} unpublished={left}"
 
 
 DEADLINE = 60.0  # a hang guard for what must happen eventually, never a timing check
@@ -312,3 +313,19 @@ async def test_a_relay_whose_connection_is_killed_reconnects_and_publishes_what_
 
 async def _true(value: object) -> bool:
     return bool(value)
+
+
+async def test_a_batch_cut_by_its_time_budget_publishes_every_event_once_in_order(relay_broker, monkeypatch):
+    """With no time budget each batch publishes one row, marks it and goes on: nothing skipped or doubled."""
+    from server.realtime import relay as relay_module
+
+    monkeypatch.setattr(relay_module, "BATCH_BUDGET", 0.0)
+    await db.start_pool()
+    try:
+        async with User._meta.db.transaction():
+            await emit_many([("hashtag:dogs", "post.created", {"n": n}) for n in range(20)])
+        relay = await run_relay(relay_broker, all_marked)
+        assert await published(relay_broker, "hashtag:dogs") == [b'{"n": %d}' % n for n in range(20)]
+        assert relay.published == 20
+    finally:
+        await db.close_pool()
