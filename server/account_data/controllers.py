@@ -89,4 +89,5 @@ class ExportDownloadController(Controller):
     ) -> File:
         eid = parse_id(export_id, "no such export")
         path, name = await export.open_download(eid, expires, session, signature, settings)
-        return File(path=path, filename=name, media_type="application/zip")
+        # no-store: the zip is the account's whole data, for no cache (a CDN, a shared browser) to keep.
+        return File(path=path, filename=name, media_type="application/zip", headers={"Cache-Control": "no-store"})

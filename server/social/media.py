@@ -6,7 +6,9 @@
 the signature, the file for a public post of a public account, and for anything else only with a valid,
 unexpired token, and only while the viewer it names may still see the post (asked again at most
 ``signing.ACCESS_RECHECK`` s apart per process): a block, an unfollow or the post made private closes the
-URL, not its expiry. An upload not yet attached to a post opens for its uploader only.
+URL, not its expiry. An upload not yet attached to a post opens for its uploader only. Public images answer
+``Cache-Control: public, max-age=signing.PUBLIC_MAX_AGE`` (the origin itself asks on every request), the
+others ``private``.
 """
 
 from __future__ import annotations
@@ -81,7 +83,8 @@ class MediaController(Controller):
             raise NotFound("no such file")  # unknown, deleted, or its author suspended
         signer: MediaSigner = state["social"].media
         attached_public = row["visibility"] is not None and is_public(row["visibility"], row["is_private"])
-        headers: dict[str, str] = {}
+        # Bounded: a CDN keeps a public image at most this long after its post stops being public or is deleted.
+        headers = {"Cache-Control": f"public, max-age={signing.PUBLIC_MAX_AGE}"}
         if not attached_public:
             viewer = signer.viewer(name, sig)
             if viewer is None or not await _may_open(signer, name, viewer, row):

@@ -26,6 +26,12 @@ from server.security import constant_time_equals, derive_key
 PUBLIC = "p"
 """The token of a public or unlisted video's files: no signature needed."""
 
+PUBLIC_MAX_AGE = 3600
+"""Seconds a shared cache (a CDN) may keep a public file (a public video's segments and poster, a public post's
+image) without asking again: the bound for which a CDN in front keeps serving it after it stops being public
+(the origin refuses it at once; docs/operations.md, "A CDN in front"). Never "a year, immutable": the file does
+not change under its name, but who may open it does."""
+
 
 def _key(secret: str, scope: str) -> bytes:
     # A key of its own, derived from the app secret: a media signature can never double as anything else.

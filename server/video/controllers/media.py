@@ -4,8 +4,9 @@
 (``server.video.signing``): valid for every file of that video only, until it expires, and only while
 the viewer it was issued to may still watch the video (checked again at most ``signing.ACCESS_RECHECK`` s
 apart per process, at once after the video itself changed). Answers carry
-what a CDN needs: ``Cache-Control`` (long and immutable for segments), ``ETag``, ``Last-Modified``,
-``Accept-Ranges``.
+what a CDN needs: ``Cache-Control`` (public files for at most ``signing.PUBLIC_MAX_AGE``, so a CDN stops
+serving a video within that bound of it going private or deleted; signed files ``private``), ``ETag``,
+``Last-Modified``, ``Accept-Ranges``.
 """
 
 from __future__ import annotations
@@ -89,7 +90,8 @@ async def _serve(
         raise NotFound("no such file")
     cache = await _authorize(rt, video_id, token)
     if name.endswith((".ts", ".m4s", ".jpg")) and token == signing.PUBLIC:
-        cache = "public, max-age=31536000, immutable"  # segments never change under a name
+        # Not a year: a segment never changes under its name, but the video may stop being public.
+        cache = f"public, max-age={signing.PUBLIC_MAX_AGE}"
     key = f"{video_id}/{name}"
     stat = await rt.storage.stat(key)
     if stat is None:

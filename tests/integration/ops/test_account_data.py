@@ -58,6 +58,7 @@ async def test_export_builds_a_zip_reports_progress_and_notifies_with_a_signed_l
     assert "token" not in query and set(query) == {"expires", "session", "signature"}
     res = await client.get(f"{parts.path}?{parts.query}")  # no Authorization: the signature is the key
     assert res.status_code == 200 and res.headers["content-type"] == "application/zip"
+    assert res.headers["cache-control"] == "no-store"
     zf = zipfile.ZipFile(io.BytesIO(res.content))
     names = set(zf.namelist())
     assert {"profile.json", "posts.json", "comments.json", "following.json", "README.txt"} <= names

@@ -112,3 +112,20 @@ async def test_a_live_post_event_carries_image_urls_bound_to_its_recipient(clien
         assert (await client.get(url)).status_code == 200
         assert (await alice.post(f"{API}/users/{fan.username}/block")).status_code in (200, 204)
         await _gone(client, url)
+
+
+async def test_a_public_image_is_cached_an_hour_and_refused_at_once_when_no_longer_public(client):
+    """Public images said nothing about caching (a CDN could pick any lifetime); they answer an hour now, and the
+    origin stops serving the plain URL as soon as the author goes private or deletes the post."""
+    (alice,) = await users(client, "alice")
+    post = await _post_with_image(alice, "public")
+    url = post["media"][0]["url"]
+    assert "sig=" not in url
+    res = await client.get(url)
+    assert res.status_code == 200 and res.headers["cache-control"] == "public, max-age=3600"
+    assert (await alice.patch(f"{API}/users/me", json={"is_private": True})).status_code == 200
+    await _gone(client, url)
+    assert (await alice.patch(f"{API}/users/me", json={"is_private": False})).status_code == 200
+    assert (await client.get(url)).status_code == 200
+    assert (await alice.delete(f"{API}/posts/{post['id']}")).status_code == 204
+    await _gone(client, url)

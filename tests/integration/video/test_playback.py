@@ -126,3 +126,37 @@ async def test_a_signed_url_stops_working_once_its_viewer_loses_access(client: A
     assert (await client.get(again)).status_code == 200  # this node now remembers that the fan may watch it
     assert (await cara.post(f"/api/v1/users/{fan.username}/block")).status_code in (200, 204)
     assert (await client.get(again)).status_code == 403  # at once: the block was made on this node
+
+
+async def test_a_public_videos_files_are_cached_for_an_hour_and_refused_at_once_when_no_longer_public(
+    client: Any, clips: dict[str, bytes]
+) -> None:
+    """A CDN may keep a public video's segments and poster an hour, never a year (docs/operations.md, "A CDN in
+    front"); the origin refuses them as soon as the video goes private or is deleted."""
+    cara = await creator(client)
+    video = await ready_video(cara, clips["noaudio"])
+    vid = video["id"]
+    url = path_of((await cara.get(f"/api/v1/videos/{vid}/playback")).json()["hls_url"])
+    assert f"/media/videos/{vid}/p/" in url
+    base = url.rsplit("/", 1)[0]
+    variant_uri = re.search(r"^(\S+\.m3u8)$", (await client.get(url)).text, re.M).group(1)  # type: ignore[union-attr]
+    variant = await client.get(f"{base}/{variant_uri}")
+    segment = re.search(r"^(seg_\d+\.ts)$", variant.text, re.M).group(1)  # type: ignore[union-attr]
+    seg_url = f"{base}/{variant_uri.rsplit('/', 1)[0]}/{segment}"
+    poster_url = path_of(video["thumbnail_url"])
+    for file in (seg_url, poster_url):
+        res = await client.get(file)
+        assert res.status_code == 200 and res.headers["cache-control"] == "public, max-age=3600", file
+    assert (await client.get(url)).headers["cache-control"] == "public, max-age=300"  # playlists: 5 min
+
+    assert (await cara.patch(f"/api/v1/videos/{vid}", json={"visibility": "private"})).status_code == 200
+    for file in (url, seg_url, poster_url):
+        res = await client.get(file)
+        assert res.status_code == 403 and res.json()["code"] == "forbidden", file
+        # a CDN revalidating its copy (If-None-Match) is refused too, not told "not modified"
+        etag = {"If-None-Match": '"anything"'}
+        assert (await client.get(file, headers=etag)).status_code == 403
+    assert (await cara.patch(f"/api/v1/videos/{vid}", json={"visibility": "public"})).status_code == 200
+    assert (await client.get(seg_url)).status_code == 200
+    assert (await cara.delete(f"/api/v1/videos/{vid}")).status_code == 204
+    assert (await client.get(seg_url)).status_code in (403, 404)
