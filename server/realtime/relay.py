@@ -61,13 +61,13 @@ KEEPALIVE = {"tcp_keepalives_idle": "10", "tcp_keepalives_interval": "5", "tcp_k
 TCP_USER_TIMEOUT_MS = "30000"
 
 
-def session_settings() -> dict[str, str]:
+def session_settings(query_timeout: float = QUERY_TIMEOUT) -> dict[str, str]:
     """The relay connection's server settings at connect: its name, statement bounds, keepalives."""
     return {
         # Named, so pg_stat_activity / pg_locks say which backend holds RELAY_LOCK (``lock_holder``).
         "application_name": APPLICATION_NAME,
-        "statement_timeout": f"{int(QUERY_TIMEOUT * 1000)}",
-        "lock_timeout": f"{int(QUERY_TIMEOUT * 1000)}",
+        "statement_timeout": f"{int(query_timeout * 1000)}",
+        "lock_timeout": f"{int(query_timeout * 1000)}",
         **KEEPALIVE,
     }
 
@@ -88,11 +88,20 @@ class ConnectionLost(Exception):
 class Relay:
     """Runs in the background of every node; only the advisory-lock holder relays."""
 
-    def __init__(self, dsn: str, broker: Broker, *, poll: float = 5.0, standby_retry: float = 2.0) -> None:
+    def __init__(
+        self,
+        dsn: str,
+        broker: Broker,
+        *,
+        poll: float = 5.0,
+        standby_retry: float = 2.0,
+        query_timeout: float = QUERY_TIMEOUT,
+    ) -> None:
         self.dsn = dsn
         self.broker = broker
         self.poll = poll
         self.standby_retry = standby_retry
+        self.query_timeout = query_timeout
         self.active = False
         self.published = 0
         self.last_error: str | None = None
@@ -142,8 +151,8 @@ class Relay:
                 conn = await asyncpg.connect(
                     self.dsn,
                     timeout=CONNECT_TIMEOUT,
-                    command_timeout=QUERY_TIMEOUT + CLIENT_GRACE,
-                    server_settings=session_settings(),
+                    command_timeout=self.query_timeout + CLIENT_GRACE,
+                    server_settings=session_settings(self.query_timeout),
                 )
                 connected = True
                 if not await conn.fetchval("SELECT pg_try_advisory_lock($1)", RELAY_LOCK):
@@ -299,6 +308,12 @@ def _reason(exc: BaseException) -> str:
     )
     if isinstance(exc, lost):
         return "connection_lost"
-    if isinstance(exc, TimeoutError | asyncpg.QueryCanceledError | asyncpg.IdleSessionTimeoutError):
+    timeouts = (
+        TimeoutError,
+        asyncpg.QueryCanceledError,
+        asyncpg.LockNotAvailableError,
+        asyncpg.IdleSessionTimeoutError,
+    )
+    if isinstance(exc, timeouts):
         return "timeout"
     return "database"

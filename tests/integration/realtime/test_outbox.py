@@ -329,3 +329,34 @@ async def test_a_batch_cut_by_its_time_budget_publishes_every_event_once_in_orde
         assert relay.published == 20
     finally:
         await db.close_pool()
+
+
+async def test_a_relay_statement_stuck_on_a_lock_is_bounded_and_reported_then_the_relay_goes_on(relay_broker):
+    """A transaction holds the outbox rows' locks: the relay's mark would wait forever. It gives up after its
+    query timeout (reporting why), drops its connection and retries; once the lock goes, everything is marked
+    and each event was published once."""
+    import asyncpg
+
+    await db.start_pool()
+    try:
+        async with User._meta.db.transaction():
+            await emit_many([("user:4", "notification.created", {"n": n}) for n in range(3)])
+        blocker = await asyncpg.connect(db.engine().config["dsn"])
+        try:
+            tx = blocker.transaction()
+            await tx.start()
+            await blocker.execute("SELECT id FROM outbox_events FOR UPDATE")
+            relay = Relay(db.engine().config["dsn"], relay_broker, poll=3600.0, query_timeout=0.5)
+            relay.start()
+            try:
+                await eventually(lambda: _true(relay.last_error and "timeout" in relay.last_error), relay)
+                assert not await all_marked()
+                await tx.rollback()
+                await eventually(all_marked, relay)
+            finally:
+                await relay.stop()
+        finally:
+            await blocker.close()
+        assert await published(relay_broker, "user:4") == [b'{"n": %d}' % n for n in range(3)]
+    finally:
+        await db.close_pool()
