@@ -11,6 +11,8 @@
   answers keepalives): the relay runs a statement at least every ``poll`` seconds, and a batch marks what
   it published at least every ``BATCH_BUDGET`` seconds. A connection the server closes (restart,
   ``pg_terminate_backend``) wakes the relay at once; it reconnects and tries the lock like any node.
+  A holder that cannot reach the broker for ``BROKER_GIVE_UP`` seconds lets the lock go and stands
+  back for ``BROKER_STAND_BACK``: a node whose path to Redis works takes over.
 - Wake-ups missed while a relay had no connection are not lost: a relay that takes the lock drains
   before it waits for the first NOTIFY, and the poll covers any other gap.
 - Order: rows are stamped with ``seq`` at commit (see ``server.outbox``); per channel ``seq`` order is
@@ -55,6 +57,10 @@ CLIENT_GRACE = 5.0
 BATCH_BUDGET = 10.0
 """A batch stops publishing after this long and marks what it published (then the next batch goes on)."""
 RECONNECT_DELAY = 1.0
+BROKER_GIVE_UP = 10.0
+"""A holder that cannot publish for this long gives up the lock (its own path to Redis may be what is down)."""
+BROKER_STAND_BACK = 10.0
+"""...and stays out of the race for the lock this long, so that a node that reaches the broker takes it."""
 # A dead peer is noticed by the server in about idle + interval * count seconds (and unacknowledged data in
 # tcp_user_timeout): then the backend exits and the relay lock is free for another node.
 KEEPALIVE = {"tcp_keepalives_idle": "10", "tcp_keepalives_interval": "5", "tcp_keepalives_count": "3"}
@@ -85,6 +91,10 @@ class ConnectionLost(Exception):
     """The relay's connection closed under it (the server restarted, or it was terminated)."""
 
 
+class BrokerGaveUp(Exception):
+    """The broker stayed unavailable to this relay for ``broker_give_up`` seconds: it lets the lock go."""
+
+
 class Relay:
     """Runs in the background of every node; only the advisory-lock holder relays."""
 
@@ -96,12 +106,14 @@ class Relay:
         poll: float = 5.0,
         standby_retry: float = 2.0,
         query_timeout: float = QUERY_TIMEOUT,
+        broker_give_up: float = BROKER_GIVE_UP,
     ) -> None:
         self.dsn = dsn
         self.broker = broker
         self.poll = poll
         self.standby_retry = standby_retry
         self.query_timeout = query_timeout
+        self.broker_give_up = broker_give_up
         self.active = False
         self.published = 0
         self.last_error: str | None = None
@@ -146,7 +158,8 @@ class Relay:
         standing_by = False
         while not self._stopping:
             conn: asyncpg.Connection | None = None
-            connected = interrupted = False
+            connected = False
+            pause = 0.0
             try:
                 conn = await asyncpg.connect(
                     self.dsn,
@@ -184,13 +197,17 @@ class Relay:
                 if conn is not None:
                     conn.terminate()  # may be mid-query: a graceful close would wait for the server's answer
                 raise
+            except BrokerGaveUp as exc:
+                self.last_error = repr(exc)
+                log.warning("outbox relay gave up the lock", reason="broker", error=str(exc))
+                pause = BROKER_STAND_BACK
             except Exception as exc:
                 reason = _reason(exc) if connected else "connect"
                 self.last_error = repr(exc)
                 RELAY_INTERRUPTIONS.labels(reason).inc()
                 log.warning("outbox relay interrupted", reason=reason, error=repr(exc), was_active=self.active)
                 standing_by = False
-                interrupted = True
+                pause = RECONNECT_DELAY
             finally:
                 if self.active:
                     RELAY_ACTIVE.set(0)
@@ -198,11 +215,12 @@ class Relay:
                 self.backend_pid = None
                 if conn is not None:
                     await _close(conn)  # before the pause: a lock still held on a stuck connection goes now
-            if interrupted:
-                await self._until(self._stopped, RECONNECT_DELAY)
+            if pause:
+                await self._until(self._stopped, pause)
 
     async def _relay(self, conn: asyncpg.Connection) -> None:
         rounds = 0
+        broker_down_since: float | None = None
         while not self._stopping:
             self._wake.clear()
             if conn.is_closed():
@@ -210,10 +228,17 @@ class Relay:
             try:
                 while await self.drain(conn) == BATCH and not self._stopping:
                     pass
+                broker_down_since = None
             except BrokerUnavailable as exc:
                 self.last_error = repr(exc)
                 RELAY_INTERRUPTIONS.labels("broker").inc()
                 log.warning("outbox relay: broker unavailable", error=str(exc))
+                now = time.monotonic()
+                broker_down_since = now if broker_down_since is None else broker_down_since
+                if now - broker_down_since >= self.broker_give_up:
+                    # Every node shares the broker, but this node's path to it may be what is broken: let a
+                    # node that reaches it relay. If none does, the lock just moves; nothing is lost.
+                    raise BrokerGaveUp(f"broker unavailable for {now - broker_down_since:.0f} s: {exc}") from exc
                 await self._until(self._stopped, RECONNECT_DELAY)
                 continue
             rounds += 1

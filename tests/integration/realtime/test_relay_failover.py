@@ -86,5 +86,37 @@ async def test_when_the_lock_holders_connection_is_killed_the_other_node_takes_o
                 assert relay_a.last_error is not None  # what node A's operator sees: it cannot connect
 
 
+async def test_a_holder_that_cannot_reach_redis_lets_a_node_that_can_relay(make_client, settings):
+    """Node A relays but loses its own path to Redis (a cut proxy); node B still reaches Redis. A gives the lock
+    up instead of retrying forever with it, and B, standing by, relays the post to B's subscriber."""
+    from urllib.parse import urlsplit
+
+    import msgspec
+
+    from server.settings import RedisSettings
+    from tests.support.tcp_proxy import CuttableProxy
+
+    redis = urlsplit(settings.redis.url)
+    async with CuttableProxy(redis.hostname, redis.port).running() as proxy:
+        via_proxy = redis._replace(netloc=f"127.0.0.1:{proxy.port}").geturl()
+        proxied = msgspec.structs.replace(settings, redis=RedisSettings(url=via_proxy))
+        async with make_client(redis=True, base=proxied, relay_poll=NO_POLL) as node_a:
+            relay_a: Relay = node_a.app.state.realtime.relay
+            relay_a.broker_give_up = 1.0  # instead of 10 s: this test need not wait that long
+            await eventually(lambda: _holds(relay_a), relay_a)
+            async with make_client(redis=True, relay_poll=NO_POLL) as node_b:
+                relay_b: Relay = node_b.app.state.realtime.relay
+                alice, bob = await users(node_b, "alice", "bob")
+                async with connect(node_b, bob.token) as ws:
+                    assert (await ws.subscribe("timeline:public"))["type"] == "subscribed"
+                    assert relay_a.active and not relay_b.active, (await why_not(relay_a), await why_not(relay_b))
+
+                    proxy.cut()
+                    post = await alice.publish("made while node A cannot reach Redis")
+                    await _post_created(ws, post["id"], relay_b)
+                    assert relay_b.active and not relay_a.active
+                    assert relay_a.last_error is not None and "BrokerGaveUp" in relay_a.last_error
+
+
 async def _holds(relay: Relay) -> bool:
     return relay.active and relay.backend_pid is not None
