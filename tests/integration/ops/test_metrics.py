@@ -89,6 +89,7 @@ async def test_metrics_count_requests_sockets_subscriptions_and_deliveries(metri
     assert delta("socialflow_http_request_duration_seconds_count", method="POST", route="/api/v1/posts") == 1
     assert delta("socialflow_ws_events_delivered_total") >= 2  # home timeline and public timeline at least
     assert delta("socialflow_relay_publish_duration_seconds_count") >= 2
+    assert after[("socialflow_relay_active", ())] == 1  # this app's relay holds the relay lock
     assert after[("socialflow_outbox_lag_seconds", ())] >= 0
     assert ("socialflow_outbox_pending", ()) in after
     text = (await client.get("/metrics", headers={"Authorization": f"Bearer {TOKEN}"})).text
