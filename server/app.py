@@ -27,11 +27,10 @@ from server.health import HealthController
 from server.live import deps as live_deps
 from server.live.controllers import CONTROLLERS as LIVE_CONTROLLERS
 from server.logging import configure as configure_logging
-from server.middleware import request_id_middleware
+from server.middleware import request_layer
 from server.notifications.controllers import CONTROLLERS as NOTIFICATION_CONTROLLERS
 from server.notifications.deps import dependencies as notification_dependencies
 from server.observability.controllers import MetricsController
-from server.observability.http import metrics_middleware
 from server.observability.tracing import tracing_middleware
 from server.openapi import document
 from server.payments.controllers import CONTROLLERS as PAYMENT_CONTROLLERS
@@ -48,7 +47,6 @@ from server.social.media import MediaController
 from server.video.controllers import API_CONTROLLERS as VIDEO_CONTROLLERS
 from server.video.controllers import MediaController as VideoMediaController
 from server.video.deps import dependencies as video_dependencies
-from server.video.middleware import tus_options
 
 # tus clients in browsers read these from cross-origin answers.
 TUS_HEADERS = ["Location", "Upload-Offset", "Upload-Length", "Upload-Expires", "Tus-Resumable", "Tus-Version",
@@ -171,11 +169,11 @@ def create_app(settings: Settings) -> Litestar:
         lifespan=[lifespan],
         exception_handlers=exception_handlers,
         dependencies={**dependencies, **realtime_dependencies, **notification_dependencies},
+        # Route middleware only when configured (replicas, tracing): a route with any middleware also gets an
+        # exception layer of its own. The request id and metrics wrap the whole app instead (below), and the
+        # tus OPTIONS answer sits on the upload routes (server.video.middleware).
         middleware=[
-            request_id_middleware,
-            record_writes(lambda: current.runtime.replicas),
-            metrics_middleware,
-            tus_options(lambda: current.runtime.video),
+            *([record_writes(lambda: current.runtime.replicas)] if current.runtime.replicas is not None else []),
             *([tracing_middleware] if settings.observability.otlp_endpoint else []),
         ],
         cors_config=CORSConfig(
@@ -200,4 +198,6 @@ def create_app(settings: Settings) -> Litestar:
         debug=False,
     )
     document(app)  # default problem responses and links, added when the schema is first built
+    # Outside Litestar's CORS and exception layers: every response gets its X-Request-ID (server.middleware).
+    app.asgi_handler = request_layer(app.asgi_handler)
     return app

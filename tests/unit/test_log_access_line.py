@@ -65,3 +65,36 @@ def test_other_lines_and_failures_still_take_the_chain(
     for record in (_record("uvicorn.error"), _record(app_logging.ACCESS_LOGGER, exc=True)):
         got, want = fast.format(record), chain.format(record)
         assert _without_time(got) == _without_time(want)
+
+
+def test_the_access_logger_writes_the_same_line_to_the_handler(
+    formatters: tuple[logging.Formatter, logging.Formatter],
+) -> None:
+    """uvicorn's ``access_logger.info`` call: the direct write and the ``logging`` path give the same line."""
+    import io
+
+    handler = logging.getLogger().handlers[0]
+    assert isinstance(handler, logging.StreamHandler)
+    logger = logging.getLogger(app_logging.ACCESS_LOGGER)
+    assert isinstance(logger, app_logging.AccessLogger)
+    structlog.contextvars.bind_contextvars(request_id="r1234567")
+    args = ("127.0.0.1:5000", "GET", "/healthz", "1.1", 200)
+    direct, routed = io.StringIO(), io.StringIO()
+    root = logging.getLogger()
+    others = root.handlers[1:]  # pytest's own capture handlers: the app's handler alone takes the direct write
+    root.handlers[:] = [handler]
+    try:
+        handler.setStream(direct)
+        logger.info('%s - "%s %s HTTP/%s" %d', *args)
+        handler.setStream(routed)
+        seen: list[logging.LogRecord] = []
+        handler.addFilter(lambda record: seen.append(record) or True)  # a filter sends the line through logging
+        logger.info('%s - "%s %s HTTP/%s" %d', *args)
+        handler.filters.clear()
+    finally:
+        root.handlers[1:] = others
+    assert len(seen) == 1
+    (one,), (two,) = direct.getvalue().splitlines(), routed.getvalue().splitlines()
+    assert _without_time(one) == _without_time(two)
+    event = json.loads(one)
+    assert event["event"] == '127.0.0.1:5000 - "GET /healthz HTTP/1.1" 200' and event["request_id"] == "r1234567"

@@ -14,6 +14,7 @@ from server.deps import CurrentUser
 from server.openapi import problems
 from server.params import PathId, parse_id
 from server.social.deps import Viewer
+from server.video.middleware import tus_options
 from server.video.uploads import (
     TUS_VERSION,
     BadRequest,
@@ -51,6 +52,7 @@ def _empty(status: int, headers: dict[str, str]) -> Response[bytes]:
 class UploadController(Controller):
     path = "/uploads"
     tags = ["uploads (tus)"]
+    middleware = [tus_options]  # tus OPTIONS discovery, on these routes only
 
     async def _create(
         self, request: Request, viewer: CurrentUser, uploads: UploadService, video_id: int | None

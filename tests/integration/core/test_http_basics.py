@@ -31,6 +31,17 @@ async def test_every_response_carries_a_request_id(client):
     assert echoed.headers["x-request-id"] == "abcdef123456"
     junk = await client.get("/healthz", headers={"X-Request-ID": "bad id with spaces"})
     assert junk.headers["x-request-id"] != "bad id with spaces"
+    # Error answers too: a handler's problem, a path no route matches, a method the route lacks.
+    for res in (
+        await client.get("/api/v1/feeds/home"),
+        await client.get("/api/v1/nope"),
+        await client.delete("/healthz"),
+    ):
+        assert res.status_code in (401, 404, 405), res.status_code
+        assert res.headers["content-type"].startswith("application/problem+json")
+        assert len(res.headers["x-request-id"]) == 32
+    echoed = await client.get("/api/v1/nope", headers={"X-Request-ID": "abcdef123456"})
+    assert echoed.headers["x-request-id"] == "abcdef123456"
 
 
 async def test_openapi_document_and_ui_are_served(client):
