@@ -10,6 +10,7 @@ from typing import Any
 from litestar import Litestar, Router
 from litestar.config.cors import CORSConfig
 from litestar.datastructures import State
+from litestar.middleware._internal.cors import CORSMiddleware  # the class of `cors_config`'s layer
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
@@ -199,5 +200,7 @@ def create_app(settings: Settings) -> Litestar:
     )
     document(app)  # default problem responses and links, added when the schema is first built
     # Outside Litestar's CORS and exception layers: every response gets its X-Request-ID (server.middleware).
-    app.asgi_handler = request_layer(app.asgi_handler)
+    # Requests without an Origin header go straight past the CORS layer, which would only pass them through.
+    cors = app.asgi_handler
+    app.asgi_handler = request_layer(cors, without_origin=cors.app if isinstance(cors, CORSMiddleware) else None)
     return app

@@ -38,10 +38,16 @@ _SECRET_KEYS = frozenset(
 
 
 def _redact(value: Any) -> Any:
+    # Scalars are returned as they are without a call per value (an access line has half a dozen).
     if isinstance(value, dict):
-        return {k: ("[redacted]" if str(k).lower() in _SECRET_KEYS else _redact(v)) for k, v in value.items()}
+        return {
+            k: "[redacted]"
+            if str(k).lower() in _SECRET_KEYS
+            else (_redact(v) if isinstance(v, dict | list | tuple) else v)
+            for k, v in value.items()
+        }
     if isinstance(value, list | tuple):
-        return [_redact(v) for v in value]
+        return [_redact(v) if isinstance(v, dict | list | tuple) else v for v in value]
     return value
 
 

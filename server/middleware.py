@@ -28,7 +28,14 @@ def request_id_of(scope: Scope) -> str:
     return os.urandom(16).hex()
 
 
-def request_layer(app: ASGIApp) -> ASGIApp:
+def _has_origin(scope: Scope) -> bool:
+    for key, _ in scope["headers"]:
+        if key == b"origin":
+            return True
+    return False
+
+
+def request_layer(app: ASGIApp, without_origin: ASGIApp | None = None) -> ASGIApp:
     """Wrap the Litestar app's whole handler (``server.app`` sets it as ``Litestar.asgi_handler``: inside
     ``Litestar.__call__``, outside its CORS and exception layers) with what every request needs:
 
@@ -40,8 +47,13 @@ def request_layer(app: ASGIApp) -> ASGIApp:
 
     One coroutine frame and one ``send`` wrapper per request, where three app middlewares took three of each
     plus the extra exception layer Litestar puts inside any route that has middleware.
+
+    ``without_origin``, when given, serves HTTP requests with no ``Origin`` header: the app past its CORS
+    layer, which passes such a request through untouched (it only answers or decorates requests that carry
+    one), so they skip its call and header parsing.
     """
     metrics = HttpMetrics()
+    plain = without_origin if without_origin is not None else app
 
     async def layer(scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
@@ -74,7 +86,7 @@ def request_layer(app: ASGIApp) -> ASGIApp:
             await send(message)
 
         try:
-            await app(scope, receive, send_wrapped)
+            await (app if _has_origin(scope) else plain)(scope, receive, send_wrapped)
         finally:
             if "path_template" in scope:
                 metrics.observe(
