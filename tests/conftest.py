@@ -166,14 +166,33 @@ async def database(settings: Settings) -> AsyncIterator[None]:
 
 @pytest.fixture
 async def clean_db(database: None) -> AsyncIterator[None]:
-    """Empty every table before the test."""
+    """Empty every table before the test, and restart their ids, as ``TRUNCATE ... RESTART IDENTITY`` of all
+    of them would; but only the tables the last test wrote to are truncated (truncating all ~50 cost ~0.1 s
+    of PostgreSQL CPU per test, the suite's largest database cost; finding the non-empty ones costs ~1 ms)."""
     from models.piccolo_app import APP_CONFIG
     from server import db
 
-    names = ", ".join(f'"{t._meta.tablename}"' for t in APP_CONFIG.table_classes)
     # The job queue's tables are not Piccolo tables, but a job left by one test must not run in (or be
-    # counted by) the next one.
-    await db.engine().run_ddl(f"TRUNCATE {names}, procrastinate_jobs RESTART IDENTITY CASCADE")
+    # counted by) the next one (its events and periodic defers reference its jobs).
+    queue = ["procrastinate_jobs", "procrastinate_events", "procrastinate_periodic_defers"]
+    tables = [t._meta.tablename for t in APP_CONFIG.table_classes] + queue
+    # The tables with rows, and those whose id sequence moved (rows inserted, then deleted): one TRUNCATE ...
+    # RESTART IDENTITY of those leaves the database as truncating all would, and atomically per table (a
+    # server a test runs may be writing meanwhile; a separate setval raced its inserts). Identifiers from our
+    # own table classes, never input (and TRUNCATE takes no parameters).
+    owned = ", ".join(f"'{t}'" for t in tables)
+    probe = " UNION ".join(
+        [f"SELECT '{t}' AS name WHERE EXISTS (SELECT 1 FROM \"{t}\")" for t in tables]  # noqa: S608
+        + [
+            "SELECT t.relname::text FROM pg_sequences s JOIN pg_class seq ON seq.relname = s.sequencename"  # noqa: S608
+            " JOIN pg_depend d ON d.objid = seq.oid AND d.deptype IN ('a', 'i')"
+            f" JOIN pg_class t ON t.oid = d.refobjid AND t.relname IN ({owned}) WHERE s.last_value IS NOT NULL"
+        ]
+    )
+    used = [row["name"] for row in await db.engine().run_ddl(probe)]
+    if used:
+        names = ", ".join(f'"{name}"' for name in used)
+        await db.engine().run_ddl(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
     yield
 
 
