@@ -174,8 +174,10 @@ async def clean_db(database: None) -> AsyncIterator[None]:
 
     # The job queue's tables are not Piccolo tables, but a job left by one test must not run in (or be
     # counted by) the next one (its events and periodic defers reference its jobs).
-    queue = ["procrastinate_jobs", "procrastinate_events", "procrastinate_periodic_defers"]
-    tables = [t._meta.tablename for t in APP_CONFIG.table_classes] + queue
+    # Referencing tables before the jobs: a running node's job fetch holds an event row and waits for the jobs
+    # table, so a TRUNCATE that locked the jobs first deadlocked with it.
+    queue = ["procrastinate_events", "procrastinate_periodic_defers", "procrastinate_jobs"]
+    tables = queue + [t._meta.tablename for t in APP_CONFIG.table_classes]
     # The tables with rows, and those whose id sequence moved (rows inserted, then deleted): one TRUNCATE ...
     # RESTART IDENTITY of those leaves the database as truncating all would, and atomically per table (a
     # server a test runs may be writing meanwhile; a separate setval raced its inserts). Identifiers from our
@@ -189,7 +191,8 @@ async def clean_db(database: None) -> AsyncIterator[None]:
             f" JOIN pg_class t ON t.oid = d.refobjid AND t.relname IN ({owned}) WHERE s.last_value IS NOT NULL"
         ]
     )
-    used = [row["name"] for row in await db.engine().run_ddl(probe)]
+    found = {row["name"] for row in await db.engine().run_ddl(probe)}
+    used = [name for name in tables if name in found]  # in the order above, not the probe's
     if used:
         names = ", ".join(f'"{name}"' for name in used)
         await db.engine().run_ddl(f"TRUNCATE {names} RESTART IDENTITY CASCADE")

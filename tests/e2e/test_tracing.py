@@ -29,7 +29,8 @@ async def _until(predicate, what: str, seconds: float = 60.0):
 
 
 @pytest.fixture
-def traced(services, database, tmp_path):
+def traced(services, database, clean_db, redis_client, tmp_path):
+    """A node started on the emptied database and Redis (cleaning under a running node races its job worker)."""
     with Collector() as collector:
         node = Node(
             {
