@@ -214,6 +214,12 @@ class InProcessWorker:
     before the worker starts.
     """
 
+    # A worker that crashed (its fetch hit a database error: a deadlock, a restart, a constraint) starts again
+    # after a pause, doubling up to the maximum; one that ran for a while before crashing starts from the minimum.
+    RESTART_MIN = 1.0
+    RESTART_MAX = 30.0
+    HEALTHY_RUN = 60.0
+
     def __init__(
         self, app: procrastinate.App, name: str, options: dict[str, Any], prepare: Prepare | None = None
     ) -> None:
@@ -223,29 +229,50 @@ class InProcessWorker:
         self._prepare = prepare
         self._worker: procrastinate.worker.Worker | None = None
         self._stopping = False
+        self._stopped = asyncio.Event()  # wakes a pause between two runs
         self._task: asyncio.Task[None] | None = None
+        self.crashes = 0
+        self.restarts = 0
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name=self.name)
 
     async def _run(self) -> None:
-        try:
-            if self._prepare is not None and not self._stopping:
+        if self._prepare is not None and not self._stopping:
+            try:
                 await self._prepare()
-            if self._stopping:
-                return
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("job_worker_prepare_failed", worker=self.name)
+        loop = asyncio.get_running_loop()
+        pause = self.RESTART_MIN
+        while not self._stopping:
+            started = loop.time()
             self._worker = procrastinate.worker.Worker(app=self.app, **self._options)
-            # In the same step as the assignment: ``run()`` clears any earlier stop request before its first
-            # await, so a ``stop()`` from now on is never lost.
-            await self._worker.run()
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("job_worker_crashed", worker=self.name)
+            try:
+                # In the same step as the assignment: ``run()`` clears any earlier stop request before its first
+                # await, so a ``stop()`` from now on is never lost.
+                await self._worker.run()
+                return  # stopped
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                self.crashes += 1
+                if loop.time() - started >= self.HEALTHY_RUN:
+                    pause = self.RESTART_MIN
+                log.exception("job_worker_crashed", worker=self.name, restart_in=pause)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopped.wait(), pause)
+            pause = min(pause * 2, self.RESTART_MAX)
+            if not self._stopping:
+                self.restarts += 1
+                log.info("job_worker_restarted", worker=self.name, restarts=self.restarts)
 
     async def stop(self) -> None:
         """Stop the worker and wait for it (its running jobs end as its ``shutdown_graceful_timeout`` says)."""
         self._stopping = True
+        self._stopped.set()
         task = self._task
         if task is None:
             return
