@@ -120,6 +120,8 @@ class RateLimitSettings(msgspec.Struct, frozen=True):
     reset_ip: Limit = Limit(20, 3600)
     reset_account: Limit = Limit(5, 3600)
     """Password-reset and verification mails per address or account."""
+    export_download_ip: Limit = Limit(30, 600)
+    """Refused export downloads (bad, forged, expired or voided links) per client IP; a full window refuses all."""
     # Writes per user (``RATE_LIMIT_WRITE_POSTS=300/3600`` …): far above a person's pace, far below a script's.
     write_posts: Limit = Limit(300, 3600)
     write_comments: Limit = Limit(600, 3600)

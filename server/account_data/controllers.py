@@ -13,6 +13,7 @@ from server.account_data import deletion, export
 from server.account_data.schemas import DeletionRequest, DeletionView, ExportView
 from server.accounts.deps import client_info
 from server.deps import AuthUser, LimiterDep, RevocationsDep
+from server.errors import NotFound
 from server.openapi import problems
 from server.params import parse_id
 from server.settings import Settings
@@ -76,18 +77,28 @@ class ExportDownloadController(Controller):
     @get(
         "/{export_id:str}/download",
         summary="Download an export through its signed link (valid 24 h, voided by a sign-out or password change)",
-        responses=problems(404, 422),
+        responses=problems(404, 422, 429),
         media_type="application/zip",
     )
     async def download(
         self,
         export_id: Annotated[str, Parameter(description="The export's id")],
         expires: Annotated[int, Parameter(description="Link expiry, Unix seconds")],
-        signature: Annotated[str, Parameter(description="HMAC of the link", max_length=128)],
+        signature: Annotated[str, Parameter(description="HMAC of the link (64 hex digits)")],
         settings: NamedDependency[Settings],
+        request: Request,
+        limiter: LimiterDep,
         session: Annotated[int, Parameter(description="The session the link was issued to (an id, not a token)")] = 0,
     ) -> File:
-        eid = parse_id(export_id, "no such export")
-        path, name = await export.open_download(eid, expires, session, signature, settings)
+        # Unauthenticated: refused links count per IP (a full window refuses every link, good ones too), so the
+        # route cannot be used to guess signatures or to make the database answer without end.
+        key, limit = f"export-download:ip:{client_info(request).ip}", settings.rate_limits.export_download_ip
+        await limiter.check(key, limit)
+        try:
+            eid = parse_id(export_id, "no such export")
+            path, name = await export.open_download(eid, expires, session, signature, settings)
+        except NotFound:
+            await limiter.record(key, limit)
+            raise
         # no-store: the zip is the account's whole data, for no cache (a CDN, a shared browser) to keep.
         return File(path=path, filename=name, media_type="application/zip", headers={"Cache-Control": "no-store"})

@@ -195,7 +195,12 @@ async def open_download(
 ) -> tuple[Path, str]:
     """The zip behind a signed link; an expired, forged, unknown or voided link is ``NotFound`` (one answer for
     all: the link says nothing about which)."""
-    if expires < datetime.now(UTC).timestamp() or not 0 < session_id < 1 << 63:
+    now = datetime.now(UTC).timestamp()
+    # Checks that need no database first: a link we never made (expiry past the 24 h we give, a signature that is
+    # not 64 hex digits) or one that expired costs no query.
+    if not now <= expires <= now + LINK_TTL.total_seconds() + 60 or not 0 < session_id < 1 << 63:
+        raise NotFound(_GONE)
+    if not links.well_formed(signature):
         raise NotFound(_GONE)
     row = await queries.download_state(export_id, session_id)
     if row is None or row["status"] != "ready" or not row["file_name"]:

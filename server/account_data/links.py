@@ -24,6 +24,11 @@ def signature(secret_key: str, export_id: int, expires: int, session_id: int, pa
     return hmac.new(derive_key(secret_key, LABEL), msg, hashlib.sha256).hexdigest()
 
 
+def well_formed(given: str) -> bool:
+    """``given`` has the shape of a signature we make (64 lowercase hex digits), checked without the database."""
+    return len(given) == 64 and all(c in "0123456789abcdef" for c in given)
+
+
 def download_url(
     public_url: str, secret_key: str, export_id: int, expires: int, session_id: int, password_hash: str
 ) -> str:

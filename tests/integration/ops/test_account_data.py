@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import time
 import zipfile
 from urllib.parse import parse_qs, urlsplit
 
@@ -217,3 +218,32 @@ async def test_purge_after_the_grace_period_deletes_and_anonymizes(client):
         f"{API}/auth/register", json={"username": "alice", "email": "alice@example.com", "password": PASSWORD}
     )
     assert again.status_code == 201
+
+
+async def test_malformed_export_links_are_404_and_refusals_from_one_ip_are_rate_limited(
+    clean_db, redis_client, settings
+):
+    """The download route is unauthenticated: a link we could never have made (a signature that is not 64 hex
+    digits, an expiry past the 24 h links get) is the same 404 as a forged one, and refused links from one IP end
+    in 429 ``rate_limited`` (before, anyone could ask without end, each answer after a database lookup)."""
+    from server.settings import Limit
+    from tests.support.accounts import app_with
+    from tests.support.asgi import in_process_client
+
+    app = app_with(settings, **{"rate_limits.export_download_ip": Limit(6, 600)})
+    async with in_process_client(app) as client:
+        far = int(time.time()) + 30 * 86400  # within the signature's shape, past any link we give
+        malformed = [
+            f"{API}/exports/1/download?expires={far}&session=1&signature={'a' * 64}",
+            f"{API}/exports/1/download?expires={int(time.time()) + 600}&session=1&signature=zz",
+            f"{API}/exports/1/download?expires={int(time.time()) + 600}&session=1&signature={'A' * 64}",
+            f"{API}/exports/1/download?expires={int(time.time()) + 600}&session=1&signature={'a' * 300}",
+            f"{API}/exports/x/download?expires={int(time.time()) + 600}&session=1&signature={'a' * 64}",
+            f"{API}/exports/1/download?expires={int(time.time()) + 600}&session=1&signature={'a' * 64}",  # no such
+        ]
+        for url in malformed:
+            assert _gone(await client.get(url)), url
+        limited = await client.get(malformed[-1])
+        assert limited.status_code == 429, limited.text
+        assert limited.headers["content-type"].startswith("application/problem+json")
+        assert limited.json()["code"] == "rate_limited" and 1 <= int(limited.headers["retry-after"]) <= 600
