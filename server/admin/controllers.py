@@ -18,6 +18,7 @@ from server.guards import requires_admin
 from server.openapi import problems
 from server.params import Cursor, Limit, as_id, parse_id
 from server.settings import Settings
+from server.social.runtime import SocialRuntime
 
 UserId = Annotated[str, Parameter(description="The user's id")]
 
@@ -73,11 +74,15 @@ class AdminController(Controller):
         current_user: AuthUser,
         request: Request,
         revocations: RevocationsDep,
+        social: NamedDependency[SocialRuntime],
         data: JSONBody[Suspension | None] = None,
     ) -> AdminUser:
         reason = data.reason if data else ""
         target = parse_id(user_id, "user not found")
-        return admin_user(await services.suspend(revocations, current_user, target, reason, client_info(request)))
+        user = await services.suspend(revocations, current_user, target, reason, client_info(request))
+        # Their videos, images and streams stop opening at once on this node (other nodes: the re-check event).
+        social.access_changes.note_all()
+        return admin_user(user)
 
     @post(
         "/users/{user_id:str}/unsuspend",

@@ -30,7 +30,8 @@ log = structlog.get_logger(__name__)
 
 PERMISSION_TTL = 2.0
 """Seconds a node trusts "may react here" (reactions are too frequent to ask the database each time). A ban or a
-block made on this node ends it at once (``AccessChanges``); one made on another node within this bound."""
+block made on this node ends it at once (``AccessChanges``); one made on another node when its ``sys:recheck`` event
+arrives (``RecheckSink``), within this bound only while Redis is away."""
 
 
 class LiveRuntime:

@@ -18,7 +18,7 @@ from server.guards import has_role
 from server.live import hooks, keys, queries, schemas
 from server.live.runtime import LiveRuntime
 from server.params import parse_id
-from server.realtime import kinds
+from server.realtime import kinds, recheck
 
 
 class StreamService:
@@ -113,6 +113,7 @@ class StreamService:
             rows = await LiveBan.insert(
                 LiveBan(id=new_id(), stream=stream_id, user=target["id"], until=until, created_by=user.id)
             ).returning(LiveBan.until, LiveBan.created_at)
+            await recheck.request(users=[target["id"]])  # other nodes' cached permissions for them (AccessChanges)
         row = rows[0]
         self.rt.banned(target["id"])
         person = schemas.ChatUser(str(target["id"]), target["username"], target["display_name"], target["avatar_url"])

@@ -23,6 +23,7 @@ from channels import names, protocol
 from channels.broker import Broker
 from channels.gateway import Gateway
 from server import outbox
+from server.video.signing import AccessChanges
 
 log = structlog.get_logger(__name__)
 
@@ -59,9 +60,12 @@ class RecheckSink:
     safe side), and an unblock only once the replay ended (a line sent while the block held stays hidden).
     """
 
-    def __init__(self, gateway: Gateway, broker: Broker) -> None:
+    def __init__(self, gateway: Gateway, broker: Broker, access_changes: AccessChanges | None = None) -> None:
         self.gateway = gateway
         self.broker = broker
+        # The process's signed-URL access caches (videos, images, live playback) forget what a re-check
+        # outdates: this is how a change made on another node reaches them (``AccessChanges``).
+        self.access_changes = access_changes
         self.tasks: set[asyncio.Task[int]] = set()
         self._unblocks: list[tuple[int, int, bool]] = []
         broker.on_replayed(self._replayed)
@@ -77,6 +81,11 @@ class RecheckSink:
         except (msgspec.DecodeError, msgspec.ValidationError, KeyError):
             log.warning("bad recheck event")
             return
+        if self.access_changes is not None:
+            if data.kinds:  # anyone's subscriptions of a kind: anyone's cached access
+                self.access_changes.note_all()
+            else:
+                self.access_changes.note([*data.users, *(u for a, b, on in data.relations if on for u in (a, b))])
         if data.relations:
             if self.broker.replaying:
                 self._unblocks.extend(r for r in data.relations if not r[2])

@@ -32,6 +32,7 @@ from server.realtime.authz import ChannelPolicy
 from server.realtime.recheck import RecheckSink
 from server.realtime.relay import Relay
 from server.settings import Settings
+from server.video.signing import AccessChanges
 
 if TYPE_CHECKING:
     from server.deps import AccessTokens
@@ -82,8 +83,10 @@ class Realtime:
         presence: LocalPresence,
         policy: ChannelPolicy,
         tokens: AccessTokens,
+        access_changes: AccessChanges | None = None,
     ) -> None:
         rt = settings.realtime
+        self.access_changes = access_changes
         self.broker = broker
         self.presence = presence
         self.revocations = tokens.revocations
@@ -152,7 +155,7 @@ class Realtime:
 
     async def _listen_for_rechecks(self) -> None:
         """Subscribe this node's hub to the internal re-check channel (acted on by ``gateway.recheck``)."""
-        sub = Sub(RecheckSink(self.gateway, self.broker), names.RECHECK)
+        sub = Sub(RecheckSink(self.gateway, self.broker, self.access_changes), names.RECHECK)
         await self.gateway.hub.add(sub)
         pos = await self.broker.position(names.RECHECK)
         sub.settle(pos.offset, pos.epoch)

@@ -131,7 +131,8 @@ class SocialRuntime:
 
     async def graph_changed(self, user_id: int) -> None:
         """``user_id`` followed or unfollowed someone: rebuild their timeline and celebrity list on next read, and
-        ask their signed media URLs' access again (at once on this node; other nodes within ``ACCESS_RECHECK``)."""
+        ask their signed media URLs' access again (at once on this node; other nodes when the change's re-check
+        event reaches them)."""
         self.access_changes.note([user_id])
         await self.store.drop_timeline(user_id)  # the store drops the cached celebrity list with it
 

@@ -105,16 +105,20 @@ def verify_for(
 
 
 class AccessChanges:
-    """Per process: when each viewer's access last changed here (a block or an unfollow made on this node).
+    """Per process: when each viewer's access last changed (a block, an unfollow, a role change), or everyone's
+    (an account gone private or suspended: its owner's followers and strangers alike lose its objects).
 
     One per process, shared by every ``AccessCache`` (videos, live streams, images): an answer cached before
-    the viewer's last change is not used, so the change closes their URLs on this node at once; on other
-    nodes the cache's ``ttl`` bounds it.
+    the viewer's last change is not used. The service making a change notes it here after its commit (this
+    node, at once), and its re-check event (``server.realtime.recheck``, through the outbox on ``sys:recheck``)
+    notes it on every node as it is delivered (``RecheckSink``), so other nodes stop within the event's
+    delivery, not the cache's ``ttl``. The ``ttl`` stays the bound only while the broker is away.
     """
 
     def __init__(self, ttl: float = ACCESS_RECHECK) -> None:
         self.ttl = ttl
         self._at: dict[int, float] = {}
+        self._all = -1.0
 
     def note(self, viewers: Iterable[int]) -> None:
         """These viewers' access may have changed (call after the change committed)."""
@@ -124,9 +128,14 @@ class AccessChanges:
         for viewer in viewers:
             self._at[viewer] = now
 
+    def note_all(self) -> None:
+        """Anyone's access may have changed (an owner's account went private or was suspended): no answer
+        cached before now is used."""
+        self._all = time.monotonic()
+
     def since(self, viewer: int) -> float:
-        """``time.monotonic()`` of ``viewer``'s last change here (-1 for none lately)."""
-        return self._at.get(viewer, -1.0)
+        """``time.monotonic()`` of ``viewer``'s (or everyone's) last change noted here (-1 for none lately)."""
+        return max(self._at.get(viewer, -1.0), self._all)
 
 
 class AccessCache:

@@ -87,6 +87,8 @@ class GraphService:
                     await self._accept_all(viewer)
                 if data.is_private is True:  # strangers watching this account's posts and streams lose them now
                     await recheck.request(kinds=[kinds.POST, kinds.LIVE])
+            if data.is_private is True:  # and its signed media URLs, at once here (other nodes: the re-check)
+                self.rt.access_changes.note_all()
         return await self.profile_by_id(viewer)
 
     async def _accept_all(self, viewer: int) -> None:

@@ -129,3 +129,31 @@ async def test_a_public_image_is_cached_an_hour_and_refused_at_once_when_no_long
     assert (await client.get(url)).status_code == 200
     assert (await alice.delete(f"{API}/posts/{post['id']}")).status_code == 204
     await _gone(client, url)
+
+
+async def test_a_block_on_one_node_closes_a_url_the_other_node_remembers_as_allowed(client, settings):
+    """Each node caches "may this viewer open it" for a few seconds; a block made on node A now reaches node B's
+    cache through the re-check event (``sys:recheck``). Before, node B kept serving the blocked viewer's URL
+    from its cache until the entry aged out (docs/security.md, "Signed media and video URLs")."""
+    import json
+
+    from server.app import create_app
+    from tests.support.asgi import in_process_client
+
+    alice, fan = await users(client, "alice", "fan")
+    await fan.follow(alice)
+    post = await _post_with_image(alice, "followers")
+    channel = f"post:{post['id']}"
+    async with in_process_client(create_app(settings)) as two:  # node B on the same database and Redis
+        url = (await fan.get(f"{API}/posts/{post['id']}")).json()["media"][0]["url"]
+        assert (await two.get(url)).status_code == 200  # node B now remembers that the fan may open it
+        async with connect(two, fan.token) as ws:  # only to know when node B has taken in the re-check
+            assert (await ws.subscribe(channel))["type"] == "subscribed"
+            assert (await alice.post(f"{API}/users/{fan.username}/block")).status_code in (200, 204)  # on node A
+            for _ in range(50):
+                frame = json.loads(await ws.ws.receive_text(timeout=10))
+                if frame["type"] == "unsubscribed" and frame["channel"] == channel:
+                    break
+            else:
+                raise AssertionError("node B never re-checked the fan's subscription")
+        await _gone(two, url)

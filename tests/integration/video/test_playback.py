@@ -126,6 +126,15 @@ async def test_a_signed_url_stops_working_once_its_viewer_loses_access(client: A
     assert (await client.get(again)).status_code == 200  # this node now remembers that the fan may watch it
     assert (await cara.post(f"/api/v1/users/{fan.username}/block")).status_code in (200, 204)
     assert (await client.get(again)).status_code == 403  # at once: the block was made on this node
+    # the owner's account is suspended: another follower's URL, remembered as allowed, closes at once too
+    # (before, only changes to the video itself cleared this node's cache: it kept playing for seconds)
+    pal = await signup(client, "pal")
+    await pal.follow(cara)
+    pals = path_of((await pal.get(f"/api/v1/videos/{vid}/playback")).json()["hls_url"])
+    assert (await client.get(pals)).status_code == 200  # this node now remembers that pal may watch it
+    admin = await signup(client, "adam", role="admin")
+    assert (await admin.post(f"/api/v1/admin/users/{cara.id}/suspend", json={"reason": "abuse"})).status_code == 200
+    assert (await client.get(pals)).status_code in (403, 404)
 
 
 async def test_a_public_videos_files_are_cached_for_an_hour_and_refused_at_once_when_no_longer_public(
