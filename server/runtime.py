@@ -106,7 +106,9 @@ class Runtime:
             },
             publish={kinds.LIVE: room.publish},
         )
-        self.realtime = Realtime(settings, broker, presence, policy, self.access_tokens, self.social.access_changes)
+        self.realtime = Realtime(
+            settings, broker, presence, policy, self.access_tokens, self.social.access_changes, self.video.forget
+        )
         self.payments = payments_runtime.build(settings, self.events)
         self.notifications = NotificationsRuntime(
             push=settings.push,

@@ -13,7 +13,7 @@ so a chat line or comment published after the block never reaches the other user
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import msgspec
@@ -35,19 +35,26 @@ class Recheck(msgspec.Struct):
     """Every subscription of these channel kinds (anyone's) is checked again."""
     relations: list[tuple[int, int, bool]] = []
     """``(a, b, True)``: a and b are now in a block relation (either way); ``False``: no longer."""
+    videos: list[int] = []
+    """These videos changed (visibility, price, moderation, deletion): every node forgets their cached access."""
 
 
 _EVENT = msgspec.json.Decoder(dict[str, Any])
 
 
 async def request(
-    users: Iterable[int] = (), kinds: Iterable[str] = (), relations: Iterable[tuple[int, int, bool]] = ()
+    users: Iterable[int] = (),
+    kinds: Iterable[str] = (),
+    relations: Iterable[tuple[int, int, bool]] = (),
+    videos: Iterable[int] = (),
 ) -> None:
-    """Queue a re-check (and block-relation changes) in the caller's transaction."""
+    """Queue a re-check (and block-relation changes, changed videos) in the caller's transaction."""
     await outbox.emit(
         names.RECHECK,
         "recheck",
-        Recheck(users=sorted(set(users)), kinds=sorted(set(kinds)), relations=list(relations)),
+        Recheck(
+            users=sorted(set(users)), kinds=sorted(set(kinds)), relations=list(relations), videos=sorted(set(videos))
+        ),
     )
 
 
@@ -60,9 +67,16 @@ class RecheckSink:
     safe side), and an unblock only once the replay ended (a line sent while the block held stays hidden).
     """
 
-    def __init__(self, gateway: Gateway, broker: Broker, access_changes: AccessChanges | None = None) -> None:
+    def __init__(
+        self,
+        gateway: Gateway,
+        broker: Broker,
+        access_changes: AccessChanges | None = None,
+        forget_video: Callable[[int], None] | None = None,
+    ) -> None:
         self.gateway = gateway
         self.broker = broker
+        self.forget_video = forget_video
         # The process's signed-URL access caches (videos, images, live playback) forget what a re-check
         # outdates: this is how a change made on another node reaches them (``AccessChanges``).
         self.access_changes = access_changes
@@ -86,6 +100,9 @@ class RecheckSink:
                 self.access_changes.note_all()
             else:
                 self.access_changes.note([*data.users, *(u for a, b, on in data.relations if on for u in (a, b))])
+        if self.forget_video is not None:
+            for video_id in data.videos:
+                self.forget_video(video_id)
         if data.relations:
             if self.broker.replaying:
                 self._unblocks.extend(r for r in data.relations if not r[2])

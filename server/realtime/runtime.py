@@ -84,9 +84,11 @@ class Realtime:
         policy: ChannelPolicy,
         tokens: AccessTokens,
         access_changes: AccessChanges | None = None,
+        forget_video: Callable[[int], None] | None = None,
     ) -> None:
         rt = settings.realtime
         self.access_changes = access_changes
+        self.forget_video = forget_video
         self.broker = broker
         self.presence = presence
         self.revocations = tokens.revocations
@@ -155,7 +157,7 @@ class Realtime:
 
     async def _listen_for_rechecks(self) -> None:
         """Subscribe this node's hub to the internal re-check channel (acted on by ``gateway.recheck``)."""
-        sub = Sub(RecheckSink(self.gateway, self.broker, self.access_changes), names.RECHECK)
+        sub = Sub(RecheckSink(self.gateway, self.broker, self.access_changes, self.forget_video), names.RECHECK)
         await self.gateway.hub.add(sub)
         pos = await self.broker.position(names.RECHECK)
         sub.settle(pos.offset, pos.epoch)

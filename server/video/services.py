@@ -13,7 +13,7 @@ from server.accounts import audit
 from server.deps import CurrentUser
 from server.errors import Conflict, DomainError, Forbidden, NotFound, PaymentRequired
 from server.guards import has_capability, has_role
-from server.realtime import kinds
+from server.realtime import kinds, recheck
 from server.video import schemas
 from server.video.queries import processing as processing_queries
 from server.video.queries import reads as read_queries
@@ -99,16 +99,19 @@ class VideoService:
             raise Forbidden("only the owner sets a video's price")
         else:
             amount, currency = (data.price.amount, data.price.currency) if data.price else (None, None)
-        await write_queries.update_video(
-            video_id,
-            title,
-            description,
-            tags,
-            search_text(title, description, tags),
-            visibility,
-            amount,
-            currency,
-        )
+        async with db.transaction():
+            await write_queries.update_video(
+                video_id,
+                title,
+                description,
+                tags,
+                search_text(title, description, tags),
+                visibility,
+                amount,
+                currency,
+            )
+            if (visibility, amount, currency) != (row["visibility"], row["price_amount"], row["price_currency"]):
+                await recheck.request(videos=[video_id])  # other nodes' access caches (this one: forget below)
         self.rt.forget(video_id)
         from server.video.publishing import sync_post
 
@@ -125,6 +128,7 @@ class VideoService:
                 await processing_queries.cancel_job(row["job_id"])
             if row["owner"] != user.id:
                 await audit.record("video.removed", user_id=row["owner"], actor_id=user.id, video_id=str(video_id))
+            await recheck.request(videos=[video_id])
         self.rt.forget(video_id)
         from server.video.publishing import remove_post
         from server.video.uploads import discard_staged
@@ -184,6 +188,7 @@ class VideoService:
             await write_queries.set_moderation(video_id, "approved" if approve else "rejected")
             action = "video.approved" if approve else "video.rejected"
             await audit.record(action, user_id=row["owner"], actor_id=user.id, video_id=str(video_id), reason=reason)
+            await recheck.request(videos=[video_id])
         self.rt.forget(video_id)
         if approve:
             from server.video.publishing import sync_post
@@ -202,6 +207,7 @@ class VideoService:
             await write_queries.set_moderation(video_id, "rejected" if removed else "approved")
             action = "video.hidden" if removed else "video.restored"
             await audit.record(action, user_id=row["owner"], actor_id=user.id, video_id=str(video_id), reason=reason)
+            await recheck.request(videos=[video_id])
         self.rt.forget(video_id)
         from server.video.publishing import sync_post
 

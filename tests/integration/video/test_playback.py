@@ -169,3 +169,31 @@ async def test_a_public_videos_files_are_cached_for_an_hour_and_refused_at_once_
     assert (await client.get(seg_url)).status_code == 200
     assert (await cara.delete(f"/api/v1/videos/{vid}")).status_code == 204
     assert (await client.get(seg_url)).status_code in (403, 404)
+
+
+async def test_a_video_made_private_on_one_node_closes_a_url_the_other_node_remembers(
+    client: Any, clips: dict[str, bytes], settings: Any
+) -> None:
+    """A change to the video itself reaches the other nodes' access caches through its ``sys:recheck`` event
+    (before, they served the URL from their cache for up to 5 s more)."""
+    from tests.integration.realtime.helpers import connect
+    from tests.integration.video.helpers import app_client
+
+    cara = await creator(client)
+    fan = await signup(client, "fan")
+    await fan.follow(cara)
+    video = await ready_video(cara, clips["noaudio"], visibility="followers")
+    vid = video["id"]
+    url = path_of((await fan.get(f"/api/v1/videos/{vid}/playback")).json()["hls_url"])
+    async with app_client(settings) as two:  # node B on the same database and Redis
+        assert (await two.get(url)).status_code == 200  # node B now remembers that the fan may watch it
+        async with connect(two, fan.token) as ws:
+            assert (await ws.subscribe(f"user:{fan.id}"))["type"] == "subscribed"
+            assert (await cara.patch(f"/api/v1/videos/{vid}", json={"visibility": "private"})).status_code == 200
+            # A later change's event: the relay publishes in commit order, so once it reached node B the
+            # video's re-check event has too.
+            await cara.follow(fan)
+            while (await ws.event())["event"] != "notification.created":
+                pass
+        res = await two.get(url)
+        assert res.status_code == 403 and res.json()["code"] == "forbidden"
