@@ -763,7 +763,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Download an export through its signed link (valid 24 h) */
+        /** Download an export through its signed link (valid 24 h, voided by a sign-out or password change) */
         get: operations["ApiV1ExportsExportIdDownloadDownload"];
         put?: never;
         post?: never;
@@ -1638,7 +1638,7 @@ export interface paths {
         put?: never;
         /**
          * Export everything the caller stored (a zip of JSON plus media, built by a job)
-         * @description Progress arrives as `export.progress {id, percent}` on `user:{id}`; the end as a `data_export_ready` notification whose `extra.download_url` is valid 24 h.
+         * @description Progress arrives as `export.progress {id, percent}` on `user:{id}`; the end as a `data_export_ready` notification whose `extra.download_url` is valid 24 h, and only while the session that asked stays signed in and the password is unchanged.
          */
         post: operations["ApiV1UsersMeExportRequestExport"];
         delete?: never;
@@ -1654,7 +1654,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One of the caller's exports */
+        /**
+         * One of the caller's exports
+         * @description Once ready, `download_url` is a fresh link for the caller's own session.
+         */
         get: operations["ApiV1UsersMeExportExportIdGetExport"];
         put?: never;
         post?: never;
@@ -6740,8 +6743,10 @@ export interface operations {
             query: {
                 /** @description Link expiry, Unix seconds */
                 expires: number;
-                /** @description HMAC of the link */
+                /** @description HMAC of the link (64 hex digits) */
                 signature: string;
+                /** @description The session the link was issued to (an id, not a token) */
+                session?: number;
             };
             header?: never;
             path: {
@@ -6796,6 +6801,15 @@ export interface operations {
             };
             /** @description Invalid input (`validation_error`) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited (`rate_limited`), with `Retry-After` */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7249,6 +7263,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Rate limited (`rate_limited`), with `Retry-After` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description A dependency is down (`unavailable`) */
             503: {
                 headers: {
@@ -7474,6 +7497,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Rate limited (`rate_limited`), with `Retry-After` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description A dependency is down (`unavailable`) */
             503: {
                 headers: {
@@ -7555,6 +7587,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Rate limited (`rate_limited`), with `Retry-After` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description A dependency is down (`unavailable`) */
             503: {
                 headers: {
@@ -7625,6 +7666,15 @@ export interface operations {
             };
             /** @description Invalid input (`validation_error`) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited (`rate_limited`), with `Retry-After` */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7782,6 +7832,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Rate limited (`rate_limited`), with `Retry-After` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description A dependency is down (`unavailable`) */
             503: {
                 headers: {
@@ -7931,6 +7990,15 @@ export interface operations {
             };
             /** @description Invalid input (`validation_error`) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited (`rate_limited`), with `Retry-After` */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8791,6 +8859,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Rate limited (`rate_limited`), with `Retry-After` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description A dependency is down (`unavailable`) */
             503: {
                 headers: {
@@ -8865,6 +8942,15 @@ export interface operations {
             };
             /** @description Invalid input (`validation_error`) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited (`rate_limited`), with `Retry-After` */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -10708,6 +10794,15 @@ export interface operations {
             };
             /** @description Invalid input (`validation_error`) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited (`rate_limited`), with `Retry-After` */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -13048,6 +13143,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Rate limited (`rate_limited`), with `Retry-After` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description A dependency is down (`unavailable`) */
             503: {
                 headers: {
@@ -13396,6 +13500,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Rate limited (`rate_limited`), with `Retry-After` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description A dependency is down (`unavailable`) */
             503: {
                 headers: {
@@ -13550,6 +13663,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Rate limited (`rate_limited`), with `Retry-After` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description A dependency is down (`unavailable`) */
             503: {
                 headers: {
@@ -13620,6 +13742,15 @@ export interface operations {
             };
             /** @description Invalid input (`validation_error`) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited (`rate_limited`), with `Retry-After` */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -13851,6 +13982,15 @@ export interface operations {
             };
             /** @description Invalid input (`validation_error`) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited (`rate_limited`), with `Retry-After` */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
