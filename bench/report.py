@@ -462,7 +462,7 @@ METHOD = """## Method
   server that had its core and failed is saturated.
 - Home feed: a fixed-rate (open-loop, wrk2-style) generator on keep-alive connections; each request's
   latency counts from when it was scheduled, so a stalled server cannot hide queueing. Rates 100, 200,
-  300, 500, 800 req/s, then ×1.5 up to 32,000.
+  300, 500, 800 req/s, then ×1.5 up to 32,000; the bare endpoint skips 100–800 except 300 (it sustains them).
 - Past one Redis (`bench/scaleout_nodes.py`): 3 app nodes (`python -m server serve`) on one Valkey, then on a
   3-shard Valkey Cluster, 1,000 sockets spread over them, publishes round-robin through their publish API;
   every process of this step (nodes, Valkey, load generator) may use both cores. The CPU share of the Valkey
