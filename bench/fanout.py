@@ -27,9 +27,10 @@ def default_rates() -> list[float]:
     """Offered deliveries/s, rising until a hard cap far above any stack measured here.
 
     Starts at 5,000/s: the slowest stack (Django Channels) sustains that and no stack has failed below it,
-    so lower steps only cost time. 20k is always one of them (the latency comparison point).
+    so lower steps only cost time. 20k is always one of them (the latency comparison point). Up to 100k the
+    steps are 2x, then 1.5x, then 1.25x (30k and 50k were dropped to fit make bench's 8 minutes).
     """
-    rates = [5_000.0, 10_000.0, 20_000.0, 30_000.0, 40_000.0, 50_000.0, 60_000.0, 80_000.0, 100_000.0]
+    rates = [5_000.0, 10_000.0, 20_000.0, 40_000.0, 60_000.0, 80_000.0, 100_000.0]
     while rates[-1] * RATE_FACTOR <= RATE_CAP:
         rates.append(float(round(rates[-1] * RATE_FACTOR, -4)))
     return rates

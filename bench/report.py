@@ -453,8 +453,8 @@ METHOD = """## Method
   (`websockets.broadcast()`, no Redis) receives the payload as a frame on a publisher socket instead.
 - The load generator is one asyncio + uvloop process with a minimal websocket client: 950 sockets count
   frames, 50 probes parse the send time (host monotonic clock) out of every frame. Steps of rising
-  publish rate last a few seconds each, from 5,000 deliveries/s up to a cap of 4M/s (×1.25 past 100k); a
-  stack stops at its first step that is not sustained, so every row says what stopped it.
+  publish rate last a few seconds each, 5k, 10k, 20k, 40k, 60k, 80k, 100k deliveries/s, then ×1.25 up to
+  a cap of 4M/s; a stack stops at its first step that is not sustained, so every row says what stopped it.
 - KiB per idle socket = (server RSS after opening the 1,000 sockets − RSS before) / 1,000 (psutil).
 - Server CPU = CPU seconds of the server process over a step / the step's wall time (psutil); deliveries
   per server CPU-second divides the frames delivered by those CPU seconds. A failed step is retried once
