@@ -30,7 +30,7 @@ def test_feed_rates_hold_the_goal_rate_and_reach_past_a_bare_endpoint() -> None:
 
 def test_replica_rates_start_below_the_feed_runs_ceiling() -> None:
     assert replica.rates(None)[0] == 300
-    assert replica.rates(2000)[0] == 1200  # START_SHARE (0.6) of the feed run's 2,000 req/s
+    assert replica.rates(2000)[0] == 800  # START_SHARE (0.4) of the feed run's 2,000 req/s
     assert replica.rates(100)[0] == 100
     for rates in (replica.rates(None), replica.rates(2000)):
         assert all(a < b for a, b in itertools.pairwise(rates)) and rates[-1] <= replica.CAP
