@@ -203,3 +203,25 @@ async def test_moderators_review_ad_campaigns_in_the_panel(client):
         await AuditEvent.select(AuditEvent.details).where(AuditEvent.action == "admin_change").output(load_json=True)
     )
     assert [c["details"]["change"] for c in changes] == ["campaign_approve"]
+
+
+async def test_the_panel_session_cookie_is_secure_when_the_public_url_is_https(client, settings):
+    """Behind https (``PUBLIC_URL``) the panel's session cookie carries ``Secure``; plain-http development
+    (every other test here) gets it without, or a browser on http could not sign in. (piccolo-api's CSRF
+    cookie is never ``Secure``: it is a double-submit token, checked with the Referer on https.)"""
+    from tests.support.apps import app_for
+    from tests.support.asgi import in_process_client
+    from tests.support.settings import derive
+
+    def session_cookies(response) -> list[str]:
+        return [c.lower() for c in response.headers.get_list("set-cookie") if c.startswith("id=")]
+
+    await signup_via_api(client, "boss", role="admin")
+    async with in_process_client(app_for(derive(settings, public_url="https://social.example"))) as https:
+        login = await panel_login(https, "boss")
+        assert login.status_code == 200, login.text
+        assert session_cookies(login) and all("; secure" in c for c in session_cookies(login))
+
+    login = await panel_login(client, "boss")
+    assert login.status_code == 200, login.text
+    assert session_cookies(login) and not any("; secure" in c for c in session_cookies(login))
