@@ -57,7 +57,8 @@ RELAY_INTERRUPTIONS = Counter(
     f"{PREFIX}_relay_interruptions_total",
     "Outbox relay interruptions, by reason: connect (no database connection), connection_lost (closed "
     "under it), timeout (a statement or a dead link), database (another database error), broker "
-    "(the broker unavailable while publishing)",
+    "(the broker unavailable while publishing), abandoned_session (its own previous session, left holding the "
+    "lock behind a dead link, ended on reconnect)",
     ["reason"],
 )
 JOBS_QUEUED = Gauge(

@@ -122,6 +122,10 @@ class Relay:
         """The PostgreSQL backend of the connection that holds the lock while ``active`` (else ``None``)."""
         # Test seam: called after each publish, before the batch is marked (to simulate a crash there).
         self.after_publish: Callable[[int], None] | None = None
+        self._session: tuple[int, object] | None = None
+        """(backend pid, backend_start) of the session holding the lock while ``active``."""
+        self._abandoned: tuple[int, object] | None = None
+        """That session after the relay lost it, until a new connection holds the lock."""
         self._wake = asyncio.Event()
         self._stopping = False
         self._stopped = asyncio.Event()
@@ -168,7 +172,10 @@ class Relay:
                     server_settings=session_settings(self.query_timeout),
                 )
                 connected = True
-                if not await conn.fetchval("SELECT pg_try_advisory_lock($1)", RELAY_LOCK):
+                locked = await conn.fetchval("SELECT pg_try_advisory_lock($1)", RELAY_LOCK)
+                if not locked and self._abandoned is not None:
+                    locked = await self._end_abandoned(conn)
+                if not locked:
                     if not standing_by:
                         log.info("outbox relay standing by", reason="another node holds the relay lock")
                         standing_by = True
@@ -186,6 +193,11 @@ class Relay:
                 )
                 self.active = True
                 self.backend_pid = conn.get_server_pid()
+                self._abandoned = None
+                self._session = (
+                    self.backend_pid,
+                    await conn.fetchval("SELECT backend_start FROM pg_stat_activity WHERE pid = pg_backend_pid()"),
+                )
                 RELAY_ACTIVE.set(1)
                 self.last_error = None
                 await conn.add_listener(NOTIFY_CHANNEL, lambda *_: self._wake.set())
@@ -211,6 +223,10 @@ class Relay:
             finally:
                 if self.active:
                     RELAY_ACTIVE.set(0)
+                    # The session that held the lock may live on at the server (a dead link: the server has
+                    # not noticed yet, and will not for up to idle_session_timeout): the next connection
+                    # ends it if it still holds the lock, rather than wait that long with nobody relaying.
+                    self._abandoned = self._session
                 self.active = False
                 self.backend_pid = None
                 if conn is not None:
@@ -304,6 +320,33 @@ class Relay:
             RELAY_LOCK,
         )
         return dict(row) if row is not None else None
+
+    async def _end_abandoned(self, conn: asyncpg.Connection) -> bool:
+        """The lock is taken: if by this relay's own previous session (same pid and start, so never another
+        node's backend that reused the pid), end that session, wait for it to exit, and take the lock."""
+        assert self._abandoned is not None
+        pid, started = self._abandoned
+        holder = await self.lock_holder(conn)
+        if holder is None or holder["pid"] != pid or holder["backend_start"] != started:
+            self._abandoned = None  # gone, or another node holds the lock: standing by is right
+            return bool(await conn.fetchval("SELECT pg_try_advisory_lock($1)", RELAY_LOCK))
+        log.warning("outbox relay ending its previous session", backend_pid=pid, reason="still holds the lock")
+        try:  # PostgreSQL 14+ waits (up to the timeout, in ms) for the backend to exit
+            ended = await conn.fetchval(
+                "SELECT pg_terminate_backend(pid, $3) FROM pg_stat_activity WHERE pid = $1 AND backend_start = $2",
+                pid,
+                started,
+                int(self.query_timeout * 1000),
+            )
+        except asyncpg.UndefinedFunctionError:  # older: signal it; the next standby retry finds the lock free
+            ended = await conn.fetchval(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid = $1 AND backend_start = $2",
+                pid,
+                started,
+            )
+        if ended:
+            RELAY_INTERRUPTIONS.labels("abandoned_session").inc()
+        return bool(await conn.fetchval("SELECT pg_try_advisory_lock($1)", RELAY_LOCK))
 
     @staticmethod
     async def _mark(conn: asyncpg.Connection, ids: list[int]) -> None:
