@@ -94,12 +94,14 @@ async def run_relay(broker, until):
     """Run one relay until ``until()`` holds (woken by NOTIFY), then stop it."""
     relay = Relay(db.engine().config["dsn"], broker, poll=30.0)
     relay.start()
+    loop = asyncio.get_running_loop()
+    give_up = loop.time() + DEADLINE  # a hang guard (it was 1,000 x 10 ms: ~10 s, a timing check under load)
     try:
-        for _ in range(1000):
-            if await until():
-                return relay
+        while not await until():
+            if loop.time() > give_up:
+                raise AssertionError(f"the relay did not publish in time: {await why_not(relay)}")
             await asyncio.sleep(0.01)
-        raise AssertionError(f"the relay did not publish in time: {await why_not(relay)}")
+        return relay
     finally:
         await relay.stop()
 
