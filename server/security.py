@@ -54,13 +54,11 @@ def password_needs_rehash(password_hash: str) -> bool:
     return _hasher.check_needs_rehash(password_hash)
 
 
-# A valid hash to verify against when the account does not exist, so timing does not reveal it.
-DUMMY_PASSWORD_HASH = _hasher.hash(secrets.token_urlsafe(16))
-
-
 @lru_cache(maxsize=4)
 def dummy_password_hash(cost: PasswordHashing) -> str:
-    """``DUMMY_PASSWORD_HASH`` at ``cost``: verifying it takes as long as verifying a real hash made at ``cost``."""
+    """A valid hash at ``cost`` to verify against when the account does not exist, so timing does not reveal it:
+    verifying it takes as long as verifying a real hash made at ``cost``. Made on first use, not on import (an
+    argon2 hash at the default cost is ~0.15 CPU-s, paid by every process that imported this module)."""
     return _hasher_for(cost).hash(secrets.token_urlsafe(16))
 
 

@@ -58,9 +58,10 @@ class RedisSettings(msgspec.Struct, frozen=True):
 class PasswordHashing(msgspec.Struct, frozen=True):
     """argon2id cost of new password hashes; a stored hash carries its own, so verifying needs none of these.
 
-    The defaults are argon2-cffi's (RFC 9106's low-memory profile: 3 passes over 64 MiB, 4 lanes). ``from_env``
-    never reads them: only code passes other values (the test suite's settings choose the cheapest ones, so a
-    signed-in test user costs a millisecond of CPU instead of about 0.2 s; the code path is the same).
+    The defaults are argon2-cffi's (RFC 9106's low-memory profile: 3 passes over 64 MiB, 4 lanes), and they
+    are what a server runs with unless ``PASSWORD_HASH_COST`` says otherwise (``from_env``; the test suite sets
+    the cheapest cost there for the servers it starts, and in its own settings, so a signed-in test user costs a
+    millisecond of CPU instead of about 0.2 s; the code path is the same).
     """
 
     time_cost: int = 3
@@ -320,7 +321,7 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
             replica_poll=float(env.get("DATABASE_REPLICA_POLL_SECONDS") or 0.5),
         ),
         redis=RedisSettings(url=env.get("REDIS_URL") or None),
-        security=SecuritySettings(secret_key=secret),
+        security=SecuritySettings(secret_key=secret, password_hashing=_password_hashing(env)),
         realtime=_realtime(env),
         mail=MailSettings(
             smtp_url=env.get("SMTP_URL") or None,
@@ -341,6 +342,21 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
         video=_video(env),
         ads=_ads(env),
     )
+
+
+def _password_hashing(env: dict[str, str]) -> PasswordHashing:
+    """``PASSWORD_HASH_COST=TIME,MEMORY_KIB,PARALLELISM`` (e.g. ``3,65536,4``); unset: the defaults."""
+    raw = env.get("PASSWORD_HASH_COST")
+    if not raw:
+        return PasswordHashing()
+    try:
+        time_cost, memory_kib, parallelism = (int(part) for part in raw.split(","))
+    except ValueError:
+        raise ValueError(f"PASSWORD_HASH_COST must be TIME,MEMORY_KIB,PARALLELISM, not {raw!r}") from None
+    # argon2's own minimums: one pass, one lane, 8 KiB per lane.
+    if time_cost < 1 or parallelism < 1 or memory_kib < 8 * parallelism:
+        raise ValueError(f"PASSWORD_HASH_COST {raw!r} is below argon2's minimum (1 pass, 1 lane, 8 KiB a lane)")
+    return PasswordHashing(time_cost=time_cost, memory_kib=memory_kib, parallelism=parallelism)
 
 
 def _live(env: dict[str, str]) -> LiveSettings:

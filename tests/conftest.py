@@ -31,6 +31,10 @@ TEST_DB = "socialflow_test"
 # `make test` runs the suite on two pytest-xdist workers (one per core): each worker is its own process with
 # its own embedded PostgreSQL, Valkey and data directory, so tests never share a database or a Redis.
 WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+# argon2id at its cheapest (1 pass, 1 MiB, 1 lane): every sign-in still hashes and verifies through the same code,
+# in ~1 ms of CPU instead of ~0.15 s (the production cost, RFC 9106's low-memory profile, is the default when
+# ``PASSWORD_HASH_COST`` is unset: tests/unit/test_password_hash_cost.py).
+CHEAPEST_PASSWORD_HASH_COST = "1,1024,1"
 
 # tests/media drives a real nginx-rtmp: `make test-live` installs it and runs them (SF_MEDIA_TESTS=1).
 collect_ignore = [] if os.environ.get("SF_MEDIA_TESTS") else ["media"]
@@ -69,6 +73,8 @@ def services() -> Iterator[dict[str, str]]:
     os.environ["DATA_DIR"] = str(data_dir)
     os.environ.setdefault("SECRET_KEY", "test-only-" + os.urandom(16).hex())
     os.environ.setdefault("REALTIME_API_KEY", "test-realtime-key-" + os.urandom(8).hex())
+    # The servers tests start as child processes hash passwords at argon2's cheapest cost too (see ``settings``).
+    os.environ["PASSWORD_HASH_COST"] = CHEAPEST_PASSWORD_HASH_COST
 
     embedded = None
     given = os.environ.get("DATABASE_URL")
@@ -132,25 +138,21 @@ def settings(services: dict[str, str]) -> Settings:
     """The settings of the apps under test: this session's database, Redis and data directory, else defaults.
 
     Built from these values only (not from the environment of the pytest process), with the cheapest argon2
-    parameters for new password hashes. A test that needs other settings derives them:
-    ``settings.replace(push=...)`` or ``derive(settings, **{"push.x": ...})``.
+    parameters for new password hashes (``CHEAPEST_PASSWORD_HASH_COST``). A test that needs other settings
+    derives them: ``settings.replace(push=...)`` or ``derive(settings, **{"push.x": ...})``.
     """
-    from server.settings import PasswordHashing, from_env
-    from tests.support.settings import derive
+    from server.settings import from_env
 
-    settings = from_env(
+    return from_env(
         {
             "DATA_DIR": services["data_dir"],
             "SECRET_KEY": services["secret_key"],
             "REALTIME_API_KEY": services["realtime_api_key"],
             "DATABASE_URL": services["database_url"],
             "REDIS_URL": services["redis_url"],
+            "PASSWORD_HASH_COST": CHEAPEST_PASSWORD_HASH_COST,
         }
     )
-    # argon2id at its cheapest: every sign-in still hashes and verifies through the same code, in ~1 ms of CPU
-    # instead of ~0.2 s (the production cost, RFC 9106's low-memory profile, is the default of the settings).
-    cheapest = PasswordHashing(time_cost=1, memory_kib=1024, parallelism=1)
-    return derive(settings, **{"security.password_hashing": cheapest})
 
 
 @pytest.fixture(scope="session")

@@ -22,7 +22,7 @@ from server import security
 from server.accounts import audit, passwords, sessions, twofactor
 from server.errors import InvalidOTP
 from server.guards import has_role
-from server.settings import Settings
+from server.settings import PasswordHashing, Settings
 
 USER_AGENT = "Social Flow admin panel"
 
@@ -39,7 +39,9 @@ class PanelOperator(AdminOperator, tablename="admin_operators"):
     @classmethod
     async def login(cls, username: str, password: str) -> int | None:
         user = await _account(username)
-        ok = await passwords.verify_password(user["password_hash"] if user else security.DUMMY_PASSWORD_HASH, password)
+        # Unknown login: a dummy hash at the default cost (as before), made once per process on first use.
+        stored = user["password_hash"] if user else security.dummy_password_hash(PasswordHashing())
+        ok = await passwords.verify_password(stored, password)
         if user is None or not ok:
             await audit.record("login_failed", user_id=user["id"] if user else None, reason="password", via="admin")
             return None

@@ -18,11 +18,11 @@ async def account(client: Any, username: str) -> tuple[str, str]:
     import datetime as dt
 
     from models.accounts import AuthSession, User
-    from server.security import DUMMY_PASSWORD_HASH, make_access_token
+    from server.security import dummy_password_hash, make_access_token
     from tests.support.settings import of
 
     user = User(username=username, email=f"{username}@example.com", email_normalized=f"{username}@example.com")
-    user.password_hash = DUMMY_PASSWORD_HASH
+    user.password_hash = dummy_password_hash(of(client).security.password_hashing)
     await user.save()
     expires = dt.datetime.now(dt.UTC) + dt.timedelta(days=1)
     session = AuthSession(user=user.id, expires_at=expires)
