@@ -131,3 +131,35 @@ async def test_one_slow_consumer_among_a_thousand_sockets_leaves_the_others_unto
     assert all(p.close_code is None for p in others)
     await gateway.close_all()
     await asyncio.gather(*tasks)
+
+
+async def test_closed_sockets_are_freed_after_a_fan_out_while_no_other_send_follows(broker):
+    """Once every socket of a fan-out has closed, nothing of theirs stays alive: not their connections, queues or
+    identities. (The gateway's flusher held its last round's queues, and through them every closed socket of a
+    fan-out, until the next send; a full garbage collection then walked them all on every run.)"""
+    import gc
+
+    from channels.gateway import Conn
+
+    async def authenticate(token: str) -> Identity:
+        return Identity(user_id=int(token), session_id=int(token))
+
+    gateway = Gateway(Hub(broker), authenticate, Everyone(), GatewayConfig(), vocabulary=kinds.VOCABULARY)
+    flow = Flow()
+    peers = [Peer(flow) for _ in range(50)]
+    tasks = [asyncio.create_task(gateway.serve(p)) for p in peers]
+    for n, peer in enumerate(peers, start=1):
+        peer.say({"type": "auth", "id": 1, "token": str(n)})
+        peer.say({"type": "subscribe", "id": 2, "channel": "timeline:public"})
+    for peer in peers:
+        await peer.until(lambda p=peer: len(p.frames) == 2)
+    await broker.publish("timeline:public", "post.created", b'{"n":1}')
+    for peer in peers:
+        await peer.until(lambda p=peer: len(p.frames) == 3)
+    for peer in peers:  # the clients go away; no other frame is sent afterwards
+        peer.inbox.put_nowait({"type": "websocket.disconnect", "code": 1001})
+    await asyncio.wait_for(asyncio.gather(*tasks), 10)
+    gc.collect()
+    alive = [o for o in gc.get_objects() if isinstance(o, Conn) and o.gateway is gateway]
+    assert alive == []
+    await gateway.close_all()
