@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import gc
 
+from collections.abc import Callable
+
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 
@@ -26,9 +28,12 @@ def settle() -> None:
     gc.freeze()
 
 
-def after_startup(app: ASGIApp) -> ASGIApp:
+def after_startup(app: ASGIApp, prepare: Callable[[], object] | None = None) -> ASGIApp:
     """``app`` that ``settle()``s once its lifespan start-up completed (pools, runtimes and caches built).
 
+    ``prepare`` runs just before, for what the process would otherwise build on a later request and keep for
+    good (``server.asgi``: the OpenAPI document): built after the freeze, it stays in the collected
+    generations and every full collection walks it again.
     Only the served process is wrapped (``server.asgi``): apps built in tests collect as CPython does.
     """
 
@@ -39,6 +44,8 @@ def after_startup(app: ASGIApp) -> ASGIApp:
 
         async def send_settled(message: Message) -> None:
             if message["type"] == "lifespan.startup.complete":
+                if prepare is not None:
+                    prepare()
                 settle()
             await send(message)
 

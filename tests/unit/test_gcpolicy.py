@@ -51,3 +51,23 @@ async def test_http_passes_through_untouched(collector: None) -> None:
     assert calls == [send]  # the server's own send, not a wrapper
     assert gc.get_freeze_count() == 0
     assert wrapped.app is app  # type: ignore[attr-defined]  # channels.wire finds the direct route through it
+
+
+async def test_what_prepare_builds_is_frozen_with_start_up(collector: None) -> None:
+    """What the process builds once and keeps (the OpenAPI document, in ``server.asgi``) is built before the
+    freeze, so no later full collection walks it again."""
+    built: list[Any] = []
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        await send({"type": "lifespan.startup.complete"})
+
+    async def send(message: Any) -> None:
+        pass
+
+    def prepare() -> None:
+        assert gc.get_freeze_count() == 0  # before the freeze
+        built.append({"kept": [{"n": n} for n in range(100)]})
+
+    await gcpolicy.after_startup(app, prepare)({"type": "lifespan"}, None, send)
+    assert built
+    assert not any(obj is built[0] for obj in gc.get_objects())  # frozen: outside every collected generation
