@@ -16,7 +16,6 @@ waited longer for a collection: ``bench.idle_socket`` went from 5.1 to 6.7 KiB p
 from __future__ import annotations
 
 import gc
-
 from collections.abc import Callable
 
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
