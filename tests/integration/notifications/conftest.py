@@ -76,12 +76,8 @@ def push_settings(settings: Settings, push_env: object, push_changes: dict[str, 
 
 @pytest.fixture
 async def app(clean_db: None, redis_client: object, push_settings: Settings) -> object:
-    """The app, its push providers on the stand-ins, on an empty job queue."""
-    from server import db
+    """The app, its push providers on the stand-ins, on an empty job queue (``clean_db`` empties its tables)."""
     from tests.support.apps import app_for
-
-    # The queue's tables are not Piccolo tables, so ``clean_db`` leaves them.
-    await db.engine().run_ddl("TRUNCATE procrastinate_jobs, procrastinate_events, procrastinate_periodic_defers")
 
     return app_for(push_settings)
 

@@ -61,10 +61,9 @@ def payments_settings(settings: Settings, stripe: StripeStandin) -> Settings:
 
 @pytest.fixture
 async def app(clean_db: None, redis_client: object, payments_settings: Settings) -> object:
-    from server import db
+    """The app on the Stripe stand-in, on an empty job queue (``clean_db`` empties its tables too)."""
     from tests.support.apps import app_for
 
-    await db.engine().run_ddl("TRUNCATE procrastinate_jobs, procrastinate_events, procrastinate_periodic_defers")
     return app_for(payments_settings)
 
 
