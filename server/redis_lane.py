@@ -47,12 +47,26 @@ class RedisLane:
         """Send ``commands`` (each ``(name, *args)``) in one write; their raw replies, in order."""
         if not commands:
             return []
+        return await self._execute(None, commands, len(commands))
+
+    async def execute_packed(self, packed: bytes | list[bytes], count: int) -> list[Any]:
+        """Send ``packed``, ``count`` commands already in RESP (``pack``), in one write; their raw replies.
+
+        For a caller whose arguments are mostly the same from call to call (the ads selection's campaign keys
+        and arguments): it keeps them as RESP bytes instead of having redis-py encode every argument again.
+        """
+        return await self._execute(packed, None, count)
+
+    async def _execute(
+        self, packed: bytes | list[bytes] | None, commands: list[tuple[Any, ...]] | None, count: int
+    ) -> list[Any]:
         done: asyncio.Future[list[Any]] = asyncio.get_running_loop().create_future()
         async with self._send:
             conn = self._conn if self._conn is not None else await self._open()
-            self._waiting.append((len(commands), done))
+            self._waiting.append((count, done))
             try:
-                await conn.send_packed_command(conn.pack_commands(commands), check_health=False)
+                data = packed if packed is not None else conn.pack_commands(commands)
+                await conn.send_packed_command(data, check_health=False)
             except BaseException as exc:
                 self._drop(conn, exc)
                 raise
@@ -128,6 +142,11 @@ class RedisLane:
         task = asyncio.get_running_loop().create_task(conn.disconnect(nowait=True))
         task.add_done_callback(_ignore)
         return task
+
+
+def bulk(arg: bytes) -> bytes:
+    """``arg`` as a RESP bulk string (one argument of a command in ``execute_packed``)."""
+    return b"$%d\r\n%b\r\n" % (len(arg), arg)
 
 
 def _ignore(task: asyncio.Task[Any]) -> None:

@@ -93,7 +93,8 @@ class Runtime:
         # The home feed's session check, timeline and live position in one Redis round trip.
         self.home_read = HomeRead(self.redis, self.access_tokens, self.social, broker)
         self.video = video_runtime.build(settings, self.social)
-        self.ads = AdsRuntime(settings.ads, key, self.redis, self.events)
+        # Each feed page's ad selection goes out on the home read's shared Redis connection too.
+        self.ads = AdsRuntime(settings.ads, key, self.redis, self.events, lane=self.home_read.lane)
         self.live = LiveRuntime(settings.live, self.redis, broker, presence, key, self.social.access_changes)
         room = Room(self.live)
         # The subscribe policy of every channel kind, in one table (see ``server.realtime.authz``).

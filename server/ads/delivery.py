@@ -13,18 +13,23 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from server.ads import tokens
-from server.ads.hot import Candidate
 from server.ads.schemas import Ad, AdSlot
-from server.ads.targeting import languages_of, platform_of
+from server.ads.snapshot import eligible
+from server.ads.targeting import targeting_of
 
 if TYPE_CHECKING:
     from server.ads.runtime import AdsRuntime
 
 DAY = 86400.0
+_day: tuple[int, str] = (-1, "")
 
 
 def utc_day(now: float) -> str:
-    return datetime.fromtimestamp(now, UTC).date().isoformat()
+    global _day
+    n = int(now // DAY)
+    if _day[0] != n:
+        _day = (n, datetime.fromtimestamp(now, UTC).date().isoformat())
+    return _day[1]
 
 
 class AdDelivery:
@@ -41,36 +46,27 @@ class AdDelivery:
         now = time.time()
         day = utc_day(now)
         elapsed = (now % DAY) / DAY
+        # Even pacing: by now at most this share of each day's budget (``pace_ceiling``, never below one impression).
         pace_share = min(1.0, elapsed + settings.pacing_lead)
-        langs = languages_of(headers.get("accept-language", ""))
-        candidates: list[Candidate] = []
-        for c in snap.ranked.get(platform_of(headers.get("user-agent", "")), ()):
-            if not (c.start <= now < c.end):
-                continue
-            if c.languages and c.languages.isdisjoint(langs):
-                continue
-            blocked = snap.blocks.get(c.advertiser)
-            if blocked is not None and viewer_id in blocked:
-                continue
-            # Even pacing: by now at most this share of the day's budget (never less than one impression).
-            pace = -1 if c.pace_daily_milli < 0 else max(int(c.pace_daily_milli * pace_share), c.bid_cpm)
-            candidates.append(
-                Candidate(c.id, c.bid_cpm, c.budget_milli, pace, c.cap_impressions, c.cap_seconds, c.hashtags)
-            )
-            if len(candidates) >= settings.max_candidates:
-                break
+        target = targeting_of(headers.get("user-agent", ""), headers.get("accept-language", ""))
+        offer = snap.offer(target, now, settings.max_candidates)
+        if viewer_id in offer.blocked:  # a sponsor among them blocks the viewer or is blocked: this page's own
+            candidates = eligible(snap, target, now, settings.max_candidates, viewer_id)
+        else:
+            candidates = offer.candidates
         if not candidates:
             return []
-        picked = await self.rt.hot.select(viewer_id, now, day, want, candidates)
+        picked = await self.rt.hot.select(viewer_id, now, day, want, candidates, pace_share)
         slots: list[AdSlot] = []
+        key = self.rt.token_key
+        fresh = tokens.nonces(2 * len(picked))
         for n, campaign_id in enumerate(picked):
             chosen = snap.by_id.get(campaign_id)
             if chosen is None:
                 continue
             c = chosen
-            key = self.rt.token_key
-            impression = tokens.sign(key, tokens.IMPRESSION, c.id, viewer_id, c.bid_cpm, now)
-            click = tokens.sign(key, tokens.CLICK, c.id, viewer_id, c.bid_cpm, now)
+            impression = tokens.sign(key, tokens.IMPRESSION, c.id, viewer_id, c.bid_cpm, now, fresh[2 * n])
+            click = tokens.sign(key, tokens.CLICK, c.id, viewer_id, c.bid_cpm, now, fresh[2 * n + 1])
             ad = Ad(
                 id=str(c.id),
                 campaign_id=str(c.id),

@@ -26,17 +26,27 @@ from server.ads.snapshot import ActiveCampaign, Snapshot, epoch
 from server.outbox import emit_many
 from server.payments import ledger
 from server.realtime import kinds
+from server.redis_lane import RedisLane
 
 log = structlog.get_logger(__name__)
 
 
 class AdsRuntime:
-    def __init__(self, settings: AdsSettings, secret_key: str, redis: Any | None, bus: events.EventBus) -> None:
+    def __init__(
+        self,
+        settings: AdsSettings,
+        secret_key: str,
+        redis: Any | None,
+        bus: events.EventBus,
+        lane: RedisLane | None = None,
+    ) -> None:
+        """``lane``: the process's shared Redis connection for per-request reads (``HomeRead.lane``), which
+        each feed page's ``select`` goes out on; ``None`` (a cluster, or no Redis) uses redis-py's script call."""
         self.settings = settings
         self.bus = bus  # posts, likes, comments and blocks arrive on it while the runtime runs (start/stop)
         self.secret_key = secret_key  # list cursors
         self.token_key = tokens.derive_key(secret_key)
-        self.hot: HotState = RedisHotState(redis) if redis is not None else MemoryHotState()
+        self.hot: HotState = RedisHotState(redis, lane=lane) if redis is not None else MemoryHotState()
         self.snapshot = Snapshot()
         self.delivery = AdDelivery(self)
         self._tasks: list[asyncio.Task[None]] = []

@@ -4,6 +4,23 @@ from __future__ import annotations
 
 import re
 
+Target = tuple[str, frozenset[str]]
+"""A request's platform and languages: what selection reads of its headers."""
+
+_TARGETS: dict[tuple[str, str], Target] = {}  # a few distinct clients send most requests: parsed once each
+
+
+def targeting_of(user_agent: str, accept_language: str) -> Target:
+    """``(platform_of(user_agent), languages_of(accept_language))``, remembered per header pair."""
+    key = (user_agent, accept_language)
+    got = _TARGETS.get(key)
+    if got is None:
+        if len(_TARGETS) >= 4096:  # bounded: any header values may come
+            _TARGETS.clear()
+        got = _TARGETS[key] = (platform_of(user_agent), languages_of(accept_language))
+    return got
+
+
 _LANG = re.compile(r"^\s*([A-Za-z]{2,3})(?:[-_][A-Za-z0-9]{1,8})*\s*(?:;\s*q\s*=\s*([0-9.]+))?\s*$")
 
 

@@ -25,10 +25,19 @@ class Candidate(NamedTuple):
     campaign_id: int
     price_milli: int
     budget_milli: int
-    pace_milli: int  # the most it may have spent today by now; -1 = unpaced
+    pace_milli: int  # the most it may have spent today by now (``select``'s ``pace_share``: per day); -1 = unpaced
     cap_impressions: int
     cap_seconds: int
     hashtags: tuple[str, ...]  # empty = no hashtag targeting
+
+
+def pace_ceiling(pace_milli: int, price_milli: int, pace_share: float | None) -> int:
+    """The most a candidate may have spent today by now: ``pace_milli`` itself without a share, else that share of
+    its daily amount (never less than one impression). The Redis script computes the same in Lua, in the same
+    double-precision arithmetic (amounts stay far below 2**53), so both hot states decide alike."""
+    if pace_share is None or pace_milli < 0:
+        return pace_milli
+    return max(int(pace_milli * pace_share), price_milli)
 
 
 class Charge:
@@ -36,8 +45,19 @@ class Charge:
 
 
 class HotState(Protocol):
-    async def select(self, user_id: int, now: float, day: str, want: int, candidates: list[Candidate]) -> list[int]:
-        """Up to ``want`` campaign ids, in candidate order, with budget, pace, interest and cap checked."""
+    async def select(
+        self,
+        user_id: int,
+        now: float,
+        day: str,
+        want: int,
+        candidates: list[Candidate],
+        pace_share: float | None = None,
+    ) -> list[int]:
+        """Up to ``want`` campaign ids, in candidate order, with budget, pace, interest and cap checked.
+
+        ``pace_share``: the candidates' ``pace_milli`` are daily amounts, of which this share may be spent by now
+        (``pace_ceiling``); feed pages pass it, so their candidates stay the same objects from page to page."""
         ...
 
     async def charge(

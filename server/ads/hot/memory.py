@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections import defaultdict
 
-from server.ads.hot.base import Candidate, Charge
+from server.ads.hot.base import Candidate, Charge, pace_ceiling
 
 INTERESTS_KEPT = 200  # newest hashtags per user
 
@@ -30,7 +30,15 @@ class MemoryHotState:
         self._used[nonce] = now + ttl
         return True
 
-    async def select(self, user_id: int, now: float, day: str, want: int, candidates: list[Candidate]) -> list[int]:
+    async def select(
+        self,
+        user_id: int,
+        now: float,
+        day: str,
+        want: int,
+        candidates: list[Candidate],
+        pace_share: float | None = None,
+    ) -> list[int]:
         out: list[int] = []
         interests = self._interests.get(user_id, {})
         caps = self._caps[user_id]
@@ -38,7 +46,8 @@ class MemoryHotState:
             spent = self._spent.get(c.campaign_id, 0)
             if spent + c.price_milli > c.budget_milli:
                 continue
-            if c.pace_milli >= 0 and self._day_spent.get((c.campaign_id, day), 0) + c.price_milli > c.pace_milli:
+            pace = pace_ceiling(c.pace_milli, c.price_milli, pace_share)
+            if pace >= 0 and self._day_spent.get((c.campaign_id, day), 0) + c.price_milli > pace:
                 continue
             if c.hashtags and not any(t in interests for t in c.hashtags):
                 continue

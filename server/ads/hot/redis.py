@@ -8,26 +8,33 @@ user's hashtags by last use; ``t:{nonce}`` a used token; ``pending`` the counts 
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
+from redis.exceptions import NoScriptError
+
 from server.ads.hot.base import Candidate
+from server.redis_lane import RedisLane, bulk
 
 USER_TTL = 30 * 24 * 3600
 INTERESTS_KEPT = 200
 
 # KEYS: user caps hash, user interests zset, then one campaign hash per candidate.
-# ARGV: now, day, want, then one packed string per candidate (fewer arguments to encode and parse):
-# "id|price|budget|pace (-1 none)|cap n|cap seconds|tags csv".
+# ARGV: now, day, want, pace share ('' = each pace is already the ceiling), then one packed string per candidate
+# (fewer arguments to encode and parse): "id|price|budget|pace (-1 none)|cap n|cap seconds|tags csv".
+# With a share, the ceiling is ``base.pace_ceiling``: max(floor(pace * share), price), in the same doubles.
 _SELECT = """
 local now = tonumber(ARGV[1])
 local day = 'd:' .. ARGV[2]
 local want = tonumber(ARGV[3])
-local out = {}
-for i = 4, #ARGV do
+local share = tonumber(ARGV[4])
+local out, caps_set = {}, {}
+for i = 5, #ARGV do
   local cid, price, budget, pace, capn, caps, tags =
     string.match(ARGV[i], '^(%d+)|(%d+)|(%d+)|(-?%d+)|(%d+)|(%d+)|(.*)$')
   price, budget, pace, capn, caps = tonumber(price), tonumber(budget), tonumber(pace), tonumber(capn), tonumber(caps)
-  local st = redis.call('HMGET', KEYS[i - 1], 'spent', day)
+  if share and pace >= 0 then pace = math.max(math.floor(pace * share), price) end
+  local st = redis.call('HMGET', KEYS[i - 2], 'spent', day)
   local ok = tonumber(st[1] or '0') + price <= budget and (pace < 0 or tonumber(st[2] or '0') + price <= pace)
   if ok and tags ~= '' then
     ok = false
@@ -40,13 +47,18 @@ for i = 4, #ARGV do
     local count, start = tonumber(u[1] or '0'), tonumber(u[2] or '0')
     if now - start >= caps then count = 0 start = now end
     if count < capn then
-      redis.call('HSET', KEYS[1], cid, count + 1, cid .. ':w', start)
+      -- Each campaign at most once per call, so the reservations are written together below.
+      local n = #caps_set
+      caps_set[n + 1], caps_set[n + 2], caps_set[n + 3], caps_set[n + 4] = cid, count + 1, cid .. ':w', start
       out[#out + 1] = cid
       if #out >= want then break end
     end
   end
 end
-if #out > 0 then redis.call('EXPIRE', KEYS[1], 2592000) end  -- USER_TTL
+if #out > 0 then
+  redis.call('HSET', KEYS[1], unpack(caps_set))
+  redis.call('EXPIRE', KEYS[1], 2592000)  -- USER_TTL
+end
 return out
 """
 
@@ -84,28 +96,69 @@ return redis.call('SMEMBERS', KEYS[3])
 
 
 class RedisHotState:
-    def __init__(self, redis: Any, prefix: str = "{ads}:") -> None:
+    def __init__(self, redis: Any, prefix: str = "{ads}:", lane: RedisLane | None = None) -> None:
         # One hash tag for every key: the scripts touch a user's keys and many campaigns' at once, so on a
         # Redis Cluster all of them live in one slot (one shard holds the ads state; it is small and hot).
         self.redis, self.p = redis, prefix
+        # ``select`` runs once per feed page: with a lane (the home read's shared connection, not on a cluster)
+        # it goes out as RESP bytes built here, without redis-py's pool checkout, retry wrapper and
+        # per-argument encoding (~70 arguments a page: most of the ad slot's CPU). Same script, same reply.
+        self.lane = lane
+        self._select_sha = hashlib.sha1(_SELECT.encode()).hexdigest().encode()  # noqa: S324 - Redis's script id
+        self._resp: dict[Candidate, tuple[bytes, bytes]] = {}  # a candidate's key and argument as RESP bulk strings
         self._select = redis.register_script(_SELECT)
         self._charge = redis.register_script(_CHARGE)
         self._click = redis.register_script(_CLICK)
         self._take = redis.register_script(_TAKE)
         self._seeded: set[tuple[int, str]] = set()  # (campaign, day) pairs this process seeded (see ``seed``)
 
-    async def select(self, user_id: int, now: float, day: str, want: int, candidates: list[Candidate]) -> list[int]:
+    async def select(
+        self,
+        user_id: int,
+        now: float,
+        day: str,
+        want: int,
+        candidates: list[Candidate],
+        pace_share: float | None = None,
+    ) -> list[int]:
         if not candidates:
             return []
+        share = "" if pace_share is None else repr(pace_share)  # repr: the exact double, read back by Lua
+        if self.lane is not None:
+            return await self._select_on_lane(user_id, now, day, want, candidates, share)
         keys = [f"{self.p}u:{user_id}", f"{self.p}i:{user_id}", *(f"{self.p}c:{c.campaign_id}" for c in candidates)]
-        args: list[Any] = [int(now), day, want]
-        args += [
-            f"{c.campaign_id}|{c.price_milli}|{c.budget_milli}|{c.pace_milli}|{c.cap_impressions}|{c.cap_seconds}|"
-            + ",".join(c.hashtags)
-            for c in candidates
-        ]
+        args: list[Any] = [int(now), day, want, share]
+        args += [_packed(c) for c in candidates]
         got = await self._select(keys=keys, args=args)
         return [int(x) for x in got]
+
+    async def _select_on_lane(
+        self, user_id: int, now: float, day: str, want: int, candidates: list[Candidate], share: str
+    ) -> list[int]:
+        """``select`` as ``EVALSHA`` on the lane (``EVAL`` once if Redis lost its script cache).
+
+        A feed page's candidates are the same objects from page to page (``pace_share`` carries what changes),
+        so each one's key and argument are RESP bytes made once and looked up here.
+        """
+        assert self.lane is not None
+        cache = self._resp
+        if len(cache) > 50_000:  # bounded: campaigns and their edits come and go
+            cache.clear()
+        keys = [bulk(f"{self.p}u:{user_id}".encode()), bulk(f"{self.p}i:{user_id}".encode())]
+        args = [bulk(b"%d" % int(now)), bulk(day.encode()), bulk(b"%d" % want), bulk(share.encode())]
+        for c in candidates:
+            resp = cache.get(c)
+            if resp is None:
+                resp = cache[c] = (bulk(f"{self.p}c:{c.campaign_id}".encode()), bulk(_packed(c).encode()))
+            keys.append(resp[0])
+            args.append(resp[1])
+        tail = [bulk(b"%d" % len(keys)), *keys, *args]
+        count = b"*%d\r\n" % (len(tail) + 2)
+        try:
+            got = await self.lane.execute_packed([count, b"$7\r\nEVALSHA\r\n", bulk(self._select_sha), *tail], 1)
+        except NoScriptError:
+            got = await self.lane.execute_packed([count, b"$4\r\nEVAL\r\n", bulk(_SELECT.encode()), *tail], 1)
+        return [int(x) for x in got[0]]
 
     async def charge(
         self, nonce: str, ttl: int, campaign_id: int, price: int, budget: int, daily: int, day: str
@@ -167,3 +220,11 @@ class RedisHotState:
         pipe.delete(f"{self.p}b:{key}")
         pipe.srem(f"{self.p}batches", key)
         await pipe.execute()
+
+
+def _packed(c: Candidate) -> str:
+    """A candidate as ``select``'s script reads it: "id|price|budget|pace|cap n|cap seconds|tags csv"."""
+    return (
+        f"{c.campaign_id}|{c.price_milli}|{c.budget_milli}|{c.pace_milli}|{c.cap_impressions}|{c.cap_seconds}|"
+        + ",".join(c.hashtags)
+    )

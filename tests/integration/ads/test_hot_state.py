@@ -4,18 +4,28 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 
 from server.ads.hot import Candidate, Charge, HotState, MemoryHotState, RedisHotState
+from server.redis_lane import RedisLane
 
 DAY = "2030-01-01"
 
 
-@pytest.fixture(params=["memory", "redis"])
-def hot(request: Any, redis_client: Any) -> HotState:
-    return MemoryHotState() if request.param == "memory" else RedisHotState(redis_client, prefix="adstest:")
+@pytest.fixture(params=["memory", "redis", "redis-lane"])
+async def hot(request: Any, redis_client: Any) -> AsyncIterator[HotState]:
+    """In memory; in Redis through redis-py's script call; in Redis on a shared lane (as app processes do)."""
+    if request.param == "memory":
+        yield MemoryHotState()
+    elif request.param == "redis":
+        yield RedisHotState(redis_client, prefix="adstest:")
+    else:
+        lane = RedisLane(redis_client.connection_pool)
+        yield RedisHotState(redis_client, prefix="adstest:", lane=lane)
+        await lane.close()
 
 
 def cand(
@@ -54,6 +64,31 @@ async def test_select_ranks_in_order_and_checks_budget_pace_interest_and_cap(hot
     assert await hot.select(42, now, DAY, 1, offered) == [3]
     assert await hot.select(42, now + 3600, DAY, 3, offered) == [3, 4, 5]  # the cap's window has passed
     assert await hot.select(43, now, DAY, 3, offered) == [4, 5]
+
+
+async def test_pace_share_spreads_the_daily_amount_and_allows_at_least_one_impression(hot: HotState) -> None:
+    now = time.time()
+    # Spent today: 11,000 and 11,001 of a 24,000 day; 12,000 may be spent by half the day.
+    await hot.seed([(1, 0, DAY, 11_000), (2, 0, DAY, 11_001), (3, 0, DAY, 0), (4, 0, DAY, 0)])
+    offered = [cand(1, pace=24_000), cand(2, pace=24_000), cand(3, pace=100), cand(4, pace=-1)]
+    assert await hot.select(42, now, DAY, 4, offered, 0.5) == [1, 3, 4]  # 3: one impression even past its share
+    assert await hot.select(43, now, DAY, 4, offered, 1.0) == [1, 2, 3, 4]
+    assert await hot.select(44, now, DAY, 4, offered, 0.0) == [3, 4]  # the day's first impression only
+    # Without a share each pace is already the ceiling (100 < one impression's 1,000: nothing for campaign 3).
+    assert await hot.select(45, now, DAY, 4, offered) == [1, 2, 4]
+
+
+async def test_selection_on_the_lane_survives_redis_losing_its_scripts(redis_client: Any) -> None:
+    lane = RedisLane(redis_client.connection_pool)
+    hot = RedisHotState(redis_client, prefix="adsflush:", lane=lane)
+    try:
+        now = time.time()
+        assert await hot.select(1, now, DAY, 2, [cand(1), cand(2, cap=1)]) == [1, 2]
+        await redis_client.script_flush()
+        assert await hot.select(1, now, DAY, 2, [cand(1), cand(2, cap=1)], 0.5) == [1]  # 2's cap was used
+        assert await redis_client.hget("adsflush:u:1", "1") == b"2"
+    finally:
+        await lane.close()
 
 
 async def test_concurrent_pages_never_share_a_users_last_cap_slot(hot: HotState) -> None:
