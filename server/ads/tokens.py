@@ -14,6 +14,7 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
+from typing import Any
 
 import msgspec
 
@@ -67,8 +68,28 @@ def sign(
 ) -> str:
     """A token; ``nonce`` from ``nonces`` when signing several at once (a feed page's ads), else a fresh one."""
     body = msgspec.json.encode([purpose, campaign_id, user_id, price_milli, int(now), nonce or secrets.token_hex(8)])
-    sig = hmac.digest(key, body, "sha256")[:_SIG_BYTES]  # one call into OpenSSL, no HMAC object
-    return f"{_b64(body)}.{_b64(sig)}"
+    return f"{_b64(body)}.{_b64(_mac(key, body))}"
+
+
+_KEYED: dict[bytes, tuple[Any, Any]] = {}  # key -> SHA-256 states after its inner and outer pads (RFC 2104)
+
+
+def _mac(key: bytes, body: bytes) -> bytes:
+    """HMAC-SHA256 of ``body`` under ``key``, truncated: ``hmac.digest``'s value from the key's padded states,
+    hashed once per key instead of per token (a feed page signs eight; ``hmac.digest`` costs ~2.5x this)."""
+    pads = _KEYED.get(key)
+    if pads is None:
+        block = (hashlib.sha256(key).digest() if len(key) > 64 else key).ljust(64, b"\0")
+        if len(_KEYED) >= 16:  # one key per process in practice
+            _KEYED.clear()
+        pads = _KEYED[key] = (
+            hashlib.sha256(bytes(b ^ 0x36 for b in block)),
+            hashlib.sha256(bytes(b ^ 0x5C for b in block)),
+        )
+    inner, outer = pads[0].copy(), pads[1].copy()
+    inner.update(body)
+    outer.update(inner.digest())
+    return outer.digest()[:_SIG_BYTES]
 
 
 def verify(key: bytes, token: str, purpose: str) -> AdToken:

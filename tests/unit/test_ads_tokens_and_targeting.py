@@ -49,3 +49,17 @@ def test_languages_from_accept_language() -> None:
     assert languages_of("fr-CH, fr;q=0.9, en;q=0.8, de;q=0.7, *;q=0.5") == {"fr", "en", "de"}
     assert languages_of("en-US,pt-BR;q=0") == {"en"}
     assert languages_of("") == frozenset() and languages_of("??,;;") == frozenset()
+
+
+def test_token_signature_is_hmac_sha256_of_the_body_under_the_key() -> None:
+    import base64
+    import hashlib
+    import hmac
+
+    for key in (tokens.derive_key("s" * 40), b"k" * 100):  # a derived key, and one longer than a block
+        token = tokens.sign(key, tokens.CLICK, 5, 6, 700, 1_700_000_000.0)
+        body_text, sig_text = token.split(".")
+        body = base64.urlsafe_b64decode(body_text + "=" * (-len(body_text) % 4))
+        expected = hmac.new(key, body, hashlib.sha256).digest()[:16]
+        assert base64.urlsafe_b64decode(sig_text + "==") == expected
+        assert tokens.verify(key, token, tokens.CLICK).campaign_id == 5
