@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import os
 import shutil
 import signal
@@ -63,6 +64,25 @@ def _multiprocess_metrics(data_dir: Path) -> None:
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(folder)
 
 
+# OWASP's password storage cheat sheet: argon2id with at least 19 MiB, 2 passes and one lane (or an
+# equivalent trade of memory for passes); below it, say so at start, once.
+OWASP_MIN_ARGON2 = (2, 19 * 1024)
+
+
+def _warn_weak_password_hashing(settings: Settings) -> None:
+    cost = settings.security.password_hashing
+    passes, memory_kib = OWASP_MIN_ARGON2
+    if cost.time_cost < passes or cost.memory_kib < memory_kib:
+        logging.getLogger("server").warning(
+            "PASSWORD_HASH_COST %s,%s,%s is below OWASP's argon2id minimum (%s passes, %s KiB): fit for tests only",
+            cost.time_cost,
+            cost.memory_kib,
+            cost.parallelism,
+            passes,
+            memory_kib,
+        )
+
+
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
@@ -79,6 +99,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
     if workers > 1:
         _multiprocess_metrics(settings.data_dir)
+    _warn_weak_password_hashing(settings)
 
     def serve(settings: Settings) -> int:
         _migrate(settings)

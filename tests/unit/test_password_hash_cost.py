@@ -25,3 +25,16 @@ def test_password_hash_cost_sets_time_memory_and_lanes_and_refuses_what_argon2_c
     for bad in ("1,1024", "a,b,c", "0,1024,1", "1,15,2", "1,1024,0"):
         with pytest.raises(ValueError, match="PASSWORD_HASH_COST"):
             from_env({"SECRET_KEY": "k", "PASSWORD_HASH_COST": bad})
+
+
+def test_serving_below_owasps_argon2_minimum_is_logged_at_start(caplog):
+    """An operator who copied the tests' cheap cost into production hears about it in the server's log."""
+    from server.__main__ import _warn_weak_password_hashing
+
+    with caplog.at_level("WARNING", logger="server"):
+        _warn_weak_password_hashing(from_env({"SECRET_KEY": "k"}))
+        _warn_weak_password_hashing(from_env({"SECRET_KEY": "k", "PASSWORD_HASH_COST": "2,19456,1"}))
+    assert not caplog.records  # the default and OWASP's own minimum pass quietly
+    with caplog.at_level("WARNING", logger="server"):
+        _warn_weak_password_hashing(from_env({"SECRET_KEY": "k", "PASSWORD_HASH_COST": "1,1024,1"}))
+    assert ["below OWASP" in r.getMessage() for r in caplog.records] == [True]
