@@ -8,15 +8,27 @@ user's hashtags by last use; ``t:{nonce}`` a used token; ``pending`` the counts 
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from typing import Any
 
+import structlog
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import NoScriptError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from server.ads.hot.base import Candidate
 from server.redis_lane import RedisLane, bulk
 
+log = structlog.get_logger(__name__)
+
 USER_TTL = 30 * 24 * 3600
+# A lost lane connection (or one that stopped answering) fails only that attempt: the page's selection is then
+# made through redis-py's script call, with its retries, as without a lane. A select whose reply was lost may
+# already have reserved its cap slots; the second call then reserves again, which can only serve fewer ads,
+# never more than a cap allows (as with redis-py's own retries).
+_LANE_ERRORS = (RedisConnectionError, RedisTimeoutError, OSError, TimeoutError)
+_LANE_TIMEOUT = 5.0
 INTERESTS_KEPT = 200
 
 # KEYS: user caps hash, user interests zset, then one campaign hash per candidate.
@@ -125,7 +137,11 @@ class RedisHotState:
             return []
         share = "" if pace_share is None else repr(pace_share)  # repr: the exact double, read back by Lua
         if self.lane is not None:
-            return await self._select_on_lane(user_id, now, day, want, candidates, share)
+            try:
+                async with asyncio.timeout(_LANE_TIMEOUT):
+                    return await self._select_on_lane(user_id, now, day, want, candidates, share)
+            except _LANE_ERRORS as exc:  # the lane's connection was lost (it reconnects on its next call)
+                log.warning("ads_select_lane_failed", error=type(exc).__name__)
         keys = [f"{self.p}u:{user_id}", f"{self.p}i:{user_id}", *(f"{self.p}c:{c.campaign_id}" for c in candidates)]
         args: list[Any] = [int(now), day, want, share]
         args += [_packed(c) for c in candidates]

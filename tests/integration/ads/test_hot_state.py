@@ -91,6 +91,16 @@ async def test_selection_on_the_lane_survives_redis_losing_its_scripts(redis_cli
         await lane.close()
 
 
+async def test_selection_still_works_when_the_lane_lost_its_connection(redis_client: Any) -> None:
+    lane = RedisLane(redis_client.connection_pool)
+    hot = RedisHotState(redis_client, prefix="adslost:", lane=lane)
+    now = time.time()
+    assert await hot.select(1, now, DAY, 1, [cand(1, cap=2)]) == [1]
+    await lane.close()  # every later call on the lane fails with a connection error
+    assert await hot.select(1, now, DAY, 1, [cand(1, cap=2)]) == [1]
+    assert await hot.select(1, now, DAY, 1, [cand(1, cap=2)]) == []  # the cap of two, counted across both paths
+
+
 async def test_concurrent_pages_never_share_a_users_last_cap_slot(hot: HotState) -> None:
     now = time.time()
     got = await asyncio.gather(*(hot.select(9, now, DAY, 1, [cand(1, cap=3)]) for _ in range(20)))
