@@ -13,6 +13,9 @@ import msgspec
 import structlog
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
+from redis import exceptions as redis_errors
+
+from channels.broker import BrokerUnavailable
 
 log = structlog.get_logger(__name__)
 
@@ -146,6 +149,15 @@ def _database_down(request: Request, exc: Exception) -> Response[Problem]:
     )
 
 
+def _redis_down(request: Request, exc: Exception) -> Response[Problem]:
+    # Redis unreachable, restarting or stalled where a request needs it (a timeline, a rate limit): an
+    # outage, answered like the database's, 503 with Retry-After; clients retry ``unavailable``.
+    log.warning("redis_unavailable", path=request.url.path, error_type=type(exc).__name__)
+    return problem_response(
+        503, "unavailable", "Service unavailable", "Redis is unavailable; retry", headers={"Retry-After": "2"}
+    )
+
+
 def _os_error(request: Request, exc: OSError) -> Response[Problem]:
     # The database's Unix socket is missing while PostgreSQL restarts (FileNotFoundError from the driver):
     # an outage, not a bug of ours. Any other OSError stays a 500.
@@ -178,6 +190,9 @@ exception_handlers: dict[type[Exception] | int, Any] = {
     asyncpg.InterfaceError: _database_down,  # the connection was closed under us
     asyncpg.InternalClientError: _database_down,  # a pooled connection broken mid-restart
     ConnectionError: _database_down,  # refused or reset while connecting
+    redis_errors.ConnectionError: _redis_down,  # refused, reset or closed (redis-py's own, not the builtin)
+    redis_errors.TimeoutError: _redis_down,
+    BrokerUnavailable: _redis_down,
     OSError: _os_error,
     RecursionError: _recursion,
     Exception: _unhandled,

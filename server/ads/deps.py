@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import structlog
 from litestar import Request
 from litestar.datastructures import State
 from litestar.di import Provide
+from redis.exceptions import RedisError
 
 from server.ads.runtime import AdsRuntime
 from server.ads.schemas import AdSlot
@@ -29,6 +31,11 @@ def _reports(state: State) -> ReportService:
     return ReportService(runtime(state))
 
 
+log = structlog.get_logger(__name__)
+
+_HOT_STATE_ERRORS = (RedisError, OSError, TimeoutError)
+"""Redis (the hot state) unreachable or stalled: the page goes out without ads, never as an error."""
+
 dependencies = {
     "ad_campaigns": Provide(_campaigns, sync_to_thread=False),
     "ad_tracking": Provide(_tracking, sync_to_thread=False),
@@ -39,4 +46,9 @@ dependencies = {
 async def page_ads(request: Request[Any, Any, Any], viewer_id: int | None, item_count: int) -> list[AdSlot]:
     """The feed hook: ads to place in a page of ``item_count`` posts served to ``viewer_id``."""
     rt: AdsRuntime = request.app.state["ads"]
-    return await rt.delivery.place(viewer_id, item_count, request.headers)
+    try:
+        return await rt.delivery.place(viewer_id, item_count, request.headers)
+    except _HOT_STATE_ERRORS as exc:
+        # Nothing was reserved or charged (the hot state's select is one atomic script), so nothing to undo.
+        log.warning("ads_skipped_hot_state_unavailable", error=type(exc).__name__)
+        return []

@@ -170,7 +170,13 @@ class SocialRuntime:
 
         if self.positions is None:
             return None
-        pos = await self.positions(kinds.home(user_id))
+        try:
+            pos = await self.positions(kinds.home(user_id))
+        except Exception as exc:
+            # As for every list (RealtimeRuntime.position_of): the page must not fail because the broker is
+            # away; without a position the client subscribes without ``since`` (docs/realtime.md).
+            log.warning("home_position_unavailable", error=repr(exc))
+            return None
         return Position(offset=int(pos.offset), epoch=str(pos.epoch))
 
     async def flush_stats(self) -> int:
