@@ -7,6 +7,7 @@ cap are checked, and a cap slot reserved, by the hot state's atomic ``select``.
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -21,15 +22,16 @@ if TYPE_CHECKING:
     from server.ads.runtime import AdsRuntime
 
 DAY = 86400.0
-_day: tuple[int, str] = (-1, "")
+
+
+@functools.lru_cache(maxsize=4)
+def _day_name(day_number: int) -> str:
+    """ISO date of the ``day_number``-th UTC day since the epoch (a pure function: memoised, not state)."""
+    return datetime.fromtimestamp(day_number * DAY, UTC).date().isoformat()
 
 
 def utc_day(now: float) -> str:
-    global _day
-    n = int(now // DAY)
-    if _day[0] != n:
-        _day = (n, datetime.fromtimestamp(now, UTC).date().isoformat())
-    return _day[1]
+    return _day_name(int(now // DAY))
 
 
 class AdDelivery:
