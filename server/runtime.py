@@ -9,6 +9,7 @@ holds a runtime object, and nothing is assigned into another object after it was
 
 from __future__ import annotations
 
+import functools
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
@@ -33,7 +34,7 @@ from server.observability.sampler import Sampler
 from server.payments import runtime as payments_runtime
 from server.ratelimit import RateLimiter
 from server.realtime import authz, kinds
-from server.realtime.runtime import Realtime, make_broker
+from server.realtime.runtime import Realtime, make_broker, position_or_none
 from server.settings import Settings
 from server.social.home_read import HomeRead
 from server.social.realtime_hooks import post_channel_policy
@@ -86,7 +87,7 @@ class Runtime:
             key,
             self.redis,
             media_dir=settings.data_dir / "media",
-            positions=broker.position,
+            positions=functools.partial(position_or_none, broker),
             replicas=self.replicas,
             bus=self.events,
         )

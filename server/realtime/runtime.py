@@ -73,6 +73,16 @@ def make_broker(settings: Settings, redis: Any | None) -> tuple[Broker, LocalPre
     return MemoryBroker(history=history), LocalPresence(ttl=rt.presence_ttl, kinds=kinds.PRESENCE)
 
 
+async def position_or_none(broker: Broker, channel: str) -> Position | None:
+    """``channel``'s ``{offset, epoch}`` now, or ``None`` while the broker cannot say: a list (or a home page)
+    must not fail because the broker is away; the client then subscribes without ``since``."""
+    try:
+        return await broker.position(channel)
+    except Exception as exc:
+        log.warning("channel_position_unavailable", channel_kind=channel.partition(":")[0], error=repr(exc))
+        return None
+
+
 class Realtime:
     """Broker, gateway, presence and relay of one process; ``start`` then ``stop`` (once each)."""
 
@@ -122,12 +132,7 @@ class Realtime:
 
     async def position_of(self, channel: str) -> Position | None:
         """The channel's ``{offset, epoch}`` now, or ``None`` while the broker cannot say (lists still answer)."""
-        try:
-            return await self.broker.position(channel)
-        except Exception as exc:
-            # The list must not fail because the broker is away; the client subscribes without ``since``.
-            log.warning("channel_position_unavailable", channel_kind=channel.partition(":")[0], error=repr(exc))
-            return None
+        return await position_or_none(self.broker, channel)
 
     async def start(self) -> None:
         """Start the broker and presence, listen for re-checks and revocations, start the relay."""

@@ -28,7 +28,7 @@ from server.video.signing import AccessChanges
 
 log = structlog.get_logger(__name__)
 
-ChannelPositions = Callable[[str], Awaitable[Position]]
+ChannelPositions = Callable[[str], Awaitable[Position | None]]
 
 
 def _stop_if_cancelled() -> None:
@@ -170,12 +170,8 @@ class SocialRuntime:
 
         if self.positions is None:
             return None
-        try:
-            pos = await self.positions(kinds.home(user_id))
-        except Exception as exc:
-            # As for every list (RealtimeRuntime.position_of): the page must not fail because the broker is
-            # away; without a position the client subscribes without ``since`` (docs/realtime.md).
-            log.warning("home_position_unavailable", error=repr(exc))
+        pos = await self.positions(kinds.home(user_id))
+        if pos is None:  # the broker cannot say now (``server.realtime.runtime.position_or_none``)
             return None
         return Position(offset=int(pos.offset), epoch=str(pos.epoch))
 
