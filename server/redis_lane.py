@@ -22,7 +22,10 @@ from typing import Any
 
 import structlog
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import ResponseError
+from redis.exceptions import RedisError, ResponseError
+
+REDIS_ERRORS = (RedisError, OSError, TimeoutError)
+"""Redis unreachable, reset or stalled: what a reader that can do without Redis for one request catches."""
 
 log = structlog.get_logger(__name__)
 

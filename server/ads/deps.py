@@ -8,11 +8,11 @@ import structlog
 from litestar import Request
 from litestar.datastructures import State
 from litestar.di import Provide
-from redis.exceptions import RedisError
 
 from server.ads.runtime import AdsRuntime
 from server.ads.schemas import AdSlot
 from server.ads.services import CampaignService, ReportService, TrackingService
+from server.redis_lane import REDIS_ERRORS
 
 
 def runtime(state: State) -> AdsRuntime:
@@ -33,9 +33,6 @@ def _reports(state: State) -> ReportService:
 
 log = structlog.get_logger(__name__)
 
-_HOT_STATE_ERRORS = (RedisError, OSError, TimeoutError)
-"""Redis (the hot state) unreachable or stalled: the page goes out without ads, never as an error."""
-
 dependencies = {
     "ad_campaigns": Provide(_campaigns, sync_to_thread=False),
     "ad_tracking": Provide(_tracking, sync_to_thread=False),
@@ -48,7 +45,7 @@ async def page_ads(request: Request[Any, Any, Any], viewer_id: int | None, item_
     rt: AdsRuntime = request.app.state["ads"]
     try:
         return await rt.delivery.place(viewer_id, item_count, request.headers)
-    except _HOT_STATE_ERRORS as exc:
+    except REDIS_ERRORS as exc:  # the hot state unreachable or stalled: this page goes out without ads
         # Nothing was reserved or charged (the hot state's select is one atomic script), so nothing to undo.
         log.warning("ads_skipped_hot_state_unavailable", error=type(exc).__name__)
         return []

@@ -18,20 +18,18 @@ from dataclasses import dataclass
 from typing import Any
 
 import structlog
-from redis.exceptions import RedisError
 
 from channels.redis import RedisBroker
 from channels.redis_cluster import ClusterBroker
 from server.deps import AccessTokens, CurrentUser
 from server.realtime import kinds
-from server.redis_lane import RedisLane
+from server.redis_lane import REDIS_ERRORS, RedisLane
 from server.social.runtime import SocialRuntime
 from server.social.schemas import Position
 from server.social.store import RedisStore
 
 log = structlog.get_logger(__name__)
 
-_REDIS_ERRORS = (RedisError, OSError, TimeoutError)
 _TIMEOUT = 5.0  # seconds: the client has no socket timeout (``channels.redis_cluster.connect``)
 
 TimelineRead = tuple[tuple[list[int], bool] | None, list[int] | None]
@@ -78,7 +76,7 @@ class HomeRead:
         if self.batchable and isinstance(store, RedisStore) and not self.tokens.revocations.revoked_here(session_id):
             try:
                 return await self._batched(store, user_id, session_id, max_id, count, first_page)
-            except _REDIS_ERRORS as exc:  # the parts on their own (each handles Redis being down its own way)
+            except REDIS_ERRORS as exc:  # the parts on their own (each handles Redis being down its own way)
                 log.warning("home_read_batch_failed", error=type(exc).__name__)
         viewer = await self.tokens.authenticate(token)
         return HomeStart(viewer, None, await self.social.home_position(viewer.id) if first_page else None)
